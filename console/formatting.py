@@ -1,0 +1,98 @@
+"""How figures are shown. Every number a user sees goes through one of these.
+
+Rounding is half away from zero on the shortest decimal form of the float
+(so 2.675 shows as 2.68, as a person expects, not 2.67 as binary rounding
+gives). Signed figures carry an arrow as well as a sign, so gains and losses
+read the same without colour.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+UP = "▲"
+DOWN = "▼"
+LEVEL = "•"
+
+
+def _rounded(value: float, places: int) -> Decimal:
+    return Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def money(value: float, places: int = 2) -> str:
+    """``1234.5`` -> ``1,234.50``; negatives keep their minus sign."""
+    rounded = _rounded(value, places)
+    if rounded == 0:
+        rounded = abs(rounded)  # never show -0.00
+    return f"{rounded:,.{places}f}"
+
+
+def signed_money(value: float, places: int = 2) -> str:
+    """``12.5`` -> ``▲ +12.50``, ``-3`` -> ``▼ -3.00``, ``0`` -> ``• 0.00``."""
+    rounded = _rounded(value, places)
+    if rounded > 0:
+        return f"{UP} +{rounded:,.{places}f}"
+    if rounded < 0:
+        return f"{DOWN} {rounded:,.{places}f}"
+    return f"{LEVEL} {abs(rounded):,.{places}f}"
+
+
+def percent(fraction: float, places: int = 2) -> str:
+    """A fraction as a percentage: ``0.01234`` -> ``1.23%``."""
+    rounded = _rounded(fraction * 100.0, places)
+    if rounded == 0:
+        rounded = abs(rounded)
+    return f"{rounded:.{places}f}%"
+
+
+def signed_percent(fraction: float, places: int = 2) -> str:
+    rounded = _rounded(fraction * 100.0, places)
+    if rounded > 0:
+        return f"{UP} +{rounded:.{places}f}%"
+    if rounded < 0:
+        return f"{DOWN} {rounded:.{places}f}%"
+    return f"{LEVEL} {abs(rounded):.{places}f}%"
+
+
+def quantity(value: float) -> str:
+    """Up to 6 decimals, trailing zeros dropped: ``1.500000`` -> ``1.5``."""
+    text = f"{_rounded(value, 6):,.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def price(value: float) -> str:
+    """Prices keep enough decimals for their size: 5 under 10, 2 otherwise."""
+    return money(value, 5 if abs(value) < 10 else 2)
+
+
+def duration(seconds: float | None) -> str:
+    """``75`` -> ``1m15s``; ``None`` -> ``--``."""
+    if seconds is None:
+        return "--"
+    whole = int(_rounded(seconds, 0))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
+
+
+def size_bytes(count: int) -> str:
+    """Binary units with one decimal: ``1536`` -> ``1.5 KiB``."""
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(value) < 1024 or unit == "GiB":
+            return f"{int(value)} B" if unit == "B" else f"{_rounded(value, 1)} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def bar(fraction: float, width: int = 12) -> str:
+    """A text progress bar in eighths of a cell: ``bar(0.5, 4)`` -> ``██  ``."""
+    fraction = min(max(fraction, 0.0), 1.0)
+    eighths = int(_rounded(fraction * width * 8, 0))
+    full, part = divmod(eighths, 8)
+    partial = " ▏▎▍▌▋▊▉"[part] if full < width else ""
+    return ("█" * full + partial).ljust(width)

@@ -1,0 +1,122 @@
+"""One validated Settings object for the whole process.
+
+Sources, highest priority first: keyword arguments, environment variables with
+the ``QD_`` prefix, the TOML file named by ``QD_CONFIG_FILE`` (default
+``$XDG_CONFIG_HOME/quarterdeck/config.toml`` when it exists), then defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _xdg_home(variable: str, fallback: str) -> Path:
+    value = os.environ.get(variable)
+    return Path(value) if value else Path.home() / fallback
+
+
+def default_data_dir() -> Path:
+    return _xdg_home("XDG_DATA_HOME", ".local/share") / "quarterdeck"
+
+
+def default_config_file() -> Path:
+    explicit = os.environ.get("QD_CONFIG_FILE")
+    if explicit:
+        return Path(explicit)
+    return _xdg_home("XDG_CONFIG_HOME", ".config") / "quarterdeck" / "config.toml"
+
+
+class Settings(BaseSettings):
+    """Everything configurable about a Quarterdeck process (see the README's table)."""
+
+    model_config = SettingsConfigDict(env_prefix="QD_", extra="forbid", validate_default=True)
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL; empty means SQLite at <data_dir>/quarterdeck.db (WAL mode).",
+    )
+    environment: str = "paper"
+    log_level: str = "INFO"
+    log_max_bytes: int = Field(default=5_000_000, gt=0)
+    log_backups: int = Field(default=5, ge=0)
+
+    sim_seed: int = 7
+    sim_symbols: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["BTCUSD", "ETHUSD", "SPY", "EURUSD"]
+    )
+    sim_tick_rate: float = Field(default=400.0, gt=0, description="Ticks per second, all symbols.")
+    sim_tick_seconds: float = Field(default=1.0, gt=0, description="Simulated seconds per tick.")
+    sim_bar_seconds: int = Field(default=15, gt=0, description="Simulated seconds per bar.")
+
+    starting_cash: float = Field(default=1_000_000.0, gt=0)
+    strategy_fast: int = Field(default=5, ge=1)
+    strategy_slow: int = Field(default=20, ge=2)
+    position_fraction: float = Field(
+        default=0.9, gt=0, le=1, description="Fraction of a symbol's allocation put to work."
+    )
+    commission: float = Field(default=0.0005, ge=0, description="Fraction of notional per fill.")
+
+    demo_job: bool = Field(default=True, description="Submit one optimizer job on start.")
+    health_interval: float = Field(default=1.0, gt=0)
+    ui_refresh_hz: float = Field(default=10.0, gt=0, le=10)
+
+    @field_validator("sim_symbols", mode="before")
+    @classmethod
+    def _split_symbols(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError(f"unknown log level {value!r}")
+        return level
+
+    @model_validator(mode="after")
+    def _check_strategy(self) -> Settings:
+        if self.strategy_fast >= self.strategy_slow:
+            raise ValueError(
+                f"strategy_fast ({self.strategy_fast}) must be below "
+                f"strategy_slow ({self.strategy_slow})"
+            )
+        if not self.sim_symbols:
+            raise ValueError("sim_symbols must name at least one symbol")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'quarterdeck.db'}"
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / "logs" / "quarterdeck.jsonl"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = default_config_file()
+        if config_file.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)

@@ -1,0 +1,150 @@
+"""The Deck: the one runtime object that owns the trading domain's running parts.
+
+One Deck per process. Front ends (the local console, SSH sessions, headless
+serve) attach to it; none of them owns it. ``start()`` brings everything up
+in dependency order and ``stop()`` takes it down in reverse, draining the
+store writer last so nothing acknowledged is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from typing import Protocol
+
+import numpy as np
+from sqlalchemy import func
+from sqlmodel import select
+
+from core.bus import Bus
+from core.config import Settings
+from core.health import HealthMonitor
+from core.jobs import JobManager, OptimizeRequest, run_optimize
+from core.market import SimulatorFeed
+from core.research.backtest import equity_metrics, simulate
+from core.research.strategies import get_strategy
+from core.store import BatchWriter, JobRow, Store
+from core.trading.engine import LiveEngine
+
+log = logging.getLogger(__name__)
+
+
+class Service(Protocol):
+    """Anything that starts and stops with the Deck (e.g. the readiness runner)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class Deck:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        s = self.settings
+        self.run_id = uuid.uuid4().hex[:12]
+        self.bus = Bus()
+        self.store = Store(s.resolved_database_url)
+        self.writer = BatchWriter(self.store)
+        self.feed = SimulatorFeed(
+            self.bus,
+            s.sim_symbols,
+            s.sim_seed,
+            s.sim_tick_rate,
+            s.sim_tick_seconds,
+            s.sim_bar_seconds,
+        )
+        self.engine = LiveEngine(
+            self.bus,
+            self.writer,
+            get_strategy("sma_cross"),
+            {"fast": s.strategy_fast, "slow": s.strategy_slow},
+            s.sim_symbols,
+            s.starting_cash,
+            s.position_fraction,
+            s.commission,
+            self.run_id,
+        )
+        self.jobs = JobManager(self.bus, self.writer)
+        self.health = HealthMonitor(self.bus, [self.feed], s.health_interval)
+        self._services: list[Service] = []
+        self._started_services: list[Service] = []
+        self.started_at: float | None = None
+        self._lifecycle = asyncio.Lock()
+        self.running = False
+
+    def add_service(self, service: Service) -> None:
+        self._services.append(service)
+
+    async def start(self) -> None:
+        async with self._lifecycle:
+            if self.running:
+                return
+            self.bus.attach(asyncio.get_running_loop())
+            await asyncio.to_thread(self.store.create_schema)
+            self.jobs = JobManager(self.bus, self.writer, first_id=await self._next_job_id())
+            self.writer.start()
+            self.health.start()
+            await asyncio.to_thread(_warm_up_kernels)
+            self.engine.start()
+            self.feed.start()
+            for service in self._services:
+                await service.start()
+                self._started_services.append(service)
+            self.running = True
+            self.started_at = time.time()
+            log.info("deck started", extra={"run_id": self.run_id, "database": self.store.url})
+            if self.settings.demo_job:
+                self.submit_demo_optimization()
+
+    async def stop(self) -> None:
+        async with self._lifecycle:
+            for service in reversed(self._started_services):
+                try:
+                    await service.stop()
+                except Exception:
+                    log.exception("service %r failed to stop", service)
+            self._started_services.clear()
+            await self.jobs.stop()
+            await self.feed.stop()
+            await self.engine.stop()
+            await self.health.stop()
+            await self.writer.stop()
+            self.store.dispose()
+            if self.running:
+                log.info("deck stopped", extra={"run_id": self.run_id})
+            self.running = False
+
+    def submit_demo_optimization(self) -> int:
+        """Sweep the SMA crossover over 11 years of simulated hourly bars of the first symbol."""
+        s = self.settings
+        request = OptimizeRequest(
+            strategy="sma_cross",
+            symbol=s.sim_symbols[0],
+            seed=s.sim_seed,
+            bars=100_000,
+            bar_seconds=3600.0,
+            step_seconds=60.0,
+            grid={"fast": list(range(5, 51)), "slow": list(range(10, 201))},
+            commission=s.commission,
+        )
+        return self.jobs.submit(
+            "optimize", request.title, lambda ctx: run_optimize(request, ctx), request.as_params()
+        )
+
+    async def _next_job_id(self) -> int:
+        def query() -> int:
+            with self.store.session() as session:
+                return int(session.exec(select(func.max(JobRow.id))).one() or 0) + 1
+
+        return await asyncio.to_thread(query)
+
+
+def _warm_up_kernels() -> None:
+    """Compile (or load from numba's cache) the kernels the engine calls on the loop."""
+    bars = {c: np.linspace(100.0, 110.0, 64) for c in ("open", "high", "low", "close", "volume")}
+    strategy = get_strategy("sma_cross")
+    signals = strategy.signals(bars, strategy.resolve({"fast": 2, "slow": 5}))
+    equity, _ = simulate(bars["open"], bars["close"], signals, 1000.0, 1.0, 0.0)
+    equity_metrics(equity, 1000.0, 252.0)

@@ -1,0 +1,1 @@
+"""Research: indicators, the strategy registry, the backtest kernel and the optimizer."""

@@ -1,0 +1,40 @@
+"""The strategy registry: every strategy Quarterdeck knows, by id."""
+
+from __future__ import annotations
+
+from core.research.strategies.base import (
+    Direction,
+    Family,
+    Param,
+    ParameterError,
+    Params,
+    Strategy,
+)
+from core.research.strategies.trend import SMA_CROSS
+
+REGISTRY: dict[str, Strategy] = {s.id: s for s in (SMA_CROSS,)}
+
+
+class UnknownStrategyError(KeyError):
+    def __str__(self) -> str:
+        return f"unknown strategy {self.args[0]!r}"
+
+
+def get_strategy(strategy_id: str) -> Strategy:
+    try:
+        return REGISTRY[strategy_id]
+    except KeyError:
+        raise UnknownStrategyError(strategy_id) from None
+
+
+__all__ = [
+    "REGISTRY",
+    "Direction",
+    "Family",
+    "Param",
+    "ParameterError",
+    "Params",
+    "Strategy",
+    "UnknownStrategyError",
+    "get_strategy",
+]

@@ -1,0 +1,7 @@
+"""Persistence: SQLModel tables, the database engine and the batching writer."""
+
+from core.store.database import Store, create_database_engine
+from core.store.tables import EquityRow, FillRow, JobRow
+from core.store.writer import BatchWriter
+
+__all__ = ["BatchWriter", "EquityRow", "FillRow", "JobRow", "Store", "create_database_engine"]

@@ -1,0 +1,1 @@
+"""Trading: the paper broker, the portfolio and the live engine loop."""

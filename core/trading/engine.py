@@ -1,0 +1,183 @@
+"""The live engine loop: bars in, strategy signals, orders to the paper broker, fills out.
+
+Each symbol trades from its own sub-ledger (an equal share of the starting
+cash), the way a backtest of that symbol alone would. A signal computed at a
+bar's close is acted on at the symbol's next tick, the first of the next bar,
+which is the backtest's next-open fill.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.bus import Bus, Subscription
+from core.events import Bar, Fill, Side, Tick
+from core.research.signals import HOLD, LONG
+from core.research.strategies import Params, Strategy
+from core.store import BatchWriter, EquityRow, FillRow
+from core.tasks import cancel_and_wait
+from core.trading.paper_broker import PaperBroker
+from core.trading.portfolio import Portfolio
+
+log = logging.getLogger(__name__)
+
+_COLUMNS = ("open", "high", "low", "close", "volume")
+
+
+@dataclass(slots=True)
+class SymbolBook:
+    """One symbol's trailing bars and sub-ledger."""
+
+    lookback: int
+    cash: float
+    units: float = 0.0
+    target: int = 0
+    pending: bool = False
+    bars: collections.deque[Bar] = field(default_factory=collections.deque)
+
+    def window(self) -> dict[str, np.ndarray]:
+        return {c: np.fromiter((getattr(b, c) for b in self.bars), np.float64) for c in _COLUMNS}
+
+
+class LiveEngine:
+    mode = "paper"
+
+    def __init__(
+        self,
+        bus: Bus,
+        writer: BatchWriter | None,
+        strategy: Strategy,
+        params: Params,
+        symbols: list[str],
+        starting_cash: float,
+        position_fraction: float,
+        commission: float,
+        run_id: str,
+    ) -> None:
+        self._bus = bus
+        self._writer = writer
+        self.strategy = strategy
+        self.params = strategy.resolve(params)
+        self.run_id = run_id
+        self.fraction = position_fraction
+        self.broker = PaperBroker(commission)
+        self.portfolio = Portfolio(starting_cash)
+        lookback = strategy.lookback(self.params)
+        share = starting_cash / len(symbols)
+        self.books = {s: SymbolBook(lookback, share) for s in symbols}
+        self._equity_symbol = symbols[0]
+        self._task: asyncio.Task[None] | None = None
+        self.events = 0
+
+    @property
+    def label(self) -> str:
+        shown = ", ".join(f"{k}={v}" for k, v in self.params.items())
+        return f"{self.strategy.id}({shown})"
+
+    def start(self) -> None:
+        if self._task is None:
+            subscription = self._bus.subscribe(Bar, Tick, maxsize=1_000_000)
+            self._task = asyncio.create_task(self._run(subscription), name="engine")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
+
+    async def _run(self, subscription: Subscription) -> None:
+        with subscription:
+            self._bus.publish(self.portfolio.snapshot())
+            while True:
+                await subscription.wait()
+                for event in subscription.drain():
+                    self.handle(event)
+                self._bus.publish(self.portfolio.snapshot())
+
+    def handle(self, event: Bar | Tick) -> None:
+        """Process one market event (public so replays and tests can drive the engine)."""
+        self.events += 1
+        if isinstance(event, Tick):
+            self._on_tick(event)
+        else:
+            self._on_bar(event)
+
+    def _on_bar(self, bar: Bar) -> None:
+        book = self.books.get(bar.symbol)
+        if book is None:
+            return
+        book.bars.append(bar)
+        if len(book.bars) > book.lookback:
+            book.bars.popleft()
+        if bar.symbol == self._equity_symbol and self._writer is not None:
+            self._writer.append(
+                EquityRow(
+                    run_id=self.run_id,
+                    ts=bar.ts,
+                    equity=self.portfolio.equity,
+                    cash=self.portfolio.cash,
+                )
+            )
+        if len(book.bars) < book.lookback:
+            return
+        signal = int(self.strategy.signals(book.window(), self.params)[-1])
+        if signal == HOLD:
+            return
+        wanted = 1 if signal == LONG else 0
+        if wanted != book.target:
+            book.target = wanted
+            book.pending = True
+
+    def _on_tick(self, tick: Tick) -> None:
+        self.portfolio.mark(tick.symbol, tick.price, tick.ts)
+        book = self.books.get(tick.symbol)
+        if book is None or not book.pending:
+            return
+        book.pending = False
+        commission = self.broker.commission
+        if book.target == 1:
+            wanted = math.floor(book.cash * self.fraction / (tick.price * (1.0 + commission)))
+        else:
+            wanted = 0.0
+        delta = wanted - book.units
+        if delta == 0:
+            return
+        side = Side.BUY if delta > 0 else Side.SELL
+        fill = self.broker.execute_market(
+            self.strategy.id, tick.symbol, side, abs(delta), tick.price, tick.ts
+        )
+        self._apply(book, fill)
+
+    def _apply(self, book: SymbolBook, fill: Fill) -> None:
+        signed = fill.side.sign * fill.quantity
+        book.units += signed
+        book.cash -= signed * fill.price + fill.commission
+        self.portfolio.apply_fill(fill)
+        if self._writer is not None:
+            self._writer.append(
+                FillRow(
+                    run_id=self.run_id,
+                    fill_id=fill.fill_id,
+                    order_id=fill.order_id,
+                    strategy=fill.strategy,
+                    symbol=fill.symbol,
+                    side=fill.side.value,
+                    quantity=fill.quantity,
+                    price=fill.price,
+                    commission=fill.commission,
+                    ts=fill.ts,
+                )
+            )
+        self._bus.publish(fill)
+        log.info(
+            "fill %s %s %s @ %s",
+            fill.side.value,
+            fill.quantity,
+            fill.symbol,
+            fill.price,
+            extra={"strategy": fill.strategy, "fill_id": fill.fill_id},
+        )

@@ -1,0 +1,37 @@
+"""Shared fixtures. Every test gets its own data directory and database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.config import Settings
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point every QD_ setting and XDG directory at the test's own folder."""
+    data = tmp_path / "data"
+    monkeypatch.setenv("QD_DATA_DIR", str(data))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.delenv("QD_CONFIG_FILE", raising=False)
+    return data
+
+
+@pytest.fixture
+def settings(isolated_environment: Path) -> Settings:
+    """Fast settings for tests: a quick simulator and no demo job unless asked."""
+    return Settings(sim_tick_rate=2000.0, sim_bar_seconds=5, demo_job=False, health_interval=0.2)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """No test may be skipped: a missing server or tool is a failure, not a skip."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and reporter.stats.get("skipped"):
+        reporter.write_line(
+            f"FAILED: {len(reporter.stats['skipped'])} test(s) were skipped; skips are not allowed",
+            red=True,
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

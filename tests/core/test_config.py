@@ -1,0 +1,60 @@
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from core.config import Settings
+
+
+def test_defaults_put_the_database_in_the_data_directory(isolated_environment: Path) -> None:
+    settings = Settings()
+    assert settings.data_dir == isolated_environment
+    assert settings.resolved_database_url == f"sqlite:///{isolated_environment / 'quarterdeck.db'}"
+    assert settings.log_file == isolated_environment / "logs" / "quarterdeck.jsonl"
+
+
+def test_data_dir_defaults_to_xdg_data_home(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("QD_DATA_DIR")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    assert Settings().data_dir == tmp_path / "share" / "quarterdeck"
+
+
+def test_environment_variables_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QD_SIM_SYMBOLS", "AAA, BBB")
+    monkeypatch.setenv("QD_DATABASE_URL", "sqlite:////tmp/x.db")
+    monkeypatch.setenv("QD_LOG_LEVEL", "debug")
+    settings = Settings()
+    assert settings.sim_symbols == ["AAA", "BBB"]
+    assert settings.resolved_database_url == "sqlite:////tmp/x.db"
+    assert settings.log_level == "DEBUG"
+
+
+def test_toml_file_is_read_and_env_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "config" / "quarterdeck" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('sim_seed = 99\nenvironment = "staging"\n')
+    monkeypatch.setenv("QD_ENVIRONMENT", "prod-like")
+    settings = Settings()
+    assert settings.sim_seed == 99
+    assert settings.environment == "prod-like"
+
+
+def test_bad_values_name_the_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QD_SIM_TICK_RATE", "-5")
+    with pytest.raises(ValidationError, match="sim_tick_rate"):
+        Settings()
+
+
+def test_unknown_keys_in_the_toml_file_are_errors(tmp_path: Path) -> None:
+    config = tmp_path / "config" / "quarterdeck" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text("sim_sed = 1\n")
+    with pytest.raises(ValidationError, match="sim_sed"):
+        Settings()
+
+
+def test_fast_must_be_below_slow() -> None:
+    with pytest.raises(ValidationError, match="strategy_fast"):
+        Settings(strategy_fast=30, strategy_slow=20)

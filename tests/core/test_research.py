@@ -1,0 +1,192 @@
+"""The research kernels against hand-checkable inputs and an independent reference."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.market.history import simulated_bars
+from core.research.backtest import equity_metrics, simulate, summarize
+from core.research.indicators import sma
+from core.research.optimizer import Cancelled, grid_combinations, sweep
+from core.research.signals import FLAT, HOLD, LONG, crossover_signals, positions_from_signals
+from core.research.strategies import REGISTRY, ParameterError, get_strategy
+
+H = HOLD
+
+
+def test_sma_matches_the_textbook_definition() -> None:
+    values = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    np.testing.assert_allclose(sma(values, 3), [np.nan, np.nan, 2, 3, 4, 5])
+
+
+def test_sma_matches_pandas_rolling_mean_over_a_long_series() -> None:
+    values = simulated_bars("BTCUSD", 3, 5000, 3600, 60)["close"]
+    for window in (2, 17, 200):
+        expected = pd.Series(values).rolling(window).mean().to_numpy()
+        np.testing.assert_allclose(sma(values, window), expected, rtol=1e-12)
+
+
+def test_sma_window_longer_than_series_is_all_nan() -> None:
+    assert np.isnan(sma(np.ones(3), 5)).all()
+
+
+def test_crossover_signals_mark_only_strict_crossings() -> None:
+    fast = np.array([np.nan, 1.0, 3.0, 3.0, 1.0, 2.0, 3.0])
+    slow = np.array([np.nan, 2.0, 2.0, 3.0, 2.0, 2.0, 2.0])
+    # i=2 crosses up; i=3 touches; i=4 falls below from equal, i=6 rises from equal:
+    # a cross needs strict inequality on both bars, so only i=2 counts.
+    np.testing.assert_array_equal(crossover_signals(fast, slow, False), [H, H, LONG, H, H, H, H])
+    fast2 = np.array([3.0, 1.0])
+    slow2 = np.array([2.0, 2.0])
+    np.testing.assert_array_equal(crossover_signals(fast2, slow2, False), [H, FLAT])
+    np.testing.assert_array_equal(crossover_signals(fast2, slow2, True), [H, -1])
+
+
+def test_positions_carry_signals_forward_from_flat() -> None:
+    signals = np.array([H, LONG, H, H, FLAT, H], dtype=np.int8)
+    np.testing.assert_array_equal(positions_from_signals(signals), [0, 1, 1, 1, 0, 0])
+
+
+def reference_backtest(open_, close, signals, cash, fraction, commission):
+    """A plain-Python restatement of the documented conventions, written independently."""
+    units, position, trades, wanted = 0, 0, 0, 0
+    curve = []
+    for i in range(len(close)):
+        if wanted != position:
+            if position:
+                proceeds = units * open_[i]
+                cash += proceeds - commission * proceeds
+                units, position = 0, 0
+            if wanted == 1:
+                size = math.floor(cash * fraction / (open_[i] * (1 + commission)))
+                if size > 0:
+                    cost = size * open_[i]
+                    cash -= cost + commission * cost
+                    units, position, trades = size, 1, trades + 1
+        curve.append(cash + units * close[i])
+        if signals[i] != HOLD:
+            wanted = 1 if signals[i] == LONG else 0
+    return np.array(curve), trades
+
+
+def test_backtest_equity_on_a_hand_checked_example() -> None:
+    open_ = np.array([10.0, 10.0, 11.0, 12.0, 13.0])
+    close = np.array([10.0, 11.0, 12.0, 13.0, 12.0])
+    signals = np.array([LONG, H, H, FLAT, H], dtype=np.int8)
+    equity, trades = simulate(open_, close, signals, 100.0, 1.0, 0.0)
+    # bar0: LONG at the close -> bar1 opens at 10: buys 10 units, cash 0; closes at 11 -> 110
+    # bar2 close 12 -> 120; bar3 close 13 -> 130 (FLAT signalled); bar4 sells at open 13 -> 130
+    np.testing.assert_allclose(equity, [100, 110, 120, 130, 130])
+    assert trades == 1
+
+
+@pytest.mark.parametrize("commission", [0.0, 0.001])
+@pytest.mark.parametrize(("fast", "slow"), [(5, 20), (10, 30), (20, 100)])
+def test_backtest_kernel_matches_the_reference(commission: float, fast: int, slow: int) -> None:
+    bars = simulated_bars("ETHUSD", 21, 4000, 3600, 60)
+    strategy = get_strategy("sma_cross")
+    signals = strategy.signals(bars, {"fast": fast, "slow": slow})
+    equity, trades = simulate(bars["open"], bars["close"], signals, 50_000.0, 0.9, commission)
+    ref_equity, ref_trades = reference_backtest(
+        bars["open"], bars["close"], signals, 50_000.0, 0.9, commission
+    )
+    assert trades == ref_trades > 3
+    np.testing.assert_allclose(equity, ref_equity, rtol=1e-12)
+
+
+def test_equity_metrics_against_pandas() -> None:
+    equity = np.array([100.0, 110.0, 99.0, 120.0, 90.0, 95.0])
+    total_return, max_drawdown, sharpe = equity_metrics(equity, 100.0, 252.0)
+    returns = pd.Series(np.concatenate(([100.0], equity))).pct_change().dropna()
+    assert total_return == pytest.approx(-0.05)
+    assert max_drawdown == pytest.approx(1 - 90 / 120)
+    assert sharpe == pytest.approx(returns.mean() / returns.std() * math.sqrt(252))
+
+
+def test_summary_of_a_strategy_that_never_trades_is_flat() -> None:
+    bars = simulated_bars("SPY", 1, 50, 3600, 60)
+    signals = np.full(50, HOLD, dtype=np.int8)
+    s = summarize(bars["open"], bars["close"], signals, 1000.0, 1.0, 0.0, 252.0)
+    assert (s.equity_final, s.total_return, s.max_drawdown, s.sharpe, s.trades) == (
+        1000,
+        0,
+        0,
+        0,
+        0,
+    )
+
+
+def test_strategy_parameters_are_validated() -> None:
+    strategy = get_strategy("sma_cross")
+    assert strategy.resolve({"fast": "7"}) == {"fast": 7, "slow": 30}
+    with pytest.raises(ParameterError, match="fast < slow"):
+        strategy.resolve({"fast": 40, "slow": 30})
+    with pytest.raises(ParameterError, match="outside"):
+        strategy.resolve({"fast": 1})
+    with pytest.raises(ParameterError, match="whole number"):
+        strategy.resolve({"fast": 7.5})
+    with pytest.raises(ParameterError, match="no parameter 'speed'"):
+        strategy.resolve({"speed": 3})
+
+
+def test_every_registered_strategy_is_complete() -> None:
+    for strategy in REGISTRY.values():
+        assert strategy.id.isidentifier() and strategy.id.islower()
+        assert strategy.description and strategy.params
+        assert strategy.lookback(strategy.defaults()) >= 1
+
+
+def test_grid_skips_combinations_that_break_constraints() -> None:
+    combos = grid_combinations(
+        get_strategy("sma_cross"), {"fast": range(5, 51), "slow": range(10, 201)}
+    )
+    assert len(combos) == 7925
+    assert all(c["fast"] < c["slow"] for c in combos)
+
+
+def test_sweep_finds_the_best_combination_and_reports_progress() -> None:
+    strategy = get_strategy("sma_cross")
+    bars = simulated_bars("BTCUSD", 4, 3000, 3600, 60)
+    combos = grid_combinations(strategy, {"fast": range(5, 15), "slow": range(20, 40, 5)})
+    seen = []
+    result = sweep(
+        strategy,
+        bars,
+        combos,
+        objective="total_return",
+        progress=lambda d, t: seen.append((d, t)),
+        chunk=8,
+    )
+    brute = max(
+        (
+            summarize(
+                bars["open"], bars["close"], strategy.signals(bars, c), 100_000, 1.0, 0.0, 8766
+            ).total_return,
+            i,
+        )
+        for i, c in enumerate(combos)
+    )
+    assert result.best is not None
+    assert result.best.summary.total_return == pytest.approx(brute[0])
+    assert result.evaluations == len(combos)
+    assert seen[-1] == (len(combos), len(combos))
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_sweep_stops_at_the_next_chunk_when_cancelled() -> None:
+    strategy = get_strategy("sma_cross")
+    bars = simulated_bars("BTCUSD", 4, 500, 3600, 60)
+    combos = grid_combinations(strategy, {"fast": range(5, 15), "slow": range(20, 40)})
+    calls = []
+    with pytest.raises(Cancelled):
+        sweep(
+            strategy,
+            bars,
+            combos,
+            progress=lambda d, t: calls.append(d),
+            should_stop=lambda: len(calls) >= 2,
+            chunk=4,
+        )
+    assert calls == [4, 8]
