@@ -27,7 +27,7 @@ class OptimizeRequest:
 
     @property
     def title(self) -> str:
-        return f"optimize {self.strategy} {self.symbol} ({self.bars:,} bars)"
+        return f"{self.strategy} {self.symbol}"
 
     def as_params(self) -> dict[str, Any]:
         return asdict(self)

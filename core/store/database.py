@@ -25,11 +25,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_database_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite files get WAL mode and their directory created."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    """An engine for ``url`` (no connection yet); SQLite connections get WAL mode."""
+    if make_url(url).get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -66,6 +63,10 @@ class Store:
         return self.engine.dialect.name == "sqlite"
 
     def create_schema(self) -> None:
+        """Create missing tables (and a SQLite file's directory)."""
+        database = self.engine.url.database
+        if self.is_sqlite and database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
         SQLModel.metadata.create_all(self.engine)
 
     def session(self) -> Session:

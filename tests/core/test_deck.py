@@ -55,7 +55,7 @@ async def test_demo_job_runs_and_a_restart_continues_job_ids(settings: Settings)
     updates = first.bus.subscribe(JobUpdate)
     await first.start()
     update = await asyncio.wait_for(updates.get(), 10)
-    assert update.job_id == 1 and "optimize sma_cross" in update.title
+    assert update.job_id == 1 and update.kind == "optimize" and "sma_cross" in update.title
     while update.state is not JobState.RUNNING or update.done == 0:
         update = await asyncio.wait_for(updates.get(), 30)
     await first.stop()

@@ -154,7 +154,7 @@ async def test_stop_cancels_running_jobs() -> None:
 @pytest.mark.parametrize("objective", ["sharpe", "total_return"])
 def test_optimize_request_title_and_params(objective: str) -> None:
     request = OptimizeRequest("sma_cross", "SPY", 3, 100_000, 3600, 60, objective=objective)
-    assert request.title == "optimize sma_cross SPY (100,000 bars)"
+    assert request.title == "sma_cross SPY"
     assert request.as_params()["objective"] == objective
 
 

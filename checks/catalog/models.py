@@ -1,0 +1,168 @@
+"""The shape of a checklist: pydantic models validated from catalog TOML files."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from checks.probes.registry import REGISTRY, ProbeRegistry, UnknownProbeError
+
+CHECKLIST_ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+#: Dotted snake_case with at least two parts, e.g. ``host.disk_free``.
+ITEM_ID_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
+#: A seed reference: three-digit seed number, colon, the item's label in that seed.
+SOURCE_PATTERN = r"^\d{3}: \S.*$"
+
+ChecklistId = Annotated[str, Field(pattern=CHECKLIST_ID_PATTERN)]
+ItemId = Annotated[str, Field(pattern=ITEM_ID_PATTERN)]
+SourceRef = Annotated[str, Field(pattern=SOURCE_PATTERN)]
+Text = Annotated[str, Field(min_length=1)]
+
+
+class Severity(StrEnum):
+    BLOCKING = "blocking"  # must pass (or be waived) before go-live
+    ADVISORY = "advisory"  # should pass; a miss is reported but does not block
+
+
+class ItemKind(StrEnum):
+    PROBE = "probe"  # decided by an automated probe
+    MANUAL = "manual"  # decided by a person looking at evidence
+
+
+class Role(StrEnum):
+    """Who owns an item and, later, who signs it off."""
+
+    SECURITY = "Security"
+    INFRASTRUCTURE = "Infrastructure"
+    QA = "QA"
+    DEVELOPMENT = "Development"
+    PRODUCT_OWNER = "Product Owner"
+    RISK_MANAGEMENT = "Risk Management"
+    COMPLIANCE = "Compliance"
+    OPERATIONS = "Operations"
+
+
+class StrictModel(BaseModel):
+    """Frozen, and unknown fields are errors (a typo must never be silently ignored)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _registry(info: ValidationInfo) -> ProbeRegistry:
+    """The registry probe names are checked against: ``context={"registry": ...}`` or the
+    built-in one."""
+    context = info.context or {}
+    registry = context.get("registry")
+    return registry if isinstance(registry, ProbeRegistry) else REGISTRY
+
+
+class ChecklistItem(StrictModel):
+    """One thing that must be true before go-live."""
+
+    id: ItemId
+    section: Text
+    title: Text
+    why: Text
+    severity: Severity
+    kind: ItemKind
+    # ``probe`` and ``params`` come after ``kind`` so their validators can see it.
+    probe: str | None = Field(default=None, validate_default=True)
+    params: dict[str, Any] = Field(default_factory=dict, validate_default=True)
+    owner: Role
+    evidence: Text
+    sources: tuple[SourceRef, ...] = Field(min_length=1)
+
+    @field_validator("probe")
+    @classmethod
+    def _probe_matches_kind(cls, value: str | None, info: ValidationInfo) -> str | None:
+        kind = info.data.get("kind")
+        if kind is ItemKind.PROBE:
+            if value is None:
+                raise ValueError('a "probe" item must name its probe, e.g. probe = "host.disk"')
+            registry = _registry(info)
+            if value not in registry:
+                raise ValueError(str(UnknownProbeError(value, registry.names())))
+        elif kind is ItemKind.MANUAL and value is not None:
+            raise ValueError('a "manual" item has no probe; use kind = "probe" or drop probe')
+        return value
+
+    @field_validator("params")
+    @classmethod
+    def _params_fit_probe(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        if "probe" not in info.data:
+            return value  # the probe field itself failed; that error says enough
+        name = info.data["probe"]
+        if name is None:
+            if value:
+                raise ValueError("params are only allowed on probe items")
+            return value
+        registry = _registry(info)
+        if name in registry:
+            try:
+                registry.get(name).params.model_validate(value)
+            except ValidationError as exc:
+                problems = "; ".join(
+                    f"{'.'.join(str(p) for p in error['loc']) or 'params'}: {error['msg']}"
+                    for error in exc.errors()
+                )
+                raise ValueError(f"invalid params for probe {name!r}: {problems}") from None
+        return value
+
+
+def _at_least_one(items: tuple[ChecklistItem, ...]) -> tuple[ChecklistItem, ...]:
+    # An after-validator rather than min_length: pydantic would also report a
+    # spurious "0 items after validation" whenever any one item is invalid.
+    if not items:
+        raise ValueError("a checklist needs at least one item")
+    return items
+
+
+Items = Annotated[tuple[ChecklistItem, ...], AfterValidator(_at_least_one)]
+
+
+class ChecklistHeader(StrictModel):
+    """The ``[checklist]`` table of a catalog file."""
+
+    id: ChecklistId
+    title: Text
+    description: Text
+
+
+class Checklist(ChecklistHeader):
+    """A named, ordered list of items (the header plus the ``[[items]]`` of one file)."""
+
+    items: Items
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Checklist:
+        seen: set[str] = set()
+        for item in self.items:
+            if item.id in seen:
+                raise ValueError(f"duplicate item id {item.id!r}")
+            seen.add(item.id)
+        return self
+
+    def item(self, item_id: str) -> ChecklistItem:
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise KeyError(item_id)
+
+    @property
+    def probe_items(self) -> tuple[ChecklistItem, ...]:
+        return tuple(item for item in self.items if item.kind is ItemKind.PROBE)
+
+    @property
+    def manual_items(self) -> tuple[ChecklistItem, ...]:
+        return tuple(item for item in self.items if item.kind is ItemKind.MANUAL)

@@ -1,0 +1,28 @@
+"""Probes: small async measurements that decide a checklist item automatically.
+
+Importing this package registers the built-in probes in ``REGISTRY``.
+"""
+
+from checks.probes import database, engine, host  # noqa: F401  (register the built-in probes)
+from checks.probes.base import FINAL_VERDICTS, ProbeContext, ProbeParams, ProbeResult
+from checks.probes.registry import (
+    REGISTRY,
+    ProbeFunction,
+    ProbeRegistry,
+    ProbeSpec,
+    UnknownProbeError,
+    probe,
+)
+
+__all__ = [
+    "FINAL_VERDICTS",
+    "REGISTRY",
+    "ProbeContext",
+    "ProbeFunction",
+    "ProbeParams",
+    "ProbeRegistry",
+    "ProbeResult",
+    "ProbeSpec",
+    "UnknownProbeError",
+    "probe",
+]

@@ -1,0 +1,53 @@
+"""What a probe receives (context, parameters) and what it returns (a result)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Engine
+
+from core.config import Settings
+from core.events import Verdict
+
+#: The verdicts a finished probe may report; PENDING, RUNNING and MANUAL are
+#: states of an item, never the outcome of a measurement.
+FINAL_VERDICTS = frozenset({Verdict.PASS, Verdict.WARN, Verdict.FAIL, Verdict.ERROR})
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeContext:
+    """Everything a probe may look at, built by the caller (usually from the Deck).
+
+    Probes depend on this small object rather than on the Deck so that each
+    one can be tested with a settings object and a throwaway database.
+    """
+
+    settings: Settings
+    database_engine: Engine
+    engine_mode: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeResult:
+    """The outcome of one probe run.
+
+    ``evidence`` records what was measured (numbers, paths, modes) so that a
+    reviewer can see why the verdict was reached. ``elapsed`` is filled in by
+    the runner, not by the probe.
+    """
+
+    verdict: Verdict
+    reason: str
+    evidence: dict[str, object] = field(default_factory=dict)
+    elapsed: float | None = None
+
+
+class ProbeParams(BaseModel):
+    """Base for a probe's parameters, written in a checklist item's ``[params]`` table.
+
+    Unknown keys are rejected so that a misspelt threshold is an error when
+    the checklist loads, not a silently ignored setting.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)

@@ -1,0 +1,87 @@
+"""The probe registry: probe names, as written in checklists, mapped to async functions."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from checks.probes.base import ProbeContext, ProbeParams, ProbeResult
+
+ProbeFunction = Callable[[ProbeContext, Any], Awaitable[ProbeResult]]
+F = TypeVar("F", bound=ProbeFunction)
+
+
+class UnknownProbeError(KeyError):
+    """A probe name that nothing registered."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(name)
+        self.name = name
+        self.known = known
+
+    def __str__(self) -> str:
+        return f"unknown probe {self.name!r}; registered probes: {', '.join(self.known) or 'none'}"
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeSpec:
+    """One registered probe: its name, function and parameter model."""
+
+    name: str
+    function: ProbeFunction
+    params: type[ProbeParams]
+
+    @property
+    def description(self) -> str:
+        """The first line of the probe function's docstring."""
+        doc = inspect.getdoc(self.function) or ""
+        return doc.splitlines()[0] if doc else ""
+
+
+class ProbeRegistry:
+    """A name -> probe mapping. The module-level ``REGISTRY`` holds the built-in probes;
+    tests build their own so that throwaway probes never leak into it."""
+
+    def __init__(self) -> None:
+        self._specs: dict[str, ProbeSpec] = {}
+
+    def register(self, name: str, *, params: type[ProbeParams] = ProbeParams) -> Callable[[F], F]:
+        """Decorator registering an ``async def probe(ctx, params) -> ProbeResult``."""
+
+        def decorate(function: F) -> F:
+            if not inspect.iscoroutinefunction(function):
+                raise TypeError(f"probe {name!r} must be an async function")
+            if name in self._specs:
+                raise ValueError(f"probe {name!r} is already registered")
+            self._specs[name] = ProbeSpec(name, function, params)
+            return function
+
+        return decorate
+
+    def get(self, name: str) -> ProbeSpec:
+        try:
+            return self._specs[name]
+        except KeyError:
+            raise UnknownProbeError(name, self.names()) from None
+
+    def names(self) -> list[str]:
+        return sorted(self._specs)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._specs
+
+    def __iter__(self) -> Iterator[ProbeSpec]:
+        return iter(self._specs.values())
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+
+REGISTRY = ProbeRegistry()
+
+
+def probe(name: str, *, params: type[ProbeParams] = ProbeParams) -> Callable[[F], F]:
+    """Register a built-in probe in ``REGISTRY`` under ``name``."""
+    return REGISTRY.register(name, params=params)

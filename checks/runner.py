@@ -1,0 +1,118 @@
+"""Running a checklist: every probe item concurrently, bounded, under a timeout.
+
+The runner owns the rules every probe gets for free: a per-probe timeout, a
+bound on how many run at once, and containment. An exception inside a probe
+becomes an ERROR verdict with the exception's text as the reason; it never
+reaches the caller. Probes must not block the event loop (blocking work goes
+through ``asyncio.to_thread``), because a timeout cannot interrupt a probe
+that never yields.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+
+from checks.catalog import Checklist, ChecklistItem, ItemKind
+from checks.probes import FINAL_VERDICTS, REGISTRY, ProbeContext, ProbeRegistry, ProbeResult
+from core.events import CheckUpdate, Verdict
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[[CheckUpdate], None]
+ResultCallback = Callable[[str, ProbeResult], None]
+
+
+async def run_checklist(
+    checklist: Checklist,
+    ctx: ProbeContext,
+    publish: Publish,
+    concurrency: int = 8,
+    timeout: float = 5.0,
+    *,
+    registry: ProbeRegistry | None = None,
+    on_result: ResultCallback | None = None,
+) -> dict[str, ProbeResult]:
+    """Run every probe item of ``checklist`` and return ``{item_id: result}`` in checklist order.
+
+    Publishes, through ``publish``: first PENDING for each probe item and
+    MANUAL for each manual item (in checklist order), then RUNNING when a
+    probe starts and its final verdict when it ends. ``on_result`` is called
+    with each result just before its final event is published, so a holder
+    of results is never behind the bus.
+    """
+    if concurrency < 1:
+        raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+    if timeout <= 0:
+        raise ValueError(f"timeout must be positive, got {timeout}")
+    registry = REGISTRY if registry is None else registry
+
+    for item in checklist.items:
+        if item.kind is ItemKind.PROBE:
+            publish(CheckUpdate(checklist.id, item.id, Verdict.PENDING, "queued"))
+        else:
+            reason = f"needs review by {item.owner}"
+            publish(CheckUpdate(checklist.id, item.id, Verdict.MANUAL, reason))
+
+    semaphore = asyncio.Semaphore(concurrency)
+    results: dict[str, ProbeResult] = {}
+
+    async def run_item(item: ChecklistItem) -> None:
+        async with semaphore:
+            publish(CheckUpdate(checklist.id, item.id, Verdict.RUNNING, f"probe {item.probe}"))
+            result = await run_probe(item, ctx, registry, timeout)
+        results[item.id] = result
+        if on_result is not None:
+            on_result(item.id, result)
+        publish(
+            CheckUpdate(checklist.id, item.id, result.verdict, result.reason, dict(result.evidence))
+        )
+
+    async with asyncio.TaskGroup() as group:
+        for item in checklist.probe_items:
+            group.create_task(run_item(item), name=f"probe:{item.id}")
+    return {item.id: results[item.id] for item in checklist.probe_items}
+
+
+async def run_probe(
+    item: ChecklistItem, ctx: ProbeContext, registry: ProbeRegistry, timeout: float
+) -> ProbeResult:
+    """Run one probe item; always returns a final result (ERROR for anything unexpected)."""
+    started = time.perf_counter()
+    deadline = asyncio.timeout(timeout)
+    try:
+        spec = registry.get(str(item.probe))
+        params = spec.params.model_validate(item.params)
+        async with deadline:
+            result = await spec.function(ctx, params)
+        result = _checked(result)
+    except TimeoutError as exc:
+        if deadline.expired():
+            result = ProbeResult(
+                Verdict.ERROR, f"timed out after {timeout:g}s", {"timeout_seconds": timeout}
+            )
+        else:  # the probe's own TimeoutError (say, a socket's), not the runner's deadline
+            result = _error(item, exc)
+    except Exception as exc:
+        result = _error(item, exc)
+    return dataclasses.replace(result, elapsed=time.perf_counter() - started)
+
+
+def _checked(result: object) -> ProbeResult:
+    if not isinstance(result, ProbeResult):
+        reason = f"probe returned {type(result).__name__}, not a ProbeResult"
+        return ProbeResult(Verdict.ERROR, reason)
+    if result.verdict not in FINAL_VERDICTS:
+        reason = f"probe returned verdict {result.verdict.value!r}, which is not a final verdict"
+        return ProbeResult(Verdict.ERROR, reason, dict(result.evidence))
+    return result
+
+
+def _error(item: ChecklistItem, exc: Exception) -> ProbeResult:
+    log.warning("probe %s for %s raised", item.probe, item.id, exc_info=exc)
+    text = str(exc)
+    reason = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return ProbeResult(Verdict.ERROR, reason, {"exception": type(exc).__name__})

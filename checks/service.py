@@ -1,0 +1,153 @@
+"""``ReadinessService``: runs the production checklist inside a running Deck."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+from typing import Any, Protocol
+
+from checks.catalog import Checklist, builtin_checklist
+from checks.probes import ProbeContext, ProbeRegistry, ProbeResult
+from checks.runner import run_checklist
+from core.bus import Bus
+from core.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+class DeckLike(Protocol):
+    """The parts of the Deck this service reads; nothing else of it is assumed."""
+
+    settings: Settings
+    bus: Bus
+    store: Any  # has .engine: sqlalchemy.Engine
+    engine: Any  # the live trading engine; has .mode: str
+
+
+def context_from_deck(deck: DeckLike) -> ProbeContext:
+    """A probe context built from the Deck's current state."""
+    return ProbeContext(
+        settings=deck.settings,
+        database_engine=deck.store.engine,
+        engine_mode=str(deck.engine.mode),
+    )
+
+
+class ReadinessService:
+    """Loads a built-in checklist, runs it once on start and again on request.
+
+    A Deck service: ``start()`` returns at once and leaves the first run in a
+    background task; ``stop()`` cancels any run in progress and waits for it.
+    Views list ``checklist.items`` and follow ``CheckUpdate`` events on the
+    bus; ``results`` holds the latest result of every probe item (an item keeps
+    its previous result while a rerun is in progress).
+    """
+
+    def __init__(
+        self,
+        deck: DeckLike,
+        *,
+        checklist_id: str = "production",
+        checklist: Checklist | None = None,
+        concurrency: int = 8,
+        timeout: float = 5.0,
+        registry: ProbeRegistry | None = None,
+    ) -> None:
+        self.deck = deck
+        self.checklist_id = checklist_id
+        self.concurrency = concurrency
+        self.timeout = timeout
+        self.registry = registry
+        # A given checklist replaces the built-in one (tests, and later user checklists).
+        self.checklist: Checklist | None = checklist
+        self.results: dict[str, ProbeResult] = {}
+        self.load_error: Exception | None = None
+        self.runs_completed = 0
+        self._tasks: set[asyncio.Task[dict[str, ProbeResult]]] = set()
+        self._run_lock = asyncio.Lock()
+
+    @property
+    def running(self) -> bool:
+        return any(not task.done() for task in self._tasks)
+
+    async def start(self) -> None:
+        """Load the checklist and start its first run in the background.
+
+        A broken catalog is logged and kept in ``load_error``; it does not
+        stop the Deck from starting.
+        """
+        try:
+            if self.checklist is None:
+                self.checklist = await self._load()
+        except Exception as exc:
+            self.load_error = exc
+            log.error("readiness checklist %r not loaded: %s", self.checklist_id, exc)
+            return
+        self._spawn()
+
+    async def stop(self) -> None:
+        """Cancel any run in progress and wait until it has finished unwinding."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def wait_idle(self) -> None:
+        """Return once no run is in progress (a run's failure is logged, not raised here)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def rerun(self) -> dict[str, ProbeResult]:
+        """Run the checklist again (after any run in progress) and return its results."""
+        if self.checklist is None:
+            self.checklist = await self._load()
+            self.load_error = None
+        task = self._spawn()
+        try:
+            return await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # our caller is being cancelled: let it unwind
+            return dict(self.results)  # the run was cancelled by stop()
+
+    async def _load(self) -> Checklist:
+        return await asyncio.to_thread(builtin_checklist, self.checklist_id, registry=self.registry)
+
+    def _spawn(self) -> asyncio.Task[dict[str, ProbeResult]]:
+        task = asyncio.create_task(self._run(), name=f"readiness:{self.checklist_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task[dict[str, ProbeResult]]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # Retrieved here so a background run's failure is logged, never lost.
+            log.error("readiness run failed", exc_info=task.exception())
+
+    async def _run(self) -> dict[str, ProbeResult]:
+        async with self._run_lock:
+            checklist = self.checklist
+            assert checklist is not None, "a run is only spawned once a checklist is loaded"
+            results = await run_checklist(
+                checklist,
+                context_from_deck(self.deck),
+                self.deck.bus.publish,
+                self.concurrency,
+                self.timeout,
+                registry=self.registry,
+                on_result=self._record,
+            )
+            self.runs_completed += 1
+            counts = collections.Counter(result.verdict.value for result in results.values())
+            log.info(
+                "readiness run of %r finished: %s",
+                checklist.id,
+                ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items())) or "no probes",
+            )
+            return results
+
+    def _record(self, item_id: str, result: ProbeResult) -> None:
+        self.results[item_id] = result

@@ -1,0 +1,1 @@
+"""Quarterdeck's front ends: the Textual console and the command line."""

@@ -1,0 +1,80 @@
+"""The ``quarterdeck`` command.
+
+With no command it opens the console on the built-in simulator. Errors in
+arguments or configuration go to stderr with exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from core import __version__
+from core.config import Settings
+from core.logs import configure_logging
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="quarterdeck",
+        description="Operations console for a trading desk: paper trading, research, readiness.",
+    )
+    parser.add_argument("--version", action="version", version=f"quarterdeck {__version__}")
+    parser.add_subparsers(dest="command", metavar="COMMAND")
+    return parser
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = [f"quarterdeck: invalid configuration ({exc.error_count()} problem(s)):"]
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"]) or "settings"
+            lines.append(f"  QD_{field.upper()}: {error['msg']}")
+        raise SystemExit("\n".join(lines)) from None
+
+
+def run_console(settings: Settings) -> int:
+    # Imported here so that `quarterdeck --version` and headless commands stay fast.
+    from checks import ReadinessService
+    from console.app import QuarterdeckApp
+    from core.deck import Deck
+
+    async def run() -> int:
+        deck = Deck(settings)
+        readiness = ReadinessService(deck)
+        deck.add_service(readiness)
+        app = QuarterdeckApp(deck, readiness, handle_sigterm=True)
+        try:
+            result = await app.run_async()
+        finally:
+            await deck.stop()  # a no-op after a normal quit; cleans up after a crash
+        return app.return_code if app.return_code is not None else (result or 0)
+
+    return asyncio.run(run())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SystemExit as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    configure_logging(
+        settings.log_file, settings.log_level, settings.log_max_bytes, settings.log_backups
+    )
+    if args.command is None:
+        return run_console(settings)
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,9 @@
+"""The console's widgets, one module each."""
+
+from console.widgets.bus_pane import BusPane
+from console.widgets.health_pane import HealthPane
+from console.widgets.jobs_pane import JobsPane
+from console.widgets.portfolio_pane import PortfolioPane
+from console.widgets.readiness_pane import ReadinessPane
+
+__all__ = ["BusPane", "HealthPane", "JobsPane", "PortfolioPane", "ReadinessPane"]

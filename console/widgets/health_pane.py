@@ -1,0 +1,67 @@
+"""The health pane: process CPU and memory, event-loop lag, feed status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from console import formatting as fmt
+from console.widgets.bus_pane import BusPane
+from core.events import FeedState, HealthSnapshot
+
+
+class HealthPane(BusPane):
+    """One line per figure; a feed that is not live is shown as a warning.
+
+    COMPONENT_CLASSES:
+        health-pane--ok, health-pane--warn: status colours.
+        health-pane--label: a figure's name.
+    """
+
+    TOPICS = (HealthSnapshot,)
+    COMPONENT_CLASSES = {"health-pane--ok", "health-pane--warn", "health-pane--label"}
+    DEFAULT_CSS = """
+    HealthPane { border: round $primary; }
+    HealthPane .health-pane--ok { color: $success; }
+    HealthPane .health-pane--warn { color: $warning; text-style: bold; }
+    HealthPane .health-pane--label { color: $text-muted; }
+    """
+
+    def compose(self):
+        self.border_title = "Health"
+        yield Static("measuring…", id="health-figures")
+
+    def apply(self, events: list[Any]) -> None:
+        self.query_one("#health-figures", Static).update(self.render_snapshot(events[-1]))
+
+    def render_snapshot(self, h: HealthSnapshot) -> Table:
+        label = self.get_component_rich_style("health-pane--label")
+        ok = self.get_component_rich_style("health-pane--ok")
+        warn = self.get_component_rich_style("health-pane--warn")
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(justify="left")
+        grid.add_column(justify="right")
+        grid.add_row(Text("CPU", style=label), f"{h.cpu_percent:.0f}%")
+        grid.add_row(
+            Text("Memory", style=label),
+            f"{fmt.size_bytes(h.memory_rss)} ({h.memory_percent:.1f}%)",
+        )
+        lag_style = ok if h.loop_lag_max_ms < 50 else warn
+        grid.add_row(
+            Text("Loop lag", style=label),
+            Text(f"{h.loop_lag_ms:.1f} ms (max {h.loop_lag_max_ms:.1f})", style=lag_style),
+        )
+        for feed in h.feeds:
+            state_style = ok if feed.state is FeedState.LIVE else warn
+            age = "--" if feed.last_tick_age is None else f"{feed.last_tick_age * 1000:.0f} ms ago"
+            grid.add_row(
+                Text(f"Feed {feed.name}", style=label),
+                Text(
+                    f"{feed.state.value} · {feed.ticks_per_second:,.0f} ticks/s · {age}",
+                    style=state_style,
+                ),
+            )
+        return grid

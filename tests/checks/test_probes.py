@@ -1,0 +1,176 @@
+"""Each built-in probe passes on a good setup and fails on a bad one."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import psutil
+import pytest
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
+
+from checks import REGISTRY, ProbeContext, ProbeParams
+from checks.probes import database, engine, host
+from checks.probes.host import DiskParams, MemoryParams, headroom_verdict
+from core.config import Settings
+from core.events import Verdict
+
+
+def with_engine(ctx: ProbeContext, database_engine: Any) -> ProbeContext:
+    return ProbeContext(ctx.settings, database_engine, ctx.engine_mode)
+
+
+def test_builtin_probes_are_registered_with_their_params() -> None:
+    assert REGISTRY.get("host.disk").params is DiskParams
+    assert REGISTRY.get("host.memory").params is MemoryParams
+    assert REGISTRY.get("engine.paper_mode").params is ProbeParams
+    assert REGISTRY.get("database.reachable").description.startswith("The database answers")
+
+
+@pytest.mark.parametrize(
+    ("percent", "threshold", "expected"),
+    [
+        (50.0, 10.0, Verdict.PASS),
+        (20.0, 10.0, Verdict.PASS),
+        (19.9, 10.0, Verdict.WARN),
+        (10.0, 10.0, Verdict.WARN),
+        (9.9, 10.0, Verdict.FAIL),
+        (0.0, 0.0, Verdict.PASS),
+    ],
+)
+def test_headroom_verdict_thresholds_match_rule(
+    percent: float, threshold: float, expected: Verdict
+) -> None:
+    assert headroom_verdict(percent, threshold) is expected
+
+
+async def test_disk_with_zero_threshold_passes(ctx: ProbeContext) -> None:
+    result = await host.disk(ctx, DiskParams(min_free_percent=0))
+    assert result.verdict is Verdict.PASS
+    assert 0 <= result.evidence["free_percent"] <= 100
+    assert result.evidence["min_free_percent"] == 0
+    assert result.evidence["free_bytes"] <= result.evidence["total_bytes"]
+
+
+async def test_disk_threshold_above_100_percent_fails(ctx: ProbeContext) -> None:
+    result = await host.disk(ctx, DiskParams(min_free_percent=101))
+    assert result.verdict is Verdict.FAIL
+    assert "under the 101% minimum" in result.reason
+
+
+async def test_disk_free_under_twice_threshold_warns(
+    ctx: ProbeContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    usage = shutil._ntuple_diskusage(total=1000, used=850, free=150)  # type: ignore[attr-defined]
+    monkeypatch.setattr(host.shutil, "disk_usage", lambda path: usage)
+    result = await host.disk(ctx, DiskParams(min_free_percent=10))
+    assert result.verdict is Verdict.WARN
+    assert result.evidence["free_percent"] == 15.0
+    assert "twice" in result.reason
+
+
+async def test_disk_missing_data_dir_measures_nearest_existing_parent(
+    tmp_path: Path, wal_engine: Engine
+) -> None:
+    data_dir = tmp_path / "not" / "yet" / "created"
+    settings = Settings(data_dir=data_dir)
+    ctx = ProbeContext(settings, wal_engine, "paper")
+    result = await host.disk(ctx, DiskParams(min_free_percent=0))
+    assert result.verdict is Verdict.PASS
+    assert result.evidence["data_dir"] == str(data_dir)
+    assert result.evidence["measured_path"] == str(tmp_path)
+
+
+async def test_memory_with_zero_threshold_passes(ctx: ProbeContext) -> None:
+    result = await host.memory(ctx, MemoryParams(min_available_percent=0))
+    assert result.verdict is Verdict.PASS
+    assert result.evidence["total_bytes"] == psutil.virtual_memory().total
+    assert 0 < result.evidence["available_percent"] <= 100
+
+
+async def test_memory_threshold_above_100_percent_fails(ctx: ProbeContext) -> None:
+    result = await host.memory(ctx, MemoryParams(min_available_percent=101))
+    assert result.verdict is Verdict.FAIL
+    assert "memory available" in result.reason
+
+
+async def test_database_reachable_on_sqlite_file_passes_with_latency(ctx: ProbeContext) -> None:
+    result = await database.reachable(ctx, database.ReachableParams())
+    assert result.verdict is Verdict.PASS
+    assert result.evidence["latency_ms"] >= 0
+    assert result.evidence["dialect"] == "sqlite"
+    assert str(result.evidence["url"]).endswith("wal.db")
+
+
+async def test_database_reachable_unopenable_file_fails(ctx: ProbeContext, tmp_path: Path) -> None:
+    broken = create_engine(f"sqlite:///{tmp_path / 'no' / 'such' / 'dir' / 'x.db'}")
+    result = await database.reachable(with_engine(ctx, broken), database.ReachableParams())
+    assert result.verdict is Verdict.FAIL
+    assert "unable to open database file" in result.reason
+    assert "latency_ms" not in result.evidence
+
+
+async def test_database_reachable_slower_than_limit_warns(ctx: ProbeContext) -> None:
+    result = await database.reachable(ctx, database.ReachableParams(max_latency_ms=1e-9))
+    assert result.verdict is Verdict.WARN
+    assert "over" in result.reason
+
+
+async def test_database_url_password_is_masked_in_evidence(ctx: ProbeContext) -> None:
+    stub = SimpleNamespace(
+        url=make_url("postgresql://desk:hunter2@db.example/quarterdeck"),
+        dialect=SimpleNamespace(name="postgresql"),
+    )
+    result = await database.sqlite_wal(with_engine(ctx, stub), ProbeParams())
+    assert "hunter2" not in str(result.evidence["url"])
+    assert "***" in str(result.evidence["url"])
+
+
+async def test_sqlite_wal_on_wal_database_passes(ctx: ProbeContext) -> None:
+    result = await database.sqlite_wal(ctx, ProbeParams())
+    assert result.verdict is Verdict.PASS
+    assert result.evidence["journal_mode"] == "wal"
+
+
+async def test_sqlite_wal_on_rollback_journal_database_fails(
+    ctx: ProbeContext, rollback_engine: Engine
+) -> None:
+    result = await database.sqlite_wal(with_engine(ctx, rollback_engine), ProbeParams())
+    assert result.verdict is Verdict.FAIL
+    assert result.evidence["journal_mode"] == "delete"
+    assert "'delete'" in result.reason
+
+
+async def test_sqlite_wal_on_in_memory_database_fails(ctx: ProbeContext) -> None:
+    memory = create_engine("sqlite://")
+    result = await database.sqlite_wal(with_engine(ctx, memory), ProbeParams())
+    assert result.verdict is Verdict.FAIL
+    assert result.evidence["journal_mode"] == "memory"
+
+
+async def test_sqlite_wal_on_other_database_warns_not_applicable(ctx: ProbeContext) -> None:
+    stub = SimpleNamespace(
+        url=make_url("postgresql://desk@db.example/quarterdeck"),
+        dialect=SimpleNamespace(name="postgresql"),
+    )
+    result = await database.sqlite_wal(with_engine(ctx, stub), ProbeParams())
+    assert result.verdict is Verdict.WARN
+    assert "not applicable" in result.reason
+    assert "postgresql" in result.reason
+
+
+async def test_paper_mode_when_paper_passes(ctx: ProbeContext) -> None:
+    result = await engine.paper_mode(ctx, ProbeParams())
+    assert result.verdict is Verdict.PASS
+    assert result.evidence == {"engine_mode": "paper", "environment": ctx.settings.environment}
+
+
+async def test_paper_mode_when_live_fails(ctx: ProbeContext) -> None:
+    live = ProbeContext(ctx.settings, ctx.database_engine, "live")
+    result = await engine.paper_mode(live, ProbeParams())
+    assert result.verdict is Verdict.FAIL
+    assert "'live'" in result.reason
+    assert result.evidence["engine_mode"] == "live"

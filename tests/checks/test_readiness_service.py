@@ -1,0 +1,170 @@
+"""ReadinessService: a Deck service that runs the checklist in the background."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from checks import Checklist, ChecklistError, ProbeRegistry, ReadinessService, context_from_deck
+from checks.catalog import Problem
+from core.bus import Bus
+from core.config import Settings
+from core.events import CheckUpdate, Verdict
+
+from .support import Tracker, item
+
+MakeChecklist = Callable[..., Checklist]
+
+
+def fake_deck(settings: Settings, database_engine: Engine, mode: str = "paper") -> Any:
+    """Only the Deck attributes the service is allowed to use."""
+    return SimpleNamespace(
+        settings=settings,
+        bus=Bus(),
+        store=SimpleNamespace(engine=database_engine),
+        engine=SimpleNamespace(mode=mode),
+    )
+
+
+def test_context_from_deck_reads_settings_engine_and_mode(
+    settings: Settings, wal_engine: Engine
+) -> None:
+    deck = fake_deck(settings, wal_engine, mode="live")
+    ctx = context_from_deck(deck)
+    assert ctx.settings is settings
+    assert ctx.database_engine is wal_engine
+    assert ctx.engine_mode == "live"
+
+
+async def test_start_with_builtin_checklist_runs_once_and_publishes(
+    settings: Settings, wal_engine: Engine
+) -> None:
+    deck = fake_deck(settings, wal_engine)
+    subscription = deck.bus.subscribe(CheckUpdate)
+    service = ReadinessService(deck)
+    await service.start()
+    assert service.checklist is not None
+    assert service.checklist.id == "production"
+    await service.wait_idle()
+    probe_ids = {i.id for i in service.checklist.probe_items}
+    assert set(service.results) == probe_ids
+    assert service.results["database.sqlite_wal"].verdict is Verdict.PASS
+    assert service.results["trading.paper_mode"].verdict is Verdict.PASS
+    assert service.runs_completed == 1
+    events = subscription.drain()
+    assert len(events) == len(service.checklist.items) + 2 * len(probe_ids)
+    await service.stop()
+
+
+async def test_live_engine_fails_paper_mode_item(settings: Settings, wal_engine: Engine) -> None:
+    service = ReadinessService(fake_deck(settings, wal_engine, mode="live"))
+    await service.start()
+    await service.wait_idle()
+    assert service.results["trading.paper_mode"].verdict is Verdict.FAIL
+    await service.stop()
+
+
+async def test_start_returns_before_slow_run_finishes(
+    settings: Settings,
+    wal_engine: Engine,
+    make_checklist: MakeChecklist,
+    registry: ProbeRegistry,
+) -> None:
+    checklist = make_checklist(item("t.slow", "test.sleep", seconds=0.5))
+    service = ReadinessService(
+        fake_deck(settings, wal_engine), checklist=checklist, registry=registry
+    )
+    started = time.perf_counter()
+    await service.start()
+    assert time.perf_counter() - started < 0.2
+    assert service.running
+    await service.wait_idle()
+    assert not service.running
+    assert service.results["t.slow"].verdict is Verdict.PASS
+
+
+async def test_stop_cancels_inflight_run_cleanly(
+    settings: Settings,
+    wal_engine: Engine,
+    make_checklist: MakeChecklist,
+    registry: ProbeRegistry,
+    tracker: Tracker,
+) -> None:
+    checklist = make_checklist(
+        item("t.hang", "test.sleep", seconds=60), item("t.hang2", "test.sleep", seconds=60)
+    )
+    service = ReadinessService(
+        fake_deck(settings, wal_engine), checklist=checklist, registry=registry, timeout=120
+    )
+    await service.start()
+    await asyncio.sleep(0.05)
+    assert tracker.active == 2
+    started = time.perf_counter()
+    await service.stop()
+    assert time.perf_counter() - started < 0.5
+    assert not service.running
+    assert tracker.active == 0  # both probes were cancelled and unwound
+    assert service.results == {}
+
+
+async def test_rerun_runs_again_and_refreshes_results(
+    settings: Settings,
+    wal_engine: Engine,
+    make_checklist: MakeChecklist,
+    registry: ProbeRegistry,
+) -> None:
+    checklist = make_checklist(item("t.count", "test.pass"))
+    service = ReadinessService(
+        fake_deck(settings, wal_engine), checklist=checklist, registry=registry
+    )
+    await service.start()
+    results = await service.rerun()  # waits for the start-up run, then runs again
+    assert results["t.count"].evidence == {"calls": 2}
+    assert service.results["t.count"].evidence == {"calls": 2}
+    assert service.runs_completed == 2
+    await service.stop()
+
+
+async def test_rerun_cancelled_by_stop_returns_latest_results(
+    settings: Settings,
+    wal_engine: Engine,
+    make_checklist: MakeChecklist,
+    registry: ProbeRegistry,
+) -> None:
+    checklist = make_checklist(item("t.ok", "test.pass"), item("t.hang", "test.sleep", seconds=60))
+    service = ReadinessService(
+        fake_deck(settings, wal_engine), checklist=checklist, registry=registry, timeout=120
+    )
+    rerun = asyncio.create_task(service.rerun())
+    await asyncio.sleep(0.05)
+    await service.stop()
+    results = await rerun
+    assert set(results) == {"t.ok"}  # the hung probe never finished
+    assert results["t.ok"].verdict is Verdict.PASS
+
+
+async def test_broken_catalog_is_logged_and_does_not_stop_start(
+    settings: Settings,
+    wal_engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Checklist:
+        raise ChecklistError("production.toml", [Problem(7, None, "items[0].title", "missing")])
+
+    monkeypatch.setattr("checks.service.builtin_checklist", broken)
+    service = ReadinessService(fake_deck(settings, wal_engine))
+    with caplog.at_level(logging.ERROR, logger="checks.service"):
+        await service.start()
+    assert service.checklist is None
+    assert isinstance(service.load_error, ChecklistError)
+    assert not service.running
+    assert "production.toml:7: items[0].title" in caplog.text
+    await service.stop()

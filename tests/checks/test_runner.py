@@ -1,0 +1,209 @@
+"""The runner: concurrency bound, timeouts, containment and the order of published events."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from checks import (
+    Checklist,
+    ProbeContext,
+    ProbeRegistry,
+    ProbeResult,
+    builtin_checklist,
+    run_checklist,
+)
+from core.events import CheckUpdate, Verdict
+
+from .support import Tracker, item
+
+MakeChecklist = Callable[..., Checklist]
+
+
+class Recorder:
+    """A ``publish`` callable that keeps every event."""
+
+    def __init__(self) -> None:
+        self.events: list[CheckUpdate] = []
+
+    def __call__(self, event: CheckUpdate) -> None:
+        self.events.append(event)
+
+    def verdicts(self, item_id: str) -> list[Verdict]:
+        return [e.verdict for e in self.events if e.item_id == item_id]
+
+
+async def run(
+    checklist: Checklist,
+    ctx: ProbeContext,
+    registry: ProbeRegistry,
+    **kwargs: Any,
+) -> tuple[dict[str, ProbeResult], Recorder]:
+    recorder = Recorder()
+    results = await run_checklist(checklist, ctx, recorder, registry=registry, **kwargs)
+    return results, recorder
+
+
+async def test_probe_that_raises_becomes_error_with_exception_text(
+    make_checklist: MakeChecklist, ctx: ProbeContext, registry: ProbeRegistry
+) -> None:
+    checklist = make_checklist(item("t.boom", "test.boom"), item("t.ok", "test.pass"))
+    results, recorder = await run(checklist, ctx, registry)
+    assert results["t.boom"].verdict is Verdict.ERROR
+    assert results["t.boom"].reason == "RuntimeError: kaboom: disk on fire"
+    assert results["t.ok"].verdict is Verdict.PASS
+    assert recorder.verdicts("t.boom") == [Verdict.PENDING, Verdict.RUNNING, Verdict.ERROR]
+    published = [e for e in recorder.events if e.item_id == "t.boom"][-1]
+    assert published.reason == "RuntimeError: kaboom: disk on fire"
+    assert published.evidence == {"exception": "RuntimeError"}
+
+
+async def test_probe_past_timeout_becomes_error_without_delaying_others(
+    make_checklist: MakeChecklist, ctx: ProbeContext, registry: ProbeRegistry
+) -> None:
+    checklist = make_checklist(
+        item("t.slow", "test.sleep", seconds=30),
+        item("t.quick1", "test.pass"),
+        item("t.quick2", "test.sleep", seconds=0.01),
+    )
+    started = time.perf_counter()
+    results, recorder = await run(checklist, ctx, registry, timeout=0.3)
+    took = time.perf_counter() - started
+    assert results["t.slow"].verdict is Verdict.ERROR
+    assert results["t.slow"].reason == "timed out after 0.3s"
+    assert took < 1.5
+    assert results["t.quick1"].verdict is Verdict.PASS
+    assert results["t.quick2"].verdict is Verdict.PASS
+    quick_elapsed = results["t.quick2"].elapsed
+    assert quick_elapsed is not None and quick_elapsed < 0.25
+    # The quick items finished (and were published) before the slow one timed out.
+    finals = [e.item_id for e in recorder.events if e.verdict in (Verdict.PASS, Verdict.ERROR)]
+    assert finals[-1] == "t.slow"
+
+
+async def test_probe_own_timeout_error_is_not_reported_as_runner_timeout(
+    make_checklist: MakeChecklist, ctx: ProbeContext, registry: ProbeRegistry
+) -> None:
+    results, _ = await run(make_checklist(item("t.own", "test.own_timeout")), ctx, registry)
+    assert results["t.own"].verdict is Verdict.ERROR
+    assert results["t.own"].reason == "TimeoutError: socket read timed out"
+
+
+async def test_probe_returning_non_result_becomes_error(
+    make_checklist: MakeChecklist, ctx: ProbeContext, registry: ProbeRegistry
+) -> None:
+    results, _ = await run(make_checklist(item("t.odd", "test.not_a_result")), ctx, registry)
+    assert results["t.odd"].verdict is Verdict.ERROR
+    assert "str, not a ProbeResult" in results["t.odd"].reason
+
+
+async def test_probe_returning_non_final_verdict_becomes_error(
+    make_checklist: MakeChecklist, ctx: ProbeContext, registry: ProbeRegistry
+) -> None:
+    results, _ = await run(make_checklist(item("t.pending", "test.pending")), ctx, registry)
+    assert results["t.pending"].verdict is Verdict.ERROR
+    assert "'pending'" in results["t.pending"].reason
+
+
+async def test_events_are_pending_then_running_then_final_for_each_item(
+    make_checklist: MakeChecklist, ctx: ProbeContext, registry: ProbeRegistry
+) -> None:
+    checklist = make_checklist(
+        item("t.a", "test.pass"),
+        item("t.manual"),
+        item("t.b", "test.fail"),
+        item("t.c", "test.sleep", seconds=0.01),
+    )
+    _, recorder = await run(checklist, ctx, registry)
+    # Every item is announced first, in checklist order, before any probe starts.
+    head = recorder.events[:4]
+    assert [e.item_id for e in head] == ["t.a", "t.manual", "t.b", "t.c"]
+    assert [e.verdict for e in head] == [
+        Verdict.PENDING,
+        Verdict.MANUAL,
+        Verdict.PENDING,
+        Verdict.PENDING,
+    ]
+    assert recorder.verdicts("t.a") == [Verdict.PENDING, Verdict.RUNNING, Verdict.PASS]
+    assert recorder.verdicts("t.b") == [Verdict.PENDING, Verdict.RUNNING, Verdict.FAIL]
+    assert recorder.verdicts("t.c") == [Verdict.PENDING, Verdict.RUNNING, Verdict.PASS]
+    assert recorder.verdicts("t.manual") == [Verdict.MANUAL]
+    assert "QA" in recorder.events[1].reason
+    assert all(e.checklist == "testing" for e in recorder.events)
+    assert [e for e in recorder.events if e.item_id == "t.b"][-1].evidence == {"measured": 1}
+
+
+async def test_results_are_probe_items_only_in_checklist_order(
+    make_checklist: MakeChecklist, ctx: ProbeContext, registry: ProbeRegistry
+) -> None:
+    checklist = make_checklist(
+        item("t.z", "test.sleep", seconds=0.05),
+        item("t.manual"),
+        item("t.a", "test.pass"),
+    )
+    results, _ = await run(checklist, ctx, registry)
+    assert list(results) == ["t.z", "t.a"]
+    assert all(r.elapsed is not None and r.elapsed >= 0 for r in results.values())
+
+
+async def test_concurrency_bound_limits_simultaneous_probes(
+    make_checklist: MakeChecklist, ctx: ProbeContext, registry: ProbeRegistry, tracker: Tracker
+) -> None:
+    checklist = make_checklist(*(item(f"t.s{i}", "test.sleep", seconds=0.02) for i in range(6)))
+    results, _ = await run(checklist, ctx, registry, concurrency=2)
+    assert tracker.max_active == 2
+    assert all(r.verdict is Verdict.PASS for r in results.values())
+
+
+async def test_unbounded_enough_concurrency_runs_all_at_once(
+    make_checklist: MakeChecklist, ctx: ProbeContext, registry: ProbeRegistry, tracker: Tracker
+) -> None:
+    checklist = make_checklist(*(item(f"t.s{i}", "test.sleep", seconds=0.02) for i in range(6)))
+    await run(checklist, ctx, registry, concurrency=8)
+    assert tracker.max_active == 6
+
+
+async def test_on_result_sees_each_result_before_its_final_event(
+    make_checklist: MakeChecklist, ctx: ProbeContext, registry: ProbeRegistry
+) -> None:
+    recorder = Recorder()
+    seen: list[tuple[str, int]] = []
+
+    def on_result(item_id: str, result: ProbeResult) -> None:
+        seen.append((item_id, len(recorder.events)))
+
+    checklist = make_checklist(item("t.a", "test.pass"))
+    await run_checklist(checklist, ctx, recorder, registry=registry, on_result=on_result)
+    assert seen == [("t.a", 2)]  # after PENDING and RUNNING, before the final PASS
+    assert recorder.events[-1].verdict is Verdict.PASS
+
+
+@pytest.mark.parametrize(("concurrency", "timeout"), [(0, 5.0), (1, 0.0), (1, -1.0)])
+async def test_invalid_bounds_raise_valueerror(
+    make_checklist: MakeChecklist,
+    ctx: ProbeContext,
+    registry: ProbeRegistry,
+    concurrency: int,
+    timeout: float,
+) -> None:
+    checklist = make_checklist(item("t.a", "test.pass"))
+    with pytest.raises(ValueError):
+        await run(checklist, ctx, registry, concurrency=concurrency, timeout=timeout)
+
+
+async def test_builtin_checklist_on_healthy_setup_passes_database_and_engine_probes(
+    ctx: ProbeContext, wal_engine: Engine
+) -> None:
+    recorder = Recorder()
+    checklist = builtin_checklist("production")
+    results = await run_checklist(checklist, ctx, recorder)
+    assert set(results) == {item.id for item in checklist.probe_items}
+    assert results["database.reachable"].verdict is Verdict.PASS
+    assert results["database.sqlite_wal"].verdict is Verdict.PASS
+    assert results["trading.paper_mode"].verdict is Verdict.PASS
+    assert all(r.verdict is not Verdict.ERROR for r in results.values())
+    assert len(recorder.events) == len(checklist.items) + 2 * len(checklist.probe_items)

@@ -1,0 +1,125 @@
+"""Pilot tests of the dashboard: panes present, live values, clean quit."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+from rich.console import Console
+from textual.widgets import DataTable, Static
+
+from checks import ReadinessService
+from console.app import QuarterdeckApp
+from console.widgets import HealthPane, JobsPane, PortfolioPane, ReadinessPane
+from core.config import Settings
+from core.deck import Deck
+
+
+def make_app(settings: Settings) -> tuple[QuarterdeckApp, Deck]:
+    deck = Deck(settings)
+    readiness = ReadinessService(deck)
+    deck.add_service(readiness)
+    return QuarterdeckApp(deck, readiness), deck
+
+
+def static_text(app: QuarterdeckApp, selector: str) -> str:
+    """The plain text a Static currently shows."""
+    console = Console(width=100, file=io.StringIO(), record=True)
+    console.print(app.screen.query_one(selector, Static).content)
+    return console.export_text()
+
+
+async def wait_until(pilot, condition, timeout: float = 20.0) -> None:  # noqa: ANN001
+    async def poll() -> None:
+        while not condition():
+            await pilot.pause(0.05)
+
+    await asyncio.wait_for(poll(), timeout)
+
+
+async def test_dashboard_shows_the_four_panes(settings: Settings) -> None:
+    app, _ = make_app(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = pilot.app.screen
+        assert screen.id == "dashboard"
+        for pane in (PortfolioPane, JobsPane, HealthPane, ReadinessPane):
+            assert len(screen.query(pane)) == 1
+        await pilot.press("q")
+    assert app.return_code == 0
+
+
+async def test_portfolio_and_health_values_change_as_the_simulator_runs(settings: Settings) -> None:
+    app, deck = make_app(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: "Equity" in static_text(app, "#portfolio-figures"))
+        first = static_text(app, "#portfolio-figures")
+        await wait_until(pilot, lambda: static_text(app, "#portfolio-figures") != first)
+        await wait_until(pilot, lambda: deck.engine.portfolio.fills > 0)
+        positions = app.screen.query_one("#positions", DataTable)
+        await wait_until(pilot, lambda: positions.row_count > 0)
+        await wait_until(pilot, lambda: "ticks/s" in static_text(app, "#health-figures"))
+        assert "Loop lag" in static_text(app, "#health-figures")
+        await pilot.press("q")
+
+
+async def test_jobs_pane_shows_the_optimizer_job_progressing(settings: Settings) -> None:
+    app, deck = make_app(settings.model_copy(update={"demo_job": True}))
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one("#jobs", DataTable)
+        await wait_until(pilot, lambda: table.row_count == 1)
+        await wait_until(pilot, lambda: deck.jobs.jobs[1].done > 0)
+        await pilot.pause(0.3)
+        row = table.get_row("1")
+        assert row[1] == "optimize sma_cross BTCUSD"
+        assert "%" in str(row[2])
+        assert row[3] == "running"
+        assert "/s · " in row[4]
+        await pilot.press("q")
+
+
+async def test_readiness_pane_lists_the_checklist_and_probes_pass(settings: Settings) -> None:
+    app, _ = make_app(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        readiness = app.readiness
+        assert readiness is not None
+        table = app.screen.query_one("#checks", DataTable)
+        await wait_until(pilot, lambda: readiness.checklist is not None)
+        total = len(readiness.checklist.items)
+        await wait_until(pilot, lambda: table.row_count == total)
+        await wait_until(pilot, lambda: "pass" in str(table.get_row("database.sqlite_wal")[0]))
+        assert "manual" in str(table.get_row("database.backups")[0])
+        await pilot.press("q")
+
+
+async def test_quitting_stops_every_task_and_flushes_the_store(settings: Settings) -> None:
+    before = set(asyncio.all_tasks())
+    app, deck = make_app(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: deck.running and deck.engine.portfolio.fills > 0)
+        await pilot.press("q")
+        await wait_until(pilot, lambda: not deck.running)
+    assert app.return_code == 0
+    assert not deck.running
+    leftover = {t for t in asyncio.all_tasks() - before if not t.done()}
+    assert {t.get_name() for t in leftover} <= {asyncio.current_task().get_name()}
+    import sqlite3
+
+    database = settings.data_dir / "quarterdeck.db"
+    stored = sqlite3.connect(database).execute("SELECT count(*) FROM fills").fetchone()[0]
+    assert stored == deck.engine.portfolio.fills
+
+
+async def test_engine_start_failure_is_reported_and_the_ui_stays_up(
+    settings: Settings, tmp_path
+) -> None:
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where the database folder should be")
+    broken = settings.model_copy(update={"database_url": f"sqlite:///{blocked}/q.db"})
+    app, deck = make_app(broken)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: len(app._notifications) > 0)
+        notification = next(iter(app._notifications))
+        assert "failed to start" in notification.message
+        assert app.is_running
+        await pilot.press("q")
+    assert app.return_code == 0
