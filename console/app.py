@@ -25,6 +25,7 @@ class QuarterdeckApp(App[int]):
     """
 
     CSS_PATH = "app.tcss"
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     TITLE = "Quarterdeck"
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),

@@ -13,11 +13,12 @@ from console.widgets.bus_pane import BusPane
 from core.events import JobState, JobUpdate
 
 BAR_WIDTH = 10
+JOB_WIDTH = 40  # fits the bar, percentage, "12,345/s · ETA 1h05m"
 
 
 class JobsPane(BusPane):
-    """Jobs in the order submitted: progress bar, state, speed and ETA; the newest
-    finished job's result on the line below the table."""
+    """Jobs in the order submitted, two lines each (title, kind and state; progress, speed
+    and ETA), and the newest finished job's result on the line below the table."""
 
     TOPICS = (JobUpdate,)
     LATEST_ONLY = False  # several jobs: keep every job's updates, the pane coalesces per job
@@ -31,10 +32,8 @@ class JobsPane(BusPane):
         self.border_title = "Jobs"
         table: DataTable[Any] = DataTable(id="jobs", cursor_type="row", zebra_stripes=True)
         table.add_column("#", key="id")
-        table.add_column("Job", key="title")
-        table.add_column("Progress", key="progress", width=BAR_WIDTH + 5)
-        table.add_column("State", key="state")
-        table.add_column("Speed · ETA", key="speed")
+        # An explicit width: a two-line cell is measured by its first line only.
+        table.add_column("Job", key="job", width=JOB_WIDTH)
         yield table
         yield Static("", id="job-result")
 
@@ -50,23 +49,20 @@ class JobsPane(BusPane):
                 for column, value in cells.items():
                     table.update_cell(key, column, value)
             else:
-                table.add_row(*cells.values(), key=key)
+                table.add_row(*cells.values(), key=key, height=2)
             if update.state.finished and update.summary:
                 self.query_one("#job-result", Static).update(
                     f"#{job_id} {update.state.value}: {update.summary}"
                 )
 
     @staticmethod
-    def _cells(u: JobUpdate) -> dict[str, Any]:
-        running = u.state is JobState.RUNNING
-        speed = ""
-        if running:
+    def _cells(u: JobUpdate) -> dict[str, Text]:
+        """Two lines a job: title, kind and state; then bar, percentage, speed and ETA."""
+        progress = f"{fmt.bar(u.fraction, BAR_WIDTH)}{fmt.percent(u.fraction, 0):>5}"
+        if u.state is JobState.RUNNING:
             eta = fmt.duration(u.eta_seconds) if u.eta_seconds is not None else "--"
-            speed = f"{u.rate:,.0f}/s · {eta}"
+            progress += f"  {u.rate:,.0f}/s · ETA {eta}"
         return {
             "id": Text(str(u.job_id), justify="right"),
-            "title": f"{u.kind} {u.title}",
-            "progress": Text(f"{fmt.bar(u.fraction, BAR_WIDTH)}{fmt.percent(u.fraction, 0):>5}"),
-            "state": u.state.value,
-            "speed": speed,
+            "job": Text(f"{u.title} · {u.kind} · {u.state.value}\n{progress}"),
         }

@@ -14,6 +14,9 @@ from console.widgets.bus_pane import BusPane
 from core.events import PortfolioSnapshot
 
 
+WIDE_FIGURES = 52  # content width from which figures sit two pairs to a row
+
+
 class PortfolioPane(BusPane):
     """Equity, cash, PnL and drawdown of the paper account, and its positions.
 
@@ -39,11 +42,12 @@ class PortfolioPane(BusPane):
         self.border_title = "Portfolio · paper"
         yield Static("waiting for the engine…", id="portfolio-figures")
         table: DataTable[Any] = DataTable(id="positions", cursor_type="row", zebra_stripes=True)
+        # Most important first: a narrow pane cuts from the right.
         table.add_column("Symbol", key="symbol")
         table.add_column("Qty", key="qty")
-        table.add_column("Avg", key="avg")
-        table.add_column("Last", key="last")
         table.add_column("Unrealized", key="upnl")
+        table.add_column("Last", key="last")
+        table.add_column("Avg", key="avg")
         table.add_column("Realized", key="rpnl")
         yield table
 
@@ -60,35 +64,37 @@ class PortfolioPane(BusPane):
             return Text(text, style=self.get_component_rich_style("portfolio-pane--down"))
         return Text(text)
 
+    def on_resize(self) -> None:
+        if self.snapshot is not None:
+            self.query_one("#portfolio-figures", Static).update(self._figures(self.snapshot))
+
     def _figures(self, s: PortfolioSnapshot) -> Table:
+        """Label/value pairs: four columns when the pane is wide enough, else two,
+        so that no figure is ever cut short."""
         label = self.get_component_rich_style("portfolio-pane--label")
-        grid = Table.grid(padding=(0, 2), expand=True)
-        for _ in range(4):
-            grid.add_column(justify="right")
-        grid.add_row(
-            Text("Equity", style=label),
-            fmt.money(s.equity),
-            Text("Cash", style=label),
-            fmt.money(s.cash),
-        )
-        grid.add_row(
-            Text("Total PnL", style=label),
-            self._signed(s.total_pnl, fmt.signed_money(s.total_pnl)),
-            Text("Return", style=label),
-            self._signed(s.total_pnl, fmt.signed_percent(s.total_pnl / s.starting_equity)),
-        )
-        grid.add_row(
-            Text("Realized", style=label),
-            self._signed(s.realized_pnl, fmt.signed_money(s.realized_pnl)),
-            Text("Unrealized", style=label),
-            self._signed(s.unrealized_pnl, fmt.signed_money(s.unrealized_pnl)),
-        )
-        grid.add_row(
-            Text("Drawdown", style=label),
-            fmt.percent(s.drawdown),
-            Text("Fills", style=label),
-            f"{s.fills:,}",
-        )
+        pairs = [
+            ("Equity", Text(fmt.money(s.equity))),
+            ("Cash", Text(fmt.money(s.cash))),
+            ("Total PnL", self._signed(s.total_pnl, fmt.signed_money(s.total_pnl))),
+            (
+                "Return",
+                self._signed(s.total_pnl, fmt.signed_percent(s.total_pnl / s.starting_equity)),
+            ),
+            ("Realized", self._signed(s.realized_pnl, fmt.signed_money(s.realized_pnl))),
+            ("Unrealized", self._signed(s.unrealized_pnl, fmt.signed_money(s.unrealized_pnl))),
+            ("Drawdown", Text(fmt.percent(s.drawdown))),
+            ("Fills", Text(f"{s.fills:,}")),
+        ]
+        per_row = 2 if self.content_size.width >= WIDE_FIGURES else 1
+        grid = Table.grid(padding=(0, 1), expand=True)
+        for _ in range(per_row):
+            grid.add_column(justify="left", no_wrap=True)
+            grid.add_column(justify="right", no_wrap=True)
+        for start in range(0, len(pairs), per_row):
+            row: list[Text] = []
+            for name, value in pairs[start : start + per_row]:
+                row += [Text(name, style=label), value]
+            grid.add_row(*row)
         return grid
 
     def _positions(self, s: PortfolioSnapshot) -> None:
@@ -99,9 +105,9 @@ class PortfolioPane(BusPane):
             cells = {
                 "symbol": p.symbol,
                 "qty": Text(fmt.quantity(p.quantity), justify="right"),
-                "avg": Text(fmt.price(p.avg_price), justify="right"),
-                "last": Text(fmt.price(p.last_price), justify="right"),
                 "upnl": self._signed(p.unrealized_pnl, fmt.signed_money(p.unrealized_pnl)),
+                "last": Text(fmt.price(p.last_price), justify="right"),
+                "avg": Text(fmt.price(p.avg_price), justify="right"),
                 "rpnl": self._signed(p.realized_pnl, fmt.signed_money(p.realized_pnl)),
             }
             if p.symbol in table.rows:

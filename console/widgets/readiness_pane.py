@@ -25,8 +25,8 @@ VERDICT_MARKS: dict[Verdict, str] = {
 
 
 class ReadinessPane(BusPane):
-    """One row per checklist item: verdict (symbol and word, not colour alone), severity, item,
-    and the probe's one-line reason.
+    """One row per checklist item: verdict (symbol and word, not colour alone), item,
+    severity and the probe's one-line reason.
 
     COMPONENT_CLASSES:
         readiness-pane--pass, readiness-pane--warn, readiness-pane--fail: verdict colours.
@@ -53,8 +53,8 @@ class ReadinessPane(BusPane):
         self.border_title = "Readiness · production"
         table: DataTable[Any] = DataTable(id="checks", cursor_type="row", zebra_stripes=True)
         table.add_column("Status", key="verdict")
-        table.add_column("Severity", key="severity")
         table.add_column("Item", key="title")
+        table.add_column("Severity", key="severity")
         table.add_column("Reason", key="reason")
         yield table
 
@@ -69,7 +69,7 @@ class ReadinessPane(BusPane):
                 table.update_cell(key, "reason", update.reason)
             else:
                 title, severity = titles.get(key, (key, ""))
-                table.add_row(verdict, severity, title, update.reason, key=key)
+                table.add_row(verdict, title, severity, update.reason, key=key)
         self._update_title(table)
 
     def _titles(self) -> dict[str, tuple[str, str]]:

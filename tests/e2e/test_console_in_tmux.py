@@ -41,7 +41,7 @@ def start(terminal: TmuxSession) -> str:
     terminal.type(f'{QUARTERDECK}; echo "EXIT=$?"')
     terminal.press("Enter")
     return terminal.wait_for(
-        lambda s: all(p in s for p in PANES) and "Equity" in s and "optimize sma_cross" in s,
+        lambda s: all(p in s for p in PANES) and "Equity" in s and "sma_cross" in s,
         timeout=60,
     )
 
