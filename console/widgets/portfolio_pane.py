@@ -13,7 +13,6 @@ from console import formatting as fmt
 from console.widgets.bus_pane import BusPane
 from core.events import PortfolioSnapshot
 
-
 WIDE_FIGURES = 52  # content width from which figures sit two pairs to a row
 
 
