@@ -11,10 +11,8 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from pydantic import ValidationError
-
 from core import __version__
-from core.config import Settings
+from core.config import ConfigurationError, Settings, load_settings
 from core.logs import configure_logging
 
 EXIT_USAGE = 2
@@ -28,17 +26,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"quarterdeck {__version__}")
     parser.add_subparsers(dest="command", metavar="COMMAND")
     return parser
-
-
-def load_settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        lines = [f"quarterdeck: invalid configuration ({exc.error_count()} problem(s)):"]
-        for error in exc.errors():
-            field = ".".join(str(part) for part in error["loc"]) or "settings"
-            lines.append(f"  QD_{field.upper()}: {error['msg']}")
-        raise SystemExit("\n".join(lines)) from None
 
 
 def run_console(settings: Settings) -> int:
@@ -65,8 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
-    except SystemExit as exc:
-        print(exc, file=sys.stderr)
+    except ConfigurationError as exc:
+        print(f"quarterdeck: {exc}", file=sys.stderr)
         return EXIT_USAGE
     configure_logging(
         settings.log_file, settings.log_level, settings.log_max_bytes, settings.log_backups

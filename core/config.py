@@ -8,10 +8,11 @@ the ``QD_`` prefix, the TOML file named by ``QD_CONFIG_FILE`` (default
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -35,6 +36,26 @@ def default_config_file() -> Path:
     if explicit:
         return Path(explicit)
     return _xdg_home("XDG_CONFIG_HOME", ".config") / "quarterdeck" / "config.toml"
+
+
+class ConfigurationError(ValueError):
+    """Settings that cannot be used; the message names the file or variable and the field."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """``Settings`` from the environment and config file, or a ``ConfigurationError``."""
+    config_file = default_config_file()
+    try:
+        return Settings(**overrides)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"{config_file}: not valid TOML: {exc}") from None
+    except ValidationError as exc:
+        lines = [f"invalid configuration ({exc.error_count()} problem(s)):"]
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"]) or "settings"
+            where = f"QD_{field.upper()} or {field} in {config_file}"
+            lines.append(f"  {where}: {error['msg']}")
+        raise ConfigurationError("\n".join(lines)) from None
 
 
 class Settings(BaseSettings):

@@ -30,8 +30,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """No test may be skipped: a missing server or tool is a failure, not a skip."""
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None and reporter.stats.get("skipped"):
-        reporter.write_line(
-            f"FAILED: {len(reporter.stats['skipped'])} test(s) were skipped; skips are not allowed",
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    skipped = terminalreporter.stats.get("skipped")
+    if skipped:
+        terminalreporter.write_line(
+            f"FAILED: {len(skipped)} test(s) skipped; skips are not allowed here",
             red=True,
         )
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
