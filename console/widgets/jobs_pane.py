@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Static
 
 from console import formatting as fmt
 from console.widgets.bus_pane import BusPane
+from console.widgets.keyed_rows import upsert_row
 from core.events import JobState, JobUpdate
 
 BAR_WIDTH = 10
@@ -43,13 +44,7 @@ class JobsPane(BusPane):
             latest[update.job_id] = update
         table = self.query_one("#jobs", DataTable)
         for job_id, update in sorted(latest.items()):
-            cells = self._cells(update)
-            key = str(job_id)
-            if key in table.rows:
-                for column, value in cells.items():
-                    table.update_cell(key, column, value)
-            else:
-                table.add_row(*cells.values(), key=key, height=2)
+            upsert_row(table, str(job_id), self._cells(update), height=2)
             if update.state.finished and update.summary:
                 self.query_one("#job-result", Static).update(
                     f"#{job_id} {update.state.value}: {update.summary}"

@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Static
 
 from console import formatting as fmt
 from console.widgets.bus_pane import BusPane
+from console.widgets.keyed_rows import upsert_row
 from core.events import PortfolioSnapshot
 
 WIDE_FIGURES = 52  # content width from which figures sit two pairs to a row
@@ -109,10 +110,6 @@ class PortfolioPane(BusPane):
                 "avg": Text(fmt.price(p.avg_price), justify="right"),
                 "rpnl": self._signed(p.realized_pnl, fmt.signed_money(p.realized_pnl)),
             }
-            if p.symbol in table.rows:
-                for column, value in cells.items():
-                    table.update_cell(p.symbol, column, value)
-            else:
-                table.add_row(*cells.values(), key=p.symbol)
+            upsert_row(table, p.symbol, cells)
         for key in [k for k in table.rows if k.value not in seen]:
             table.remove_row(key)

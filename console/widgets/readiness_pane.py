@@ -10,6 +10,7 @@ from textual.widgets import DataTable
 
 from checks import ReadinessService
 from console.widgets.bus_pane import BusPane
+from console.widgets.keyed_rows import upsert_row
 from core.bus import Bus
 from core.events import CheckUpdate, Verdict
 
@@ -62,14 +63,14 @@ class ReadinessPane(BusPane):
         table = self.query_one("#checks", DataTable)
         titles = self._titles()
         for update in events:
-            verdict = self._verdict(update.verdict)
-            key = update.item_id
-            if key in table.rows:
-                table.update_cell(key, "verdict", verdict)
-                table.update_cell(key, "reason", update.reason)
-            else:
-                title, severity = titles.get(key, (key, ""))
-                table.add_row(verdict, title, severity, update.reason, key=key)
+            title, severity = titles.get(update.item_id, (update.item_id, ""))
+            cells = {
+                "verdict": self._verdict(update.verdict),
+                "title": title,
+                "severity": severity,
+                "reason": update.reason,
+            }
+            upsert_row(table, update.item_id, cells)
         self._update_title(table)
 
     def _titles(self) -> dict[str, tuple[str, str]]:
