@@ -22,7 +22,7 @@ from core.bus import Bus
 from core.config import Settings
 from core.health import HealthMonitor
 from core.jobs import JobManager, OptimizeRequest, run_optimize
-from core.market import SimulatorFeed
+from core.market import PriceSimulator, SimulatorFeed
 from core.research.backtest import equity_metrics, simulate
 from core.research.strategies import get_strategy
 from core.store import BatchWriter, JobRow, Store
@@ -142,7 +142,9 @@ class Deck:
 
 
 def _warm_up_kernels() -> None:
-    """Compile (or load from numba's cache) the kernels the engine calls on the loop."""
+    """Compile (or load from numba's cache) the kernels the feed and engine call on the
+    event loop, here in a worker thread, so a first-ever compile cannot freeze the UI."""
+    PriceSimulator("WARM-UP", 0, 1.0).next_block(4)
     bars = {c: np.linspace(100.0, 110.0, 64) for c in ("open", "high", "low", "close", "volume")}
     strategy = get_strategy("sma_cross")
     signals = strategy.signals(bars, strategy.resolve({"fast": 2, "slow": 5}))

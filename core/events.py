@@ -60,10 +60,6 @@ class PositionView:
     unrealized_pnl: float
     realized_pnl: float
 
-    @property
-    def market_value(self) -> float:
-        return self.quantity * self.last_price
-
 
 @dataclass(frozen=True, slots=True)
 class PortfolioSnapshot:

@@ -11,8 +11,8 @@ class BarAggregator:
     """Builds fixed-length time bars for one symbol from its ticks.
 
     A bar covers ``[start, start + seconds)``; it is emitted when the first tick
-    of a later bar arrives (or on ``flush``), never before, so a bar is final
-    when published. Buckets with no ticks produce no bar.
+    of a later bar arrives, never before, so a bar is final when published.
+    Buckets with no ticks produce no bar.
     """
 
     def __init__(self, symbol: str, seconds: float) -> None:
@@ -41,14 +41,6 @@ class BarAggregator:
             self._close = price
             self._volume += size
         return closed
-
-    def flush(self) -> Bar | None:
-        """The bar in progress, closed now (used when a feed stops)."""
-        if self._start is None:
-            return None
-        bar = self._current()
-        self._start = None
-        return bar
 
     def _current(self) -> Bar:
         assert self._start is not None

@@ -41,14 +41,3 @@ def crossover_signals(fast: np.ndarray, slow: np.ndarray, allow_short: bool) -> 
             out[i] = down
     return out
 
-
-@njit(cache=True, nogil=True)
-def positions_from_signals(signals: np.ndarray) -> np.ndarray:
-    """The position held after each bar's close: signals carried forward from flat."""
-    out = np.zeros(signals.shape[0], dtype=np.int8)
-    state = 0
-    for i in range(signals.shape[0]):
-        if signals[i] != HOLD:
-            state = signals[i]
-        out[i] = state
-    return out

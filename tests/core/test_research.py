@@ -10,7 +10,7 @@ from core.market.history import simulated_bars
 from core.research.backtest import equity_metrics, simulate, summarize
 from core.research.indicators import sma
 from core.research.optimizer import Cancelled, grid_combinations, sweep
-from core.research.signals import FLAT, HOLD, LONG, crossover_signals, positions_from_signals
+from core.research.signals import FLAT, HOLD, LONG, crossover_signals
 from core.research.strategies import REGISTRY, ParameterError, get_strategy
 
 H = HOLD
@@ -42,11 +42,6 @@ def test_crossover_signals_mark_only_strict_crossings() -> None:
     slow2 = np.array([2.0, 2.0])
     np.testing.assert_array_equal(crossover_signals(fast2, slow2, False), [H, FLAT])
     np.testing.assert_array_equal(crossover_signals(fast2, slow2, True), [H, -1])
-
-
-def test_positions_carry_signals_forward_from_flat() -> None:
-    signals = np.array([H, LONG, H, H, FLAT, H], dtype=np.int8)
-    np.testing.assert_array_equal(positions_from_signals(signals), [0, 1, 1, 1, 0, 0])
 
 
 def reference_backtest(open_, close, signals, cash, fraction, commission):

@@ -94,8 +94,7 @@ def test_aggregator_emits_a_bar_only_when_it_is_complete() -> None:
     assert aggregator.add(59.9, 9.0, 3) is None
     bar = aggregator.add(60, 11.0, 4)
     assert bar == Bar("X", 0, 10.0, 12.0, 9.0, 9.0, 6.0)
-    assert aggregator.flush() == Bar("X", 60, 11.0, 11.0, 11.0, 11.0, 4.0)
-    assert aggregator.flush() is None
+    assert aggregator.add(125, 13.0, 1) == Bar("X", 60, 11.0, 11.0, 11.0, 11.0, 4.0)
 
 
 def test_aggregator_skips_empty_buckets() -> None:
@@ -103,7 +102,7 @@ def test_aggregator_skips_empty_buckets() -> None:
     aggregator.add(1, 1.0, 1)
     bar = aggregator.add(35, 2.0, 1)
     assert bar is not None and bar.ts == 0
-    assert aggregator.flush().ts == 30
+    assert aggregator.add(41, 3.0, 1).ts == 30
 
 
 def test_aggregator_rejects_non_positive_length() -> None:

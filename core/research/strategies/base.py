@@ -54,12 +54,6 @@ class Param:
             raise ParameterError(f"{self.name}: {number} is outside [{self.min}, {self.max}]")
         return number
 
-    def grid(self) -> np.ndarray:
-        """Every value from min to max by step."""
-        count = round((self.max - self.min) / self.step) + 1
-        values = self.min + self.step * np.arange(count)
-        return values.astype(np.int64) if self.type is int else values
-
 
 Params = dict[str, int | float]
 SignalKernel = Callable[..., np.ndarray]

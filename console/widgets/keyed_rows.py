@@ -1,0 +1,17 @@
+"""Updating DataTable rows in place by key, so cursor and scroll survive live refreshes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import DataTable
+
+
+def upsert_row(table: DataTable[Any], key: str, cells: dict[str, Any], height: int = 1) -> None:
+    """Update the row ``key`` cell by cell (``cells`` maps column keys to values),
+    or append it if the table has no such row yet."""
+    if key in table.rows:
+        for column, value in cells.items():
+            table.update_cell(key, column, value)
+    else:
+        table.add_row(*cells.values(), key=key, height=height)
