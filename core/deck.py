@@ -23,7 +23,7 @@ from core.config import Settings
 from core.health import HealthMonitor
 from core.jobs import JobManager, OptimizeRequest, run_optimize
 from core.market import PriceSimulator, SimulatorFeed
-from core.research.backtest import equity_metrics, simulate
+from core.research.backtest import BacktestConfig, summarize
 from core.research.strategies import get_strategy
 from core.store import BatchWriter, JobRow, Store
 from core.trading.engine import LiveEngine
@@ -148,5 +148,4 @@ def _warm_up_kernels() -> None:
     bars = {c: np.linspace(100.0, 110.0, 64) for c in ("open", "high", "low", "close", "volume")}
     strategy = get_strategy("sma_cross")
     signals = strategy.signals(bars, strategy.resolve({"fast": 2, "slow": 5}))
-    equity, _ = simulate(bars["open"], bars["close"], signals, 1000.0, 1.0, 0.0)
-    equity_metrics(equity, 1000.0, 252.0)
+    summarize(bars, signals, BacktestConfig(), 252.0)

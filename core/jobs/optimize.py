@@ -7,6 +7,7 @@ from typing import Any
 
 from core.jobs.manager import JobContext
 from core.market.history import simulated_bars
+from core.research.backtest import BacktestConfig
 from core.research.optimizer import grid_combinations, sweep
 from core.research.strategies import get_strategy
 
@@ -46,7 +47,7 @@ def run_optimize(request: OptimizeRequest, context: JobContext) -> dict[str, Any
         bars,
         combos,
         objective=request.objective,
-        commission=request.commission,
+        config=BacktestConfig(commission=request.commission),
         progress=context.progress,
         should_stop=context.should_stop,
     )

@@ -1,61 +1,226 @@
-"""The backtest kernel: a single-asset, bar-by-bar account simulation.
+"""The backtest kernel: a single-asset, bar-by-bar account simulation, and its metrics.
 
-Conventions (the research issue extends these with options):
+Conventions (each configurable through ``BacktestConfig``):
 
-- the strategy's signal is read at each bar's close; a change of position is
-  made at the next bar's open with a market order; long-only for now (a
-  ``SHORT`` signal closes a long);
-- entries buy whole units: ``floor(cash * fraction / (open * (1 + commission)))``;
-- commission is a fraction of each fill's notional;
-- equity is marked at every close; a position open at the end stays open and
-  is marked to market.
+- A strategy's signal is read at each bar's close. A signal that differs from
+  the position held becomes a market order, filled at the next bar's open
+  (``fill="next_open"``, the default) or at the same close (``fill="close"``).
+  One order per signal: an entry too small to fill is cancelled, not retried.
+- Entries size to ``size`` (a fraction) of equity: whole units
+  ``(equity * size - fixed_fee) // (price * (1 + commission))`` by default, or
+  fractional units without the floor.
+- Costs: ``commission`` is a fraction of each fill's notional plus
+  ``fixed_fee`` per fill; slippage moves each fill price ``slippage_bps``
+  basis points against the trade.
+- Stop-loss and take-profit are fractions of the entry price, watched from
+  the bar after the entry; a bar that gaps through a level fills at its open;
+  when both levels are inside one bar the stop is assumed hit first. After
+  either, the position stays flat until the strategy signals again.
+- A position open at the end is marked to market, not closed, unless
+  ``close_at_end`` (then it is sold at the last close, with costs).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numba import njit
 
-from core.research.signals import HOLD, LONG
+from core.research.signals import HOLD
+
+Fill = Literal["next_open", "close"]
+Units = Literal["whole", "fractional"]
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestConfig:
+    cash: float = 100_000.0
+    commission: float = 0.0
+    fixed_fee: float = 0.0
+    slippage_bps: float = 0.0
+    fill: Fill = "next_open"
+    units: Units = "whole"
+    size: float = 1.0
+    stop_loss: float | None = None
+    take_profit: float | None = None
+    close_at_end: bool = False
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.cash > 0, "cash must be positive"),
+            (self.commission >= 0, "commission must not be negative"),
+            (self.fixed_fee >= 0, "fixed_fee must not be negative"),
+            (self.slippage_bps >= 0, "slippage_bps must not be negative"),
+            (self.fill in ("next_open", "close"), "fill must be next_open or close"),
+            (self.units in ("whole", "fractional"), "units must be whole or fractional"),
+            (0 < self.size <= 1, "size must be in (0, 1]"),
+            (self.stop_loss is None or 0 < self.stop_loss < 1, "stop_loss must be in (0, 1)"),
+            (self.take_profit is None or self.take_profit > 0, "take_profit must be positive"),
+        ]
+        for holds, message in checks:
+            if not holds:
+                raise ValueError(message)
 
 
 @njit(cache=True, nogil=True)
-def simulate(
+def _fill_price(price: float, direction: int, slippage: float) -> float:
+    return price * (1.0 + slippage) if direction > 0 else price * (1.0 - slippage)
+
+
+@njit(cache=True, nogil=True)
+def backtest_kernel(
     open_: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
     close: np.ndarray,
     signals: np.ndarray,
     cash: float,
-    fraction: float,
+    size: float,
     commission: float,
-) -> tuple[np.ndarray, int]:
-    """Equity after each bar's close, and the number of round-trip or open trades."""
+    fixed_fee: float,
+    slippage: float,
+    fill_on_close: bool,
+    whole_units: bool,
+    stop_loss: float,  # 0 = none
+    take_profit: float,  # 0 = none
+    close_at_end: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Run the account over the bars.
+
+    Returns the equity after each close; ``trade_index`` (n, 2): entry and exit
+    bar (-1 while open); ``trade_price`` (n, 2): entry and exit fill price;
+    ``trade_numbers`` (n, 2): signed units and net PnL (both legs' costs); and
+    the number of trades.
+    """
     n = close.shape[0]
     equity = np.empty(n)
-    units = 0.0
-    position = 0
-    trades = 0
-    pending = 0
-    for i in range(n):
-        if pending != position:
-            price = open_[i]
-            if position != 0:
-                cash += units * price - commission * abs(units * price)
-                units = 0.0
-                position = 0
-            if pending == 1:
-                size = math.floor(cash * fraction / (price * (1.0 + commission)))
-                if size > 0:
-                    units = size
-                    cash -= units * price + commission * units * price
-                    position = 1
-                    trades += 1
+    trade_index = np.full((n + 1, 2), -1, dtype=np.int64)
+    trade_price = np.zeros((n + 1, 2))
+    trade_numbers = np.zeros((n + 1, 2))
+    count = 0
+    units = 0.0  # signed
+    entry_price = 0.0
+    entry_cost = 0.0
+    pending = HOLD  # an order waiting for the next open
+
+    for i in range(n + 1):
+        last = i == n
+        # 1. orders from the previous close, filled at this bar's open
+        if not last and pending != HOLD:
+            cash, units, count, entry_price, entry_cost = _execute(
+                pending, open_[i], i, cash, units, count, entry_price, entry_cost,
+                size, commission, fixed_fee, slippage, whole_units,
+                trade_index, trade_price, trade_numbers,
+            )  # fmt: skip
+            pending = HOLD
+        if last:
+            break
+        # 2. protective exits inside this bar (from the bar after the entry)
+        if units != 0.0 and trade_index[count - 1, 0] < i and (stop_loss > 0 or take_profit > 0):
+            exit_at = _protective_exit(
+                units, entry_price, open_[i], high[i], low[i], stop_loss, take_profit
+            )
+            if exit_at > 0:
+                cash, units, count, entry_price, entry_cost = _execute(
+                    0, exit_at, i, cash, units, count, entry_price, entry_cost,
+                    size, commission, fixed_fee, slippage, whole_units,
+                    trade_index, trade_price, trade_numbers,
+                )  # fmt: skip
+        # 3. the strategy's signal at this close
+        signal = signals[i]
+        position = 0 if units == 0.0 else (1 if units > 0 else -1)
+        if signal != HOLD and signal != position:
+            if fill_on_close:
+                cash, units, count, entry_price, entry_cost = _execute(
+                    signal, close[i], i, cash, units, count, entry_price, entry_cost,
+                    size, commission, fixed_fee, slippage, whole_units,
+                    trade_index, trade_price, trade_numbers,
+                )  # fmt: skip
+            else:
+                pending = signal
         equity[i] = cash + units * close[i]
-        if signals[i] != HOLD:
-            pending = 1 if signals[i] == LONG else 0
-    return equity, trades
+
+    if close_at_end and units != 0.0 and n > 0:
+        cash, units, count, entry_price, entry_cost = _execute(
+            0, close[n - 1], n - 1, cash, units, count, entry_price, entry_cost,
+            size, commission, fixed_fee, slippage, whole_units,
+            trade_index, trade_price, trade_numbers,
+        )  # fmt: skip
+        equity[n - 1] = cash
+    return equity, trade_index, trade_price, trade_numbers, count
+
+
+@njit(cache=True, nogil=True)
+def _protective_exit(
+    units: float, entry: float, open_: float, high: float, low: float, stop: float, take: float
+) -> float:
+    """The price a stop-loss or take-profit fills at in this bar, or 0 if neither is hit."""
+    if units > 0:
+        if stop > 0:
+            level = entry * (1.0 - stop)
+            if open_ <= level:
+                return open_
+            if low <= level:
+                return level
+        if take > 0:
+            level = entry * (1.0 + take)
+            if open_ >= level:
+                return open_
+            if high >= level:
+                return level
+    else:
+        if stop > 0:
+            level = entry * (1.0 + stop)
+            if open_ >= level:
+                return open_
+            if high >= level:
+                return level
+        if take > 0:
+            level = entry * (1.0 - take)
+            if open_ <= level:
+                return open_
+            if low <= level:
+                return level
+    return 0.0
+
+
+@njit(cache=True, nogil=True)
+def _execute(
+    target, price, i, cash, units, count, entry_price, entry_cost,
+    size, commission, fixed_fee, slippage, whole_units,
+    trade_index, trade_price, trade_numbers,
+):  # fmt: skip
+    """Move the position to ``target`` (+1, 0, -1) with market orders at ``price``."""
+    if units != 0.0:  # close the open trade
+        direction = -1 if units > 0 else 1
+        fill = _fill_price(price, direction, slippage)
+        cost = commission * abs(units) * fill + fixed_fee
+        cash += units * fill - cost
+        trade_index[count - 1, 1] = i
+        trade_price[count - 1, 1] = fill
+        trade_numbers[count - 1, 1] = units * (fill - entry_price) - entry_cost - cost
+        units = 0.0
+    if target != 0:
+        fill = _fill_price(price, target, slippage)
+        budget = cash * size - fixed_fee
+        if whole_units:
+            quantity = budget // (fill * (1.0 + commission))
+        else:
+            quantity = budget / (fill * (1.0 + commission))
+        if quantity > 0:
+            units = quantity * target
+            entry_cost = commission * quantity * fill + fixed_fee
+            cash -= units * fill + entry_cost
+            entry_price = fill
+            trade_index[count, 0] = i
+            trade_index[count, 1] = -1
+            trade_price[count, 0] = fill
+            trade_numbers[count, 0] = units
+            count += 1
+    return cash, units, count, entry_price, entry_cost
 
 
 @njit(cache=True, nogil=True)
@@ -98,6 +263,8 @@ def equity_metrics(equity: np.ndarray, start_cash: float, periods_per_year: floa
 
 @dataclass(frozen=True, slots=True)
 class BacktestSummary:
+    """The figures a sweep ranks by, without the trade list."""
+
     equity_final: float
     total_return: float
     max_drawdown: float
@@ -108,21 +275,25 @@ class BacktestSummary:
         return float(getattr(self, name))
 
 
+def run_kernel(
+    bars: dict[str, np.ndarray], signals: np.ndarray, config: BacktestConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """``backtest_kernel`` with its arguments taken from ``bars`` and ``config``."""
+    return backtest_kernel(
+        bars["open"], bars["high"], bars["low"], bars["close"], signals,
+        config.cash, config.size, config.commission, config.fixed_fee,
+        config.slippage_bps / 10_000.0, config.fill == "close", config.units == "whole",
+        config.stop_loss or 0.0, config.take_profit or 0.0, config.close_at_end,
+    )  # fmt: skip
+
+
 def summarize(
-    open_: np.ndarray,
-    close: np.ndarray,
+    bars: dict[str, np.ndarray],
     signals: np.ndarray,
-    cash: float,
-    fraction: float,
-    commission: float,
+    config: BacktestConfig,
     periods_per_year: float,
 ) -> BacktestSummary:
-    equity, trades = simulate(open_, close, signals, cash, fraction, commission)
-    total_return, max_drawdown, sharpe = equity_metrics(equity, cash, periods_per_year)
-    return BacktestSummary(
-        float(equity[-1]) if equity.size else cash,
-        float(total_return),
-        float(max_drawdown),
-        float(sharpe),
-        int(trades),
-    )
+    equity, _, _, _, trades = run_kernel(bars, signals, config)
+    total_return, max_drawdown, sharpe = equity_metrics(equity, config.cash, periods_per_year)
+    final = float(equity[-1]) if equity.size else config.cash
+    return BacktestSummary(final, float(total_return), float(max_drawdown), float(sharpe), trades)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.market.history import Bars, periods_per_year
-from core.research.backtest import BacktestSummary, summarize
+from core.research.backtest import BacktestConfig, BacktestSummary, summarize
 from core.research.strategies import ParameterError, Params, Strategy
 
 
@@ -56,9 +56,7 @@ def sweep(
     combos: Sequence[Params],
     *,
     objective: str = "sharpe",
-    cash: float = 100_000.0,
-    fraction: float = 1.0,
-    commission: float = 0.0,
+    config: BacktestConfig | None = None,
     min_trades: int = 1,
     progress: ProgressCallback | None = None,
     should_stop: Callable[[], bool] = lambda: False,
@@ -69,6 +67,7 @@ def sweep(
     Calls ``progress(done, total)`` after each chunk and raises ``Cancelled``
     at the first chunk boundary after ``should_stop()`` turns true.
     """
+    config = config or BacktestConfig()
     started = time.perf_counter()
     per_year = periods_per_year(bars["ts"])
     best: Evaluation | None = None
@@ -78,9 +77,7 @@ def sweep(
             raise Cancelled
         for params in combos[start : start + chunk]:
             signals = strategy.signals(bars, params)
-            summary = summarize(
-                bars["open"], bars["close"], signals, cash, fraction, commission, per_year
-            )
+            summary = summarize(bars, signals, config, per_year)
             score = summary.metric(objective)
             if summary.trades >= min_trades and score > best_score:
                 best, best_score = Evaluation(params, summary), score

@@ -40,4 +40,3 @@ def crossover_signals(fast: np.ndarray, slow: np.ndarray, allow_short: bool) -> 
         elif a0 > b0 and a1 < b1:
             out[i] = down
     return out
-

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,8 +36,7 @@ class SymbolBook:
     lookback: int
     cash: float
     units: float = 0.0
-    target: int = 0
-    pending: bool = False
+    pending: int = HOLD  # a signal waiting for the next tick
     bars: collections.deque[Bar] = field(default_factory=collections.deque)
 
     def window(self) -> dict[str, np.ndarray]:
@@ -125,24 +123,20 @@ class LiveEngine:
         if len(book.bars) < book.lookback:
             return
         signal = int(self.strategy.signals(book.window(), self.params)[-1])
-        if signal == HOLD:
-            return
-        wanted = 1 if signal == LONG else 0
-        if wanted != book.target:
-            book.target = wanted
-            book.pending = True
+        position = 0 if book.units == 0 else (1 if book.units > 0 else -1)
+        if signal != HOLD and signal != position:
+            book.pending = signal
 
     def _on_tick(self, tick: Tick) -> None:
         self.portfolio.mark(tick.symbol, tick.price, tick.ts)
         book = self.books.get(tick.symbol)
-        if book is None or not book.pending:
+        if book is None or book.pending == HOLD:
             return
-        book.pending = False
+        target, book.pending = book.pending, HOLD
         commission = self.broker.commission
-        if book.target == 1:
-            wanted = math.floor(book.cash * self.fraction / (tick.price * (1.0 + commission)))
-        else:
-            wanted = 0.0
+        wanted = 0.0
+        if target == LONG:  # long-only for now, so flat here; sized as the backtest sizes
+            wanted = (book.cash * self.fraction) // (tick.price * (1.0 + commission))
         delta = wanted - book.units
         if delta == 0:
             return

@@ -7,7 +7,7 @@ from sqlmodel import select
 from core.bus import Bus
 from core.events import Bar, Fill, PortfolioSnapshot, Tick
 from core.market.history import simulated_bars
-from core.research.backtest import simulate
+from core.research.backtest import BacktestConfig, run_kernel
 from core.research.strategies import get_strategy
 from core.store import BatchWriter, FillRow, Store
 from core.trading.engine import LiveEngine
@@ -52,7 +52,8 @@ def test_replaying_history_through_the_engine_gives_the_backtest(
     replay(engine, "BTCUSD", bars)
 
     signals = strategy.signals(bars, {"fast": fast, "slow": slow})
-    equity, trades = simulate(bars["open"], bars["close"], signals, 100_000.0, 0.9, commission)
+    config = BacktestConfig(cash=100_000.0, size=0.9, commission=commission)
+    equity, _, _, _, trades = run_kernel(bars, signals, config)
     published = fills.drain()
     buys = [f for f in published if f.side == "buy"]
     assert len(buys) == trades > 5
@@ -80,7 +81,7 @@ def test_each_symbol_trades_its_own_share_of_the_cash() -> None:
     assert engine.books["B"].cash == 50_000.0
     book = engine.books["A"]
     signals = get_strategy("sma_cross").signals(bars, {"fast": 5, "slow": 20})
-    equity, _ = simulate(bars["open"], bars["close"], signals, 50_000.0, 1.0, 0.0)
+    equity, *_ = run_kernel(bars, signals, BacktestConfig(cash=50_000.0))
     assert book.cash + book.units * bars["close"][-1] == pytest.approx(equity[-1], rel=1e-9)
 
 

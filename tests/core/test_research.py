@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from core.market.history import simulated_bars
-from core.research.backtest import equity_metrics, simulate, summarize
+from core.research.backtest import BacktestConfig, equity_metrics, run_kernel, summarize
 from core.research.indicators import sma
 from core.research.optimizer import Cancelled, grid_combinations, sweep
 from core.research.signals import FLAT, HOLD, LONG, crossover_signals
@@ -45,24 +45,28 @@ def test_crossover_signals_mark_only_strict_crossings() -> None:
 
 
 def reference_backtest(open_, close, signals, cash, fraction, commission):
-    """A plain-Python restatement of the documented conventions, written independently."""
-    units, position, trades, wanted = 0, 0, 0, 0
+    """A plain-Python restatement of the documented conventions, written independently:
+    a signal that differs from the position is one market order at the next open."""
+    units, position, trades, order = 0, 0, 0, None
     curve = []
     for i in range(len(close)):
-        if wanted != position:
+        if order is not None:
             if position:
                 proceeds = units * open_[i]
                 cash += proceeds - commission * proceeds
                 units, position = 0, 0
-            if wanted == 1:
-                size = math.floor(cash * fraction / (open_[i] * (1 + commission)))
+            if order == 1:
+                size = (cash * fraction) // (open_[i] * (1 + commission))
                 if size > 0:
                     cost = size * open_[i]
                     cash -= cost + commission * cost
                     units, position, trades = size, 1, trades + 1
+            order = None
         curve.append(cash + units * close[i])
         if signals[i] != HOLD:
             wanted = 1 if signals[i] == LONG else 0
+            if wanted != position:
+                order = wanted
     return np.array(curve), trades
 
 
@@ -70,7 +74,13 @@ def test_backtest_equity_on_a_hand_checked_example() -> None:
     open_ = np.array([10.0, 10.0, 11.0, 12.0, 13.0])
     close = np.array([10.0, 11.0, 12.0, 13.0, 12.0])
     signals = np.array([LONG, H, H, FLAT, H], dtype=np.int8)
-    equity, trades = simulate(open_, close, signals, 100.0, 1.0, 0.0)
+    bars = {
+        "open": open_,
+        "high": np.maximum(open_, close),
+        "low": np.minimum(open_, close),
+        "close": close,
+    }
+    equity, *_, trades = run_kernel(bars, signals, BacktestConfig(cash=100.0))
     # bar0: LONG at the close -> bar1 opens at 10: buys 10 units, cash 0; closes at 11 -> 110
     # bar2 close 12 -> 120; bar3 close 13 -> 130 (FLAT signalled); bar4 sells at open 13 -> 130
     np.testing.assert_allclose(equity, [100, 110, 120, 130, 130])
@@ -83,7 +93,8 @@ def test_backtest_kernel_matches_the_reference(commission: float, fast: int, slo
     bars = simulated_bars("ETHUSD", 21, 4000, 3600, 60)
     strategy = get_strategy("sma_cross")
     signals = strategy.signals(bars, {"fast": fast, "slow": slow})
-    equity, trades = simulate(bars["open"], bars["close"], signals, 50_000.0, 0.9, commission)
+    config = BacktestConfig(cash=50_000.0, size=0.9, commission=commission)
+    equity, *_, trades = run_kernel(bars, signals, config)
     ref_equity, ref_trades = reference_backtest(
         bars["open"], bars["close"], signals, 50_000.0, 0.9, commission
     )
@@ -103,7 +114,7 @@ def test_equity_metrics_against_pandas() -> None:
 def test_summary_of_a_strategy_that_never_trades_is_flat() -> None:
     bars = simulated_bars("SPY", 1, 50, 3600, 60)
     signals = np.full(50, HOLD, dtype=np.int8)
-    s = summarize(bars["open"], bars["close"], signals, 1000.0, 1.0, 0.0, 252.0)
+    s = summarize(bars, signals, BacktestConfig(cash=1000.0), 252.0)
     assert (s.equity_final, s.total_return, s.max_drawdown, s.sharpe, s.trades) == (
         1000,
         0,
@@ -156,9 +167,7 @@ def test_sweep_finds_the_best_combination_and_reports_progress() -> None:
     )
     brute = max(
         (
-            summarize(
-                bars["open"], bars["close"], strategy.signals(bars, c), 100_000, 1.0, 0.0, 8766
-            ).total_return,
+            summarize(bars, strategy.signals(bars, c), BacktestConfig(), 8766).total_return,
             i,
         )
         for i, c in enumerate(combos)
