@@ -6,7 +6,9 @@ Returns are simple per-bar returns of equity, the first against the starting
 cash. Volatility, Sharpe and Sortino use those with a zero risk-free rate;
 Sortino's downside deviation is the root mean square of the negative returns
 over all bars. CAGR compounds over the calendar span. Trade statistics count
-closed trades (an open trade is included only when closed at the end).
+closed trades (an open trade is included only when closed at the end);
+profit factor is gross profit over gross loss in money (backtesting.py
+divides summed trade returns instead).
 """
 
 from __future__ import annotations

@@ -89,3 +89,29 @@ def test_sma_cross_matches_backtesting_py_trade_for_trade(
     np.testing.assert_allclose(
         result.equity, reference["_equity_curve"]["Equity"].to_numpy(), rtol=1e-9
     )
+
+
+def test_trade_statistics_match_backtesting_py_where_defined_alike() -> None:
+    # Same definitions: trade count, win rate, best/worst trade return, SQN,
+    # total return and max drawdown. Different on purpose: backtesting.py's
+    # profit factor divides summed trade *returns*; ours is the textbook gross
+    # profit over gross loss in money (checked below from the trade list). Its
+    # average trade is a geometric mean and its Sharpe is annualised from
+    # geometric returns.
+    reference = Backtest(GOOG, LongOnlySmaCross, cash=10_000).run(fast=10, slow=30)
+    result = run_backtest(
+        get_strategy("sma_cross"), bars_from(GOOG), {"fast": 10, "slow": 30},
+        BacktestConfig(cash=10_000),
+    )  # fmt: skip
+    m = result.metrics
+    assert m["trades"] == reference["# Trades"]
+    assert m["win_rate"] * 100 == pytest.approx(reference["Win Rate [%]"], rel=1e-9)
+    assert m["best_trade"] * 100 == pytest.approx(reference["Best Trade [%]"], rel=1e-9)
+    assert m["worst_trade"] * 100 == pytest.approx(reference["Worst Trade [%]"], rel=1e-9)
+    pnls = [t.pnl for t in result.trades if t.exit_time is not None]
+    gross_profit = sum(p for p in pnls if p > 0)
+    gross_loss = -sum(p for p in pnls if p < 0)
+    assert m["profit_factor"] == pytest.approx(gross_profit / gross_loss, rel=1e-12)
+    assert m["sqn"] == pytest.approx(reference["SQN"], rel=1e-9)
+    assert m["total_return"] * 100 == pytest.approx(reference["Return [%]"], rel=1e-9)
+    assert m["max_drawdown"] * 100 == pytest.approx(-reference["Max. Drawdown [%]"], rel=1e-9)
