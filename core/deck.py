@@ -117,16 +117,16 @@ class Deck:
             self.running = False
 
     def submit_demo_optimization(self) -> int:
-        """Sweep the SMA crossover over 11 years of simulated hourly bars of the first symbol."""
+        """Sweep the SMA crossover over 20,000 simulated hourly bars of the first symbol."""
         s = self.settings
         request = OptimizeRequest(
             strategy="sma_cross",
             symbol=s.sim_symbols[0],
             seed=s.sim_seed,
-            bars=100_000,
+            bars=20_000,
             bar_seconds=3600.0,
             step_seconds=60.0,
-            grid={"fast": list(range(5, 51)), "slow": list(range(10, 201))},
+            grid={"fast": (5, 50, 1), "slow": (10, 200, 1)},
             commission=s.commission,
         )
         return self.jobs.submit(

@@ -8,7 +8,7 @@ from typing import Any
 from core.jobs.manager import JobContext
 from core.market.history import simulated_bars
 from core.research.backtest import BacktestConfig
-from core.research.optimizer import grid_combinations, sweep
+from core.research.optimizer import Objective, Range, optimize
 from core.research.strategies import get_strategy
 
 
@@ -22,7 +22,7 @@ class OptimizeRequest:
     bars: int
     bar_seconds: float
     step_seconds: float
-    grid: dict[str, list[int | float]] = field(default_factory=dict)
+    grid: dict[str, tuple[float, float, float]] = field(default_factory=dict)  # start, stop, step
     objective: str = "sharpe"
     commission: float = 0.0005
 
@@ -35,30 +35,30 @@ class OptimizeRequest:
 
 
 def run_optimize(request: OptimizeRequest, context: JobContext) -> dict[str, Any]:
-    """Run the sweep in the calling thread; returns the best parameters and metrics."""
+    """Run the search in the calling thread; returns the best parameters and metrics."""
     strategy = get_strategy(request.strategy)
     bars = simulated_bars(
         request.symbol, request.seed, request.bars, request.bar_seconds, request.step_seconds
     )
-    combos = grid_combinations(strategy, request.grid)
-    context.progress(0, len(combos))
-    result = sweep(
+    context.progress(0, 1)
+    space = {name: Range(*bounds) for name, bounds in request.grid.items()}
+    result = optimize(
         strategy,
         bars,
-        combos,
-        objective=request.objective,
+        space,
+        objective=Objective(request.objective),
         config=BacktestConfig(commission=request.commission),
         progress=context.progress,
         should_stop=context.should_stop,
     )
     if result.best is None:
-        return {"summary": "no combination traded", "evaluations": result.evaluations}
+        return {"summary": "no combination traded", "evaluations": len(result.evaluations)}
     best = result.best
     shown = " ".join(f"{k}={v}" for k, v in best.params.items())
     return {
-        "summary": f"best {shown} {request.objective}={best.summary.metric(request.objective):.2f}",
+        "summary": f"best {shown} {request.objective}={best.metrics[request.objective]:.2f}",
         "best_params": best.params,
-        "best_metrics": asdict(best.summary),
-        "evaluations": result.evaluations,
+        "best_metrics": best.metrics,
+        "evaluations": len(result.evaluations),
         "seconds": result.seconds,
     }

@@ -1,48 +1,122 @@
-"""Parameter sweeps over a strategy, run off the event loop with progress and cancellation."""
+"""Parameter optimisation: grid, random and TPE searches, and walk-forward validation.
+
+Searches run in the calling thread (a worker, never the event loop), report
+``progress(done, total)`` and stop at the next evaluation once
+``should_stop()`` turns true, raising ``Cancelled``.
+"""
 
 from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
-from core.market.history import Bars, periods_per_year
-from core.research.backtest import BacktestConfig, BacktestSummary, summarize
+from core.market.history import Bars
+from core.research.backtest import BacktestConfig
+from core.research.metrics import METRIC_NAMES
+from core.research.runner import run_backtest
 from core.research.strategies import ParameterError, Params, Strategy
+
+Method = Literal["grid", "random", "tpe"]
+ProgressCallback = Callable[[int, int], None]
+
+#: Metrics where smaller is better; every other metric is maximised.
+MINIMISED = frozenset({"max_drawdown", "volatility"})
 
 
 class Cancelled(Exception):
-    """The caller asked the sweep to stop."""
+    """The caller asked the search to stop."""
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """``start`` to ``stop`` inclusive by ``step``: the ``NAME=START:STOP[:STEP]`` of the CLI."""
+
+    start: float
+    stop: float
+    step: float = 1
+
+    def __post_init__(self) -> None:
+        if self.step <= 0:
+            raise ValueError(f"step must be positive, got {self.step}")
+        if self.stop < self.start:
+            raise ValueError(f"stop {self.stop} is below start {self.start}")
+
+    def values(self) -> list[float]:
+        count = int(np.floor((self.stop - self.start) / self.step + 1e-9)) + 1
+        return [self.start + self.step * i for i in range(count)]
+
+
+Space = Mapping[str, Range]
+
+
+@dataclass(frozen=True, slots=True)
+class Objective:
+    metric: str = "sharpe"
+
+    def __post_init__(self) -> None:
+        if self.metric not in METRIC_NAMES:
+            raise ValueError(f"unknown metric {self.metric!r} (known: {', '.join(METRIC_NAMES)})")
+
+    @property
+    def maximise(self) -> bool:
+        return self.metric not in MINIMISED
+
+    def score(self, metrics: Mapping[str, float]) -> float:
+        """Higher is better, whichever way the metric points."""
+        value = metrics[self.metric]
+        return value if self.maximise else -value
 
 
 @dataclass(frozen=True, slots=True)
 class Evaluation:
     params: Params
-    summary: BacktestSummary
+    metrics: dict[str, float]
 
 
-@dataclass(frozen=True, slots=True)
-class SweepResult:
+@dataclass(frozen=True)
+class OptimizationResult:
     best: Evaluation | None
-    evaluations: int
+    evaluations: list[Evaluation]
     seconds: float
-    objective: str
+    objective: Objective
+    method: Method
 
 
-ProgressCallback = Callable[[int, int], None]
+@dataclass
+class _Search:
+    strategy: Strategy
+    bars: Bars
+    config: BacktestConfig
+    objective: Objective
+    min_trades: int
+    start: int = 0
+    evaluations: list[Evaluation] = field(default_factory=list)
+
+    def evaluate(self, params: Params) -> Evaluation:
+        result = run_backtest(self.strategy, self.bars, params, self.config, start=self.start)
+        evaluation = Evaluation(result.params, result.metrics)
+        self.evaluations.append(evaluation)
+        return evaluation
+
+    def qualifies(self, evaluation: Evaluation) -> bool:
+        return evaluation.metrics["trades"] >= self.min_trades
+
+    def best(self) -> Evaluation | None:
+        candidates = [e for e in self.evaluations if self.qualifies(e)]
+        return max(candidates, key=lambda e: self.objective.score(e.metrics), default=None)
 
 
-def grid_combinations(
-    strategy: Strategy, grid: Mapping[str, Sequence[int | float]]
-) -> list[Params]:
-    """Every combination of ``grid`` values (other parameters at their defaults)
-    that passes the strategy's range checks and constraints."""
-    names = list(grid)
+def grid_combinations(strategy: Strategy, space: Space) -> list[Params]:
+    """Every combination of the ranges' values (other parameters at their defaults)
+    that passes the strategy's type, range and constraint checks."""
+    names = list(space)
     combos: list[Params] = []
-    for values in itertools.product(*(grid[n] for n in names)):
+    for values in itertools.product(*(space[n].values() for n in names)):
         try:
             combos.append(strategy.resolve(dict(zip(names, values, strict=True))))
         except ParameterError:
@@ -50,37 +124,87 @@ def grid_combinations(
     return combos
 
 
-def sweep(
+def optimize(
     strategy: Strategy,
     bars: Bars,
-    combos: Sequence[Params],
+    space: Space,
     *,
-    objective: str = "sharpe",
+    method: Method = "grid",
+    trials: int | None = None,
+    objective: Objective | None = None,
     config: BacktestConfig | None = None,
     min_trades: int = 1,
+    seed: int = 0,
+    start: int = 0,
     progress: ProgressCallback | None = None,
     should_stop: Callable[[], bool] = lambda: False,
-    chunk: int = 64,
-) -> SweepResult:
-    """Backtest every combination and keep the one that maximises ``objective``.
+) -> OptimizationResult:
+    """Search ``space`` for the parameters that score best on ``objective``.
 
-    Calls ``progress(done, total)`` after each chunk and raises ``Cancelled``
-    at the first chunk boundary after ``should_stop()`` turns true.
+    ``grid`` tries every valid combination; ``random`` tries ``trials`` of them
+    drawn without replacement; ``tpe`` asks Optuna's TPE sampler for
+    ``trials`` points inside the ranges. Combinations with fewer than
+    ``min_trades`` closed trades never win.
     """
-    config = config or BacktestConfig()
     started = time.perf_counter()
-    per_year = periods_per_year(bars["ts"])
-    best: Evaluation | None = None
-    best_score = -np.inf
-    for start in range(0, len(combos), chunk):
+    search = _Search(
+        strategy, bars, config or BacktestConfig(), objective or Objective(), min_trades, start
+    )
+    if method == "tpe":
+        _tpe(search, space, trials or 100, seed, progress, should_stop)
+    else:
+        combos = grid_combinations(strategy, space)
+        if method == "random":
+            count = min(trials or len(combos), len(combos))
+            chosen = np.random.default_rng(seed).choice(len(combos), size=count, replace=False)
+            combos = [combos[i] for i in sorted(chosen)]
+        elif method != "grid":
+            raise ValueError(f"unknown method {method!r}")
+        for done, params in enumerate(combos, start=1):
+            if should_stop():
+                raise Cancelled
+            search.evaluate(params)
+            if progress is not None:
+                progress(done, len(combos))
+    return OptimizationResult(
+        search.best(), search.evaluations, time.perf_counter() - started, search.objective, method
+    )
+
+
+def _tpe(
+    search: _Search,
+    space: Space,
+    trials: int,
+    seed: int,
+    progress: ProgressCallback | None,
+    should_stop: Callable[[], bool],
+) -> None:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
+    known = {p.name: p for p in search.strategy.params}
+    for done in range(1, trials + 1):
         if should_stop():
             raise Cancelled
-        for params in combos[start : start + chunk]:
-            signals = strategy.signals(bars, params)
-            summary = summarize(bars, signals, config, per_year)
-            score = summary.metric(objective)
-            if summary.trades >= min_trades and score > best_score:
-                best, best_score = Evaluation(params, summary), score
+        trial = study.ask()
+        params: Params = {}
+        for name, bounds in space.items():
+            if name in known and known[name].type is int:
+                params[name] = trial.suggest_int(
+                    name, int(bounds.start), int(bounds.stop), step=int(bounds.step)
+                )
+            else:
+                params[name] = trial.suggest_float(
+                    name, bounds.start, bounds.stop, step=bounds.step
+                )
+        try:
+            evaluation = search.evaluate(params)
+        except ParameterError:
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        else:
+            score = search.objective.score(evaluation.metrics)
+            qualified = search.qualifies(evaluation) and np.isfinite(score)
+            study.tell(trial, score if qualified else -1e300)
         if progress is not None:
-            progress(min(start + chunk, len(combos)), len(combos))
-    return SweepResult(best, len(combos), time.perf_counter() - started, objective)
+            progress(done, trials)

@@ -47,10 +47,16 @@ def run_backtest(
     bars: Bars,
     params: Params | None = None,
     config: BacktestConfig | None = None,
+    start: int = 0,
 ) -> BacktestResult:
+    """Backtest ``strategy`` over ``bars``; with ``start``, the bars before it only warm
+    the indicators up (no trades) and the result covers ``bars[start:]`` alone."""
     config = config or BacktestConfig()
     resolved = strategy.resolve(params)
     signals = strategy.signals(bars, resolved)
+    if start:  # signals from the whole history, trading from `start` on
+        signals = signals[start:]
+        bars = {name: column[start:] for name, column in bars.items()}
     equity, index, price, numbers, count = run_kernel(bars, signals, config)
     ts, close = bars["ts"], bars["close"]
     n = close.size

@@ -122,7 +122,7 @@ async def test_optimize_job_reports_progress_and_best_parameters() -> None:
         2000,
         3600,
         60,
-        grid={"fast": [5, 10, 15], "slow": [20, 40, 60]},
+        grid={"fast": (5, 15, 5), "slow": (20, 60, 20)},
         objective="total_return",
     )
     job_id = manager.submit(
@@ -131,7 +131,7 @@ async def test_optimize_job_reports_progress_and_best_parameters() -> None:
     done = await wait_for_state(updates, job_id, JobState.DONE)
     assert done.total == 9 and done.done == 9
     assert done.summary.startswith("best fast=")
-    assert request.as_params()["grid"]["fast"] == [5, 10, 15]
+    assert request.as_params()["grid"]["fast"] == (5, 15, 5)
 
 
 async def test_stop_cancels_running_jobs() -> None:

@@ -9,7 +9,6 @@ import pytest
 from core.market.history import simulated_bars
 from core.research.backtest import BacktestConfig, equity_metrics, run_kernel, summarize
 from core.research.indicators import sma
-from core.research.optimizer import Cancelled, grid_combinations, sweep
 from core.research.signals import FLAT, HOLD, LONG, crossover_signals
 from core.research.strategies import REGISTRY, ParameterError, get_strategy
 
@@ -142,55 +141,3 @@ def test_every_registered_strategy_is_complete() -> None:
         assert strategy.id.isidentifier() and strategy.id.islower()
         assert strategy.description and strategy.params
         assert strategy.lookback(strategy.defaults()) >= 1
-
-
-def test_grid_skips_combinations_that_break_constraints() -> None:
-    combos = grid_combinations(
-        get_strategy("sma_cross"), {"fast": range(5, 51), "slow": range(10, 201)}
-    )
-    assert len(combos) == 7925
-    assert all(c["fast"] < c["slow"] for c in combos)
-
-
-def test_sweep_finds_the_best_combination_and_reports_progress() -> None:
-    strategy = get_strategy("sma_cross")
-    bars = simulated_bars("BTCUSD", 4, 3000, 3600, 60)
-    combos = grid_combinations(strategy, {"fast": range(5, 15), "slow": range(20, 40, 5)})
-    seen = []
-    result = sweep(
-        strategy,
-        bars,
-        combos,
-        objective="total_return",
-        progress=lambda d, t: seen.append((d, t)),
-        chunk=8,
-    )
-    brute = max(
-        (
-            summarize(bars, strategy.signals(bars, c), BacktestConfig(), 8766).total_return,
-            i,
-        )
-        for i, c in enumerate(combos)
-    )
-    assert result.best is not None
-    assert result.best.summary.total_return == pytest.approx(brute[0])
-    assert result.evaluations == len(combos)
-    assert seen[-1] == (len(combos), len(combos))
-    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
-
-
-def test_sweep_stops_at_the_next_chunk_when_cancelled() -> None:
-    strategy = get_strategy("sma_cross")
-    bars = simulated_bars("BTCUSD", 4, 500, 3600, 60)
-    combos = grid_combinations(strategy, {"fast": range(5, 15), "slow": range(20, 40)})
-    calls = []
-    with pytest.raises(Cancelled):
-        sweep(
-            strategy,
-            bars,
-            combos,
-            progress=lambda d, t: calls.append(d),
-            should_stop=lambda: len(calls) >= 2,
-            chunk=4,
-        )
-    assert calls == [4, 8]
