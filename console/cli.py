@@ -11,6 +11,8 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
+from console.commands import research
+from console.commands.errors import UsageError
 from core import __version__
 from core.config import ConfigurationError, Settings, load_settings
 from core.logs import configure_logging
@@ -24,7 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Operations console for a trading desk: paper trading, research, readiness.",
     )
     parser.add_argument("--version", action="version", version=f"quarterdeck {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    research.add_parsers(commands)
     return parser
 
 
@@ -60,7 +63,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.command is None:
         return run_console(settings)
-    raise AssertionError(f"unhandled command {args.command}")
+    try:
+        return int(args.handler(args))
+    except UsageError as exc:
+        print(f"quarterdeck {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":
