@@ -1,0 +1,1 @@
+"""Headless subcommands of ``quarterdeck``. None of them imports Textual."""

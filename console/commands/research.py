@@ -1,0 +1,154 @@
+"""`quarterdeck strategies` and `quarterdeck backtest`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from console.commands.errors import UsageError
+from core.research.strategies import REGISTRY, ParameterError, Strategy, get_strategy
+
+
+def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    listing = commands.add_parser("strategies", help="list the strategy library")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.set_defaults(handler=strategies_command)
+
+    backtest = commands.add_parser("backtest", help="backtest one strategy on a data file")
+    backtest.add_argument("strategy", metavar="STRATEGY")
+    backtest.add_argument("--data", required=True, metavar="FILE", help="CSV or Parquet OHLCV")
+    backtest.add_argument(
+        "--param", action="append", default=[], metavar="NAME=VALUE", help="repeatable"
+    )
+    backtest.add_argument("--cash", type=float, default=100_000.0, metavar="X")
+    backtest.add_argument("--commission", type=float, default=0.0, metavar="F",
+                          help="fraction of notional per fill")  # fmt: skip
+    backtest.add_argument("--fixed-fee", type=float, default=0.0, metavar="X", help="per fill")
+    backtest.add_argument("--slippage-bps", type=float, default=0.0, metavar="B")
+    backtest.add_argument("--fill", choices=["next_open", "close"], default="next_open")
+    backtest.add_argument("--units", choices=["whole", "fractional"], default="whole")
+    backtest.add_argument("--size", type=float, default=1.0, metavar="F",
+                          help="fraction of equity per entry")  # fmt: skip
+    backtest.add_argument("--stop-loss", type=float, default=None, metavar="F")
+    backtest.add_argument("--take-profit", type=float, default=None, metavar="F")
+    backtest.add_argument("--close-at-end", action="store_true")
+    backtest.add_argument("--json", action="store_true", help="machine-readable output")
+    backtest.set_defaults(handler=backtest_command)
+
+
+def describe(strategy: Strategy) -> dict[str, Any]:
+    return {
+        "id": strategy.id,
+        "name": strategy.name,
+        "family": strategy.family.value,
+        "direction": strategy.direction.value,
+        "description": strategy.description,
+        "params": [
+            {
+                "name": p.name,
+                "type": p.type.__name__,
+                "default": p.default,
+                "min": p.min,
+                "max": p.max,
+                "step": p.step,
+            }
+            for p in strategy.params
+        ],
+    }
+
+
+def strategies_command(args: argparse.Namespace) -> int:
+    described = [describe(s) for s in sorted(REGISTRY.values(), key=lambda s: s.id)]
+    if args.json:
+        print(json.dumps(described, indent=2))
+        return 0
+    width = max(len(s["id"]) for s in described)
+    for s in described:
+        params = ", ".join(f"{p['name']}={p['default']}" for p in s["params"])
+        print(f"{s['id']:<{width}}  {s['family']:<20} {s['direction']:<5}  {params}")
+    return 0
+
+
+def parse_params(pairs: list[str]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--param {pair!r}: expected NAME=VALUE")
+        params[name.strip()] = value.strip()
+    return params
+
+
+def iso(ts: float | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat()
+
+
+def backtest_command(args: argparse.Namespace) -> int:
+    from core.market.loader import DataFileError, load_bars
+
+    from core.research.backtest import BacktestConfig
+    from core.research.runner import run_backtest
+
+    try:
+        strategy = get_strategy(args.strategy)
+        params = strategy.resolve(parse_params(args.param))
+        config = BacktestConfig(
+            cash=args.cash, commission=args.commission, fixed_fee=args.fixed_fee,
+            slippage_bps=args.slippage_bps, fill=args.fill, units=args.units, size=args.size,
+            stop_loss=args.stop_loss, take_profit=args.take_profit, close_at_end=args.close_at_end,
+        )  # fmt: skip
+        bars = load_bars(args.data)
+    except (KeyError, ParameterError, ValueError, DataFileError) as exc:
+        raise UsageError(str(exc)) from None
+    result = run_backtest(strategy, bars, params, config)
+    trades = [
+        {**t.as_json(), "entry_time": iso(t.entry_time), "exit_time": iso(t.exit_time)}
+        for t in result.trades
+    ]
+    if args.json:
+        document = {
+            "strategy": strategy.id,
+            "params": params,
+            "metrics": result.metrics,
+            "trades": trades,
+            "equity_final": result.metrics["equity_final"],
+        }
+        print(json.dumps(document, indent=2))
+        return 0
+    print_report(strategy, params, result.metrics, trades)
+    return 0
+
+
+def print_report(
+    strategy: Strategy,
+    params: dict[str, Any],
+    metrics: dict[str, float],
+    trades: list[dict[str, Any]],
+) -> None:
+    from console import formatting as fmt
+
+    shown = " ".join(f"{k}={v}" for k, v in params.items())
+    print(f"{strategy.name} ({strategy.id}) {shown}")
+    percent = {"total_return", "cagr", "volatility", "max_drawdown", "win_rate", "exposure",
+               "avg_trade", "best_trade", "worst_trade"}  # fmt: skip
+    for name, value in metrics.items():
+        if name in percent:
+            text = fmt.percent(value)
+        elif name == "trades":
+            text = f"{int(value):,}"
+        elif name == "equity_final":
+            text = fmt.money(value)
+        else:
+            text = f"{value:.3f}"
+        print(f"  {name:<14}{text:>16}")
+    print(
+        f"\n  {'entry':<25} {'exit':<25} {'size':>10} {'entry px':>12} {'exit px':>12} {'pnl':>14}"
+    )
+    for t in trades:
+        exit_price = "open" if t["exit_price"] is None else fmt.price(t["exit_price"])
+        print(
+            f"  {t['entry_time']:<25} {t['exit_time'] or '':<25} {fmt.quantity(t['size']):>10} "
+            f"{fmt.price(t['entry_price']):>12} {exit_price:>12} {fmt.signed_money(t['pnl']):>14}"
+        )
