@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from console.commands.errors import UsageError
+from core.research.backtest import BacktestConfig
 from core.research.strategies import REGISTRY, ParameterError, Strategy, get_strategy
 
 
@@ -22,20 +23,34 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     backtest.add_argument(
         "--param", action="append", default=[], metavar="NAME=VALUE", help="repeatable"
     )
-    backtest.add_argument("--cash", type=float, default=100_000.0, metavar="X")
-    backtest.add_argument("--commission", type=float, default=0.0, metavar="F",
-                          help="fraction of notional per fill")  # fmt: skip
-    backtest.add_argument("--fixed-fee", type=float, default=0.0, metavar="X", help="per fill")
-    backtest.add_argument("--slippage-bps", type=float, default=0.0, metavar="B")
-    backtest.add_argument("--fill", choices=["next_open", "close"], default="next_open")
-    backtest.add_argument("--units", choices=["whole", "fractional"], default="whole")
-    backtest.add_argument("--size", type=float, default=1.0, metavar="F",
-                          help="fraction of equity per entry")  # fmt: skip
-    backtest.add_argument("--stop-loss", type=float, default=None, metavar="F")
-    backtest.add_argument("--take-profit", type=float, default=None, metavar="F")
-    backtest.add_argument("--close-at-end", action="store_true")
+    add_config_arguments(backtest)
     backtest.add_argument("--json", action="store_true", help="machine-readable output")
     backtest.set_defaults(handler=backtest_command)
+
+
+def add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    """The backtest configuration flags, shared by backtest and optimize."""
+    parser.add_argument("--cash", type=float, default=100_000.0, metavar="X")
+    parser.add_argument("--commission", type=float, default=0.0, metavar="F",
+                        help="fraction of notional per fill")  # fmt: skip
+    parser.add_argument("--fixed-fee", type=float, default=0.0, metavar="X", help="per fill")
+    parser.add_argument("--slippage-bps", type=float, default=0.0, metavar="B")
+    parser.add_argument("--fill", choices=["next_open", "close"], default="next_open")
+    parser.add_argument("--units", choices=["whole", "fractional"], default="whole")
+    parser.add_argument("--size", type=float, default=1.0, metavar="F",
+                        help="fraction of equity per entry")  # fmt: skip
+    parser.add_argument("--stop-loss", type=float, default=None, metavar="F")
+    parser.add_argument("--take-profit", type=float, default=None, metavar="F")
+    parser.add_argument("--close-at-end", action="store_true")
+
+
+def config_from(args: argparse.Namespace) -> BacktestConfig:
+    """A validated BacktestConfig from the flags (ValueError names the bad one)."""
+    return BacktestConfig(
+        cash=args.cash, commission=args.commission, fixed_fee=args.fixed_fee,
+        slippage_bps=args.slippage_bps, fill=args.fill, units=args.units, size=args.size,
+        stop_loss=args.stop_loss, take_profit=args.take_profit, close_at_end=args.close_at_end,
+    )  # fmt: skip
 
 
 def describe(strategy: Strategy) -> dict[str, Any]:
@@ -88,17 +103,12 @@ def iso(ts: float | None) -> str | None:
 def backtest_command(args: argparse.Namespace) -> int:
     from core.market.loader import DataFileError, load_bars
 
-    from core.research.backtest import BacktestConfig
     from core.research.runner import run_backtest
 
     try:
         strategy = get_strategy(args.strategy)
         params = strategy.resolve(parse_params(args.param))
-        config = BacktestConfig(
-            cash=args.cash, commission=args.commission, fixed_fee=args.fixed_fee,
-            slippage_bps=args.slippage_bps, fill=args.fill, units=args.units, size=args.size,
-            stop_loss=args.stop_loss, take_profit=args.take_profit, close_at_end=args.close_at_end,
-        )  # fmt: skip
+        config = config_from(args)
         bars = load_bars(args.data)
     except (KeyError, ParameterError, ValueError, DataFileError) as exc:
         raise UsageError(str(exc)) from None

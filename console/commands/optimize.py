@@ -1,0 +1,171 @@
+"""`quarterdeck optimize`: search a strategy's parameters on a data file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+import numpy as np
+
+from console.commands.errors import UsageError
+from console.commands.research import add_config_arguments, config_from, iso
+from core.research.strategies import ParameterError, get_strategy
+
+#: Above this many returns (trials x bars), PBO uses a seeded sample of trials.
+PBO_BUDGET = 20_000_000
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = commands.add_parser("optimize", help="optimise a strategy's parameters")
+    parser.add_argument("strategy", metavar="STRATEGY")
+    parser.add_argument("--data", required=True, metavar="FILE", help="CSV or Parquet OHLCV")
+    parser.add_argument("--grid", action="append", required=True, metavar="NAME=START:STOP[:STEP]")
+    parser.add_argument("--method", choices=["grid", "random", "tpe"], default="grid")
+    parser.add_argument("--trials", type=int, default=None, metavar="N")
+    parser.add_argument("--objective", default="sharpe", metavar="METRIC")
+    parser.add_argument("--min-trades", type=int, default=1, metavar="N")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--walk-forward", choices=["rolling", "anchored"], default=None)
+    parser.add_argument("--windows", type=int, default=4, metavar="K")
+    parser.add_argument("--overfitting", action="store_true",
+                        help="report PBO (CSCV) and the deflated Sharpe ratio")  # fmt: skip
+    add_config_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.set_defaults(handler=optimize_command)
+
+
+def parse_grid(specs: list[str]) -> dict[str, Any]:
+    from core.research.optimizer import Range
+
+    space = {}
+    for spec in specs:
+        name, sep, bounds = spec.partition("=")
+        parts = bounds.split(":")
+        if not sep or not name.strip() or len(parts) not in (2, 3):
+            raise UsageError(f"--grid {spec!r}: expected NAME=START:STOP[:STEP]")
+        try:
+            numbers = [float(p) for p in parts]
+            space[name.strip()] = Range(*numbers)
+        except ValueError as exc:
+            raise UsageError(f"--grid {spec!r}: {exc}") from None
+    return space
+
+
+def optimize_command(args: argparse.Namespace) -> int:
+    from core.market.loader import DataFileError, load_bars
+
+    from core.research.optimizer import Objective, optimize
+    from core.research.walkforward import walk_forward
+
+    try:
+        strategy = get_strategy(args.strategy)
+        known = {p.name for p in strategy.params}
+        space = parse_grid(args.grid)
+        unknown = sorted(set(space) - known)
+        if unknown:
+            raise UsageError(
+                f"{strategy.id} has no parameter {unknown[0]!r} (known: {', '.join(sorted(known))})"
+            )
+        objective = Objective(args.objective)
+        config = config_from(args)
+        if args.trials is not None and args.trials < 1:
+            raise UsageError("--trials must be at least 1")
+        bars = load_bars(args.data)
+    except (KeyError, ParameterError, ValueError, DataFileError) as exc:
+        raise UsageError(str(exc)) from None
+    search = dict(method=args.method, trials=args.trials, objective=objective, config=config,
+                  min_trades=args.min_trades, seed=args.seed)  # fmt: skip
+    try:
+        result = optimize(strategy, bars, space, **search)
+    except ParameterError as exc:
+        raise UsageError(str(exc)) from None
+    document: dict[str, Any] = {
+        "best": None if result.best is None
+        else {"params": result.best.params, "metrics": result.best.metrics},
+        "results": [{"params": e.params, "metrics": e.metrics} for e in result.evaluations],
+        "evaluations": len(result.evaluations),
+        "seconds": result.seconds,
+    }  # fmt: skip
+    if args.walk_forward:
+        try:
+            wf = walk_forward(strategy, bars, space, mode=args.walk_forward,
+                              windows=args.windows, **search)  # fmt: skip
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        document["walk_forward"] = {
+            "mode": wf.mode,
+            "objective": objective.metric,
+            "windows": [
+                {
+                    "index": w.index,
+                    "in_sample": [iso(w.in_sample[0]), iso(w.in_sample[1])],
+                    "out_of_sample": [iso(w.out_of_sample[0]), iso(w.out_of_sample[1])],
+                    "params": w.params,
+                    "in_sample_score": w.in_sample_score,
+                    "out_of_sample_score": w.out_of_sample_score,
+                }
+                for w in wf.windows
+            ],
+            "mean_in_sample": wf.mean_in_sample,
+            "mean_out_of_sample": wf.mean_out_of_sample,
+            "degradation": wf.degradation,
+        }
+    if args.overfitting and result.best is not None:
+        document["overfitting"] = overfitting_report(strategy, bars, result, config, args.seed)
+    if args.json:
+        print(json.dumps(document, indent=2))
+    else:
+        print_summary(strategy.id, document, objective.metric)
+    return 0
+
+
+def overfitting_report(strategy, bars, result, config, seed: int) -> dict[str, Any]:
+    from core.research.backtest import run_kernel
+    from core.research.overfitting import deflated_sharpe, probability_of_backtest_overfitting
+
+    evaluations = result.evaluations
+    periods = len(bars["close"])
+    if len(evaluations) * periods > PBO_BUDGET:
+        keep = max(2, PBO_BUDGET // periods)
+        chosen = np.random.default_rng(seed).choice(len(evaluations), keep, replace=False)
+        evaluations = [evaluations[i] for i in sorted(chosen)]
+    if result.best not in evaluations:
+        evaluations = [result.best, *evaluations[1:]]
+    columns = []
+    for evaluation in evaluations:
+        equity, *_ = run_kernel(bars, strategy.signals(bars, evaluation.params), config)
+        previous = np.concatenate(([config.cash], equity[:-1]))
+        columns.append(equity / previous - 1.0)
+    returns = np.column_stack(columns)
+    stds = returns.std(axis=0, ddof=1)
+    sharpes = np.where(stds > 0, returns.mean(axis=0) / np.where(stds > 0, stds, 1), 0.0)
+    best_returns = returns[:, evaluations.index(result.best)]
+    partitions = 16 if periods >= 32 * 16 else 8
+    return {
+        "pbo": probability_of_backtest_overfitting(returns, partitions),
+        "pbo_partitions": partitions,
+        "pbo_trials": returns.shape[1],
+        "deflated_sharpe": deflated_sharpe(
+            best_returns, len(result.evaluations), float(sharpes.var(ddof=1))
+        ),
+    }
+
+
+def print_summary(strategy_id: str, document: dict[str, Any], metric: str) -> None:
+    best = document["best"]
+    print(f"{strategy_id}: {document['evaluations']} evaluations in {document['seconds']:.2f}s")
+    if best is None:
+        print("  no combination met the minimum trade count")
+    else:
+        shown = " ".join(f"{k}={v}" for k, v in best["params"].items())
+        print(f"  best {shown}: {metric}={best['metrics'][metric]:.4f}")
+    wf = document.get("walk_forward")
+    if wf:
+        for w in wf["windows"]:
+            scores = f"in {w['in_sample_score']} out {w['out_of_sample_score']}"
+            print(f"  window {w['index']}: {w['params']} {scores}")
+        print(f"  degradation ({metric}): {wf['degradation']}")
+    if "overfitting" in document:
+        o = document["overfitting"]
+        print(f"  PBO {o['pbo']:.3f} · deflated Sharpe {o['deflated_sharpe']:.3f}")

@@ -1,0 +1,137 @@
+"""`quarterdeck strategies` and `quarterdeck backtest` as real processes: the JSON
+shapes other tools rely on, the figures, and exit code 2 on bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from backtesting import Backtest
+from backtesting.test import GOOG
+
+from tests.core.test_parity_backtesting_py import LongOnlySmaCross
+
+# backtesting.py (the reference) warns that the last trade stays open, as configured.
+pytestmark = pytest.mark.filterwarnings("ignore:Some trades remain open")
+
+QUARTERDECK = str(Path(sys.executable).with_name("quarterdeck"))
+
+
+def quarterdeck(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [QUARTERDECK, *args], capture_output=True, text=True, env=os.environ, timeout=120
+    )
+
+
+@pytest.fixture(scope="module")
+def goog_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("data") / "goog.csv"
+    GOOG.rename_axis("Date").to_csv(path)
+    return path
+
+
+def test_strategies_json_lists_every_strategy_with_its_parameters() -> None:
+    result = quarterdeck("strategies", "--json")
+    assert result.returncode == 0, result.stderr
+    listed = json.loads(result.stdout)
+    sma = next(s for s in listed if s["id"] == "sma_cross")
+    assert set(sma) == {"id", "name", "family", "direction", "description", "params"}
+    assert sma["params"][0] == {
+        "name": "fast", "type": "int", "default": 10, "min": 2, "max": 200, "step": 1,
+    }  # fmt: skip
+
+
+def test_backtest_json_matches_backtesting_py(goog_csv: Path) -> None:
+    result = quarterdeck(
+        "backtest", "sma_cross", "--data", str(goog_csv), "--param", "fast=10",
+        "--param", "slow=30", "--cash", "10000", "--commission", "0.002", "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert {"metrics", "trades", "equity_final"} <= set(document)
+    reference = Backtest(GOOG, LongOnlySmaCross, cash=10_000, commission=0.002).run()
+    assert document["equity_final"] == pytest.approx(reference["Equity Final [$]"], rel=1e-9)
+    closed = [t for t in document["trades"] if t["exit_time"] is not None]
+    assert len(closed) == len(reference["_trades"])
+    first = closed[0]
+    assert {"entry_time", "exit_time", "entry_price", "exit_price", "size", "pnl"} <= set(first)
+    assert (
+        first["entry_time"]
+        == reference["_trades"]["EntryTime"].iloc[0].tz_localize("UTC").isoformat()
+    )
+
+
+def test_backtest_prints_a_readable_report(goog_csv: Path) -> None:
+    result = quarterdeck("backtest", "sma_cross", "--data", str(goog_csv))
+    assert result.returncode == 0, result.stderr
+    assert "sharpe" in result.stdout and "equity_final" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["backtest", "no_such", "--data", "x.csv"], "unknown strategy 'no_such'"),
+        (["backtest", "sma_cross", "--data", "{data}", "--param", "fast=40", "--param", "slow=30"],
+         "fast < slow"),
+        (["backtest", "sma_cross", "--data", "{data}", "--param", "speed"], "NAME=VALUE"),
+        (["backtest", "sma_cross", "--data", "{data}", "--size", "2"], "size must be in (0, 1]"),
+        (["backtest", "sma_cross", "--data", "/no/such/file.csv"], "file.csv"),
+    ],
+)  # fmt: skip
+def test_bad_input_exits_2_with_a_clear_message(
+    goog_csv: Path, args: list[str], message: str
+) -> None:
+    result = quarterdeck(*(a.replace("{data}", str(goog_csv)) for a in args))
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_optimize_json_has_best_results_and_evaluations(goog_csv: Path) -> None:
+    result = quarterdeck(
+        "optimize", "sma_cross", "--data", str(goog_csv), "--grid", "fast=5:15:5",
+        "--grid", "slow=20:40:10", "--objective", "total_return", "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert {"best", "results", "evaluations", "seconds"} <= set(document)
+    assert document["evaluations"] == len(document["results"]) == 9
+    best_return = max(r["metrics"]["total_return"] for r in document["results"])
+    assert document["best"]["metrics"]["total_return"] == best_return
+    reference = Backtest(GOOG, LongOnlySmaCross, cash=100_000).run(**document["best"]["params"])
+    assert document["best"]["metrics"]["equity_final"] == pytest.approx(
+        reference["Equity Final [$]"], rel=1e-9
+    )
+
+
+def test_optimize_walk_forward_and_overfitting_fields(goog_csv: Path) -> None:
+    result = quarterdeck(
+        "optimize", "sma_cross", "--data", str(goog_csv), "--grid", "fast=5:20:5",
+        "--grid", "slow=25:60:5", "--walk-forward", "rolling", "--windows", "3",
+        "--overfitting", "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    walk = document["walk_forward"]
+    assert walk["mode"] == "rolling" and len(walk["windows"]) == 3
+    assert walk["degradation"] == pytest.approx(walk["mean_in_sample"] - walk["mean_out_of_sample"])
+    assert 0.0 <= document["overfitting"]["pbo"] <= 1.0
+    assert 0.0 <= document["overfitting"]["deflated_sharpe"] <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("grid", "message"),
+    [
+        ("fast=5", "NAME=START:STOP[:STEP]"),
+        ("fast=9:5", "below start"),
+        ("speed=1:2", "no parameter 'speed'"),
+    ],
+)
+def test_optimize_bad_grid_exits_2(goog_csv: Path, grid: str, message: str) -> None:
+    result = quarterdeck("optimize", "sma_cross", "--data", str(goog_csv), "--grid", grid)
+    assert result.returncode == 2
+    assert message in result.stderr
