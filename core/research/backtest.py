@@ -92,8 +92,8 @@ def backtest_kernel(
 
     Returns the equity after each close; ``trade_index`` (n, 2): entry and exit
     bar (-1 while open); ``trade_price`` (n, 2): entry and exit fill price;
-    ``trade_numbers`` (n, 2): signed units and net PnL (both legs' costs); and
-    the number of trades.
+    ``trade_numbers`` (n, 2): signed units and net PnL (both legs' costs; for
+    an open trade, minus its entry costs); and the number of trades.
     """
     n = close.shape[0]
     equity = np.empty(n)
@@ -219,6 +219,7 @@ def _execute(
             trade_index[count, 1] = -1
             trade_price[count, 0] = fill
             trade_numbers[count, 0] = units
+            trade_numbers[count, 1] = -entry_cost  # PnL so far; replaced when it closes
             count += 1
     return cash, units, count, entry_price, entry_cost
 

@@ -22,7 +22,7 @@ class Trade:
     entry_price: float
     exit_price: float | None
     size: float  # signed units
-    pnl: float  # net of both legs' costs; for an open trade, marked at the last close
+    pnl: float  # net of costs paid; an open trade is marked at the last close
     return_pct: float  # pnl over the entry notional
     bars_held: int
 
@@ -69,7 +69,7 @@ def run_backtest(
             pnl, exit_price, held = float(numbers[k, 1]), float(price[k, 1]), exit_ - entry
             bars_in_market += held
         else:
-            pnl = units * (float(close[-1]) - entry_price)
+            pnl = float(numbers[k, 1]) + units * (float(close[-1]) - entry_price)
             exit_price, held = None, n - 1 - entry
             bars_in_market += held + 1
         trades.append(

@@ -16,7 +16,10 @@ from backtesting.test import GOOG
 from tests.core.test_parity_backtesting_py import LongOnlySmaCross
 
 # backtesting.py (the reference) warns that the last trade stays open, as configured.
-pytestmark = pytest.mark.filterwarnings("ignore:Some trades remain open")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Some trades remain open"),
+    pytest.mark.filterwarnings("ignore:DatetimeIndex.dayofweek is deprecated"),
+]
 
 QUARTERDECK = str(Path(sys.executable).with_name("quarterdeck"))
 

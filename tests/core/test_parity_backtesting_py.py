@@ -115,3 +115,19 @@ def test_trade_statistics_match_backtesting_py_where_defined_alike() -> None:
     assert m["sqn"] == pytest.approx(reference["SQN"], rel=1e-9)
     assert m["total_return"] * 100 == pytest.approx(reference["Return [%]"], rel=1e-9)
     assert m["max_drawdown"] * 100 == pytest.approx(-reference["Max. Drawdown [%]"], rel=1e-9)
+
+
+def test_open_trade_is_marked_net_of_its_entry_commission() -> None:
+    bars = bars_from(GOOG)
+    result = run_backtest(
+        get_strategy("sma_cross"), bars, {"fast": 3, "slow": 100},
+        BacktestConfig(cash=10_000, commission=0.002),
+    )  # fmt: skip
+    last = result.trades[-1]
+    assert last.exit_time is None  # this configuration ends holding
+    entry_cost = 0.002 * last.size * last.entry_price
+    expected = last.size * (bars["close"][-1] - last.entry_price) - entry_cost
+    assert last.pnl == pytest.approx(expected, rel=1e-12)
+    # the ledger closes: final equity is the cash plus every trade's PnL, open one included
+    total_pnl = sum(t.pnl for t in result.trades)
+    assert result.metrics["equity_final"] == pytest.approx(10_000 + total_pnl, rel=1e-12)
