@@ -6,11 +6,8 @@ import argparse
 import json
 from typing import Any
 
-import numpy as np
-
 from console.commands.errors import UsageError
 from console.commands.research import add_config_arguments, config_from, iso
-from core.research.strategies import ParameterError, get_strategy
 
 #: Above this many returns (trials x bars), PBO uses a seeded sample of trials.
 PBO_BUDGET = 20_000_000
@@ -54,8 +51,8 @@ def parse_grid(specs: list[str]) -> dict[str, Any]:
 
 def optimize_command(args: argparse.Namespace) -> int:
     from core.market.loader import DataFileError, load_bars
-
     from core.research.optimizer import Objective, optimize
+    from core.research.strategies import ParameterError, get_strategy
     from core.research.walkforward import walk_forward
 
     try:
@@ -121,6 +118,8 @@ def optimize_command(args: argparse.Namespace) -> int:
 
 
 def overfitting_report(strategy, bars, result, config, seed: int) -> dict[str, Any]:
+    import numpy as np
+
     from core.research.backtest import run_kernel
     from core.research.overfitting import deflated_sharpe, probability_of_backtest_overfitting
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.commands.errors import UsageError
-from core.research.backtest import BacktestConfig
-from core.research.strategies import REGISTRY, ParameterError, Strategy, get_strategy
+
+if TYPE_CHECKING:
+    from core.research.backtest import BacktestConfig
+    from core.research.strategies import Strategy
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -46,6 +48,8 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
 
 def config_from(args: argparse.Namespace) -> BacktestConfig:
     """A validated BacktestConfig from the flags (ValueError names the bad one)."""
+    from core.research.backtest import BacktestConfig
+
     return BacktestConfig(
         cash=args.cash, commission=args.commission, fixed_fee=args.fixed_fee,
         slippage_bps=args.slippage_bps, fill=args.fill, units=args.units, size=args.size,
@@ -75,6 +79,8 @@ def describe(strategy: Strategy) -> dict[str, Any]:
 
 
 def strategies_command(args: argparse.Namespace) -> int:
+    from core.research.strategies import REGISTRY
+
     described = [describe(s) for s in sorted(REGISTRY.values(), key=lambda s: s.id)]
     if args.json:
         print(json.dumps(described, indent=2))
@@ -102,8 +108,8 @@ def iso(ts: float | None) -> str | None:
 
 def backtest_command(args: argparse.Namespace) -> int:
     from core.market.loader import DataFileError, load_bars
-
     from core.research.runner import run_backtest
+    from core.research.strategies import ParameterError, get_strategy
 
     try:
         strategy = get_strategy(args.strategy)
