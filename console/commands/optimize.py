@@ -133,7 +133,7 @@ def overfitting_report(strategy, bars, result, config, seed: int) -> dict[str, A
         evaluations = [result.best, *evaluations[1:]]
     columns = []
     for evaluation in evaluations:
-        equity, *_ = run_kernel(bars, strategy.signals(bars, evaluation.params), config)
+        equity, *_ = run_kernel(bars, strategy.signals(bars, evaluation.params, config.direction), config)
         previous = np.concatenate(([config.cash], equity[:-1]))
         columns.append(equity / previous - 1.0)
     returns = np.column_stack(columns)

@@ -44,6 +44,8 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stop-loss", type=float, default=None, metavar="F")
     parser.add_argument("--take-profit", type=float, default=None, metavar="F")
     parser.add_argument("--close-at-end", action="store_true")
+    parser.add_argument("--direction", choices=["long", "short", "both"], default=None,
+                        help="sides to trade (default: the strategy's own)")  # fmt: skip
 
 
 def config_from(args: argparse.Namespace) -> BacktestConfig:
@@ -54,6 +56,7 @@ def config_from(args: argparse.Namespace) -> BacktestConfig:
         cash=args.cash, commission=args.commission, fixed_fee=args.fixed_fee,
         slippage_bps=args.slippage_bps, fill=args.fill, units=args.units, size=args.size,
         stop_loss=args.stop_loss, take_profit=args.take_profit, close_at_end=args.close_at_end,
+        direction=args.direction,
     )  # fmt: skip
 
 

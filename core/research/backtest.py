@@ -29,10 +29,11 @@ from typing import Literal
 import numpy as np
 from numba import njit
 
-from core.research.signals import HOLD
+from core.research.signals import HOLD, target_position
 
 Fill = Literal["next_open", "close"]
 Units = Literal["whole", "fractional"]
+Side = Literal["long", "short", "both"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ class BacktestConfig:
     stop_loss: float | None = None
     take_profit: float | None = None
     close_at_end: bool = False
+    direction: Side | None = None  # None: the strategy's own direction
 
     def __post_init__(self) -> None:
         checks = [
@@ -59,6 +61,10 @@ class BacktestConfig:
             (0 < self.size <= 1, "size must be in (0, 1]"),
             (self.stop_loss is None or 0 < self.stop_loss < 1, "stop_loss must be in (0, 1)"),
             (self.take_profit is None or self.take_profit > 0, "take_profit must be positive"),
+            (
+                self.direction in (None, "long", "short", "both"),
+                "direction must be long, short or both",
+            ),
         ]
         for holds, message in checks:
             if not holds:
@@ -130,17 +136,17 @@ def backtest_kernel(
                     trade_index, trade_price, trade_numbers,
                 )  # fmt: skip
         # 3. the strategy's signal at this close
-        signal = signals[i]
         position = 0 if units == 0.0 else (1 if units > 0 else -1)
-        if signal != HOLD and signal != position:
+        target = target_position(signals[i], position)
+        if target != HOLD:
             if fill_on_close:
                 cash, units, count, entry_price, entry_cost = _execute(
-                    signal, close[i], i, cash, units, count, entry_price, entry_cost,
+                    target, close[i], i, cash, units, count, entry_price, entry_cost,
                     size, commission, fixed_fee, slippage, whole_units,
                     trade_index, trade_price, trade_numbers,
                 )  # fmt: skip
             else:
-                pending = signal
+                pending = target
         equity[i] = cash + units * close[i]
 
     if close_at_end and units != 0.0 and n > 0:

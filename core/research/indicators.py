@@ -946,3 +946,147 @@ def force_index(close: np.ndarray, volume: np.ndarray, window: int = 13) -> np.n
     for t in range(1, n):
         raw[t] = (close[t] - close[t - 1]) * volume[t]
     return ema(raw, window)
+
+
+# --- Added for the strategy library -------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def midpoint(high: np.ndarray, low: np.ndarray, window: int) -> np.ndarray:
+    """(highest high + lowest low) / 2 over the last ``window`` bars. Warm-up window-1."""
+    return (rolling_max(high, window) + rolling_min(low, window)) / 2.0
+
+
+@njit(cache=True, nogil=True)
+def shift(values: np.ndarray, bars: int) -> np.ndarray:
+    """``values`` delayed by ``bars``: out[t] = values[t - bars], NaN before."""
+    n = values.shape[0]
+    out = np.full(n, np.nan)
+    if bars < n:
+        out[bars:] = values[: n - bars]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def ichimoku(
+    high: np.ndarray,
+    low: np.ndarray,
+    conversion: int = 9,
+    base: int = 26,
+    span_b: int = 52,
+    displacement: int = 26,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Ichimoku (tenkan, kijun, span_a, span_b) as seen at bar t.
+
+    tenkan = midpoint(conversion), kijun = midpoint(base); the cloud plotted at
+    t was computed ``displacement`` bars earlier: span_a[t] = (tenkan + kijun)
+    / 2 at t - displacement, span_b[t] = midpoint(span_b) at t - displacement.
+    Warm-up of the cloud: displacement + max(base, span_b) - 1.
+    """
+    tenkan = midpoint(high, low, conversion)
+    kijun = midpoint(high, low, base)
+    a = shift((tenkan + kijun) / 2.0, displacement)
+    b = shift(midpoint(high, low, span_b), displacement)
+    return tenkan, kijun, a, b
+
+
+@njit(cache=True, nogil=True)
+def streak(close: np.ndarray) -> np.ndarray:
+    """Signed run length of up (+) or down (-) closes; 0 on an unchanged close.
+
+    streak[0] = 0; a close above the previous extends a positive streak (or
+    starts one at +1), below extends a negative one. Warm-up 0.
+    """
+    n = close.shape[0]
+    out = np.zeros(n)
+    for t in range(1, n):
+        if close[t] > close[t - 1]:
+            out[t] = out[t - 1] + 1.0 if out[t - 1] > 0 else 1.0
+        elif close[t] < close[t - 1]:
+            out[t] = out[t - 1] - 1.0 if out[t - 1] < 0 else -1.0
+    return out
+
+
+@njit(cache=True, nogil=True)
+def percent_rank(values: np.ndarray, window: int) -> np.ndarray:
+    """Percentage of the previous ``window`` values strictly below values[t].
+
+    Connors' definition: compare x[t] with x[t-window..t-1]. Warm-up window
+    after the first non-NaN input.
+    """
+    n = values.shape[0]
+    out = np.full(n, np.nan)
+    f = _first_valid(values)
+    for t in range(f + window, n):
+        below = 0
+        for j in range(t - window, t):
+            if values[j] < values[t]:
+                below += 1
+        out[t] = 100.0 * below / window
+    return out
+
+
+@njit(cache=True, nogil=True)
+def connors_rsi(
+    close: np.ndarray, rsi_window: int = 3, streak_window: int = 2, rank_window: int = 100
+) -> np.ndarray:
+    """ConnorsRSI = (RSI(close, 3) + RSI(streak, 2) + percent_rank(ROC(1), 100)) / 3.
+
+    Warm-up max(rsi_window, streak_window, rank_window + 1).
+    """
+    return (
+        rsi(close, rsi_window)
+        + rsi(streak(close), streak_window)
+        + percent_rank(roc(close, 1), rank_window)
+    ) / 3.0
+
+
+@njit(cache=True, nogil=True)
+def accumulation_distribution(
+    high: np.ndarray, low: np.ndarray, close: np.ndarray, volume: np.ndarray
+) -> np.ndarray:
+    """Accumulation/distribution line: running sum of the money flow volume
+    ((c - l) - (h - c)) / (h - l) * v (0 when h == l). Warm-up 0."""
+    n = close.shape[0]
+    out = np.empty(n)
+    acc = 0.0
+    for i in range(n):
+        rng = high[i] - low[i]
+        if rng > 0:
+            acc += ((close[i] - low[i]) - (high[i] - close[i])) / rng * volume[i]
+        out[i] = acc
+    return out
+
+
+@njit(cache=True, nogil=True)
+def chaikin_oscillator(
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    volume: np.ndarray,
+    fast: int = 3,
+    slow: int = 10,
+) -> np.ndarray:
+    """Chaikin oscillator: ema(A/D, fast) - ema(A/D, slow). Warm-up slow-1."""
+    line = accumulation_distribution(high, low, close, volume)
+    return ema(line, fast) - ema(line, slow)
+
+
+@njit(cache=True, nogil=True)
+def chandelier(
+    high: np.ndarray, low: np.ndarray, close: np.ndarray, window: int = 22, k: float = 3.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Chandelier exits (long_stop, short_stop): highest high - k * ATR and
+    lowest low + k * ATR over ``window`` (Wilder ATR). Warm-up window."""
+    a = atr(high, low, close, window)
+    return rolling_max(high, window) - k * a, rolling_min(low, window) + k * a
+
+
+@njit(cache=True, nogil=True)
+def price_volume_trend(close: np.ndarray, volume: np.ndarray) -> np.ndarray:
+    """Price volume trend: pvt[0] = 0, pvt[t] = pvt[t-1] + v[t] (c[t] - c[t-1]) / c[t-1]."""
+    n = close.shape[0]
+    out = np.zeros(n)
+    for t in range(1, n):
+        out[t] = out[t - 1] + volume[t] * (close[t] - close[t - 1]) / close[t - 1]
+    return out

@@ -53,7 +53,7 @@ def run_backtest(
     the indicators up (no trades) and the result covers ``bars[start:]`` alone."""
     config = config or BacktestConfig()
     resolved = strategy.resolve(params)
-    signals = strategy.signals(bars, resolved)
+    signals = strategy.signals(bars, resolved, config.direction)
     if start:  # signals from the whole history, trading from `start` on
         signals = signals[start:]
         bars = {name: column[start:] for name, column in bars.items()}

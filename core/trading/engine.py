@@ -17,7 +17,7 @@ import numpy as np
 
 from core.bus import Bus, Subscription
 from core.events import Bar, Fill, Side, Tick
-from core.research.signals import HOLD, LONG
+from core.research.signals import HOLD, LONG, target_position
 from core.research.strategies import Params, Strategy
 from core.store import BatchWriter, EquityRow, FillRow
 from core.tasks import cancel_and_wait
@@ -124,8 +124,9 @@ class LiveEngine:
             return
         signal = int(self.strategy.signals(book.window(), self.params)[-1])
         position = 0 if book.units == 0 else (1 if book.units > 0 else -1)
-        if signal != HOLD and signal != position:
-            book.pending = signal
+        target = target_position(signal, position)
+        if target != HOLD:
+            book.pending = target
 
     def _on_tick(self, tick: Tick) -> None:
         self.portfolio.mark(tick.symbol, tick.price, tick.ts)

@@ -786,6 +786,22 @@ CASES: dict[str, tuple[Kernel, tuple[int, ...]]] = {
     "stoch_rsi": (lambda d: ind.stoch_rsi(d["close"], 14, 14, 3, 3), (29, 31)),
     "ibs": (lambda d: ind.ibs(d["high"], d["low"], d["close"]), (0,)),
     "force_index": (lambda d: ind.force_index(d["close"], d["volume"], 13), (13,)),
+    "midpoint": (lambda d: ind.midpoint(d["high"], d["low"], 9), (8,)),
+    "shift": (lambda d: ind.shift(d["close"], 3), (3,)),
+    "ichimoku": (lambda d: ind.ichimoku(d["high"], d["low"], 9, 26, 52, 26), (8, 25, 51, 77)),
+    "streak": (lambda d: ind.streak(d["close"]), (0,)),
+    "percent_rank": (lambda d: ind.percent_rank(d["close"], 10), (10,)),
+    "connors_rsi": (lambda d: ind.connors_rsi(d["close"], 3, 2, 100), (101,)),
+    "accumulation_distribution": (
+        lambda d: ind.accumulation_distribution(d["high"], d["low"], d["close"], d["volume"]),
+        (0,),
+    ),
+    "chaikin_oscillator": (
+        lambda d: ind.chaikin_oscillator(d["high"], d["low"], d["close"], d["volume"], 3, 10),
+        (9,),
+    ),
+    "chandelier": (lambda d: ind.chandelier(d["high"], d["low"], d["close"], 22, 3.0), (22, 22)),
+    "price_volume_trend": (lambda d: ind.price_volume_trend(d["close"], d["volume"]), (0,)),
 }
 
 
@@ -845,3 +861,85 @@ def test_series_shorter_than_warmup_all_nan(name: str) -> None:
     for out in outs:
         assert out.shape == (n,)
         assert np.isnan(out).all()
+
+
+# =============================================================================
+# Indicators added for the strategy library
+# =============================================================================
+
+
+def test_midpoint_and_shift_match_pandas() -> None:
+    d = ohlcv(120, seed=11)
+    h, lo = pd.Series(d["high"]), pd.Series(d["low"])
+    expected = (h.rolling(9).max() + lo.rolling(9).min()) / 2
+    close_all(ind.midpoint(d["high"], d["low"], 9), expected)
+    close_all(ind.shift(d["close"], 3), pd.Series(d["close"]).shift(3))
+
+
+def test_ichimoku_lines_and_displaced_cloud_match_pandas() -> None:
+    d = ohlcv(200, seed=12)
+    h, lo = pd.Series(d["high"]), pd.Series(d["low"])
+
+    def mid(n: int) -> pd.Series:
+        return (h.rolling(n).max() + lo.rolling(n).min()) / 2
+
+    tenkan, kijun, span_a, span_b = ind.ichimoku(d["high"], d["low"], 9, 26, 52, 26)
+    close_all(tenkan, mid(9))
+    close_all(kijun, mid(26))
+    close_all(span_a, ((mid(9) + mid(26)) / 2).shift(26))
+    close_all(span_b, mid(52).shift(26))
+    assert np.isnan(span_b[26 + 52 - 2]) and not np.isnan(span_b[26 + 52 - 1])
+
+
+def test_streak_counts_runs_of_up_and_down_closes() -> None:
+    close_all(ind.streak(arr(1, 2, 3, 3, 2, 1, 2, 2.5)), [0, 1, 2, 0, -1, -2, 1, 2])
+
+
+def test_percent_rank_compares_with_the_previous_window() -> None:
+    # t=3: 0 against [1, 2, 3] -> none below; t=4: 5 against [2, 3, 0] -> all three below
+    close_all(ind.percent_rank(arr(1, 2, 3, 0, 5), 3), [NAN, NAN, NAN, 0.0, 100.0])
+
+
+def test_connors_rsi_is_the_mean_of_its_three_components() -> None:
+    c = ohlcv(300, seed=13)["close"]
+    streaks = ind.streak(c)
+    change = [NAN] + [100 * (c[i] / c[i - 1] - 1) for i in range(1, len(c))]
+    rank = [NAN] * len(c)
+    for t in range(101, len(c)):
+        rank[t] = 100 * sum(change[j] < change[t] for j in range(t - 100, t)) / 100
+    expected = (
+        np.array(ref_rsi(list(c), 3)) + np.array(ref_rsi(list(streaks), 2)) + np.array(rank)
+    ) / 3
+    close_all(ind.connors_rsi(c, 3, 2, 100), expected)
+
+
+def test_accumulation_distribution_hand_values() -> None:
+    # bar 1: mfm = ((7-0) - (10-7)) / 10 = 0.4 -> +40; bar 2: h == l adds nothing;
+    # bar 3: close at the low, mfm = -1 -> -50
+    line = ind.accumulation_distribution(
+        arr(10, 5, 4), arr(0, 5, 2), arr(7, 5, 2), arr(100, 80, 50)
+    )
+    close_all(line, [40, 40, -10])
+
+
+def test_chaikin_oscillator_is_the_macd_of_the_ad_line() -> None:
+    d = ohlcv(200, seed=14)
+    line = ind.accumulation_distribution(d["high"], d["low"], d["close"], d["volume"])
+    close_all(
+        ind.chaikin_oscillator(d["high"], d["low"], d["close"], d["volume"], 3, 10),
+        pd_ema(line, 3) - pd_ema(line, 10),
+        rtol=1e-9,
+    )
+
+
+def test_chandelier_hangs_k_atrs_from_the_extremes() -> None:
+    d = ohlcv(150, seed=15)
+    a = np.array(ref_atr(list(d["high"]), list(d["low"]), list(d["close"]), 22))
+    long_stop, short_stop = ind.chandelier(d["high"], d["low"], d["close"], 22, 3.0)
+    close_all(long_stop, pd.Series(d["high"]).rolling(22).max().to_numpy() - 3 * a)
+    close_all(short_stop, pd.Series(d["low"]).rolling(22).min().to_numpy() + 3 * a)
+
+
+def test_price_volume_trend_hand_values() -> None:
+    # +10% on 1000 -> +100; -50% on 10 -> -5
+    close_all(ind.price_volume_trend(arr(10, 11, 5.5), arr(7, 1000, 10)), [0, 100, 95])

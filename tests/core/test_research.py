@@ -9,7 +9,7 @@ import pytest
 from core.market.history import simulated_bars
 from core.research.backtest import BacktestConfig, equity_metrics, run_kernel, summarize
 from core.research.indicators import sma
-from core.research.signals import FLAT, HOLD, LONG, crossover_signals
+from core.research.signals import FLAT, HOLD, LONG, SHORT, crossover_signals
 from core.research.strategies import REGISTRY, ParameterError, get_strategy
 
 H = HOLD
@@ -36,11 +36,10 @@ def test_crossover_signals_mark_only_strict_crossings() -> None:
     slow = np.array([np.nan, 2.0, 2.0, 3.0, 2.0, 2.0, 2.0])
     # i=2 crosses up; i=3 touches; i=4 falls below from equal, i=6 rises from equal:
     # a cross needs strict inequality on both bars, so only i=2 counts.
-    np.testing.assert_array_equal(crossover_signals(fast, slow, False), [H, H, LONG, H, H, H, H])
-    fast2 = np.array([3.0, 1.0])
-    slow2 = np.array([2.0, 2.0])
-    np.testing.assert_array_equal(crossover_signals(fast2, slow2, False), [H, FLAT])
-    np.testing.assert_array_equal(crossover_signals(fast2, slow2, True), [H, -1])
+    np.testing.assert_array_equal(crossover_signals(fast, slow), [H, H, LONG, H, H, H, H])
+    np.testing.assert_array_equal(
+        crossover_signals(np.array([3.0, 1.0]), np.full(2, 2.0)), [H, SHORT]
+    )
 
 
 def reference_backtest(open_, close, signals, cash, fraction, commission):

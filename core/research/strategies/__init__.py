@@ -10,9 +10,15 @@ from core.research.strategies.base import (
     Params,
     Strategy,
 )
-from core.research.strategies.trend import SMA_CROSS
+from core.research.strategies.breakout import BREAKOUT
+from core.research.strategies.pattern import PATTERN
+from core.research.strategies.reversion import REVERSION
+from core.research.strategies.trend import TREND
+from core.research.strategies.volume import VOLUME
 
-REGISTRY: dict[str, Strategy] = {s.id: s for s in (SMA_CROSS,)}
+REGISTRY: dict[str, Strategy] = {
+    s.id: s for s in (*TREND, *REVERSION, *VOLUME, *BREAKOUT, *PATTERN)
+}
 
 
 class UnknownStrategyError(KeyError):

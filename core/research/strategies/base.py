@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from core.research.signals import DIRECTION_CODES, apply_direction
+
 
 class Family(StrEnum):
     TREND = "trend"
@@ -64,9 +66,22 @@ class Strategy:
     """One trading rule.
 
     ``signal(open, high, low, close, volume, *params)`` returns one signal code
-    per bar (see ``core.research.signals``). ``lookback(params)`` is how many
-    bars, ending at bar t, determine the signal at t exactly; the live engine
-    keeps that many bars per symbol.
+    per bar for both sides (see ``core.research.signals``); ``direction`` is
+    the side it trades by default, which a run may override.
+
+    ``lookback(params)`` is how many bars, ending at bar t, the signal at t
+    needs: no signal appears before bar ``lookback - 1`` (``lookback - 1 - hold``
+    for a rule with a ``hold`` time exit, which looks back ``hold`` bars
+    beyond its indicators' warm-up). For a windowed rule
+    those bars determine the signal exactly. A ``recursive`` rule (built on
+    exponential smoothing, Wilder averages, SAR or cumulative volume) depends,
+    ever more faintly, on all earlier bars, so the live engine keeps a long
+    history for it rather than just the look-back.
+
+    ``pine`` is the body of the Pine Script v6 strategy the exporter wraps: it
+    may use every parameter by name and must define the bool series
+    ``longEntry`` and ``shortEntry``; ``longExit`` and ``shortExit`` are
+    optional (exits otherwise come from the opposite entry).
     """
 
     id: str
@@ -77,7 +92,9 @@ class Strategy:
     params: tuple[Param, ...]
     signal: SignalKernel
     lookback: Callable[[Params], int]
+    pine: str
     constraints: tuple[tuple[str, Callable[[Params], bool]], ...] = field(default=())
+    recursive: bool = False
 
     def defaults(self) -> Params:
         return {p.name: p.default for p in self.params}
@@ -97,8 +114,15 @@ class Strategy:
                 raise ParameterError(f"{self.id}: constraint {text} does not hold for {values}")
         return values
 
-    def signals(self, bars: Mapping[str, np.ndarray], params: Params) -> np.ndarray:
+    def signals(
+        self,
+        bars: Mapping[str, np.ndarray],
+        params: Params,
+        direction: Direction | None = None,
+    ) -> np.ndarray:
+        """Signal codes for ``bars``, narrowed to ``direction`` (default: the strategy's)."""
         ordered = [params[p.name] for p in self.params]
-        return self.signal(
+        raw = self.signal(
             bars["open"], bars["high"], bars["low"], bars["close"], bars["volume"], *ordered
         )
+        return apply_direction(raw, DIRECTION_CODES[direction or self.direction])
