@@ -133,7 +133,8 @@ def overfitting_report(strategy, bars, result, config, seed: int) -> dict[str, A
         evaluations = [result.best, *evaluations[1:]]
     columns = []
     for evaluation in evaluations:
-        equity, *_ = run_kernel(bars, strategy.signals(bars, evaluation.params, config.direction), config)
+        signals = strategy.signals(bars, evaluation.params, config.direction)
+        equity, *_ = run_kernel(bars, signals, config)
         previous = np.concatenate(([config.cash], equity[:-1]))
         columns.append(equity / previous - 1.0)
     returns = np.column_stack(columns)
