@@ -23,7 +23,7 @@ from core.config import Settings
 from core.health import HealthMonitor
 from core.jobs import JobManager, OptimizeRequest, run_optimize
 from core.market import PriceSimulator, SimulatorFeed
-from core.research.backtest import BacktestConfig, summarize
+from core.research.runner import run_backtest
 from core.research.strategies import get_strategy
 from core.store import BatchWriter, JobRow, Store
 from core.trading.engine import LiveEngine
@@ -146,6 +146,5 @@ def _warm_up_kernels() -> None:
     event loop, here in a worker thread, so a first-ever compile cannot freeze the UI."""
     PriceSimulator("WARM-UP", 0, 1.0).next_block(4)
     bars = {c: np.linspace(100.0, 110.0, 64) for c in ("open", "high", "low", "close", "volume")}
-    strategy = get_strategy("sma_cross")
-    signals = strategy.signals(bars, strategy.resolve({"fast": 2, "slow": 5}))
-    summarize(bars, signals, BacktestConfig(), 252.0)
+    bars["ts"] = np.arange(64) * 3600.0
+    run_backtest(get_strategy("sma_cross"), bars, {"fast": 2, "slow": 5})

@@ -247,7 +247,6 @@ def equity_metrics(equity: np.ndarray, start_cash: float, periods_per_year: floa
     worst = 0.0
     previous = start_cash
     total = 0.0
-    total_sq = 0.0
     for i in range(n):
         value = equity[i]
         if value > peak:
@@ -255,31 +254,28 @@ def equity_metrics(equity: np.ndarray, start_cash: float, periods_per_year: floa
         drawdown = 1.0 - value / peak
         if drawdown > worst:
             worst = drawdown
-        r = value / previous - 1.0
-        total += r
-        total_sq += r * r
+        total += value / previous - 1.0
         previous = value
     out[1] = worst
     if n > 1:
         mean = total / n
-        variance = (total_sq - n * mean * mean) / (n - 1)
-        if variance > 1e-18:
-            out[2] = mean / math.sqrt(variance) * math.sqrt(periods_per_year)
+        deviation = return_deviation(equity, start_cash, mean)
+        if deviation > 1e-9:
+            out[2] = mean / deviation * math.sqrt(periods_per_year)
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class BacktestSummary:
-    """The figures a sweep ranks by, without the trade list."""
-
-    equity_final: float
-    total_return: float
-    max_drawdown: float
-    sharpe: float
-    trades: int
-
-    def metric(self, name: str) -> float:
-        return float(getattr(self, name))
+@njit(cache=True, nogil=True)
+def return_deviation(equity: np.ndarray, start_cash: float, mean: float) -> float:
+    """Sample standard deviation (ddof 1) of per-bar returns around ``mean``, two-pass."""
+    n = equity.shape[0]
+    squares = 0.0
+    previous = start_cash
+    for i in range(n):
+        d = equity[i] / previous - 1.0 - mean
+        squares += d * d
+        previous = equity[i]
+    return math.sqrt(squares / (n - 1)) if n > 1 else 0.0
 
 
 def run_kernel(
@@ -292,15 +288,3 @@ def run_kernel(
         config.slippage_bps / 10_000.0, config.fill == "close", config.units == "whole",
         config.stop_loss or 0.0, config.take_profit or 0.0, config.close_at_end,
     )  # fmt: skip
-
-
-def summarize(
-    bars: dict[str, np.ndarray],
-    signals: np.ndarray,
-    config: BacktestConfig,
-    periods_per_year: float,
-) -> BacktestSummary:
-    equity, _, _, _, trades = run_kernel(bars, signals, config)
-    total_return, max_drawdown, sharpe = equity_metrics(equity, config.cash, periods_per_year)
-    final = float(equity[-1]) if equity.size else config.cash
-    return BacktestSummary(final, float(total_return), float(max_drawdown), float(sharpe), trades)

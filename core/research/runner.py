@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
 from core.market.history import Bars, periods_per_year
 from core.research.backtest import BacktestConfig, run_kernel
-from core.research.metrics import compute_metrics
+from core.research.metrics import as_dict, metrics_kernel
 from core.research.strategies import Params, Strategy
 
 SECONDS_PER_YEAR = 365.25 * 24 * 3600
@@ -32,14 +33,81 @@ class Trade:
         return out
 
 
+class TradeTable:
+    """The trades of a run as the kernel's arrays; ``Trade`` objects are made on access.
+
+    A million-bar backtest can hold tens of thousands of trades; keeping them
+    columnar keeps the run itself fast and small.
+    """
+
+    def __init__(
+        self,
+        ts: np.ndarray,
+        last_close: float,
+        index: np.ndarray,
+        price: np.ndarray,
+        numbers: np.ndarray,
+        count: int,
+    ) -> None:
+        self._ts = ts
+        self._last_close = last_close
+        self._index = index[:count]
+        self._price = price[:count]
+        self._numbers = numbers[:count]
+
+    def __len__(self) -> int:
+        return self._index.shape[0]
+
+    @overload
+    def __getitem__(self, k: int) -> Trade: ...
+    @overload
+    def __getitem__(self, k: slice) -> list[Trade]: ...
+    def __getitem__(self, k: int | slice) -> Trade | list[Trade]:
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(len(self)))]
+        if k < 0:
+            k += len(self)
+        if not 0 <= k < len(self):
+            raise IndexError(k)
+        entry, exit_ = int(self._index[k, 0]), int(self._index[k, 1])
+        units, entry_price = float(self._numbers[k, 0]), float(self._price[k, 0])
+        if exit_ >= 0:
+            pnl, exit_price, held = (
+                float(self._numbers[k, 1]),
+                float(self._price[k, 1]),
+                exit_ - entry,
+            )
+        else:  # open: marked at the last close, net of the entry costs already paid
+            pnl = float(self._numbers[k, 1]) + units * (self._last_close - entry_price)
+            exit_price, held = None, self._ts.size - 1 - entry
+        return Trade(
+            entry_time=float(self._ts[entry]),
+            exit_time=float(self._ts[exit_]) if exit_ >= 0 else None,
+            entry_price=entry_price,
+            exit_price=exit_price,
+            size=units,
+            pnl=pnl,
+            return_pct=pnl / abs(units * entry_price),
+            bars_held=held,
+        )
+
+    def __iter__(self) -> Iterator[Trade]:
+        for k in range(len(self)):
+            yield self[k]
+
+
 @dataclass(frozen=True)
 class BacktestResult:
     strategy: str
     params: Params
     config: BacktestConfig
-    trades: tuple[Trade, ...]
+    trades: TradeTable
     equity: np.ndarray
     metrics: dict[str, float]
+
+
+def years_spanned(ts: np.ndarray) -> float:
+    return float(ts[-1] - ts[0]) / SECONDS_PER_YEAR if ts.size > 1 else 0.0
 
 
 def run_backtest(
@@ -58,41 +126,10 @@ def run_backtest(
         signals = signals[start:]
         bars = {name: column[start:] for name, column in bars.items()}
     equity, index, price, numbers, count = run_kernel(bars, signals, config)
-    ts, close = bars["ts"], bars["close"]
-    n = close.size
-    trades = []
-    bars_in_market = 0
-    for k in range(count):
-        entry, exit_ = int(index[k, 0]), int(index[k, 1])
-        units, entry_price = float(numbers[k, 0]), float(price[k, 0])
-        if exit_ >= 0:
-            pnl, exit_price, held = float(numbers[k, 1]), float(price[k, 1]), exit_ - entry
-            bars_in_market += held
-        else:
-            pnl = float(numbers[k, 1]) + units * (float(close[-1]) - entry_price)
-            exit_price, held = None, n - 1 - entry
-            bars_in_market += held + 1
-        trades.append(
-            Trade(
-                entry_time=float(ts[entry]),
-                exit_time=float(ts[exit_]) if exit_ >= 0 else None,
-                entry_price=entry_price,
-                exit_price=exit_price,
-                size=units,
-                pnl=pnl,
-                return_pct=pnl / abs(units * entry_price),
-                bars_held=held,
-            )
-        )
-    closed = [t for t in trades if t.exit_time is not None]
-    years = float(ts[-1] - ts[0]) / SECONDS_PER_YEAR if n > 1 else 0.0
-    metrics = compute_metrics(
-        equity,
-        config.cash,
-        years,
-        periods_per_year(ts),
-        np.array([t.return_pct for t in closed]),
-        np.array([t.pnl for t in closed]),
-        bars_in_market,
+    ts = bars["ts"]
+    metrics = metrics_kernel(
+        equity, config.cash, years_spanned(ts), periods_per_year(ts), index, price, numbers, count
     )
-    return BacktestResult(strategy.id, resolved, config, tuple(trades), equity, metrics)
+    last_close = float(bars["close"][-1]) if ts.size else 0.0
+    trades = TradeTable(ts, last_close, index, price, numbers, count)
+    return BacktestResult(strategy.id, resolved, config, trades, equity, as_dict(metrics))

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from core.market.history import simulated_bars
-from core.research.backtest import BacktestConfig, equity_metrics, run_kernel, summarize
+from core.research.backtest import BacktestConfig, equity_metrics, run_kernel
 from core.research.indicators import sma
+from core.research.metrics import as_dict, metrics_kernel
 from core.research.signals import FLAT, HOLD, LONG, SHORT, crossover_signals
 from core.research.strategies import REGISTRY, ParameterError, get_strategy
 
@@ -109,17 +110,13 @@ def test_equity_metrics_against_pandas() -> None:
     assert sharpe == pytest.approx(returns.mean() / returns.std() * math.sqrt(252))
 
 
-def test_summary_of_a_strategy_that_never_trades_is_flat() -> None:
+def test_metrics_of_a_strategy_that_never_trades_are_flat() -> None:
     bars = simulated_bars("SPY", 1, 50, 3600, 60)
     signals = np.full(50, HOLD, dtype=np.int8)
-    s = summarize(bars, signals, BacktestConfig(cash=1000.0), 252.0)
-    assert (s.equity_final, s.total_return, s.max_drawdown, s.sharpe, s.trades) == (
-        1000,
-        0,
-        0,
-        0,
-        0,
-    )
+    equity, index, price, numbers, count = run_kernel(bars, signals, BacktestConfig(cash=1000.0))
+    values = as_dict(metrics_kernel(equity, 1000.0, 1.0, 252.0, index, price, numbers, count))
+    assert values["equity_final"] == 1000
+    assert all(values[name] == 0 for name in values if name != "equity_final")
 
 
 def test_strategy_parameters_are_validated() -> None:
@@ -140,3 +137,48 @@ def test_every_registered_strategy_is_complete() -> None:
         assert strategy.id.isidentifier() and strategy.id.islower()
         assert strategy.description and strategy.params
         assert strategy.lookback(strategy.defaults()) >= 1
+
+
+def test_every_metric_matches_an_independent_pandas_computation() -> None:
+    from core.market.history import periods_per_year
+    from core.research.runner import run_backtest
+
+    bars = simulated_bars("SPY", 5, 3000, 86_400, 60)
+    result = run_backtest(
+        get_strategy("sma_cross"), bars, {"fast": 5, "slow": 20},
+        BacktestConfig(cash=10_000.0, commission=0.001),
+    )  # fmt: skip
+    m = result.metrics
+    ppy = periods_per_year(bars["ts"])
+    years = (bars["ts"][-1] - bars["ts"][0]) / (365.25 * 86_400)
+    equity = pd.Series(result.equity)
+    returns = pd.concat([pd.Series([10_000.0]), equity]).pct_change().dropna()
+    closed = [t for t in result.trades if t.exit_time is not None]
+    pnls = pd.Series([t.pnl for t in closed])
+    rets = pd.Series([t.return_pct for t in closed])
+    held = sum(t.bars_held for t in closed) + sum(
+        t.bars_held + 1 for t in result.trades if t.exit_time is None
+    )
+    cagr = (equity.iloc[-1] / 10_000) ** (1 / years) - 1
+    drawdown = (1 - equity / np.maximum.accumulate(np.r_[10_000.0, equity])[1:]).max()
+    expected = {
+        "total_return": equity.iloc[-1] / 10_000 - 1,
+        "cagr": cagr,
+        "volatility": returns.std() * math.sqrt(ppy),
+        "sharpe": returns.mean() / returns.std() * math.sqrt(ppy),
+        "sortino": returns.mean() / math.sqrt((returns.clip(upper=0) ** 2).mean()) * math.sqrt(ppy),
+        "max_drawdown": drawdown,
+        "calmar": cagr / drawdown,
+        "win_rate": (pnls > 0).mean(),
+        "profit_factor": pnls[pnls > 0].sum() / -pnls[pnls < 0].sum(),
+        "trades": len(closed),
+        "exposure": held / len(equity),
+        "avg_trade": rets.mean(),
+        "best_trade": rets.max(),
+        "worst_trade": rets.min(),
+        "sqn": math.sqrt(len(pnls)) * pnls.mean() / pnls.std(),
+        "equity_final": equity.iloc[-1],
+    }
+    assert len(closed) > 20
+    for name, value in expected.items():
+        assert m[name] == pytest.approx(value, rel=1e-9), name
