@@ -103,9 +103,13 @@ def backtest_kernel(
     """
     n = close.shape[0]
     equity = np.empty(n)
-    trade_index = np.full((n + 1, 2), -1, dtype=np.int64)
-    trade_price = np.zeros((n + 1, 2))
-    trade_numbers = np.zeros((n + 1, 2))
+    capacity = 1  # every trade starts on a signal, so this many rows always suffice
+    for i in range(n):
+        if signals[i] != HOLD:
+            capacity += 1
+    trade_index = np.full((capacity, 2), -1, dtype=np.int64)
+    trade_price = np.zeros((capacity, 2))
+    trade_numbers = np.zeros((capacity, 2))
     count = 0
     units = 0.0  # signed
     entry_price = 0.0

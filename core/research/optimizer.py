@@ -17,19 +17,15 @@ import numpy as np
 
 from core.market.history import Bars
 from core.research.backtest import BacktestConfig
-from core.research.metrics import METRIC_NAMES
+from core.research.metrics import METRIC_NAMES, as_dict
 from core.research.runner import run_backtest
 from core.research.strategies import ParameterError, Params, Strategy
+from core.research.sweep import Cancelled, ProgressCallback, sweep
 
 Method = Literal["grid", "random", "tpe"]
-ProgressCallback = Callable[[int, int], None]
 
 #: Metrics where smaller is better; every other metric is maximised.
 MINIMISED = frozenset({"max_drawdown", "volatility"})
-
-
-class Cancelled(Exception):
-    """The caller asked the search to stop."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,12 +156,13 @@ def optimize(
             combos = [combos[i] for i in sorted(chosen)]
         elif method != "grid":
             raise ValueError(f"unknown method {method!r}")
-        for done, params in enumerate(combos, start=1):
-            if should_stop():
-                raise Cancelled
-            search.evaluate(params)
-            if progress is not None:
-                progress(done, len(combos))
+        table = sweep(
+            strategy, bars, combos, search.config,
+            start=start, progress=progress, should_stop=should_stop,
+        )  # fmt: skip
+        search.evaluations.extend(
+            Evaluation(params, as_dict(row)) for params, row in zip(combos, table, strict=True)
+        )
     return OptimizationResult(
         search.best(), search.evaluations, time.perf_counter() - started, search.objective, method
     )

@@ -6,9 +6,11 @@ import pytest
 
 from core.market.history import simulated_bars
 from core.research.backtest import BacktestConfig
+from core.research.metrics import METRIC_NAMES
 from core.research.optimizer import Cancelled, Objective, Range, grid_combinations, optimize
 from core.research.runner import run_backtest
 from core.research.strategies import get_strategy
+from core.research.sweep import sweep
 from core.research.walkforward import walk_forward, window_bounds
 
 SMA = get_strategy("sma_cross")
@@ -79,12 +81,36 @@ def test_tpe_search_stays_inside_the_ranges_and_respects_constraints() -> None:
         assert 2 <= e.params["fast"] < e.params["slow"] <= 60
 
 
-def test_search_stops_when_cancelled() -> None:
-    calls: list[int] = []
+@pytest.mark.parametrize("strategy_id", ["sma_cross", "rsi_reversion"])
+def test_search_stops_between_chunks_when_cancelled(strategy_id: str) -> None:
+    """Both sweep paths (precomputed crossover features, and threads) honour a stop."""
+    strategy = get_strategy(strategy_id)
+    space = (
+        {"fast": Range(2, 60), "slow": Range(10, 120)}
+        if strategy_id == "sma_cross"
+        else {"window": Range(2, 60), "lower": Range(10, 40, 5), "upper": Range(60, 90, 5)}
+    )
+    calls: list[tuple[int, int]] = []
     with pytest.raises(Cancelled):
-        optimize(SMA, BARS, SPACE, progress=lambda d, t: calls.append(d),
-                 should_stop=lambda: len(calls) >= 3)  # fmt: skip
-    assert calls == [1, 2, 3]
+        optimize(strategy, BARS, space, progress=lambda d, t: calls.append((d, t)),
+                 should_stop=lambda: len(calls) >= 2)  # fmt: skip
+    assert len(calls) == 2
+    done, total = calls[-1]
+    assert 0 < calls[0][0] < done < total
+
+
+def test_sweep_metrics_equal_single_backtests_on_both_paths() -> None:
+    config = BacktestConfig(commission=0.001, slippage_bps=2.0, stop_loss=0.05, direction="both")
+    for strategy_id, combos in [
+        ("ema_cross", [{"fast": f, "slow": s} for f, s in [(3, 9), (5, 40), (12, 26)]]),
+        ("keltner_breakout", [{"window": 20, "atr_window": a, "k": 1.5} for a in (5, 10, 30)]),
+    ]:
+        strategy = get_strategy(strategy_id)
+        combos = [strategy.resolve(c) for c in combos]
+        table = sweep(strategy, BARS, combos, config, start=200)
+        for params, row in zip(combos, table, strict=True):
+            single = run_backtest(strategy, BARS, params, config, start=200).metrics
+            assert [single[name] for name in METRIC_NAMES] == pytest.approx(row, rel=1e-12)
 
 
 def test_window_bounds_rolling_and_anchored() -> None:

@@ -16,6 +16,7 @@ from core.market.history import Bars
 from core.research.backtest import BacktestConfig
 from core.research.runner import run_backtest
 from core.research.strategies import get_strategy
+from tests.core import data
 
 # backtesting.py warns that the last trade stays open (as configured) and about
 # a pandas deprecation inside its statistics; neither concerns the comparison.
@@ -131,3 +132,186 @@ def test_open_trade_is_marked_net_of_its_entry_commission() -> None:
     # the ledger closes: final equity is the cash plus every trade's PnL, open one included
     total_pnl = sum(t.pnl for t in result.trades)
     assert result.metrics["equity_final"] == pytest.approx(10_000 + total_pnl, rel=1e-12)
+
+
+# --- five more strategies, each restated the way a backtesting.py user writes it,
+# with indicators computed independently in pandas ------------------------------
+
+
+def pd_smoothed(values: np.ndarray, alpha: float, period: int) -> np.ndarray:
+    """Exponential smoothing seeded with the mean of the first ``period`` valid values."""
+    s = pd.Series(values)
+    first = int(s.first_valid_index())
+    out = np.full(len(s), np.nan)
+    level = s.iloc[first : first + period].mean()
+    out[first + period - 1] = level
+    for i in range(first + period, len(s)):
+        level = alpha * s.iloc[i] + (1 - alpha) * level
+        out[i] = level
+    return out
+
+
+def pd_ema(values: np.ndarray, span: int) -> np.ndarray:
+    return pd_smoothed(values, 2 / (span + 1), span)
+
+
+def pd_rsi(close: np.ndarray, window: int) -> np.ndarray:
+    change = pd.Series(close).diff().to_numpy()
+    gain = pd_smoothed(
+        np.where(np.isnan(change), np.nan, np.maximum(change, 0)), 1 / window, window
+    )
+    loss = pd_smoothed(
+        np.where(np.isnan(change), np.nan, np.maximum(-change, 0)), 1 / window, window
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(loss == 0, np.where(gain == 0, 50.0, 100.0), 100 - 100 / (1 + gain / loss))
+
+
+def crossed_below(series, level: float) -> bool:
+    return series[-2] >= level and series[-1] < level
+
+
+def crossed_above(series, level: float) -> bool:
+    return series[-2] <= level and series[-1] > level
+
+
+class EmaCross(ReferenceStrategy):
+    fast = 10
+    slow = 30
+
+    def init(self) -> None:
+        self.fast_ma = self.I(pd_ema, self.data.Close, self.fast)
+        self.slow_ma = self.I(pd_ema, self.data.Close, self.slow)
+
+    def next(self) -> None:
+        if crossover(self.fast_ma, self.slow_ma):
+            self.buy()
+        elif crossover(self.slow_ma, self.fast_ma):
+            self.position.close()
+
+
+class MacdSignalCross(ReferenceStrategy):
+    fast = 12
+    slow = 26
+    signal = 9
+
+    def init(self) -> None:
+        close = self.data.Close
+        line = pd_ema(close, self.fast) - pd_ema(close, self.slow)
+        self.line = self.I(lambda: line)
+        self.signal_line = self.I(lambda: pd_ema(line, self.signal))
+
+    def next(self) -> None:
+        if crossover(self.line, self.signal_line):
+            self.buy()
+        elif crossover(self.signal_line, self.line):
+            self.position.close()
+
+
+class RsiReversion(ReferenceStrategy):
+    window = 14
+    lower = 30.0
+    upper = 70.0
+    exit_level = 50.0
+
+    def init(self) -> None:
+        self.rsi = self.I(pd_rsi, self.data.Close, self.window)
+
+    def next(self) -> None:
+        if crossed_below(self.rsi, self.lower):
+            if not self.position:
+                self.buy()
+        elif crossed_above(self.rsi, self.upper) or crossed_above(self.rsi, self.exit_level):
+            self.position.close()
+
+
+class BollingerReversion(ReferenceStrategy):
+    window = 20
+    k = 2.0
+
+    def init(self) -> None:
+        close = pd.Series(self.data.Close)
+        middle = close.rolling(self.window).mean()
+        deviation = close.rolling(self.window).std(ddof=0)
+        self.middle = self.I(lambda: middle.to_numpy())
+        self.lower = self.I(lambda: (middle - self.k * deviation).to_numpy())
+        self.upper = self.I(lambda: (middle + self.k * deviation).to_numpy())
+
+    def next(self) -> None:
+        close = self.data.Close
+        below = close[-2] >= self.lower[-2] and close[-1] < self.lower[-1]
+        above_upper = close[-2] <= self.upper[-2] and close[-1] > self.upper[-1]
+        above_middle = close[-2] <= self.middle[-2] and close[-1] > self.middle[-1]
+        if below:
+            if not self.position:
+                self.buy()
+        elif above_upper or above_middle:
+            self.position.close()
+
+
+class DonchianBreakout(ReferenceStrategy):
+    entry = 20
+    exit_window = 10
+
+    def init(self) -> None:
+        high, low = pd.Series(self.data.High), pd.Series(self.data.Low)
+        self.entry_high = self.I(lambda: high.rolling(self.entry).max().shift(1).to_numpy())
+        self.entry_low = self.I(lambda: low.rolling(self.entry).min().shift(1).to_numpy())
+        self.exit_low = self.I(lambda: low.rolling(self.exit_window).min().shift(1).to_numpy())
+
+    def next(self) -> None:
+        close = self.data.Close[-1]
+        if close > self.entry_high[-1]:
+            if not self.position:
+                self.buy()
+        elif close < self.entry_low[-1] or close < self.exit_low[-1]:
+            self.position.close()
+
+
+def assert_same_run(reference, result, index: pd.Index) -> None:
+    """Trade for trade (entry/exit bar, price, size, PnL) and final equity to 1e-9."""
+    ref_trades = reference["_trades"]
+    closed = [t for t in result.trades if t.exit_time is not None]
+    assert len(closed) == len(ref_trades) > 3
+    seconds = index.to_numpy(dtype="datetime64[s]").astype(np.int64)
+    for ours, (_, theirs) in zip(closed, ref_trades.iterrows(), strict=True):
+        assert ours.entry_time == seconds[int(theirs["EntryBar"])]
+        assert ours.exit_time == seconds[int(theirs["ExitBar"])]
+        assert ours.size == theirs["Size"]
+        assert ours.entry_price == pytest.approx(theirs["EntryPrice"], rel=1e-12)
+        assert ours.exit_price == pytest.approx(theirs["ExitPrice"], rel=1e-12)
+        assert ours.pnl == pytest.approx(theirs["PnL"], rel=1e-9, abs=1e-9)
+    assert result.metrics["equity_final"] == pytest.approx(reference["Equity Final [$]"], rel=1e-9)
+
+
+# id -> (reference, parameters, first bar to trade). backtesting.py first calls
+# next() one bar after its indicators all exist; every rule here but the Donchian
+# breakout needs that previous bar anyway, so only there do we start one bar late.
+REFERENCES = {
+    "ema_cross": (EmaCross, {"fast": 10, "slow": 30}, 0),
+    "macd_signal": (MacdSignalCross, {"fast": 12, "slow": 26, "signal": 9}, 0),
+    "rsi_reversion": (RsiReversion, {"window": 14, "lower": 30.0, "upper": 70.0}, 0),
+    "bollinger_reversion": (BollingerReversion, {"window": 20, "k": 2.0}, 0),
+    "donchian_breakout": (DonchianBreakout, {"entry": 20, "exit_window": 10}, 21),
+}
+
+
+@pytest.fixture(scope="module")
+def sp500_frame() -> pd.DataFrame:
+    return data.sp500_frame()[["Open", "High", "Low", "Close", "Volume"]]
+
+
+@pytest.mark.parametrize("commission", [0.0, 0.001])
+@pytest.mark.parametrize("dataset", ["GOOG", "SP500"])
+@pytest.mark.parametrize("strategy_id", sorted(REFERENCES))
+def test_more_strategies_match_backtesting_py_trade_for_trade(
+    strategy_id: str, dataset: str, commission: float, sp500_frame: pd.DataFrame
+) -> None:
+    frame = GOOG if dataset == "GOOG" else sp500_frame
+    reference_class, params, start = REFERENCES[strategy_id]
+    reference = Backtest(frame, reference_class, cash=100_000, commission=commission).run(**params)
+    result = run_backtest(
+        get_strategy(strategy_id), bars_from(frame), params,
+        BacktestConfig(cash=100_000, commission=commission, direction="long"), start=start,
+    )  # fmt: skip
+    assert_same_run(reference, result, frame.index)

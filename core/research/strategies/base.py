@@ -95,6 +95,9 @@ class Strategy:
     pine: str
     constraints: tuple[tuple[str, Callable[[Params], bool]], ...] = field(default=())
     recursive: bool = False
+    #: For "fast(close) crosses slow(close)" rules with ``fast``/``slow`` windows:
+    #: the feature kernel ``f(close, window)``, which sweeps compute once per window.
+    cross_feature: Callable[[np.ndarray, int], np.ndarray] | None = None
 
     def defaults(self) -> Params:
         return {p.name: p.default for p in self.params}

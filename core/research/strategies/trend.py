@@ -32,7 +32,7 @@ def _fast_slow(default_fast: int, default_slow: int) -> tuple[Param, Param]:
 
 
 def _ma_cross(
-    id_: str, name: str, average: str, kernel, lookback, pine_fn: str, recursive: bool
+    id_: str, name: str, average: str, kernel, lookback, pine_fn: str, recursive: bool, feature
 ) -> Strategy:
     return Strategy(
         id=id_,
@@ -56,6 +56,7 @@ def _ma_cross(
         ),
         constraints=FAST_BELOW_SLOW,
         recursive=recursive,
+        cross_feature=feature,
     )
 
 
@@ -91,27 +92,27 @@ def tema_cross_signal(open_: A, high: A, low: A, close: A, volume: A, fast: int,
 
 SMA_CROSS = _ma_cross(
     "sma_cross", "SMA crossover", "simple moving average", sma_cross_signal,
-    lambda p: int(p["slow"]) + 1, "ta.sma", False,
+    lambda p: int(p["slow"]) + 1, "ta.sma", False, ind.sma,
 )  # fmt: skip
 EMA_CROSS = _ma_cross(
     "ema_cross", "EMA crossover", "exponential moving average", ema_cross_signal,
-    lambda p: int(p["slow"]) + 1, "ta.ema", True,
+    lambda p: int(p["slow"]) + 1, "ta.ema", True, ind.ema,
 )  # fmt: skip
 WMA_CROSS = _ma_cross(
     "wma_cross", "WMA crossover", "linearly weighted moving average", wma_cross_signal,
-    lambda p: int(p["slow"]) + 1, "ta.wma", False,
+    lambda p: int(p["slow"]) + 1, "ta.wma", False, ind.wma,
 )  # fmt: skip
 HMA_CROSS = _ma_cross(
     "hma_cross", "Hull MA crossover", "Hull moving average", hma_cross_signal,
-    lambda p: int(p["slow"]) + int(np.sqrt(p["slow"])), "ta.hma", False,
+    lambda p: int(p["slow"]) + int(np.sqrt(p["slow"])), "ta.hma", False, ind.hma,
 )  # fmt: skip
 DEMA_CROSS = _ma_cross(
     "dema_cross", "DEMA crossover", "double exponential moving average", dema_cross_signal,
-    lambda p: 2 * int(p["slow"]), "ta.dema", True,
+    lambda p: 2 * int(p["slow"]), "ta.dema", True, ind.dema,
 )  # fmt: skip
 TEMA_CROSS = _ma_cross(
     "tema_cross", "TEMA crossover", "triple exponential moving average", tema_cross_signal,
-    lambda p: 3 * int(p["slow"]), "ta.tema", True,
+    lambda p: 3 * int(p["slow"]), "ta.tema", True, ind.tema,
 )  # fmt: skip
 
 

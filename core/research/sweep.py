@@ -1,0 +1,156 @@
+"""Evaluate many parameter sets of one strategy at once: every metric, no trade lists.
+
+Two paths, chosen per strategy:
+
+- A rule declared as "fast feature crosses slow feature" (``Strategy.cross_feature``,
+  the moving-average crossovers) computes each distinct window's feature once
+  and runs all combinations in one ``prange`` kernel across the cores.
+- Any other rule runs its signal kernel and the backtest per combination in a
+  pool of threads; every kernel is compiled ``nogil``, so the threads run in
+  parallel.
+
+Work goes in chunks so progress is reported and a cancellation is honoured
+between chunks. Parallel kernels are entered one at a time per process: numba's
+fallback threading layer (workqueue) aborts the process when two threads
+launch parallel kernels at once, and one sweep already uses every core.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from numba import njit, prange
+
+from core.market.history import Bars, periods_per_year
+from core.research.backtest import BacktestConfig, backtest_kernel
+from core.research.metrics import METRIC_NAMES, metrics_kernel
+from core.research.runner import years_spanned
+from core.research.signals import DIRECTION_CODES, apply_direction, crossover_signals
+from core.research.strategies import Params, Strategy
+
+ProgressCallback = Callable[[int, int], None]
+_PARALLEL = threading.Lock()
+
+
+class Cancelled(Exception):
+    """The caller asked the search to stop."""
+
+
+@njit(cache=True, nogil=True)
+def evaluate_signals(
+    open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray,
+    signals: np.ndarray, settings: np.ndarray, flags: np.ndarray, years: float, ppy: float,
+) -> np.ndarray:  # fmt: skip
+    """Backtest ``signals`` and return the metrics vector.
+
+    ``settings`` = [cash, size, commission, fixed_fee, slippage, stop_loss,
+    take_profit]; ``flags`` = [fill_on_close, whole_units, close_at_end].
+    """
+    equity, index, price, numbers, count = backtest_kernel(
+        open_, high, low, close, signals,
+        settings[0], settings[1], settings[2], settings[3], settings[4],
+        flags[0], flags[1], settings[5], settings[6], flags[2],
+    )  # fmt: skip
+    return metrics_kernel(equity, settings[0], years, ppy, index, price, numbers, count)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def cross_sweep_kernel(
+    open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray,
+    features: np.ndarray, fast_rows: np.ndarray, slow_rows: np.ndarray, start: int,
+    direction: int, settings: np.ndarray, flags: np.ndarray, years: float, ppy: float,
+) -> np.ndarray:  # fmt: skip
+    """Metrics of every (fast row, slow row) crossover of precomputed ``features``.
+
+    Signals come from the whole history; trading starts at bar ``start``.
+    """
+    m = fast_rows.shape[0]
+    out = np.empty((m, len(METRIC_NAMES)))
+    o, h, lo, c = open_[start:], high[start:], low[start:], close[start:]
+    for j in prange(m):
+        signals = crossover_signals(features[fast_rows[j]], features[slow_rows[j]])
+        signals = apply_direction(signals, direction)[start:]
+        out[j] = evaluate_signals(o, h, lo, c, signals, settings, flags, years, ppy)
+    return out
+
+
+def _settings(config: BacktestConfig) -> tuple[np.ndarray, np.ndarray]:
+    settings = np.array([
+        config.cash, config.size, config.commission, config.fixed_fee,
+        config.slippage_bps / 10_000.0, config.stop_loss or 0.0, config.take_profit or 0.0,
+    ])  # fmt: skip
+    flags = np.array([config.fill == "close", config.units == "whole", config.close_at_end])
+    return settings, flags
+
+
+def _chunks(total: int, size: int) -> list[range]:
+    return [range(i, min(i + size, total)) for i in range(0, total, size)]
+
+
+def sweep(
+    strategy: Strategy,
+    bars: Bars,
+    combos: Sequence[Params],
+    config: BacktestConfig | None = None,
+    *,
+    start: int = 0,
+    progress: ProgressCallback | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    workers: int | None = None,
+) -> np.ndarray:
+    """Metrics (one row per combination, columns ``METRIC_NAMES``) of ``combos``,
+    already resolved, over ``bars``; bars before ``start`` only warm indicators up."""
+    config = config or BacktestConfig()
+    settings, flags = _settings(config)
+    ts = bars["ts"][start:]
+    years, ppy = years_spanned(ts), periods_per_year(ts)
+    direction = DIRECTION_CODES[config.direction or strategy.direction]
+    out = np.empty((len(combos), len(METRIC_NAMES)))
+    workers = workers or os.cpu_count() or 1
+    chunk = max(256, 64 * workers)
+    done = 0
+
+    def report(rows: range) -> None:
+        nonlocal done
+        done += len(rows)
+        if progress is not None:
+            progress(done, len(combos))
+        if should_stop() and done < len(combos):
+            raise Cancelled
+
+    if should_stop():
+        raise Cancelled
+    if strategy.cross_feature is not None:
+        feature = strategy.cross_feature
+        windows = sorted({int(p["fast"]) for p in combos} | {int(p["slow"]) for p in combos})
+        row = {w: i for i, w in enumerate(windows)}
+        features = np.empty((len(windows), bars["close"].size))
+        for w, i in row.items():
+            features[i] = feature(bars["close"], w)
+        fast_rows = np.array([row[int(p["fast"])] for p in combos], dtype=np.int64)
+        slow_rows = np.array([row[int(p["slow"])] for p in combos], dtype=np.int64)
+        for rows in _chunks(len(combos), chunk):
+            with _PARALLEL:
+                out[rows.start : rows.stop] = cross_sweep_kernel(
+                    bars["open"], bars["high"], bars["low"], bars["close"], features,
+                    fast_rows[rows.start : rows.stop], slow_rows[rows.start : rows.stop], start,
+                    direction, settings, flags, years, ppy,
+                )  # fmt: skip
+            report(rows)
+        return out
+
+    o, h, lo, c = (bars[k][start:] for k in ("open", "high", "low", "close"))
+
+    def evaluate(k: int) -> None:
+        signals = strategy.signals(bars, combos[k], config.direction)[start:]
+        out[k] = evaluate_signals(o, h, lo, c, signals, settings, flags, years, ppy)
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sweep") as pool:
+        for rows in _chunks(len(combos), chunk):
+            list(pool.map(evaluate, rows))
+            report(rows)
+    return out
