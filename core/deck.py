@@ -21,7 +21,7 @@ from sqlmodel import select
 from core.bus import Bus
 from core.config import Settings
 from core.health import HealthMonitor
-from core.jobs import JobManager, OptimizeRequest, run_optimize
+from core.jobs import BatchRequest, JobManager, OptimizeRequest, run_batch_job, run_optimize
 from core.market import PriceSimulator, SimulatorFeed
 from core.research.runner import run_backtest
 from core.research.strategies import get_strategy
@@ -131,6 +131,12 @@ class Deck:
         )
         return self.jobs.submit(
             "optimize", request.title, lambda ctx: run_optimize(request, ctx), request.as_params()
+        )
+
+    def submit_batch(self, request: BatchRequest) -> int:
+        """Queue a strategies x datasets batch; returns its job id."""
+        return self.jobs.submit(
+            "batch", request.title, lambda ctx: run_batch_job(request, ctx), request.as_params()
         )
 
     async def _next_job_id(self) -> int:

@@ -138,3 +138,30 @@ def test_optimize_bad_grid_exits_2(goog_csv: Path, grid: str, message: str) -> N
     result = quarterdeck("optimize", "sma_cross", "--data", str(goog_csv), "--grid", grid)
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_batch_json_has_one_row_per_strategy_and_file(goog_csv: Path, tmp_path: Path) -> None:
+    half = tmp_path / "goog_first_half.csv"
+    GOOG.iloc[: len(GOOG) // 2].rename_axis("Date").to_csv(half)
+    done = quarterdeck("batch", "sma_cross", "rsi_reversion", "--data", str(goog_csv),
+                       "--data", str(half), "--trials", "3", "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    pairs = [(r["strategy"], Path(r["dataset"]).name) for r in document["rows"]]
+    assert pairs == [
+        ("sma_cross", "goog.csv"), ("sma_cross", "goog_first_half.csv"),
+        ("rsi_reversion", "goog.csv"), ("rsi_reversion", "goog_first_half.csv"),
+    ]  # fmt: skip
+    for row in document["rows"]:
+        assert row["evaluations"] == 3
+        assert set(row["metrics"]) >= {"sharpe", "total_return", "trades", "equity_final"}
+
+
+def test_batch_all_strategies_and_bad_input(goog_csv: Path, tmp_path: Path) -> None:
+    done = quarterdeck("batch", "all", "--data", str(goog_csv))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("68 runs in ")
+    bad = quarterdeck("batch", "sma_cross", "nope", "--data", str(goog_csv))
+    assert bad.returncode == 2 and "unknown strategy 'nope'" in bad.stderr
+    missing = quarterdeck("batch", "sma_cross", "--data", str(tmp_path / "none.csv"))
+    assert missing.returncode == 2 and "none.csv" in missing.stderr

@@ -1,0 +1,79 @@
+"""Batch research: strategies x datasets in one run, and as a job."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.bus import Bus
+from core.events import JobState, JobUpdate
+from core.jobs import BatchRequest, JobManager, run_batch_job
+from core.market.history import simulated_bars
+from core.research.batch import run_batch, sample_params
+from core.research.optimizer import Objective
+from core.research.runner import run_backtest
+from core.research.strategies import get_strategy
+from core.research.sweep import Cancelled
+from tests.core.test_jobs import wait_for_state
+
+DATASETS = {
+    "spy": simulated_bars("SPY", 1, 1500, 86_400, 600),
+    "btc": simulated_bars("BTCUSD", 2, 1500, 3600, 60),
+}
+STRATEGIES = [get_strategy(s) for s in ("sma_cross", "rsi_reversion", "donchian_breakout")]
+
+
+def test_sampled_parameters_are_distinct_valid_and_start_with_the_defaults() -> None:
+    strategy = get_strategy("ema_ribbon")
+    combos = sample_params(strategy, 40, seed=3)
+    assert combos[0] == strategy.defaults()
+    assert len(combos) == 40
+    assert len({tuple(c.values()) for c in combos}) == 40
+    for combo in combos:
+        assert strategy.resolve(combo) == combo
+    assert combos == sample_params(strategy, 40, seed=3)  # reproducible
+
+
+def test_batch_with_defaults_equals_one_backtest_per_pair() -> None:
+    rows = run_batch(STRATEGIES, DATASETS)
+    assert [(r.strategy, r.dataset) for r in rows] == [
+        (s.id, d) for s in STRATEGIES for d in DATASETS
+    ]
+    for row in rows:
+        single = run_backtest(get_strategy(row.strategy), DATASETS[row.dataset])
+        assert row.params == get_strategy(row.strategy).defaults()
+        assert row.metrics == pytest.approx(single.metrics, rel=1e-12)
+        assert row.evaluations == 1
+
+
+def test_batch_with_trials_keeps_the_best_by_the_objective() -> None:
+    objective = Objective("total_return")
+    rows = run_batch(STRATEGIES[:1], DATASETS, trials=30, objective=objective, seed=5)
+    for row in rows:
+        assert row.evaluations == 30
+        candidates = sample_params(STRATEGIES[0], 30, seed=5)
+        returns = [
+            run_backtest(STRATEGIES[0], DATASETS[row.dataset], c).metrics["total_return"]
+            for c in candidates
+        ]
+        assert row.metrics["total_return"] == pytest.approx(max(returns), rel=1e-12)
+
+
+def test_batch_reports_progress_per_pair_and_stops_when_asked() -> None:
+    seen: list[tuple[int, int]] = []
+    with pytest.raises(Cancelled):
+        run_batch(STRATEGIES, DATASETS, progress=lambda d, t: seen.append((d, t)),
+                  should_stop=lambda: len(seen) >= 2)  # fmt: skip
+    assert seen == [(1, 6), (2, 6)]
+
+
+async def test_batch_job_runs_every_pair_and_summarises_the_best() -> None:
+    bus = Bus()
+    updates = bus.subscribe(JobUpdate)
+    manager = JobManager(bus, None)
+    request = BatchRequest(("sma_cross", "macd_signal"), ("sim:SPY", "sim:ETHUSD"), trials=5)
+    job_id = manager.submit(
+        "batch", request.title, lambda c: run_batch_job(request, c), request.as_params()
+    )
+    done = await wait_for_state(updates, job_id, JobState.DONE)
+    assert done.done == done.total == 4
+    assert done.summary.startswith("best ") and "sharpe=" in done.summary
