@@ -27,13 +27,18 @@ from core.trading.portfolio import Portfolio
 log = logging.getLogger(__name__)
 
 _COLUMNS = ("open", "high", "low", "close", "volume")
+#: Bars kept for a recursive strategy (EMA, Wilder, SAR...). Its signals equal the
+#: backtest's exactly while the whole history fits; beyond that the forgotten
+#: bars' weight is below (1 - 2/401)^10000, about 1e-22, for any span we allow.
+RECURSIVE_HISTORY = 10_000
 
 
 @dataclass(slots=True)
 class SymbolBook:
     """One symbol's trailing bars and sub-ledger."""
 
-    lookback: int
+    lookback: int  # bars needed before the first signal
+    capacity: int  # bars kept
     cash: float
     units: float = 0.0
     pending: int = HOLD  # a signal waiting for the next tick
@@ -67,8 +72,10 @@ class LiveEngine:
         self.broker = PaperBroker(commission)
         self.portfolio = Portfolio(starting_cash)
         lookback = strategy.lookback(self.params)
+        # a recursive rule is exact while its whole history fits, then converging
+        capacity = max(lookback, RECURSIVE_HISTORY) if strategy.recursive else lookback
         share = starting_cash / len(symbols)
-        self.books = {s: SymbolBook(lookback, share) for s in symbols}
+        self.books = {s: SymbolBook(lookback, capacity, share) for s in symbols}
         self._equity_symbol = symbols[0]
         self._task: asyncio.Task[None] | None = None
         self.events = 0
@@ -109,7 +116,7 @@ class LiveEngine:
         if book is None:
             return
         book.bars.append(bar)
-        if len(book.bars) > book.lookback:
+        if len(book.bars) > book.capacity:
             book.bars.popleft()
         if bar.symbol == self._equity_symbol and self._writer is not None:
             self._writer.append(

@@ -132,3 +132,21 @@ async def test_fills_are_journaled_and_snapshots_published(tmp_path) -> None:
         (1 if r.side == "buy" else -1) * r.quantity * r.price + r.commission for r in rows
     )
     assert engine.portfolio.cash == pytest.approx(cash)
+
+
+@pytest.mark.parametrize(
+    "strategy_id", ["ema_cross", "rsi_reversion", "macd_signal", "bollinger_breakout", "engulfing"]
+)
+def test_replay_matches_the_backtest_for_recursive_and_exit_aware_rules(strategy_id: str) -> None:
+    bars = simulated_bars("ETHUSD", 23, 2500, 3600, 60)
+    bus = Bus()
+    fills = bus.subscribe(Fill)
+    strategy = get_strategy(strategy_id)
+    params = strategy.defaults()
+    engine = LiveEngine(bus, None, strategy, params, ["ETHUSD"], 100_000.0, 1.0, 0.001, "t")
+    replay(engine, "ETHUSD", bars)
+    signals = strategy.signals(bars, params)
+    equity, _, _, _, trades = run_kernel(bars, signals, BacktestConfig(commission=0.001))
+    buys = [f for f in fills.drain() if f.side == "buy"]
+    assert len(buys) == trades > 3
+    assert engine.portfolio.equity == pytest.approx(equity[-1], rel=1e-9)
