@@ -4,11 +4,14 @@
 
 PYTHON ?= python3
 VENV := .venv
-STAMP := $(VENV)/.installed
+# The console needs only the runtime packages; the tests add their references
+# (backtesting.py, vectorbt, arch and their SciPy stack) on top.
+RUN_STAMP := $(VENV)/.installed
+STAMP := $(VENV)/.installed-test
 
 .PHONY: run test lint system-deps screenshot
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(VENV)/bin/quarterdeck
 
 test: $(STAMP) system-deps
@@ -25,9 +28,13 @@ system-deps:
 screenshot: $(STAMP)
 	$(VENV)/bin/python scripts/screenshot.py docs/screenshot.svg
 
-$(STAMP): pyproject.toml
+$(RUN_STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Quarterdeck needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP)
 	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
