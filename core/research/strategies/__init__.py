@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.research.strategies.bands import BANDS
 from core.research.strategies.base import (
     Direction,
     Family,
@@ -17,7 +18,7 @@ from core.research.strategies.trend import TREND
 from core.research.strategies.volume import VOLUME
 
 REGISTRY: dict[str, Strategy] = {
-    s.id: s for s in (*TREND, *REVERSION, *VOLUME, *BREAKOUT, *PATTERN)
+    s.id: s for s in (*TREND, *REVERSION, *VOLUME, *BREAKOUT, *BANDS, *PATTERN)
 }
 
 

@@ -12,7 +12,6 @@ from core.research.signals import (
     HOLD,
     LONG,
     SHORT,
-    band_signals,
     crosses_above,
     crosses_below,
     event_signals,
@@ -71,84 +70,6 @@ DONCHIAN_BREAKOUT = Strategy(
     ),
     constraints=(("exit_window < entry", lambda p: p["exit_window"] < p["entry"]),),
 )
-
-BREAKOUT_PINE = (
-    "longEntry = ta.crossover(close, upperBand)\nshortEntry = ta.crossunder(close, lowerBand)\n"
-    "longExit = ta.crossunder(close, middle)\nshortExit = ta.crossover(close, middle)\n"
-)
-
-
-def _band_breakout(id_: str, name: str, what: str, params, kernel, lookback, pine_bands: str,
-                   recursive: bool) -> Strategy:  # fmt: skip
-    return Strategy(
-        id=id_,
-        name=name,
-        family=Family.BREAKOUT,
-        direction=Direction.LONG,
-        description=(
-            f"Rides volatility expansions out of {what}: long when the close crosses "
-            "above the upper band, short when it crosses below the lower band; a trade "
-            "exits when the close crosses back through the middle line."
-        ),
-        params=params,
-        signal=kernel,
-        lookback=lookback,
-        pine=pine_bands + BREAKOUT_PINE,
-        recursive=recursive,
-    )
-
-
-@njit(cache=True, nogil=True)
-def bollinger_breakout_signal(
-    open_: A, high: A, low: A, close: A, volume: A, window: int, k: float
-) -> A:
-    mid, upper, lower = ind.bollinger(close, window, k)
-    return band_signals(close, lower, upper, mid, False)
-
-
-@njit(cache=True, nogil=True)
-def keltner_breakout_signal(
-    open_: A, high: A, low: A, close: A, volume: A, window: int, atr_window: int, k: float
-) -> A:
-    mid, upper, lower = ind.keltner(high, low, close, window, atr_window, k)
-    return band_signals(close, lower, upper, mid, False)
-
-
-@njit(cache=True, nogil=True)
-def atr_channel_signal(
-    open_: A, high: A, low: A, close: A, volume: A, window: int, atr_window: int, k: float
-) -> A:
-    mid = ind.sma(close, window)
-    width = k * ind.atr(high, low, close, atr_window)
-    return band_signals(close, mid - width, mid + width, mid, False)
-
-
-BOLLINGER_BREAKOUT = _band_breakout(
-    "bollinger_breakout", "Bollinger band breakout",
-    "Bollinger bands (moving average +/- k standard deviations)",
-    (Param("window", int, 20, 5, 200, 1, "average and deviation window"),
-     Param("k", float, 2.0, 0.5, 4.0, 0.25, "band width in standard deviations")),
-    bollinger_breakout_signal, lambda p: int(p["window"]) + 1,
-    "[middle, upperBand, lowerBand] = ta.bb(close, window, k)\n", False,
-)  # fmt: skip
-KELTNER_BREAKOUT = _band_breakout(
-    "keltner_breakout", "Keltner channel breakout", "a Keltner channel (EMA +/- k ATR)",
-    (Param("window", int, 20, 5, 200, 1, "EMA span of the middle line"),
-     Param("atr_window", int, 10, 2, 100, 1, "ATR window"),
-     Param("k", float, 2.0, 0.5, 5.0, 0.25, "band width in ATRs")),
-    keltner_breakout_signal, lambda p: max(int(p["window"]), int(p["atr_window"]) + 1) + 1,
-    "middle = ta.ema(close, window)\nupperBand = middle + k * ta.atr(atr_window)\n"
-    "lowerBand = middle - k * ta.atr(atr_window)\n", True,
-)  # fmt: skip
-ATR_CHANNEL = _band_breakout(
-    "atr_channel", "ATR channel breakout", "an ATR channel around the simple moving average",
-    (Param("window", int, 50, 5, 300, 1, "average window"),
-     Param("atr_window", int, 14, 2, 100, 1, "ATR window"),
-     Param("k", float, 2.0, 0.5, 6.0, 0.25, "channel half-width in ATRs")),
-    atr_channel_signal, lambda p: max(int(p["window"]), int(p["atr_window"]) + 1) + 1,
-    "middle = ta.sma(close, window)\nupperBand = middle + k * ta.atr(atr_window)\n"
-    "lowerBand = middle - k * ta.atr(atr_window)\n", True,
-)  # fmt: skip
 
 
 @njit(cache=True, nogil=True)
@@ -361,7 +282,4 @@ ATR_BREAKOUT = Strategy(
     recursive=True,
 )
 
-BREAKOUT = (
-    DONCHIAN_BREAKOUT, BOLLINGER_BREAKOUT, KELTNER_BREAKOUT, ATR_CHANNEL, CHANDELIER, SQUEEZE, NR7,
-    INSIDE_BAR, ATR_BREAKOUT,
-)  # fmt: skip
+BREAKOUT = (DONCHIAN_BREAKOUT, CHANDELIER, SQUEEZE, NR7, INSIDE_BAR, ATR_BREAKOUT)

@@ -12,7 +12,6 @@ from core.research.signals import (
     HOLD,
     LONG,
     SHORT,
-    band_signals,
     constant,
     crosses_above,
     crosses_below,
@@ -26,10 +25,6 @@ LOWER_BELOW_UPPER = (("lower < upper", lambda p: p["lower"] < p["upper"]),)
 OSCILLATOR_PINE = (
     "longEntry = ta.crossunder(osc, lower)\nshortEntry = ta.crossover(osc, upper)\n"
     "longExit = ta.crossover(osc, exitLevel)\nshortExit = ta.crossunder(osc, exitLevel)\n"
-)
-BAND_PINE = (
-    "longEntry = ta.crossunder(close, lowerBand)\nshortEntry = ta.crossover(close, upperBand)\n"
-    "longExit = ta.crossover(close, middle)\nshortExit = ta.crossunder(close, middle)\n"
 )
 
 
@@ -467,79 +462,6 @@ IBS_REVERSION = Strategy(
 )
 
 
-def _band_reversion(id_: str, name: str, what: str, params, kernel, lookback, pine_bands: str,
-                    recursive: bool = False) -> Strategy:  # fmt: skip
-    return Strategy(
-        id=id_,
-        name=name,
-        family=Family.MEAN_REVERSION,
-        direction=Direction.LONG,
-        description=(
-            f"Fades moves outside {what}: long when the close crosses below the lower "
-            "band, short when it crosses above the upper band; a trade exits when the "
-            "close crosses back through the middle."
-        ),
-        params=params,
-        signal=kernel,
-        lookback=lookback,
-        pine=pine_bands + BAND_PINE,
-        recursive=recursive,
-    )
-
-
-@njit(cache=True, nogil=True)
-def bollinger_reversion_signal(
-    open_: A, high: A, low: A, close: A, volume: A, window: int, k: float
-) -> A:
-    mid, upper, lower = ind.bollinger(close, window, k)
-    return band_signals(close, lower, upper, mid, True)
-
-
-@njit(cache=True, nogil=True)
-def keltner_reversion_signal(
-    open_: A, high: A, low: A, close: A, volume: A, window: int, atr_window: int, k: float
-) -> A:
-    mid, upper, lower = ind.keltner(high, low, close, window, atr_window, k)
-    return band_signals(close, lower, upper, mid, True)
-
-
-@njit(cache=True, nogil=True)
-def envelope_reversion_signal(
-    open_: A, high: A, low: A, close: A, volume: A, window: int, percent: float
-) -> A:
-    mid = ind.sma(close, window)
-    return band_signals(close, mid * (1 - percent / 100), mid * (1 + percent / 100), mid, True)
-
-
-BOLLINGER_REVERSION = _band_reversion(
-    "bollinger_reversion", "Bollinger band reversion",
-    "Bollinger bands (moving average +/- k population standard deviations)",
-    (Param("window", int, 20, 5, 200, 1, "average and deviation window"),
-     Param("k", float, 2.0, 0.5, 4.0, 0.25, "band width in standard deviations")),
-    bollinger_reversion_signal, lambda p: int(p["window"]) + 1,
-    "[middle, upperBand, lowerBand] = ta.bb(close, window, k)\n",
-)  # fmt: skip
-KELTNER_REVERSION = _band_reversion(
-    "keltner_reversion", "Keltner channel reversion",
-    "a Keltner channel (EMA +/- k ATR)",
-    (Param("window", int, 20, 5, 200, 1, "EMA span of the middle line"),
-     Param("atr_window", int, 10, 2, 100, 1, "ATR window"),
-     Param("k", float, 2.0, 0.5, 5.0, 0.25, "band width in ATRs")),
-    keltner_reversion_signal, lambda p: max(int(p["window"]), int(p["atr_window"]) + 1) + 1,
-    "middle = ta.ema(close, window)\nupperBand = middle + k * ta.atr(atr_window)\n"
-    "lowerBand = middle - k * ta.atr(atr_window)\n", recursive=True,
-)  # fmt: skip
-ENVELOPE_REVERSION = _band_reversion(
-    "envelope_reversion", "Moving-average envelope reversion",
-    "a fixed-percentage envelope around the simple moving average",
-    (Param("window", int, 20, 5, 200, 1, "average window"),
-     Param("percent", float, 5.0, 0.5, 20.0, 0.5, "envelope half-width in percent")),
-    envelope_reversion_signal, lambda p: int(p["window"]) + 1,
-    "middle = ta.sma(close, window)\nupperBand = middle * (1 + percent / 100)\n"
-    "lowerBand = middle * (1 - percent / 100)\n",
-)  # fmt: skip
-
-
 @njit(cache=True, nogil=True)
 def streak_reversion_signal(open_: A, high: A, low: A, close: A, volume: A, length: int) -> A:
     run = ind.streak(close)
@@ -580,6 +502,5 @@ STREAK_REVERSION = Strategy(
 REVERSION = (
     RSI_REVERSION, CONNORS_RSI2, CONNORS_CRSI, STOCHASTIC_CROSS, STOCHASTIC_REVERSION, STOCH_RSI,
     WILLIAMS_R, CCI_REVERSION, MFI_REVERSION, CMO_REVERSION, ULTIMATE_OSCILLATOR, FISHER_CROSS,
-    ZSCORE_REVERSION, IBS_REVERSION, BOLLINGER_REVERSION, KELTNER_REVERSION, ENVELOPE_REVERSION,
-    STREAK_REVERSION,
+    ZSCORE_REVERSION, IBS_REVERSION, STREAK_REVERSION,
 )  # fmt: skip
