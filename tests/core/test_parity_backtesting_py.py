@@ -12,11 +12,11 @@ from backtesting import Strategy as ReferenceStrategy
 from backtesting.lib import crossover
 from backtesting.test import GOOG
 
-from core.market.history import Bars
 from core.research.backtest import BacktestConfig
 from core.research.runner import run_backtest
 from core.research.strategies import get_strategy
 from tests.core import data
+from tests.core.data import bars_from
 from tests.core.references import pd_ema, pd_rsi
 
 # backtesting.py warns that the last trade stays open (as configured) and about
@@ -47,17 +47,6 @@ class LongOnlySmaCross(ReferenceStrategy):
             self.buy()
         elif crossover(self.slow_ma, self.fast_ma):
             self.position.close()
-
-
-def bars_from(frame: pd.DataFrame) -> Bars:
-    return {
-        "ts": frame.index.to_numpy(dtype="datetime64[s]").astype(np.int64).astype(np.float64),
-        "open": frame["Open"].to_numpy(np.float64),
-        "high": frame["High"].to_numpy(np.float64),
-        "low": frame["Low"].to_numpy(np.float64),
-        "close": frame["Close"].to_numpy(np.float64),
-        "volume": frame["Volume"].to_numpy(np.float64),
-    }
 
 
 @pytest.mark.parametrize("commission", [0.0, 0.002])
