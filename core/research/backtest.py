@@ -72,8 +72,18 @@ class BacktestConfig:
 
 
 @njit(cache=True, nogil=True)
-def _fill_price(price: float, direction: int, slippage: float) -> float:
+def fill_price(price: float, direction: int, slippage: float) -> float:
+    """The price a market order fills at: ``slippage`` (a fraction) against the trade.
+
+    The one definition of slippage, used by the backtest and the paper broker.
+    """
     return price * (1.0 + slippage) if direction > 0 else price * (1.0 - slippage)
+
+
+@njit(cache=True, nogil=True)
+def fill_cost(quantity: float, price: float, commission: float, fixed_fee: float) -> float:
+    """Costs of one fill: ``commission`` of its notional plus ``fixed_fee``."""
+    return commission * quantity * price + fixed_fee
 
 
 @njit(cache=True, nogil=True)
@@ -206,15 +216,15 @@ def _execute(
     """Move the position to ``target`` (+1, 0, -1) with market orders at ``price``."""
     if units != 0.0:  # close the open trade
         direction = -1 if units > 0 else 1
-        fill = _fill_price(price, direction, slippage)
-        cost = commission * abs(units) * fill + fixed_fee
+        fill = fill_price(price, direction, slippage)
+        cost = fill_cost(abs(units), fill, commission, fixed_fee)
         cash += units * fill - cost
         trade_index[count - 1, 1] = i
         trade_price[count - 1, 1] = fill
         trade_numbers[count - 1, 1] = units * (fill - entry_price) - entry_cost - cost
         units = 0.0
     if target != 0:
-        fill = _fill_price(price, target, slippage)
+        fill = fill_price(price, target, slippage)
         budget = cash * size - fixed_fee
         if whole_units:
             quantity = budget // (fill * (1.0 + commission))
@@ -222,7 +232,7 @@ def _execute(
             quantity = budget / (fill * (1.0 + commission))
         if quantity > 0:
             units = quantity * target
-            entry_cost = commission * quantity * fill + fixed_fee
+            entry_cost = fill_cost(quantity, fill, commission, fixed_fee)
             cash -= units * fill + entry_cost
             entry_price = fill
             trade_index[count, 0] = i

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import itertools
 import logging
 from dataclasses import dataclass, field
 
@@ -21,6 +22,8 @@ from core.research.signals import HOLD, LONG, target_position
 from core.research.strategies import Params, Strategy
 from core.store import BatchWriter, EquityRow, FillRow
 from core.tasks import cancel_and_wait
+from core.trading.fill_model import FillModel
+from core.trading.orders import Order, OrderRequest
 from core.trading.paper_broker import PaperBroker
 from core.trading.portfolio import Portfolio
 
@@ -69,7 +72,8 @@ class LiveEngine:
         self.params = strategy.resolve(params)
         self.run_id = run_id
         self.fraction = position_fraction
-        self.broker = PaperBroker(commission)
+        self.broker = PaperBroker(FillModel(commission))
+        self._order_ids = itertools.count(1)
         self.portfolio = Portfolio(starting_cash)
         lookback = strategy.lookback(self.params)
         # a recursive rule is exact while its whole history fits, then converging
@@ -138,8 +142,14 @@ class LiveEngine:
     def _on_tick(self, tick: Tick) -> None:
         self.portfolio.mark(tick.symbol, tick.price, tick.ts)
         book = self.books.get(tick.symbol)
-        if book is None or book.pending == HOLD:
-            return
+        if book is not None and book.pending != HOLD:
+            self._order_for(book, tick)
+        for fill in self.broker.on_tick(tick):
+            self._apply(self.books[fill.symbol], fill)
+
+    def _order_for(self, book: SymbolBook, tick: Tick) -> None:
+        """Turn the pending signal into a market order sized at this tick's price, as the
+        backtest sizes at the next open."""
         target, book.pending = book.pending, HOLD
         commission = self.broker.commission
         wanted = 0.0
@@ -149,10 +159,8 @@ class LiveEngine:
         if delta == 0:
             return
         side = Side.BUY if delta > 0 else Side.SELL
-        fill = self.broker.execute_market(
-            self.strategy.id, tick.symbol, side, abs(delta), tick.price, tick.ts
-        )
-        self._apply(book, fill)
+        request = OrderRequest(self.strategy.id, tick.symbol, side, abs(delta))
+        self.broker.submit(Order(next(self._order_ids), request, tick.ts))
 
     def _apply(self, book: SymbolBook, fill: Fill) -> None:
         signed = fill.side.sign * fill.quantity

@@ -1,0 +1,84 @@
+"""Orders: what a strategy or an operator asks for, and what became of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from core.events import Side
+
+
+class OrderType(StrEnum):
+    MARKET = "market"
+    LIMIT = "limit"
+    STOP = "stop"
+    STOP_LIMIT = "stop_limit"
+
+
+class TimeInForce(StrEnum):
+    GTC = "gtc"  # good till cancelled
+    IOC = "ioc"  # immediate or cancel: the first chance to trade, then the rest is cancelled
+    DAY = "day"  # expires at the end of the UTC day it was accepted on
+
+
+class OrderStatus(StrEnum):
+    ACCEPTED = "accepted"
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    REJECTED = "rejected"
+
+    @property
+    def working(self) -> bool:
+        return self in (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """An order as submitted. Prices: ``limit_price`` for LIMIT and STOP_LIMIT,
+    ``stop_price`` for STOP and STOP_LIMIT."""
+
+    strategy: str
+    symbol: str
+    side: Side
+    quantity: float
+    type: OrderType = OrderType.MARKET
+    limit_price: float | None = None
+    stop_price: float | None = None
+    tif: TimeInForce = TimeInForce.GTC
+
+
+@dataclass(slots=True)
+class Order:
+    """An accepted (or rejected) order and its progress."""
+
+    order_id: int
+    request: OrderRequest
+    ts: float  # when it was accepted
+    status: OrderStatus = OrderStatus.ACCEPTED
+    filled_quantity: float = 0.0
+    average_price: float = 0.0
+    triggered: bool = False  # a stop order whose stop price has been reached
+    reason: str = ""  # why it was rejected, cancelled or expired
+    fill_ids: list[int] = field(default_factory=list)
+
+    @property
+    def remaining(self) -> float:
+        return self.request.quantity - self.filled_quantity
+
+    @property
+    def symbol(self) -> str:
+        return self.request.symbol
+
+    @property
+    def side(self) -> Side:
+        return self.request.side
+
+    def record_fill(self, quantity: float, price: float, fill_id: int) -> None:
+        total = self.filled_quantity + quantity
+        self.average_price = (self.average_price * self.filled_quantity + price * quantity) / total
+        self.filled_quantity = total
+        self.fill_ids.append(fill_id)
+        done = self.remaining <= 1e-12 * max(1.0, self.request.quantity)
+        self.status = OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED
