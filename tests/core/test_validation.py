@@ -41,7 +41,8 @@ def test_a_valid_order_passes() -> None:
          "limit_price: must be a positive number, got -1.0"),
         ({"type": OrderType.STOP, "stop_price": 23_000.0}, BTC,
          "stop_price: 23000.0 is more than 10% from the last price 20000.0"),
-        ({"quantity": 0.0001}, Instrument("BTCUSD", min_notional=10), "quantity: notional 2.00 is below"),
+        ({"quantity": 0.0001}, Instrument("BTCUSD", min_notional=10),
+         "quantity: notional 2.00 is below"),
         ({"quantity": 100.0}, BTC, "quantity: notional 2000000.00 is above the maximum"),
     ],
 )  # fmt: skip
