@@ -1,0 +1,172 @@
+"""The risk governor: pre-trade limits, loss limits, and the account's trading state.
+
+States only escalate on their own: ACTIVE -> REDUCING (orders must reduce
+exposure) -> HALTED (no orders). A daily loss beyond its limit moves to
+REDUCING, a drawdown beyond its limit to HALTED, and the kill switch to HALTED
+at once (the engine then cancels every order and flattens every position).
+Only an operator's ``reset``, naming who and why, returns to ACTIVE. Every
+breach, transition, kill and reset is a ``RiskEvent`` for the audit trail.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+
+from core.events import Side
+from core.trading.orders import OrderRequest
+
+GOVERNOR = "risk governor"
+SECONDS_PER_DAY = 86_400
+
+
+class RiskState(StrEnum):
+    ACTIVE = "active"
+    REDUCING = "reducing"
+    HALTED = "halted"
+
+
+@dataclass(frozen=True, slots=True)
+class RiskLimits:
+    max_order_notional: float = math.inf
+    max_position_notional: float = math.inf  # per symbol, absolute, after the order
+    max_open_orders: int = 1_000
+    max_orders_per_second: int = 1_000  # accepted orders in any one-second window
+    daily_loss_limit: float = math.inf  # money lost since the UTC day's first equity
+    max_drawdown: float = 1.0  # fraction below the peak equity
+
+    def __post_init__(self) -> None:
+        for name in ("max_order_notional", "max_position_notional", "daily_loss_limit"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive")
+        if self.max_open_orders < 1 or self.max_orders_per_second < 1:
+            raise ValueError("max_open_orders and max_orders_per_second must be at least 1")
+        if not 0 < self.max_drawdown <= 1:
+            raise ValueError("max_drawdown must be in (0, 1]")
+
+
+@dataclass(frozen=True, slots=True)
+class RiskEvent:
+    ts: float
+    kind: str  # breach, transition, kill or reset
+    previous: RiskState
+    state: RiskState
+    who: str
+    why: str
+
+
+class RiskGovernor:
+    def __init__(self, limits: RiskLimits, starting_equity: float, ts: float = 0.0) -> None:
+        self.limits = limits
+        self.state = RiskState.ACTIVE
+        self.peak_equity = starting_equity
+        self.day = math.floor(ts / SECONDS_PER_DAY)
+        self.day_start_equity = starting_equity
+        self.equity = starting_equity
+        self._accepted: collections.deque[float] = collections.deque()
+
+    # --- pre-trade -----------------------------------------------------------------
+
+    def check(
+        self, request: OrderRequest, price: float, position: float, open_orders: int, ts: float
+    ) -> str | None:
+        """Why ``request`` must be refused, or None; an accepted order counts toward
+        the rate limit. ``position`` is the symbol's signed quantity now."""
+        limits = self.limits
+        signed = request.side.sign * request.quantity
+        reduces = reduces_exposure(request.side, request.quantity, position)
+        if self.state is RiskState.HALTED:
+            return "risk: trading is halted"
+        if self.state is RiskState.REDUCING and not reduces:
+            return "risk: reducing only, and this order adds exposure"
+        notional = request.quantity * price
+        if notional > limits.max_order_notional:
+            return f"risk: order notional {notional:.2f} exceeds {limits.max_order_notional:.2f}"
+        after = abs(position + signed) * price
+        if not reduces and after > limits.max_position_notional:
+            return (
+                f"risk: position notional would be {after:.2f}, "
+                f"over the {limits.max_position_notional:.2f} limit for {request.symbol}"
+            )
+        if open_orders >= limits.max_open_orders:
+            return f"risk: {open_orders} open orders, the most allowed"
+        while self._accepted and self._accepted[0] <= ts - 1.0:
+            self._accepted.popleft()
+        if len(self._accepted) >= limits.max_orders_per_second:
+            return f"risk: more than {limits.max_orders_per_second} orders in one second"
+        self._accepted.append(ts)
+        return None
+
+    # --- account watch --------------------------------------------------------------
+
+    def observe(self, equity: float, ts: float) -> list[RiskEvent]:
+        """Track the account's equity; returns the breaches and transitions it causes."""
+        day = math.floor(ts / SECONDS_PER_DAY)
+        if day > self.day:
+            self.day, self.day_start_equity = day, equity
+        self.equity = equity
+        self.peak_equity = max(self.peak_equity, equity)
+        events: list[RiskEvent] = []
+        loss = self.day_start_equity - equity
+        if _reached(loss, self.limits.daily_loss_limit) and self.state is RiskState.ACTIVE:
+            why = f"daily loss {loss:.2f} reached the {self.limits.daily_loss_limit:.2f} limit"
+            events += self._escalate(RiskState.REDUCING, ts, why)
+        drawdown = self.drawdown
+        if _reached(drawdown, self.limits.max_drawdown) and self.state is not RiskState.HALTED:
+            why = f"drawdown {drawdown:.2%} reached the {self.limits.max_drawdown:.2%} limit"
+            events += self._escalate(RiskState.HALTED, ts, why)
+        return events
+
+    @property
+    def drawdown(self) -> float:
+        return 0.0 if self.peak_equity <= 0 else max(0.0, 1.0 - self.equity / self.peak_equity)
+
+    def headroom(self) -> dict[str, float]:
+        """How much of each account limit is used, 0 (none) to 1 (reached)."""
+        loss = max(0.0, self.day_start_equity - self.equity)
+        return {
+            "daily_loss": min(1.0, loss / self.limits.daily_loss_limit),
+            "max_drawdown": min(1.0, self.drawdown / self.limits.max_drawdown),
+        }
+
+    # --- operators ------------------------------------------------------------------
+
+    def kill(self, who: str, why: str, ts: float) -> RiskEvent:
+        """The kill switch: halt now. The engine cancels orders and flattens."""
+        _require(who, why)
+        event = RiskEvent(ts, "kill", self.state, RiskState.HALTED, who, why)
+        self.state = RiskState.HALTED
+        return event
+
+    def reset(self, who: str, why: str, ts: float) -> RiskEvent:
+        """Back to ACTIVE, on an operator's word; the peak and the day restart here."""
+        _require(who, why)
+        event = RiskEvent(ts, "reset", self.state, RiskState.ACTIVE, who, why)
+        self.state = RiskState.ACTIVE
+        self.peak_equity = self.day_start_equity = self.equity
+        return event
+
+    def _escalate(self, state: RiskState, ts: float, why: str) -> list[RiskEvent]:
+        previous, self.state = self.state, state
+        return [
+            RiskEvent(ts, "breach", previous, previous, GOVERNOR, why),
+            RiskEvent(ts, "transition", previous, state, GOVERNOR, why),
+        ]
+
+
+def _reached(value: float, limit: float) -> bool:
+    """``value >= limit``, forgiving the last bits of rounding (10,800 is 10% below 12,000)."""
+    return value >= limit * (1.0 - 1e-12)
+
+
+def _require(who: str, why: str) -> None:
+    if not who.strip() or not why.strip():
+        raise ValueError("who and why are both required")
+
+
+def reduces_exposure(side: Side, quantity: float, position: float) -> bool:
+    """True when the order only shrinks the position toward flat."""
+    signed = side.sign * quantity
+    return position != 0 and (signed > 0) != (position > 0) and abs(signed) <= abs(position)
