@@ -11,7 +11,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from console.commands import batch, optimize, research
+from console.commands import batch, optimize, replay, research
 from console.commands.errors import UsageError
 from core import __version__
 from core.config import ConfigurationError, Settings, load_settings
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     research.add_parsers(commands)
     optimize.add_parser(commands)
     batch.add_parser(commands)
+    replay.add_parser(commands)
     return parser
 
 

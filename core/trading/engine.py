@@ -9,16 +9,14 @@ which is the backtest's next-open fill.
 from __future__ import annotations
 
 import asyncio
-import collections
 import itertools
 import logging
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from core.bus import Bus, Subscription
 from core.events import Bar, Fill, Side, Tick
-from core.research.signals import HOLD, LONG, target_position
+from core.market.window import BarWindow
+from core.research.signals import HOLD, LONG, SHORT, target_position
 from core.research.strategies import Params, Strategy
 from core.store import BatchWriter, EquityRow, FillRow
 from core.tasks import cancel_and_wait
@@ -29,7 +27,6 @@ from core.trading.portfolio import Portfolio
 
 log = logging.getLogger(__name__)
 
-_COLUMNS = ("open", "high", "low", "close", "volume")
 #: Bars kept for a recursive strategy (EMA, Wilder, SAR...). Its signals equal the
 #: backtest's exactly while the whole history fits; beyond that the forgotten
 #: bars' weight is below (1 - 2/401)^10000, about 1e-22, for any span we allow.
@@ -40,15 +37,14 @@ RECURSIVE_HISTORY = 10_000
 class SymbolBook:
     """One symbol's trailing bars and sub-ledger."""
 
-    lookback: int  # bars needed before the first signal
-    capacity: int  # bars kept
+    capacity: int  # bars kept: while fewer have arrived, the window is the whole history
     cash: float
     units: float = 0.0
     pending: int = HOLD  # a signal waiting for the next tick
-    bars: collections.deque[Bar] = field(default_factory=collections.deque)
+    bars: BarWindow = field(init=False)
 
-    def window(self) -> dict[str, np.ndarray]:
-        return {c: np.fromiter((getattr(b, c) for b in self.bars), np.float64) for c in _COLUMNS}
+    def __post_init__(self) -> None:
+        self.bars = BarWindow(self.capacity)
 
 
 class LiveEngine:
@@ -65,6 +61,9 @@ class LiveEngine:
         position_fraction: float,
         commission: float,
         run_id: str,
+        *,
+        fill_model: FillModel | None = None,
+        whole_units: bool = True,
     ) -> None:
         self._bus = bus
         self._writer = writer
@@ -72,14 +71,15 @@ class LiveEngine:
         self.params = strategy.resolve(params)
         self.run_id = run_id
         self.fraction = position_fraction
-        self.broker = PaperBroker(FillModel(commission))
+        self.broker = PaperBroker(fill_model or FillModel(commission))
+        self.whole_units = whole_units
         self._order_ids = itertools.count(1)
         self.portfolio = Portfolio(starting_cash)
         lookback = strategy.lookback(self.params)
         # a recursive rule is exact while its whole history fits, then converging
         capacity = max(lookback, RECURSIVE_HISTORY) if strategy.recursive else lookback
         share = starting_cash / len(symbols)
-        self.books = {s: SymbolBook(lookback, capacity, share) for s in symbols}
+        self.books = {s: SymbolBook(capacity, share) for s in symbols}
         self._equity_symbol = symbols[0]
         self._task: asyncio.Task[None] | None = None
         self.events = 0
@@ -120,8 +120,6 @@ class LiveEngine:
         if book is None:
             return
         book.bars.append(bar)
-        if len(book.bars) > book.capacity:
-            book.bars.popleft()
         if bar.symbol == self._equity_symbol and self._writer is not None:
             self._writer.append(
                 EquityRow(
@@ -131,9 +129,7 @@ class LiveEngine:
                     cash=self.portfolio.cash,
                 )
             )
-        if len(book.bars) < book.lookback:
-            return
-        signal = int(self.strategy.signals(book.window(), self.params)[-1])
+        signal = int(self.strategy.signals(book.bars.columns(), self.params)[-1])
         position = 0 if book.units == 0 else (1 if book.units > 0 else -1)
         target = target_position(signal, position)
         if target != HOLD:
@@ -143,24 +139,31 @@ class LiveEngine:
         self.portfolio.mark(tick.symbol, tick.price, tick.ts)
         book = self.books.get(tick.symbol)
         if book is not None and book.pending != HOLD:
-            self._order_for(book, tick)
+            self._trade_to_target(book, tick)
         for fill in self.broker.on_tick(tick):
             self._apply(self.books[fill.symbol], fill)
 
-    def _order_for(self, book: SymbolBook, tick: Tick) -> None:
-        """Turn the pending signal into a market order sized at this tick's price, as the
-        backtest sizes at the next open."""
+    def _trade_to_target(self, book: SymbolBook, tick: Tick) -> None:
+        """Move the book to its pending target at this tick, as the backtest does at the
+        next open: close what is held, then size the new side on the cash that leaves."""
         target, book.pending = book.pending, HOLD
-        commission = self.broker.commission
-        wanted = 0.0
-        if target == LONG:  # long-only for now, so flat here; sized as the backtest sizes
-            wanted = (book.cash * self.fraction) // (tick.price * (1.0 + commission))
-        delta = wanted - book.units
-        if delta == 0:
-            return
-        side = Side.BUY if delta > 0 else Side.SELL
-        request = OrderRequest(self.strategy.id, tick.symbol, side, abs(delta))
-        self.broker.submit(Order(next(self._order_ids), request, tick.ts))
+        if book.units != 0:
+            side = Side.SELL if book.units > 0 else Side.BUY
+            self._execute(book, tick, side, abs(book.units))
+        if target in (LONG, SHORT):
+            side = Side.BUY if target == LONG else Side.SELL
+            price = self.broker.fill_model.price(side, tick.price)
+            budget = book.cash * self.fraction - self.broker.fill_model.fixed_fee
+            unit_cost = price * (1.0 + self.broker.commission)  # the backtest's own arithmetic
+            quantity = budget // unit_cost if self.whole_units else budget / unit_cost
+            if quantity > 0:
+                self._execute(book, tick, side, quantity)
+
+    def _execute(self, book: SymbolBook, tick: Tick, side: Side, quantity: float) -> None:
+        request = OrderRequest(self.strategy.id, tick.symbol, side, quantity)
+        fill = self.broker.execute(Order(next(self._order_ids), request, tick.ts), tick)
+        if fill is not None:
+            self._apply(book, fill)
 
     def _apply(self, book: SymbolBook, fill: Fill) -> None:
         signed = fill.side.sign * fill.quantity

@@ -65,6 +65,18 @@ class PaperBroker:
             raise ValueError(f"order {order.order_id} is {order.status.value}, not accepted")
         self._working.setdefault(order.symbol, []).append(order)
 
+    def execute(self, order: Order, tick: Tick) -> Fill | None:
+        """Submit ``order`` and give it ``tick`` at once, ahead of the resting orders: how
+        the engine trades at the open that follows its signal. Whatever does not fill
+        rests (an IOC remainder is cancelled)."""
+        self.submit(order)
+        fill = self._match(order, tick)
+        if not order.status.working:
+            self._working[order.symbol].remove(order)
+        elif order.request.tif is TimeInForce.IOC:
+            self._close(order, OrderStatus.CANCELLED, "ioc: unfilled remainder cancelled")
+        return fill
+
     def cancel(self, order_id: int, reason: str = "cancelled") -> Order:
         order = self._find(order_id)
         self._working[order.symbol].remove(order)

@@ -165,3 +165,17 @@ def test_batch_all_strategies_and_bad_input(goog_csv: Path, tmp_path: Path) -> N
     assert bad.returncode == 2 and "unknown strategy 'nope'" in bad.stderr
     missing = quarterdeck("batch", "sma_cross", "--data", str(tmp_path / "none.csv"))
     assert missing.returncode == 2 and "none.csv" in missing.stderr
+
+
+def test_replay_json_trades_equal_the_backtest_json_trades(goog_csv: Path) -> None:
+    flags = ["--data", str(goog_csv), "--commission", "0.002", "--json"]
+    replayed = quarterdeck("replay", "supertrend", *flags)
+    backtested = quarterdeck("backtest", "supertrend", *flags)
+    assert replayed.returncode == 0 and backtested.returncode == 0, replayed.stderr
+    ours, theirs = json.loads(replayed.stdout), json.loads(backtested.stdout)
+    assert ours["trades"] == theirs["trades"] and len(ours["trades"]) > 10
+    assert ours["equity_final"] == pytest.approx(theirs["equity_final"], rel=1e-12)
+    assert len(ours["fills"]) == 2 * len(ours["trades"]) - (ours["trades"][-1]["exit_time"] is None)
+    assert set(ours["portfolio"]) >= {"cash", "equity", "realized_pnl", "positions"}
+    bad = quarterdeck("replay", "supertrend", "--data", str(goog_csv), "--param", "window=0")
+    assert bad.returncode == 2 and "window" in bad.stderr

@@ -1,0 +1,85 @@
+"""Replay a bar history through the live engine and paper broker, as fast as possible.
+
+Each bar reaches the engine as the feeds deliver it: a tick at its open (where
+orders from the previous close fill), then the closed bar (where the strategy
+decides). With the same settings the trades equal the backtest's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.bus import Bus
+from core.events import Bar, Fill, PortfolioSnapshot, Tick
+from core.market.history import Bars
+from core.research.runner import Trade
+from core.research.strategies import Params, Strategy
+from core.trading.engine import LiveEngine
+from core.trading.fill_model import FillModel
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    fills: list[Fill]
+    trades: list[Trade]
+    portfolio: PortfolioSnapshot
+
+
+def replay_history(
+    strategy: Strategy,
+    bars: Bars,
+    params: Params | None = None,
+    *,
+    symbol: str = "DATA",
+    cash: float = 100_000.0,
+    size: float = 1.0,
+    fill_model: FillModel | None = None,
+    whole_units: bool = True,
+) -> ReplayResult:
+    bus = Bus()
+    fills = bus.subscribe(Fill)
+    fill_model = fill_model or FillModel()
+    engine = LiveEngine(
+        bus, None, strategy, params or {}, [symbol], cash, size, fill_model.commission, "replay",
+        fill_model=fill_model, whole_units=whole_units,
+    )  # fmt: skip
+    columns = [bars[k].tolist() for k in ("ts", "open", "high", "low", "close", "volume")]
+    for ts, o, h, lo, c, v in zip(*columns, strict=True):
+        engine.handle(Tick(symbol, ts, o, 0.0))
+        engine.handle(Bar(symbol, ts, o, h, lo, c, v))
+    if len(bars["close"]):
+        engine.portfolio.mark(symbol, float(bars["close"][-1]), float(bars["ts"][-1]))
+    done = fills.drain()
+    return ReplayResult(done, trades_from_fills(done, bars), engine.portfolio.snapshot())
+
+
+def trades_from_fills(fills: list[Fill], bars: Bars) -> list[Trade]:
+    """Round trips of one symbol's fills (each entry closed in full by a later fill),
+    in the backtest's ``Trade`` shape; an open trade is marked at the last close."""
+    ts = bars["ts"]
+    index = {float(t): i for i, t in enumerate(ts.tolist())}
+    last_close, last = float(bars["close"][-1]), len(ts) - 1
+    trades: list[Trade] = []
+    entry: Fill | None = None
+    for fill in fills:
+        if entry is None:
+            entry = fill
+            continue
+        units = entry.side.sign * entry.quantity
+        pnl = units * (fill.price - entry.price) - entry.commission - fill.commission
+        trades.append(
+            _trade(entry, units, pnl, fill.ts, fill.price, index[fill.ts] - index[entry.ts])
+        )
+        entry = None
+    if entry is not None:
+        units = entry.side.sign * entry.quantity
+        pnl = units * (last_close - entry.price) - entry.commission
+        trades.append(_trade(entry, units, pnl, None, None, last - index[entry.ts]))
+    return trades
+
+
+def _trade(entry: Fill, units: float, pnl: float, exit_ts, exit_price, held: int) -> Trade:
+    return Trade(
+        entry_time=entry.ts, exit_time=exit_ts, entry_price=entry.price, exit_price=exit_price,
+        size=units, pnl=pnl, return_pct=pnl / abs(units * entry.price), bars_held=held,
+    )  # fmt: skip
