@@ -1,7 +1,15 @@
 """Persistence: SQLModel tables, the database engine and the batching writer."""
 
 from core.store.database import Store, create_database_engine
-from core.store.tables import EquityRow, FillRow, JobRow
+from core.store.tables import EquityRow, FillRow, JobRow, JournalRow
 from core.store.writer import BatchWriter
 
-__all__ = ["BatchWriter", "EquityRow", "FillRow", "JobRow", "Store", "create_database_engine"]
+__all__ = [
+    "BatchWriter",
+    "EquityRow",
+    "FillRow",
+    "JobRow",
+    "JournalRow",
+    "Store",
+    "create_database_engine",
+]

@@ -46,3 +46,16 @@ class JobRow(SQLModel, table=True):
     created_at: float
     started_at: float | None = None
     finished_at: float | None = None
+
+
+class JournalRow(SQLModel, table=True):
+    """The trading journal: every order event, fill, risk event and feed cursor of a run,
+    in the order it happened. The engine rebuilds its state from these rows."""
+
+    __tablename__ = "journal"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(index=True)
+    kind: str
+    ts: float
+    payload_json: str
