@@ -200,8 +200,13 @@ def qd_process() -> dict:
     root = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory() as folder:
         venv = Path(folder) / "venv"
+        source = Path(folder) / "source"  # a clean copy: building leaves build/ behind
+        source.mkdir()
+        archive = subprocess.run(["git", "-C", str(root), "archive", "HEAD"], check=True,
+                                 capture_output=True).stdout  # fmt: skip
+        subprocess.run(["tar", "-x", "-C", str(source)], input=archive, check=True)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", str(root)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", str(source)], check=True)
         path = Path(folder) / "sp500.csv"
         sp500_frame().to_csv(path)
         command = [str(venv / "bin" / "quarterdeck"), "backtest", "sma_cross", "--data",
