@@ -26,7 +26,9 @@ from core.market import PriceSimulator, SimulatorFeed
 from core.research.runner import run_backtest
 from core.research.strategies import get_strategy
 from core.store import BatchWriter, JobRow, Store
-from core.trading.engine import LiveEngine
+from core.trading.engine import LiveEngine, StrategySpec
+from core.trading.fill_model import FillModel
+from core.trading.journal import Journal
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +57,20 @@ class Deck:
             s.sim_tick_seconds,
             s.sim_bar_seconds,
         )
-        self.engine = LiveEngine(
-            self.bus,
-            self.writer,
+        live = StrategySpec(
             get_strategy("sma_cross"),
             {"fast": s.strategy_fast, "slow": s.strategy_slow},
-            s.sim_symbols,
+            tuple(s.sim_symbols),
             s.starting_cash,
             s.position_fraction,
-            s.commission,
-            self.run_id,
+        )
+        self.engine = LiveEngine(
+            self.bus,
+            [live],
+            run_id=self.run_id,
+            fill_model=FillModel(s.commission),
+            writer=self.writer,
+            journal=Journal(self.store, self.run_id),
         )
         self.jobs = JobManager(self.bus, self.writer)
         self.health = HealthMonitor(self.bus, [self.feed], s.health_interval)

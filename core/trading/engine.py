@@ -1,15 +1,20 @@
-"""The live engine loop: bars in, strategy signals, orders to the paper broker, fills out.
+"""The live engine loop: bars in, strategy signals, orders through execution, fills out.
 
-Each symbol trades from its own sub-ledger (an equal share of the starting
-cash), the way a backtest of that symbol alone would. A signal computed at a
-bar's close is acted on at the symbol's next tick, the first of the next bar,
-which is the backtest's next-open fill.
+Several strategies run at once, each on its own symbols; every (strategy,
+symbol) pair trades from its own sub-ledger (the strategy's cash divided
+equally over its symbols), the way a backtest of that symbol alone would, and
+all of them share one account, one risk governor and one paper broker. A
+signal computed at a bar's close is acted on at the symbol's next tick, the
+first of the next bar: the backtest's next-open fill.
+
+Nothing is published before it is journaled: the loop handles a batch of
+market events, commits the journal in a worker thread, and only then
+publishes the fills, order and risk events, and the portfolio.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 from dataclasses import dataclass, field
 
@@ -20,10 +25,14 @@ from core.research.signals import HOLD, LONG, SHORT, target_position
 from core.research.strategies import Params, Strategy
 from core.store import BatchWriter, EquityRow, FillRow
 from core.tasks import cancel_and_wait
+from core.trading.execution import Execution, OrderEvent
 from core.trading.fill_model import FillModel
-from core.trading.orders import Order, OrderRequest
+from core.trading.instruments import Instrument
+from core.trading.journal import Journal
+from core.trading.orders import OrderRequest
 from core.trading.paper_broker import PaperBroker
 from core.trading.portfolio import Portfolio
+from core.trading.risk import RiskEvent, RiskGovernor, RiskLimits
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +42,29 @@ log = logging.getLogger(__name__)
 RECURSIVE_HISTORY = 10_000
 
 
-@dataclass(slots=True)
-class SymbolBook:
-    """One symbol's trailing bars and sub-ledger."""
+@dataclass(frozen=True)
+class StrategySpec:
+    """One strategy to run: its parameters, symbols, cash and sizing."""
 
+    strategy: Strategy
+    params: Params
+    symbols: tuple[str, ...]
+    cash: float
+    fraction: float = 1.0  # of a book's cash put into each entry
+    whole_units: bool = True
+
+
+@dataclass(slots=True)
+class Book:
+    """One (strategy, symbol) pair: its trailing bars and its sub-ledger."""
+
+    spec: StrategySpec
+    params: Params
+    symbol: str
     capacity: int  # bars kept: while fewer have arrived, the window is the whole history
     cash: float
     units: float = 0.0
-    pending: int = HOLD  # a signal waiting for the next tick
+    pending: int = HOLD  # a target waiting for the next tick
     bars: BarWindow = field(init=False)
 
     def __post_init__(self) -> None:
@@ -53,41 +77,58 @@ class LiveEngine:
     def __init__(
         self,
         bus: Bus,
-        writer: BatchWriter | None,
-        strategy: Strategy,
-        params: Params,
-        symbols: list[str],
-        starting_cash: float,
-        position_fraction: float,
-        commission: float,
-        run_id: str,
+        specs: list[StrategySpec],
         *,
+        run_id: str,
         fill_model: FillModel | None = None,
-        whole_units: bool = True,
+        risk_limits: RiskLimits | None = None,
+        instruments: dict[str, Instrument] | None = None,
+        writer: BatchWriter | None = None,
+        journal: Journal | None = None,
     ) -> None:
+        if not specs:
+            raise ValueError("the engine needs at least one strategy")
         self._bus = bus
         self._writer = writer
-        self.strategy = strategy
-        self.params = strategy.resolve(params)
+        self._journal = journal
         self.run_id = run_id
-        self.fraction = position_fraction
-        self.broker = PaperBroker(fill_model or FillModel(commission))
-        self.whole_units = whole_units
-        self._order_ids = itertools.count(1)
+        self.specs = specs
+        starting_cash = sum(spec.cash for spec in specs)
+        symbols = sorted({s for spec in specs for s in spec.symbols})
         self.portfolio = Portfolio(starting_cash)
-        lookback = strategy.lookback(self.params)
-        # a recursive rule is exact while its whole history fits, then converging
-        capacity = max(lookback, RECURSIVE_HISTORY) if strategy.recursive else lookback
-        share = starting_cash / len(symbols)
-        self.books = {s: SymbolBook(capacity, share) for s in symbols}
+        self.ledgers = {spec.strategy.id: Portfolio(spec.cash) for spec in specs}
+        self.execution = Execution(
+            PaperBroker(fill_model or FillModel()),
+            RiskGovernor(risk_limits or RiskLimits(), starting_cash),
+            self.portfolio,
+            instruments or {s: Instrument(s) for s in symbols},
+            self._record,
+        )
+        self.books: dict[tuple[str, str], Book] = {}
+        self._by_symbol: dict[str, list[Book]] = {s: [] for s in symbols}
+        for spec in specs:
+            params = spec.strategy.resolve(spec.params)
+            lookback = spec.strategy.lookback(params)
+            capacity = max(lookback, RECURSIVE_HISTORY) if spec.strategy.recursive else lookback
+            for symbol in spec.symbols:
+                book = Book(spec, params, symbol, capacity, spec.cash / len(spec.symbols))
+                self.books[spec.strategy.id, symbol] = book
+                self._by_symbol[symbol].append(book)
         self._equity_symbol = symbols[0]
+        self._outbox: list[Fill | OrderEvent | RiskEvent] = []
         self._task: asyncio.Task[None] | None = None
         self.events = 0
 
     @property
+    def broker(self) -> PaperBroker:
+        return self.execution.broker
+
+    @property
     def label(self) -> str:
-        shown = ", ".join(f"{k}={v}" for k, v in self.params.items())
-        return f"{self.strategy.id}({shown})"
+        return ", ".join(
+            f"{spec.strategy.id}({', '.join(f'{k}={v}' for k, v in spec.params.items())})"
+            for spec in self.specs
+        )
 
     def start(self) -> None:
         if self._task is None:
@@ -105,21 +146,30 @@ class LiveEngine:
                 await subscription.wait()
                 for event in subscription.drain():
                     self.handle(event)
-                self._bus.publish(self.portfolio.snapshot())
+                if self._journal is not None and self._journal.pending:
+                    await asyncio.to_thread(self._journal.commit)
+                self.publish()
 
     def handle(self, event: Bar | Tick) -> None:
-        """Process one market event (public so replays and tests can drive the engine)."""
+        """Process one market event (public so replays and tests can drive the engine);
+        what it causes waits in the outbox until ``publish``."""
         self.events += 1
         if isinstance(event, Tick):
             self._on_tick(event)
         else:
             self._on_bar(event)
 
+    def publish(self) -> None:
+        """Publish (and queue for the store) everything handled since the last call."""
+        outbox, self._outbox = self._outbox, []
+        for event in outbox:
+            if isinstance(event, Fill) and self._writer is not None:
+                self._writer.append(FillRow(run_id=self.run_id, **_fill_columns(event)))
+            self._bus.publish(event)
+        self._bus.publish(self.portfolio.snapshot())
+
     def _on_bar(self, bar: Bar) -> None:
-        book = self.books.get(bar.symbol)
-        if book is None:
-            return
-        book.bars.append(bar)
+        self.broker.on_bar(bar)
         if bar.symbol == self._equity_symbol and self._writer is not None:
             self._writer.append(
                 EquityRow(
@@ -129,68 +179,70 @@ class LiveEngine:
                     cash=self.portfolio.cash,
                 )
             )
-        signal = int(self.strategy.signals(book.bars.columns(), self.params)[-1])
-        position = 0 if book.units == 0 else (1 if book.units > 0 else -1)
-        target = target_position(signal, position)
-        if target != HOLD:
-            book.pending = target
+        for book in self._by_symbol.get(bar.symbol, ()):
+            book.bars.append(bar)
+            signals = book.spec.strategy.signals(book.bars.columns(), book.params)
+            position = 0 if book.units == 0 else (1 if book.units > 0 else -1)
+            target = target_position(int(signals[-1]), position)
+            if target != HOLD:
+                book.pending = target
 
     def _on_tick(self, tick: Tick) -> None:
-        self.portfolio.mark(tick.symbol, tick.price, tick.ts)
-        book = self.books.get(tick.symbol)
-        if book is not None and book.pending != HOLD:
-            self._trade_to_target(book, tick)
-        for fill in self.broker.on_tick(tick):
-            self._apply(self.books[fill.symbol], fill)
+        self.execution.last_prices[tick.symbol] = tick.price
+        for ledger in self.ledgers.values():
+            ledger.mark(tick.symbol, tick.price, tick.ts)
+        for book in self._by_symbol.get(tick.symbol, ()):
+            if book.pending != HOLD:
+                self._trade_to_target(book, tick)
+        self.execution.on_tick(tick)
 
-    def _trade_to_target(self, book: SymbolBook, tick: Tick) -> None:
+    def _trade_to_target(self, book: Book, tick: Tick) -> None:
         """Move the book to its pending target at this tick, as the backtest does at the
         next open: close what is held, then size the new side on the cash that leaves."""
         target, book.pending = book.pending, HOLD
         if book.units != 0:
             side = Side.SELL if book.units > 0 else Side.BUY
-            self._execute(book, tick, side, abs(book.units))
+            self._order(book, tick, side, abs(book.units))
         if target in (LONG, SHORT):
+            model = self.broker.fill_model
             side = Side.BUY if target == LONG else Side.SELL
-            price = self.broker.fill_model.price(side, tick.price)
-            budget = book.cash * self.fraction - self.broker.fill_model.fixed_fee
-            unit_cost = price * (1.0 + self.broker.commission)  # the backtest's own arithmetic
-            quantity = budget // unit_cost if self.whole_units else budget / unit_cost
+            budget = book.cash * book.spec.fraction - model.fixed_fee
+            unit_cost = model.price(side, tick.price) * (1.0 + model.commission)
+            quantity = budget // unit_cost if book.spec.whole_units else budget / unit_cost
             if quantity > 0:
-                self._execute(book, tick, side, quantity)
+                self._order(book, tick, side, quantity)
 
-    def _execute(self, book: SymbolBook, tick: Tick, side: Side, quantity: float) -> None:
-        request = OrderRequest(self.strategy.id, tick.symbol, side, quantity)
-        fill = self.broker.execute(Order(next(self._order_ids), request, tick.ts), tick)
-        if fill is not None:
-            self._apply(book, fill)
+    def _order(self, book: Book, tick: Tick, side: Side, quantity: float) -> None:
+        request = OrderRequest(book.spec.strategy.id, book.symbol, side, quantity)
+        self.execution.execute_now(request, tick)
 
-    def _apply(self, book: SymbolBook, fill: Fill) -> None:
+    def _record(self, event: Fill | OrderEvent | RiskEvent) -> None:
+        """Everything the execution path does passes here, in order."""
+        if self._journal is not None:
+            self._journal.record(event)
+        if isinstance(event, Fill):
+            self._apply(event)
+        elif isinstance(event, RiskEvent):
+            log.warning("risk %s: %s -> %s (%s: %s)", event.kind, event.previous.value,
+                        event.state.value, event.who, event.why)  # fmt: skip
+        self._outbox.append(event)
+
+    def _apply(self, fill: Fill) -> None:
         signed = fill.side.sign * fill.quantity
-        book.units += signed
-        book.cash -= signed * fill.price + fill.commission
-        self.portfolio.apply_fill(fill)
-        if self._writer is not None:
-            self._writer.append(
-                FillRow(
-                    run_id=self.run_id,
-                    fill_id=fill.fill_id,
-                    order_id=fill.order_id,
-                    strategy=fill.strategy,
-                    symbol=fill.symbol,
-                    side=fill.side.value,
-                    quantity=fill.quantity,
-                    price=fill.price,
-                    commission=fill.commission,
-                    ts=fill.ts,
-                )
-            )
-        self._bus.publish(fill)
-        log.info(
-            "fill %s %s %s @ %s",
-            fill.side.value,
-            fill.quantity,
-            fill.symbol,
-            fill.price,
-            extra={"strategy": fill.strategy, "fill_id": fill.fill_id},
-        )
+        book = self.books.get((fill.strategy, fill.symbol))
+        if book is not None:
+            book.units += signed
+            book.cash -= signed * fill.price + fill.commission
+        ledger = self.ledgers.get(fill.strategy)
+        if ledger is not None:
+            ledger.apply_fill(fill)
+        log.info("fill %s %s %s @ %s", fill.side.value, fill.quantity, fill.symbol, fill.price,
+                 extra={"strategy": fill.strategy, "fill_id": fill.fill_id})  # fmt: skip
+
+
+def _fill_columns(fill: Fill) -> dict[str, object]:
+    return {
+        "fill_id": fill.fill_id, "order_id": fill.order_id, "strategy": fill.strategy,
+        "symbol": fill.symbol, "side": fill.side.value, "quantity": fill.quantity,
+        "price": fill.price, "commission": fill.commission, "ts": fill.ts,
+    }  # fmt: skip

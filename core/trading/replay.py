@@ -14,7 +14,7 @@ from core.events import Bar, Fill, PortfolioSnapshot, Tick
 from core.market.history import Bars
 from core.research.runner import Trade
 from core.research.strategies import Params, Strategy
-from core.trading.engine import LiveEngine
+from core.trading.engine import LiveEngine, StrategySpec
 from core.trading.fill_model import FillModel
 
 
@@ -38,17 +38,15 @@ def replay_history(
 ) -> ReplayResult:
     bus = Bus()
     fills = bus.subscribe(Fill)
-    fill_model = fill_model or FillModel()
-    engine = LiveEngine(
-        bus, None, strategy, params or {}, [symbol], cash, size, fill_model.commission, "replay",
-        fill_model=fill_model, whole_units=whole_units,
-    )  # fmt: skip
+    spec = StrategySpec(strategy, params or {}, (symbol,), cash, size, whole_units)
+    engine = LiveEngine(bus, [spec], run_id="replay", fill_model=fill_model)
     columns = [bars[k].tolist() for k in ("ts", "open", "high", "low", "close", "volume")]
     for ts, o, h, lo, c, v in zip(*columns, strict=True):
         engine.handle(Tick(symbol, ts, o, 0.0))
         engine.handle(Bar(symbol, ts, o, h, lo, c, v))
     if len(bars["close"]):
         engine.portfolio.mark(symbol, float(bars["close"][-1]), float(bars["ts"][-1]))
+    engine.publish()
     done = fills.drain()
     return ReplayResult(done, trades_from_fills(done, bars), engine.portfolio.snapshot())
 
