@@ -1,0 +1,29 @@
+"""Live market data: websocket venues and file replay, behind one quality gate.
+
+``WebSocketFeed`` and ``FileReplayFeed`` have the surface of ``SimulatorFeed``
+(``name``, ``state``, ``start()``, ``await stop()``, ``status()``) and publish
+``core.events.Tick`` and ``Bar`` on the bus; problems are ``FeedAlert`` events.
+"""
+
+from core.market.feeds.events import AlertKind, FeedAlert
+from core.market.feeds.messages import (
+    Adapter,
+    BinanceAdapter,
+    CoinbaseAdapter,
+    FeedMessageError,
+    GenericJsonAdapter,
+    Parsed,
+    VenueError,
+)
+
+__all__ = [
+    "Adapter",
+    "AlertKind",
+    "BinanceAdapter",
+    "CoinbaseAdapter",
+    "FeedAlert",
+    "FeedMessageError",
+    "GenericJsonAdapter",
+    "Parsed",
+    "VenueError",
+]
