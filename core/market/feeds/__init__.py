@@ -15,6 +15,7 @@ from core.market.feeds.messages import (
     Parsed,
     VenueError,
 )
+from core.market.feeds.quality import QualityFilter, QualitySettings
 
 __all__ = [
     "Adapter",
@@ -25,5 +26,7 @@ __all__ = [
     "FeedMessageError",
     "GenericJsonAdapter",
     "Parsed",
+    "QualityFilter",
+    "QualitySettings",
     "VenueError",
 ]
