@@ -5,7 +5,9 @@
 ``core.events.Tick`` and ``Bar`` on the bus; problems are ``FeedAlert`` events.
 """
 
+from core.market.feeds.backoff import Backoff
 from core.market.feeds.events import AlertKind, FeedAlert
+from core.market.feeds.latency import LatencyMonitor
 from core.market.feeds.messages import (
     Adapter,
     BinanceAdapter,
@@ -20,11 +22,13 @@ from core.market.feeds.quality import QualityFilter, QualitySettings
 __all__ = [
     "Adapter",
     "AlertKind",
+    "Backoff",
     "BinanceAdapter",
     "CoinbaseAdapter",
     "FeedAlert",
     "FeedMessageError",
     "GenericJsonAdapter",
+    "LatencyMonitor",
     "Parsed",
     "QualityFilter",
     "QualitySettings",
