@@ -83,10 +83,17 @@ class QualityFilter:
     counts: collections.Counter[AlertKind] = field(default_factory=collections.Counter)
 
     def __post_init__(self) -> None:
-        now = self.clock()
-        self._seen: dict[str, float] = {s: now for s in self.symbols}
+        self._seen: dict[str, float] = {}
         self._stale: set[str] = set()
         self._streams: dict[tuple[str, bool], _Stream] = {}
+        self.watch(self.symbols)
+
+    def watch(self, symbols: Iterable[str]) -> None:
+        """Start (or restart, when a feed starts) the staleness clock of ``symbols`` now."""
+        now = self.clock()
+        for symbol in symbols:
+            self._seen[symbol] = now
+            self._stale.discard(symbol)
 
     @property
     def stale_symbols(self) -> frozenset[str]:

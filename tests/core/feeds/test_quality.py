@@ -49,6 +49,14 @@ def test_stale_symbol_alerts_once_and_clears_when_it_updates() -> None:
     assert quality.counts[AlertKind.STALE] == 2
 
 
+def test_watching_again_restarts_the_staleness_clock() -> None:
+    quality, _, clock = make_filter(stale_after=5.0)
+    clock.now += 60
+    quality.watch(["SPY", "QQQ"])
+    clock.now += 3
+    assert quality.check_stale() == []
+
+
 def test_spike_beyond_k_sigma_is_dropped_and_the_stream_goes_on() -> None:
     quality, bus, _ = make_filter(spike_sigma=6.0, spike_window=50, spike_min_returns=20)
     alerts = bus.subscribe(FeedAlert)
@@ -111,9 +119,13 @@ def test_bars_and_ticks_are_ordered_separately_and_duplicate_bar_is_dropped() ->
 
 @pytest.mark.parametrize(
     "event",
-    [Tick("SPY", 1.0, 0.0, 1.0), Tick("SPY", 1.0, -5.0, 1.0), Tick("SPY", 1.0, float("nan"), 1.0),
-     Bar("SPY", 1.0, 100.0, 101.0, 0.0, 100.0, 1.0)],
-)  # fmt: skip
+    [
+        Tick("SPY", 1.0, 0.0, 1.0),
+        Tick("SPY", 1.0, -5.0, 1.0),
+        Tick("SPY", 1.0, float("nan"), 1.0),
+        Bar("SPY", 1.0, 100.0, 101.0, 0.0, 100.0, 1.0),
+    ],
+)
 def test_non_positive_price_is_dropped(event: Tick | Bar) -> None:
     quality, _, _ = make_filter()
     assert not quality.admit(event)
