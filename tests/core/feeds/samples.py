@@ -75,7 +75,9 @@ COINBASE_HEARTBEAT = (
     '{"type":"heartbeat","sequence":90,"last_trade_id":20,"product_id":"BTC-USD",'
     '"time":"2014-11-07T08:19:28.464459Z"}'
 )
-COINBASE_ERROR = '{"type":"error","message":"Failed to subscribe","reason":"FOO-BAR is not a valid product"}'
+COINBASE_ERROR = (
+    '{"type":"error","message":"Failed to subscribe","reason":"FOO-BAR is not a valid product"}'
+)
 
 GENERIC_TICK = '{"symbol":"SPY","ts":1767225600.5,"price":587.25,"size":100}'
 GENERIC_BAR = (

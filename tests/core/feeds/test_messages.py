@@ -27,7 +27,9 @@ def test_binance_trade_parses_to_tick_at_trade_time_with_event_time_and_id() -> 
 
 def test_binance_closed_kline_parses_to_bar_at_open_time() -> None:
     [parsed] = BinanceAdapter().parse(samples.BINANCE_KLINE_CLOSED)
-    assert parsed.event == Bar("BTCUSDT", 1672515780.0, 16540.1, 16542.0, 16539.55, 16541.23, 12.4821)
+    assert parsed.event == Bar(
+        "BTCUSDT", 1672515780.0, 16540.1, 16542.0, 16539.55, 16541.23, 12.4821
+    )
     assert parsed.sent_at == 1672515840.001
     assert parsed.seq is None
 
