@@ -1,6 +1,6 @@
-"""Live market data from websocket venues, behind one quality gate.
+"""Live market data: websocket venues and file replay, behind one quality gate.
 
-``WebSocketFeed`` has the surface of ``SimulatorFeed``
+``WebSocketFeed`` and ``FileReplayFeed`` have the surface of ``SimulatorFeed``
 (``name``, ``state``, ``start()``, ``await stop()``, ``status()``) and publish
 ``core.events.Tick`` and ``Bar`` on the bus; problems are ``FeedAlert`` events.
 """
@@ -18,6 +18,7 @@ from core.market.feeds.messages import (
     VenueError,
 )
 from core.market.feeds.quality import QualityFilter, QualitySettings
+from core.market.feeds.replay import FileReplayFeed
 from core.market.feeds.websocket_feed import Source, WebSocketFeed
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "CoinbaseAdapter",
     "FeedAlert",
     "FeedMessageError",
+    "FileReplayFeed",
     "GenericJsonAdapter",
     "LatencyMonitor",
     "Parsed",
