@@ -53,6 +53,13 @@ class WebSocketFeed:
     ``sleep`` is how the backoff waits (tests inject one that records the
     delays); ``clock`` is monotonic, ``wall_clock`` epoch seconds to compare
     with the venues' timestamps.
+
+    Counters: ``messages`` frames received, ``ticks`` and ``bars`` published,
+    ``connects`` connections opened, ``reconnects`` retries after an attempt
+    ended, ``failovers`` source switches (returns to the primary included),
+    ``venue_errors`` errors the venue reported, ``unrequested`` events for
+    symbols the feed did not ask for (dropped); the quality filter's drops by
+    reason are in ``quality.counts``, and all of them in ``counters()``.
     """
 
     def __init__(
@@ -78,6 +85,13 @@ class WebSocketFeed:
             raise ValueError("a websocket feed needs at least one source")
         if failover_after < 1:
             raise ValueError(f"failover_after must be at least 1, got {failover_after!r}")
+        for setting, value in (
+            ("probe_interval", probe_interval),
+            ("open_timeout", open_timeout),
+            ("stale_check_interval", stale_check_interval),
+        ):
+            if not value > 0:
+                raise ValueError(f"{setting} must be positive, got {value!r}")
         self._bus = bus
         self.name = name
         self._sources = tuple(sources)

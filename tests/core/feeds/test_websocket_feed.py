@@ -355,3 +355,13 @@ async def test_status_reports_state_and_counts_and_stop_stops(stoppers: list[Any
     await feed.stop()
     assert feed.status().state is FeedState.STOPPED
     assert feed.counters()["ticks"] == 1
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("failover_after", 0), ("probe_interval", 0.0), ("stale_check_interval", -1.0)],
+)
+def test_bad_setting_is_refused_naming_it(setting: str, value: float) -> None:
+    source = Source("ws://127.0.0.1:1", GenericJsonAdapter())
+    with pytest.raises(ValueError, match=setting):
+        WebSocketFeed(Bus(), "test", ["SPY"], [source], **{setting: value})
