@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from datetime import UTC, datetime
 
 import pytest
@@ -225,3 +226,47 @@ def test_garbage_raises_feed_message_error_naming_the_problem(
 ) -> None:
     with pytest.raises(FeedMessageError, match=expected):
         adapter.parse(raw)
+
+
+def test_mutated_messages_only_ever_raise_feed_or_venue_errors() -> None:
+    """Seeded fuzzing: cut, flip and retype the samples; nothing but our two errors escapes."""
+    rng = random.Random(20260101)
+    cases = [
+        (BinanceAdapter, samples.BINANCE_TRADE),
+        (BinanceAdapter, samples.combined("btcusdt@kline_1m", samples.BINANCE_KLINE_CLOSED)),
+        (CoinbaseAdapter, samples.COINBASE_TICKER),
+        (CoinbaseAdapter, samples.COINBASE_MATCH),
+        (GenericJsonAdapter, samples.GENERIC_BAR),
+    ]
+    replacements = ["null", "true", "[]", "{}", '"x"', "-1", "1e999", '""', "0"]
+    outcomes = {"parsed": 0, "refused": 0}
+    for adapter_type, sample in cases:
+        adapter = adapter_type()
+        for _ in range(400):
+            text = sample
+            for _ in range(rng.randint(1, 3)):
+                i = rng.randrange(max(len(text), 1))
+                choice = rng.random()
+                if choice < 0.3:
+                    text = text[:i]
+                elif choice < 0.6:
+                    text = text[:i] + rng.choice('{}[]":,0a') + text[i + 1 :]
+                else:
+                    value = json.loads(text) if _is_object(text) else None
+                    if value:
+                        key = rng.choice(sorted(value))
+                        value[key] = json.loads(rng.choice(replacements))
+                        text = json.dumps(value)
+            try:
+                assert isinstance(adapter.parse(text), list)
+                outcomes["parsed"] += 1
+            except (FeedMessageError, VenueError):
+                outcomes["refused"] += 1
+    assert min(outcomes.values()) > 100  # both paths were exercised
+
+
+def _is_object(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
