@@ -69,9 +69,10 @@ class _Stream:
 class QualityFilter:
     """Admits good events, drops bad ones; watches every symbol for staleness.
 
-    ``symbols`` are watched for staleness from the start (a symbol that never
-    updates goes stale too); others from their first event. ``clock`` is a
-    monotonic clock, injectable for tests.
+    ``symbols`` are watched for staleness from construction, or from the
+    latest ``watch()`` (so a symbol that never updates goes stale too);
+    others from their first event. ``clock`` is a monotonic clock,
+    injectable for tests.
     """
 
     bus: Bus
