@@ -25,6 +25,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--units", choices=["whole", "fractional"], default="whole")
     parser.add_argument("--size", type=float, default=1.0, metavar="F",
                         help="fraction of equity per entry")  # fmt: skip
+    parser.add_argument("--journal", default=None, metavar="PATH",
+                        help="SQLite journal: commit as it goes, resume after a crash")  # fmt: skip
+    parser.add_argument("--run-id", default=None, metavar="NAME",
+                        help="journal run name (default: replay:STRATEGY:FILE)")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(handler=replay_command)
 
@@ -45,8 +49,19 @@ def replay_command(args: argparse.Namespace) -> int:
     except (KeyError, ParameterError, ValueError, DataFileError) as exc:
         raise UsageError(str(exc)) from None
     fill_model = FillModel(args.commission, args.fixed_fee, args.slippage_bps)
+    journal = None
+    if args.journal:
+        from pathlib import Path
+
+        from core.store import Store
+        from core.trading.journal import Journal
+
+        store = Store(f"sqlite:///{Path(args.journal).resolve()}")
+        store.create_schema()
+        journal = Journal(store, args.run_id or f"replay:{strategy.id}:{Path(args.data).name}")
     result = replay_history(strategy, bars, params, cash=args.cash, size=args.size,
-                            fill_model=fill_model, whole_units=args.units == "whole")  # fmt: skip
+                            fill_model=fill_model, whole_units=args.units == "whole",
+                            journal=journal)  # fmt: skip
     trades = [
         {**t.as_json(), "entry_time": iso(t.entry_time), "exit_time": iso(t.exit_time)}
         for t in result.trades

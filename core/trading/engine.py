@@ -28,7 +28,7 @@ from core.tasks import cancel_and_wait
 from core.trading.execution import Execution, OrderEvent
 from core.trading.fill_model import FillModel
 from core.trading.instruments import Instrument
-from core.trading.journal import Journal
+from core.trading.journal import Journal, Recovered
 from core.trading.orders import OrderRequest
 from core.trading.paper_broker import PaperBroker
 from core.trading.portfolio import Portfolio
@@ -167,6 +167,23 @@ class LiveEngine:
                 self._writer.append(FillRow(run_id=self.run_id, **_fill_columns(event)))
             self._bus.publish(event)
         self._bus.publish(self.portfolio.snapshot())
+
+    def restore(self, recovered: Recovered) -> None:
+        """Take up where a journal left off: its fills rebuild the books, ledgers and
+        account; its working orders rest again; ids and the risk state continue."""
+        for fill in recovered.fills:
+            self.portfolio.apply_fill(fill)
+            self._apply(fill)
+        for order in recovered.working:
+            self.broker.submit(order)
+        self.execution.continue_from(recovered.next_order_id, recovered.next_fill_id)
+        self.execution.risk.state = recovered.risk_state
+
+    def warm(self, bar: Bar) -> None:
+        """Add a bar the journal says was already handled: indicators see it, nothing
+        trades and no signal is taken from it."""
+        for book in self._by_symbol.get(bar.symbol, ()):
+            book.bars.append(bar)
 
     def _on_bar(self, bar: Bar) -> None:
         self.broker.on_bar(bar)

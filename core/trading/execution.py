@@ -121,6 +121,11 @@ class Execution:
     def reset(self, who: str, why: str, ts: float) -> None:
         self._record(self.risk.reset(who, why, ts))
 
+    def continue_from(self, next_order_id: int, next_fill_id: int) -> None:
+        """Number new orders and fills after those a journal already holds."""
+        self._order_ids = itertools.count(next_order_id)
+        self.broker.continue_fill_ids(next_fill_id)
+
     @property
     def state(self) -> RiskState:
         return self.risk.state

@@ -4,8 +4,8 @@ The engine hands each event to ``Journal.record`` as it happens and calls
 ``commit`` (one transaction, in a worker thread) before it publishes or
 acknowledges any of them. SQLite in WAL mode keeps a committed transaction
 through a killed process, so after a crash ``recover`` rebuilds exactly the
-acknowledged state: portfolio, working orders, risk state, the next ids and the
-market-data cursor to resume from.
+acknowledged state: portfolio, working orders, risk state, the next ids and, per
+symbol, the market-data cursor to resume from.
 """
 
 from __future__ import annotations
@@ -28,10 +28,12 @@ Event = OrderEvent | Fill | RiskEvent
 
 @dataclass(frozen=True, slots=True)
 class Cursor:
-    """How far the market data has been processed: the last event time per symbol."""
+    """How far one symbol's market data has been processed: its last event handled
+    (``event`` is "tick" or "bar") and that event's time."""
 
+    symbol: str
     ts: float
-    positions: dict[str, float]
+    event: str
 
 
 class Journal:
@@ -78,7 +80,7 @@ class Recovered:
     risk_state: RiskState = RiskState.ACTIVE
     next_order_id: int = 1
     next_fill_id: int = 1
-    cursor: Cursor | None = None
+    cursors: dict[str, Cursor] = field(default_factory=dict)
     fills: list[Fill] = field(default_factory=list)
 
 
@@ -104,7 +106,7 @@ def recover(entries: list[Event | Cursor], starting_cash: float) -> Recovered:
         elif isinstance(entry, RiskEvent):
             state.risk_state = entry.state
         else:
-            state.cursor = entry
+            state.cursors[entry.symbol] = entry
     state.working = [o for o in orders.values() if o.status.working]
     return state
 

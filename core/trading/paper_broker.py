@@ -48,6 +48,9 @@ class PaperBroker:
         self._working: dict[str, list[Order]] = {}
         self._capacity: dict[str, float] = {}
 
+    def continue_fill_ids(self, next_fill_id: int) -> None:
+        self._fill_ids = itertools.count(next_fill_id)
+
     @property
     def commission(self) -> float:
         return self.fill_model.commission

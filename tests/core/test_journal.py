@@ -43,7 +43,8 @@ def session(execution: Execution, journal: Journal) -> None:
     execution.cancel(cancelled.order_id, "changed my mind", 2.5)
     execution.submit(OrderRequest("a", "X", Side.SELL, 4.0), 2.6)
     execution.on_tick(Tick("X", 3.0, 104.0, 1.0))
-    journal.record(Cursor(3.0, {"X": 3.0, "Y": 2.0}))
+    journal.record(Cursor("X", 3.0, "tick"))
+    journal.record(Cursor("Y", 2.0, "tick"))
 
 
 def test_recovery_rebuilds_portfolio_orders_risk_state_and_cursor(store: Store) -> None:
@@ -64,7 +65,7 @@ def test_recovery_rebuilds_portfolio_orders_risk_state_and_cursor(store: Store) 
     assert state.risk_state is RiskState.HALTED
     assert state.working == []  # the kill switch cancelled the resting limit
     assert state.next_order_id == 6 and state.next_fill_id == 4
-    assert state.cursor == Cursor(3.0, {"X": 3.0, "Y": 2.0})
+    assert state.cursors == {"X": Cursor("X", 3.0, "tick"), "Y": Cursor("Y", 2.0, "tick")}
     assert Journal(store, "another-run").read() == []
 
 

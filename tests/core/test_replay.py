@@ -40,3 +40,30 @@ def test_replay_equals_the_backtest_trade_for_trade(strategy_id: str, units: str
         assert ours.entry_price == pytest.approx(theirs.entry_price, rel=1e-12)
         assert ours.pnl == pytest.approx(theirs.pnl, rel=1e-9, abs=1e-9)
     assert replay.portfolio.equity == pytest.approx(backtest.metrics["equity_final"], rel=1e-9)
+
+
+@pytest.mark.parametrize("stop_after", [1, 37, 38, 500, 1203, len(BARS["ts"]) - 1])
+def test_a_journaled_replay_resumes_to_the_same_end(tmp_path, stop_after: int) -> None:
+    """Stop after some bars (the journal holds what was committed), run again over the
+    whole file from the same journal: the result equals one uninterrupted run."""
+    from core.store import Store
+    from core.trading.journal import Journal
+
+    store = Store(f"sqlite:///{tmp_path / 'journal.db'}")
+    store.create_schema()
+    strategy = get_strategy("supertrend")
+    settings = {"fill_model": FillModel(commission=0.001), "cash": 50_000}
+    whole = replay_history(strategy, BARS, **settings)
+    part = {k: v[:stop_after] for k, v in BARS.items()}
+    replay_history(strategy, part, journal=Journal(store, "r"), commit_every=7, **settings)
+    resumed = replay_history(strategy, BARS, journal=Journal(store, "r"), commit_every=7,
+                             **settings)  # fmt: skip
+    assert (
+        resumed.resumed_from is not None and resumed.resumed_from.ts == BARS["ts"][stop_after - 1]
+    )
+    assert [(f.fill_id, f.order_id, f.price, f.quantity) for f in resumed.fills] == [
+        (f.fill_id, f.order_id, f.price, f.quantity) for f in whole.fills
+    ]
+    assert resumed.trades == whole.trades
+    assert resumed.portfolio.equity == whole.portfolio.equity
+    assert resumed.portfolio.cash == whole.portfolio.cash
