@@ -7,10 +7,11 @@ the ``QD_`` prefix, the TOML file named by ``QD_CONFIG_FILE`` (default
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
@@ -81,6 +82,20 @@ class Settings(BaseSettings):
     sim_tick_seconds: float = Field(default=1.0, gt=0, description="Simulated seconds per tick.")
     sim_bar_seconds: int = Field(default=15, gt=0, description="Simulated seconds per bar.")
 
+    feed: Literal["simulator", "replay"] = Field(
+        default="simulator", description="Market data: the simulator or a file replay."
+    )
+    replay_file: Path | None = Field(default=None, description="CSV/Parquet OHLCV for the replay.")
+    replay_symbol: str = "DATA"
+    replay_speed: float = Field(
+        default=3600.0, ge=0, description="Replay speed, x real time; 0 is as fast as possible."
+    )
+
+    risk_max_order_notional: float = Field(default=math.inf, gt=0)
+    risk_max_position_notional: float = Field(default=math.inf, gt=0)
+    risk_daily_loss_limit: float = Field(default=math.inf, gt=0)
+    risk_max_drawdown: float = Field(default=1.0, gt=0, le=1)
+
     starting_cash: float = Field(default=1_000_000.0, gt=0)
     strategy_fast: int = Field(default=5, ge=1)
     strategy_slow: int = Field(default=20, ge=2)
@@ -117,7 +132,14 @@ class Settings(BaseSettings):
             )
         if not self.sim_symbols:
             raise ValueError("sim_symbols must name at least one symbol")
+        if self.feed == "replay" and self.replay_file is None:
+            raise ValueError("feed=replay needs replay_file (QD_REPLAY_FILE)")
         return self
+
+    @property
+    def symbols(self) -> list[str]:
+        """The symbols the engine trades: the simulator's, or the replayed file's one."""
+        return [self.replay_symbol] if self.feed == "replay" else list(self.sim_symbols)
 
     @property
     def resolved_database_url(self) -> str:

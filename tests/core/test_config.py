@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from core.config import Settings
+from core.config import ConfigurationError, Settings, load_settings
 
 
 def test_defaults_put_the_database_in_the_data_directory(isolated_environment: Path) -> None:
@@ -58,3 +58,13 @@ def test_unknown_keys_in_the_toml_file_are_errors(tmp_path: Path) -> None:
 def test_fast_must_be_below_slow() -> None:
     with pytest.raises(ValidationError, match="strategy_fast"):
         Settings(strategy_fast=30, strategy_slow=20)
+
+
+def test_a_replay_feed_needs_its_file(monkeypatch) -> None:
+    monkeypatch.setenv("QD_FEED", "replay")
+    with pytest.raises(ConfigurationError, match="replay_file"):
+        load_settings()
+    monkeypatch.setenv("QD_REPLAY_FILE", "/data/spy.csv")
+    monkeypatch.setenv("QD_RISK_MAX_DRAWDOWN", "0.2")
+    settings = load_settings()
+    assert settings.symbols == ["DATA"] and settings.risk_max_drawdown == 0.2

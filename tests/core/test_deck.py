@@ -65,3 +65,35 @@ async def test_demo_job_runs_and_a_restart_continues_job_ids(settings: Settings)
     await second.start()
     assert second.submit_demo_optimization() == 2
     await second.stop()
+
+
+async def test_deck_trades_a_replayed_file_and_journals_every_fill(
+    settings: Settings, tmp_path
+) -> None:
+    import pandas as pd
+
+    from core.market.history import simulated_bars
+
+    bars = simulated_bars("SPY", 3, 2_000, 3600, 60)
+    frame = pd.DataFrame({k: bars[k] for k in ("open", "high", "low", "close", "volume")})
+    frame.insert(0, "timestamp", bars["ts"].astype("int64"))
+    path = tmp_path / "spy.csv"
+    frame.to_csv(path, index=False)
+    replay = settings.model_copy(
+        update={"feed": "replay", "replay_file": path, "replay_symbol": "SPY", "replay_speed": 0}
+    )
+    deck = Deck(replay)
+    assert deck.settings.symbols == ["SPY"]
+    await deck.start()
+    await asyncio.wait_for(deck.feed.wait(), 60)
+    for _ in range(200):
+        await asyncio.sleep(0.05)
+        if deck.engine.events == 2 * len(bars["ts"]):
+            break
+    await deck.stop()
+    assert deck.engine.events == 2 * len(bars["ts"]) and deck.engine.portfolio.fills > 10
+    database = sqlite3.connect(settings.data_dir / "quarterdeck.db")
+    journaled = database.execute(
+        "SELECT count(*) FROM journal WHERE kind = 'fill' AND run_id = ?", (deck.run_id,)
+    ).fetchone()[0]
+    assert journaled == deck.engine.portfolio.fills
