@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from console.commands.errors import UsageError
-from console.commands.research import iso, parse_params
+from console.commands.research import add_cost_arguments, iso, parse_params
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -17,11 +17,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("strategy", metavar="STRATEGY")
     parser.add_argument("--data", required=True, metavar="FILE", help="CSV or Parquet OHLCV")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
-    parser.add_argument("--cash", type=float, default=100_000.0, metavar="X")
-    parser.add_argument("--commission", type=float, default=0.0, metavar="F",
-                        help="fraction of notional per fill")  # fmt: skip
-    parser.add_argument("--fixed-fee", type=float, default=0.0, metavar="X", help="per fill")
-    parser.add_argument("--slippage-bps", type=float, default=0.0, metavar="B")
+    add_cost_arguments(parser)
     parser.add_argument("--units", choices=["whole", "fractional"], default="whole")
     parser.add_argument("--size", type=float, default=1.0, metavar="F",
                         help="fraction of equity per entry")  # fmt: skip

@@ -30,13 +30,18 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     backtest.set_defaults(handler=backtest_command)
 
 
-def add_config_arguments(parser: argparse.ArgumentParser) -> None:
-    """The backtest configuration flags, shared by backtest and optimize."""
+def add_cost_arguments(parser: argparse.ArgumentParser) -> None:
+    """Cash and the costs of a fill: shared by backtest, optimize, batch and replay."""
     parser.add_argument("--cash", type=float, default=100_000.0, metavar="X")
     parser.add_argument("--commission", type=float, default=0.0, metavar="F",
                         help="fraction of notional per fill")  # fmt: skip
     parser.add_argument("--fixed-fee", type=float, default=0.0, metavar="X", help="per fill")
     parser.add_argument("--slippage-bps", type=float, default=0.0, metavar="B")
+
+
+def add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    """The backtest configuration flags, shared by backtest, optimize and batch."""
+    add_cost_arguments(parser)
     parser.add_argument("--fill", choices=["next_open", "close"], default="next_open")
     parser.add_argument("--units", choices=["whole", "fractional"], default="whole")
     parser.add_argument("--size", type=float, default=1.0, metavar="F",
