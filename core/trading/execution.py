@@ -147,7 +147,7 @@ class Execution:
         if reason is None and not bypass_risk:
             position = self.portfolio.position(request.symbol).quantity
             price = request.limit_price or request.stop_price or last or 0.0
-            reason = self.risk.check(request, price, position, len(self.broker.working()), ts)
+            reason = self.risk.check(request, price, position, self.broker.open_orders, ts)
         if reason is not None:
             order.status, order.reason = OrderStatus.REJECTED, reason
         self._event("rejected" if reason else "accepted", order, ts)

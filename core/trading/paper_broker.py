@@ -62,6 +62,11 @@ class PaperBroker:
         return sorted((o for orders in self._working.values() for o in orders),
                       key=lambda o: o.order_id)  # fmt: skip
 
+    @property
+    def open_orders(self) -> int:
+        """How many orders are working (counted, not listed: the risk check asks per order)."""
+        return sum(len(orders) for orders in self._working.values())
+
     def submit(self, order: Order) -> None:
         """Rest an accepted order until a tick lets it trade."""
         if order.status is not OrderStatus.ACCEPTED:

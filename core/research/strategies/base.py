@@ -58,6 +58,13 @@ class Param:
 
 
 Params = dict[str, int | float]
+
+#: The time exit shared by pattern and breakout rules (see ``signals.event_signals``):
+#: its parameter, and the Pine lines that close a trade ``hold`` bars after its entry.
+HOLD_PARAM = Param("hold", int, 5, 1, 100, 1, "bars a trade is held")
+TIME_EXIT_PINE = (
+    "longExit = ta.barssince(longEntry) == hold\nshortExit = ta.barssince(shortEntry) == hold\n"
+)
 SignalKernel = Callable[..., np.ndarray]
 
 

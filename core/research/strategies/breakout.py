@@ -17,10 +17,16 @@ from core.research.signals import (
     event_signals,
     state_signals,
 )
-from core.research.strategies.base import Direction, Family, Param, Strategy
+from core.research.strategies.base import (
+    HOLD_PARAM,
+    TIME_EXIT_PINE,
+    Direction,
+    Family,
+    Param,
+    Strategy,
+)
 
 A = np.ndarray
-HOLD_PARAM = Param("hold", int, 5, 1, 100, 1, "bars a trade is held")
 
 
 @njit(cache=True, nogil=True)
@@ -204,8 +210,8 @@ NR7 = Strategy(
     pine=(
         "rng = high - low\nsetup = rng[1] < ta.lowest(rng, narrowest - 1)[2]\n"
         "longEntry = setup and close > high[1]\nshortEntry = setup and close < low[1]\n"
-        "longExit = ta.barssince(longEntry) == hold\nshortExit = ta.barssince(shortEntry) == hold\n"
-    ),
+    )
+    + TIME_EXIT_PINE,
 )
 
 
@@ -237,8 +243,8 @@ INSIDE_BAR = Strategy(
     pine=(
         "inside = high[1] < high[2] and low[1] > low[2]\n"
         "longEntry = inside and close > high[2]\nshortEntry = inside and close < low[2]\n"
-        "longExit = ta.barssince(longEntry) == hold\nshortExit = ta.barssince(shortEntry) == hold\n"
-    ),
+    )
+    + TIME_EXIT_PINE,
 )
 
 
@@ -277,8 +283,8 @@ ATR_BREAKOUT = Strategy(
     pine=(
         "a = ta.atr(window)[1]\n"
         "longEntry = close > close[1] + k * a\nshortEntry = close < close[1] - k * a\n"
-        "longExit = ta.barssince(longEntry) == hold\nshortExit = ta.barssince(shortEntry) == hold\n"
-    ),
+    )
+    + TIME_EXIT_PINE,
     recursive=True,
 )
 

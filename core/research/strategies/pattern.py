@@ -12,13 +12,16 @@ from numba import njit
 
 from core.research import indicators as ind
 from core.research.signals import event_signals
-from core.research.strategies.base import Direction, Family, Param, Strategy
+from core.research.strategies.base import (
+    HOLD_PARAM,
+    TIME_EXIT_PINE,
+    Direction,
+    Family,
+    Param,
+    Strategy,
+)
 
 A = np.ndarray
-HOLD_PARAM = Param("hold", int, 5, 1, 100, 1, "bars a trade is held")
-TIME_EXIT_PINE = (
-    "longExit = ta.barssince(longEntry) == hold\nshortExit = ta.barssince(shortEntry) == hold\n"
-)
 
 
 def _pattern(

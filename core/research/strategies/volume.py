@@ -7,7 +7,13 @@ from numba import njit
 
 from core.research import indicators as ind
 from core.research.signals import band_signals, crossover_signals, event_signals, thrust_signals
-from core.research.strategies.base import Direction, Family, Param, Strategy
+from core.research.strategies.base import (
+    TIME_EXIT_PINE,
+    Direction,
+    Family,
+    Param,
+    Strategy,
+)
 
 A = np.ndarray
 WINDOW = Param("window", int, 20, 2, 200, 1, "averaging window")
@@ -240,8 +246,8 @@ VOLUME_BREAKOUT = Strategy(
         "spike = volume > factor * ta.sma(volume, window)[1]\n"
         "longEntry = spike and close > ta.highest(high, window)[1]\n"
         "shortEntry = spike and close < ta.lowest(low, window)[1]\n"
-        "longExit = ta.barssince(longEntry) == hold\nshortExit = ta.barssince(shortEntry) == hold\n"
-    ),
+    )
+    + TIME_EXIT_PINE,
 )
 
 VOLUME = (
