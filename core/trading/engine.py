@@ -117,6 +117,7 @@ class LiveEngine:
         self._equity_symbol = symbols[0]
         self._outbox: list[Fill | OrderEvent | RiskEvent] = []
         self._task: asyncio.Task[None] | None = None
+        self._committing: asyncio.Future[int] | None = None
         self.events = 0
 
     @property
@@ -136,8 +137,12 @@ class LiveEngine:
             self._task = asyncio.create_task(self._run(subscription), name="engine")
 
     async def stop(self) -> None:
+        """Stop the loop, then finish its commit and commit and publish the rest of what
+        it had handled: a clean shutdown leaves nothing unjournaled."""
         task, self._task = self._task, None
         await cancel_and_wait(task)
+        await self._commit()
+        self.publish()
 
     async def _run(self, subscription: Subscription) -> None:
         with subscription:
@@ -146,9 +151,22 @@ class LiveEngine:
                 await subscription.wait()
                 for event in subscription.drain():
                     self.handle(event)
-                if self._journal is not None and self._journal.pending:
-                    await asyncio.to_thread(self._journal.commit)
+                await self._commit()
                 self.publish()
+
+    async def _commit(self) -> None:
+        """Commit the journal in a worker thread. The commit is shielded: cancelling the
+        loop must not abandon a half-written batch, so ``stop`` waits for it instead."""
+        while True:
+            if self._committing is None:
+                if self._journal is None or not self._journal.pending:
+                    return
+                self._committing = asyncio.ensure_future(asyncio.to_thread(self._journal.commit))
+            try:
+                await asyncio.shield(self._committing)
+            finally:
+                if self._committing.done():
+                    self._committing = None
 
     def handle(self, event: Bar | Tick) -> None:
         """Process one market event (public so replays and tests can drive the engine);
@@ -205,7 +223,6 @@ class LiveEngine:
                 book.pending = target
 
     def _on_tick(self, tick: Tick) -> None:
-        self.execution.last_prices[tick.symbol] = tick.price
         for ledger in self.ledgers.values():
             ledger.mark(tick.symbol, tick.price, tick.ts)
         for book in self._by_symbol.get(tick.symbol, ()):

@@ -11,6 +11,7 @@ symbol, the market-data cursor to resume from.
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -41,6 +42,7 @@ class Journal:
         self._store = store
         self.run_id = run_id
         self._pending: list[dict[str, Any]] = []
+        self._writing = threading.Lock()  # one commit at a time, so entries keep their order
 
     def record(self, event: Event | Cursor) -> None:
         kind, payload = _encode(event)
@@ -56,10 +58,11 @@ class Journal:
     def commit(self) -> int:
         """Write everything recorded so far in one transaction (blocking: call it from a
         worker thread). Returns how many entries were written."""
-        rows, self._pending = self._pending, []
-        if rows:
-            with self._store.engine.begin() as connection:
-                connection.execute(insert(JournalRow), rows)
+        with self._writing:
+            rows, self._pending = self._pending, []
+            if rows:
+                with self._store.engine.begin() as connection:
+                    connection.execute(insert(JournalRow), rows)
         return len(rows)
 
     def read(self) -> list[Event | Cursor]:
