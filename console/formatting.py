@@ -8,6 +8,7 @@ read the same without colour.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 UP = "▲"
@@ -96,3 +97,8 @@ def bar(fraction: float, width: int = 12) -> str:
     full, part = divmod(eighths, 8)
     partial = " ▏▎▍▌▋▊▉"[part] if full < width else ""
     return ("█" * full + partial).ljust(width)
+
+
+def clock(ts: float) -> str:
+    """An epoch time as the local wall clock, ``HH:MM:SS``."""
+    return datetime.fromtimestamp(ts).strftime("%H:%M:%S")

@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -59,6 +59,44 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigurationError("\n".join(lines)) from None
 
 
+FEED_VENUES = ("binance", "coinbase", "generic")
+
+
+class LiveStrategy(BaseModel):
+    """One strategy the live engine runs (``strategies`` in the config file, or
+    ``QD_STRATEGIES`` as a JSON list of these objects)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    params: dict[str, float] = Field(default_factory=dict)
+    symbols: list[str] = Field(
+        default_factory=list, description="Symbols it trades; empty means every feed symbol."
+    )
+    cash: float | None = Field(
+        default=None, gt=0, description="Its sub-ledger; default an equal share of starting_cash."
+    )
+    fraction: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="Of a symbol's cash per entry; default position_fraction.",
+    )
+    direction: Literal["long", "short", "both"] | None = None
+
+    @model_validator(mode="after")
+    def _known_strategy_and_params(self) -> LiveStrategy:
+        # Imported here: the strategy kernels pull in numba, which plain settings do not need.
+        from core.research.strategies import get_strategy
+
+        try:
+            strategy = get_strategy(self.id)
+        except KeyError as exc:
+            raise ValueError(str(exc)) from None
+        strategy.resolve(self.params)  # a ParameterError (ValueError) names the parameter
+        return self
+
+
 class Settings(BaseSettings):
     """Everything configurable about a Quarterdeck process (see the README's table)."""
 
@@ -82,8 +120,8 @@ class Settings(BaseSettings):
     sim_tick_seconds: float = Field(default=1.0, gt=0, description="Simulated seconds per tick.")
     sim_bar_seconds: int = Field(default=15, gt=0, description="Simulated seconds per bar.")
 
-    feed: Literal["simulator", "replay"] = Field(
-        default="simulator", description="Market data: the simulator or a file replay."
+    feed: Literal["simulator", "replay", "websocket"] = Field(
+        default="simulator", description="Market data: the simulator, a file replay or live."
     )
     replay_file: Path | None = Field(default=None, description="CSV/Parquet OHLCV for the replay.")
     replay_symbol: str = "DATA"
@@ -91,12 +129,31 @@ class Settings(BaseSettings):
         default=3600.0, ge=0, description="Replay speed, x real time; 0 is as fast as possible."
     )
 
+    feed_sources: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Live sources in failover order, each VENUE=URL (binance, coinbase, generic).",
+    )
+    feed_symbols: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Live symbols, in the venue's spelling."
+    )
+    feed_bar_seconds: float = Field(default=60.0, gt=0, description="Bars built from live trades.")
+    feed_latency_threshold: float = Field(default=1.5, gt=0, description="Latency alarm, seconds.")
+    feed_stale_after: float = Field(
+        default=30.0, gt=0, description="No update for this long: stale."
+    )
+
     risk_max_order_notional: float = Field(default=math.inf, gt=0)
     risk_max_position_notional: float = Field(default=math.inf, gt=0)
     risk_daily_loss_limit: float = Field(default=math.inf, gt=0)
     risk_max_drawdown: float = Field(default=1.0, gt=0, le=1)
+    risk_max_open_orders: int = Field(default=1_000, ge=1)
+    risk_max_orders_per_second: int = Field(default=1_000, ge=1)
 
     starting_cash: float = Field(default=1_000_000.0, gt=0)
+    strategies: list[LiveStrategy] = Field(
+        default_factory=list,
+        description="Live strategies; empty means sma_cross(strategy_fast, strategy_slow).",
+    )
     strategy_fast: int = Field(default=5, ge=1)
     strategy_slow: int = Field(default=20, ge=2)
     position_fraction: float = Field(
@@ -108,7 +165,7 @@ class Settings(BaseSettings):
     health_interval: float = Field(default=1.0, gt=0)
     ui_refresh_hz: float = Field(default=10.0, gt=0, le=10)
 
-    @field_validator("sim_symbols", mode="before")
+    @field_validator("sim_symbols", "feed_symbols", "feed_sources", mode="before")
     @classmethod
     def _split_symbols(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -134,12 +191,49 @@ class Settings(BaseSettings):
             raise ValueError("sim_symbols must name at least one symbol")
         if self.feed == "replay" and self.replay_file is None:
             raise ValueError("feed=replay needs replay_file (QD_REPLAY_FILE)")
+        if self.feed == "websocket":
+            self._check_websocket()
+        named = sum(live.cash for live in self.strategies if live.cash is not None)
+        if any(live.cash is None for live in self.strategies) and named >= self.starting_cash:
+            raise ValueError(
+                f"strategies name {named:,.2f} of cash, leaving nothing of starting_cash "
+                f"({self.starting_cash:,.2f}) for those that do not name theirs"
+            )
+        for number, live in enumerate(self.strategies):
+            unknown = sorted(set(live.symbols) - set(self.symbols))
+            if unknown:
+                raise ValueError(
+                    f"strategies[{number}] ({live.id}): symbols {', '.join(unknown)} "
+                    f"are not fed (the feed has {', '.join(self.symbols)})"
+                )
         return self
+
+    def _check_websocket(self) -> None:
+        if not self.feed_sources:
+            raise ValueError("feed=websocket needs feed_sources (QD_FEED_SOURCES)")
+        if not self.feed_symbols:
+            raise ValueError("feed=websocket needs feed_symbols (QD_FEED_SYMBOLS)")
+        for entry in self.feed_sources:
+            venue, _, url = entry.partition("=")
+            if venue not in FEED_VENUES or not url.startswith(("ws://", "wss://")):
+                raise ValueError(
+                    f"feed_sources entry {entry!r} is not VENUE=ws[s]://... "
+                    f"with VENUE one of {', '.join(FEED_VENUES)}"
+                )
+
+    @property
+    def sources(self) -> list[tuple[str, str]]:
+        """``feed_sources`` as (venue, url) pairs, in failover order."""
+        return [tuple(entry.split("=", 1)) for entry in self.feed_sources]  # type: ignore[misc]
 
     @property
     def symbols(self) -> list[str]:
-        """The symbols the engine trades: the simulator's, or the replayed file's one."""
-        return [self.replay_symbol] if self.feed == "replay" else list(self.sim_symbols)
+        """The symbols the engine trades: the feed's."""
+        if self.feed == "replay":
+            return [self.replay_symbol]
+        if self.feed == "websocket":
+            return list(self.feed_symbols)
+        return list(self.sim_symbols)
 
     @property
     def resolved_database_url(self) -> str:

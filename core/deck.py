@@ -22,15 +22,14 @@ from core.bus import Bus
 from core.config import Settings
 from core.health import HealthMonitor
 from core.jobs import BatchRequest, JobManager, OptimizeRequest, run_batch_job, run_optimize
-from core.market import PriceSimulator, SimulatorFeed
-from core.market.feeds import FileReplayFeed
+from core.market import PriceSimulator
 from core.research.runner import run_backtest
 from core.research.strategies import get_strategy
 from core.store import BatchWriter, JobRow, Store
-from core.trading.engine import LiveEngine, StrategySpec
+from core.trading.engine import LiveEngine
 from core.trading.fill_model import FillModel
 from core.trading.journal import Journal
-from core.trading.risk import RiskLimits
+from core.wiring import live_specs, make_feed, risk_limits
 
 log = logging.getLogger(__name__)
 
@@ -51,27 +50,15 @@ class Deck:
         self.bus = Bus()
         self.store = Store(s.resolved_database_url)
         self.writer = BatchWriter(self.store)
-        self.feed = _make_feed(self.bus, s)
-        live = StrategySpec(
-            get_strategy("sma_cross"),
-            {"fast": s.strategy_fast, "slow": s.strategy_slow},
-            tuple(s.symbols),
-            s.starting_cash,
-            s.position_fraction,
-        )
+        self.feed = make_feed(self.bus, s)
         self.engine = LiveEngine(
             self.bus,
-            [live],
+            live_specs(s, self.feed.symbols),
             run_id=self.run_id,
             fill_model=FillModel(s.commission),
             writer=self.writer,
             journal=Journal(self.store, self.run_id),
-            risk_limits=RiskLimits(
-                max_order_notional=s.risk_max_order_notional,
-                max_position_notional=s.risk_max_position_notional,
-                daily_loss_limit=s.risk_daily_loss_limit,
-                max_drawdown=s.risk_max_drawdown,
-            ),
+            risk_limits=risk_limits(s),
         )
         self.jobs = JobManager(self.bus, self.writer)
         self.health = HealthMonitor(self.bus, [self.feed], s.health_interval)
@@ -123,6 +110,14 @@ class Deck:
                 log.info("deck stopped", extra={"run_id": self.run_id})
             self.running = False
 
+    async def kill(self, who: str, why: str) -> None:
+        """The kill switch: halt trading, cancel every order, flatten every position."""
+        await self.engine.kill(who, why)
+
+    async def reset_risk(self, who: str, why: str) -> None:
+        """An operator's word that trading may resume (from REDUCING or HALTED)."""
+        await self.engine.reset_risk(who, why)
+
     def submit_demo_optimization(self) -> int:
         """Sweep the SMA crossover over 20,000 simulated hourly bars of the first symbol."""
         s = self.settings
@@ -152,16 +147,6 @@ class Deck:
                 return int(session.exec(select(func.max(JobRow.id))).one() or 0) + 1
 
         return await asyncio.to_thread(query)
-
-
-def _make_feed(bus: Bus, s: Settings) -> SimulatorFeed | FileReplayFeed:
-    if s.feed == "replay":
-        assert s.replay_file is not None  # the settings validate it
-        speed = s.replay_speed or None
-        return FileReplayFeed(bus, s.replay_file, s.replay_symbol, speed=speed)
-    return SimulatorFeed(
-        bus, s.sim_symbols, s.sim_seed, s.sim_tick_rate, s.sim_tick_seconds, s.sim_bar_seconds
-    )
 
 
 def _warm_up_kernels() -> None:

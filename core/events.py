@@ -73,6 +73,10 @@ class PortfolioSnapshot:
     peak_equity: float
     fills: int
     positions: tuple[PositionView, ...] = ()
+    #: "account" for the whole account; a strategy's id for its sub-ledger.
+    name: str = "account"
+    #: The account's breakdown: one snapshot per strategy's sub-ledger.
+    strategies: tuple[PortfolioSnapshot, ...] = ()
 
     @property
     def total_pnl(self) -> float:
@@ -98,6 +102,80 @@ class FeedStatus:
     ticks: int
     ticks_per_second: float
     last_tick_age: float | None
+    #: Venue event time to our receipt, seconds, over the recent window (live feeds).
+    latency_p50: float | None = None
+    latency_p99: float | None = None
+    #: Messages dropped by the quality filter, all reasons.
+    dropped: int = 0
+    #: Where the data comes from now (a live feed's current source).
+    source: str = ""
+
+
+class AlertKind(StrEnum):
+    """Why a feed raised an alert; the data-quality kinds double as drop reasons."""
+
+    STALE = "stale"
+    SPIKE = "spike"
+    OUT_OF_ORDER = "out_of_order"
+    DUPLICATE = "duplicate"
+    NON_POSITIVE_PRICE = "non_positive_price"
+    NEGATIVE_SIZE = "negative_size"
+    CROSSED_BAR = "crossed_bar"
+    UNPARSEABLE = "unparseable"
+    VENUE_ERROR = "venue_error"
+    LATENCY = "latency"
+    FAILOVER = "failover"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedAlert:
+    """Something an operator should know about a feed's data or connection.
+
+    Conditions that last (``STALE``, ``LATENCY``) are raised once when they
+    begin and published again with ``active=False`` when they end; every
+    other kind reports one occurrence. ``ts`` is the wall-clock time of the
+    alert in epoch seconds.
+    """
+
+    feed: str
+    kind: AlertKind
+    message: str
+    ts: float
+    symbol: str | None = None
+    active: bool = True
+
+
+class RiskState(StrEnum):
+    ACTIVE = "active"
+    REDUCING = "reducing"
+    HALTED = "halted"
+
+
+@dataclass(frozen=True, slots=True)
+class LimitUsage:
+    """How much of one risk limit is in use: ``used`` of ``limit`` (``detail`` says
+    where, e.g. the symbol whose position is largest)."""
+
+    name: str
+    used: float
+    limit: float
+    detail: str = ""
+
+    @property
+    def fraction(self) -> float:
+        """0 (unused) to 1 (reached); 0 for a limit that is not set (infinite)."""
+        if self.limit == float("inf") or self.limit <= 0:
+            return 0.0
+        return min(1.0, max(0.0, self.used / self.limit))
+
+
+@dataclass(frozen=True, slots=True)
+class RiskSnapshot:
+    """The risk governor's state and the distance to each limit, for the gauges."""
+
+    ts: float
+    state: RiskState
+    limits: tuple[LimitUsage, ...]
 
 
 class JobState(StrEnum):
@@ -138,6 +216,8 @@ class HealthSnapshot:
     loop_lag_ms: float
     loop_lag_max_ms: float
     feeds: tuple[FeedStatus, ...] = ()
+    #: The newest feed alerts, oldest first (a bounded window).
+    alerts: tuple[FeedAlert, ...] = ()
 
 
 class Verdict(StrEnum):

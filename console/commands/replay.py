@@ -19,6 +19,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
     add_cost_arguments(parser)
     parser.add_argument("--units", choices=["whole", "fractional"], default="whole")
+    parser.add_argument("--direction", choices=["long", "short", "both"], default=None,
+                        help="sides to trade (default: the strategy's own)")  # fmt: skip
     parser.add_argument("--size", type=float, default=1.0, metavar="F",
                         help="fraction of equity per entry")  # fmt: skip
     parser.add_argument("--journal", default=None, metavar="PATH",

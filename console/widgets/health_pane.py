@@ -1,4 +1,4 @@
-"""The health pane: process CPU and memory, event-loop lag, feed status."""
+"""The health pane: process CPU and memory, event-loop lag, feed status and alerts."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ class HealthPane(BusPane):
     """
 
     TOPICS = (HealthSnapshot,)
+    ALERTS_SHOWN = 3
     COMPONENT_CLASSES = {"health-pane--ok", "health-pane--warn", "health-pane--label"}
     DEFAULT_CSS = """
     HealthPane { border: round $primary; }
@@ -63,5 +64,19 @@ class HealthPane(BusPane):
                     f"{feed.state.value} · {feed.ticks_per_second:,.0f} ticks/s · {age}",
                     style=state_style,
                 ),
+            )
+            if feed.latency_p50 is not None and feed.latency_p99 is not None:
+                p50, p99 = feed.latency_p50 * 1000, feed.latency_p99 * 1000
+                grid.add_row(
+                    Text("  latency", style=label), f"p50 {p50:,.0f} ms · p99 {p99:,.0f} ms"
+                )
+            if feed.dropped:
+                grid.add_row(Text("  dropped", style=label), Text(f"{feed.dropped:,}", style=warn))
+        for alert in h.alerts[-self.ALERTS_SHOWN :]:
+            where = f" {alert.symbol}" if alert.symbol else ""
+            style = warn if alert.active else ok
+            grid.add_row(
+                Text(f"{fmt.clock(alert.ts)} {alert.kind.value}{where}", style=label),
+                Text(alert.message, style=style, overflow="ellipsis", no_wrap=True),
             )
         return grid

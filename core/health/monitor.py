@@ -1,8 +1,10 @@
-"""Process health: CPU, memory, event-loop lag and feed status, published on the bus."""
+"""Process health: CPU, memory, event-loop lag, feed status and the newest feed alerts,
+published on the bus."""
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
@@ -10,7 +12,7 @@ from typing import Protocol
 import psutil
 
 from core.bus import Bus
-from core.events import FeedStatus, HealthSnapshot
+from core.events import FeedAlert, FeedStatus, HealthSnapshot
 
 
 class StatusSource(Protocol):
@@ -46,8 +48,15 @@ class LoopLagProbe:
 
 
 class HealthMonitor:
+    #: Feed alerts a snapshot carries: the newest, enough for a glance at a pane.
+    ALERTS_KEPT = 8
+
     def __init__(self, bus: Bus, feeds: Sequence[StatusSource], interval: float = 1.0) -> None:
         self._bus = bus
+        self._alerts = bus.subscribe(FeedAlert, maxsize=self.ALERTS_KEPT)
+        self._recent_alerts: collections.deque[FeedAlert] = collections.deque(
+            maxlen=self.ALERTS_KEPT
+        )
         self._feeds = list(feeds)
         self._interval = interval
         self._process = psutil.Process()
@@ -68,9 +77,11 @@ class HealthMonitor:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        self._alerts.close()
 
     def sample(self) -> HealthSnapshot:
         memory = self._process.memory_info()
+        self._recent_alerts.extend(self._alerts.drain())
         snapshot = HealthSnapshot(
             ts=time.time(),
             cpu_percent=self._process.cpu_percent(None),
@@ -79,6 +90,7 @@ class HealthMonitor:
             loop_lag_ms=self.lag.last_ms,
             loop_lag_max_ms=self.lag.take_max(),
             feeds=tuple(feed.status() for feed in self._feeds),
+            alerts=tuple(self._recent_alerts),
         )
         self.latest = snapshot
         return snapshot

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from core.bus import Bus, Subscription
-from core.events import Bar, Fill, Side, Tick
+from core.events import Bar, Fill, PortfolioSnapshot, RiskSnapshot, Side, Tick
 from core.market.window import BarWindow
 from core.research.signals import HOLD, LONG, SHORT, target_position
-from core.research.strategies import Params, Strategy
+from core.research.strategies import Direction, Params, Strategy
 from core.store import BatchWriter, EquityRow, FillRow
 from core.tasks import cancel_and_wait
 from core.trading.execution import Execution, OrderEvent
@@ -52,6 +52,7 @@ class StrategySpec:
     cash: float
     fraction: float = 1.0  # of a book's cash put into each entry
     whole_units: bool = True
+    direction: Direction | None = None  # the sides traded; None: the strategy's default
 
 
 @dataclass(slots=True)
@@ -146,7 +147,7 @@ class LiveEngine:
 
     async def _run(self, subscription: Subscription) -> None:
         with subscription:
-            self._bus.publish(self.portfolio.snapshot())
+            self._bus.publish(self.snapshot())
             while True:
                 await subscription.wait()
                 for event in subscription.drain():
@@ -158,15 +159,30 @@ class LiveEngine:
         """Commit the journal in a worker thread. The commit is shielded: cancelling the
         loop must not abandon a half-written batch, so ``stop`` waits for it instead."""
         while True:
-            if self._committing is None:
+            committing = self._committing
+            if committing is None:
                 if self._journal is None or not self._journal.pending:
                     return
-                self._committing = asyncio.ensure_future(asyncio.to_thread(self._journal.commit))
+                committing = asyncio.ensure_future(asyncio.to_thread(self._journal.commit))
+                self._committing = committing
             try:
-                await asyncio.shield(self._committing)
+                await asyncio.shield(committing)
             finally:
-                if self._committing.done():
+                if committing.done() and self._committing is committing:
                     self._committing = None
+
+    async def kill(self, who: str, why: str) -> None:
+        """The kill switch: halt, cancel every working order, flatten every position at
+        its symbol's next tick. Returns once the events are journaled and published."""
+        self.execution.kill(who, why, self.portfolio.ts)
+        await self._commit()
+        self.publish()
+
+    async def reset_risk(self, who: str, why: str) -> None:
+        """Return to ACTIVE on an operator's word, journaled and published."""
+        self.execution.reset(who, why, self.portfolio.ts)
+        await self._commit()
+        self.publish()
 
     def handle(self, event: Bar | Tick) -> None:
         """Process one market event (public so replays and tests can drive the engine);
@@ -184,7 +200,19 @@ class LiveEngine:
             if isinstance(event, Fill) and self._writer is not None:
                 self._writer.append(FillRow(run_id=self.run_id, **_fill_columns(event)))
             self._bus.publish(event)
-        self._bus.publish(self.portfolio.snapshot())
+        self._bus.publish(self.snapshot())
+        self._bus.publish(self.risk_snapshot())
+
+    def snapshot(self) -> PortfolioSnapshot:
+        """The account, with each strategy's sub-ledger as its breakdown."""
+        ledgers = tuple(ledger.snapshot(name) for name, ledger in self.ledgers.items())
+        return replace(self.portfolio.snapshot(), strategies=ledgers)
+
+    def risk_snapshot(self) -> RiskSnapshot:
+        exposures = {
+            symbol: abs(p.quantity * p.last_price) for symbol, p in self.portfolio.positions.items()
+        }
+        return self.execution.risk.snapshot(exposures, self.broker.open_orders, self.portfolio.ts)
 
     def restore(self, recovered: Recovered) -> None:
         """Take up where a journal left off: its fills rebuild the books, ledgers and
@@ -195,7 +223,7 @@ class LiveEngine:
         for order in recovered.working:
             self.broker.submit(order)
         self.execution.continue_from(recovered.next_order_id, recovered.next_fill_id)
-        self.execution.risk.state = recovered.risk_state
+        self.execution.risk.restore(recovered.risk_state)
 
     def warm(self, bar: Bar) -> None:
         """Add a bar the journal says was already handled: indicators see it, nothing
@@ -216,7 +244,9 @@ class LiveEngine:
             )
         for book in self._by_symbol.get(bar.symbol, ()):
             book.bars.append(bar)
-            signals = book.spec.strategy.signals(book.bars.columns(), book.params)
+            signals = book.spec.strategy.signals(
+                book.bars.columns(), book.params, book.spec.direction
+            )
             position = 0 if book.units == 0 else (1 if book.units > 0 else -1)
             target = target_position(int(signals[-1]), position)
             if target != HOLD:

@@ -93,9 +93,10 @@ class Portfolio:
     def equity(self) -> float:
         return self.cash + sum(p.quantity * p.last_price for p in self.positions.values())
 
-    def snapshot(self) -> PortfolioSnapshot:
+    def snapshot(self, name: str = "account") -> PortfolioSnapshot:
         self._track_peak()
         return PortfolioSnapshot(
+            name=name,
             ts=self.ts,
             cash=self.cash,
             equity=self.equity,

@@ -20,7 +20,7 @@ from core.bus import Bus
 from core.events import Bar, Fill, PortfolioSnapshot, Tick
 from core.market.history import Bars
 from core.research.runner import Trade
-from core.research.strategies import Params, Strategy
+from core.research.strategies import Direction, Params, Strategy
 from core.trading.engine import LiveEngine, StrategySpec
 from core.trading.fill_model import FillModel
 from core.trading.journal import Cursor, Journal, recover
@@ -44,12 +44,13 @@ def replay_history(
     size: float = 1.0,
     fill_model: FillModel | None = None,
     whole_units: bool = True,
+    direction: Direction | None = None,
     journal: Journal | None = None,
     commit_every: int = 200,
 ) -> ReplayResult:
     bus = Bus()
     fills = bus.subscribe(Fill)
-    spec = StrategySpec(strategy, params or {}, (symbol,), cash, size, whole_units)
+    spec = StrategySpec(strategy, params or {}, (symbol,), cash, size, whole_units, direction)
     engine = LiveEngine(bus, [spec], run_id="replay", fill_model=fill_model, journal=journal)
     earlier: list[Fill] = []
     cursor = None

@@ -12,20 +12,14 @@ from __future__ import annotations
 
 import collections
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 
-from core.events import Side
+from core.events import LimitUsage, RiskSnapshot, RiskState, Side
 from core.trading.orders import OrderRequest
 
 GOVERNOR = "risk governor"
 SECONDS_PER_DAY = 86_400
-
-
-class RiskState(StrEnum):
-    ACTIVE = "active"
-    REDUCING = "reducing"
-    HALTED = "halted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +59,7 @@ class RiskGovernor:
         self.day = math.floor(ts / SECONDS_PER_DAY)
         self.day_start_equity = starting_equity
         self.equity = starting_equity
+        self.largest_order_today = 0.0  # notional of the day's largest accepted order
         self._accepted: collections.deque[float] = collections.deque()
 
     # --- pre-trade -----------------------------------------------------------------
@@ -92,12 +87,16 @@ class RiskGovernor:
             )
         if open_orders >= limits.max_open_orders:
             return f"risk: {open_orders} open orders, the most allowed"
-        while self._accepted and self._accepted[0] <= ts - 1.0:
-            self._accepted.popleft()
-        if len(self._accepted) >= limits.max_orders_per_second:
+        if self._orders_in_last_second(ts) >= limits.max_orders_per_second:
             return f"risk: more than {limits.max_orders_per_second} orders in one second"
         self._accepted.append(ts)
+        self.largest_order_today = max(self.largest_order_today, notional)
         return None
+
+    def _orders_in_last_second(self, ts: float) -> int:
+        while self._accepted and self._accepted[0] <= ts - 1.0:
+            self._accepted.popleft()
+        return len(self._accepted)
 
     # --- account watch --------------------------------------------------------------
 
@@ -106,6 +105,7 @@ class RiskGovernor:
         day = math.floor(ts / SECONDS_PER_DAY)
         if day > self.day:
             self.day, self.day_start_equity = day, equity
+            self.largest_order_today = 0.0
         self.equity = equity
         self.peak_equity = max(self.peak_equity, equity)
         events: list[RiskEvent] = []
@@ -123,15 +123,33 @@ class RiskGovernor:
     def drawdown(self) -> float:
         return 0.0 if self.peak_equity <= 0 else max(0.0, 1.0 - self.equity / self.peak_equity)
 
-    def headroom(self) -> dict[str, float]:
-        """How much of each account limit is used, 0 (none) to 1 (reached)."""
+    def usage(
+        self, exposures: Mapping[str, float], open_orders: int, ts: float
+    ) -> tuple[LimitUsage, ...]:
+        """The distance to every limit. ``exposures`` is each symbol's absolute
+        position notional; the per-order limit is measured by the day's largest order."""
+        limits = self.limits
+        symbol, exposure = max(exposures.items(), key=lambda item: item[1], default=("", 0.0))
         loss = max(0.0, self.day_start_equity - self.equity)
-        return {
-            "daily_loss": min(1.0, loss / self.limits.daily_loss_limit),
-            "max_drawdown": min(1.0, self.drawdown / self.limits.max_drawdown),
-        }
+        return (
+            LimitUsage("order notional", self.largest_order_today, limits.max_order_notional,
+                       "largest today"),
+            LimitUsage("position notional", exposure, limits.max_position_notional, symbol),
+            LimitUsage("open orders", open_orders, limits.max_open_orders),
+            LimitUsage("orders per second", self._orders_in_last_second(ts),
+                       limits.max_orders_per_second),
+            LimitUsage("daily loss", loss, limits.daily_loss_limit),
+            LimitUsage("drawdown", self.drawdown, limits.max_drawdown),
+        )  # fmt: skip
+
+    def snapshot(self, exposures: Mapping[str, float], open_orders: int, ts: float) -> RiskSnapshot:
+        return RiskSnapshot(ts, self.state, self.usage(exposures, open_orders, ts))
 
     # --- operators ------------------------------------------------------------------
+
+    def restore(self, state: RiskState) -> None:
+        """Take up the state a journal recorded; its events are already in the journal."""
+        self.state = state
 
     def kill(self, who: str, why: str, ts: float) -> RiskEvent:
         """The kill switch: halt now. The engine cancels orders and flattens."""

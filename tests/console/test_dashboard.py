@@ -122,3 +122,25 @@ async def test_engine_start_failure_is_reported_and_the_ui_stays_up(
         assert app.is_running
         await pilot.press("q")
     assert app.return_code == 0
+
+
+async def test_risk_gauges_strategies_and_feed_alerts_are_shown(settings: Settings) -> None:
+    from core.config import LiveStrategy
+    from core.events import AlertKind, FeedAlert
+
+    two = settings.model_copy(
+        update={
+            "risk_max_position_notional": 600_000.0,
+            "strategies": [LiveStrategy(id="sma_cross"), LiveStrategy(id="ema_cross")],
+        }
+    )
+    app, deck = make_app(two)
+    async with app.run_test(size=(140, 50)) as pilot:
+        await wait_until(pilot, lambda: "position notional" in static_text(app, "#portfolio-risk"))
+        risk = static_text(app, "#portfolio-risk")
+        assert "ACTIVE" in risk and "daily loss" not in risk  # an unset limit has no gauge
+        strategies = static_text(app, "#portfolio-strategies")
+        assert "sma_cross" in strategies and "ema_cross" in strategies
+        deck.bus.publish(FeedAlert("simulator", AlertKind.SPIKE, "BTCUSD moved 9 sigma", 0.0))
+        await wait_until(pilot, lambda: "moved 9 sigma" in static_text(app, "#health-figures"))
+        await pilot.press("q")

@@ -68,3 +68,59 @@ def test_a_replay_feed_needs_its_file(monkeypatch) -> None:
     monkeypatch.setenv("QD_RISK_MAX_DRAWDOWN", "0.2")
     settings = load_settings()
     assert settings.symbols == ["DATA"] and settings.risk_max_drawdown == 0.2
+
+
+def test_live_strategies_come_from_the_toml_file(tmp_path: Path) -> None:
+    config = tmp_path / "config" / "quarterdeck" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(
+        "starting_cash = 100000\n"
+        '[[strategies]]\nid = "ema_cross"\nparams = { fast = 8, slow = 21 }\n'
+        'symbols = ["BTCUSD"]\ncash = 40000\n'
+        '[[strategies]]\nid = "rsi_reversion"\ndirection = "both"\n'
+    )
+    settings = load_settings()
+    first, second = settings.strategies
+    assert (first.id, first.params, first.symbols, first.cash) == (
+        "ema_cross", {"fast": 8, "slow": 21}, ["BTCUSD"], 40_000,
+    )  # fmt: skip
+    assert (second.id, second.direction, second.cash) == ("rsi_reversion", "both", None)
+
+
+@pytest.mark.parametrize(
+    ("strategies", "message"),
+    [
+        ('[{"id": "nope"}]', "QD_STRATEGIES.0 .*unknown strategy 'nope'"),
+        ('[{"id": "sma_cross", "params": {"fast": 50, "slow": 10}}]', "fast < slow"),
+        ('[{"id": "sma_cross", "params": {"window": 3}}]', "no parameter 'window'"),
+        ('[{"id": "sma_cross", "symbols": ["DOGE"]}]', r"strategies\[0\] \(sma_cross\).*DOGE"),
+        ('[{"id": "sma_cross", "leverage": 3}]', "leverage"),
+        ('[{"id": "sma_cross", "cash": 2e6}, {"id": "ema_cross"}]', "leaving nothing"),
+        ('{"id": "sma_cross"}', "QD_STRATEGIES"),
+    ],
+)
+def test_a_bad_live_strategy_is_refused_naming_it(
+    monkeypatch: pytest.MonkeyPatch, strategies: str, message: str
+) -> None:
+    monkeypatch.setenv("QD_STRATEGIES", strategies)
+    with pytest.raises(ConfigurationError, match=message):
+        load_settings()
+
+
+def test_a_websocket_feed_names_its_sources_and_symbols(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QD_FEED", "websocket")
+    with pytest.raises(ConfigurationError, match="feed_sources"):
+        load_settings()
+    monkeypatch.setenv("QD_FEED_SOURCES", "binance=wss://a.example/ws, coinbase=wss://b.example")
+    with pytest.raises(ConfigurationError, match="feed_symbols"):
+        load_settings()
+    monkeypatch.setenv("QD_FEED_SYMBOLS", "btcusdt")
+    settings = load_settings()
+    assert settings.sources == [("binance", "wss://a.example/ws"), ("coinbase", "wss://b.example")]
+    assert settings.symbols == ["btcusdt"]
+    monkeypatch.setenv("QD_FEED_SOURCES", "kraken=wss://c.example")
+    with pytest.raises(ConfigurationError, match=r"'kraken=wss://c\.example' is not VENUE="):
+        load_settings()
+    monkeypatch.setenv("QD_FEED_SOURCES", "binance=https://c.example")
+    with pytest.raises(ConfigurationError, match="is not VENUE=ws"):
+        load_settings()

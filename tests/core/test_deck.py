@@ -1,9 +1,21 @@
 import asyncio
+import json
+import math
 import sqlite3
+import time
 
-from core.config import Settings
+from core.config import LiveStrategy, Settings
 from core.deck import Deck
-from core.events import FeedState, HealthSnapshot, JobState, JobUpdate, PortfolioSnapshot
+from core.events import (
+    AlertKind,
+    FeedState,
+    HealthSnapshot,
+    JobState,
+    JobUpdate,
+    PortfolioSnapshot,
+    RiskSnapshot,
+    RiskState,
+)
 
 
 class RecordingService:
@@ -97,3 +109,97 @@ async def test_deck_trades_a_replayed_file_and_journals_every_fill(
         "SELECT count(*) FROM journal WHERE kind = 'fill' AND run_id = ?", (deck.run_id,)
     ).fetchone()[0]
     assert journaled == deck.engine.portfolio.fills
+
+
+async def test_deck_trades_a_live_websocket_feed_and_reports_its_health(
+    settings: Settings,
+) -> None:
+    """A real websockets server plays trades in the generic format: the feed builds 1 s
+    bars, the configured strategy trades them, and the health snapshot carries the
+    feed's latency and its alerts (the trades are minutes old: a latency alarm; one
+    frame is garbage)."""
+    from tests.core.feeds import samples
+    from tests.core.feeds.server import ScriptedServer
+
+    def script(_: int) -> list[str]:
+        start = math.floor(time.time()) - 600.0
+        prices = [100.0 + 5.0 * math.sin(i / 6.0) for i in range(400)]
+        frames = [samples.generic_tick(start + i, price) for i, price in enumerate(prices)]
+        frames.insert(50, "{not json")
+        return frames
+
+    server = await ScriptedServer(script).start()
+    live = settings.model_copy(
+        update={
+            "feed": "websocket",
+            "feed_sources": [f"generic={server.url}"],
+            "feed_symbols": ["SPY"],
+            "feed_bar_seconds": 1.0,
+            "strategies": [LiveStrategy(id="sma_cross", params={"fast": 2, "slow": 5})],
+        }
+    )
+    deck = Deck(live)
+    health = deck.bus.subscribe(HealthSnapshot, latest_only=True)
+    try:
+        await deck.start()
+        for _ in range(200):
+            await asyncio.sleep(0.05)
+            if deck.feed.ticks == 400 and deck.engine.events == 400 + 399:
+                break
+        snapshot = await asyncio.wait_for(health.get(), 5)
+        while not snapshot.alerts or snapshot.feeds[0].ticks < 400:
+            snapshot = await asyncio.wait_for(health.get(), 5)
+    finally:
+        await deck.stop()
+        await server.stop()
+    assert [spec.strategy.id for spec in deck.engine.specs] == ["sma_cross"]
+    assert deck.engine.events == 400 + 399  # every tick, and every bar but the open one
+    assert deck.engine.portfolio.fills > 10
+    feed = snapshot.feeds[0]
+    assert feed.source == server.url and feed.dropped == 1
+    assert (
+        feed.latency_p50 is not None and feed.latency_p50 > 150
+    )  # the trades are 200 to 600 s old
+    kinds = {alert.kind for alert in snapshot.alerts}
+    assert {AlertKind.LATENCY, AlertKind.UNPARSEABLE} <= kinds
+
+
+async def test_the_kill_switch_flattens_and_halts_until_an_operator_resets(
+    settings: Settings,
+) -> None:
+    deck = Deck(settings)
+    risk = deck.bus.subscribe(RiskSnapshot, latest_only=True)
+    await deck.start()
+    try:
+        for _ in range(200):
+            await asyncio.sleep(0.05)
+            if any(p.quantity for p in deck.engine.portfolio.positions.values()):
+                break
+        await deck.kill("alice", "drill")
+        assert (await asyncio.wait_for(risk.get(), 5)).state is RiskState.HALTED
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if not any(p.quantity for p in deck.engine.portfolio.positions.values()):
+                break
+        assert not any(p.quantity for p in deck.engine.portfolio.positions.values())
+        fills = deck.engine.portfolio.fills
+        await asyncio.sleep(1.0)  # bars keep closing, signals keep coming: nothing trades
+        assert deck.engine.portfolio.fills == fills
+        await deck.reset_risk("bob", "drill over")
+        snapshot = await asyncio.wait_for(risk.get(), 5)
+        while snapshot.state is not RiskState.ACTIVE:
+            snapshot = await asyncio.wait_for(risk.get(), 5)
+    finally:
+        await deck.stop()
+    database = sqlite3.connect(settings.data_dir / "quarterdeck.db")
+    risk_events = [
+        json.loads(row[0])
+        for row in database.execute(
+            "SELECT payload_json FROM journal WHERE run_id = ? AND kind = 'risk' ORDER BY seq",
+            (deck.run_id,),
+        )
+    ]
+    assert [(e["kind"], e["who"], e["why"]) for e in risk_events] == [
+        ("kill", "alice", "drill"),
+        ("reset", "bob", "drill over"),
+    ]

@@ -5,7 +5,7 @@ import pytest
 from sqlmodel import select
 
 from core.bus import Bus
-from core.events import Bar, Fill, Tick
+from core.events import Bar, Fill, RiskSnapshot, Tick
 from core.market.history import simulated_bars
 from core.research.backtest import BacktestConfig, run_kernel
 from core.research.strategies import get_strategy
@@ -122,12 +122,20 @@ def test_several_strategies_share_the_account_each_as_its_own_backtest() -> None
         bk.cash + bk.units * bars["close"][-1] for bk, bars in zip(sma_books, (a, b), strict=True)
     )
     assert engine.ledgers["sma_cross"].equity == pytest.approx(sma_equity, rel=1e-9)
+    snapshot = engine.snapshot()
+    assert snapshot.name == "account"
+    by_name = {ledger.name: ledger for ledger in snapshot.strategies}
+    assert set(by_name) == {"sma_cross", "rsi_reversion"}
+    assert by_name["sma_cross"].equity == pytest.approx(sma_equity, rel=1e-9)
+    assert by_name["sma_cross"].fills + by_name["rsi_reversion"].fills == snapshot.fills
+    assert by_name["rsi_reversion"].starting_equity == 40_000.0
 
 
 def test_risk_limits_reject_the_engines_orders_and_say_why() -> None:
     bars = simulated_bars("A", 5, 600, 3600, 60)
     bus = Bus()
     orders = bus.subscribe(OrderEvent)
+    risk_snapshots = bus.subscribe(RiskSnapshot)
     limits = RiskLimits(max_position_notional=50_000.0)
     engine = LiveEngine(bus, [spec("sma_cross", {"fast": 5, "slow": 20}, ("A",), 100_000.0)],
                         run_id="t", risk_limits=limits)  # fmt: skip
@@ -136,6 +144,33 @@ def test_risk_limits_reject_the_engines_orders_and_say_why() -> None:
     rejected = [e for e in orders.drain() if e.kind == "rejected"]
     assert rejected and all("over the 50000.00 limit for A" in e.reason for e in rejected)
     assert engine.portfolio.fills == 0
+    risk = {u.name: u for u in risk_snapshots.drain()[-1].limits}
+    assert risk["position notional"].limit == 50_000.0
+    assert risk["position notional"].used == 0.0  # nothing got through
+    assert risk["order notional"].used == 0.0
+
+
+def test_the_risk_snapshot_shows_the_largest_position_against_its_limit() -> None:
+    bars = simulated_bars("A", 5, 600, 3600, 60)
+    bus = Bus()
+    risk_snapshots = bus.subscribe(RiskSnapshot)
+    limits = RiskLimits(max_position_notional=500_000.0)
+    engine = LiveEngine(bus, [spec("sma_cross", {"fast": 5, "slow": 20}, ("A",), 100_000.0)],
+                        run_id="t", risk_limits=limits)  # fmt: skip
+    for event in as_bar_events("A", bars):  # up to the first entry's fill
+        engine.handle(event)
+        if engine.portfolio.fills:
+            break
+    engine.publish()
+    position = engine.portfolio.positions["A"]
+    risk = {u.name: u for u in risk_snapshots.drain()[-1].limits}
+    assert position.quantity != 0
+    assert risk["position notional"].used == pytest.approx(
+        abs(position.quantity) * position.last_price
+    )
+    assert risk["position notional"].detail == "A"
+    assert 0 < risk["position notional"].fraction < 1
+    assert risk["order notional"].used > 0
 
 
 async def test_fills_are_journaled_before_they_are_published(tmp_path) -> None:

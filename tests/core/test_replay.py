@@ -7,7 +7,7 @@ from backtesting.test import GOOG
 
 from core.research.backtest import BacktestConfig
 from core.research.runner import run_backtest
-from core.research.strategies import get_strategy
+from core.research.strategies import Direction, get_strategy
 from core.trading.fill_model import FillModel
 from core.trading.replay import replay_history
 from tests.core.data import bars_from
@@ -40,6 +40,22 @@ def test_replay_equals_the_backtest_trade_for_trade(strategy_id: str, units: str
         assert ours.entry_price == pytest.approx(theirs.entry_price, rel=1e-12)
         assert ours.pnl == pytest.approx(theirs.pnl, rel=1e-9, abs=1e-9)
     assert replay.portfolio.equity == pytest.approx(backtest.metrics["equity_final"], rel=1e-9)
+
+
+@pytest.mark.parametrize("direction", list(Direction))
+@pytest.mark.parametrize("strategy_id", ["sma_cross", "rsi_reversion", "donchian_breakout"])
+def test_replay_trades_the_chosen_sides_as_the_backtest_does(
+    strategy_id: str, direction: Direction
+) -> None:
+    strategy = get_strategy(strategy_id)
+    backtest = run_backtest(strategy, BARS, config=BacktestConfig(direction=direction))
+    replay = replay_history(strategy, BARS, direction=direction)
+    assert [(t.entry_time, t.size, t.exit_time) for t in replay.trades] == [
+        (t.entry_time, t.size, t.exit_time) for t in backtest.trades
+    ]
+    expected = {Direction.LONG: {"long"}, Direction.SHORT: {"short"}}
+    sides = {"long" if t.size > 0 else "short" for t in replay.trades}
+    assert sides == expected.get(direction, {"long", "short"})
 
 
 @pytest.mark.parametrize("stop_after", [1, 37, 38, 500, 1203, len(BARS["ts"]) - 1])

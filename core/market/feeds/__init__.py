@@ -5,8 +5,8 @@
 ``core.events.Tick`` and ``Bar`` on the bus; problems are ``FeedAlert`` events.
 """
 
+from core.events import AlertKind, FeedAlert
 from core.market.feeds.backoff import Backoff
-from core.market.feeds.events import AlertKind, FeedAlert
 from core.market.feeds.latency import LatencyMonitor
 from core.market.feeds.messages import (
     Adapter,

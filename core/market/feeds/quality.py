@@ -15,8 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from core.bus import Bus
-from core.events import Bar, Tick
-from core.market.feeds.events import AlertKind, FeedAlert
+from core.events import AlertKind, Bar, FeedAlert, Tick
 
 log = logging.getLogger(__name__)
 

@@ -51,6 +51,7 @@ class FileReplayFeed:
         self._bus = bus
         self.path = Path(path)
         self.symbol = symbol
+        self.symbols = [symbol]
         self.speed = None if speed is None or math.isinf(speed) else speed
         self.name = name or f"replay:{self.path.name}"
         self._yield_every = yield_every

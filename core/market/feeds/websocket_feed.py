@@ -11,6 +11,11 @@ venue).
 An attempt counts as failed unless its connection delivered market data, so
 a server that accepts and hangs up at once cannot keep the feed from failing
 over.
+
+Venues whose streams carry trades only (Coinbase's matches, a Binance trade
+stream) give the engine no bars; with ``bar_seconds`` the feed builds time
+bars from the ticks it admits, and drops any bars the venue sends (counted as
+``venue_bars``) so the engine never sees two kinds.
 """
 
 from __future__ import annotations
@@ -25,9 +30,9 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 
 from core.bus import Bus
-from core.events import Bar, FeedState, FeedStatus, Tick
+from core.events import AlertKind, Bar, FeedAlert, FeedState, FeedStatus, Tick
+from core.market.bars import BarAggregator
 from core.market.feeds.backoff import Backoff
-from core.market.feeds.events import AlertKind, FeedAlert
 from core.market.feeds.latency import LatencyMonitor
 from core.market.feeds.messages import Adapter, FeedMessageError, VenueError
 from core.market.feeds.quality import QualityFilter, QualitySettings
@@ -77,6 +82,7 @@ class WebSocketFeed:
         latency_window: int = 1000,
         quality: QualitySettings | None = None,
         stale_check_interval: float = 1.0,
+        bar_seconds: float | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
@@ -110,6 +116,11 @@ class WebSocketFeed:
             bus, name, self.symbols, quality or QualitySettings(), clock, wall_clock
         )
         self._rate = RateMeter(clock)
+        self._aggregators = (
+            None
+            if bar_seconds is None
+            else {symbol: BarAggregator(symbol, bar_seconds) for symbol in self.symbols}
+        )
         self._index = 0
         self._connected = False
         self._ever_connected = False
@@ -117,7 +128,7 @@ class WebSocketFeed:
         self._last_tick_at: float | None = None
         self.messages = self.ticks = self.bars = 0
         self.connects = self.reconnects = self.failovers = 0
-        self.venue_errors = self.unrequested = 0
+        self.venue_errors = self.unrequested = self.venue_bars = 0
 
     @property
     def source(self) -> Source:
@@ -151,7 +162,17 @@ class WebSocketFeed:
     def status(self) -> FeedStatus:
         now = self._clock()
         age = None if self._last_tick_at is None else now - self._last_tick_at
-        return FeedStatus(self.name, self.state, self.ticks, self._rate.rate(self.ticks), age)
+        return FeedStatus(
+            self.name,
+            self.state,
+            self.ticks,
+            self._rate.rate(self.ticks),
+            age,
+            latency_p50=self.latency.p50,
+            latency_p99=self.latency.p99,
+            dropped=sum(self.quality.counts.values()),
+            source=self.source.url,
+        )
 
     def counters(self) -> dict[str, int]:
         """Every count the feed keeps, the quality filter's drops by reason included."""
@@ -164,6 +185,7 @@ class WebSocketFeed:
             "failovers": self.failovers,
             "venue_errors": self.venue_errors,
             "unrequested": self.unrequested,
+            "venue_bars": self.venue_bars,
         }
         counts.update({kind.value: n for kind, n in self.quality.counts.items()})
         return counts
@@ -278,15 +300,29 @@ class WebSocketFeed:
                 continue
             if item.sent_at is not None:
                 self._observe_latency(received_at - item.sent_at)
+            if isinstance(event, Bar) and self._aggregators is not None:
+                self.venue_bars += 1
+                continue
             if not self.quality.admit(event, item.seq):
                 continue
-            self._bus.publish(event)
             if isinstance(event, Tick):
-                self.ticks += 1
-                self._last_tick_at = self._clock()
-            elif isinstance(event, Bar):
+                self._publish_tick(event)
+            else:
+                self._bus.publish(event)
                 self.bars += 1
         return bool(parsed)
+
+    def _publish_tick(self, tick: Tick) -> None:
+        """Publish an admitted tick, after the bar it closes when the feed builds bars
+        (a bar closes at the first tick of the next, as the simulator's do)."""
+        if self._aggregators is not None:
+            bar = self._aggregators[tick.symbol].add(tick.ts, tick.price, tick.size)
+            if bar is not None:
+                self._bus.publish(bar)
+                self.bars += 1
+        self._bus.publish(tick)
+        self.ticks += 1
+        self._last_tick_at = self._clock()
 
     def _observe_latency(self, latency: float) -> None:
         change = self.latency.observe(latency)

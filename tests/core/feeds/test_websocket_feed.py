@@ -352,9 +352,35 @@ async def test_status_reports_state_and_counts_and_stop_stops(stoppers: list[Any
     status = feed.status()
     assert (status.name, status.state, status.ticks) == ("test", FeedState.LIVE, 1)
     assert status.last_tick_age is not None and status.last_tick_age >= 0
+    assert status.source == server.url and status.dropped == 0
+    assert status.latency_p50 is not None and status.latency_p99 is not None
     await feed.stop()
     assert feed.status().state is FeedState.STOPPED
     assert feed.counters()["ticks"] == 1
+
+
+async def test_bars_are_built_from_ticks_for_trade_only_streams(stoppers: list[Any]) -> None:
+    """Ticks at 0..13 s into 5 s bars: two closed bars, the third still open; a bar the
+    venue sends is dropped and counted, and a spiky print is not in any bar."""
+    base = 1_800_000_000.0  # a multiple of 5
+    prices = [100, 101, 99, 100.5, 102, 103, 102.5, 104, 103.5, 103, 105, 104, 106, 107]
+    script = [samples.generic_tick(base + i, p) for i, p in enumerate(prices)]
+    script.insert(3, samples.GENERIC_BAR.replace("SPY", "ETF"))
+    script.insert(7, samples.generic_tick(base + 5.5, -1.0))  # refused: non-positive
+    server = await serve(stoppers, lambda _: script)
+    bus = Bus()
+    events = bus.subscribe(Tick, Bar)
+    feed = start_feed(
+        stoppers, bus, ["SPY", "ETF"], [Source(server.url, GenericJsonAdapter())],
+        bar_seconds=5.0,
+    )  # fmt: skip
+    await eventually(lambda: feed.ticks == len(prices))
+    bars = [e for e in events.drain() if isinstance(e, Bar)]
+    assert bars == [
+        Bar("SPY", base, 100, 102, 99, 102, 5.0),
+        Bar("SPY", base + 5, 103, 104, 102.5, 103, 5.0),
+    ]
+    assert feed.counters()["venue_bars"] == 1 and feed.status().dropped == 1
 
 
 @pytest.mark.parametrize(
