@@ -11,7 +11,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from console.commands import batch, optimize, replay, research
+from console.commands import batch, jobs, optimize, replay, research
 from console.commands.errors import UsageError
 from core import __version__
 from core.config import ConfigurationError, Settings, load_settings
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     optimize.add_parser(commands)
     batch.add_parser(commands)
     replay.add_parser(commands)
+    jobs.add_parser(commands)
     return parser
 
 
@@ -66,6 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.command is None:
         return run_console(settings)
+    args.settings = settings
     try:
         return int(args.handler(args))
     except UsageError as exc:

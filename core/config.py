@@ -162,6 +162,7 @@ class Settings(BaseSettings):
     commission: float = Field(default=0.0005, ge=0, description="Fraction of notional per fill.")
 
     demo_job: bool = Field(default=True, description="Submit one optimizer job on start.")
+    job_concurrency: int = Field(default=0, ge=0, description="Jobs at once; 0 is one per core.")
     health_interval: float = Field(default=1.0, gt=0)
     ui_refresh_hz: float = Field(default=10.0, gt=0, le=10)
 

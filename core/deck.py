@@ -15,17 +15,15 @@ import uuid
 from typing import Protocol
 
 import numpy as np
-from sqlalchemy import func
-from sqlmodel import select
 
 from core.bus import Bus
 from core.config import Settings
 from core.health import HealthMonitor
-from core.jobs import BatchRequest, JobManager, OptimizeRequest, run_batch_job, run_optimize
+from core.jobs import JOB_KINDS, BatchRequest, JobManager, OptimizeRequest
 from core.market import PriceSimulator
 from core.research.runner import run_backtest
 from core.research.strategies import get_strategy
-from core.store import BatchWriter, JobRow, Store
+from core.store import BatchWriter, Store
 from core.trading.engine import LiveEngine
 from core.trading.fill_model import FillModel
 from core.trading.journal import Journal
@@ -60,7 +58,10 @@ class Deck:
             journal=Journal(self.store, self.run_id),
             risk_limits=risk_limits(s),
         )
-        self.jobs = JobManager(self.bus, self.writer)
+        self.jobs = JobManager(
+            self.bus, self.writer, JOB_KINDS, store=self.store,
+            concurrency=s.job_concurrency or None,
+        )  # fmt: skip
         self.health = HealthMonitor(self.bus, [self.feed], s.health_interval)
         self._services: list[Service] = []
         self._started_services: list[Service] = []
@@ -77,8 +78,8 @@ class Deck:
                 return
             self.bus.attach(asyncio.get_running_loop())
             await asyncio.to_thread(self.store.create_schema)
-            self.jobs = JobManager(self.bus, self.writer, first_id=await self._next_job_id())
             self.writer.start()
+            await self.jobs.start()
             self.health.start()
             await asyncio.to_thread(_warm_up_kernels)
             self.engine.start()
@@ -90,7 +91,7 @@ class Deck:
             self.started_at = time.time()
             log.info("deck started", extra={"run_id": self.run_id, "database": self.store.url})
             if self.settings.demo_job:
-                self.submit_demo_optimization()
+                await self.submit_demo_optimization()
 
     async def stop(self) -> None:
         async with self._lifecycle:
@@ -118,35 +119,22 @@ class Deck:
         """An operator's word that trading may resume (from REDUCING or HALTED)."""
         await self.engine.reset_risk(who, why)
 
-    def submit_demo_optimization(self) -> int:
+    async def submit_demo_optimization(self) -> int:
         """Sweep the SMA crossover over 20,000 simulated hourly bars of the first symbol."""
         s = self.settings
         request = OptimizeRequest(
             strategy="sma_cross",
-            symbol=s.sim_symbols[0],
+            dataset=f"sim:{s.sim_symbols[0]}",
             seed=s.sim_seed,
             bars=20_000,
-            bar_seconds=3600.0,
-            step_seconds=60.0,
             grid={"fast": (5, 50, 1), "slow": (10, 200, 1)},
             commission=s.commission,
         )
-        return self.jobs.submit(
-            "optimize", request.title, lambda ctx: run_optimize(request, ctx), request.as_params()
-        )
+        return await self.jobs.submit("optimize", request.as_params())
 
-    def submit_batch(self, request: BatchRequest) -> int:
+    async def submit_batch(self, request: BatchRequest) -> int:
         """Queue a strategies x datasets batch; returns its job id."""
-        return self.jobs.submit(
-            "batch", request.title, lambda ctx: run_batch_job(request, ctx), request.as_params()
-        )
-
-    async def _next_job_id(self) -> int:
-        def query() -> int:
-            with self.store.session() as session:
-                return int(session.exec(select(func.max(JobRow.id))).one() or 0) + 1
-
-        return await asyncio.to_thread(query)
+        return await self.jobs.submit("batch", request.as_params())
 
 
 def _warm_up_kernels() -> None:

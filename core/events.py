@@ -7,7 +7,7 @@ Times are seconds since the Unix epoch as floats. ``ts`` is the market's
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +181,7 @@ class RiskSnapshot:
 class JobState(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
+    PAUSED = "paused"
     DONE = "done"
     FAILED = "failed"
     CANCELLED = "cancelled"
@@ -188,6 +189,14 @@ class JobState(StrEnum):
     @property
     def finished(self) -> bool:
         return self in (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
+
+
+class JobPriority(IntEnum):
+    """Lower runs first; FIFO within a priority."""
+
+    HIGH = 0
+    NORMAL = 1
+    LOW = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +210,7 @@ class JobUpdate:
     rate: float  # evaluations per second
     eta_seconds: float | None
     summary: str = ""
+    priority: JobPriority = JobPriority.NORMAL
 
     @property
     def fraction(self) -> float:

@@ -1,19 +1,19 @@
-"""The batch job: strategies x datasets, each pair backtested or briefly searched."""
+"""The batch job: strategies x datasets, each pair backtested or briefly searched,
+checkpointed pair by pair."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from core.jobs.manager import JobContext
-from core.market.history import Bars, simulated_bars
-from core.market.loader import load_bars
+from core.jobs.context import JobContext
+from core.jobs.datasets import dataset_bars
+from core.jobs.kinds import JobKind
 from core.research.backtest import BacktestConfig
-from core.research.batch import run_batch
+from core.research.batch import BatchRow, run_batch
 from core.research.optimizer import Objective
 from core.research.strategies import get_strategy
-
-SIMULATED = "sim:"
 
 
 @dataclass(frozen=True)
@@ -27,20 +27,36 @@ class BatchRequest:
     commission: float = 0.0005
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        if not self.strategies or not self.datasets:
+            raise ValueError("batch: needs at least one strategy and one dataset")
+        for strategy in self.strategies:
+            get_strategy(strategy)
+        if self.trials < 1:
+            raise ValueError(f"trials: must be at least 1, got {self.trials}")
+        Objective(self.objective)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> BatchRequest:
+        unknown = sorted(set(params) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ValueError(f"batch: unknown field(s) {', '.join(unknown)}")
+        values = dict(params)
+        for name in ("strategies", "datasets"):
+            values[name] = tuple(values.get(name, ()))
+        try:
+            return cls(**values)
+        except KeyError as exc:  # an unknown strategy
+            raise ValueError(str(exc)) from None
+        except TypeError as exc:
+            raise ValueError(f"batch: {exc}") from None
+
     @property
     def title(self) -> str:
         return f"batch {len(self.strategies)} strategies x {len(self.datasets)} datasets"
 
     def as_params(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def dataset_bars(spec: str, seed: int = 0) -> Bars:
-    """Bars for a dataset spec: a CSV/Parquet path (``DataFileError`` names any
-    problem) or ``sim:SYMBOL``."""
-    if spec.startswith(SIMULATED):
-        return simulated_bars(spec[len(SIMULATED) :], seed, 5_000, 3_600.0, 60.0)
-    return load_bars(spec)
 
 
 def run_batch_job(request: BatchRequest, context: JobContext) -> dict[str, Any]:
@@ -51,6 +67,8 @@ def run_batch_job(request: BatchRequest, context: JobContext) -> dict[str, Any]:
         strategies, datasets, BacktestConfig(commission=request.commission),
         trials=request.trials, objective=Objective(request.objective), seed=request.seed,
         progress=context.progress, should_stop=context.should_stop,
+        resume=[BatchRow(**saved) for saved in context.resume],
+        on_row=lambda row: context.checkpoint(asdict(row)),
     )  # fmt: skip
     best = max(rows, key=lambda r: Objective(request.objective).score(r.metrics))
     return {
@@ -58,3 +76,6 @@ def run_batch_job(request: BatchRequest, context: JobContext) -> dict[str, Any]:
         f"{request.objective}={best.metrics[request.objective]:.2f}",
         "rows": [asdict(r) for r in rows],
     }
+
+
+BATCH = JobKind("batch", BatchRequest.from_params, run_batch_job, lambda r: r.title)

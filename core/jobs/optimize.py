@@ -1,34 +1,66 @@
-"""The optimize job: a grid sweep of one strategy over one bar history."""
+"""The optimize job: a parameter search of one strategy over one dataset, checkpointed
+segment by segment so a restart carries on where it stopped."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from core.jobs.manager import JobContext
-from core.market.history import simulated_bars
+from core.jobs.context import JobContext
+from core.jobs.datasets import dataset_bars
+from core.jobs.kinds import JobKind
 from core.research.backtest import BacktestConfig
-from core.research.optimizer import Objective, Range, optimize
+from core.research.optimizer import Evaluation, Objective, Range, optimize
 from core.research.strategies import get_strategy
 
 
 @dataclass(frozen=True)
 class OptimizeRequest:
-    """A sweep over simulated history (file data arrives with the research issue)."""
+    """``dataset`` is a CSV/Parquet file or ``sim:SYMBOL`` (simulated hourly bars of
+    ``bars`` length from ``seed``); ``grid`` maps a parameter to (start, stop, step)."""
 
     strategy: str
-    symbol: str
-    seed: int
-    bars: int
-    bar_seconds: float
-    step_seconds: float
-    grid: dict[str, tuple[float, float, float]] = field(default_factory=dict)  # start, stop, step
+    dataset: str
+    grid: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    method: str = "grid"
+    trials: int | None = None
     objective: str = "sharpe"
+    min_trades: int = 1
     commission: float = 0.0005
+    seed: int = 0
+    bars: int = 5_000
+
+    def __post_init__(self) -> None:
+        strategy = get_strategy(self.strategy)  # UnknownStrategyError names it
+        known = {p.name for p in strategy.params}
+        for name, bounds in self.grid.items():
+            if name not in known:
+                raise ValueError(f"grid: {self.strategy} has no parameter {name!r}")
+            Range(*bounds)
+        if self.method not in ("grid", "random", "tpe"):
+            raise ValueError(f"method: {self.method!r} is not grid, random or tpe")
+        Objective(self.objective)
+        BacktestConfig(commission=self.commission)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> OptimizeRequest:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise ValueError(f"optimize: unknown field(s) {', '.join(unknown)}")
+        values = dict(params)
+        values["grid"] = {k: tuple(v) for k, v in values.get("grid", {}).items()}
+        try:
+            return cls(**values)
+        except KeyError as exc:  # an unknown strategy
+            raise ValueError(str(exc)) from None
+        except TypeError as exc:
+            raise ValueError(f"optimize: {exc}") from None
 
     @property
     def title(self) -> str:
-        return f"{self.strategy} {self.symbol}"
+        return f"{self.strategy} {self.dataset}"
 
     def as_params(self) -> dict[str, Any]:
         return asdict(self)
@@ -37,20 +69,27 @@ class OptimizeRequest:
 def run_optimize(request: OptimizeRequest, context: JobContext) -> dict[str, Any]:
     """Run the search in the calling thread; returns the best parameters and metrics."""
     strategy = get_strategy(request.strategy)
-    bars = simulated_bars(
-        request.symbol, request.seed, request.bars, request.bar_seconds, request.step_seconds
-    )
+    bars = dataset_bars(request.dataset, request.seed, request.bars)
     context.progress(0, 1)
     space = {name: Range(*bounds) for name, bounds in request.grid.items()}
+    resume = [
+        Evaluation(params, metrics)
+        for saved in context.resume
+        for params, metrics in zip(saved["params"], saved["metrics"], strict=True)
+    ]
+
+    def save(segment: list[Evaluation]) -> None:
+        context.checkpoint({
+            "params": [e.params for e in segment], "metrics": [e.metrics for e in segment],
+        })  # fmt: skip
+
     result = optimize(
-        strategy,
-        bars,
-        space,
-        objective=Objective(request.objective),
-        config=BacktestConfig(commission=request.commission),
-        progress=context.progress,
-        should_stop=context.should_stop,
-    )
+        strategy, bars, space, method=request.method,  # type: ignore[arg-type]
+        trials=request.trials, objective=Objective(request.objective),
+        config=BacktestConfig(commission=request.commission), min_trades=request.min_trades,
+        seed=request.seed, progress=context.progress, should_stop=context.should_stop,
+        resume=resume, on_segment=save,
+    )  # fmt: skip
     if result.best is None:
         return {"summary": "no combination traded", "evaluations": len(result.evaluations)}
     best = result.best
@@ -60,5 +99,8 @@ def run_optimize(request: OptimizeRequest, context: JobContext) -> dict[str, Any
         "best_params": best.params,
         "best_metrics": best.metrics,
         "evaluations": len(result.evaluations),
-        "seconds": result.seconds,
+        "resumed_evaluations": len(resume),
     }
+
+
+OPTIMIZE = JobKind("optimize", OptimizeRequest.from_params, run_optimize, lambda r: r.title)

@@ -66,14 +66,23 @@ def run_batch(
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] = lambda: False,
+    resume: Sequence[BatchRow] = (),
+    on_row: Callable[[BatchRow], None] | None = None,
 ) -> list[BatchRow]:
     """One row per (strategy, dataset): the best of ``trials`` parameter sets (with
-    at least ``min_trades`` closed trades when any qualifies)."""
+    at least ``min_trades`` closed trades when any qualifies).
+
+    Each row goes to ``on_row`` as it is made (a job checkpoints it); given back
+    as ``resume``, rows already made are not made again."""
     config = config or BacktestConfig()
     objective = objective or Objective()
     pairs = [(s, name) for s in strategies for name in datasets]
-    rows: list[BatchRow] = []
+    if [(r.strategy, r.dataset) for r in resume] != [(s.id, n) for s, n in pairs[: len(resume)]]:
+        raise ValueError("the saved rows do not match this batch's strategies and datasets")
+    rows: list[BatchRow] = list(resume)
     for done, (strategy, name) in enumerate(pairs):
+        if done < len(resume):
+            continue
         if should_stop():
             raise Cancelled
         combos = sample_params(strategy, trials, seed)
@@ -84,6 +93,8 @@ def run_batch(
         )
         best = max(qualified, key=lambda i: objective.score(evaluated[i]))
         rows.append(BatchRow(strategy.id, name, combos[best], evaluated[best], len(combos)))
+        if on_row is not None:
+            on_row(rows[-1])
         if progress is not None:
             progress(done + 1, len(pairs))
     return rows

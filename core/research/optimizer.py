@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -134,6 +134,8 @@ def optimize(
     start: int = 0,
     progress: ProgressCallback | None = None,
     should_stop: Callable[[], bool] = lambda: False,
+    resume: Sequence[Evaluation] = (),
+    on_segment: Callable[[list[Evaluation]], None] | None = None,
 ) -> OptimizationResult:
     """Search ``space`` for the parameters that score best on ``objective``.
 
@@ -141,6 +143,12 @@ def optimize(
     drawn without replacement; ``tpe`` asks Optuna's TPE sampler for
     ``trials`` points inside the ranges. Combinations with fewer than
     ``min_trades`` closed trades never win.
+
+    Grid and random searches run in segments and hand each segment's
+    evaluations to ``on_segment`` (a job saves them as a checkpoint); given
+    those back as ``resume``, a search skips what they cover and ends with
+    exactly the result of an uninterrupted run. A TPE search always starts
+    over: its sampler's state is not saved, and with its seed it ends the same.
     """
     started = time.perf_counter()
     search = _Search(
@@ -156,16 +164,46 @@ def optimize(
             combos = [combos[i] for i in sorted(chosen)]
         elif method != "grid":
             raise ValueError(f"unknown method {method!r}")
-        table = sweep(
-            strategy, bars, combos, search.config,
-            start=start, progress=progress, should_stop=should_stop,
-        )  # fmt: skip
-        search.evaluations.extend(
-            Evaluation(params, as_dict(row)) for params, row in zip(combos, table, strict=True)
-        )
+        _check_resume(combos, resume)
+        search.evaluations.extend(resume)
+        for segment in _segments(len(resume), len(combos)):
+            offset = segment.start
+
+            def report(done: int, _total: int, offset: int = offset) -> None:
+                if progress is not None:
+                    progress(offset + done, len(combos))
+
+            table = sweep(
+                strategy, bars, combos[segment.start : segment.stop], search.config,
+                start=start, progress=report, should_stop=should_stop,
+            )  # fmt: skip
+            new = [
+                Evaluation(params, as_dict(row))
+                for params, row in zip(combos[segment.start : segment.stop], table, strict=True)
+            ]
+            search.evaluations.extend(new)
+            if on_segment is not None:
+                on_segment(new)
     return OptimizationResult(
         search.best(), search.evaluations, time.perf_counter() - started, search.objective, method
     )
+
+
+#: Evaluations per checkpointed segment: at least this many, and at most 50 segments.
+SEGMENT = 1_024
+
+
+def _segments(done: int, total: int) -> list[range]:
+    size = max(SEGMENT, -(-total // 50))
+    return [range(i, min(i + size, total)) for i in range(done, total, size)]
+
+
+def _check_resume(combos: Sequence[Params], resume: Sequence[Evaluation]) -> None:
+    """A checkpoint must be a prefix of this search's plan, or it belongs to another."""
+    if len(resume) > len(combos) or any(
+        evaluation.params != combos[i] for i, evaluation in enumerate(resume)
+    ):
+        raise ValueError("the saved evaluations do not match this search's combinations")
 
 
 def _tpe(

@@ -1,13 +1,22 @@
 """Persistence: SQLModel tables, the database engine and the batching writer."""
 
 from core.store.database import Store, create_database_engine
-from core.store.tables import EquityRow, FillRow, JobRow, JournalRow
+from core.store.tables import (
+    EquityRow,
+    FillRow,
+    JobCheckpointRow,
+    JobControlRow,
+    JobRow,
+    JournalRow,
+)
 from core.store.writer import BatchWriter
 
 __all__ = [
     "BatchWriter",
     "EquityRow",
     "FillRow",
+    "JobCheckpointRow",
+    "JobControlRow",
     "JobRow",
     "JournalRow",
     "Store",

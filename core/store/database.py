@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, inspect, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import Insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -63,11 +63,31 @@ class Store:
         return self.engine.dialect.name == "sqlite"
 
     def create_schema(self) -> None:
-        """Create missing tables (and a SQLite file's directory)."""
+        """Create missing tables (and a SQLite file's directory), and add the columns
+        a newer Quarterdeck gave an existing table."""
         database = self.engine.url.database
         if self.is_sqlite and database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         SQLModel.metadata.create_all(self.engine)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Additive upgrades only: a new column is added as nullable, with its server
+        default if it has one. Anything else (a renamed or retyped column) would need
+        a real migration, and the tables are designed never to need one."""
+        inspector = inspect(self.engine)
+        with self.engine.begin() as connection:
+            for table in SQLModel.metadata.sorted_tables:
+                present = {column["name"] for column in inspector.get_columns(table.name)}
+                for column in table.columns:
+                    if column.name in present:
+                        continue
+                    kind = column.type.compile(dialect=self.engine.dialect)
+                    default = column.server_default
+                    clause = f" DEFAULT '{default.arg}'" if default is not None else ""
+                    connection.execute(
+                        text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{clause}')
+                    )
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)

@@ -32,6 +32,13 @@ class EquityRow(SQLModel, table=True):
 
 
 class JobRow(SQLModel, table=True):
+    """A job: its definition (kind and parameters), where it is, and what it produced.
+
+    ``owner`` is the process running it and ``heartbeat_at`` when that process
+    last said so; a queued job without an owner, or an unfinished one whose
+    owner has gone quiet, is free for any job manager on this store to claim.
+    """
+
     __tablename__ = "jobs"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -39,13 +46,44 @@ class JobRow(SQLModel, table=True):
     title: str
     state: str = Field(index=True)
     params_json: str = "{}"
+    priority: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     done: int = 0
     total: int = 0
     result_json: str | None = None
     error: str | None = None
+    note: str | None = None
+    files_json: str = Field(default="[]", sa_column_kwargs={"server_default": "[]"})
+    owner: str | None = None
+    heartbeat_at: float | None = None
     created_at: float
     started_at: float | None = None
     finished_at: float | None = None
+
+
+class JobCheckpointRow(SQLModel, table=True):
+    """What a job saved along the way, so a restart carries on rather than starting over."""
+
+    __tablename__ = "job_checkpoints"
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(index=True)
+    payload_json: str
+    created_at: float
+
+
+class JobControlRow(SQLModel, table=True):
+    """An operator's request about a job (cancel, pause, resume, priority), from any
+    process; the job's owner applies it and stamps ``handled_at``."""
+
+    __tablename__ = "job_controls"
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(index=True)
+    action: str
+    value: str | None = None
+    requested_by: str
+    requested_at: float
+    handled_at: float | None = None
 
 
 class JournalRow(SQLModel, table=True):

@@ -71,7 +71,7 @@ async def test_jobs_pane_shows_the_optimizer_job_progressing(settings: Settings)
         await wait_until(pilot, lambda: deck.jobs.jobs[1].done > 0)
         await pilot.pause(0.3)
         title, progress = str(table.get_row("1")[1]).split("\n")
-        assert title == "sma_cross BTCUSD · optimize · running"
+        assert title == "sma_cross sim:BTCUSD · optimize · running"
         assert re.match(r"^.{10}\s*\d+%  [\d,]+/s · ETA \d", progress)
         await pilot.press("q")
 

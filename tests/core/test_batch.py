@@ -6,7 +6,7 @@ import pytest
 
 from core.bus import Bus
 from core.events import JobState, JobUpdate
-from core.jobs import BatchRequest, JobManager, run_batch_job
+from core.jobs import JOB_KINDS, BatchRequest, JobManager
 from core.market.history import simulated_bars
 from core.research.batch import run_batch, sample_params
 from core.research.optimizer import Objective
@@ -69,11 +69,19 @@ def test_batch_reports_progress_per_pair_and_stops_when_asked() -> None:
 async def test_batch_job_runs_every_pair_and_summarises_the_best() -> None:
     bus = Bus()
     updates = bus.subscribe(JobUpdate)
-    manager = JobManager(bus, None)
+    manager = JobManager(bus, None, JOB_KINDS)
     request = BatchRequest(("sma_cross", "macd_signal"), ("sim:SPY", "sim:ETHUSD"), trials=5)
-    job_id = manager.submit(
-        "batch", request.title, lambda c: run_batch_job(request, c), request.as_params()
-    )
+    job_id = await manager.submit("batch", request.as_params())
     done = await wait_for_state(updates, job_id, JobState.DONE)
     assert done.done == done.total == 4
     assert done.summary.startswith("best ") and "sharpe=" in done.summary
+
+
+def test_a_batch_resumed_from_its_rows_ends_as_an_uninterrupted_one() -> None:
+    made: list = []
+    whole = run_batch(STRATEGIES, DATASETS, trials=3, on_row=made.append)
+    assert made == whole
+    resumed = run_batch(STRATEGIES, DATASETS, trials=3, resume=made[:4])
+    assert resumed == whole
+    with pytest.raises(ValueError, match="do not match"):
+        run_batch(STRATEGIES, DATASETS, trials=3, resume=made[1:3])

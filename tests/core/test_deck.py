@@ -71,11 +71,14 @@ async def test_demo_job_runs_and_a_restart_continues_job_ids(settings: Settings)
     while update.state is not JobState.RUNNING or update.done == 0:
         update = await asyncio.wait_for(updates.get(), 30)
     await first.stop()
-    assert first.jobs.jobs[1].state is JobState.CANCELLED
+    assert first.jobs.jobs[1].state is JobState.QUEUED  # interrupted, not cancelled
 
     second = Deck(settings)
+    resumed = second.bus.subscribe(JobUpdate)
     await second.start()
-    assert second.submit_demo_optimization() == 2
+    assert await second.submit_demo_optimization() == 2
+    update = await asyncio.wait_for(resumed.get(), 10)
+    assert update.job_id == 1  # the interrupted job is picked up again
     await second.stop()
 
 

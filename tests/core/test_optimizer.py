@@ -149,3 +149,31 @@ def test_backtest_from_start_trades_only_after_it_with_warmed_indicators() -> No
     assert [t.entry_time for t in late.trades if t.entry_time > BARS["ts"][1501]][
         :3
     ] == later_entries[:3]
+
+
+@pytest.mark.parametrize("method", ["grid", "random"])
+def test_a_search_resumed_from_its_segments_ends_exactly_as_an_uninterrupted_one(
+    method: str,
+) -> None:
+    from core.market.history import simulated_bars
+    from core.research.optimizer import Evaluation, Range, optimize
+    from core.research.strategies import get_strategy
+
+    bars = simulated_bars("R", 4, 1_500, 3600, 60)
+    strategy = get_strategy("sma_cross")
+    space = {"fast": Range(2, 60), "slow": Range(10, 120, 2)}
+    segments: list[list[Evaluation]] = []
+    kwargs = {"method": method, "trials": 2_500, "seed": 3}
+    whole = optimize(strategy, bars, space, on_segment=segments.append, **kwargs)
+    assert len(segments) >= 3 and sum(map(len, segments)) == len(whole.evaluations)
+    seen: list[tuple[int, int]] = []
+    resumed = optimize(
+        strategy, bars, space, resume=[e for s in segments[:2] for e in s],
+        progress=lambda done, total: seen.append((done, total)), **kwargs,
+    )  # fmt: skip
+    assert resumed.best == whole.best
+    assert resumed.evaluations == whole.evaluations
+    assert seen[0][0] > len(segments[0]) + len(segments[1]) - 1  # counts on from the resume
+    assert seen[-1] == (len(whole.evaluations), len(whole.evaluations))
+    with pytest.raises(ValueError, match="do not match"):
+        optimize(strategy, bars, space, resume=segments[1], **kwargs)

@@ -97,3 +97,26 @@ async def test_failed_batch_is_counted_and_the_writer_keeps_going(tmp_path: Path
     await writer.stop()
     with store.session() as session:
         assert [r.fill_id for r in session.exec(select(FillRow))] == [2]
+
+
+def test_an_older_jobs_table_gains_the_new_columns(tmp_path: Path) -> None:
+    """A database made before jobs had priorities and owners opens and keeps its rows."""
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as old:
+        old.execute(
+            "CREATE TABLE jobs (id INTEGER PRIMARY KEY, kind VARCHAR NOT NULL, "
+            "title VARCHAR NOT NULL, state VARCHAR NOT NULL, params_json VARCHAR NOT NULL, "
+            "done INTEGER NOT NULL, total INTEGER NOT NULL, result_json VARCHAR, "
+            "error VARCHAR, created_at FLOAT NOT NULL, started_at FLOAT, finished_at FLOAT)"
+        )
+        old.execute(
+            "INSERT INTO jobs VALUES (1, 'optimize', 'old', 'done', '{}', 9, 9, NULL, NULL, "
+            "1.0, 2.0, 3.0)"
+        )
+    store = Store(f"sqlite:///{path}")
+    store.create_schema()
+    store.create_schema()  # idempotent
+    with store.session() as session:
+        row = session.exec(select(JobRow)).one()
+    store.dispose()
+    assert (row.title, row.priority, row.files_json, row.owner) == ("old", 1, "[]", None)
