@@ -61,8 +61,7 @@ def _png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _style(axes, title: str) -> None:
-    axes.set_title(title, loc="left", fontsize=10, fontweight="bold")
+def _style(axes) -> None:
     axes.grid(True, color="#dddddd", linewidth=0.6)
     axes.tick_params(labelsize=8)
     for side in ("top", "right"):
@@ -76,7 +75,7 @@ def equity_chart(ts: np.ndarray, equity: np.ndarray, start_cash: float) -> bytes
     axes.plot(dates(ts)[keep], equity[keep], color=EQUITY_COLOUR, linewidth=1.0)
     axes.axhline(start_cash, color="#888888", linewidth=0.7, linestyle="--")
     axes.yaxis.set_major_formatter(lambda value, _: f"{value:,.0f}")
-    _style(axes, "Equity curve")
+    _style(axes)
     axes.set_ylabel("equity", fontsize=8)
     return _png(figure)
 
@@ -91,13 +90,12 @@ def drawdown_chart(ts: np.ndarray, equity: np.ndarray, start_cash: float) -> byt
     )
     axes.plot(dates(ts)[keep], fall[keep], color=DRAWDOWN_COLOUR, linewidth=0.8)
     axes.yaxis.set_major_formatter(lambda value, _: f"{value:.0f}%")
-    _style(axes, "Drawdown")
+    _style(axes)
     axes.set_ylabel("from peak", fontsize=8)
     return _png(figure)
 
 
 def heatmap_chart(
-    title: str,
     x_name: str,
     x_values: Sequence[float],
     y_name: str,
@@ -129,13 +127,16 @@ def heatmap_chart(
     axes.set_xlabel(x_name, fontsize=9)
     axes.set_ylabel(y_name, fontsize=9)
     axes.tick_params(labelsize=7)
-    axes.set_title(title, loc="left", fontsize=10, fontweight="bold")
     rows, columns = grid.shape
     if rows * columns <= 150:
         for r in range(rows):
             for c in range(columns):
                 if np.isfinite(grid[r, c]):
-                    axes.text(c, r, f"{grid[r, c]:.2f}", ha="center", va="center", fontsize=6)
+                    shade = image.norm(grid[r, c])  # the colour map is dark at both ends
+                    ink = "white" if shade < 0.15 or shade > 0.85 else "black"
+                    axes.text(
+                        c, r, f"{grid[r, c]:.2f}", ha="center", va="center", fontsize=6, color=ink
+                    )
     if best is not None:
         r, c = best
         axes.add_patch(_box(c, r))
@@ -143,7 +144,6 @@ def heatmap_chart(
 
 
 def parameter_chart(
-    title: str,
     name: str,
     values: Sequence[float],
     scores: Sequence[float],
@@ -163,7 +163,7 @@ def parameter_chart(
             fillstyle="none",
             color="black",
         )
-    _style(axes, title)
+    _style(axes)
     axes.set_xlabel(name, fontsize=9)
     axes.set_ylabel(metric, fontsize=9)
     return _png(figure)

@@ -45,7 +45,7 @@ def percent(fraction: float, places: int = 2) -> str:
     """A fraction as a percentage: ``0.01234`` -> ``1.23%``."""
     if not math.isfinite(fraction):
         return NOT_A_NUMBER
-    return f"{_rounded(fraction * 100.0, places):,.{places}f}%"
+    return f"{_rounded(fraction * 100.0, places):.{places}f}%"
 
 
 def short_percent(fraction: float, places: int = 4) -> str:

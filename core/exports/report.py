@@ -229,6 +229,7 @@ class _Charts:
     equity: bytes
     drawdown: bytes
     parameters: bytes | None
+    parameters_title: str
     parameters_note: str
 
     @classmethod
@@ -236,13 +237,14 @@ class _Charts:
         cls, ts: np.ndarray, backtest: BacktestResult, optimization: OptimizationReport | None
     ) -> _Charts:
         cash = backtest.config.cash
-        picture, note = (None, "")
+        picture, title, note = None, "", ""
         if optimization is not None:
-            picture, note = _parameter_picture(optimization)
+            picture, title, note = _parameter_picture(optimization)
         return cls(
             charts.equity_chart(ts, backtest.equity, cash),
             charts.drawdown_chart(ts, backtest.equity, cash),
             picture,
+            title,
             note,
         )
 
@@ -272,32 +274,37 @@ def score_grid(
     return xs, ys, grid
 
 
-def _parameter_picture(optimization: OptimizationReport) -> tuple[bytes | None, str]:
+def _parameter_picture(optimization: OptimizationReport) -> tuple[bytes | None, str, str]:
+    """The heatmap (a line for one parameter), its title and a note on how to read it."""
     result = optimization.result
     metric, maximise = result.objective.metric, result.objective.maximise
     axes = swept_parameters(optimization.space, result.evaluations)
     best = result.best
     if not axes:
-        return None, "The search varied no parameter, so there is no heatmap."
+        return None, "Parameter heatmap", "The search varied no parameter: there is no map."
     if len(axes) == 1:
         name = axes[0]
         values, _, grid = score_grid(result.evaluations, name, name, metric, maximise)
         scores = [grid[i, i] for i in range(len(values))]
         at = values.index(best.params[name]) if best else None
         title = f"Parameter heatmap: {metric} by {name}"
-        chart = charts.parameter_chart(title, name, values, scores, metric, at)
-        return chart, f"One parameter was searched, so the map is a line: {metric} by {name}."
+        chart = charts.parameter_chart(name, values, scores, metric, at)
+        return (
+            chart,
+            title,
+            "One parameter was searched, so the map is a line. The box marks the best.",
+        )
     x, y = axes[1], axes[0]
     xs, ys, grid = score_grid(result.evaluations, x, y, metric, maximise)
     spot = (ys.index(best.params[y]), xs.index(best.params[x])) if best else None
     title = f"Parameter heatmap: {metric} by {y} and {x}"
-    chart = charts.heatmap_chart(title, x, xs, y, ys, grid, metric, maximise, spot)
+    chart = charts.heatmap_chart(x, xs, y, ys, grid, metric, maximise, spot)
     note = f"Each cell is the {metric} of that {y} and {x}"
     if len(axes) > 2:
         others = ", ".join(axes[2:])
         note += f", the {'best' if maximise else 'lowest'} over the values of {others}"
     note += "; blank cells were not evaluated or broke a constraint. The box marks the best."
-    return chart, note
+    return chart, title, note
 
 
 class _Builder:
@@ -595,9 +602,9 @@ class _Builder:
                 "bars per year of the data. Trade statistics count closed trades.",
                 self.small,
             ),
-            Spacer(1, 8),
+            self.paragraph("Equity curve", self.minor),
             self.image(pictures.equity, self.width),
-            Spacer(1, 4),
+            self.paragraph("Drawdown", self.minor),
             self.image(pictures.drawdown, self.width),
         ]
 
@@ -660,6 +667,7 @@ class _Builder:
         else:
             story.append(self.paragraph("No parameter set met the minimum trade count."))
         story.append(Spacer(1, 8))
+        story.append(self.paragraph(pictures.parameters_title, self.minor))
         if pictures.parameters is not None:
             story.append(self.image(pictures.parameters, self.width))
         story.append(self.paragraph(pictures.parameters_note, self.small))
