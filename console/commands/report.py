@@ -155,11 +155,6 @@ def search(
     )
     try:
         result = optimize(strategy, bars, space, **options)
-        wf = None
-        if args.walk_forward != "none":
-            wf = walk_forward(
-                strategy, bars, space, mode=args.walk_forward, windows=args.windows, **options
-            )
     except (ParameterError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     if result.best is None:
@@ -167,6 +162,14 @@ def search(
             f"no parameter set in the grid made at least {args.min_trades} closed trade(s) "
             "(--min-trades): nothing to report"
         )
+    wf = None
+    if args.walk_forward != "none":
+        try:
+            wf = walk_forward(
+                strategy, bars, space, mode=args.walk_forward, windows=args.windows, **options
+            )
+        except ValueError as exc:
+            raise UsageError(f"--windows {args.windows}: {exc}") from None
     stats, note = None, None
     try:
         stats = overfitting_report(strategy, bars, result, config, args.seed)
