@@ -31,7 +31,7 @@ from core.research.optimizer import Objective, Range, optimize
 from core.research.runner import run_backtest
 from core.research.strategies import get_strategy
 from core.research.walkforward import walk_forward
-from tests.core.data import random_bars, sp500
+from tests.core.data import bars_from, random_bars, sp500, sp500_frame
 
 #: Share of the page body (header and footer cut off) darker than light grey: an empty
 #: body has none; the sparsest real page (a heading and "no trades") has about 0.002, a
@@ -110,10 +110,11 @@ def backtest_pdf(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def optimization_pdf(tmp_path_factory: pytest.TempPathFactory):
-    bars = sp500()
+    # two years: under 512 bars PBO splits into 8 partitions (70 splits, not 12,870)
+    bars = bars_from(sp500_frame().loc["2017":"2018"])
     strategy = get_strategy("sma_cross")
     space = {"fast": Range(5, 20, 5), "slow": Range(30, 90, 20)}
-    config = BacktestConfig()
+    config = BacktestConfig(commission=0.0005)
     found = optimize(strategy, bars, space, config=config)
     wf = walk_forward(strategy, bars, space, windows=3, config=config)
     stats = overfitting_report(strategy, bars, found, config, seed=0)
@@ -346,8 +347,11 @@ def test_a_failed_render_leaves_no_file(backtest_pdf, tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-async def test_render_report_async_keeps_the_event_loop_running(backtest_pdf, tmp_path) -> None:
+async def test_render_report_async_keeps_the_event_loop_running(
+    backtest_pdf, tmp_path, monkeypatch
+) -> None:
     _, bars, result = backtest_pdf
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     beats = 0
 
     async def heartbeat() -> None:
@@ -358,12 +362,20 @@ async def test_render_report_async_keeps_the_event_loop_running(backtest_pdf, tm
 
     ticker = asyncio.create_task(heartbeat())
     started = time.perf_counter()
-    path = await render_report_async(
-        tmp_path / "async.pdf", get_strategy("sma_cross"), bars, result, data_name="sp500.csv"
+    strategy = get_strategy("sma_cross")
+    # two at once, as two jobs would: each gets its own whole file
+    paths = await asyncio.gather(
+        *(
+            render_report_async(
+                tmp_path / f"{name}.pdf", strategy, bars, result, data_name="sp500.csv"
+            )
+            for name in ("one", "two")
+        )
     )
     elapsed = time.perf_counter() - started
     ticker.cancel()
-    assert path.stat().st_size > 10_000
+    assert paths[0].stat().st_size > 10_000
+    assert paths[0].read_bytes() == paths[1].read_bytes()
     # the loop ticked through the render: at least a third of the beats it had time for
     assert beats > elapsed / 0.005 / 3, (beats, elapsed)
 
