@@ -1,0 +1,1 @@
+"""Exports: Pine Script strategies and PDF reports of backtests and optimizations."""
