@@ -163,6 +163,9 @@ class Settings(BaseSettings):
 
     demo_job: bool = Field(default=True, description="Submit one optimizer job on start.")
     job_concurrency: int = Field(default=0, ge=0, description="Jobs at once; 0 is one per core.")
+    export_retention_hours: float = Field(
+        default=24.0, gt=0, description="Export files older than this are removed (audited)."
+    )
     health_interval: float = Field(default=1.0, gt=0)
     ui_refresh_hz: float = Field(default=10.0, gt=0, le=10)
 
@@ -239,6 +242,10 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'quarterdeck.db'}"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.data_dir / "exports"
 
     @property
     def log_file(self) -> Path:

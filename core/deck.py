@@ -19,17 +19,20 @@ import numpy as np
 from core.bus import Bus
 from core.config import Settings
 from core.health import HealthMonitor
-from core.jobs import JOB_KINDS, BatchRequest, JobManager, OptimizeRequest
+from core.jobs import JOB_KINDS, BatchRequest, ExportRequest, JobManager, OptimizeRequest
+from core.jobs.retention import remove_expired_exports
 from core.market import PriceSimulator
 from core.research.runner import run_backtest
 from core.research.strategies import get_strategy
 from core.store import BatchWriter, Store
+from core.tasks import cancel_and_wait
 from core.trading.engine import LiveEngine
 from core.trading.fill_model import FillModel
 from core.trading.journal import Journal
 from core.wiring import live_specs, make_feed, risk_limits
 
 log = logging.getLogger(__name__)
+RETENTION_INTERVAL = 3600.0  # seconds between sweeps of expired export files
 
 
 class Service(Protocol):
@@ -67,6 +70,7 @@ class Deck:
         self._started_services: list[Service] = []
         self.started_at: float | None = None
         self._lifecycle = asyncio.Lock()
+        self._retention: asyncio.Task[None] | None = None
         self.running = False
 
     def add_service(self, service: Service) -> None:
@@ -80,6 +84,7 @@ class Deck:
             await asyncio.to_thread(self.store.create_schema)
             self.writer.start()
             await self.jobs.start()
+            self._retention = asyncio.create_task(self._sweep_exports(), name="export-retention")
             self.health.start()
             await asyncio.to_thread(_warm_up_kernels)
             self.engine.start()
@@ -101,6 +106,8 @@ class Deck:
                 except Exception:
                     log.exception("service %r failed to stop", service)
             self._started_services.clear()
+            await cancel_and_wait(self._retention)
+            self._retention = None
             await self.jobs.stop()
             await self.feed.stop()
             await self.engine.stop()
@@ -131,6 +138,27 @@ class Deck:
             commission=s.commission,
         )
         return await self.jobs.submit("optimize", request.as_params())
+
+    async def submit_export(
+        self, strategy: str, dataset: str, params: dict[str, float] | None = None
+    ) -> int:
+        """Queue a PDF report of ``strategy`` on ``dataset`` into the exports folder."""
+        s = self.settings
+        request = ExportRequest(
+            strategy, dataset, str(s.exports_dir), params=params or {}, commission=s.commission
+        )
+        return await self.jobs.submit("export", request.as_params())
+
+    async def _sweep_exports(self) -> None:
+        """Remove expired export files now, then once an hour."""
+        s = self.settings
+        while True:
+            try:
+                await asyncio.to_thread(remove_expired_exports, self.store, s.exports_dir,
+                                        s.export_retention_hours * 3600)  # fmt: skip
+            except Exception:
+                log.exception("export retention sweep failed; retrying in an hour")
+            await asyncio.sleep(RETENTION_INTERVAL)
 
     async def submit_batch(self, request: BatchRequest) -> int:
         """Queue a strategies x datasets batch; returns its job id."""

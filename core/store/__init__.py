@@ -2,6 +2,7 @@
 
 from core.store.database import Store, create_database_engine
 from core.store.tables import (
+    AuditRow,
     EquityRow,
     FillRow,
     JobCheckpointRow,
@@ -12,6 +13,7 @@ from core.store.tables import (
 from core.store.writer import BatchWriter
 
 __all__ = [
+    "AuditRow",
     "BatchWriter",
     "EquityRow",
     "FillRow",

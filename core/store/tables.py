@@ -97,3 +97,18 @@ class JournalRow(SQLModel, table=True):
     kind: str
     ts: float
     payload_json: str
+
+
+class AuditRow(SQLModel, table=True):
+    """The audit trail (see ``core.audit``): append-only, each row chained by hash."""
+
+    __tablename__ = "audit"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    ts: float
+    actor: str
+    action: str = Field(index=True)
+    subject: str
+    detail_json: str = "{}"
+    prev_hash: str
+    hash: str

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import os
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -11,9 +12,19 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from core.audit import read_entries, verify_trail
 from core.bus import Bus
 from core.events import JobPriority, JobState, JobUpdate
-from core.jobs import JOB_KINDS, JobContext, JobKind, JobManager, OptimizeRequest, records
+from core.jobs import (
+    JOB_KINDS,
+    ExportRequest,
+    JobContext,
+    JobKind,
+    JobManager,
+    OptimizeRequest,
+    records,
+)
+from core.jobs.retention import remove_expired_exports
 from core.store import BatchWriter, JobCheckpointRow, JobRow, Store
 
 
@@ -138,7 +149,7 @@ async def test_a_failing_job_is_marked_failed_with_its_reason() -> None:
 
 async def test_bad_kinds_and_parameters_are_refused_naming_them() -> None:
     manager = JobManager(Bus(), None, JOB_KINDS)
-    with pytest.raises(ValueError, match=r"unknown job kind 'sweep'.*known: batch, optimize"):
+    with pytest.raises(ValueError, match=r"unknown job kind 'sweep'.*known: batch, export, optimize"):
         await manager.submit("sweep", {})
     with pytest.raises(ValueError, match="grid: sma_cross has no parameter 'window'"):
         await manager.submit("optimize", {"strategy": "sma_cross", "dataset": "sim:X",
@@ -386,3 +397,41 @@ async def test_an_optimization_checkpoints_its_segments(store: Store) -> None:
     assert sum(len(s["params"]) for s in saved) == done.total
     with store.session() as session:
         assert len(session.exec(select(JobCheckpointRow)).all()) == len(saved)
+
+
+async def test_an_export_job_writes_its_report_and_lists_the_file(
+    store: Store, tmp_path: Path
+) -> None:
+    writer = BatchWriter(store)
+    writer.start()
+    bus = Bus()
+    updates = bus.subscribe(JobUpdate)
+    manager = JobManager(bus, writer, JOB_KINDS, store=store)
+    request = ExportRequest("sma_cross", "sim:SPY", str(tmp_path / "exports"), bars=800)
+    job_id = await manager.submit("export", request.as_params())
+    done = await wait_for_state(updates, job_id, JobState.DONE, timeout=60)
+    await manager.stop()
+    await writer.stop()
+    files = json.loads(rows(store)[job_id].files_json)
+    assert len(files) == 1 and Path(files[0]).parent == tmp_path / "exports"
+    assert Path(files[0]).read_bytes().startswith(b"%PDF")
+    assert done.summary.startswith("wrote sma_cross-SPY-")
+    with pytest.raises(ValueError, match="format: 'docx'"):
+        ExportRequest("sma_cross", "sim:SPY", "x", format="docx")
+
+
+def test_retention_removes_old_exports_and_audits_each(store: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    old, fresh = folder / "old.pdf", folder / "fresh.pdf"
+    old.write_bytes(b"%PDF old")
+    fresh.write_bytes(b"%PDF fresh")
+    now = time.time()
+    os.utime(old, (now - 25 * 3600, now - 25 * 3600))
+    removed = remove_expired_exports(store, folder, 24 * 3600, now=now)
+    assert removed == [old] and not old.exists() and fresh.exists()
+    (entry,) = read_entries(store, "export.")
+    assert (entry.actor, entry.action, entry.subject) == ("retention", "export.deleted", str(old))
+    assert entry.detail == {"age_hours": 25.0, "max_age_hours": 24.0}
+    assert verify_trail(store) == 1
+    assert remove_expired_exports(store, tmp_path / "missing", 1.0) == []

@@ -1,0 +1,91 @@
+"""The export job: a strategy's PDF report on a dataset, written into the exports folder.
+
+Files land in ``output_dir`` (the Deck passes ``<data dir>/exports``), are
+listed in the job's history, and are removed by the retention sweep once
+older than the configured age.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from core.jobs.context import JobContext
+from core.jobs.datasets import SIMULATED, dataset_bars
+from core.jobs.kinds import JobKind
+from core.research.backtest import BacktestConfig
+from core.research.runner import run_backtest
+from core.research.strategies import get_strategy
+
+FORMATS = ("report",)
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    strategy: str
+    dataset: str
+    output_dir: str
+    format: str = "report"
+    params: dict[str, float] = field(default_factory=dict)
+    cash: float = 100_000.0
+    commission: float = 0.0
+    seed: int = 0
+    bars: int = 5_000
+
+    def __post_init__(self) -> None:
+        if self.format not in FORMATS:
+            raise ValueError(f"format: {self.format!r} is not one of {', '.join(FORMATS)}")
+        get_strategy(self.strategy).resolve(self.params)  # names a bad parameter
+        BacktestConfig(cash=self.cash, commission=self.commission)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> ExportRequest:
+        unknown = sorted(set(params) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ValueError(f"export: unknown field(s) {', '.join(unknown)}")
+        try:
+            return cls(**params)
+        except KeyError as exc:  # an unknown strategy
+            raise ValueError(str(exc)) from None
+        except TypeError as exc:
+            raise ValueError(f"export: {exc}") from None
+
+    @property
+    def title(self) -> str:
+        return f"{self.format} {self.strategy} {self.dataset}"
+
+    def as_params(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def run_export(request: ExportRequest, context: JobContext) -> dict[str, Any]:
+    from core.exports.report import build_report  # reportlab and matplotlib, only when used
+
+    strategy = get_strategy(request.strategy)
+    context.progress(0, 3)
+    bars = dataset_bars(request.dataset, request.seed, request.bars)
+    context.check()
+    config = BacktestConfig(cash=request.cash, commission=request.commission)
+    result = run_backtest(strategy, bars, request.params, config)
+    context.progress(1, 3)
+    context.check()
+    name = request.dataset.removeprefix(SIMULATED).replace("/", "_")
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    folder = Path(request.output_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{strategy.id}-{Path(name).stem}-{stamp}.pdf"
+    build_report(path, strategy, bars, result, data_name=Path(name).name)
+    context.add_file(path)
+    context.progress(3, 3)
+    metrics = result.metrics
+    return {
+        "summary": f"wrote {path.name}: total return {metrics['total_return']:.2%}",
+        "path": str(path),
+        "metrics": metrics,
+    }
+
+
+EXPORT = JobKind("export", ExportRequest.from_params, run_export, lambda r: r.title)
