@@ -11,7 +11,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from console.commands import batch, optimize, replay, research
+from console.commands import batch, export, optimize, replay, research
 from console.commands.errors import UsageError
 from core import __version__
 from core.config import ConfigurationError, Settings, load_settings
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     optimize.add_parser(commands)
     batch.add_parser(commands)
     replay.add_parser(commands)
+    export.add_parser(commands)
     return parser
 
 

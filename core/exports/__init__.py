@@ -1,0 +1,1 @@
+"""Exports of research results into other tools' formats (Pine Script for TradingView)."""
