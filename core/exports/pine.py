@@ -169,7 +169,8 @@ def input_line(param: Param, value: int | float) -> str:
 
 def defines(body: str, name: str) -> bool:
     """Whether the Pine ``body`` declares the variable ``name`` at its top level."""
-    return re.search(rf"^(?:var\s+\w+\s+)?{name}\s*=(?!=)", body, re.MULTILINE) is not None
+    declaration = rf"^(?:(?:var|varip)\s+)?(?:\w+\s+)?{name}\s*=(?!=)"
+    return re.search(declaration, body, re.MULTILINE) is not None
 
 
 def order_logic(body: str, config: BacktestConfig, direction: str) -> str:

@@ -28,7 +28,7 @@ from pynecore.core.syminfo import SymInfo
 from pynecore.types.ohlcv import OHLCV
 
 from core import __version__
-from core.exports.pine import export_pine, unmatched
+from core.exports.pine import export_pine, order_logic, unmatched
 from core.market.history import Bars
 from core.research import indicators as ind
 from core.research.backtest import BacktestConfig
@@ -267,6 +267,22 @@ def test_inputs_carry_each_parameter_default_range_and_step(strategy_id: str) ->
         assert [float(default), float(low), float(high), float(step)] == [
             param.default, param.min, param.max, param.step,
         ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("body", "exits"),
+    [
+        ("longEntry = a\nshortEntry = b\n", ("false", "false")),
+        ("longEntry = a\nshortEntry = b\nlongExit = c\nshortExit = longExit\n",
+         ("longExit", "shortExit")),
+        ("longEntry = a\nshortEntry = b\nvar bool longExit = false\nlongExit := c\n",
+         ("longExit", "false")),
+        ("longEntry = a\nshortEntry = b\nbool shortExit = c == d\n", ("false", "shortExit")),
+    ],
+)  # fmt: skip
+def test_exits_default_to_the_opposite_entry_only(body: str, exits: tuple[str, str]) -> None:
+    logic = order_logic(body, BacktestConfig(), "both")
+    assert f"qdExitLong = {exits[0]}" in logic and f"qdExitShort = {exits[1]}" in logic
 
 
 def test_export_is_deterministic() -> None:
