@@ -9,7 +9,7 @@ from numba import njit
 
 from core.research import indicators as ind
 from core.research.signals import band_signals
-from core.research.strategies.base import Direction, Family, Param, Strategy
+from core.research.strategies.base import ATR_PINE, Direction, Family, Param, Strategy
 
 A = np.ndarray
 REVERSION_PINE = (
@@ -31,8 +31,8 @@ KELTNER_PARAMS = (
 )
 BOLLINGER_PINE = "[middle, upperBand, lowerBand] = ta.bb(close, window, k)\n"
 KELTNER_PINE = (
-    "middle = ta.ema(close, window)\nupperBand = middle + k * ta.atr(atr_window)\n"
-    "lowerBand = middle - k * ta.atr(atr_window)\n"
+    ATR_PINE + "middle = ta.ema(close, window)\natr = wilderAtr(atr_window)\n"
+    "upperBand = middle + k * atr\nlowerBand = middle - k * atr\n"
 )
 
 
@@ -151,8 +151,8 @@ ATR_CHANNEL = _band_strategy(
      Param("atr_window", int, 14, 2, 100, 1, "ATR window"),
      Param("k", float, 2.0, 0.5, 6.0, 0.25, "channel half-width in ATRs")),
     atr_channel_signal, _ma_atr_lookback,
-    "middle = ta.sma(close, window)\nupperBand = middle + k * ta.atr(atr_window)\n"
-    "lowerBand = middle - k * ta.atr(atr_window)\n", recursive=True,
+    ATR_PINE + "middle = ta.sma(close, window)\natr = wilderAtr(atr_window)\n"
+    "upperBand = middle + k * atr\nlowerBand = middle - k * atr\n", recursive=True,
 )  # fmt: skip
 
 BANDS = (

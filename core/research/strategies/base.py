@@ -65,6 +65,10 @@ HOLD_PARAM = Param("hold", int, 5, 1, 100, 1, "bars a trade is held")
 TIME_EXIT_PINE = (
     "longExit = ta.barssince(longEntry) == hold\nshortExit = ta.barssince(shortEntry) == hold\n"
 )
+#: Wilder's ATR as ``indicators.atr`` has it: true ranges from the second bar on, so
+#: the first value comes at bar ``n``. (Pine's ``ta.atr`` counts the first bar's
+#: high - low as a true range, which moves its warm-up one bar earlier.)
+ATR_PINE = "wilderAtr(n) => ta.rma(ta.tr(false), n)\n"
 SignalKernel = Callable[..., np.ndarray]
 
 

@@ -18,6 +18,7 @@ from core.research.signals import (
     state_signals,
 )
 from core.research.strategies.base import (
+    ATR_PINE,
     HOLD_PARAM,
     TIME_EXIT_PINE,
     Direction,
@@ -113,11 +114,11 @@ CHANDELIER = Strategy(
     signal=chandelier_signal,
     lookback=lambda p: int(p["window"]) + 2,
     pine=(
-        "a = ta.atr(window)\nlongStop = ta.highest(high, window) - k * a\n"
+        ATR_PINE + "a = wilderAtr(window)\nlongStop = ta.highest(high, window) - k * a\n"
         "shortStop = ta.lowest(low, window) + k * a\n"
-        "var int dir = 0\n"
+        "var int dir = na\n"
         "dir := close > shortStop[1] ? 1 : close < longStop[1] ? -1 : dir\n"
-        "longEntry = dir == 1 and dir[1] != 1\nshortEntry = dir == -1 and dir[1] != -1\n"
+        "longEntry = dir == 1 and dir[1] == -1\nshortEntry = dir == -1 and dir[1] == 1\n"
     ),
     recursive=True,
 )
@@ -165,8 +166,9 @@ SQUEEZE = Strategy(
     lookback=lambda p: int(p["window"]) + 2,
     pine=(
         "[middle, bbUp, bbLo] = ta.bb(close, window, bb_k)\n"
-        "kcUp = ta.ema(close, window) + kc_k * ta.atr(window)\n"
-        "kcLo = ta.ema(close, window) - kc_k * ta.atr(window)\n"
+        + ATR_PINE
+        + "kcUp = ta.ema(close, window) + kc_k * wilderAtr(window)\n"
+        "kcLo = ta.ema(close, window) - kc_k * wilderAtr(window)\n"
         "squeezed = bbUp < kcUp and bbLo > kcLo\nreleased = squeezed[1] and not squeezed\n"
         "longEntry = released and close > middle\nshortEntry = released and close <= middle\n"
         "longExit = ta.crossunder(close, middle)\nshortExit = ta.crossover(close, middle)\n"
@@ -281,7 +283,7 @@ ATR_BREAKOUT = Strategy(
     signal=atr_breakout_signal,
     lookback=lambda p: int(p["window"]) + int(p["hold"]) + 2,
     pine=(
-        "a = ta.atr(window)[1]\n"
+        ATR_PINE + "a = wilderAtr(window)[1]\n"
         "longEntry = close > close[1] + k * a\nshortEntry = close < close[1] - k * a\n"
     )
     + TIME_EXIT_PINE,

@@ -237,7 +237,10 @@ STOCH_RSI = Strategy(
     signal=stoch_rsi_signal,
     lookback=lambda p: int(p["rsi_window"]) + int(p["stoch_window"]) + 5,
     pine=(
-        "r = ta.rsi(close, rsi_window)\nk = ta.sma(ta.stoch(r, r, r, stoch_window), 3)\n"
+        "r = ta.rsi(close, rsi_window)\n"
+        "hi = ta.highest(r, stoch_window)\nlo = ta.lowest(r, stoch_window)\n"
+        "raw = na(r[stoch_window - 1]) ? na : hi > lo ? 100 * (r - lo) / (hi - lo) : 50.0\n"
+        "k = ta.sma(raw, 3)\n"
         "d = ta.sma(k, 3)\n"
         "longEntry = k > d and k[1] < d[1] and d < lower\n"
         "shortEntry = k < d and k[1] > d[1] and d > upper\n"
@@ -324,6 +327,14 @@ def ultimate_oscillator_signal(
     return oscillator_signals(value, lower, upper, 50.0)
 
 
+# Pine has no ta.uo: the buying-pressure averages as ind.ultimate_oscillator has them.
+UO_PINE = """buyingPressure = close - math.min(low, close[1])
+trueRange = math.max(high, close[1]) - math.min(low, close[1])
+uoAverage(n) =>
+    pressure = math.sum(buyingPressure, n)
+    ranges = math.sum(trueRange, n)
+    na(ranges) ? na : ranges > 0 ? pressure / ranges : 0.5
+"""
 ULTIMATE_OSCILLATOR = _oscillator(
     "ultimate_oscillator", "Ultimate oscillator reversion",
     "Williams' ultimate oscillator (buying pressure over three windows, weighted 4:2:1)",
@@ -331,7 +342,8 @@ ULTIMATE_OSCILLATOR = _oscillator(
      Param("medium", int, 14, 3, 100, 1, "medium window"),
      Param("long", int, 28, 4, 200, 1, "long window"), *_levels(30.0, 70.0, 5.0, 95.0, 5.0)),
     ultimate_oscillator_signal, lambda p: int(p["long"]) + 2,
-    "osc = ta.uo(short, medium, long)\nexitLevel = 50\n",
+    UO_PINE + "osc = 100 * (4 * uoAverage(short) + 2 * uoAverage(medium) + uoAverage(long)) / 7\n"
+    "exitLevel = 50\n",
     "Trades exit when it crosses back through 50.",
     constraints=(*LOWER_BELOW_UPPER,
                  ("short < medium < long", lambda p: p["short"] < p["medium"] < p["long"])),
@@ -365,10 +377,13 @@ FISHER_CROSS = Strategy(
     lookback=lambda p: int(p["window"]) + 2,
     pine=(
         "mid = hl2\nhh = ta.highest(mid, window)\nll = ta.lowest(mid, window)\n"
-        "var float v = 0.0\nvar float fish = 0.0\n"
-        "x = hh == ll ? 0.0 : 2 * ((mid - ll) / (hh - ll) - 0.5)\n"
-        "v := math.max(math.min(0.33 * x + 0.67 * v, 0.999), -0.999)\n"
-        "fish := 0.5 * math.log((1 + v) / (1 - v)) + 0.5 * fish\ntrig = fish[1]\n"
+        "var float v = 0.0\nvar float fishSum = 0.0\nfloat fish = na\n"
+        "if not na(hh)\n"
+        "    x = hh == ll ? 0.0 : 2 * ((mid - ll) / (hh - ll) - 0.5)\n"
+        "    v := math.max(math.min(0.33 * x + 0.67 * v, 0.999), -0.999)\n"
+        "    fishSum := 0.5 * math.log((1 + v) / (1 - v)) + 0.5 * fishSum\n"
+        "    fish := fishSum\n"
+        "trig = fish[1]\n"
         "longEntry = fish > trig and fish[1] < trig[1] and trig < -level\n"
         "shortEntry = fish < trig and fish[1] > trig[1] and trig > level\n"
     ),

@@ -18,7 +18,7 @@ from core.research.signals import (
     state_signals,
     thrust_signals,
 )
-from core.research.strategies.base import Direction, Family, Param, Strategy
+from core.research.strategies.base import ATR_PINE, Direction, Family, Param, Strategy
 
 A = np.ndarray
 FAST_BELOW_SLOW = (("fast < slow", lambda p: p["fast"] < p["slow"]),)
@@ -32,8 +32,9 @@ def _fast_slow(default_fast: int, default_slow: int) -> tuple[Param, Param]:
 
 
 def _ma_cross(
-    id_: str, name: str, average: str, kernel, lookback, pine_fn: str, recursive: bool, feature
-) -> Strategy:
+    id_: str, name: str, average: str, kernel, lookback, pine_fn: str, recursive: bool, feature,
+    pine_defs: str = "",
+) -> Strategy:  # fmt: skip
     return Strategy(
         id=id_,
         name=name,
@@ -49,6 +50,7 @@ def _ma_cross(
         signal=kernel,
         lookback=lookback,
         pine=(
+            f"{pine_defs}"
             f"fastMa = {pine_fn}(close, fast)\n"
             f"slowMa = {pine_fn}(close, slow)\n"
             "longEntry = fastMa > slowMa and fastMa[1] < slowMa[1]\n"
@@ -102,17 +104,23 @@ WMA_CROSS = _ma_cross(
     "wma_cross", "WMA crossover", "linearly weighted moving average", wma_cross_signal,
     lambda p: int(p["slow"]) + 1, "ta.wma", False, ind.wma,
 )  # fmt: skip
+# Pine has no ta.dema or ta.tema: each is built from SMA-seeded ta.ema, as ind.dema/tema are.
+DEMA_PINE = "dema(src, len) =>\n    e1 = ta.ema(src, len)\n    2 * e1 - ta.ema(e1, len)\n"
+TEMA_PINE = (
+    "tema(src, len) =>\n    e1 = ta.ema(src, len)\n    e2 = ta.ema(e1, len)\n"
+    "    3 * e1 - 3 * e2 + ta.ema(e2, len)\n"
+)
 HMA_CROSS = _ma_cross(
     "hma_cross", "Hull MA crossover", "Hull moving average", hma_cross_signal,
     lambda p: int(p["slow"]) + int(np.sqrt(p["slow"])), "ta.hma", False, ind.hma,
 )  # fmt: skip
 DEMA_CROSS = _ma_cross(
     "dema_cross", "DEMA crossover", "double exponential moving average", dema_cross_signal,
-    lambda p: 2 * int(p["slow"]), "ta.dema", True, ind.dema,
+    lambda p: 2 * int(p["slow"]), "dema", True, ind.dema, DEMA_PINE,
 )  # fmt: skip
 TEMA_CROSS = _ma_cross(
     "tema_cross", "TEMA crossover", "triple exponential moving average", tema_cross_signal,
-    lambda p: 3 * int(p["slow"]), "ta.tema", True, ind.tema,
+    lambda p: 3 * int(p["slow"]), "tema", True, ind.tema, TEMA_PINE,
 )  # fmt: skip
 
 
@@ -169,10 +177,11 @@ KAMA_CROSS = Strategy(
     lookback=lambda p: int(p["er_window"]) + 2,
     pine=(
         "noise = math.sum(math.abs(ta.change(close)), er_window)\n"
-        "er = math.abs(close - close[er_window]) / noise\n"
+        "er = na(noise) ? na : noise > 0 ? math.abs(close - close[er_window]) / noise : 0.0\n"
         "sc = math.pow(er * (2.0 / (fast + 1) - 2.0 / (slow + 1)) + 2.0 / (slow + 1), 2)\n"
         "var float kama = na\n"
-        "kama := na(kama[1]) ? close : kama[1] + sc * (close - kama[1])\n"
+        "kama := na(sc) ? na : na(kama[1]) ? close[1] + sc * (close - close[1]) "
+        ": kama[1] + sc * (close - kama[1])\n"
         "longEntry = close > kama and close[1] < kama[1]\n"
         "shortEntry = close < kama and close[1] > kama[1]\n"
     ),
@@ -222,7 +231,8 @@ EMA_RIBBON = Strategy(
     pine=(
         "f = ta.ema(close, fast)\nm = ta.ema(close, middle)\ns = ta.ema(close, slow)\n"
         "bull = f > m and m > s\nbear = f < m and m < s\n"
-        "longEntry = bull and not bull[1]\nshortEntry = bear and not bear[1]\n"
+        "known = not na(s[1])\n"
+        "longEntry = known and bull and not bull[1]\nshortEntry = known and bear and not bear[1]\n"
         "longExit = not bull and bull[1]\nshortExit = not bear and bear[1]\n"
     ),
     constraints=(("fast < middle < slow", lambda p: p["fast"] < p["middle"] < p["slow"]),),
@@ -437,6 +447,25 @@ def aroon_oscillator_signal(
     return thrust_signals(up - down, level)
 
 
+# ind.aroon: bars since the window's extreme, ties going to the most recent bar.
+AROON_PINE = """barsSinceHigh(n) =>
+    int at = 0
+    for j = 1 to n
+        if high[j] > high[at]
+            at := j
+    at
+barsSinceLow(n) =>
+    int at = 0
+    for j = 1 to n
+        if low[j] < low[at]
+            at := j
+    at
+sinceHigh = barsSinceHigh(window)
+sinceLow = barsSinceLow(window)
+up = bar_index < window ? na : 100 * (window - sinceHigh) / window
+dn = bar_index < window ? na : 100 * (window - sinceLow) / window
+"""
+
 AROON_CROSS = Strategy(
     id="aroon_cross",
     name="Aroon crossover",
@@ -451,9 +480,8 @@ AROON_CROSS = Strategy(
     signal=aroon_cross_signal,
     lookback=lambda p: int(p["window"]) + 2,
     pine=(
-        "up = 100 * (ta.highestbars(high, window + 1) + window) / window\n"
-        "dn = 100 * (ta.lowestbars(low, window + 1) + window) / window\n"
-        "longEntry = up > dn and up[1] < dn[1]\nshortEntry = up < dn and up[1] > dn[1]\n"
+        AROON_PINE
+        + "longEntry = up > dn and up[1] < dn[1]\nshortEntry = up < dn and up[1] > dn[1]\n"
     ),
 )
 AROON_OSCILLATOR = Strategy(
@@ -473,9 +501,7 @@ AROON_OSCILLATOR = Strategy(
     signal=aroon_oscillator_signal,
     lookback=lambda p: int(p["window"]) + 2,
     pine=(
-        "up = 100 * (ta.highestbars(high, window + 1) + window) / window\n"
-        "dn = 100 * (ta.lowestbars(low, window + 1) + window) / window\n"
-        "osc = up - dn\n"
+        AROON_PINE + "osc = up - dn\n"
         "longEntry = ta.crossover(osc, level)\nshortEntry = ta.crossunder(osc, -level)\n"
         "longExit = ta.crossunder(osc, 0)\nshortExit = ta.crossover(osc, 0)\n"
     ),
@@ -495,6 +521,50 @@ def parabolic_sar_signal(
     return state_signals(state)
 
 
+# ind.parabolic_sar is TA-Lib's SAR; Pine's ta.sar starts its first trend from the
+# closes and flips on a strict penetration, so the body carries its own.
+SAR_PINE = """taLibSar(afStart, afStep, afMax) =>
+    var bool up = true
+    var float ep = na
+    var float next = na
+    var float af = na
+    float sar = na
+    if bar_index == 1
+        dm = low[1] - low
+        up := not (dm > 0 and dm > high - high[1])
+        ep := up ? high : low
+        next := up ? low[1] : high[1]
+        af := afStart
+    if bar_index >= 1
+        if up
+            if low <= next
+                up := false
+                sar := math.max(ep, high[1], high)
+                af := afStart
+                ep := low
+                next := math.max(sar + af * (ep - sar), high[1], high)
+            else
+                sar := next
+                if high > ep
+                    ep := high
+                    af := math.min(af + afStep, afMax)
+                next := math.min(next + af * (ep - next), low[1], low)
+        else
+            if high >= next
+                up := true
+                sar := math.min(ep, low[1], low)
+                af := afStart
+                ep := high
+                next := math.min(sar + af * (ep - sar), low[1], low)
+            else
+                sar := next
+                if low < ep
+                    ep := low
+                    af := math.min(af + afStep, afMax)
+                next := math.max(next + af * (ep - next), high[1], high)
+    sar
+"""
+
 PARABOLIC_SAR = Strategy(
     id="parabolic_sar",
     name="Parabolic SAR",
@@ -513,7 +583,7 @@ PARABOLIC_SAR = Strategy(
     signal=parabolic_sar_signal,
     lookback=lambda p: 3,
     pine=(
-        "sar = ta.sar(af_start, af_step, af_max)\n"
+        SAR_PINE + "sar = taLibSar(af_start, af_step, af_max)\n"
         "longEntry = close > sar and close[1] <= sar[1]\n"
         "shortEntry = close < sar and close[1] >= sar[1]\n"
     ),
@@ -529,6 +599,28 @@ def supertrend_signal(
     _, direction = ind.supertrend(high, low, close, window, multiplier)
     return state_signals(direction)
 
+
+# ind.supertrend starts up on the first ATR bar and compares the close with the
+# previous final bands; Pine's ta.supertrend starts down and compares with this
+# bar's, so the body carries its own (dir is +1 up, -1 down, as the kernel's).
+SUPERTREND_PINE = """a = wilderAtr(window)
+var float upper = na
+var float lower = na
+var int trend = 1
+if not na(a)
+    bu = hl2 + multiplier * a
+    bl = hl2 - multiplier * a
+    if na(upper)
+        upper := bu
+        lower := bl
+    else
+        pu = upper
+        pl = lower
+        upper := bu < pu or close[1] > pu ? bu : pu
+        lower := bl > pl or close[1] < pl ? bl : pl
+        trend := close > pu ? 1 : close < pl ? -1 : trend
+dir = na(a) ? na : trend
+"""
 
 SUPERTREND = Strategy(
     id="supertrend",
@@ -547,8 +639,9 @@ SUPERTREND = Strategy(
     signal=supertrend_signal,
     lookback=lambda p: int(p["window"]) + 2,
     pine=(
-        "[st, dir] = ta.supertrend(multiplier, window)\n"
-        "longEntry = dir < 0 and dir[1] > 0\nshortEntry = dir > 0 and dir[1] < 0\n"
+        ATR_PINE
+        + SUPERTREND_PINE
+        + "longEntry = dir == 1 and dir[1] == -1\nshortEntry = dir == -1 and dir[1] == 1\n"
     ),
     recursive=True,
 )

@@ -56,12 +56,17 @@ def _line_cross(id_: str, name: str, line: str, kernel, pine_line: str) -> Strat
 OBV_CROSS = _line_cross(
     "obv_cross", "On-balance volume trend",
     "On-balance volume adds the day's volume on an up close and subtracts it on a "
-    "down close.", obv_cross_signal, "volLine = ta.obv\n",
+    "down close.", obv_cross_signal,
+    # as ind.obv: the first bar counts its whole volume (ta.obv would start from na)
+    "volLine = ta.cum(bar_index == 0 or close > close[1] ? volume "
+    ": close < close[1] ? -volume : 0)\n",
 )  # fmt: skip
 PVT_CROSS = _line_cross(
     "pvt_cross", "Price volume trend",
     "The price volume trend adds each bar's volume times its percent change.",
-    pvt_cross_signal, "volLine = ta.pvt\n",
+    pvt_cross_signal,
+    # as ind.price_volume_trend: 0 on the first bar (ta.pvt would start from na)
+    "volLine = ta.cum(bar_index == 0 ? 0 : volume * (close - close[1]) / close[1])\n",
 )  # fmt: skip
 
 
@@ -244,8 +249,8 @@ VOLUME_BREAKOUT = Strategy(
     lookback=lambda p: int(p["window"]) + int(p["hold"]) + 1,
     pine=(
         "spike = volume > factor * ta.sma(volume, window)[1]\n"
-        "longEntry = spike and close > ta.highest(high, window)[1]\n"
-        "shortEntry = spike and close < ta.lowest(low, window)[1]\n"
+        "top = ta.highest(high, window)[1]\nbottom = ta.lowest(low, window)[1]\n"
+        "longEntry = spike and close > top\nshortEntry = spike and close < bottom\n"
     )
     + TIME_EXIT_PINE,
 )
