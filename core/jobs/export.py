@@ -1,4 +1,5 @@
-"""The export job: a strategy's PDF report on a dataset, written into the exports folder.
+"""The export job: a strategy's PDF report on a dataset, or its Pine Script, written
+into the exports folder.
 
 Files land in ``output_dir`` (the Deck passes ``<data dir>/exports``), are
 listed in the job's history, and are removed by the retention sweep once
@@ -20,7 +21,7 @@ from core.research.backtest import BacktestConfig
 from core.research.runner import run_backtest
 from core.research.strategies import get_strategy
 
-FORMATS = ("report",)
+FORMATS = ("report", "pine")
 
 
 @dataclass(frozen=True)
@@ -62,20 +63,33 @@ class ExportRequest:
 
 
 def run_export(request: ExportRequest, context: JobContext) -> dict[str, Any]:
+    strategy = get_strategy(request.strategy)
+    config = BacktestConfig(cash=request.cash, commission=request.commission)
+    folder = Path(request.output_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    if request.format == "pine":
+        from core.exports.pine import export_pine
+
+        path = folder / f"{strategy.id}-{stamp}.pine"
+        path.write_text(export_pine(strategy, strategy.resolve(request.params), config))
+        context.add_file(path)
+        return {"summary": f"wrote {path.name}", "path": str(path)}
+    return _report(request, context, config, folder, stamp)
+
+
+def _report(request: ExportRequest, context: JobContext, config: BacktestConfig, folder: Path,
+            stamp: str) -> dict[str, Any]:  # fmt: skip
     from core.exports.report import build_report  # reportlab and matplotlib, only when used
 
     strategy = get_strategy(request.strategy)
     context.progress(0, 3)
     bars = dataset_bars(request.dataset, request.seed, request.bars)
     context.check()
-    config = BacktestConfig(cash=request.cash, commission=request.commission)
     result = run_backtest(strategy, bars, request.params, config)
     context.progress(1, 3)
     context.check()
     name = request.dataset.removeprefix(SIMULATED).replace("/", "_")
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    folder = Path(request.output_dir)
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{strategy.id}-{Path(name).stem}-{stamp}.pdf"
     build_report(path, strategy, bars, result, data_name=Path(name).name)
     context.add_file(path)

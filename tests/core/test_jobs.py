@@ -410,12 +410,19 @@ async def test_an_export_job_writes_its_report_and_lists_the_file(
     request = ExportRequest("sma_cross", "sim:SPY", str(tmp_path / "exports"), bars=800)
     job_id = await manager.submit("export", request.as_params())
     done = await wait_for_state(updates, job_id, JobState.DONE, timeout=60)
-    await manager.stop()
-    await writer.stop()
+    await writer.flush()
     files = json.loads(rows(store)[job_id].files_json)
     assert len(files) == 1 and Path(files[0]).parent == tmp_path / "exports"
     assert Path(files[0]).read_bytes().startswith(b"%PDF")
     assert done.summary.startswith("wrote sma_cross-SPY-")
+    pine = ExportRequest("ema_cross", "sim:SPY", str(tmp_path / "exports"), format="pine",
+                         params={"fast": 8})  # fmt: skip
+    job_id = await manager.submit("export", pine.as_params())
+    await wait_for_state(updates, job_id, JobState.DONE, timeout=60)
+    await manager.stop()
+    await writer.stop()
+    (script,) = json.loads(rows(store)[job_id].files_json)
+    assert "//@version=6" in Path(script).read_text() and "fast=8" in Path(script).read_text()
     with pytest.raises(ValueError, match="format: 'docx'"):
         ExportRequest("sma_cross", "sim:SPY", "x", format="docx")
 
