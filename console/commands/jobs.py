@@ -1,9 +1,10 @@
 """`quarterdeck jobs`: the job history and queue in the store, from the command line.
 
-``list``, ``show`` and ``cancel`` work against the same store as a running
-console: a cancel reaches the process that runs the job through the store
-and takes effect within about a second. ``submit`` queues a job for whichever
-process claims it first, and ``work`` is such a process without a UI.
+``list``, ``show``, ``cancel``, ``pause``, ``resume`` and ``priority`` work
+against the same store as a running console: a request reaches the process
+that runs the job through the store and takes effect within about a second.
+``submit`` queues a job for whichever process claims it first, and ``work``
+is such a process without a UI.
 """
 
 from __future__ import annotations
@@ -51,6 +52,18 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     cancel.add_argument("--wait", type=float, default=5.0, metavar="SECONDS",
                         help="how long to wait for a running job to stop")  # fmt: skip
     cancel.set_defaults(handler=cancel_command)
+
+    for action, text in (("pause", "hold a job: a running one gives up its slot"),
+                         ("resume", "let a paused job go on")):  # fmt: skip
+        control = actions.add_parser(action, help=text)
+        control.add_argument("job_id", type=int, metavar="ID")
+        control.add_argument("--by", default=None, metavar="NAME")
+        control.set_defaults(handler=control_command, control=action)
+    priority = actions.add_parser("priority", help="move a waiting job up or down the queue")
+    priority.add_argument("job_id", type=int, metavar="ID")
+    priority.add_argument("level", choices=PRIORITIES)
+    priority.add_argument("--by", default=None, metavar="NAME")
+    priority.set_defaults(handler=control_command, control="priority")
 
     submit = actions.add_parser("submit", help="queue a job: KIND with its fields as JSON")
     submit.add_argument("kind", metavar="KIND", help="optimize, batch or export")
@@ -161,6 +174,39 @@ def cancel_command(args: argparse.Namespace) -> int:
         print(f"job {args.job_id}: cancel requested; {row.owner if row else '?'} has not "
               f"stopped it yet")  # fmt: skip
         return EXIT_NOT_DONE
+    finally:
+        store.dispose()
+
+
+def control_command(args: argparse.Namespace) -> int:
+    """Pause, resume or re-prioritise: in the store at once if no process runs the job,
+    else through its owner (applied within about a second)."""
+    from core.events import JobPriority, JobState
+    from core.jobs import records
+
+    store = _store(args.settings)
+    try:
+        row = records.get_job(store, args.job_id)
+        if row is None:
+            raise UsageError(f"no job {args.job_id}")
+        if row.state not in records.UNFINISHED:
+            print(f"job {args.job_id} is already {row.state}")
+            return EXIT_NOT_DONE
+        value = getattr(args, "level", None)
+        direct: dict[str, Any] = {
+            "pause": {"state": JobState.PAUSED.value},
+            "resume": {"state": JobState.QUEUED.value},
+            "priority": {"priority": int(JobPriority[(value or "normal").upper()])},
+        }[args.control]
+        if args.control != "priority" and row.state == JobState.RUNNING.value:
+            direct = {}  # only its owner can pause or resume a running job
+        if direct and records.change_unowned(store, args.job_id, direct):
+            print(f"job {args.job_id}: {args.control} {value or ''}".rstrip())
+            return 0
+        who = f"cli:{args.by or getpass.getuser()}"
+        records.request_control(store, args.job_id, args.control, who, value)
+        print(f"job {args.job_id}: {args.control} requested from {row.owner}")
+        return 0
     finally:
         store.dispose()
 

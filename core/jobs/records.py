@@ -133,6 +133,13 @@ def request_control(
 
 def cancel_unowned(store: Store, job_id: int, reason: str) -> bool:
     """Cancel a job no process runs, in the store directly; False if one does."""
+    values = {"state": JobState.CANCELLED.value, "note": reason, "finished_at": time.time()}
+    return change_unowned(store, job_id, values)
+
+
+def change_unowned(store: Store, job_id: int, values: dict[str, Any]) -> bool:
+    """Change an unfinished job no process runs, in the store directly (a compare-and-set
+    on its owner); False if a process runs it, or it is finished or missing."""
     now = time.time()
     with store.session() as session:
         row = session.get(JobRow, job_id)
@@ -144,7 +151,7 @@ def cancel_unowned(store: Store, job_id: int, reason: str) -> bool:
         done = session.execute(
             update(JobRow)
             .where(JobRow.id == job_id, seen)  # type: ignore[arg-type]
-            .values(state=JobState.CANCELLED.value, note=reason, finished_at=now, owner=None)
+            .values(owner=None, **values)
         )
         session.commit()
     return done.rowcount == 1  # type: ignore[attr-defined]

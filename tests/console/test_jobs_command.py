@@ -102,3 +102,16 @@ def test_cancel_reaches_a_job_running_in_another_process(isolated_environment: P
         worker.terminate()
         _, errors = worker.communicate(timeout=30)
     assert worker.returncode == 0, errors  # SIGTERM: a clean stop
+
+
+def test_pause_resume_and_priority_of_a_job_nobody_runs(
+    isolated_environment: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    quarterdeck(capsys, "jobs", "submit", "optimize", json.dumps(LONG))
+    assert quarterdeck(capsys, "jobs", "priority", "1", "high")[:2] == (0, "job 1: priority high\n")
+    assert quarterdeck(capsys, "jobs", "pause", "1")[:2] == (0, "job 1: pause\n")
+    shown = json.loads(quarterdeck(capsys, "jobs", "show", "1", "--json")[1])
+    assert (shown["state"], shown["priority"]) == ("paused", "high")
+    assert quarterdeck(capsys, "jobs", "resume", "1")[:2] == (0, "job 1: resume\n")
+    assert json.loads(quarterdeck(capsys, "jobs", "show", "1", "--json")[1])["state"] == "queued"
+    assert quarterdeck(capsys, "jobs", "pause", "9")[0] == 2
