@@ -66,7 +66,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     priority.set_defaults(handler=control_command, control="priority")
 
     submit = actions.add_parser("submit", help="queue a job: KIND with its fields as JSON")
-    submit.add_argument("kind", metavar="KIND", help="optimize, batch or export")
+    submit.add_argument(
+        "kind", metavar="KIND", help="backtest, optimize, batch, walk_forward or export"
+    )
     submit.add_argument("params", metavar="JSON",
                         help='e.g. \'{"strategy": "sma_cross", "dataset": "spy.csv", '
                              '"grid": {"fast": [5, 50, 1]}}\'')  # fmt: skip

@@ -3,13 +3,12 @@ checkpointed pair by pair."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from core.jobs.context import JobContext
 from core.jobs.datasets import dataset_bars
-from core.jobs.kinds import JobKind
+from core.jobs.kinds import JobKind, parse_request
 from core.research.backtest import BacktestConfig
 from core.research.batch import BatchRow, run_batch
 from core.research.optimizer import Objective
@@ -35,21 +34,6 @@ class BatchRequest:
         if self.trials < 1:
             raise ValueError(f"trials: must be at least 1, got {self.trials}")
         Objective(self.objective)
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> BatchRequest:
-        unknown = sorted(set(params) - {f.name for f in fields(cls)})
-        if unknown:
-            raise ValueError(f"batch: unknown field(s) {', '.join(unknown)}")
-        values = dict(params)
-        for name in ("strategies", "datasets"):
-            values[name] = tuple(values.get(name, ()))
-        try:
-            return cls(**values)
-        except KeyError as exc:  # an unknown strategy
-            raise ValueError(str(exc)) from None
-        except TypeError as exc:
-            raise ValueError(f"batch: {exc}") from None
 
     @property
     def title(self) -> str:
@@ -78,4 +62,9 @@ def run_batch_job(request: BatchRequest, context: JobContext) -> dict[str, Any]:
     }
 
 
-BATCH = JobKind("batch", BatchRequest.from_params, run_batch_job, lambda r: r.title)
+BATCH = JobKind(
+    "batch",
+    lambda params: parse_request(BatchRequest, "batch", params, ("strategies", "datasets")),
+    run_batch_job,
+    lambda r: r.title,
+)

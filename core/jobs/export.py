@@ -9,14 +9,13 @@ older than the configured age.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from core.jobs.context import JobContext
 from core.jobs.datasets import SIMULATED, dataset_bars
-from core.jobs.kinds import JobKind
+from core.jobs.kinds import JobKind, parse_request
 from core.research.backtest import BacktestConfig
 from core.research.runner import run_backtest
 from core.research.strategies import get_strategy
@@ -41,18 +40,6 @@ class ExportRequest:
             raise ValueError(f"format: {self.format!r} is not one of {', '.join(FORMATS)}")
         get_strategy(self.strategy).resolve(self.params)  # names a bad parameter
         BacktestConfig(cash=self.cash, commission=self.commission)
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> ExportRequest:
-        unknown = sorted(set(params) - {f.name for f in fields(cls)})
-        if unknown:
-            raise ValueError(f"export: unknown field(s) {', '.join(unknown)}")
-        try:
-            return cls(**params)
-        except KeyError as exc:  # an unknown strategy
-            raise ValueError(str(exc)) from None
-        except TypeError as exc:
-            raise ValueError(f"export: {exc}") from None
 
     @property
     def title(self) -> str:
@@ -102,4 +89,7 @@ def _report(request: ExportRequest, context: JobContext, config: BacktestConfig,
     }
 
 
-EXPORT = JobKind("export", ExportRequest.from_params, run_export, lambda r: r.title)
+EXPORT = JobKind(
+    "export", lambda params: parse_request(ExportRequest, "export", params), run_export,
+    lambda r: r.title,
+)  # fmt: skip

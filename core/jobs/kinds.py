@@ -5,12 +5,13 @@ restart any job manager can rebuild and resume it."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar
 
 from core.jobs.context import JobContext
 
 Params = Mapping[str, Any]
+Request = TypeVar("Request")
 
 
 @dataclass(frozen=True)
@@ -35,3 +36,23 @@ def find_kind(kinds: Mapping[str, JobKind], name: str) -> JobKind:
     except KeyError:
         known = ", ".join(sorted(kinds))
         raise UnknownJobKindError(f"unknown job kind {name!r} (known: {known})") from None
+
+
+def parse_request(
+    cls: type[Request], kind: str, params: Params, tuples: tuple[str, ...] = ()
+) -> Request:
+    """``cls(**params)`` for a dataclass request, every problem a ``ValueError`` that
+    names the kind and the field. ``tuples`` are fields JSON gives back as lists."""
+    unknown = sorted(set(params) - {f.name for f in fields(cls)})  # type: ignore[arg-type]
+    if unknown:
+        raise ValueError(f"{kind}: unknown field(s) {', '.join(unknown)}")
+    values = dict(params)
+    for name in tuples:
+        if name in values:
+            values[name] = tuple(values[name])
+    try:
+        return cls(**values)
+    except KeyError as exc:  # an unknown strategy
+        raise ValueError(str(exc)) from None
+    except TypeError as exc:
+        raise ValueError(f"{kind}: {exc}") from None

@@ -3,13 +3,12 @@ segment by segment so a restart carries on where it stopped."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from core.jobs.context import JobContext
 from core.jobs.datasets import dataset_bars
-from core.jobs.kinds import JobKind
+from core.jobs.kinds import JobKind, Params, parse_request
 from core.research.backtest import BacktestConfig
 from core.research.optimizer import Evaluation, Objective, Range, optimize
 from core.research.strategies import get_strategy
@@ -42,21 +41,6 @@ class OptimizeRequest:
             raise ValueError(f"method: {self.method!r} is not grid, random or tpe")
         Objective(self.objective)
         BacktestConfig(commission=self.commission)
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> OptimizeRequest:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(params) - known)
-        if unknown:
-            raise ValueError(f"optimize: unknown field(s) {', '.join(unknown)}")
-        values = dict(params)
-        values["grid"] = {k: tuple(v) for k, v in values.get("grid", {}).items()}
-        try:
-            return cls(**values)
-        except KeyError as exc:  # an unknown strategy
-            raise ValueError(str(exc)) from None
-        except TypeError as exc:
-            raise ValueError(f"optimize: {exc}") from None
 
     @property
     def title(self) -> str:
@@ -103,4 +87,10 @@ def run_optimize(request: OptimizeRequest, context: JobContext) -> dict[str, Any
     }
 
 
-OPTIMIZE = JobKind("optimize", OptimizeRequest.from_params, run_optimize, lambda r: r.title)
+def parse_optimize(params: Params) -> OptimizeRequest:
+    values = dict(params)
+    values["grid"] = {k: tuple(v) for k, v in values.get("grid", {}).items()}
+    return parse_request(OptimizeRequest, "optimize", values)
+
+
+OPTIMIZE = JobKind("optimize", parse_optimize, run_optimize, lambda r: r.title)

@@ -9,7 +9,7 @@ the first out-of-sample bar, starting with fresh cash.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -89,11 +89,19 @@ def walk_forward(
     seed: int = 0,
     progress: ProgressCallback | None = None,
     should_stop: Callable[[], bool] = lambda: False,
+    resume: Sequence[WindowResult] = (),
+    on_window: Callable[[WindowResult], None] | None = None,
 ) -> WalkForwardResult:
+    """Each window's result goes to ``on_window`` as it is made (a job checkpoints it);
+    given back as ``resume``, those windows are not searched again."""
     objective = objective or Objective()
-    results = []
+    results = list(resume)
     bounds = window_bounds(len(bars["close"]), windows, mode)
+    if len(results) > len(bounds) or any(r.index != k for k, r in enumerate(results, start=1)):
+        raise ValueError("the saved windows do not match this walk-forward's windows")
     for k, (is_start, oos_start, oos_end) in enumerate(bounds, start=1):
+        if k <= len(resume):
+            continue
         in_sample = {name: column[is_start:oos_start] for name, column in bars.items()}
         found = optimize(
             strategy, in_sample, space, method=method, trials=trials, objective=objective,
@@ -116,6 +124,8 @@ def walk_forward(
                 out_of_sample_score=oos_score,
             )
         )
+        if on_window is not None:
+            on_window(results[-1])
         if progress is not None:
             progress(k, len(bounds))
     return WalkForwardResult(mode, objective, results)

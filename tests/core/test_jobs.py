@@ -33,7 +33,7 @@ def kind(name: str, run: Callable[[dict[str, Any], JobContext], dict[str, Any]])
 
 
 async def wait_for_state(
-    subscription, job_id: int, state: JobState, timeout: float = 30
+    subscription, job_id: int, state: JobState, timeout: float = 120
 ) -> JobUpdate:
     async def loop() -> JobUpdate:
         while True:
@@ -409,7 +409,7 @@ async def test_an_export_job_writes_its_report_and_lists_the_file(
     manager = JobManager(bus, writer, JOB_KINDS, store=store)
     request = ExportRequest("sma_cross", "sim:SPY", str(tmp_path / "exports"), bars=800)
     job_id = await manager.submit("export", request.as_params())
-    done = await wait_for_state(updates, job_id, JobState.DONE, timeout=60)
+    done = await wait_for_state(updates, job_id, JobState.DONE)
     await writer.flush()
     files = json.loads(rows(store)[job_id].files_json)
     assert len(files) == 1 and Path(files[0]).parent == tmp_path / "exports"
@@ -418,7 +418,7 @@ async def test_an_export_job_writes_its_report_and_lists_the_file(
     pine = ExportRequest("ema_cross", "sim:SPY", str(tmp_path / "exports"), format="pine",
                          params={"fast": 8})  # fmt: skip
     job_id = await manager.submit("export", pine.as_params())
-    await wait_for_state(updates, job_id, JobState.DONE, timeout=60)
+    await wait_for_state(updates, job_id, JobState.DONE)
     await manager.stop()
     await writer.stop()
     (script,) = json.loads(rows(store)[job_id].files_json)
@@ -442,3 +442,31 @@ def test_retention_removes_old_exports_and_audits_each(store: Store, tmp_path: P
     assert entry.detail == {"age_hours": 25.0, "max_age_hours": 24.0}
     assert verify_trail(store) == 1
     assert remove_expired_exports(store, tmp_path / "missing", 1.0) == []
+
+
+async def test_backtest_and_walk_forward_jobs_give_the_research_results() -> None:
+    from core.jobs import BacktestRequest, WalkForwardRequest
+    from core.jobs.datasets import dataset_bars
+    from core.research.runner import run_backtest
+    from core.research.strategies import get_strategy
+
+    bus = Bus()
+    updates = bus.subscribe(JobUpdate)
+    manager = JobManager(bus, None, JOB_KINDS)
+    backtest = BacktestRequest("ema_cross", "sim:SPY", {"fast": 8, "slow": 30},
+                               commission=0.001, direction="both", bars=2_000)  # fmt: skip
+    walk = WalkForwardRequest("sma_cross", "sim:SPY", grid={"fast": (5, 20, 5),
+                              "slow": (30, 60, 10)}, windows=3, bars=2_000)  # fmt: skip
+    first = await manager.submit("backtest", backtest.as_params())
+    second = await manager.submit("walk_forward", walk.as_params())
+    done = await wait_for_state(updates, first, JobState.DONE)
+    walked = await wait_for_state(updates, second, JobState.DONE)
+    expected = run_backtest(get_strategy("ema_cross"), dataset_bars("sim:SPY", 0, 2_000),
+                            {"fast": 8, "slow": 30}, backtest.config())  # fmt: skip
+    assert done.summary.startswith(f"total return {expected.metrics['total_return']:.2%}")
+    assert walked.done == walked.total == 3 and walked.summary.startswith("3 windows")
+    with pytest.raises(ValueError, match="mode: 'sideways'"):
+        WalkForwardRequest("sma_cross", "sim:SPY", mode="sideways")
+    with pytest.raises(ValueError, match="direction"):
+        BacktestRequest("sma_cross", "sim:SPY", direction="up")
+    await manager.stop()

@@ -177,3 +177,15 @@ def test_a_search_resumed_from_its_segments_ends_exactly_as_an_uninterrupted_one
     assert seen[-1] == (len(whole.evaluations), len(whole.evaluations))
     with pytest.raises(ValueError, match="do not match"):
         optimize(strategy, bars, space, resume=segments[1], **kwargs)
+
+
+def test_a_walk_forward_resumed_from_its_windows_ends_as_an_uninterrupted_one() -> None:
+    space = {"fast": Range(5, 20, 5), "slow": Range(30, 90, 20)}
+    strategy = get_strategy("sma_cross")
+    made: list = []
+    whole = walk_forward(strategy, BARS, space, windows=4, on_window=made.append)
+    assert made == whole.windows
+    resumed = walk_forward(strategy, BARS, space, windows=4, resume=made[:2])
+    assert resumed.windows == whole.windows
+    with pytest.raises(ValueError, match="do not match"):
+        walk_forward(strategy, BARS, space, windows=4, resume=made[1:2])

@@ -1,0 +1,87 @@
+"""The walk-forward job: optimise in-sample and trade out-of-sample, window by window,
+each window checkpointed."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from core.jobs.context import JobContext
+from core.jobs.datasets import dataset_bars
+from core.jobs.kinds import JobKind, Params, parse_request
+from core.research.backtest import BacktestConfig
+from core.research.optimizer import Objective, Range
+from core.research.strategies import get_strategy
+from core.research.walkforward import WindowResult, walk_forward
+
+
+@dataclass(frozen=True)
+class WalkForwardRequest:
+    strategy: str
+    dataset: str
+    grid: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    mode: str = "rolling"
+    windows: int = 4
+    method: str = "grid"
+    trials: int | None = None
+    objective: str = "sharpe"
+    min_trades: int = 1
+    commission: float = 0.0005
+    seed: int = 0
+    bars: int = 5_000
+
+    def __post_init__(self) -> None:
+        known = {p.name for p in get_strategy(self.strategy).params}
+        for name, bounds in self.grid.items():
+            if name not in known:
+                raise ValueError(f"grid: {self.strategy} has no parameter {name!r}")
+            Range(*bounds)
+        if self.mode not in ("rolling", "anchored"):
+            raise ValueError(f"mode: {self.mode!r} is not rolling or anchored")
+        if self.windows < 1:
+            raise ValueError(f"windows: must be at least 1, got {self.windows}")
+        Objective(self.objective)
+
+    @property
+    def title(self) -> str:
+        return f"walk-forward {self.strategy} {self.dataset}"
+
+    def as_params(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def run_walk_forward(request: WalkForwardRequest, context: JobContext) -> dict[str, Any]:
+    strategy = get_strategy(request.strategy)
+    bars = dataset_bars(request.dataset, request.seed, request.bars)
+    context.progress(0, request.windows)
+    saved = [
+        WindowResult(**{**window, "in_sample": tuple(window["in_sample"]),
+                        "out_of_sample": tuple(window["out_of_sample"])})
+        for window in context.resume
+    ]  # fmt: skip
+    result = walk_forward(
+        strategy, bars, {name: Range(*bounds) for name, bounds in request.grid.items()},
+        mode=request.mode, windows=request.windows, method=request.method,  # type: ignore[arg-type]
+        trials=request.trials, objective=Objective(request.objective),
+        config=BacktestConfig(commission=request.commission), min_trades=request.min_trades,
+        seed=request.seed, progress=context.progress, should_stop=context.should_stop,
+        resume=saved, on_window=lambda window: context.checkpoint(asdict(window)),
+    )  # fmt: skip
+    degradation = result.degradation
+    shown = "n/a" if degradation is None else f"{degradation:.2f}"
+    return {
+        "summary": f"{len(result.windows)} windows, {request.objective} degradation {shown}",
+        "windows": [asdict(window) for window in result.windows],
+        "mean_in_sample": result.mean_in_sample,
+        "mean_out_of_sample": result.mean_out_of_sample,
+        "degradation": degradation,
+    }
+
+
+def parse_walk_forward(params: Params) -> WalkForwardRequest:
+    values = dict(params)
+    values["grid"] = {k: tuple(v) for k, v in values.get("grid", {}).items()}
+    return parse_request(WalkForwardRequest, "walk_forward", values)
+
+
+WALK_FORWARD = JobKind("walk_forward", parse_walk_forward, run_walk_forward, lambda r: r.title)
