@@ -149,7 +149,8 @@ async def test_a_failing_job_is_marked_failed_with_its_reason() -> None:
 
 async def test_bad_kinds_and_parameters_are_refused_naming_them() -> None:
     manager = JobManager(Bus(), None, JOB_KINDS)
-    with pytest.raises(ValueError, match=r"kind 'sweep'.*known: batch, export, optimize"):
+    known = "known: backtest, batch, export, optimize, walk_forward"
+    with pytest.raises(ValueError, match=rf"kind 'sweep' \({known}\)"):
         await manager.submit("sweep", {})
     with pytest.raises(ValueError, match="grid: sma_cross has no parameter 'window'"):
         await manager.submit("optimize", {"strategy": "sma_cross", "dataset": "sim:X",
