@@ -150,16 +150,27 @@ def show_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _unfinished_job(store: Store, job_id: int) -> JobRow | None:
+    """The job's row if it is unfinished; None (said why) if it finished; an error if
+    there is no such job."""
+    from core.jobs import records
+
+    row = records.get_job(store, job_id)
+    if row is None:
+        raise UsageError(f"no job {job_id}")
+    if row.state not in records.UNFINISHED:
+        print(f"job {job_id} is already {row.state}")
+        return None
+    return row
+
+
 def cancel_command(args: argparse.Namespace) -> int:
     from core.jobs import records
 
     store = _store(args.settings)
     try:
-        row = records.get_job(store, args.job_id)
+        row = _unfinished_job(store, args.job_id)
         if row is None:
-            raise UsageError(f"no job {args.job_id}")
-        if row.state not in records.UNFINISHED:
-            print(f"job {args.job_id} is already {row.state}")
             return EXIT_NOT_DONE
         who = f"cli:{args.by or getpass.getuser()}"
         records.request_control(store, args.job_id, "cancel", who)
@@ -188,11 +199,8 @@ def control_command(args: argparse.Namespace) -> int:
 
     store = _store(args.settings)
     try:
-        row = records.get_job(store, args.job_id)
+        row = _unfinished_job(store, args.job_id)
         if row is None:
-            raise UsageError(f"no job {args.job_id}")
-        if row.state not in records.UNFINISHED:
-            print(f"job {args.job_id} is already {row.state}")
             return EXIT_NOT_DONE
         value = getattr(args, "level", None)
         direct: dict[str, Any] = {

@@ -17,12 +17,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser = commands.add_parser("optimize", help="optimise a strategy's parameters")
     parser.add_argument("strategy", metavar="STRATEGY")
     parser.add_argument("--data", required=True, metavar="FILE", help="CSV or Parquet OHLCV")
-    parser.add_argument("--grid", action="append", required=True, metavar="NAME=START:STOP[:STEP]")
-    parser.add_argument("--method", choices=["grid", "random", "tpe"], default="grid")
-    parser.add_argument("--trials", type=int, default=None, metavar="N")
-    parser.add_argument("--objective", default="sharpe", metavar="METRIC")
-    parser.add_argument("--min-trades", type=int, default=1, metavar="N")
-    parser.add_argument("--seed", type=int, default=0)
+    add_search_arguments(parser, grid_required=True)
     parser.add_argument("--walk-forward", choices=["rolling", "anchored"], default=None)
     parser.add_argument("--windows", type=int, default=4, metavar="K")
     parser.add_argument("--overfitting", action="store_true",
@@ -30,6 +25,19 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add_config_arguments(parser)
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(handler=optimize_command)
+
+
+def add_search_arguments(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup, *, grid_required: bool
+) -> None:
+    """The search flags, shared by ``optimize`` and ``export report``."""
+    parser.add_argument("--grid", action="append", required=grid_required, default=None,
+                        metavar="NAME=START:STOP[:STEP]")  # fmt: skip
+    parser.add_argument("--method", choices=["grid", "random", "tpe"], default="grid")
+    parser.add_argument("--trials", type=int, default=None, metavar="N")
+    parser.add_argument("--objective", default="sharpe", metavar="METRIC")
+    parser.add_argument("--min-trades", type=int, default=1, metavar="N")
+    parser.add_argument("--seed", type=int, default=0)
 
 
 def parse_grid(specs: list[str]) -> dict[str, Any]:

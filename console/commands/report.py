@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from console.commands.errors import UsageError
-from console.commands.optimize import overfitting_report, parse_grid
+from console.commands.optimize import add_search_arguments, overfitting_report, parse_grid
 from console.commands.research import add_config_arguments, config_from, parse_params
 
 if TYPE_CHECKING:
@@ -47,12 +47,7 @@ def add_parser(export_subcommands: argparse._SubParsersAction) -> None:  # type:
     search = parser.add_argument_group(
         "optimization report", "with --grid the report covers a search, as `quarterdeck optimize`"
     )
-    search.add_argument("--grid", action="append", default=None, metavar="NAME=START:STOP[:STEP]")
-    search.add_argument("--method", choices=["grid", "random", "tpe"], default="grid")
-    search.add_argument("--trials", type=int, default=None, metavar="N")
-    search.add_argument("--objective", default="sharpe", metavar="METRIC")
-    search.add_argument("--min-trades", type=int, default=1, metavar="N")
-    search.add_argument("--seed", type=int, default=0)
+    add_search_arguments(search, grid_required=False)
     search.add_argument(
         "--walk-forward", choices=["rolling", "anchored", "none"], default="rolling"
     )

@@ -87,10 +87,15 @@ def run_optimize(request: OptimizeRequest, context: JobContext) -> dict[str, Any
     }
 
 
-def parse_optimize(params: Params) -> OptimizeRequest:
+def with_grid_tuples(params: Params) -> dict[str, Any]:
+    """Stored parameters with the grid's bounds as tuples again (JSON made them lists)."""
     values = dict(params)
     values["grid"] = {k: tuple(v) for k, v in values.get("grid", {}).items()}
-    return parse_request(OptimizeRequest, "optimize", values)
+    return values
+
+
+def parse_optimize(params: Params) -> OptimizeRequest:
+    return parse_request(OptimizeRequest, "optimize", with_grid_tuples(params))
 
 
 OPTIMIZE = JobKind("optimize", parse_optimize, run_optimize, lambda r: r.title)

@@ -3,12 +3,13 @@ each window checkpointed."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from core.jobs.context import JobContext
 from core.jobs.datasets import dataset_bars
 from core.jobs.kinds import JobKind, Params, parse_request
+from core.jobs.optimize import OptimizeRequest, with_grid_tuples
 from core.research.backtest import BacktestConfig
 from core.research.optimizer import Objective, Range
 from core.research.strategies import get_strategy
@@ -16,31 +17,18 @@ from core.research.walkforward import WindowResult, walk_forward
 
 
 @dataclass(frozen=True)
-class WalkForwardRequest:
-    strategy: str
-    dataset: str
-    grid: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+class WalkForwardRequest(OptimizeRequest):
+    """An optimization repeated over ``windows`` in-sample/out-of-sample splits."""
+
     mode: str = "rolling"
     windows: int = 4
-    method: str = "grid"
-    trials: int | None = None
-    objective: str = "sharpe"
-    min_trades: int = 1
-    commission: float = 0.0005
-    seed: int = 0
-    bars: int = 5_000
 
     def __post_init__(self) -> None:
-        known = {p.name for p in get_strategy(self.strategy).params}
-        for name, bounds in self.grid.items():
-            if name not in known:
-                raise ValueError(f"grid: {self.strategy} has no parameter {name!r}")
-            Range(*bounds)
+        super().__post_init__()
         if self.mode not in ("rolling", "anchored"):
             raise ValueError(f"mode: {self.mode!r} is not rolling or anchored")
         if self.windows < 1:
             raise ValueError(f"windows: must be at least 1, got {self.windows}")
-        Objective(self.objective)
 
     @property
     def title(self) -> str:
@@ -79,9 +67,7 @@ def run_walk_forward(request: WalkForwardRequest, context: JobContext) -> dict[s
 
 
 def parse_walk_forward(params: Params) -> WalkForwardRequest:
-    values = dict(params)
-    values["grid"] = {k: tuple(v) for k, v in values.get("grid", {}).items()}
-    return parse_request(WalkForwardRequest, "walk_forward", values)
+    return parse_request(WalkForwardRequest, "walk_forward", with_grid_tuples(params))
 
 
 WALK_FORWARD = JobKind("walk_forward", parse_walk_forward, run_walk_forward, lambda r: r.title)
