@@ -4,7 +4,7 @@ Importing this package registers the built-in probes in ``REGISTRY``.
 """
 
 from checks.probes import database, engine, host  # noqa: F401  (register the built-in probes)
-from checks.probes.base import FINAL_VERDICTS, ProbeContext, ProbeParams, ProbeResult
+from checks.probes.base import FINAL_VERDICTS, ProbeContext, ProbeParams, ProbeResult, Target
 from checks.probes.registry import (
     REGISTRY,
     ProbeFunction,
@@ -23,6 +23,7 @@ __all__ = [
     "ProbeRegistry",
     "ProbeResult",
     "ProbeSpec",
+    "Target",
     "UnknownProbeError",
     "probe",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Engine
@@ -16,6 +17,27 @@ FINAL_VERDICTS = frozenset({Verdict.PASS, Verdict.WARN, Verdict.FAIL, Verdict.ER
 
 
 @dataclass(frozen=True, slots=True)
+class Target:
+    """The deployment the HTTP, TLS and service probes examine, per environment.
+
+    ``base_url`` is the service's root (``https://api.example:8443``);
+    ``api_key`` a valid key for its protected routes (authentication probes
+    prove the routes refuse everything else); ``ca_file`` the CA that must
+    sign its certificate; ``redis_url`` its Redis; ``backup_dir`` where its
+    database backups are written. Probes whose part is not configured report
+    ERROR naming the missing setting.
+    """
+
+    base_url: str = ""
+    environment: str = "paper"
+    api_key: str | None = None
+    ca_file: Path | None = None
+    redis_url: str | None = None
+    backup_dir: Path | None = None
+    project_dir: Path | None = None  # source tree for the static scan and env-file checks
+
+
+@dataclass(frozen=True, slots=True)
 class ProbeContext:
     """Everything a probe may look at, built by the caller (usually from the Deck).
 
@@ -26,6 +48,7 @@ class ProbeContext:
     settings: Settings
     database_engine: Engine
     engine_mode: str
+    target: Target = field(default_factory=Target)
 
 
 @dataclass(frozen=True, slots=True)
