@@ -163,6 +163,10 @@ class Settings(BaseSettings):
 
     demo_job: bool = Field(default=True, description="Submit one optimizer job on start.")
     job_concurrency: int = Field(default=0, ge=0, description="Jobs at once; 0 is one per core.")
+    audit_key_file: Path = Field(
+        default_factory=lambda: default_config_file().parent / "audit_ed25519.pem",
+        description="Ed25519 key that signs audit checkpoints; kept outside the database.",
+    )
     export_retention_hours: float = Field(
         default=24.0, gt=0, description="Export files older than this are removed (audited)."
     )

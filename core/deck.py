@@ -16,6 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
+from core.audit import sign_checkpoint
 from core.bus import Bus
 from core.config import Settings
 from core.health import HealthMonitor
@@ -32,7 +33,7 @@ from core.trading.journal import Journal
 from core.wiring import live_specs, make_feed, risk_limits
 
 log = logging.getLogger(__name__)
-RETENTION_INTERVAL = 3600.0  # seconds between sweeps of expired export files
+HOUSEKEEPING_INTERVAL = 3600.0  # seconds between export retention sweeps and audit checkpoints
 
 
 class Service(Protocol):
@@ -70,7 +71,7 @@ class Deck:
         self._started_services: list[Service] = []
         self.started_at: float | None = None
         self._lifecycle = asyncio.Lock()
-        self._retention: asyncio.Task[None] | None = None
+        self._housekeeping: asyncio.Task[None] | None = None
         self.running = False
 
     def add_service(self, service: Service) -> None:
@@ -84,7 +85,7 @@ class Deck:
             await asyncio.to_thread(self.store.create_schema)
             self.writer.start()
             await self.jobs.start()
-            self._retention = asyncio.create_task(self._sweep_exports(), name="export-retention")
+            self._housekeeping = asyncio.create_task(self._keep_house(), name="housekeeping")
             self.health.start()
             await asyncio.to_thread(_warm_up_kernels)
             self.engine.start()
@@ -106,13 +107,15 @@ class Deck:
                 except Exception:
                     log.exception("service %r failed to stop", service)
             self._started_services.clear()
-            await cancel_and_wait(self._retention)
-            self._retention = None
+            await cancel_and_wait(self._housekeeping)
+            self._housekeeping = None
             await self.jobs.stop()
             await self.feed.stop()
             await self.engine.stop()
             await self.health.stop()
             await self.writer.stop()
+            if self.running:
+                await asyncio.to_thread(self._sign_audit)
             self.store.dispose()
             if self.running:
                 log.info("deck stopped", extra={"run_id": self.run_id})
@@ -149,16 +152,23 @@ class Deck:
         )
         return await self.jobs.submit("export", request.as_params())
 
-    async def _sweep_exports(self) -> None:
-        """Remove expired export files now, then once an hour."""
+    async def _keep_house(self) -> None:
+        """Now and then hourly: remove expired export files and sign an audit checkpoint."""
         s = self.settings
         while True:
             try:
                 await asyncio.to_thread(remove_expired_exports, self.store, s.exports_dir,
                                         s.export_retention_hours * 3600)  # fmt: skip
+                await asyncio.to_thread(self._sign_audit)
             except Exception:
-                log.exception("export retention sweep failed; retrying in an hour")
-            await asyncio.sleep(RETENTION_INTERVAL)
+                log.exception("housekeeping failed; retrying in an hour")
+            await asyncio.sleep(HOUSEKEEPING_INTERVAL)
+
+    def _sign_audit(self) -> None:
+        try:
+            sign_checkpoint(self.store, self.settings.audit_key_file)
+        except (OSError, ValueError) as exc:
+            log.error("audit checkpoint not signed: %s", exc)
 
     async def submit_batch(self, request: BatchRequest) -> int:
         """Queue a strategies x datasets batch; returns its job id."""

@@ -1,5 +1,16 @@
 """The audit trail: who did what, when and why, in a hash chain that shows tampering."""
 
+from core.audit.checkpoint import Verified, load_or_create_key, sign_checkpoint, verify_audit
 from core.audit.trail import AuditEntry, Tampered, append_entry, read_entries, verify_trail
 
-__all__ = ["AuditEntry", "Tampered", "append_entry", "read_entries", "verify_trail"]
+__all__ = [
+    "AuditEntry",
+    "Tampered",
+    "Verified",
+    "append_entry",
+    "load_or_create_key",
+    "read_entries",
+    "sign_checkpoint",
+    "verify_audit",
+    "verify_trail",
+]

@@ -2,6 +2,7 @@
 
 from core.store.database import Store, create_database_engine
 from core.store.tables import (
+    AuditCheckpointRow,
     AuditRow,
     EquityRow,
     FillRow,
@@ -13,6 +14,7 @@ from core.store.tables import (
 from core.store.writer import BatchWriter
 
 __all__ = [
+    "AuditCheckpointRow",
     "AuditRow",
     "BatchWriter",
     "EquityRow",

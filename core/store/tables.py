@@ -112,3 +112,17 @@ class AuditRow(SQLModel, table=True):
     detail_json: str = "{}"
     prev_hash: str
     hash: str
+
+
+class AuditCheckpointRow(SQLModel, table=True):
+    """A signed statement that the audit trail had ``entries`` entries ending in
+    ``head_hash`` (Ed25519, hex; the key is kept outside the database)."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ts: float
+    entries: int
+    head_seq: int
+    head_hash: str
+    signature: str

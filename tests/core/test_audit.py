@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from core.audit import Tampered, append_entry, read_entries, verify_trail
+from core.audit import (
+    Tampered,
+    append_entry,
+    load_or_create_key,
+    read_entries,
+    sign_checkpoint,
+    verify_audit,
+    verify_trail,
+)
 from core.store import Store
 
 
@@ -60,3 +68,38 @@ def test_any_edit_is_found_and_named(store: Store, tamper: str) -> None:
         connection.execute(tamper)
     with pytest.raises(Tampered, match=r"audit entry [23] \("):
         verify_trail(store)
+
+
+def test_signed_checkpoints_pin_the_head_against_rewrites(store: Store, tmp_path: Path) -> None:
+    key = tmp_path / "keys" / "audit.pem"
+    for i in range(3):
+        append_entry(store, "alice", "test.write", str(i))
+    first = sign_checkpoint(store, key)
+    assert first is not None and first.entries == 3
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    assert sign_checkpoint(store, key) is None  # nothing new to sign
+    append_entry(store, "bob", "test.write", "3")
+    assert sign_checkpoint(store, key).entries == 4
+    verified = verify_audit(store, key)
+    assert (verified.entries, verified.checkpoints, verified.last_checkpoint_at) == (4, 2, 4)
+
+    # Rewrite the whole chain from entry 3 on, consistently: the chain alone verifies,
+    # the checkpoint does not.
+    database = store.engine.url.database
+    with sqlite3.connect(database) as connection:
+        connection.execute("DELETE FROM audit WHERE seq >= 3")
+    append_entry(store, "mallory", "test.write", "rewritten")
+    append_entry(store, "mallory", "test.write", "rewritten too")
+    assert verify_trail(store) == 4
+    with pytest.raises(Tampered, match="no longer has the signed head"):
+        verify_audit(store, key)
+
+
+def test_a_checkpoint_signed_by_another_key_is_refused(store: Store, tmp_path: Path) -> None:
+    append_entry(store, "alice", "test.write", "0")
+    sign_checkpoint(store, tmp_path / "other.pem")
+    with pytest.raises(Tampered, match="no key at"):
+        verify_audit(store, tmp_path / "mine.pem")
+    load_or_create_key(tmp_path / "mine.pem")
+    with pytest.raises(Tampered, match="signature does not verify"):
+        verify_audit(store, tmp_path / "mine.pem")

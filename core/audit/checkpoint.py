@@ -1,0 +1,109 @@
+"""Signed checkpoints of the audit trail: its length and head hash, signed with Ed25519.
+
+The hash chain shows an edit anywhere before the head; a checkpoint also pins
+the head itself, so rewriting the whole chain from some entry on (or
+truncating it) no longer verifies against a signature made earlier. The
+private key lives in a file outside the database (created on first use,
+mode 0600), and verification uses the public key derived from that file,
+never a key stored beside the data it vouches for.
+
+Functions here block: call them from a worker thread.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlmodel import col, select
+
+from core.audit.trail import Tampered, verify_trail
+from core.store import AuditCheckpointRow, AuditRow, Store
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    entries: int
+    checkpoints: int
+    last_checkpoint_at: int | None  # entry count the newest checkpoint covers
+
+
+def load_or_create_key(path: Path) -> Ed25519PrivateKey:
+    """The signing key in ``path`` (PEM, PKCS#8); a new one is written there if absent."""
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f"{path}: not an Ed25519 private key")
+        return key
+    key = Ed25519PrivateKey.generate()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )  # fmt: skip
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(pem)
+    return key
+
+
+def _message(count: int, head: str) -> bytes:
+    return f"quarterdeck-audit-checkpoint:{count}:{head}".encode()
+
+
+def sign_checkpoint(store: Store, key_path: Path) -> AuditCheckpointRow | None:
+    """Sign the trail's current length and head; None if nothing was added since the last."""
+    key = load_or_create_key(key_path)
+    with store.session() as session:
+        head = session.exec(select(AuditRow).order_by(col(AuditRow.seq).desc()).limit(1)).first()
+        if head is None:
+            return None
+        count = len(session.exec(select(AuditRow.seq)).all())
+        latest = session.exec(
+            select(AuditCheckpointRow).order_by(col(AuditCheckpointRow.id).desc()).limit(1)
+        ).first()
+        if latest is not None and latest.head_hash == head.hash:
+            return None
+        row = AuditCheckpointRow(ts=time.time(), entries=count, head_seq=head.seq or 0,
+                                 head_hash=head.hash,
+                                 signature=key.sign(_message(count, head.hash)).hex())  # fmt: skip
+        session.add(row)
+        session.commit()
+        session.refresh(row)
+    return row
+
+
+def verify_audit(store: Store, key_path: Path) -> Verified:
+    """Verify the chain and every checkpoint against it; ``Tampered`` says what broke."""
+    entries = verify_trail(store)
+    public = load_or_create_key(key_path).public_key() if key_path.exists() else None
+    with store.session() as session:
+        checkpoints = session.exec(
+            select(AuditCheckpointRow).order_by(col(AuditCheckpointRow.id))
+        ).all()
+        hashes = {row.seq: row.hash for row in session.exec(select(AuditRow)).all()}
+        ordered = sorted(hashes)
+    if checkpoints and public is None:
+        raise Tampered(f"{len(checkpoints)} signed checkpoint(s) but no key at {key_path} to "
+                       "check them with")  # fmt: skip
+    for checkpoint in checkpoints:
+        where = f"checkpoint {checkpoint.id} (at entry {checkpoint.head_seq})"
+        try:
+            assert public is not None
+            public.verify(bytes.fromhex(checkpoint.signature),
+                          _message(checkpoint.entries, checkpoint.head_hash))  # fmt: skip
+        except (InvalidSignature, ValueError):
+            raise Tampered(f"{where}: the signature does not verify with {key_path}") from None
+        if hashes.get(checkpoint.head_seq) != checkpoint.head_hash:
+            raise Tampered(f"{where}: the trail no longer has the signed head there "
+                           "(rewritten or truncated)")  # fmt: skip
+        if ordered.index(checkpoint.head_seq) + 1 != checkpoint.entries:
+            raise Tampered(f"{where}: the trail has {ordered.index(checkpoint.head_seq) + 1} "
+                           "entries up to the signed head (inserted or deleted)")  # fmt: skip
+    last = checkpoints[-1].entries if checkpoints else None
+    return Verified(entries, len(checkpoints), last)
