@@ -4,25 +4,33 @@ from core.store.database import Store, create_database_engine
 from core.store.tables import (
     AuditCheckpointRow,
     AuditRow,
+    AuthorizationRow,
+    CheckResultRow,
     EquityRow,
     FillRow,
     JobCheckpointRow,
     JobControlRow,
     JobRow,
     JournalRow,
+    SignoffRow,
+    WaiverRow,
 )
 from core.store.writer import BatchWriter
 
 __all__ = [
     "AuditCheckpointRow",
     "AuditRow",
+    "AuthorizationRow",
     "BatchWriter",
+    "CheckResultRow",
     "EquityRow",
     "FillRow",
     "JobCheckpointRow",
     "JobControlRow",
     "JobRow",
     "JournalRow",
+    "SignoffRow",
     "Store",
+    "WaiverRow",
     "create_database_engine",
 ]

@@ -126,3 +126,71 @@ class AuditCheckpointRow(SQLModel, table=True):
     head_seq: int
     head_hash: str
     signature: str
+
+
+class CheckResultRow(SQLModel, table=True):
+    """One verdict on one checklist item for one release: a probe's, or a person's
+    attestation. The newest row of an item is its current state; the rest is history."""
+
+    __tablename__ = "check_results"
+
+    id: int | None = Field(default=None, primary_key=True)
+    checklist: str = Field(index=True)
+    version: str = Field(index=True)
+    environment: str
+    item_id: str
+    verdict: str
+    reason: str
+    evidence_json: str = "{}"
+    source: str  # "probe" or "attestation"
+    actor: str
+    note: str = ""
+    ts: float
+
+
+class WaiverRow(SQLModel, table=True):
+    """A blocking item knowingly accepted for a release, until ``expires_at``."""
+
+    __tablename__ = "check_waivers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    checklist: str = Field(index=True)
+    version: str = Field(index=True)
+    environment: str
+    item_id: str
+    justification: str
+    approver: str
+    approver_role: str
+    expires_at: float
+    created_at: float
+
+
+class SignoffRow(SQLModel, table=True):
+    """A role's sign-off of a release, valid while the blocking items stay as they were
+    (``fingerprint``) when it was given."""
+
+    __tablename__ = "check_signoffs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    checklist: str = Field(index=True)
+    version: str = Field(index=True)
+    environment: str
+    role: str
+    who: str
+    note: str = ""
+    fingerprint: str
+    ts: float
+
+
+class AuthorizationRow(SQLModel, table=True):
+    """Deployment authorized for a release, on the blocking items' state ``fingerprint``."""
+
+    __tablename__ = "check_authorizations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    checklist: str = Field(index=True)
+    version: str = Field(index=True)
+    environment: str
+    who: str
+    fingerprint: str
+    ts: float

@@ -1,0 +1,179 @@
+"""The readiness ledger: probe results, attestations, waivers, sign-offs and
+authorizations of a release, in the store, each one an audit entry.
+
+Every function blocks: call it from a worker thread. Refusals (an
+attestation with no note, a waiver without an expiry in the future, an
+authorization the release is not ready for) are ``LedgerError`` with a
+message that says what is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlmodel import SQLModel, col, select
+
+from checks.catalog import Checklist, Role
+from checks.probes import ProbeResult
+from checks.release import DEFAULT_ROLES, Release, ReleaseState, evaluate
+from core.audit import append_entry
+from core.events import Verdict
+from core.store import AuthorizationRow, CheckResultRow, SignoffRow, Store, WaiverRow
+
+ATTESTABLE = frozenset({Verdict.PASS, Verdict.FAIL, Verdict.WARN})
+
+
+class LedgerError(ValueError):
+    """A request the ledger refuses; the message says why."""
+
+
+def _release_rows(store: Store, model: type[SQLModel], release: Release) -> list[Any]:
+    with store.session() as session:
+        query = (
+            select(model)
+            .where(
+                model.checklist == release.checklist,  # type: ignore[attr-defined]
+                model.version == release.version,  # type: ignore[attr-defined]
+                model.environment == release.environment,  # type: ignore[attr-defined]
+            )
+            .order_by(col(model.id))  # type: ignore[attr-defined]
+        )
+        return list(session.exec(query).all())
+
+
+def state(
+    store: Store, checklist: Checklist, release: Release, *,
+    required_roles: Iterable[str] = DEFAULT_ROLES, now: float | None = None,
+) -> ReleaseState:  # fmt: skip
+    return evaluate(
+        checklist, release,
+        _release_rows(store, CheckResultRow, release), _release_rows(store, WaiverRow, release),
+        _release_rows(store, SignoffRow, release), _release_rows(store, AuthorizationRow, release),
+        time.time() if now is None else now, required_roles,
+    )  # fmt: skip
+
+
+def _add(store: Store, row: SQLModel) -> None:
+    with store.session() as session:
+        session.add(row)
+        session.commit()
+
+
+def record_results(
+    store: Store, release: Release, results: Mapping[str, ProbeResult], actor: str
+) -> None:
+    """Store a probe run's results and audit the run with its verdict counts."""
+    now = time.time()
+    with store.session() as session:
+        for item_id, result in results.items():
+            session.add(CheckResultRow(
+                checklist=release.checklist, version=release.version,
+                environment=release.environment, item_id=item_id,
+                verdict=result.verdict.value, reason=result.reason,
+                evidence_json=json.dumps(result.evidence, sort_keys=True, default=str),
+                source="probe", actor=actor, ts=now,
+            ))  # fmt: skip
+        session.commit()
+    counts: dict[str, int] = {}
+    for result in results.values():
+        counts[result.verdict.value] = counts.get(result.verdict.value, 0) + 1
+    append_entry(store, actor, "check.run", str(release), {"verdicts": counts})
+
+
+def attest(
+    store: Store, checklist: Checklist, release: Release, item_id: str, verdict: Verdict,
+    who: str, note: str, evidence: str = "",
+) -> None:  # fmt: skip
+    """A named person's verdict on a manual item, with a note and the evidence seen."""
+    item = _item(checklist, item_id)
+    if item.probe is not None:
+        raise LedgerError(f"{item_id} is decided by the probe {item.probe}; run it instead")
+    if verdict not in ATTESTABLE:
+        raise LedgerError(f"an attestation is pass, warn or fail, not {verdict.value}")
+    _require(who=who, note=note)
+    _add(store, CheckResultRow(
+        checklist=release.checklist, version=release.version, environment=release.environment,
+        item_id=item_id, verdict=verdict.value, reason=note,
+        evidence_json=json.dumps({"evidence": evidence}), source="attestation", actor=who,
+        note=note, ts=time.time(),
+    ))  # fmt: skip
+    append_entry(store, who, "check.attest", f"{release} {item_id}",
+                 {"verdict": verdict.value, "note": note, "evidence": evidence})  # fmt: skip
+
+
+def waive(
+    store: Store, checklist: Checklist, release: Release, item_id: str, justification: str,
+    approver: str, approver_role: str, expires_at: float,
+) -> None:  # fmt: skip
+    """Accept an item for this release until ``expires_at``, on an approver's word."""
+    _item(checklist, item_id)
+    _require(approver=approver, justification=justification)
+    _role(approver_role)
+    if expires_at <= time.time():
+        raise LedgerError("a waiver needs an expiry in the future")
+    _add(store, WaiverRow(
+        checklist=release.checklist, version=release.version, environment=release.environment,
+        item_id=item_id, justification=justification, approver=approver,
+        approver_role=approver_role, expires_at=expires_at, created_at=time.time(),
+    ))  # fmt: skip
+    append_entry(store, approver, "check.waive", f"{release} {item_id}",
+                 {"justification": justification, "role": approver_role,
+                  "expires_at": expires_at})  # fmt: skip
+
+
+def sign_off(
+    store: Store, checklist: Checklist, release: Release, role: str, who: str, note: str = "",
+    required_roles: Iterable[str] = DEFAULT_ROLES,
+) -> None:  # fmt: skip
+    """A role signs the release as it stands now (its blocking items' fingerprint)."""
+    _require(who=who)
+    _role(role)
+    current = state(store, checklist, release, required_roles=required_roles)
+    _add(store, SignoffRow(
+        checklist=release.checklist, version=release.version, environment=release.environment,
+        role=role, who=who, note=note, fingerprint=current.fingerprint, ts=time.time(),
+    ))  # fmt: skip
+    append_entry(store, who, "check.signoff", str(release),
+                 {"role": role, "note": note, "fingerprint": current.fingerprint})  # fmt: skip
+
+
+def authorize(
+    store: Store, checklist: Checklist, release: Release, who: str,
+    required_roles: Iterable[str] = DEFAULT_ROLES,
+) -> ReleaseState:  # fmt: skip
+    """Authorize deployment, if every blocking item is satisfied and every role signed."""
+    _require(who=who)
+    current = state(store, checklist, release, required_roles=required_roles)
+    if not current.authorizable:
+        reasons = "; ".join(current.reasons_not_authorizable())
+        append_entry(store, who, "deployment.refused", str(release), {"reasons": reasons})
+        raise LedgerError(f"{release} cannot be authorized: {reasons}")
+    _add(store, AuthorizationRow(
+        checklist=release.checklist, version=release.version, environment=release.environment,
+        who=who, fingerprint=current.fingerprint, ts=time.time(),
+    ))  # fmt: skip
+    append_entry(store, who, "deployment.authorized", str(release),
+                 {"fingerprint": current.fingerprint})  # fmt: skip
+    return state(store, checklist, release, required_roles=required_roles)
+
+
+def _item(checklist: Checklist, item_id: str) -> Any:
+    try:
+        return checklist.item(item_id)
+    except KeyError:
+        raise LedgerError(f"{checklist.id} has no item {item_id!r}") from None
+
+
+def _role(role: str) -> None:
+    known = [r.value for r in Role]
+    if role not in known:
+        raise LedgerError(f"unknown role {role!r} (known: {', '.join(known)})")
+
+
+def _require(**fields: str) -> None:
+    for name, value in fields.items():
+        if not value or not value.strip():
+            raise LedgerError(f"{name} is required")
