@@ -11,7 +11,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from console.commands import audit, batch, export, jobs, optimize, replay, research
+from console.commands import audit, batch, check, export, jobs, optimize, replay, research
 from console.commands.errors import UsageError
 from core import __version__
 from core.config import ConfigurationError, Settings, load_settings
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_parser(commands)
     jobs.add_parser(commands)
     audit.add_parser(commands)
+    check.add_parser(commands)
     export.add_parser(commands)
     return parser
 

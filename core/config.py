@@ -163,6 +163,18 @@ class Settings(BaseSettings):
 
     demo_job: bool = Field(default=True, description="Submit one optimizer job on start.")
     job_concurrency: int = Field(default=0, ge=0, description="Jobs at once; 0 is one per core.")
+    check_api_key: str | None = Field(default=None, description="A valid key for the target.")
+    check_ca_file: Path | None = Field(default=None, description="CA the target's cert needs.")
+    check_redis_url: str | None = None
+    check_backup_dir: Path | None = None
+    check_project_dir: Path | None = Field(default=None, description="Source tree to scan.")
+    signoff_roles: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [
+            "Security", "Infrastructure", "QA", "Development", "Product Owner",
+            "Risk Management", "Compliance", "Operations",
+        ],
+        description="Roles whose sign-off a deployment needs.",
+    )  # fmt: skip
     audit_key_file: Path = Field(
         default_factory=lambda: default_config_file().parent / "audit_ed25519.pem",
         description="Ed25519 key that signs audit checkpoints; kept outside the database.",
@@ -173,7 +185,7 @@ class Settings(BaseSettings):
     health_interval: float = Field(default=1.0, gt=0)
     ui_refresh_hz: float = Field(default=10.0, gt=0, le=10)
 
-    @field_validator("sim_symbols", "feed_symbols", "feed_sources", mode="before")
+    @field_validator("sim_symbols", "feed_symbols", "feed_sources", "signoff_roles", mode="before")
     @classmethod
     def _split_symbols(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -1,0 +1,332 @@
+"""`quarterdeck check`: readiness checklists from the command line and in CI.
+
+``run`` runs a checklist's probes against a target, records the results
+for the release (``--release``, ``--env``) and exits 0 when every blocking
+item passes or holds a valid waiver, 1 when one does not, 2 on usage or
+configuration errors. Manual items count with their attestations in the
+store; ``--probes-only`` judges the automated items alone. ``attest``,
+``waive``, ``signoff``, ``authorize`` and ``status`` are the release
+manager's side of the same ledger.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from console.commands.errors import UsageError
+
+if TYPE_CHECKING:
+    from checks import Checklist
+    from checks.release import Release, ReleaseState
+    from core.config import Settings
+    from core.store import Store
+
+EXIT_NOT_READY = 1
+DEFAULT_RELEASE = "unversioned"
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = commands.add_parser("check", help="readiness checklists: run, attest, sign off")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    listing = actions.add_parser("list", help="the checklists and the probes")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=list_command)
+
+    run = actions.add_parser("run", help="run a checklist's probes against a target")
+    run.add_argument("checklist", metavar="CHECKLIST", help="a built-in id or a TOML file")
+    run.add_argument("--target", required=True, metavar="URL")
+    _release_arguments(run)
+    run.add_argument("--json", action="store_true")
+    run.add_argument("--junit", type=Path, default=None, metavar="FILE")
+    run.add_argument("--markdown", type=Path, default=None, metavar="FILE")
+    run.add_argument(
+        "--probes-only",
+        action="store_true",
+        help="judge the automated items alone (manual ones are not counted)",
+    )
+    run.add_argument("--concurrency", type=int, default=16, metavar="N")
+    run.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
+                     help="per probe")  # fmt: skip
+    run.set_defaults(handler=run_command)
+
+    status = actions.add_parser("status", help="where a release stands")
+    status.add_argument("checklist", metavar="CHECKLIST")
+    _release_arguments(status)
+    status.add_argument("--json", action="store_true")
+    status.add_argument("--markdown", type=Path, default=None, metavar="FILE")
+    status.set_defaults(handler=status_command)
+
+    attest = actions.add_parser("attest", help="a person's verdict on a manual item")
+    attest.add_argument("checklist", metavar="CHECKLIST")
+    attest.add_argument("item", metavar="ITEM")
+    attest.add_argument("verdict", choices=["pass", "warn", "fail"])
+    attest.add_argument("--note", required=True)
+    attest.add_argument("--evidence", default="")
+    _release_arguments(attest)
+    attest.set_defaults(handler=attest_command)
+
+    waive = actions.add_parser("waive", help="accept an item for a release until a date")
+    waive.add_argument("checklist", metavar="CHECKLIST")
+    waive.add_argument("item", metavar="ITEM")
+    waive.add_argument("--justification", required=True)
+    waive.add_argument("--role", required=True, help="the approver's role")
+    waive.add_argument("--days", type=float, required=True, help="valid for this many days")
+    _release_arguments(waive)
+    waive.set_defaults(handler=waive_command)
+
+    signoff = actions.add_parser("signoff", help="sign a release for a role")
+    signoff.add_argument("checklist", metavar="CHECKLIST")
+    signoff.add_argument("--role", required=True)
+    signoff.add_argument("--note", default="")
+    _release_arguments(signoff)
+    signoff.set_defaults(handler=signoff_command)
+
+    authorize = actions.add_parser("authorize", help="authorize deployment of a release")
+    authorize.add_argument("checklist", metavar="CHECKLIST")
+    _release_arguments(authorize)
+    authorize.set_defaults(handler=authorize_command)
+
+
+def _release_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--release", default=DEFAULT_RELEASE, metavar="VERSION")
+    parser.add_argument("--env", default=None, metavar="NAME",
+                        help="environment (default: QD_ENVIRONMENT)")  # fmt: skip
+    parser.add_argument("--as", dest="who", default=None, metavar="NAME",
+                        help="who acts (default: the login name)")  # fmt: skip
+
+
+def _checklist(spec: str) -> Checklist:
+    from checks import ChecklistError, builtin_checklist, load_checklist
+
+    try:
+        if spec.endswith(".toml") or "/" in spec:
+            return load_checklist(spec)
+        return builtin_checklist(spec)
+    except (ChecklistError, KeyError, OSError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) else str(exc)
+        raise UsageError(message) from None
+
+
+def _release(args: argparse.Namespace, checklist: Checklist) -> Release:
+    from checks.release import Release
+
+    return Release(checklist.id, args.release, args.env or args.settings.environment)
+
+
+def _roles(settings: Settings) -> tuple[str, ...]:
+    from checks import Role
+
+    known = {role.value for role in Role}
+    unknown = [role for role in settings.signoff_roles if role not in known]
+    if unknown:
+        raise UsageError(f"QD_SIGNOFF_ROLES: unknown role(s) {', '.join(unknown)} "
+                         f"(known: {', '.join(sorted(known))})")  # fmt: skip
+    return tuple(settings.signoff_roles)
+
+
+def _store(settings: Settings) -> Store:
+    from core.store import Store
+
+    store = Store(settings.resolved_database_url)
+    store.create_schema()
+    return store
+
+
+def _who(args: argparse.Namespace) -> str:
+    return args.who or getpass.getuser()
+
+
+def _ledger_call(function: Any, *arguments: Any, **keywords: Any) -> Any:
+    from checks.ledger import LedgerError
+
+    try:
+        return function(*arguments, **keywords)
+    except LedgerError as exc:
+        raise UsageError(str(exc)) from None
+
+
+# --- list -------------------------------------------------------------------------------
+
+
+def list_command(args: argparse.Namespace) -> int:
+    from checks import REGISTRY, ChecklistError, builtin_checklists
+
+    try:
+        checklists = builtin_checklists()
+    except ChecklistError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        print(json.dumps({
+            "checklists": [{"id": c.id, "title": c.title, "items": len(c.items),
+                            "probes": len(c.probe_items), "manual": len(c.manual_items)}
+                           for c in checklists.values()],
+            "probes": [{"name": s.name, "description": s.description} for s in REGISTRY],
+        }, indent=2))  # fmt: skip
+        return 0
+    for c in checklists.values():
+        print(f"{c.id:<14} {len(c.items):>3} items ({len(c.probe_items)} automated, "
+              f"{len(c.manual_items)} manual)  {c.title}")  # fmt: skip
+    print(f"\nprobes ({len(REGISTRY)}):")
+    for spec in sorted(REGISTRY, key=lambda s: s.name):
+        print(f"  {spec.name:<24} {spec.description}")
+    return 0
+
+
+# --- run ----------------------------------------------------------------------------------
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from checks.ledger import record_results, state
+
+    settings = args.settings
+    if args.concurrency < 1 or args.timeout <= 0:
+        raise UsageError("--concurrency must be at least 1 and --timeout positive")
+    checklist = _checklist(args.checklist)
+    release = _release(args, checklist)
+    roles = _roles(settings)
+    store = _store(settings)
+    try:
+        results = asyncio.run(_run_probes(args, checklist, store))
+        record_results(store, release, results, f"cli:{_who(args)}")
+        current = state(store, checklist, release, required_roles=roles)
+    finally:
+        store.dispose()
+    elapsed = {item_id: result.elapsed or 0.0 for item_id, result in results.items()}
+    if args.probes_only:
+        current = _automated_only(current)
+    _write_reports(args, current, elapsed)
+    return 0 if current.ready else EXIT_NOT_READY
+
+
+async def _run_probes(args: argparse.Namespace, checklist: Checklist, store: Store) -> Any:
+    from checks import ProbeContext, run_checklist
+    from checks.probes import Target
+    from core.trading.engine import LiveEngine
+
+    s = args.settings
+    target = Target(
+        base_url=args.target.rstrip("/"), environment=args.env or s.environment,
+        api_key=s.check_api_key, ca_file=s.check_ca_file, redis_url=s.check_redis_url,
+        backup_dir=s.check_backup_dir, project_dir=s.check_project_dir,
+    )  # fmt: skip
+    context = ProbeContext(s, store.engine, LiveEngine.mode, target)
+    return await run_checklist(checklist, context, lambda update: None, args.concurrency,
+                               args.timeout)  # fmt: skip
+
+
+def _automated_only(current: ReleaseState) -> ReleaseState:
+    import dataclasses
+
+    items = tuple(s for s in current.items if s.item.probe is not None)
+    return dataclasses.replace(current, items=items)
+
+
+def _write_reports(
+    args: argparse.Namespace, current: ReleaseState, elapsed: dict[str, float] | None = None
+) -> None:
+    from checks.reports import as_json, as_junit, as_markdown, summary_line
+
+    try:
+        if getattr(args, "junit", None) is not None:
+            args.junit.write_text(as_junit(current, elapsed), encoding="utf-8")
+        if getattr(args, "markdown", None) is not None:
+            args.markdown.write_text(as_markdown(current), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write the report: {exc}") from None
+    if args.json:
+        print(json.dumps(as_json(current), indent=2))
+        return
+    for item in current.items:
+        print(summary_line(item))
+    failures = current.blocking_failures
+    verdict = "READY" if current.ready else f"NOT READY: {len(failures)} blocking item(s)"
+    print(f"\n{current.release}: {verdict}")
+
+
+# --- the release manager's side -------------------------------------------------------------
+
+
+def status_command(args: argparse.Namespace) -> int:
+    from checks.ledger import state
+
+    checklist = _checklist(args.checklist)
+    store = _store(args.settings)
+    try:
+        current = state(store, checklist, _release(args, checklist),
+                        required_roles=_roles(args.settings))  # fmt: skip
+    finally:
+        store.dispose()
+    _write_reports(args, current)
+    if not args.json:
+        signed = ", ".join(f"{role} ({s.who})" for role, s in current.signed.items()) or "none"
+        print(f"signed: {signed}; missing: {', '.join(current.missing_roles) or 'none'}")
+        print("deployment: " + (f"authorized by {current.authorization.who}"
+                                if current.authorization else "not authorized"))  # fmt: skip
+    return 0 if current.ready else EXIT_NOT_READY
+
+
+def attest_command(args: argparse.Namespace) -> int:
+    from checks.ledger import attest
+    from core.events import Verdict
+
+    checklist = _checklist(args.checklist)
+    store = _store(args.settings)
+    try:
+        _ledger_call(attest, store, checklist, _release(args, checklist), args.item,
+                     Verdict(args.verdict), _who(args), args.note, args.evidence)  # fmt: skip
+    finally:
+        store.dispose()
+    print(f"{args.item}: {args.verdict}, attested by {_who(args)}")
+    return 0
+
+
+def waive_command(args: argparse.Namespace) -> int:
+    from checks.ledger import waive
+
+    if args.days <= 0:
+        raise UsageError("--days must be positive")
+    checklist = _checklist(args.checklist)
+    store = _store(args.settings)
+    expires = time.time() + args.days * 86_400
+    try:
+        _ledger_call(waive, store, checklist, _release(args, checklist), args.item,
+                     args.justification, _who(args), args.role, expires)  # fmt: skip
+    finally:
+        store.dispose()
+    print(f"{args.item}: waived by {_who(args)} ({args.role}) for {args.days:g} day(s)")
+    return 0
+
+
+def signoff_command(args: argparse.Namespace) -> int:
+    from checks.ledger import sign_off
+
+    checklist = _checklist(args.checklist)
+    store = _store(args.settings)
+    try:
+        _ledger_call(sign_off, store, checklist, _release(args, checklist), args.role,
+                     _who(args), args.note, _roles(args.settings))  # fmt: skip
+    finally:
+        store.dispose()
+    print(f"signed for {args.role} by {_who(args)}")
+    return 0
+
+
+def authorize_command(args: argparse.Namespace) -> int:
+    from checks.ledger import authorize
+
+    checklist = _checklist(args.checklist)
+    store = _store(args.settings)
+    try:
+        release = _release(args, checklist)
+        _ledger_call(authorize, store, checklist, release, _who(args), _roles(args.settings))
+    finally:
+        store.dispose()
+    print(f"{release}: deployment authorized by {_who(args)}")
+    return 0
