@@ -15,6 +15,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from checks.catalog import Checklist, ChecklistItem, ItemKind
 from checks.probes import FINAL_VERDICTS, REGISTRY, ProbeContext, ProbeRegistry, ProbeResult
@@ -81,13 +82,25 @@ async def run_probe(
     item: ChecklistItem, ctx: ProbeContext, registry: ProbeRegistry, timeout: float
 ) -> ProbeResult:
     """Run one probe item; always returns a final result (ERROR for anything unexpected)."""
+    return await run_probe_named(str(item.probe), item.params, ctx, registry, timeout, item.id)
+
+
+async def run_probe_named(
+    name: str,
+    params: dict[str, Any],
+    ctx: ProbeContext,
+    registry: ProbeRegistry,
+    timeout: float,
+    label: str = "",
+) -> ProbeResult:
+    """Run probe ``name`` with ``params`` (a checklist item's, or a runbook step's)."""
     started = time.perf_counter()
     deadline = asyncio.timeout(timeout)
     try:
-        spec = registry.get(str(item.probe))
-        params = spec.params.model_validate(item.params)
+        spec = registry.get(name)
+        validated = spec.params.model_validate(params)
         async with deadline:
-            result = await spec.function(ctx, params)
+            result = await spec.function(ctx, validated)
         result = _checked(result)
     except TimeoutError as exc:
         if deadline.expired():
@@ -95,9 +108,9 @@ async def run_probe(
                 Verdict.ERROR, f"timed out after {timeout:g}s", {"timeout_seconds": timeout}
             )
         else:  # the probe's own TimeoutError (say, a socket's), not the runner's deadline
-            result = _error(item, exc)
+            result = _error(name, label, exc)
     except Exception as exc:
-        result = _error(item, exc)
+        result = _error(name, label, exc)
     return dataclasses.replace(result, elapsed=time.perf_counter() - started)
 
 
@@ -111,8 +124,8 @@ def _checked(result: object) -> ProbeResult:
     return result
 
 
-def _error(item: ChecklistItem, exc: Exception) -> ProbeResult:
-    log.warning("probe %s for %s raised", item.probe, item.id, exc_info=exc)
+def _error(name: str, label: str, exc: Exception) -> ProbeResult:
+    log.warning("probe %s for %s raised", name, label or "a runbook step", exc_info=exc)
     text = str(exc)
     reason = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
     return ProbeResult(Verdict.ERROR, reason, {"exception": type(exc).__name__})
