@@ -8,8 +8,11 @@ import logging
 from typing import Any, Protocol
 
 from checks.catalog import Checklist, builtin_checklist
+from checks.ledger import record_results
 from checks.probes import ProbeContext, ProbeRegistry, ProbeResult
+from checks.release import Release
 from checks.runner import run_checklist
+from core import __version__
 from core.bus import Bus
 from core.config import Settings
 
@@ -141,6 +144,7 @@ class ReadinessService:
                 on_result=self._record,
             )
             self.runs_completed += 1
+            await self._store_results(checklist, results)
             counts = collections.Counter(result.verdict.value for result in results.values())
             log.info(
                 "readiness run of %r finished: %s",
@@ -148,6 +152,14 @@ class ReadinessService:
                 ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items())) or "no probes",
             )
             return results
+
+    async def _store_results(self, checklist: Checklist, results: dict[str, ProbeResult]) -> None:
+        """Record the run in the readiness ledger for this build and environment."""
+        release = Release(checklist.id, __version__, self.deck.settings.environment)
+        try:
+            await asyncio.to_thread(record_results, self.deck.store, release, results, "console")
+        except Exception:
+            log.exception("readiness results not recorded")
 
     def _record(self, item_id: str, result: ProbeResult) -> None:
         self.results[item_id] = result

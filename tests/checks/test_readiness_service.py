@@ -168,3 +168,31 @@ async def test_broken_catalog_is_logged_and_does_not_stop_start(
     assert not service.running
     assert "production.toml:7: items[0].title" in caplog.text
     await service.stop()
+
+
+async def test_each_run_is_recorded_in_the_ledger_for_this_build(
+    settings: Settings, tmp_path
+) -> None:
+    from checks.ledger import state
+    from checks.release import Release
+    from core import __version__
+    from core.audit import read_entries
+    from core.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'ledger.db'}")
+    store.create_schema()
+    deck = fake_deck(settings, store.engine)
+    deck.store = store
+    service = ReadinessService(deck)
+    await service.start()
+    await service.wait_idle()
+    await service.rerun()
+    await service.stop()
+    assert service.checklist is not None
+    release = Release("production", __version__, settings.environment)
+    recorded = state(store, service.checklist, release)
+    by_id = {s.item.id: s for s in recorded.items}
+    assert by_id["database.sqlite_wal"].verdict == "pass"
+    assert by_id["database.sqlite_wal"].result.actor == "console"
+    assert [e.action for e in read_entries(store)] == ["check.run", "check.run"]
+    store.dispose()
