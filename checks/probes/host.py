@@ -6,6 +6,7 @@ import asyncio
 import email.utils
 import shutil
 import socket
+import ssl
 import struct
 import time
 from pathlib import Path
@@ -183,7 +184,9 @@ def sntp_offset(server: str, timeout: float) -> dict[str, float]:
     return {"offset_ms": offset * 1000.0, "delay_ms": delay * 1000.0, "stratum": reply[1]}
 
 
-async def http_date_offset(url: str, timeout: float, verify: str | bool) -> dict[str, object]:
+async def http_date_offset(
+    url: str, timeout: float, verify: ssl.SSLContext | bool
+) -> dict[str, object]:
     """Our clock against the ``Date`` header of ``url``.
 
     ``Date`` has whole seconds: a server whose clock reads D.xxx sends D. The
@@ -225,7 +228,7 @@ async def clock(ctx: ProbeContext, params: ClockParams) -> ProbeResult:
         elif ctx.target.base_url:
             evidence["reference"] = f"Date header of {ctx.target.base_url}"
             ca_file = ctx.target.ca_file
-            verify: str | bool = str(ca_file) if ca_file else True
+            verify = ssl.create_default_context(cafile=str(ca_file)) if ca_file else True
             measured = await http_date_offset(ctx.target.base_url, params.timeout_seconds, verify)
         else:
             reason = "target.base_url is not set and no ntp_server is given"
