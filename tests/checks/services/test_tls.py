@@ -83,6 +83,13 @@ async def test_certificate_from_another_ca_fails(tls_lab: TlsLab, make_ctx: Make
     assert (await certificate(trusting, CertificateParams())).verdict is Verdict.PASS
 
 
+async def test_without_ca_file_the_system_trust_store_decides(tls_lab: TlsLab, make_ctx):
+    result = await certificate(make_ctx(base_url=tls_lab.url("good")), CertificateParams())
+    assert result.verdict is Verdict.FAIL  # the test CA is in no system store
+    assert result.evidence["ca_file"] == "system trust store"
+    assert result.reason.startswith("chain does not verify against system trust store")
+
+
 async def test_server_offering_tls10_and_11_fails(tls_lab: TlsLab, make_ctx: MakeContext):
     ctx = make_ctx(base_url=tls_lab.url("legacy"), ca_file=tls_lab.ca_file)
     result = await certificate(ctx, CertificateParams())
