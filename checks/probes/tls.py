@@ -159,7 +159,10 @@ def probe_versions(endpoint: Endpoint, timeout: float) -> dict[str, dict[str, st
         try:
             negotiated, _ = _handshake(endpoint, _pinned_context(version), timeout)
         except ssl.SSLError as exc:
-            results[version] = {"result": REFUSED, "detail": exc.reason or str(exc)}
+            # The local library may accept the setting yet have the version compiled out.
+            local = exc.reason == "NO_PROTOCOLS_AVAILABLE"
+            results[version] = {"result": UNTESTABLE if local else REFUSED,
+                                "detail": exc.reason or str(exc)}  # fmt: skip
         except (ConnectionError, TimeoutError) as exc:
             # A server may simply drop a connection whose version it does not speak.
             results[version] = {"result": REFUSED, "detail": f"{type(exc).__name__}: {exc}"}
