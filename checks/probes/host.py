@@ -1,13 +1,19 @@
-"""Host probes: free disk space under the data directory and available memory."""
+"""Host probes: disk space, memory, CPU load and clock offset."""
 
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import shutil
+import socket
+import ssl
+import struct
+import time
 from pathlib import Path
 
+import httpx
 import psutil
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from checks.probes.base import ProbeContext, ProbeParams, ProbeResult
 from checks.probes.registry import probe
@@ -85,3 +91,158 @@ async def memory(ctx: ProbeContext, params: MemoryParams) -> ProbeResult:
         "min_available_percent": minimum,
     }
     return ProbeResult(verdict, reason, evidence)
+
+
+class CpuParams(ProbeParams):
+    # 1-minute load average divided by the logical CPUs: 1.0 is every core busy.
+    max_load_per_core: float = Field(default=0.9, gt=0)
+    warn_load_per_core: float = Field(default=0.7, gt=0)
+    sample_seconds: float = Field(default=0.2, ge=0, le=5)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CpuParams:
+        if self.warn_load_per_core > self.max_load_per_core:
+            raise ValueError("warn_load_per_core must not exceed max_load_per_core")
+        return self
+
+
+@probe("host.cpu", params=CpuParams)
+async def cpu(ctx: ProbeContext, params: CpuParams) -> ProbeResult:
+    """The 1-minute load average per logical CPU is below the limit."""
+    cores = psutil.cpu_count(logical=True) or 1
+    load1, load5, load15 = psutil.getloadavg()
+    # A short utilisation sample for the evidence; it blocks, hence the thread.
+    busy = await asyncio.to_thread(psutil.cpu_percent, params.sample_seconds or None)
+    per_core = load1 / cores
+    evidence: dict[str, object] = {
+        "cores": cores,
+        "load_average": [round(load1, 2), round(load5, 2), round(load15, 2)],
+        "load_per_core": round(per_core, 3),
+        "cpu_percent": busy,
+        "max_load_per_core": params.max_load_per_core,
+        "warn_load_per_core": params.warn_load_per_core,
+    }
+    measured = f"load {load1:.2f} on {cores} cores ({per_core:.2f} per core)"
+    if per_core > params.max_load_per_core:
+        reason = f"{measured}, over {params.max_load_per_core:g}"
+        return ProbeResult(Verdict.FAIL, reason, evidence)
+    if per_core > params.warn_load_per_core:
+        reason = f"{measured}, over the warning level {params.warn_load_per_core:g}"
+        return ProbeResult(Verdict.WARN, reason, evidence)
+    return ProbeResult(Verdict.PASS, measured, evidence)
+
+
+class ClockParams(ProbeParams):
+    # An NTP server ("host" or "host:port"); none: the Date header of target.base_url.
+    ntp_server: str | None = None
+    max_offset_ms: float = Field(default=500.0, gt=0)
+    warn_offset_ms: float = Field(default=100.0, gt=0)
+    timeout_seconds: float = Field(default=3.0, gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ClockParams:
+        if self.warn_offset_ms > self.max_offset_ms:
+            raise ValueError("warn_offset_ms must not exceed max_offset_ms")
+        return self
+
+
+NTP_EPOCH_OFFSET = 2_208_988_800  # seconds from 1900-01-01 (NTP) to 1970-01-01 (Unix)
+
+
+def _ntp_time(raw: bytes) -> float:
+    seconds, fraction = struct.unpack("!II", raw)
+    return seconds - NTP_EPOCH_OFFSET + fraction / 2**32
+
+
+def sntp_offset(server: str, timeout: float) -> dict[str, float]:
+    """One SNTP exchange (RFC 4330): the clock offset and round-trip delay in ms.
+
+    The offset is the server's clock minus ours, ((t2 - t1) + (t3 - t4)) / 2.
+    """
+    host, separator, port = server.rpartition(":")
+    if not separator or ":" in host:  # no port, or a bare IPv6 address
+        host, port = server.strip("[]"), ""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host.strip("[]"), int(port) if port else 123, type=socket.SOCK_DGRAM
+    )[0]
+    request = bytearray(48)
+    request[0] = (4 << 3) | 3  # version 4, mode 3 (client)
+    with socket.socket(family, kind, proto) as sock:
+        sock.settimeout(timeout)
+        t1 = time.time()
+        request[40:48] = struct.pack("!II", int(t1) + NTP_EPOCH_OFFSET, 0)
+        sock.sendto(bytes(request), address)
+        reply, _ = sock.recvfrom(512)
+        t4 = time.time()
+    if len(reply) < 48:
+        raise ValueError(f"short NTP reply ({len(reply)} bytes) from {server}")
+    if reply[0] & 0x07 != 4 or reply[1] == 0:  # mode 4 (server); stratum 0 is a kiss-o'-death
+        raise ValueError(f"{server} sent no usable time (mode {reply[0] & 7}, stratum {reply[1]})")
+    t2, t3 = _ntp_time(reply[32:40]), _ntp_time(reply[40:48])
+    offset = ((t2 - t1) + (t3 - t4)) / 2
+    delay = (t4 - t1) - (t3 - t2)
+    return {"offset_ms": offset * 1000.0, "delay_ms": delay * 1000.0, "stratum": reply[1]}
+
+
+async def http_date_offset(
+    url: str, timeout: float, verify: ssl.SSLContext | bool
+) -> dict[str, object]:
+    """Our clock against the ``Date`` header of ``url``.
+
+    ``Date`` has whole seconds: a server whose clock reads D.xxx sends D. The
+    server stamped its reply somewhere between our send (t0) and our receipt
+    (t1), so its offset lies in [D - t1, D + 1 - t0]. ``offset_ms`` is the value
+    in that interval closest to zero: the smallest error the evidence proves.
+    """
+    async with httpx.AsyncClient(timeout=timeout, verify=verify) as client:
+        t0 = time.time()
+        response = await client.get(url)
+        t1 = time.time()
+    header = response.headers.get("date")
+    if not header:
+        raise ValueError(f"{url} sent no Date header (HTTP {response.status_code})")
+    server = email.utils.parsedate_to_datetime(header).timestamp()
+    low, high = server - t1, server + 1.0 - t0
+    nearest = 0.0 if low <= 0 <= high else (low if low > 0 else high)
+    return {
+        "offset_ms": nearest * 1000.0,
+        "interval_ms": [round(low * 1000.0, 1), round(high * 1000.0, 1)],
+        "date_header": header,
+        "round_trip_ms": round((t1 - t0) * 1000.0, 1),
+    }
+
+
+@probe("host.clock", params=ClockParams)
+async def clock(ctx: ProbeContext, params: ClockParams) -> ProbeResult:
+    """The host clock agrees with an NTP server, or else with the service's Date header."""
+    evidence: dict[str, object] = {
+        "max_offset_ms": params.max_offset_ms,
+        "warn_offset_ms": params.warn_offset_ms,
+    }
+    try:
+        if params.ntp_server:
+            evidence["reference"] = f"ntp://{params.ntp_server}"
+            measured: dict[str, object] = dict(
+                await asyncio.to_thread(sntp_offset, params.ntp_server, params.timeout_seconds)
+            )
+        elif ctx.target.base_url:
+            evidence["reference"] = f"Date header of {ctx.target.base_url}"
+            ca_file = ctx.target.ca_file
+            verify = ssl.create_default_context(cafile=str(ca_file)) if ca_file else True
+            measured = await http_date_offset(ctx.target.base_url, params.timeout_seconds, verify)
+        else:
+            reason = "target.base_url is not set and no ntp_server is given"
+            return ProbeResult(Verdict.ERROR, reason, evidence)
+    except (OSError, httpx.HTTPError, ValueError) as exc:
+        evidence["error"] = f"{type(exc).__name__}: {exc}"
+        reason = f"no time from {evidence['reference']}: {exc}"
+        return ProbeResult(Verdict.FAIL, reason, evidence)
+    offset = float(measured["offset_ms"])  # type: ignore[arg-type]
+    measured["offset_ms"] = round(offset, 1)
+    evidence.update(measured)
+    text = f"clock off by {offset:+.0f} ms against {evidence['reference']}"
+    if abs(offset) > params.max_offset_ms:
+        return ProbeResult(Verdict.FAIL, f"{text}, over {params.max_offset_ms:g} ms", evidence)
+    if abs(offset) > params.warn_offset_ms:
+        return ProbeResult(Verdict.WARN, f"{text}, over {params.warn_offset_ms:g} ms", evidence)
+    return ProbeResult(Verdict.PASS, text, evidence)

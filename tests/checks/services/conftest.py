@@ -1,0 +1,64 @@
+"""Fixtures for the service probes: a test CA, one nginx with a site per TLS case, contexts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from checks.probes import ProbeContext, Target
+from core.config import Settings
+
+from .pki import Authority
+from .servers import TlsSite, nginx
+
+MakeContext = Callable[..., ProbeContext]
+
+# Every TLS case is one nginx server block: (name, certificate options, protocols, ciphers).
+LEGACY_PROTOCOLS = "TLSv1 TLSv1.1 TLSv1.2"
+# The system OpenSSL refuses TLS 1.0/1.1 at its default security level (2) on the
+# server side too; nginx offers them once its cipher string lowers the level.
+LEGACY_CIPHERS = "DEFAULT:@SECLEVEL=0"
+
+
+@dataclass(frozen=True)
+class TlsLab:
+    ca_file: Path
+    other_ca_file: Path
+    ports: dict[str, int]
+
+    def url(self, site: str, host: str = "127.0.0.1") -> str:
+        return f"https://{host}:{self.ports[site]}/"
+
+
+@pytest.fixture(scope="package")
+def tls_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsLab]:
+    """One nginx serving every TLS case, each on its own port, with certificates from a
+    test CA (and one from a second CA the probe is not told about)."""
+    root = tmp_path_factory.mktemp("tls")
+    ca, other = Authority.create("Quarterdeck test CA"), Authority.create("Some other CA")
+    issued = {
+        "good": ca.issue(root, "good"),
+        "expiring_20d": ca.issue(root, "expiring_20d", days=20),
+        "expiring_45d": ca.issue(root, "expiring_45d", days=45),
+        "wrong_host": ca.issue(root, "wrong_host", dns_names=("api.example.org",), ip_addresses=()),
+        "other_ca": other.issue(root, "other_ca"),
+        "legacy": ca.issue(root, "legacy"),
+    }
+    sites = [TlsSite(name, cert, key) for name, (cert, key) in issued.items() if name != "legacy"]
+    sites.append(TlsSite("legacy", *issued["legacy"], LEGACY_PROTOCOLS, LEGACY_CIPHERS))
+    with nginx(root / "nginx", sites) as ports:
+        yield TlsLab(ca.write(root / "ca.pem"), other.write(root / "other-ca.pem"), ports)
+
+
+@pytest.fixture
+def make_ctx(settings: Settings, wal_engine: Engine) -> MakeContext:
+    """``make_ctx(**target_fields)`` -> a ProbeContext with that Target."""
+
+    def make(settings_: Settings | None = None, **target: object) -> ProbeContext:
+        return ProbeContext(settings_ or settings, wal_engine, "paper", Target(**target))  # type: ignore[arg-type]
+
+    return make
