@@ -3,7 +3,7 @@
 Importing this package registers the built-in probes in ``REGISTRY``.
 """
 
-from checks.probes import database, engine, host  # noqa: F401  (register the built-in probes)
+from checks.probes import database, engine, host, http  # noqa: F401  (register the built-in probes)
 from checks.probes.base import FINAL_VERDICTS, ProbeContext, ProbeParams, ProbeResult, Target
 from checks.probes.registry import (
     REGISTRY,
