@@ -2,8 +2,8 @@
 
 How the probe authenticates (the contract it checks the service against):
 
-- the API key (``target.api_key``) goes in the ``X-API-Key`` header; tokens go
-  in ``Authorization: Bearer <jwt>``;
+- the API key (``target.api_key``) goes in the ``X-API-Key`` header; tokens,
+  and an API key that is itself a JWT, go in ``Authorization: Bearer <jwt>``;
 - a token is the API key itself when the key is a JWT, otherwise the one
   ``POST login_path`` returns when the API key is presented in ``X-API-Key``
   (an API-key-for-token exchange), read from the JSON field
@@ -27,7 +27,13 @@ import httpx
 from pydantic import Field, model_validator
 
 from checks.probes.base import ProbeContext, ProbeParams, ProbeResult
-from checks.probes.http.client import API_KEY_HEADER, ProbeClient, run_http_probe
+from checks.probes.http.client import (
+    API_KEY_HEADER,
+    ProbeClient,
+    credential_headers,
+    is_jwt,
+    run_http_probe,
+)
 from checks.probes.registry import probe
 from core.events import Verdict
 
@@ -82,13 +88,6 @@ def jwt_part(token: str, index: int) -> dict[str, Any]:
 
 def jwt_payload(token: str) -> dict[str, Any]:
     return jwt_part(token, 1)
-
-
-def looks_like_jwt(token: str) -> bool:
-    try:
-        return "alg" in jwt_part(token, 0)
-    except ValueError:
-        return False
 
 
 def forged_jwt(claims: dict[str, Any], alg: str = "HS256") -> str:
@@ -162,7 +161,7 @@ async def auth(ctx: ProbeContext, params: AuthParams) -> ProbeResult:
 
         accepted = await http.get(
             params.protected_path,
-            headers={API_KEY_HEADER: api_key},
+            headers=credential_headers(api_key),
             label="valid API key",
             evidence_headers=EVIDENCE_HEADERS,
         )
@@ -210,7 +209,7 @@ async def auth(ctx: ProbeContext, params: AuthParams) -> ProbeResult:
 async def _token(
     http: ProbeClient, params: AuthParams, api_key: str, warnings: list[str]
 ) -> tuple[str | None, str]:
-    if looks_like_jwt(api_key):
+    if is_jwt(api_key):
         return api_key, "target.api_key"
     response = await http.send(
         "POST",

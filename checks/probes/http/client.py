@@ -10,8 +10,8 @@ finding about the system, not a broken probe.
 
 Conventions the probes rely on:
 
-- the API key goes in the ``X-API-Key`` header (``API_KEY_HEADER``); tokens
-  go in ``Authorization: Bearer``;
+- the API key goes in the ``X-API-Key`` header (``API_KEY_HEADER``), unless
+  it is a JWT, which goes in ``Authorization: Bearer`` like every token;
 - redirects are never followed (the redirect probe inspects them);
 - every request has a timeout (``DEFAULT_TIMEOUT_S``) on top of the runner's
   per-probe deadline.
@@ -19,6 +19,9 @@ Conventions the probes rely on:
 
 from __future__ import annotations
 
+import base64
+import functools
+import json
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -67,6 +70,25 @@ def join_url(base_url: str, path: str) -> str:
     if path.startswith(("http://", "https://")):
         return path
     return base_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+def is_jwt(token: str) -> bool:
+    """Whether ``token`` is a compact JWT: three base64url parts, the first a JSON header."""
+    parts = token.split(".")
+    if len(parts) != 3 or not parts[0]:
+        return False
+    try:
+        header = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
+    except ValueError:
+        return False
+    return isinstance(header, dict) and "alg" in header
+
+
+def credential_headers(api_key: str) -> dict[str, str]:
+    """How the API key is presented: a JWT as a bearer token, anything else as X-API-Key."""
+    if is_jwt(api_key):
+        return {"Authorization": f"Bearer {api_key}"}
+    return {API_KEY_HEADER: api_key}
 
 
 def missing_setting(target: Target, *, api_key: bool = False) -> ProbeResult | None:
@@ -128,10 +150,20 @@ def body_excerpt(response: httpx.Response, limit: int = BODY_EXCERPT_CHARS) -> s
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _verify(target: Target) -> ssl.SSLContext | bool:
+@functools.lru_cache(maxsize=8)
+def _ssl_context(ca_file: str | None, mtime_ns: int) -> ssl.SSLContext:
+    """A verifying TLS context: the default CAs, or only ``ca_file``. Loading CAs costs tens
+    of milliseconds, so contexts are shared (keyed by file and modification time)."""
+    if ca_file is None:
+        return httpx.create_ssl_context()
+    return ssl.create_default_context(cafile=ca_file)
+
+
+def _verify(target: Target) -> ssl.SSLContext:
     if target.ca_file is None:
-        return True
-    return ssl.create_default_context(cafile=str(target.ca_file))
+        return _ssl_context(None, 0)
+    # A missing file raises here (FileNotFoundError): the runner reports it as ERROR.
+    return _ssl_context(str(target.ca_file), target.ca_file.stat().st_mtime_ns)
 
 
 class ProbeClient:
@@ -184,7 +216,7 @@ class ProbeClient:
 
     def api_key_headers(self) -> dict[str, str]:
         """The target's API key as a request header, or nothing when none is configured."""
-        return {API_KEY_HEADER: self.target.api_key} if self.target.api_key else {}
+        return credential_headers(self.target.api_key) if self.target.api_key else {}
 
     async def send(
         self,

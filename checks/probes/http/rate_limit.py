@@ -45,7 +45,7 @@ async def rate_limit(ctx: ProbeContext, params: RateLimitParams) -> ProbeResult:
     """A burst of at most ``burst`` GETs of ``path`` meets 429 with retry guidance.
 
     Requests go ``concurrency`` at a time (with the API key, when configured,
-    since limits are often per key) and stop at the first 429.
+    since limits are often per key); none is sent after the first 429.
     PASS: a 429 with ``Retry-After`` or ``RateLimit*``/``X-RateLimit-*``
     headers. WARN: a 429 without any of them. FAIL: no 429 in the burst.
     """
@@ -53,20 +53,22 @@ async def rate_limit(ctx: ProbeContext, params: RateLimitParams) -> ProbeResult:
     async def body(http: ProbeClient) -> ProbeResult:
         statuses: Counter[int] = Counter()
         sent = 0
+        answered = 0
+        # (answers received before it, the response) for each 429
         throttled: list[tuple[int, httpx.Response]] = []
         stop = asyncio.Event()
         headers = http.api_key_headers()
 
         async def worker() -> None:
-            nonlocal sent
+            nonlocal sent, answered
             while not stop.is_set() and sent < params.burst:
                 sent += 1
-                number = sent
                 response = await http.get(params.path, headers=headers, record=False)
                 statuses[response.status_code] += 1
                 if response.status_code == 429:
-                    throttled.append((number, response))
+                    throttled.append((answered, response))
                     stop.set()
+                answered += 1
 
         async with asyncio.TaskGroup() as group:
             for _ in range(params.concurrency):
@@ -85,18 +87,18 @@ async def rate_limit(ctx: ProbeContext, params: RateLimitParams) -> ProbeResult:
                 f"answers {dict(sorted(statuses.items()))}"
             )
             return ProbeResult(Verdict.FAIL, reason, evidence)
-        number, response = min(throttled, key=lambda item: item[0])
+        before, response = throttled[0]
         guidance = response_headers(response, RATE_LIMIT_HEADERS)
-        evidence["first_429_at_request"] = number
+        evidence["answers_before_first_429"] = before
         evidence["429_headers"] = guidance
         evidence["429_all_headers"] = response_headers(response)
         if not guidance:
             reason = (
-                f"429 at request {number}, but without Retry-After or RateLimit headers: "
+                f"429 after {before} answers, but without Retry-After or RateLimit headers: "
                 "clients cannot tell when to retry"
             )
             return ProbeResult(Verdict.WARN, reason, evidence)
         names = ", ".join(sorted(guidance))
-        return ProbeResult(Verdict.PASS, f"429 at request {number} with {names}", evidence)
+        return ProbeResult(Verdict.PASS, f"429 after {before} answers, with {names}", evidence)
 
     return await run_http_probe(ctx.target, body, max_connections=params.concurrency)
