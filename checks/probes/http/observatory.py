@@ -177,7 +177,7 @@ HeaderInput = Mapping[str, str | Iterable[str]] | Iterable[tuple[str, str]]
 
 
 @dataclass(frozen=True, slots=True)
-class TestResult:
+class RuleResult:
     """One Observatory test: its result name, modifier and whether it passed."""
 
     test: str
@@ -203,18 +203,18 @@ class TestResult:
 
 @dataclass(frozen=True, slots=True)
 class Scorecard:
-    tests: tuple[TestResult, ...]
+    tests: tuple[RuleResult, ...]
     score: int
     grade: str
 
-    def result(self, test: str) -> TestResult:
+    def result(self, test: str) -> RuleResult:
         for item in self.tests:
             if item.test == test:
                 return item
         raise KeyError(test)
 
     @property
-    def failed(self) -> tuple[TestResult, ...]:
+    def failed(self) -> tuple[RuleResult, ...]:
         return tuple(item for item in self.tests if not item.passed)
 
 
@@ -246,7 +246,7 @@ def grade_at_least(grade: str, minimum: str) -> bool:
     return GRADES.index(grade) <= GRADES.index(minimum)
 
 
-def total_score(results: Iterable[TestResult]) -> int:
+def total_score(results: Iterable[RuleResult]) -> int:
     """100 plus the penalties; plus the bonuses only if that is 90 or more; never below 0."""
     modifiers = [item.modifier for item in results]
     uncurved = 100 + sum(m for m in modifiers if m < 0)
@@ -318,7 +318,7 @@ def _has_nonce_or_hash(sources: set[str]) -> bool:
     return any(source.startswith(NONCE_OR_HASH_PREFIXES) for source in sources)
 
 
-def content_security_policy(h: dict[str, list[str]]) -> tuple[TestResult, dict[str, set[str]]]:
+def content_security_policy(h: dict[str, list[str]]) -> tuple[RuleResult, dict[str, set[str]]]:
     """The CSP test, and the parsed policy (empty when none or invalid)."""
     test = "content-security-policy"
     policies = [
@@ -330,13 +330,13 @@ def content_security_policy(h: dict[str, list[str]]) -> tuple[TestResult, dict[s
             if h.get("content-security-policy-report-only")
             else "csp-not-implemented"
         )
-        return TestResult(test, result, False), {}
+        return RuleResult(test, result, False), {}
     try:
         csp = parse_csp(policies)
     except CspParseError:
-        return TestResult(test, "csp-header-invalid", False), {}
+        return RuleResult(test, "csp-header-invalid", False), {}
     if not csp:
-        return TestResult(test, "csp-not-implemented", False), {}
+        return RuleResult(test, "csp-not-implemented", False), {}
 
     default = csp.get("default-src")
     script_src = set(csp.get("script-src") or default or {"*"})
@@ -397,7 +397,7 @@ def content_security_policy(h: dict[str, list[str]]) -> tuple[TestResult, dict[s
         "csp-implemented-with-unsafe-inline-in-style-src-only",
         "csp-implemented-with-insecure-scheme-in-passive-content-only",
     }
-    return TestResult(test, result, passed), csp
+    return RuleResult(test, result, passed), csp
 
 
 # --- Cookies -------------------------------------------------------------------
@@ -439,12 +439,12 @@ def parse_set_cookie(value: str) -> Cookie:
     return Cookie(name, secure, httponly, samesite)
 
 
-def cookies(h: dict[str, list[str]], *, hsts_passed: bool) -> TestResult:
+def cookies(h: dict[str, list[str]], *, hsts_passed: bool) -> RuleResult:
     test = "cookies"
     jar = [parse_set_cookie(value) for value in h.get("set-cookie", [])]
     jar = [cookie for cookie in jar if cookie.name]
     if not jar:
-        return TestResult(test, "cookies-not-found", True)
+        return RuleResult(test, "cookies-not-found", True)
     result: str | None = None
 
     def worse(candidate: str) -> None:
@@ -489,7 +489,7 @@ def cookies(h: dict[str, list[str]], *, hsts_passed: bool) -> TestResult:
         "cookies-secure-with-httponly-sessions",
         "cookies-secure-with-httponly-sessions-and-samesite",
     }
-    return TestResult(test, result, passed)
+    return RuleResult(test, result, passed)
 
 
 # --- The single-header tests ------------------------------------------------------------
@@ -505,45 +505,45 @@ def hsts_max_age(value: str) -> int | None:
     return None
 
 
-def strict_transport_security(h: dict[str, list[str]]) -> TestResult:
+def strict_transport_security(h: dict[str, list[str]]) -> RuleResult:
     test = "strict-transport-security"
     values = h.get("strict-transport-security", [])
     if not values:
-        return TestResult(test, "hsts-not-implemented", False)
+        return RuleResult(test, "hsts-not-implemented", False)
     if len(values) > 1 or "," in values[0]:
-        return TestResult(test, "hsts-header-invalid", False)  # set more than once
+        return RuleResult(test, "hsts-header-invalid", False)  # set more than once
     max_age = hsts_max_age(values[0])
     if max_age is None:
-        return TestResult(test, "hsts-header-invalid", False)
+        return RuleResult(test, "hsts-header-invalid", False)
     if max_age < HSTS_MIN_MAX_AGE:
-        return TestResult(test, "hsts-implemented-max-age-less-than-six-months", False)
-    return TestResult(test, "hsts-implemented-max-age-at-least-six-months", True)
+        return RuleResult(test, "hsts-implemented-max-age-less-than-six-months", False)
+    return RuleResult(test, "hsts-implemented-max-age-at-least-six-months", True)
 
 
-def x_content_type_options(h: dict[str, list[str]]) -> TestResult:
+def x_content_type_options(h: dict[str, list[str]]) -> RuleResult:
     test = "x-content-type-options"
     values = h.get("x-content-type-options", [])
     if not values:
-        return TestResult(test, "x-content-type-options-not-implemented", False)
+        return RuleResult(test, "x-content-type-options-not-implemented", False)
     if values[0].strip().lower() == "nosniff":
-        return TestResult(test, "x-content-type-options-nosniff", True)
-    return TestResult(test, "x-content-type-options-header-invalid", False)
+        return RuleResult(test, "x-content-type-options-nosniff", True)
+    return RuleResult(test, "x-content-type-options-header-invalid", False)
 
 
-def x_frame_options(h: dict[str, list[str]], csp: dict[str, set[str]]) -> TestResult:
+def x_frame_options(h: dict[str, list[str]], csp: dict[str, set[str]]) -> RuleResult:
     test = "x-frame-options"
     ancestors = csp.get("frame-ancestors")
     if ancestors and not ancestors & DANGEROUSLY_BROAD:
-        return TestResult(test, "x-frame-options-implemented-via-csp", True)
+        return RuleResult(test, "x-frame-options-implemented-via-csp", True)
     values = h.get("x-frame-options", [])
     if not values:
-        return TestResult(test, "x-frame-options-not-implemented", False)
+        return RuleResult(test, "x-frame-options-not-implemented", False)
     value = values[0].strip().lower()
     if value in {"deny", "sameorigin"}:
-        return TestResult(test, "x-frame-options-sameorigin-or-deny", True)
+        return RuleResult(test, "x-frame-options-sameorigin-or-deny", True)
     if value.startswith("allow-from"):
-        return TestResult(test, "x-frame-options-allow-from-origin", True)
-    return TestResult(test, "x-frame-options-header-invalid", False)
+        return RuleResult(test, "x-frame-options-allow-from-origin", True)
+    return RuleResult(test, "x-frame-options-header-invalid", False)
 
 
 REFERRER_PRIVATE = (
@@ -555,30 +555,30 @@ REFERRER_PRIVATE = (
 REFERRER_UNSAFE = ("origin", "origin-when-cross-origin", "unsafe-url", "no-referrer-when-downgrade")
 
 
-def referrer_policy(h: dict[str, list[str]]) -> TestResult:
+def referrer_policy(h: dict[str, list[str]]) -> RuleResult:
     test = "referrer-policy"
     values = h.get("referrer-policy", [])
     if not values:
-        return TestResult(test, "referrer-policy-not-implemented", True)
+        return RuleResult(test, "referrer-policy-not-implemented", True)
     tokens = [token.strip().lower() for value in values for token in value.split(",")]
     known = [token for token in tokens if token in REFERRER_PRIVATE + REFERRER_UNSAFE]
     policy = known[-1] if known else ""  # browsers use the last policy they understand
     if policy in REFERRER_PRIVATE:
-        return TestResult(test, "referrer-policy-private", True)
+        return RuleResult(test, "referrer-policy-private", True)
     if policy in REFERRER_UNSAFE:
-        return TestResult(test, "referrer-policy-unsafe", False)
-    return TestResult(test, "referrer-policy-header-invalid", False)
+        return RuleResult(test, "referrer-policy-unsafe", False)
+    return RuleResult(test, "referrer-policy-header-invalid", False)
 
 
-def cross_origin_resource_policy(h: dict[str, list[str]]) -> TestResult:
+def cross_origin_resource_policy(h: dict[str, list[str]]) -> RuleResult:
     test = "cross-origin-resource-policy"
     values = h.get("cross-origin-resource-policy", [])
     if not values:
-        return TestResult(test, "cross-origin-resource-policy-not-implemented", True)
+        return RuleResult(test, "cross-origin-resource-policy-not-implemented", True)
     value = values[0].strip().lower()
     result = {
         "same-origin": "cross-origin-resource-policy-implemented-with-same-origin",
         "same-site": "cross-origin-resource-policy-implemented-with-same-site",
         "cross-origin": "cross-origin-resource-policy-implemented-with-cross-origin",
     }.get(value, "cross-origin-resource-policy-header-invalid")
-    return TestResult(test, result, result != "cross-origin-resource-policy-header-invalid")
+    return RuleResult(test, result, result != "cross-origin-resource-policy-header-invalid")
