@@ -100,6 +100,9 @@ def missing_setting(target: Target, *, api_key: bool = False) -> ProbeResult | N
         return ProbeResult(Verdict.ERROR, reason, {"setting": "base_url"})
     if api_key and not target.api_key:
         return ProbeResult(Verdict.ERROR, "target.api_key is not set", {"setting": "api_key"})
+    if target.ca_file is not None and not target.ca_file.is_file():
+        reason = f"target.ca_file {target.ca_file} does not exist"
+        return ProbeResult(Verdict.ERROR, reason, {"setting": "ca_file"})
     return None
 
 
@@ -162,7 +165,6 @@ def _ssl_context(ca_file: str | None, mtime_ns: int) -> ssl.SSLContext:
 def _verify(target: Target) -> ssl.SSLContext:
     if target.ca_file is None:
         return _ssl_context(None, 0)
-    # A missing file raises here (FileNotFoundError): the runner reports it as ERROR.
     return _ssl_context(str(target.ca_file), target.ca_file.stat().st_mtime_ns)
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import socket
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from checks import REGISTRY, ProbeContext, ProbeResult
+from checks import REGISTRY, Checklist, ProbeContext, ProbeResult, run_checklist
 from checks.probes import Target
 from checks.probes.http.auth import AuthParams
 from checks.probes.http.client import ProbeClient, Unreachable
@@ -18,8 +20,9 @@ from checks.probes.http.load import LoadParams
 from checks.probes.http.rate_limit import RateLimitParams
 from core.events import Verdict
 
+from ..support import item
 from .conftest import MakeContext
-from .trading_api import VALID_API_KEY
+from .trading_api import VALID_API_KEY, issue_jwt
 
 PASS, WARN, FAIL, ERROR = Verdict.PASS, Verdict.WARN, Verdict.FAIL, Verdict.ERROR
 
@@ -93,6 +96,7 @@ async def test_probe_on_configuration_gives_expected_verdict(
     result = await run(name, make_ctx(config), **params)
     assert result.verdict is expected, result.reason
     assert result.reason and "\n" not in result.reason
+    json.dumps(result.evidence)  # evidence is stored and published: plain JSON values
     exchanges = result.evidence.get("exchanges")
     if name not in {"http.load", "http.rate_limit"}:  # those summarise, not list, requests
         assert isinstance(exchanges, list) and exchanges, result.evidence
@@ -128,8 +132,6 @@ async def test_auth_long_jwt_reports_lifetime(make_ctx: MakeContext) -> None:
 
 
 async def test_auth_reads_lifetime_from_a_jwt_given_as_key(make_ctx: MakeContext) -> None:
-    from .trading_api import issue_jwt
-
     token = issue_jwt("ops", 300)
     result = await run("http.auth", make_ctx("good", api_key=token))
     assert result.verdict is PASS, result.reason
@@ -305,6 +307,12 @@ async def test_auth_without_api_key_is_an_error_naming_it(make_ctx: MakeContext)
     assert result.reason == "target.api_key is not set"
 
 
+async def test_missing_ca_file_is_an_error_naming_it(make_ctx: MakeContext, tmp_path: Path) -> None:
+    result = await run("http.health", make_ctx("good", ca_file=tmp_path / "absent.pem"))
+    assert result.verdict is ERROR
+    assert result.reason.startswith("target.ca_file") and "does not exist" in result.reason
+
+
 async def test_base_url_without_scheme_is_an_error(ctx: ProbeContext) -> None:
     target = Target(base_url="api.example:8443")
     result = await run("http.health", dataclasses.replace(ctx, target=target))
@@ -332,3 +340,19 @@ async def test_client_timeout_is_unreachable_not_a_hang() -> None:
                 await http.get("/health")
     assert caught.value.kind == "no answer in time"
     assert http.exchanges[0]["error"].startswith("ReadTimeout")
+
+
+async def test_checklist_of_http_probes_runs_through_the_runner(make_ctx: MakeContext) -> None:
+    items = [
+        item("http.health", "http.health", expect_body_contains="ok"),
+        item("http.headers", "http.security_headers", min_grade="A"),
+        item("http.cors", "http.cors"),
+        item("http.leaks", "http.error_leaks"),
+        item("http.metrics", "http.metrics", required=["qd_engine_up"]),
+    ]
+    data = {"id": "http", "title": "HTTP", "description": "d", "items": items}
+    checklist = Checklist.model_validate(data, context={"registry": REGISTRY})
+    events: list[object] = []
+    results = await run_checklist(checklist, make_ctx("good"), events.append, timeout=5.0)
+    assert {key: r.verdict for key, r in results.items()} == dict.fromkeys(results, PASS)
+    assert all(r.elapsed is not None for r in results.values())
