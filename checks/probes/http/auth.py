@@ -137,7 +137,7 @@ def token_from(response: httpx.Response) -> str | None:
 
 @probe("http.auth", params=AuthParams)
 async def auth(ctx: ProbeContext, params: AuthParams) -> ProbeResult:
-    """Protected routes refuse bad credentials; tokens live at most 15 minutes; logins lock out.
+    """Protected routes refuse bad credentials; tokens are short-lived; logins lock out.
 
     1. ``protected_path`` accepts the configured API key (else ERROR: the key
        is wrong and nothing below would mean anything);
@@ -165,10 +165,16 @@ async def auth(ctx: ProbeContext, params: AuthParams) -> ProbeResult:
             label="valid API key",
             evidence_headers=EVIDENCE_HEADERS,
         )
-        if not accepted.is_success:
+        if accepted.status_code in REJECTED:
             reason = (
                 f"target.api_key is refused by GET {params.protected_path} "
                 f"({accepted.status_code}); check the key"
+            )
+            return ProbeResult(Verdict.ERROR, reason, evidence)
+        if not accepted.is_success:
+            reason = (
+                f"GET {params.protected_path} with target.api_key answered "
+                f"{accepted.status_code}, not 2xx; check protected_path"
             )
             return ProbeResult(Verdict.ERROR, reason, evidence)
 

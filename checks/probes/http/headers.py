@@ -13,7 +13,7 @@ OWASP REST Security recommendations are checked beside it:
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Literal, get_args
 
 import httpx
 
@@ -30,7 +30,7 @@ from checks.probes.registry import probe
 from core.events import Verdict
 
 Grade = Literal["A+", "A", "A-", "B+", "B", "B-", "C+", "C", "C-", "D+", "D", "D-", "F"]
-assert set(Grade.__args__) == set(GRADES)  # type: ignore[attr-defined]
+assert get_args(Grade) == GRADES
 
 #: Headers that exist only to name the software stack.
 STACK_HEADERS = ("x-powered-by", "x-aspnet-version", "x-aspnetmvc-version")

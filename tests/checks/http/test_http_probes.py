@@ -301,6 +301,12 @@ async def test_probe_without_base_url_is_an_error_naming_it(ctx: ProbeContext, n
     assert result.reason == "target.base_url is not set"
 
 
+async def test_auth_on_a_missing_route_is_an_error_naming_the_param(make_ctx: MakeContext) -> None:
+    result = await run("http.auth", make_ctx("good"), protected_path="/api/nothing-here")
+    assert result.verdict is ERROR
+    assert "404" in result.reason and "protected_path" in result.reason
+
+
 async def test_auth_without_api_key_is_an_error_naming_it(make_ctx: MakeContext) -> None:
     result = await run("http.auth", make_ctx("good", api_key=None))
     assert result.verdict is ERROR
