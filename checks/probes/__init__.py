@@ -8,6 +8,7 @@ from checks.probes import (  # noqa: F401  (register the built-in probes)
     database,
     engine,
     host,
+    http,
     redis_server,
     tls,
 )

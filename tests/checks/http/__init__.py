@@ -1,0 +1,1 @@
+"""Tests of the HTTP readiness probes against a real uvicorn server."""
