@@ -27,7 +27,7 @@ def test_builtin_catalog_loads_production_checklist() -> None:
     production = checklists["production"]
     assert production.title
     assert production.description
-    assert 15 <= len(production.items) <= 25
+    assert len(production.items) >= 25
     assert (CATALOG_DIR / "production.toml").is_file()
 
 

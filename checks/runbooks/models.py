@@ -1,0 +1,151 @@
+"""The shape of a runbook: pydantic models validated from runbook TOML files."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from checks.catalog.models import SourceRef, StrictModel, Text
+from checks.probes.registry import REGISTRY, ProbeRegistry, UnknownProbeError
+
+SNAKE_ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+SnakeId = Annotated[str, Field(pattern=SNAKE_ID_PATTERN)]
+
+
+class StepKind(StrEnum):
+    MANUAL = "manual"  # a person does it and confirms
+    SHELL = "shell"  # a command run with /bin/sh -c
+    PROBE = "probe"  # a registered probe decides it
+
+
+def _registry(info: ValidationInfo) -> ProbeRegistry:
+    context = info.context or {}
+    registry = context.get("registry")
+    return registry if isinstance(registry, ProbeRegistry) else REGISTRY
+
+
+class Step(StrictModel):
+    """One step of a runbook. ``command``/``timeout``/``probe``/``params`` depend on ``kind``."""
+
+    id: SnakeId
+    title: Text
+    kind: StepKind
+    instructions: Text
+    # After ``kind`` so their validators can see it.
+    command: str | None = Field(default=None, validate_default=True)
+    timeout: int | None = Field(default=None, validate_default=True)
+    probe: str | None = Field(default=None, validate_default=True)
+    params: dict[str, Any] = Field(default_factory=dict, validate_default=True)
+    sources: tuple[SourceRef, ...] = Field(min_length=1)
+
+    @field_validator("command")
+    @classmethod
+    def _command_matches_kind(cls, value: str | None, info: ValidationInfo) -> str | None:
+        kind = info.data.get("kind")
+        if kind is StepKind.SHELL and not (value and value.strip()):
+            raise ValueError('a "shell" step needs a command, e.g. command = "systemctl stop qd"')
+        if kind is not StepKind.SHELL and value is not None:
+            raise ValueError(f'only "shell" steps have a command, not {_kind_text(kind)} steps')
+        return value
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout_matches_kind(cls, value: int | None, info: ValidationInfo) -> int | None:
+        kind = info.data.get("kind")
+        if kind in (StepKind.SHELL, StepKind.PROBE):
+            if value is None:
+                raise ValueError(f'a "{kind}" step needs a timeout in seconds, e.g. timeout = 60')
+            if value <= 0:
+                raise ValueError(f"timeout must be a positive number of seconds, got {value}")
+        elif value is not None:
+            raise ValueError(
+                f"only shell and probe steps have a timeout, not {_kind_text(kind)} steps"
+            )
+        return value
+
+    @field_validator("probe")
+    @classmethod
+    def _probe_matches_kind(cls, value: str | None, info: ValidationInfo) -> str | None:
+        kind = info.data.get("kind")
+        if kind is StepKind.PROBE:
+            if value is None:
+                raise ValueError('a "probe" step must name its probe, e.g. probe = "http.health"')
+            registry = _registry(info)
+            if value not in registry:
+                raise ValueError(str(UnknownProbeError(value, registry.names())))
+        elif value is not None:
+            raise ValueError(f'only "probe" steps name a probe, not {_kind_text(kind)} steps')
+        return value
+
+    @field_validator("params")
+    @classmethod
+    def _params_fit_probe(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        if "probe" not in info.data:
+            return value  # the probe field itself failed; that error says enough
+        name = info.data["probe"]
+        if name is None:
+            if value:
+                raise ValueError("params are only allowed on probe steps")
+            return value
+        registry = _registry(info)
+        try:
+            registry.get(name).params.model_validate(value)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in error['loc']) or 'params'}: {error['msg']}"
+                for error in exc.errors()
+            )
+            raise ValueError(f"invalid params for probe {name!r}: {problems}") from None
+        return value
+
+
+def _kind_text(kind: object) -> str:
+    return f'"{kind}"' if isinstance(kind, StepKind) else "these"
+
+
+def _at_least_one(steps: tuple[Step, ...]) -> tuple[Step, ...]:
+    if not steps:
+        raise ValueError("a runbook needs at least one step")
+    return steps
+
+
+Steps = Annotated[tuple[Step, ...], AfterValidator(_at_least_one)]
+
+
+class RunbookHeader(StrictModel):
+    """The ``[runbook]`` table of a runbook file."""
+
+    id: SnakeId
+    title: Text
+    description: Text
+    rto_minutes: int = Field(gt=0)  # recovery time objective
+
+
+class Runbook(RunbookHeader):
+    """An ordered procedure: the header plus the ``[[steps]]`` of one file."""
+
+    steps: Steps
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Runbook:
+        seen: set[str] = set()
+        for step in self.steps:
+            if step.id in seen:
+                raise ValueError(f"duplicate step id {step.id!r}")
+            seen.add(step.id)
+        return self
+
+    def step(self, step_id: str) -> Step:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
