@@ -133,7 +133,7 @@ def test_a_release_goes_from_not_ready_to_authorized(
     [
         (
             ["check", "run", "nope", "--target", "http://x"],
-            "no built-in checklist 'nope'; known: production",
+            "no built-in checklist 'nope'; known: monitoring, production",
         ),
         (["check", "attest", "GATE", "infra.disk", "pass", "--note", "n"], "decided by the probe"),
         (
