@@ -11,7 +11,17 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from console.commands import audit, batch, check, export, jobs, optimize, replay, research
+from console.commands import (
+    audit,
+    batch,
+    check,
+    export,
+    jobs,
+    optimize,
+    replay,
+    research,
+    runbook,
+)
 from console.commands.errors import UsageError
 from core import __version__
 from core.config import ConfigurationError, Settings, load_settings
@@ -34,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     jobs.add_parser(commands)
     audit.add_parser(commands)
     check.add_parser(commands)
+    runbook.add_parser(commands)
     export.add_parser(commands)
     return parser
 

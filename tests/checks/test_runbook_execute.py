@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from checks import ProbeContext, ProbeRegistry
-from checks.runbook_execution import Outcome, execute_runbook
+from checks.runbooks.execute import Outcome, execute_runbook
 
 
 @dataclass
