@@ -16,7 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-from core.audit import sign_checkpoint
+from core.audit import append_entry, sign_checkpoint
 from core.bus import Bus
 from core.config import Settings
 from core.health import HealthMonitor
@@ -124,10 +124,14 @@ class Deck:
     async def kill(self, who: str, why: str) -> None:
         """The kill switch: halt trading, cancel every order, flatten every position."""
         await self.engine.kill(who, why)
+        await asyncio.to_thread(append_entry, self.store, who, "risk.kill", self.run_id,
+                                {"why": why})  # fmt: skip
 
     async def reset_risk(self, who: str, why: str) -> None:
         """An operator's word that trading may resume (from REDUCING or HALTED)."""
         await self.engine.reset_risk(who, why)
+        await asyncio.to_thread(append_entry, self.store, who, "risk.reset", self.run_id,
+                                {"why": why})  # fmt: skip
 
     async def submit_demo_optimization(self) -> int:
         """Sweep the SMA crossover over 20,000 simulated hourly bars of the first symbol."""

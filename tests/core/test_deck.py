@@ -206,3 +206,5 @@ async def test_the_kill_switch_flattens_and_halts_until_an_operator_resets(
         ("kill", "alice", "drill"),
         ("reset", "bob", "drill over"),
     ]
+    audited = database.execute("SELECT actor, action FROM audit ORDER BY seq").fetchall()
+    assert audited == [("alice", "risk.kill"), ("bob", "risk.reset")]
