@@ -10,6 +10,7 @@ from checks.probes import (  # noqa: F401  (register the built-in probes)
     host,
     http,
     redis_server,
+    secrets,
     tls,
 )
 from checks.probes.base import FINAL_VERDICTS, ProbeContext, ProbeParams, ProbeResult, Target
