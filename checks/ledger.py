@@ -56,6 +56,11 @@ def state(
     )  # fmt: skip
 
 
+def history(store: Store, release: Release, item_id: str) -> list[CheckResultRow]:
+    """Every verdict on one item of a release, oldest first, with who gave it."""
+    return [row for row in _release_rows(store, CheckResultRow, release) if row.item_id == item_id]
+
+
 def _add(store: Store, row: SQLModel) -> None:
     with store.session() as session:
         session.add(row)

@@ -63,6 +63,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     status.add_argument("--markdown", type=Path, default=None, metavar="FILE")
     status.set_defaults(handler=status_command)
 
+    history = actions.add_parser("history", help="every verdict on one item, and who gave it")
+    history.add_argument("checklist", metavar="CHECKLIST")
+    history.add_argument("item", metavar="ITEM")
+    _release_arguments(history)
+    history.add_argument("--json", action="store_true")
+    history.set_defaults(handler=history_command)
+
     attest = actions.add_parser("attest", help="a person's verdict on a manual item")
     attest.add_argument("checklist", metavar="CHECKLIST")
     attest.add_argument("item", metavar="ITEM")
@@ -270,6 +277,44 @@ def status_command(args: argparse.Namespace) -> int:
         print("deployment: " + (f"authorized by {current.authorization.who}"
                                 if current.authorization else "not authorized"))  # fmt: skip
     return 0 if current.ready else EXIT_NOT_READY
+
+
+def history_command(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from checks.ledger import history
+
+    checklist = _checklist(args.checklist)
+    if args.item not in {item.id for item in checklist.items}:
+        raise UsageError(f"{checklist.id} has no item {args.item!r}")
+    store = _store(args.settings)
+    try:
+        rows = history(store, _release(args, checklist), args.item)
+    finally:
+        store.dispose()
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "ts": r.ts,
+                        "verdict": r.verdict,
+                        "source": r.source,
+                        "actor": r.actor,
+                        "reason": r.reason,
+                    }
+                    for r in rows
+                ],
+                indent=2,
+            )
+        )
+        return 0
+    for r in rows:
+        when = datetime.fromtimestamp(r.ts, UTC).isoformat(timespec="seconds")
+        print(f"{when}  {r.verdict:<7} {r.source:<11} {r.actor:<16} {r.reason}")
+    if not rows:
+        print("no verdicts yet")
+    return 0
 
 
 def attest_command(args: argparse.Namespace) -> int:

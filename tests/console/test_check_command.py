@@ -119,6 +119,10 @@ def test_a_release_goes_from_not_ready_to_authorized(
     assert status["ready"] and disk["status"] == "waived"
     assert disk["waiver"]["justification"] == "disk swap scheduled" and disk["waiver"]["valid"]
 
+    code, out, _ = run(capsys, "check", "history", str(gate), "infra.disk", "--json", *common)
+    verdicts = [(h["verdict"], h["source"]) for h in json.loads(out)]
+    assert code == 0 and verdicts == [("pass", "probe"), ("pass", "probe"), ("fail", "probe")]
+
     settings = load_settings()
     store = Store(settings.resolved_database_url)
     actions = [e.action for e in read_entries(store)]
