@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from checks.catalog import Checklist, builtin_checklist
 from checks.ledger import record_results
-from checks.probes import ProbeContext, ProbeRegistry, ProbeResult
+from checks.probes import ProbeContext, ProbeRegistry, ProbeResult, target_from_settings
 from checks.release import Release
 from checks.runner import run_checklist
 from core import __version__
@@ -29,11 +29,12 @@ class DeckLike(Protocol):
 
 
 def context_from_deck(deck: DeckLike) -> ProbeContext:
-    """A probe context built from the Deck's current state."""
+    """A probe context built from the Deck's current state and the target settings."""
     return ProbeContext(
         settings=deck.settings,
         database_engine=deck.store.engine,
         engine_mode=str(deck.engine.mode),
+        target=target_from_settings(deck.settings, deck.settings.check_target),
     )
 
 

@@ -163,6 +163,9 @@ class Settings(BaseSettings):
 
     demo_job: bool = Field(default=True, description="Submit one optimizer job on start.")
     job_concurrency: int = Field(default=0, ge=0, description="Jobs at once; 0 is one per core.")
+    check_target: str = Field(
+        default="", description="The deployment the console's probes examine."
+    )
     check_api_key: str | None = Field(default=None, description="A valid key for the target.")
     check_ca_file: Path | None = Field(default=None, description="CA the target's cert needs.")
     check_redis_url: str | None = None

@@ -13,7 +13,14 @@ from checks.probes import (  # noqa: F401  (register the built-in probes)
     secrets,
     tls,
 )
-from checks.probes.base import FINAL_VERDICTS, ProbeContext, ProbeParams, ProbeResult, Target
+from checks.probes.base import (
+    FINAL_VERDICTS,
+    ProbeContext,
+    ProbeParams,
+    ProbeResult,
+    Target,
+    target_from_settings,
+)
 from checks.probes.registry import (
     REGISTRY,
     ProbeFunction,
@@ -35,4 +42,5 @@ __all__ = [
     "Target",
     "UnknownProbeError",
     "probe",
+    "target_from_settings",
 ]

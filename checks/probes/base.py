@@ -74,3 +74,13 @@ class ProbeParams(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def target_from_settings(settings: Settings, base_url: str, environment: str = "") -> Target:
+    """The target at ``base_url``, with the rest of what the probes need from settings."""
+    return Target(
+        base_url=base_url.rstrip("/"), environment=environment or settings.environment,
+        api_key=settings.check_api_key, ca_file=settings.check_ca_file,
+        redis_url=settings.check_redis_url, backup_dir=settings.check_backup_dir,
+        project_dir=settings.check_project_dir,
+    )  # fmt: skip

@@ -214,15 +214,11 @@ def run_command(args: argparse.Namespace) -> int:
 
 async def _run_probes(args: argparse.Namespace, checklist: Checklist, store: Store) -> Any:
     from checks import ProbeContext, run_checklist
-    from checks.probes import Target
+    from checks.probes import target_from_settings
     from core.trading.engine import LiveEngine
 
     s = args.settings
-    target = Target(
-        base_url=args.target.rstrip("/"), environment=args.env or s.environment,
-        api_key=s.check_api_key, ca_file=s.check_ca_file, redis_url=s.check_redis_url,
-        backup_dir=s.check_backup_dir, project_dir=s.check_project_dir,
-    )  # fmt: skip
+    target = target_from_settings(s, args.target, args.env or "")
     context = ProbeContext(s, store.engine, LiveEngine.mode, target)
     return await run_checklist(checklist, context, lambda update: None, args.concurrency,
                                args.timeout)  # fmt: skip

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import getpass
 import sys
 from pathlib import Path
@@ -68,7 +69,7 @@ def _clock(seconds: float) -> str:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from checks.probes import ProbeContext, Target
+    from checks.probes import ProbeContext, target_from_settings
     from checks.runbooks.execute import execute_runbook
     from core.audit import append_entry
     from core.store import Store
@@ -99,10 +100,9 @@ def run_command(args: argparse.Namespace) -> int:
         if result.output.strip():
             print("    " + result.output.rstrip().replace("\n", "\n    "))
 
-    target = Target(base_url=args.target.rstrip("/"), environment=settings.environment,
-                    api_key=settings.check_api_key, ca_file=settings.check_ca_file,
-                    redis_url=settings.check_redis_url, backup_dir=settings.check_backup_dir,
-                    project_dir=settings.check_project_dir or Path.cwd())  # fmt: skip
+    target = target_from_settings(settings, args.target)
+    if target.project_dir is None:
+        target = dataclasses.replace(target, project_dir=Path.cwd())
     context = ProbeContext(settings, store.engine, LiveEngine.mode, target)
     print(f"{book.title}: {len(book.steps)} steps, RTO {book.rto_minutes} min"
           f"{' (dry run)' if args.dry_run else ''}")  # fmt: skip
