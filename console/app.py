@@ -10,7 +10,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from checks import ReadinessService
-from console.screens import DashboardScreen
+from console.screens import DashboardScreen, JobsScreen, TradingScreen
 from core.deck import Deck
 from themes import register_themes
 
@@ -22,6 +22,7 @@ class QuarterdeckApp(App[int]):
 
     BINDINGS:
         q / ctrl+q: stop the engine cleanly and quit.
+        1 / 2 / 3: the dashboard, jobs and trading screens.
     """
 
     CSS_PATH = "app.tcss"
@@ -30,6 +31,9 @@ class QuarterdeckApp(App[int]):
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit.ctrl", show=False, priority=True),
+        Binding("1", "switch_mode('dashboard')", "Dashboard", id="app.screen.dashboard"),
+        Binding("2", "switch_mode('jobs')", "Jobs", id="app.screen.jobs"),
+        Binding("3", "switch_mode('trading')", "Trading", id="app.screen.trading"),
     ]
 
     def __init__(
@@ -54,7 +58,10 @@ class QuarterdeckApp(App[int]):
         self.sub_title = (
             f"{s.environment} · {self.deck.engine.mode.upper()} · run {self.deck.run_id}"
         )
-        self.push_screen(DashboardScreen(self.deck, self.readiness))
+        self.add_mode("dashboard", lambda: DashboardScreen(self.deck, self.readiness))
+        self.add_mode("jobs", lambda: JobsScreen(self.deck))
+        self.add_mode("trading", lambda: TradingScreen(self.deck))
+        self.switch_mode("dashboard")
         if self._start_deck:
             self.run_worker(self._start(), name="deck-start")
         if self._handle_sigterm:

@@ -1,0 +1,95 @@
+"""Pilot tests of the jobs and trading screens: every action from the keyboard."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+from rich.console import Console
+from textual.widgets import DataTable, Input, Static
+
+from checks import ReadinessService
+from console.app import QuarterdeckApp
+from console.screens import ReasonScreen
+from core.config import Settings
+from core.deck import Deck
+from core.events import JobPriority, JobState, RiskState
+
+
+def static_text(widget: Static) -> str:
+    console = Console(width=100, file=io.StringIO(), record=True)
+    console.print(widget.content)
+    return console.export_text()
+
+
+def make_app(settings: Settings) -> tuple[QuarterdeckApp, Deck]:
+    deck = Deck(settings)
+    readiness = ReadinessService(deck)
+    deck.add_service(readiness)
+    return QuarterdeckApp(deck, readiness), deck
+
+
+async def wait_until(pilot, condition, timeout: float = 30.0) -> None:
+    async def poll() -> None:
+        while not condition():
+            await pilot.pause(0.05)
+
+    await asyncio.wait_for(poll(), timeout)
+
+
+async def answer(pilot, text: str) -> None:
+    """Type a reason into the open reason dialog and submit it."""
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ReasonScreen))
+    pilot.app.screen.query_one("#reason", Input).value = text
+    await pilot.press("enter")
+
+
+LONG = {"strategy": "rsi_reversion", "dataset": "sim:SPY", "bars": 20_000,
+        "grid": {"window": [5, 60, 1], "lower": [10, 45, 1], "upper": [55, 90, 1]}}  # fmt: skip
+
+
+async def test_jobs_screen_pauses_resumes_reprioritises_and_cancels(settings: Settings) -> None:
+    app, deck = make_app(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: deck.running)
+        assert await deck.jobs.submit("optimize", LONG) == 1
+        await pilot.press("2")
+        assert app.screen.id == "jobs"
+        table = app.screen.query_one("#jobs-table", DataTable)
+        await wait_until(pilot, lambda: table.row_count == 1)
+        await wait_until(pilot, lambda: deck.jobs.jobs[1].state is JobState.RUNNING)
+        await pilot.press("p")
+        await wait_until(pilot, lambda: deck.jobs.jobs[1].state is JobState.PAUSED)
+        await pilot.press("minus")
+        assert deck.jobs.jobs[1].priority is JobPriority.LOW
+        await wait_until(pilot, lambda: str(table.get_cell("1", "priority")) == "low")
+        await pilot.press("r")
+        await wait_until(pilot, lambda: deck.jobs.jobs[1].state is JobState.RUNNING)
+        await pilot.press("c")
+        await pilot.press("escape")  # cancelling the dialog cancels nothing
+        assert deck.jobs.jobs[1].state is JobState.RUNNING
+        await pilot.press("c")
+        await answer(pilot, "enough data")
+        await wait_until(pilot, lambda: deck.jobs.jobs[1].state is JobState.CANCELLED)
+        await wait_until(pilot, lambda: str(table.get_cell("1", "state")) == "cancelled")
+        await pilot.press("1")
+        assert app.screen.id == "dashboard"
+        await pilot.press("q")
+
+
+async def test_trading_screen_kill_switch_and_reset_need_a_reason(settings: Settings) -> None:
+    app, deck = make_app(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        assert app.screen.id == "trading"
+        await wait_until(pilot, lambda: deck.running)
+        await pilot.press("k")
+        await answer(pilot, "")  # refused: a reason is required, the dialog stays
+        assert isinstance(app.screen, ReasonScreen)
+        await answer(pilot, "drill")
+        await wait_until(pilot, lambda: deck.engine.execution.state is RiskState.HALTED)
+        await pilot.press("R")
+        await answer(pilot, "drill over")
+        await wait_until(pilot, lambda: deck.engine.execution.state is RiskState.ACTIVE)
+        assert "sma_cross" in static_text(app.screen.query_one("#trading-strategies", Static))
+        await pilot.press("q")
