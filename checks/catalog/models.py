@@ -10,13 +10,12 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from checks.probes.registry import REGISTRY, ProbeRegistry, UnknownProbeError
+from checks.probes.registry import check_probe, check_probe_params, registry_in
 
 CHECKLIST_ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 #: Dotted snake_case with at least two parts, e.g. ``host.disk_free``.
@@ -59,14 +58,6 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _registry(info: ValidationInfo) -> ProbeRegistry:
-    """The registry probe names are checked against: ``context={"registry": ...}`` or the
-    built-in one."""
-    context = info.context or {}
-    registry = context.get("registry")
-    return registry if isinstance(registry, ProbeRegistry) else REGISTRY
-
-
 class ChecklistItem(StrictModel):
     """One thing that must be true before go-live."""
 
@@ -90,9 +81,7 @@ class ChecklistItem(StrictModel):
         if kind is ItemKind.PROBE:
             if value is None:
                 raise ValueError('a "probe" item must name its probe, e.g. probe = "host.disk"')
-            registry = _registry(info)
-            if value not in registry:
-                raise ValueError(str(UnknownProbeError(value, registry.names())))
+            check_probe(registry_in(info.context), value)
         elif kind is ItemKind.MANUAL and value is not None:
             raise ValueError('a "manual" item has no probe; use kind = "probe" or drop probe')
         return value
@@ -107,16 +96,9 @@ class ChecklistItem(StrictModel):
             if value:
                 raise ValueError("params are only allowed on probe items")
             return value
-        registry = _registry(info)
+        registry = registry_in(info.context)
         if name in registry:
-            try:
-                registry.get(name).params.model_validate(value)
-            except ValidationError as exc:
-                problems = "; ".join(
-                    f"{'.'.join(str(p) for p in error['loc']) or 'params'}: {error['msg']}"
-                    for error in exc.errors()
-                )
-                raise ValueError(f"invalid params for probe {name!r}: {problems}") from None
+            check_probe_params(registry, name, value)
         return value
 
 

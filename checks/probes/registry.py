@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from pydantic import ValidationError
+
 from checks.probes.base import ProbeContext, ProbeParams, ProbeResult
 
 ProbeFunction = Callable[[ProbeContext, Any], Awaitable[ProbeResult]]
@@ -85,3 +87,28 @@ REGISTRY = ProbeRegistry()
 def probe(name: str, *, params: type[ProbeParams] = ProbeParams) -> Callable[[F], F]:
     """Register a built-in probe in ``REGISTRY`` under ``name``."""
     return REGISTRY.register(name, params=params)
+
+
+def registry_in(context: Any) -> ProbeRegistry:
+    """The registry a pydantic validation context names (``{"registry": ...}``), or the
+    built-in one: how checklists and runbooks check the probes they name."""
+    registry = (context or {}).get("registry")
+    return registry if isinstance(registry, ProbeRegistry) else REGISTRY
+
+
+def check_probe(registry: ProbeRegistry, name: str) -> None:
+    """``ValueError`` naming the registered probes if ``name`` is not one of them."""
+    if name not in registry:
+        raise ValueError(str(UnknownProbeError(name, registry.names())))
+
+
+def check_probe_params(registry: ProbeRegistry, name: str, params: dict[str, Any]) -> None:
+    """``ValueError`` listing every problem of ``params`` against probe ``name``'s model."""
+    try:
+        registry.get(name).params.model_validate(params)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or 'params'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ValueError(f"invalid params for probe {name!r}: {problems}") from None

@@ -8,14 +8,13 @@ from typing import Annotated, Any
 from pydantic import (
     AfterValidator,
     Field,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from checks.catalog.models import SourceRef, StrictModel, Text
-from checks.probes.registry import REGISTRY, ProbeRegistry, UnknownProbeError
+from checks.probes.registry import check_probe, check_probe_params, registry_in
 
 SNAKE_ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 SnakeId = Annotated[str, Field(pattern=SNAKE_ID_PATTERN)]
@@ -25,12 +24,6 @@ class StepKind(StrEnum):
     MANUAL = "manual"  # a person does it and confirms
     SHELL = "shell"  # a command run with /bin/sh -c
     PROBE = "probe"  # a registered probe decides it
-
-
-def _registry(info: ValidationInfo) -> ProbeRegistry:
-    context = info.context or {}
-    registry = context.get("registry")
-    return registry if isinstance(registry, ProbeRegistry) else REGISTRY
 
 
 class Step(StrictModel):
@@ -79,9 +72,7 @@ class Step(StrictModel):
         if kind is StepKind.PROBE:
             if value is None:
                 raise ValueError('a "probe" step must name its probe, e.g. probe = "http.health"')
-            registry = _registry(info)
-            if value not in registry:
-                raise ValueError(str(UnknownProbeError(value, registry.names())))
+            check_probe(registry_in(info.context), value)
         elif value is not None:
             raise ValueError(f'only "probe" steps name a probe, not {_kind_text(kind)} steps')
         return value
@@ -96,15 +87,7 @@ class Step(StrictModel):
             if value:
                 raise ValueError("params are only allowed on probe steps")
             return value
-        registry = _registry(info)
-        try:
-            registry.get(name).params.model_validate(value)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in error['loc']) or 'params'}: {error['msg']}"
-                for error in exc.errors()
-            )
-            raise ValueError(f"invalid params for probe {name!r}: {problems}") from None
+        check_probe_params(registry_in(info.context), name, value)
         return value
 
 
