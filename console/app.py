@@ -3,37 +3,56 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import logging
 import signal
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 
 from checks import ReadinessService
-from console.screens import DashboardScreen, JobsScreen, TradingScreen
+from console.keymap import KeymapError, load_keymap
+from console.palette import palette_commands
+from console.screens import MODE_SCREENS, DeckScreen, HelpScreen, ReasonScreen
+from core.access import Principal
 from core.deck import Deck
-from themes import register_themes
+from core.preferences import Preferences
+from themes import DEFAULT_THEME, THEME_NAMES, register_themes
 
 log = logging.getLogger(__name__)
+
+MODE_BINDINGS = [
+    Binding(key, f"switch_mode('{mode}')", screen.TITLE_TEXT, id=f"app.screen.{mode}")
+    for mode, (key, screen) in MODE_SCREENS.items()
+]
 
 
 class QuarterdeckApp(App[int]):
     """The console. It starts the Deck in a worker so the first frame never waits for it.
 
     BINDINGS:
+        1-8: the dashboard, research, jobs, trading, readiness, runbook, audit and logs.
+        ?: every key binding. ctrl+p: the command palette.
         q / ctrl+q: stop the engine cleanly and quit.
-        1 / 2 / 3: the dashboard, jobs and trading screens.
+
+    ``clock`` (epoch seconds) is injected so that tests can freeze every clock
+    the screens show.
     """
 
     CSS_PATH = "app.tcss"
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     TITLE = "Quarterdeck"
+    MODE_SCREENS: ClassVar[dict[str, tuple[str, type[DeckScreen]]]] = MODE_SCREENS
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit.ctrl", show=False, priority=True),
-        Binding("1", "switch_mode('dashboard')", "Dashboard", id="app.screen.dashboard"),
-        Binding("2", "switch_mode('jobs')", "Jobs", id="app.screen.jobs"),
-        Binding("3", "switch_mode('trading')", "Trading", id="app.screen.trading"),
+        Binding("question_mark,f1", "help", "Help", id="app.help"),
+        Binding("ctrl+p", "command_palette", "Palette", id="app.palette", show=False),
+        *MODE_BINDINGS,
     ]
 
     def __init__(
@@ -41,31 +60,62 @@ class QuarterdeckApp(App[int]):
         deck: Deck,
         readiness: ReadinessService | None = None,
         *,
+        user: Principal | None = None,
+        clock: Callable[[], float] = time.time,
         start_deck: bool = True,
         handle_sigterm: bool = False,
     ) -> None:
         super().__init__()
         self.deck = deck
         self.readiness = readiness
+        self.user = user or Principal(getpass.getuser(), deck.settings.console_role)
+        self.clock = clock
+        self.keymap: dict[str, str] = {}
+        self.preferences = Preferences(deck.settings.preferences_dir)
         self._start_deck = start_deck
         self._handle_sigterm = handle_sigterm
         self._quitting = False
+        self._session: int | None = None
 
     def on_mount(self) -> None:
         register_themes(self)
-        self.theme = "quarterdeck-dark"
-        s = self.deck.settings
-        self.sub_title = (
-            f"{s.environment} · {self.deck.engine.mode.upper()} · run {self.deck.run_id}"
-        )
-        self.add_mode("dashboard", lambda: DashboardScreen(self.deck, self.readiness))
-        self.add_mode("jobs", lambda: JobsScreen(self.deck))
-        self.add_mode("trading", lambda: TradingScreen(self.deck))
+        saved = self.preferences.load(self.user.name).get("theme")
+        self.theme = saved if saved in THEME_NAMES else DEFAULT_THEME
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        self._apply_keymap()
+        for mode, (_, screen_type) in MODE_SCREENS.items():
+            self.add_mode(mode, lambda t=screen_type, m=mode: t(id=m))
         self.switch_mode("dashboard")
+        self._session = self.deck.sessions.open(self.user)
         if self._start_deck:
             self.run_worker(self._start(), name="deck-start")
         if self._handle_sigterm:
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self._on_sigterm)
+
+    def on_unmount(self) -> None:
+        if self._session is not None:
+            self.deck.sessions.close(self._session)
+            self._session = None
+
+    def _apply_keymap(self) -> None:
+        path = self.deck.settings.keymap_file
+        try:
+            self.keymap = load_keymap(path, all_binding_ids())
+        except KeymapError as exc:
+            log.error("keymap not applied: %s", exc)
+            self.notify(f"Default keys in use. {exc}", severity="error", timeout=30)
+            return
+        self.set_keymap(self.keymap)
+
+    def _remember_theme(self, theme: Any) -> None:
+        try:
+            self.preferences.set(self.user.name, "theme", theme.name)
+        except (OSError, ValueError) as exc:
+            log.warning("theme not saved for %s: %s", self.user.name, exc)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from palette_commands(self, screen)
+        yield SystemCommand("Screenshot", "save an SVG of this screen", self.deliver_screenshot)
 
     async def _start(self) -> None:
         try:
@@ -78,6 +128,10 @@ class QuarterdeckApp(App[int]):
         log.info("SIGTERM received: shutting down")
         self.call_later(self.action_quit)
 
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
     async def action_quit(self) -> None:
         """Stop the Deck (draining the store writer), then leave."""
         if self._quitting:
@@ -89,3 +143,15 @@ class QuarterdeckApp(App[int]):
             if self._handle_sigterm:
                 asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
             self.exit(0)
+
+
+def all_binding_ids() -> set[str]:
+    """Every binding id a keymap may name: the app's, each screen's and each dialog's."""
+    owners: list[type[Any]] = [QuarterdeckApp, HelpScreen, ReasonScreen]
+    owners += [screen for _, screen in MODE_SCREENS.values()]
+    ids: set[str] = set()
+    for owner in owners:
+        merged = owner._merged_bindings
+        if merged is not None:
+            ids.update(binding.id for _, binding in merged if binding.id)
+    return ids

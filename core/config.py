@@ -22,6 +22,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from core.access import Role
+
 
 def _xdg_home(variable: str, fallback: str) -> Path:
     value = os.environ.get(variable)
@@ -187,6 +189,13 @@ class Settings(BaseSettings):
     )
     health_interval: float = Field(default=1.0, gt=0)
     ui_refresh_hz: float = Field(default=10.0, gt=0, le=10)
+    console_role: Role = Field(
+        default=Role.ADMIN, description="Role of the person at the local console."
+    )
+    keymap_file: Path = Field(
+        default_factory=lambda: default_config_file().parent / "keymap.toml",
+        description="TOML of binding id = keys; remaps the console's keys.",
+    )
 
     @field_validator("sim_symbols", "feed_symbols", "feed_sources", "signoff_roles", mode="before")
     @classmethod
@@ -265,6 +274,10 @@ class Settings(BaseSettings):
     @property
     def exports_dir(self) -> Path:
         return self.data_dir / "exports"
+
+    @property
+    def preferences_dir(self) -> Path:
+        return self.data_dir / "preferences"
 
     @property
     def log_file(self) -> Path:

@@ -25,6 +25,7 @@ from core.jobs.retention import remove_expired_exports
 from core.market import PriceSimulator
 from core.research.runner import run_backtest
 from core.research.strategies import get_strategy
+from core.sessions import SessionRegistry
 from core.store import BatchWriter, Store
 from core.tasks import cancel_and_wait
 from core.trading.engine import LiveEngine
@@ -66,6 +67,7 @@ class Deck:
             self.bus, self.writer, JOB_KINDS, store=self.store,
             concurrency=s.job_concurrency or None,
         )  # fmt: skip
+        self.sessions = SessionRegistry(self.bus)
         self.health = HealthMonitor(self.bus, [self.feed], s.health_interval)
         self._services: list[Service] = []
         self._started_services: list[Service] = []

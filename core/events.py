@@ -247,3 +247,20 @@ class CheckUpdate:
     verdict: Verdict
     reason: str = ""
     evidence: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """One connected console: the local terminal or a remote SSH session."""
+
+    session_id: int
+    user: str
+    role: str
+    source: str  # "local", or the client's address
+    opened_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class SessionsChanged:
+    ts: float
+    sessions: tuple[SessionInfo, ...]

@@ -4,26 +4,20 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Grid
-from textual.screen import Screen
-from textual.widgets import Footer, Header
 
-from checks import ReadinessService
+from console.screens.base import DeckScreen
 from console.widgets import HealthPane, JobsPane, PortfolioPane, ReadinessPane
-from core.deck import Deck
 
 
-class DashboardScreen(Screen[None]):
-    def __init__(self, deck: Deck, readiness: ReadinessService | None) -> None:
-        super().__init__(id="dashboard")
-        self._deck = deck
-        self._readiness = readiness
+class DashboardScreen(DeckScreen):
+    TITLE_TEXT = "Dashboard"
 
     def compose(self) -> ComposeResult:
-        bus, hz = self._deck.bus, self._deck.settings.ui_refresh_hz
-        yield Header(show_clock=True)
+        bus, hz = self.deck.bus, self.deck.settings.ui_refresh_hz
+        yield from self.compose_header()
         with Grid(id="dashboard-grid"):
             yield PortfolioPane(bus, hz, id="portfolio")
             yield JobsPane(bus, hz, id="jobs-pane")
             yield HealthPane(bus, hz, id="health")
-            yield ReadinessPane(bus, self._readiness, hz, id="readiness")
-        yield Footer()
+            yield ReadinessPane(bus, self.console.readiness, hz, id="readiness")
+        yield from self.compose_footer()

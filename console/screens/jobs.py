@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import Footer, Header
 
+from console.screens.base import DeckScreen
 from console.screens.reason import ReasonScreen
 from console.widgets.jobs_table import JobsTable
-from core.deck import Deck
+from core.access import Capability
 from core.events import JobPriority
 
 
-class JobsScreen(Screen[None]):
+class JobsScreen(DeckScreen):
+    TITLE_TEXT = "Jobs"
+    ACTIONS_NEED = {
+        "cancel_job": Capability.RUN_JOBS,
+        "pause_job": Capability.RUN_JOBS,
+        "resume_job": Capability.RUN_JOBS,
+        "priority": Capability.RUN_JOBS,
+    }
     BINDINGS = [
         Binding("c", "cancel_job", "Cancel", id="jobs.cancel"),
         Binding("p", "pause_job", "Pause", id="jobs.pause"),
@@ -22,14 +28,10 @@ class JobsScreen(Screen[None]):
         Binding("minus", "priority(1)", "Priority down", id="jobs.priority_down"),
     ]
 
-    def __init__(self, deck: Deck) -> None:
-        super().__init__(id="jobs")
-        self.deck = deck
-
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=True)
+        yield from self.compose_header()
         yield JobsTable(self.deck.bus, self.deck.settings.ui_refresh_hz, id="jobs-pane-full")
-        yield Footer()
+        yield from self.compose_footer()
 
     def _selected(self) -> int | None:
         job_id = self.query_one(JobsTable).selected

@@ -3,21 +3,21 @@ the operator's reset (both ask for a reason, recorded with who gave it)."""
 
 from __future__ import annotations
 
-import getpass
-
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Static
 
+from console.screens.base import DeckScreen
 from console.screens.reason import ReasonScreen
 from console.widgets import PortfolioPane
-from core.deck import Deck
+from core.access import Capability
 
 
-class TradingScreen(Screen[None]):
+class TradingScreen(DeckScreen):
+    TITLE_TEXT = "Trading"
+    ACTIONS_NEED = {"kill": Capability.TRADE, "reset_risk": Capability.RESET_RISK}
     BINDINGS = [
         Binding("k", "kill", "Kill switch", id="trading.kill"),
         Binding("R", "reset_risk", "Reset risk", id="trading.reset_risk"),
@@ -27,18 +27,13 @@ class TradingScreen(Screen[None]):
     TradingScreen PortfolioPane { width: 2fr; }
     """
 
-    def __init__(self, deck: Deck, operator: str | None = None) -> None:
-        super().__init__(id="trading")
-        self.deck = deck
-        self.operator = operator or getpass.getuser()
-
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=True)
+        yield from self.compose_header()
         with Horizontal():
             yield PortfolioPane(self.deck.bus, self.deck.settings.ui_refresh_hz,
                                 id="trading-portfolio")  # fmt: skip
             yield Static(self._strategies(), id="trading-strategies")
-        yield Footer()
+        yield from self.compose_footer()
 
     def on_mount(self) -> None:
         self.query_one("#trading-strategies", Static).border_title = "Strategies"
@@ -55,7 +50,7 @@ class TradingScreen(Screen[None]):
     def action_kill(self) -> None:
         async def kill(reason: str | None) -> None:
             if reason is not None:
-                await self.deck.kill(self.operator, reason)
+                await self.deck.kill(self.user.name, reason)
                 self.notify("Kill switch: trading halted, orders cancelled, flattening.",
                             severity="error")  # fmt: skip
 
@@ -65,7 +60,7 @@ class TradingScreen(Screen[None]):
     def action_reset_risk(self) -> None:
         async def reset(reason: str | None) -> None:
             if reason is not None:
-                await self.deck.reset_risk(self.operator, reason)
+                await self.deck.reset_risk(self.user.name, reason)
                 self.notify("Risk reset: trading is ACTIVE again.")
 
         self.app.push_screen(ReasonScreen("Reset the risk governor to ACTIVE?"), reset)

@@ -53,7 +53,7 @@ async def test_jobs_screen_pauses_resumes_reprioritises_and_cancels(settings: Se
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: deck.running)
         assert await deck.jobs.submit("optimize", LONG) == 1
-        await pilot.press("2")
+        await pilot.press("3")
         assert app.screen.id == "jobs"
         table = app.screen.query_one("#jobs-table", DataTable)
         await wait_until(pilot, lambda: table.row_count == 1)
@@ -80,7 +80,7 @@ async def test_jobs_screen_pauses_resumes_reprioritises_and_cancels(settings: Se
 async def test_trading_screen_kill_switch_and_reset_need_a_reason(settings: Settings) -> None:
     app, deck = make_app(settings)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("3")
+        await pilot.press("4")
         assert app.screen.id == "trading"
         await wait_until(pilot, lambda: deck.running)
         await pilot.press("k")

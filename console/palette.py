@@ -1,0 +1,70 @@
+"""The command palette's commands, worked out afresh each time it opens.
+
+Every binding active where the palette was opened is a command (with its
+key, so the palette teaches the keyboard), followed by the screen's own
+state-aware commands (``DeckScreen.palette_commands``), every screen, and
+every theme. A command the user's role may not run stays listed, with the
+reason, and choosing it shows that reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from textual.app import SystemCommand
+from textual.screen import Screen
+
+from console.screens.base import DeckScreen
+from themes import THEME_NAMES
+
+if TYPE_CHECKING:
+    from console.app import QuarterdeckApp
+
+
+def _refuse(app: QuarterdeckApp, what: str, reason: str) -> None:
+    app.notify(f"{what}: {reason}.", severity="warning")
+
+
+def _command(
+    app: QuarterdeckApp, title: str, help_text: str, run: Callable[[], Any], disabled: str | None
+) -> SystemCommand:
+    if disabled:
+        return SystemCommand(title, f"disabled: {disabled}", partial(_refuse, app, title, disabled))
+    return SystemCommand(title, help_text, run)
+
+
+def binding_commands(app: QuarterdeckApp, screen: Screen[Any]) -> Iterator[SystemCommand]:
+    seen: set[str] = set()
+    for active in screen.active_bindings.values():
+        binding = active.binding
+        if binding.action in seen or not binding.description or binding.action == "command_palette":
+            continue
+        seen.add(binding.action)
+        reason = screen.denial_for(binding.action) if isinstance(screen, DeckScreen) else None
+        if not active.enabled and not reason:
+            continue  # not applicable here (e.g. nothing selected), not forbidden
+        run = partial(app.run_action, binding.action, active.namespace)
+        help_text = f"{app.get_key_display(binding)}  ·  {binding.id or binding.action}"
+        yield _command(app, binding.description, help_text, run, reason)
+
+
+def palette_commands(app: QuarterdeckApp, screen: Screen[Any]) -> Iterator[SystemCommand]:
+    yield from binding_commands(app, screen)
+    if isinstance(screen, DeckScreen):
+        for command in screen.palette_commands():
+            yield _command(app, command.title, command.help, command.run, command.disabled)
+    for mode, (key, screen_type) in app.MODE_SCREENS.items():
+        yield SystemCommand(
+            f"Go to {screen_type.TITLE_TEXT}", f"key {key}", partial(app.switch_mode, mode)
+        )
+    for name in THEME_NAMES:
+        current = " (current)" if name == app.theme else ""
+        yield SystemCommand(
+            f"Theme: {name.removeprefix('quarterdeck-')}{current}",
+            "kept for your next session",
+            partial(setattr, app, "theme", name),
+        )
+    yield SystemCommand("Help: every key binding", "key ?", app.action_help)
+    yield SystemCommand("Quit", "stop the engine cleanly and leave", app.action_quit)

@@ -1,0 +1,94 @@
+"""What every console screen shares: the header and footer, the Deck, and the role guard."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from textual import events
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from console.widgets.status_header import StatusHeader
+from core.access import Capability, Principal, denial
+
+if TYPE_CHECKING:
+    from console.app import QuarterdeckApp
+    from core.deck import Deck
+
+
+@dataclass(frozen=True, slots=True)
+class PaletteCommand:
+    """A command a screen offers the palette because of its current state
+    (e.g. "Cancel job 12"); ``disabled`` is the reason it cannot run, if any."""
+
+    title: str
+    help: str
+    run: Callable[[], Any]
+    disabled: str | None = None
+
+
+class DeckScreen(Screen[None]):
+    """Base of the console's mode screens.
+
+    ``ACTIONS_NEED`` maps an action name to the capability it needs. An action
+    the user's role lacks is shown disabled in the footer, the help screen and
+    the palette, and pressing its key says why instead of doing nothing.
+    """
+
+    TITLE_TEXT: ClassVar[str] = ""
+    ACTIONS_NEED: ClassVar[dict[str, Capability]] = {}
+
+    @property
+    def console(self) -> QuarterdeckApp:
+        return cast("QuarterdeckApp", self.app)
+
+    @property
+    def deck(self) -> Deck:
+        return self.console.deck
+
+    @property
+    def user(self) -> Principal:
+        return self.console.user
+
+    def compose_header(self) -> ComposeResult:
+        deck = self.deck
+        yield StatusHeader(
+            deck.bus,
+            self.TITLE_TEXT,
+            deck.settings.environment,
+            deck.engine.mode,
+            risk=deck.engine.execution.risk.state,
+            users=tuple(sorted({s.user for s in deck.sessions.sessions})),
+            clock=self.console.clock,
+            max_hz=deck.settings.ui_refresh_hz,
+        )
+
+    def compose_footer(self) -> ComposeResult:
+        yield Footer()
+
+    def denial_for(self, action: str) -> str | None:
+        """Why the user may not run ``action`` here, or None if they may."""
+        name = action.partition("(")[0]
+        capability = self.ACTIONS_NEED.get(name)
+        return None if capability is None else denial(self.user.role, capability)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return None if self.denial_for(action) else True
+
+    def on_key(self, event: events.Key) -> None:
+        for namespace, bindings in self._binding_chain:
+            if namespace is not self:
+                continue
+            for binding in bindings.key_to_bindings.get(event.key, ()):
+                reason = self.denial_for(binding.action)
+                if reason:
+                    event.stop()
+                    self.notify(f"{binding.description}: {reason}.", severity="warning")
+                    return
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        """Commands that depend on what is on this screen right now; none by default."""
+        return ()

@@ -1,0 +1,94 @@
+"""The one-line header on every screen: where you are, what the engine is doing, who is on."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Static
+
+from console.widgets.bus_pane import BusPane
+from core.events import RiskSnapshot, RiskState, SessionsChanged
+
+Clock = Callable[[], float]
+
+
+class StatusHeader(BusPane):
+    """Screen title, environment, PAPER/LIVE, risk state, connected users, the UTC clock.
+
+    The clock is injected (``clock`` returns epoch seconds) so that a frozen
+    clock gives identical frames in snapshot tests.
+
+    COMPONENT_CLASSES:
+        status-header--title: the product and screen. status-header--halted: a risk halt.
+        status-header--label: quiet text.
+    """
+
+    TOPICS = (RiskSnapshot, SessionsChanged)
+    COMPONENT_CLASSES = {"status-header--title", "status-header--halted", "status-header--label"}
+    DEFAULT_CSS = """
+    StatusHeader { dock: top; height: 1; background: $panel; }
+    StatusHeader > Static { width: 1fr; height: 1; }
+    StatusHeader .status-header--title { color: $primary; text-style: bold; }
+    StatusHeader .status-header--halted { color: $error; text-style: bold reverse; }
+    StatusHeader .status-header--label { color: $text-muted; }
+    """
+
+    def __init__(
+        self,
+        bus: Any,
+        screen_title: str,
+        environment: str,
+        mode: str,
+        *,
+        risk: RiskState = RiskState.ACTIVE,
+        users: tuple[str, ...] = (),
+        clock: Clock = time.time,
+        max_hz: float = 10.0,
+    ) -> None:
+        super().__init__(bus, max_hz)
+        self.screen_title = screen_title
+        self.environment = environment
+        self.mode = mode
+        self.risk = risk
+        self.users = users
+        self.clock = clock
+
+    def compose(self) -> Any:
+        yield Static(self._line(), id="status-line")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.set_interval(1.0, self._redraw)
+
+    def apply(self, events: list[Any]) -> None:
+        for event in events:
+            if isinstance(event, RiskSnapshot):
+                self.risk = event.state
+            elif isinstance(event, SessionsChanged):
+                self.users = tuple(sorted({s.user for s in event.sessions}))
+        self._redraw()
+
+    def _redraw(self) -> None:
+        self.query_one("#status-line", Static).update(self._line())
+
+    def _line(self) -> Text:
+        quiet = self.get_component_rich_style("status-header--label", partial=True)
+        risk_style = (
+            self.get_component_rich_style("status-header--halted", partial=True)
+            if self.risk is not RiskState.ACTIVE
+            else ""
+        )
+        now = datetime.fromtimestamp(self.clock(), UTC).strftime("%H:%M:%SZ")
+        users = ", ".join(self.users) if self.users else "-"
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(" Quarterdeck ", self.get_component_rich_style("status-header--title"))
+        text.append(f"{self.screen_title} ", quiet)
+        text.append(f"│ {self.environment} {self.mode.upper()} │ ")
+        text.append(f"risk {self.risk.value.upper()}", risk_style)
+        text.append(f" │ {now} │ ")
+        text.append(f"on: {users}", quiet)
+        return text

@@ -1,0 +1,68 @@
+"""Who may do what. One table, read by every front end and by the Deck's command layer.
+
+Roles are not a ladder: a release manager signs off checklists but does not
+trade, an operator trades but does not sign off a release. ``admin`` may do
+everything. Viewing needs no capability: every role sees everything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    OPERATOR = "operator"
+    RELEASE_MANAGER = "release_manager"
+    ADMIN = "admin"
+
+
+class Capability(StrEnum):
+    TRADE = "trade"  # start/stop strategies, cancel orders, the kill switch
+    RESET_RISK = "reset_risk"  # lift a halt: the one trading action an operator may not take
+    RUN_JOBS = "run_jobs"  # submit, cancel, pause, resume, reprioritise, rerun
+    RUN_CHECKS = "run_checks"  # run readiness probes and export their reports
+    ATTEST = "attest"  # record a manual check's evidence
+    WAIVE = "waive"  # accept a failing item for a release
+    SIGN_OFF = "sign_off"  # a role's sign-off of a release
+    RUN_RUNBOOK = "run_runbook"  # execute deployment and rollback steps
+
+
+GRANTS: dict[Capability, frozenset[Role]] = {
+    Capability.TRADE: frozenset({Role.OPERATOR, Role.ADMIN}),
+    Capability.RESET_RISK: frozenset({Role.ADMIN}),
+    Capability.RUN_JOBS: frozenset({Role.OPERATOR, Role.ADMIN}),
+    Capability.RUN_CHECKS: frozenset({Role.OPERATOR, Role.RELEASE_MANAGER, Role.ADMIN}),
+    Capability.ATTEST: frozenset({Role.OPERATOR, Role.RELEASE_MANAGER, Role.ADMIN}),
+    Capability.WAIVE: frozenset({Role.RELEASE_MANAGER, Role.ADMIN}),
+    Capability.SIGN_OFF: frozenset({Role.OPERATOR, Role.RELEASE_MANAGER, Role.ADMIN}),
+    Capability.RUN_RUNBOOK: frozenset({Role.OPERATOR, Role.ADMIN}),
+}
+
+
+class PermissionDenied(Exception):
+    """Raised by a command the caller's role may not run; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The person behind a session: who is recorded in the audit trail, and their role."""
+
+    name: str
+    role: Role
+
+
+def denial(role: Role, capability: Capability) -> str | None:
+    """None when ``role`` holds ``capability``; otherwise the reason, fit to show a user."""
+    allowed = GRANTS[capability]
+    if role in allowed:
+        return None
+    needed = " or ".join(sorted(r.value for r in allowed if r is not Role.ADMIN)) or "admin"
+    return f"the {role.value} role may not {capability.value.replace('_', ' ')} (needs {needed})"
+
+
+def require(principal: Principal, capability: Capability) -> None:
+    reason = denial(principal.role, capability)
+    if reason is not None:
+        raise PermissionDenied(f"{principal.name}: {reason}")
