@@ -42,10 +42,11 @@ def binding_commands(app: QuarterdeckApp, screen: Screen[Any]) -> Iterator[Syste
         if binding.action in seen or not binding.description or binding.action == "command_palette":
             continue
         seen.add(binding.action)
-        reason = screen.denial_for(binding.action) if isinstance(screen, DeckScreen) else None
+        node = active.node
+        reason = node.denial_for(binding.action) if isinstance(node, DeckScreen) else None
         if not active.enabled and not reason:
             continue  # not applicable here (e.g. nothing selected), not forbidden
-        run = partial(app.run_action, binding.action, active.namespace)
+        run = partial(app.run_action, binding.action, node)
         help_text = f"{app.get_key_display(binding)}  ·  {binding.id or binding.action}"
         yield _command(app, binding.description, help_text, run, reason)
 
