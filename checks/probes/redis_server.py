@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-import redis.asyncio as aioredis
 from pydantic import Field
-from redis import exceptions as redis_errors
 
 from checks.probes.base import ProbeContext, ProbeParams, ProbeResult
 from checks.probes.registry import probe
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
 from core.events import Verdict
 
 
@@ -46,11 +48,15 @@ def _client(url: str, timeout: float, ca_file: str | None) -> aioredis.Redis:
     }
     if url.startswith("rediss://") and ca_file:
         options["ssl_ca_certs"] = ca_file
+    import redis.asyncio as aioredis  # here: the asyncio client costs the console's start
+
     return aioredis.Redis.from_url(url, **options)
 
 
 async def _anonymous_ping(url: str, timeout: float, ca_file: str | None) -> tuple[bool, str]:
     """(accepted, what the server said) for a ``PING`` sent without credentials."""
+    from redis import exceptions as redis_errors
+
     client = _client(without_credentials(url), timeout, ca_file)
     try:
         answer = await client.ping()
@@ -81,6 +87,8 @@ async def _configuration(url: str, timeout: float, ca_file: str | None) -> dict[
 async def config(ctx: ProbeContext, params: RedisConfigParams) -> ProbeResult:
     """Redis refuses unauthenticated clients, persists (RDB snapshots and AOF) and has
     a memory limit."""
+    from redis import exceptions as redis_errors
+
     url = ctx.target.redis_url
     if not url:
         return ProbeResult(Verdict.ERROR, "target.redis_url is not set")

@@ -26,16 +26,19 @@ import ssl
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
-from cryptography import x509
-from cryptography.x509.oid import NameOID
 from pydantic import Field, model_validator
 
 from checks.probes.base import ProbeContext, ProbeParams, ProbeResult
 from checks.probes.registry import probe
 from core.events import Verdict
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+# cryptography's x509 is imported where it is used: it costs the console's start ~80 ms.
 
 VersionName = Literal["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
 
@@ -179,6 +182,8 @@ def fetch_certificate(endpoint: Endpoint, timeout: float) -> x509.Certificate:
     _, der = _handshake(endpoint, _probing_context(testable[0], testable[-1]), timeout)
     if not der:
         raise ssl.SSLError("the server presented no certificate")
+    from cryptography import x509
+
     return x509.load_der_x509_certificate(der)
 
 
@@ -200,6 +205,8 @@ def verify_chain(endpoint: Endpoint, ca_file: Path | None, timeout: float) -> st
 
 def certificate_names(certificate: x509.Certificate) -> tuple[list[str], list[str]]:
     """(DNS names, IP addresses) of the subject alternative name extension."""
+    from cryptography import x509
+
     try:
         san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
@@ -227,6 +234,8 @@ def hostname_matches(certificate: x509.Certificate, host: str) -> bool:
 
 
 def _common_name(certificate: x509.Certificate) -> str:
+    from cryptography.x509.oid import NameOID
+
     names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     return str(names[0].value) if names else ""
 

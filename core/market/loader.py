@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from core.market.history import Bars
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TIME_COLUMNS = ("date", "time", "timestamp", "datetime")
 PRICE_COLUMNS = ("open", "high", "low", "close")
@@ -37,6 +40,8 @@ Fail = Callable[[int, str, str], DataFileError]
 
 def _read(path: Path) -> tuple[pd.DataFrame, int]:
     """The raw frame, and the offset from a row index to the number a user sees."""
+    import pandas as pd  # here, not at the top: pandas costs the console's start ~0.15 s
+
     suffix = "".join(path.suffixes[-2:]).lower() if path.suffix == ".gz" else path.suffix.lower()
     try:
         if suffix in (".csv", ".csv.gz"):
@@ -51,6 +56,8 @@ def _read(path: Path) -> tuple[pd.DataFrame, int]:
 
 
 def load_bars(path: str | Path) -> Bars:
+    import pandas as pd
+
     path = Path(path)
     frame, offset = _read(path)
     columns = {str(c).strip().lower(): c for c in frame.columns}
@@ -90,6 +97,8 @@ def load_bars(path: str | Path) -> Bars:
 
 
 def _times(raw: pd.Series, column: str, fail: Fail) -> np.ndarray:
+    import pandas as pd
+
     numeric = pd.to_numeric(raw, errors="coerce")
     if numeric.notna().all():
         values = numeric.to_numpy(np.float64)
