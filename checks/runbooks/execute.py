@@ -82,7 +82,8 @@ class RunbookRun:
 
 
 Confirm = Callable[[StepLike], Awaitable[bool]]
-Audit = Callable[[str, str, dict[str, Any]], None]  # action, subject, detail
+#: action, subject, detail; a coroutine function too (the console writes it from a thread)
+Audit = Callable[[str, str, dict[str, Any]], Awaitable[None] | None]
 
 
 class RunbookSession:
@@ -140,11 +141,16 @@ class RunbookSession:
             return 0.0
         return self.run.elapsed if self.finished else self._clock() - self._started
 
-    def start(self) -> None:
+    async def _record(self, action: str, subject: str, detail: dict[str, Any]) -> None:
+        written = self._audit(action, subject, detail)
+        if written is not None:
+            await written
+
+    async def start(self) -> None:
         if self._started is not None:
             raise RuntimeError(f"the {self.runbook.id} run has already started")
         self._started = self._clock()
-        self._audit("runbook.start", self.runbook.id, {
+        await self._record("runbook.start", self.runbook.id, {
             "dry_run": self.run.dry_run, "rto_minutes": self.runbook.rto_minutes,
             "stop_on_failure": self.stop_on_failure,
         })  # fmt: skip
@@ -166,13 +172,13 @@ class RunbookSession:
                 self._stopped = "an earlier step failed"
         self.run.results.append(result)
         self.run.elapsed = self._clock() - self._started
-        self._audit("runbook.step", f"{self.runbook.id}/{step.id}", {
+        await self._record("runbook.step", f"{self.runbook.id}/{step.id}", {
             "outcome": result.outcome.value, "detail": result.detail, "output": result.output,
             "exit_code": result.exit_code, "elapsed": round(result.elapsed, 3),
             "runbook_elapsed": round(self.run.elapsed, 3),
         })  # fmt: skip
         if self.finished:
-            self._audit("runbook.finish", self.runbook.id, {
+            await self._record("runbook.finish", self.runbook.id, {
                 "succeeded": self.run.succeeded, "elapsed": round(self.run.elapsed, 3),
                 "within_rto": self.run.within_rto, "dry_run": self.run.dry_run,
             })  # fmt: skip
@@ -208,7 +214,7 @@ async def execute_runbook(
         runbook, audit=audit, probe_context=probe_context, registry=registry,
         environment=environment, dry_run=dry_run, stop_on_failure=stop_on_failure,
     )  # fmt: skip
-    session.start()
+    await session.start()
     while (step := session.next_step) is not None:
         result = await session.run_next(confirm)
         if on_step is not None:

@@ -26,7 +26,7 @@ async def test_steps_run_one_at_a_time_against_the_injected_clock(tmp_path: Path
     recorder, clock = Recorder(), FakeClock()
     session = RunbookSession(book, audit=recorder.audit, clock=clock)
     assert not session.started and session.elapsed() == 0.0
-    session.start()
+    await session.start()
     clock.now += 42.0
     assert session.elapsed() == 42.0 and session.next_step is book.steps[0]
     first = await session.run_next(recorder.confirm)
@@ -48,7 +48,7 @@ async def test_abandoning_skips_the_remaining_steps_and_finishes_the_run(tmp_pat
                     Step("resume", "manual")])  # fmt: skip
     recorder = Recorder()
     session = RunbookSession(book, audit=recorder.audit)
-    session.start()
+    await session.start()
     await session.run_next(recorder.confirm)
     skipped = await session.abandon("stopped by the operator")
     assert [(r.step_id, r.outcome, r.detail) for r in skipped] == [
@@ -63,9 +63,15 @@ async def test_abandoning_skips_the_remaining_steps_and_finishes_the_run(tmp_pat
 
 
 async def test_a_session_starts_once_and_runs_nothing_before_it_starts() -> None:
-    session = RunbookSession(Runbook([Step("notify", "manual")]), audit=Recorder().audit)
+    written: list[str] = []
+
+    async def audit(action: str, subject: str, detail: dict[str, object]) -> None:
+        written.append(action)  # a coroutine audit (the console's) is awaited in order
+
+    session = RunbookSession(Runbook([Step("notify", "manual")]), audit=audit)
     with pytest.raises(RuntimeError, match="not under way"):
         await session.run_next(Recorder().confirm)
-    session.start()
+    await session.start()
+    assert written == ["runbook.start"]
     with pytest.raises(RuntimeError, match="already started"):
-        session.start()
+        await session.start()
