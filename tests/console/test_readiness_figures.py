@@ -23,8 +23,14 @@ def test_utc_stamp_is_the_same_in_every_timezone(monkeypatch: pytest.MonkeyPatch
 
 @pytest.mark.parametrize(
     ("seconds", "shown"),
-    [(0, "00:00"), (59.9, "00:59"), (83, "01:23"), (300, "05:00"), (3723, "1:02:03"),
-     (-4, "00:00")],  # fmt: skip
+    [
+        (0, "00:00"),
+        (59.9, "00:59"),
+        (83, "01:23"),
+        (300, "05:00"),
+        (3723, "1:02:03"),
+        (-4, "00:00"),
+    ],
 )
 def test_stopwatch_counts_whole_seconds(seconds: float, shown: str) -> None:
     assert stopwatch(seconds) == shown
