@@ -14,7 +14,7 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from checks.catalog import Checklist, ChecklistItem, ItemKind
@@ -36,8 +36,12 @@ async def run_checklist(
     *,
     registry: ProbeRegistry | None = None,
     on_result: ResultCallback | None = None,
+    only: Collection[str] | None = None,
 ) -> dict[str, ProbeResult]:
     """Run every probe item of ``checklist`` and return ``{item_id: result}`` in checklist order.
+
+    ``only`` limits the run to the items with those ids (a section, or one item):
+    the others get no event and no result. An id the checklist lacks is a ValueError.
 
     Publishes, through ``publish``: first PENDING for each probe item and
     MANUAL for each manual item (in checklist order), then RUNNING when a
@@ -50,14 +54,16 @@ async def run_checklist(
     if timeout <= 0:
         raise ValueError(f"timeout must be positive, got {timeout}")
     registry = REGISTRY if registry is None else registry
+    items = _selected(checklist, only)
 
-    for item in checklist.items:
+    for item in items:
         if item.kind is ItemKind.PROBE:
             publish(CheckUpdate(checklist.id, item.id, Verdict.PENDING, "queued"))
         else:
             reason = f"needs review by {item.owner}"
             publish(CheckUpdate(checklist.id, item.id, Verdict.MANUAL, reason))
 
+    probes = [item for item in items if item.kind is ItemKind.PROBE]
     semaphore = asyncio.Semaphore(concurrency)
     results: dict[str, ProbeResult] = {}
 
@@ -73,9 +79,18 @@ async def run_checklist(
         )
 
     async with asyncio.TaskGroup() as group:
-        for item in checklist.probe_items:
+        for item in probes:
             group.create_task(run_item(item), name=f"probe:{item.id}")
-    return {item.id: results[item.id] for item in checklist.probe_items}
+    return {item.id: results[item.id] for item in probes}
+
+
+def _selected(checklist: Checklist, only: Collection[str] | None) -> tuple[ChecklistItem, ...]:
+    if only is None:
+        return checklist.items
+    unknown = sorted(set(only) - {item.id for item in checklist.items})
+    if unknown:
+        raise ValueError(f"{checklist.id} has no item(s) {', '.join(unknown)}")
+    return tuple(item for item in checklist.items if item.id in only)
 
 
 async def run_probe(

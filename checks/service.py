@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from checks.catalog import Checklist, builtin_checklist
@@ -38,14 +40,27 @@ def context_from_deck(deck: DeckLike) -> ProbeContext:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    """What one run covers: a checklist (all of it, or ``only`` some items), the
+    version its results are recorded for, and who asked."""
+
+    checklist: Checklist
+    only: frozenset[str] | None = None
+    version: str = __version__
+    actor: str = "console"
+
+
 class ReadinessService:
     """Loads a built-in checklist, runs it once on start and again on request.
 
     A Deck service: ``start()`` returns at once and leaves the first run in a
     background task; ``stop()`` cancels any run in progress and waits for it.
     Views list ``checklist.items`` and follow ``CheckUpdate`` events on the
-    bus; ``results`` holds the latest result of every probe item (an item keeps
-    its previous result while a rerun is in progress).
+    bus; ``results`` holds the latest result of every probe item of this
+    service's checklist (an item keeps its previous result while a rerun is in
+    progress). ``rerun`` can also run part of a checklist, or another one, for
+    a given version: runs go one at a time, through the same bounded runner.
     """
 
     def __init__(
@@ -88,7 +103,7 @@ class ReadinessService:
             self.load_error = exc
             log.error("readiness checklist %r not loaded: %s", self.checklist_id, exc)
             return
-        self._spawn()
+        self._spawn(RunRequest(self.checklist))
 
     async def stop(self) -> None:
         """Cancel any run in progress and wait until it has finished unwinding."""
@@ -102,12 +117,27 @@ class ReadinessService:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def rerun(self) -> dict[str, ProbeResult]:
-        """Run the checklist again (after any run in progress) and return its results."""
-        if self.checklist is None:
-            self.checklist = await self._load()
-            self.load_error = None
-        task = self._spawn()
+    async def rerun(
+        self,
+        only: Collection[str] | None = None,
+        *,
+        checklist: Checklist | None = None,
+        version: str = __version__,
+        actor: str = "console",
+    ) -> dict[str, ProbeResult]:
+        """Run again (after any run in progress) and return the results.
+
+        By default the whole of this service's checklist; ``only`` limits the
+        run to those item ids (a section, one item), ``checklist`` runs another
+        checklist. Results are recorded for ``version`` by ``actor``.
+        """
+        if checklist is None:
+            if self.checklist is None:
+                self.checklist = await self._load()
+                self.load_error = None
+            checklist = self.checklist
+        request = RunRequest(checklist, None if only is None else frozenset(only), version, actor)
+        task = self._spawn(request)
         try:
             return await task
         except asyncio.CancelledError:
@@ -119,8 +149,8 @@ class ReadinessService:
     async def _load(self) -> Checklist:
         return await asyncio.to_thread(builtin_checklist, self.checklist_id, registry=self.registry)
 
-    def _spawn(self) -> asyncio.Task[dict[str, ProbeResult]]:
-        task = asyncio.create_task(self._run(), name=f"readiness:{self.checklist_id}")
+    def _spawn(self, request: RunRequest) -> asyncio.Task[dict[str, ProbeResult]]:
+        task = asyncio.create_task(self._run(request), name=f"readiness:{request.checklist.id}")
         self._tasks.add(task)
         task.add_done_callback(self._finished)
         return task
@@ -131,10 +161,10 @@ class ReadinessService:
             # Retrieved here so a background run's failure is logged, never lost.
             log.error("readiness run failed", exc_info=task.exception())
 
-    async def _run(self) -> dict[str, ProbeResult]:
+    async def _run(self, request: RunRequest) -> dict[str, ProbeResult]:
         async with self._run_lock:
-            checklist = self.checklist
-            assert checklist is not None, "a run is only spawned once a checklist is loaded"
+            checklist = request.checklist
+            own = self.checklist is not None and checklist.id == self.checklist.id
             results = await run_checklist(
                 checklist,
                 context_from_deck(self.deck),
@@ -142,10 +172,11 @@ class ReadinessService:
                 self.concurrency,
                 self.timeout,
                 registry=self.registry,
-                on_result=self._record,
+                on_result=self._record if own else None,
+                only=request.only,
             )
             self.runs_completed += 1
-            await self._store_results(checklist, results)
+            await self._store_results(request, results)
             counts = collections.Counter(result.verdict.value for result in results.values())
             log.info(
                 "readiness run of %r finished: %s",
@@ -154,11 +185,12 @@ class ReadinessService:
             )
             return results
 
-    async def _store_results(self, checklist: Checklist, results: dict[str, ProbeResult]) -> None:
-        """Record the run in the readiness ledger for this build and environment."""
-        release = Release(checklist.id, __version__, self.deck.settings.environment)
+    async def _store_results(self, request: RunRequest, results: dict[str, ProbeResult]) -> None:
+        """Record the run in the readiness ledger for its version and this environment."""
+        release = Release(request.checklist.id, request.version, self.deck.settings.environment)
         try:
-            await asyncio.to_thread(record_results, self.deck.store, release, results, "console")
+            await asyncio.to_thread(record_results, self.deck.store, release, results,
+                                    request.actor)  # fmt: skip
         except Exception:
             log.exception("readiness results not recorded")
 

@@ -18,6 +18,8 @@ from checks import ReadinessService
 from console.keymap import KeymapError, load_keymap
 from console.palette import palette_commands
 from console.screens import MODE_SCREENS, DeckScreen, HelpScreen, ReasonScreen
+from console.screens.confirm import ConfirmScreen
+from console.screens.form import FormScreen
 from core.access import Principal
 from core.deck import Deck
 from core.preferences import Preferences
@@ -149,6 +151,7 @@ def all_binding_ids() -> set[str]:
     """Every binding id a keymap may name: the app's, each screen's and each dialog's."""
     owners: list[type[Any]] = [QuarterdeckApp, HelpScreen, ReasonScreen]
     owners += [screen for _, screen in MODE_SCREENS.values()]
+    owners += [ConfirmScreen, FormScreen]
     ids: set[str] = set()
     for owner in owners:
         merged = owner._merged_bindings

@@ -8,7 +8,7 @@ read the same without colour.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 UP = "▲"
@@ -102,3 +102,17 @@ def bar(fraction: float, width: int = 12) -> str:
 def clock(ts: float) -> str:
     """An epoch time as the local wall clock, ``HH:MM:SS``."""
     return datetime.fromtimestamp(ts).strftime("%H:%M:%S")
+
+
+def utc_stamp(ts: float) -> str:
+    """An epoch time as a UTC date and minute, ``2026-11-23 12:00Z``: the same on every
+    machine, whatever its timezone (audit and ledger times are shown this way)."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%MZ")
+
+
+def stopwatch(seconds: float) -> str:
+    """Elapsed time on a stopwatch: ``83`` -> ``01:23``, ``3723`` -> ``1:02:03``."""
+    whole = max(int(seconds), 0)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"

@@ -27,6 +27,7 @@ class Capability(StrEnum):
     WAIVE = "waive"  # accept a failing item for a release
     SIGN_OFF = "sign_off"  # a role's sign-off of a release
     RUN_RUNBOOK = "run_runbook"  # execute deployment and rollback steps
+    AUTHORIZE = "authorize"  # authorize a signed-off release for deployment
 
 
 GRANTS: dict[Capability, frozenset[Role]] = {
@@ -38,6 +39,7 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     Capability.WAIVE: frozenset({Role.RELEASE_MANAGER, Role.ADMIN}),
     Capability.SIGN_OFF: frozenset({Role.OPERATOR, Role.RELEASE_MANAGER, Role.ADMIN}),
     Capability.RUN_RUNBOOK: frozenset({Role.OPERATOR, Role.ADMIN}),
+    Capability.AUTHORIZE: frozenset({Role.RELEASE_MANAGER, Role.ADMIN}),
 }
 
 

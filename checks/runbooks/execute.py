@@ -7,6 +7,8 @@ is killed, group and all, at its timeout. A probe step passes on PASS or
 WARN. A manual step asks ``confirm``. With ``dry_run`` nothing runs: every
 step is reported with what it would do. A failed step stops the run unless
 ``stop_on_failure`` is off; the steps after a stop are reported as skipped.
+``RunbookSession`` is the same run taken one step at a time (the console's
+runbook screen); ``execute_runbook`` drives a session from start to finish.
 """
 
 from __future__ import annotations
@@ -80,7 +82,119 @@ class RunbookRun:
 
 
 Confirm = Callable[[StepLike], Awaitable[bool]]
-Audit = Callable[[str, str, dict[str, Any]], None]  # action, subject, detail
+#: action, subject, detail; a coroutine function too (the console writes it from a thread)
+Audit = Callable[[str, str, dict[str, Any]], Awaitable[None] | None]
+
+
+class RunbookSession:
+    """One run of a runbook, a step at a time, for a caller that decides when each step runs
+    (the console). ``execute_runbook`` drives the same session in one go, so both record
+    the same audit entries: ``runbook.start``, one ``runbook.step`` per step, ``runbook.finish``.
+
+    ``clock`` measures the run against the RTO (monotonic seconds by default).
+    """
+
+    def __init__(
+        self,
+        runbook: RunbookLike,
+        *,
+        audit: Audit,
+        probe_context: ProbeContext | None = None,
+        registry: ProbeRegistry | None = None,
+        environment: Mapping[str, str] | None = None,
+        dry_run: bool = False,
+        stop_on_failure: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.runbook = runbook
+        self.run = RunbookRun(runbook.id, runbook.rto_minutes * 60.0, dry_run)
+        self.stop_on_failure = stop_on_failure
+        self._audit = audit
+        self._context = probe_context
+        self._registry = registry or REGISTRY
+        self._environment = environment
+        self._clock = clock
+        self._started: float | None = None
+        self._stopped: str | None = None  # why the remaining steps are skipped
+
+    @property
+    def started(self) -> bool:
+        return self._started is not None
+
+    @property
+    def finished(self) -> bool:
+        return len(self.run.results) == len(self.runbook.steps)
+
+    @property
+    def next_step(self) -> StepLike | None:
+        """The step the next ``run_next`` records, or None once every step has a result."""
+        return None if self.finished else self.runbook.steps[len(self.run.results)]
+
+    @property
+    def stopped(self) -> bool:
+        """True once a failure (or ``abandon``) means the remaining steps will be skipped."""
+        return self._stopped is not None
+
+    def elapsed(self) -> float:
+        """Seconds since the run started, frozen once it has finished."""
+        if self._started is None:
+            return 0.0
+        return self.run.elapsed if self.finished else self._clock() - self._started
+
+    async def _record(self, action: str, subject: str, detail: dict[str, Any]) -> None:
+        written = self._audit(action, subject, detail)
+        if written is not None:
+            await written
+
+    async def start(self) -> None:
+        if self._started is not None:
+            raise RuntimeError(f"the {self.runbook.id} run has already started")
+        self._started = self._clock()
+        await self._record("runbook.start", self.runbook.id, {
+            "dry_run": self.run.dry_run, "rto_minutes": self.runbook.rto_minutes,
+            "stop_on_failure": self.stop_on_failure,
+        })  # fmt: skip
+
+    async def run_next(self, confirm: Confirm) -> StepResult:
+        """Run (or dry-run, or skip after a stop) the next step and audit it; the last
+        step's entry is followed by the run's ``runbook.finish``."""
+        step = self.next_step
+        if self._started is None or step is None:
+            raise RuntimeError(f"the {self.runbook.id} run is not under way")
+        if self._stopped is not None:
+            result = StepResult(step.id, Outcome.SKIPPED, self._stopped)
+        elif self.run.dry_run:
+            result = StepResult(step.id, Outcome.DRY_RUN, _would(step))
+        else:
+            result = await _execute(step, confirm, self._context, self._registry,
+                                    self._environment)  # fmt: skip
+            if result.outcome is Outcome.FAILED and self.stop_on_failure:
+                self._stopped = "an earlier step failed"
+        self.run.results.append(result)
+        self.run.elapsed = self._clock() - self._started
+        await self._record("runbook.step", f"{self.runbook.id}/{step.id}", {
+            "outcome": result.outcome.value, "detail": result.detail, "output": result.output,
+            "exit_code": result.exit_code, "elapsed": round(result.elapsed, 3),
+            "runbook_elapsed": round(self.run.elapsed, 3),
+        })  # fmt: skip
+        if self.finished:
+            await self._record("runbook.finish", self.runbook.id, {
+                "succeeded": self.run.succeeded, "elapsed": round(self.run.elapsed, 3),
+                "within_rto": self.run.within_rto, "dry_run": self.run.dry_run,
+            })  # fmt: skip
+        return result
+
+    async def abandon(self, reason: str) -> list[StepResult]:
+        """Skip every remaining step because of ``reason`` (audited), finishing the run."""
+        self._stopped = reason
+        skipped: list[StepResult] = []
+        while not self.finished:
+            skipped.append(await self.run_next(_refuse))
+        return skipped
+
+
+async def _refuse(step: StepLike) -> bool:
+    raise AssertionError("a stopped run asks for no confirmation")
 
 
 async def execute_runbook(
@@ -96,34 +210,16 @@ async def execute_runbook(
     on_step: Callable[[StepLike, StepResult, float], None] | None = None,
 ) -> RunbookRun:
     """Run every step in order; ``on_step(step, result, elapsed)`` follows the RTO clock."""
-    run = RunbookRun(runbook.id, runbook.rto_minutes * 60.0, dry_run)
-    started = time.monotonic()
-    audit("runbook.start", runbook.id, {"dry_run": dry_run, "rto_minutes": runbook.rto_minutes,
-                                        "stop_on_failure": stop_on_failure})  # fmt: skip
-    stopped = False
-    for step in runbook.steps:
-        if stopped:
-            result = StepResult(step.id, Outcome.SKIPPED, "an earlier step failed")
-        elif dry_run:
-            result = StepResult(step.id, Outcome.DRY_RUN, _would(step))
-        else:
-            result = await _execute(step, confirm, probe_context, registry or REGISTRY,
-                                    environment)  # fmt: skip
-            stopped = result.outcome is Outcome.FAILED and stop_on_failure
-        run.results.append(result)
-        run.elapsed = time.monotonic() - started
-        audit("runbook.step", f"{runbook.id}/{step.id}", {
-            "outcome": result.outcome.value, "detail": result.detail, "output": result.output,
-            "exit_code": result.exit_code, "elapsed": round(result.elapsed, 3),
-            "runbook_elapsed": round(run.elapsed, 3),
-        })  # fmt: skip
+    session = RunbookSession(
+        runbook, audit=audit, probe_context=probe_context, registry=registry,
+        environment=environment, dry_run=dry_run, stop_on_failure=stop_on_failure,
+    )  # fmt: skip
+    await session.start()
+    while (step := session.next_step) is not None:
+        result = await session.run_next(confirm)
         if on_step is not None:
-            on_step(step, result, run.elapsed)
-    audit("runbook.finish", runbook.id, {
-        "succeeded": run.succeeded, "elapsed": round(run.elapsed, 3),
-        "within_rto": run.within_rto, "dry_run": dry_run,
-    })  # fmt: skip
-    return run
+            on_step(step, result, session.run.elapsed)
+    return session.run
 
 
 def _kind(step: StepLike) -> str:

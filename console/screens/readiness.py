@@ -1,17 +1,493 @@
-"""The readiness screen (being built under issue 7)."""
+"""The readiness screen: a release's checklist, run live, attested, waived, signed and
+authorized from the keyboard, with the evidence behind every item.
+
+Everything here is what ``quarterdeck check`` does, through the same ledger calls
+(``checks.ledger``) with the same rules: the screen and the CLI agree on every
+state. Ledger calls block, so they run in threads; probes run in the Deck's
+readiness service, whose ``CheckUpdate`` events redraw the tree as they come.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.widgets import Static
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
-from console.screens.base import DeckScreen
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Input, Label, Select
+
+from checks import Checklist, ChecklistItem, builtin_checklists
+from checks.ledger import LedgerError, attest, authorize, history, sign_off, state, waive
+from checks.release import Release, ReleaseState
+from checks.reports import as_json, as_junit, as_markdown
+from console.screens.base import DeckScreen, PaletteCommand
+from console.screens.confirm import ConfirmScreen
+from console.screens.form import FormField, FormScreen
+from console.widgets.checklist_tree import ChecklistTree
+from console.widgets.evidence_pane import EvidencePane
+from console.widgets.release_banner import ReleaseBanner, banner_text
+from core import __version__
+from core.access import Capability
+from core.events import Verdict
+from core.store import CheckResultRow, Store
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RELEASE = "unversioned"  # what the CLI records when no --release is given
+REPORT_FORMATS = ("markdown", "json", "junit")
+REPORT_SUFFIX = {"markdown": "md", "json": "json", "junit": "xml"}
+
+
+def render_report(current: ReleaseState, fmt: str) -> str:
+    """The report ``quarterdeck check status`` writes (``--json`` prints, ``--markdown``)."""
+    if fmt == "json":
+        return json.dumps(as_json(current), indent=2) + "\n"
+    if fmt == "junit":
+        return as_junit(current)
+    return as_markdown(current)
+
+
+def export_report(
+    store: Store, checklist: Checklist, release: Release, roles: tuple[str, ...], fmt: str,
+    folder: Path, now: float,
+) -> Path:  # fmt: skip
+    """Write the release's report to ``folder`` and return its path. Blocking."""
+    current = state(store, checklist, release, required_roles=roles, now=now)
+    stamp = datetime.fromtimestamp(now, UTC).strftime("%Y%m%dT%H%M%SZ")
+    version = "".join(c if c.isalnum() or c in "._-" else "_" for c in release.version)
+    name = f"readiness-{checklist.id}-{version}-{release.environment}-{stamp}"
+    path = folder / f"{name}.{REPORT_SUFFIX[fmt]}"
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_report(current, fmt), encoding="utf-8")
+    return path
 
 
 class ReadinessScreen(DeckScreen):
+    """A release (version) of a checklist: its sections and items with live badges, the
+    evidence of the selected item, and where the release stands (the banner).
+
+    BINDINGS:
+        a / s / i: run every probe, the selected section's, the selected item's.
+        t: attest the selected manual item. W: waive the selected item.
+        S: sign off for a role. A: authorize deployment. x: export the report.
+        c: the next checklist. v: edit the release version.
+    """
+
     TITLE_TEXT = "Readiness"
+    ACTIONS_NEED = {
+        "run_all": Capability.RUN_CHECKS,
+        "run_section": Capability.RUN_CHECKS,
+        "run_item": Capability.RUN_CHECKS,
+        "attest": Capability.ATTEST,
+        "waive": Capability.WAIVE,
+        "sign_off": Capability.SIGN_OFF,
+        "authorize": Capability.AUTHORIZE,
+        "export": Capability.RUN_CHECKS,
+    }
+    BINDINGS = [
+        Binding("a", "run_all", "Run all", id="readiness.run_all"),
+        Binding("s", "run_section", "Run section", id="readiness.run_section"),
+        Binding("i", "run_item", "Run item", id="readiness.run_item"),
+        Binding("t", "attest", "Attest", id="readiness.attest"),
+        Binding("W", "waive", "Waive", id="readiness.waive"),
+        Binding("S", "sign_off", "Sign off", id="readiness.sign_off"),
+        Binding("A", "authorize", "Authorize", id="readiness.authorize"),
+        Binding("x", "export", "Export", id="readiness.export"),
+        Binding("c", "next_checklist", "Checklist", id="readiness.checklist", show=False),
+        Binding("v", "edit_release", "Release", id="readiness.release", show=False),
+    ]
+    DEFAULT_CSS = """
+    ReadinessScreen #readiness-controls { height: 1; margin: 0 1; }
+    ReadinessScreen #readiness-controls Label { width: auto; margin-right: 1; color: $text-muted; }
+    ReadinessScreen #readiness-release { width: 20; margin-right: 2; }
+    ReadinessScreen #readiness-checklist { width: 20; }
+    ReadinessScreen ChecklistTree { width: 3fr; }
+    ReadinessScreen EvidencePane { width: 2fr; }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.checklists: dict[str, Checklist] = {}
+        self.checklist: Checklist | None = None
+        self.version = __version__  # the build running: the readiness service records it
+        self.exported: Path | None = None  # the last report written
+        self._history: tuple[str | None, list[CheckResultRow]] = (None, [])
+
+    # --- layout and loading ---------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        settings = self.deck.settings
         yield from self.compose_header()
-        yield Static("Readiness: not built yet.")
+        yield ReleaseBanner("Reading the ledger…", id="readiness-banner", markup=False)
+        with Horizontal(id="readiness-controls"):
+            yield Label("Release")
+            yield Input(self.version, placeholder="version", id="readiness-release", compact=True)
+            yield Label("Checklist")
+            yield Select([("production", "production")], value="production", allow_blank=False,
+                         id="readiness-checklist", compact=True)  # fmt: skip
+        with Horizontal(id="readiness-body"):
+            yield ChecklistTree(self.deck.bus, settings.ui_refresh_hz, id="readiness-tree")
+            yield EvidencePane(id="readiness-evidence")
         yield from self.compose_footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#checklist-tree").focus()
+        self._load_checklists()
+
+    @work(group="readiness-load", exclusive=True)
+    async def _load_checklists(self) -> None:
+        try:
+            self.checklists = await asyncio.to_thread(builtin_checklists)
+        except Exception as exc:
+            log.exception("readiness checklists not loaded")
+            self.notify(f"Checklists not loaded: {exc}", severity="error", timeout=30)
+            return
+        select = self.query_one("#readiness-checklist", Select)
+        select.set_options([(cid, cid) for cid in self.checklists])
+        first = "production" if "production" in self.checklists else next(iter(self.checklists))
+        select.value = first
+        self.checklist = self.checklists[first]
+        self.reload()
+
+    @property
+    def tree(self) -> ChecklistTree:
+        return self.query_one(ChecklistTree)
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        return tuple(self.deck.settings.signoff_roles)
+
+    @property
+    def release(self) -> Release | None:
+        if self.checklist is None:
+            return None
+        return Release(self.checklist.id, self.version, self.deck.settings.environment)
+
+    def reload(self) -> None:
+        """Read the release's state from the ledger again (in a thread), then redraw."""
+        self._read_state()
+
+    @work(group="readiness-read", exclusive=True)
+    async def _read_state(self) -> None:
+        checklist, release = self.checklist, self.release
+        if checklist is None or release is None:
+            return
+        try:
+            current = await asyncio.to_thread(state, self.deck.store, checklist, release,
+                                              required_roles=self.roles,
+                                              now=self.console.clock())  # fmt: skip
+        except Exception as exc:
+            log.exception("readiness state not read")
+            self.notify(f"The readiness ledger cannot be read: {exc}", severity="error")
+            return
+        self.tree.show(checklist, current)
+        self.query_one(ReleaseBanner).show(current)
+        self._read_history()
+
+    @work(group="readiness-history", exclusive=True)
+    async def _read_history(self) -> None:
+        item, release = self.tree.selected_item, self.release
+        rows: list[CheckResultRow] = []
+        if item is not None and release is not None:
+            rows = await asyncio.to_thread(history, self.deck.store, release, item.id)
+        self._history = (item.id if item is not None else None, rows)
+        self._draw_evidence()
+
+    def _draw_evidence(self) -> None:
+        pane, item = self.query_one(EvidencePane), self.tree.selected_item
+        if item is None:
+            pane.show(None, None, ())
+            return
+        item_id, rows = self._history
+        pane.show(self.tree.item_state(item.id), self.tree.live.get(item.id),
+                  rows if item_id == item.id else ())  # fmt: skip
+
+    def on_checklist_tree_selected(self, event: ChecklistTree.Selected) -> None:
+        self._read_history()
+
+    def on_checklist_tree_updated(self, event: ChecklistTree.Updated) -> None:
+        item = self.tree.selected_item
+        if item is not None and item.id in event.item_ids:
+            self._draw_evidence()
+        if event.finished:
+            # The service records a run just after its last probe reports: read it then.
+            self.set_timer(0.5, self.reload)
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        chosen = self.checklists.get(str(event.value))
+        if chosen is not None and chosen is not self.checklist:
+            self.checklist = chosen
+            self.reload()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "readiness-release":
+            self.version = event.value.strip() or DEFAULT_RELEASE
+            self.reload()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "readiness-release":
+            self.query_one("#checklist-tree").focus()
+
+    def action_next_checklist(self) -> None:
+        ids = list(self.checklists)
+        if self.checklist is not None and len(ids) > 1:
+            following = ids[(ids.index(self.checklist.id) + 1) % len(ids)]
+            self.query_one("#readiness-checklist", Select).value = following
+
+    def action_edit_release(self) -> None:
+        self.query_one("#readiness-release", Input).focus()
+
+    # --- running probes -------------------------------------------------------------------
+
+    def action_run_all(self) -> None:
+        self._run(None, "every probe")
+
+    def action_run_section(self, section: str | None = None) -> None:
+        section = section or self.tree.selected_section
+        if section is None or self.checklist is None:
+            self.notify("No section selected.", severity="warning")
+            return
+        ids = {i.id for i in self.checklist.probe_items if i.section == section}
+        if not ids:
+            self.notify(f"{section} has no automated items: attest them (t).", severity="warning")
+            return
+        self._run(ids, f"section {section}")
+
+    def action_run_item(self, item_id: str | None = None) -> None:
+        item = self._item(item_id)
+        if item is None:
+            return
+        if item.probe is None:
+            self.notify(f"{item.id} is manual: attest it (t).", severity="warning")
+            return
+        self._run({item.id}, item.id)
+
+    def _run(self, only: set[str] | None, what: str) -> None:
+        service, checklist = self.console.readiness, self.checklist
+        if service is None or checklist is None:
+            self.notify("No readiness service in this console.", severity="error")
+            return
+        self.notify(f"Running {what} of {checklist.id} {self.version}…")
+        self._run_probes(only, what, checklist, self.version)
+
+    @work(group="readiness-run")
+    async def _run_probes(
+        self, only: set[str] | None, what: str, checklist: Checklist, version: str
+    ) -> None:
+        service = self.console.readiness
+        assert service is not None
+        try:
+            results = await service.rerun(only, checklist=checklist, version=version,
+                                          actor=f"console:{self.user.name}")  # fmt: skip
+        except Exception as exc:
+            log.exception("readiness run failed")
+            self.notify(f"The run of {what} failed: {exc}", severity="error")
+            return
+        bad = [k for k, r in results.items() if r.verdict not in (Verdict.PASS, Verdict.WARN)]
+        summary = f"{len(results) - len(bad)}/{len(results)} pass or warn"
+        self.notify(f"Ran {what}: {summary}.", severity="warning" if bad else "information")
+        self.reload()
+
+    # --- the ledger: attest, waive, sign off, authorize -------------------------------------
+
+    def _item(self, item_id: str | None = None) -> ChecklistItem | None:
+        if item_id is not None and self.checklist is not None:
+            return self.checklist.item(item_id)
+        item = self.tree.selected_item
+        if item is None:
+            self.notify("No item selected.", severity="warning")
+        return item
+
+    def _record(self, done: str, call: Callable[..., Any], *arguments: Any) -> None:
+        self._ledger_call(done, call, arguments)
+
+    @work(group="readiness-ledger")
+    async def _ledger_call(
+        self, done: str, call: Callable[..., Any], arguments: tuple[Any, ...]
+    ) -> None:
+        try:
+            await asyncio.to_thread(call, self.deck.store, *arguments)
+        except LedgerError as exc:
+            self.notify(str(exc), severity="error", timeout=15)
+        except Exception as exc:
+            log.exception("readiness ledger call failed")
+            self.notify(f"Not recorded: {exc}", severity="error", timeout=15)
+        else:
+            self.notify(done)
+        self.reload()
+
+    def action_attest(self, item_id: str | None = None) -> None:
+        item, checklist, release = self._item(item_id), self.checklist, self.release
+        if item is None or checklist is None or release is None:
+            return
+        if item.probe is not None:
+            self.notify(f"{item.id} is decided by the probe {item.probe}: run it (i).",
+                        severity="warning")  # fmt: skip
+            return
+        fields = (
+            FormField("verdict", "Verdict", ("pass", "warn", "fail")),
+            FormField("note", "Note: what you checked"),
+            FormField("evidence", "Evidence: a link, a ticket, a file", required=False),
+        )
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is not None:
+                self._record(f"{item.id}: {values['verdict']}, attested by {self.user.name}",
+                             attest, checklist, release, item.id, Verdict(values["verdict"]),
+                             self.user.name, values["note"], values["evidence"])  # fmt: skip
+
+        detail = f"{item.title}\nNeeds: {item.evidence}\nRelease: {release}"
+        self.app.push_screen(FormScreen(f"Attest {item.id}", fields, detail, "Attest"), done)
+
+    def action_waive(self, item_id: str | None = None) -> None:
+        item, checklist, release = self._item(item_id), self.checklist, self.release
+        if item is None or checklist is None or release is None:
+            return
+        fields = (
+            FormField("justification", "Justification"),
+            FormField("role", "Your role (the approver's)", self.roles),
+            FormField("days", "Valid for (days)", default="7"),
+        )
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            try:
+                days = float(values["days"])
+            except ValueError:
+                days = 0.0
+            if days <= 0:
+                self.notify("The waiver's days must be a positive number.", severity="error")
+                return
+            self._record(f"{item.id}: waived by {self.user.name} ({values['role']}) for "
+                         f"{days:g} day(s)", waive, checklist, release, item.id,
+                         values["justification"], self.user.name, values["role"],
+                         time.time() + days * 86_400)  # fmt: skip
+
+        detail = f"{item.title}\nRelease: {release}. The waiver is audited with your name."
+        self.app.push_screen(FormScreen(f"Waive {item.id}", fields, detail, "Waive"), done)
+
+    def action_sign_off(self, role: str | None = None) -> None:
+        checklist, release, current = self.checklist, self.release, self.tree.state
+        if checklist is None or release is None:
+            return
+        missing = current.missing_roles if current is not None else list(self.roles)
+        first = role or (missing[0] if missing else self.roles[0])
+        fields = (FormField("role", "Sign for the role", self.roles, default=first),
+                  FormField("note", "Note", required=False))  # fmt: skip
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is not None:
+                self._record(f"Signed for {values['role']} by {self.user.name}", sign_off,
+                             checklist, release, values["role"], self.user.name, values["note"],
+                             self.roles)  # fmt: skip
+
+        stands = banner_text(current)[0] if current is not None else ""
+        detail = (f"{stands}\nThe sign-off holds while the blocking items stay as they are now; "
+                  "any later change to one voids it.")  # fmt: skip
+        self.app.push_screen(FormScreen(f"Sign off {release}", fields, detail, "Sign off"), done)
+
+    def action_authorize(self) -> None:
+        checklist, release, current = self.checklist, self.release, self.tree.state
+        if checklist is None or release is None:
+            return
+        if current is not None and not current.authorizable:
+            reasons = current.reasons_not_authorizable()
+            shown = "; ".join(reasons[:4]) + (
+                f"; and {len(reasons) - 4} more" if len(reasons) > 4 else ""
+            )
+            detail = f"Not ready: {shown}.\nThe ledger will refuse, and audit the refusal."
+        else:
+            detail = "Every blocking item is satisfied and every role has signed."
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self._record(f"{release}: deployment authorized by {self.user.name}", authorize,
+                             checklist, release, self.user.name, self.roles)  # fmt: skip
+
+        self.app.push_screen(ConfirmScreen(f"Authorize deployment of {release}?", detail,
+                                           yes="Authorize"), done)  # fmt: skip
+
+    # --- reports ------------------------------------------------------------------------
+
+    def action_export(self, fmt: str | None = None) -> None:
+        if fmt is not None:
+            self._export(fmt)
+            return
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is not None:
+                self._export(values["format"])
+
+        field = FormField("format", "Format", REPORT_FORMATS)
+        folder = self.deck.settings.exports_dir
+        self.app.push_screen(FormScreen("Export the readiness report", (field,),
+                                        f"Written to {folder}", "Export"), done)  # fmt: skip
+
+    @work(group="readiness-export")
+    async def _export(self, fmt: str) -> None:
+        checklist, release = self.checklist, self.release
+        if checklist is None or release is None:
+            return
+        try:
+            path = await asyncio.to_thread(export_report, self.deck.store, checklist, release,
+                                           self.roles, fmt, self.deck.settings.exports_dir,
+                                           self.console.clock())  # fmt: skip
+        except Exception as exc:
+            log.exception("readiness report not written")
+            self.notify(f"Report not written: {exc}", severity="error")
+            return
+        self.exported = path
+        self.notify(f"Report written: {path}", timeout=15)
+
+    # --- the palette --------------------------------------------------------------------
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        checklist, release = self.checklist, self.release
+        if checklist is None or release is None:
+            return
+        sections = dict.fromkeys(i.section for i in checklist.probe_items)
+        for section in sections:
+            yield PaletteCommand(f"Run section {section}", f"the {checklist.id} probes in it",
+                                 lambda s=section: self.action_run_section(s),
+                                 self.denial_for("run_section"))  # fmt: skip
+        item = self.tree.selected_item
+        if item is not None and item.probe is not None:
+            yield PaletteCommand(f"Run item {item.id}", item.title,
+                                 lambda: self.action_run_item(item.id),
+                                 self.denial_for("run_item"))  # fmt: skip
+        if item is not None and item.probe is None:
+            yield PaletteCommand(f"Attest {item.id}", item.title,
+                                 lambda: self.action_attest(item.id),
+                                 self.denial_for("attest"))  # fmt: skip
+        if item is not None:
+            yield PaletteCommand(f"Waive {item.id}", f"for {release}",
+                                 lambda: self.action_waive(item.id),
+                                 self.denial_for("waive"))  # fmt: skip
+        current = self.tree.state
+        for role in current.missing_roles if current is not None else ():
+            yield PaletteCommand(f"Sign off as {role}", f"{release}",
+                                 lambda r=role: self.action_sign_off(r),
+                                 self.denial_for("sign_off"))  # fmt: skip
+        yield PaletteCommand(f"Authorize {release}", "deployment, once ready and signed",
+                             self.action_authorize, self.denial_for("authorize"))  # fmt: skip
+        for fmt in REPORT_FORMATS:
+            yield PaletteCommand(f"Export readiness report as {fmt}",
+                                 f"to {self.deck.settings.exports_dir}",
+                                 lambda f=fmt: self.action_export(f),
+                                 self.denial_for("export"))  # fmt: skip
+        for other in self.checklists:
+            if other != checklist.id:
+                yield PaletteCommand(f"Readiness checklist: {other}", "show it",
+                                     lambda o=other: self._choose(o))  # fmt: skip
+
+    def _choose(self, checklist_id: str) -> None:
+        self.query_one("#readiness-checklist", Select).value = checklist_id

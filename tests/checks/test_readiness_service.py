@@ -196,3 +196,33 @@ async def test_each_run_is_recorded_in_the_ledger_for_this_build(
     assert by_id["database.sqlite_wal"].result.actor == "console"
     assert [e.action for e in read_entries(store)] == ["check.run", "check.run"]
     store.dispose()
+
+
+async def test_rerun_of_part_of_another_checklist_records_it_for_the_version_asked(
+    settings: Settings,
+    tmp_path,
+    make_checklist: MakeChecklist,
+    registry: ProbeRegistry,
+) -> None:
+    from checks.ledger import history
+    from checks.release import Release
+    from core.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'ledger.db'}")
+    store.create_schema()
+    deck = fake_deck(settings, store.engine)
+    deck.store = store
+    subscription = deck.bus.subscribe(CheckUpdate)
+    other = make_checklist(item("t.a", "test.pass"), item("t.b", "test.fail"))
+    other = other.model_copy(update={"id": "other"})
+    service = ReadinessService(deck, checklist=make_checklist(item("t.own", "test.pass")),
+                               registry=registry)  # fmt: skip
+    results = await service.rerun({"t.b"}, checklist=other, version="9.9", actor="console:olga")
+    assert {k: r.verdict for k, r in results.items()} == {"t.b": Verdict.FAIL}
+    assert service.results == {}  # only this service's own checklist is kept there
+    assert {e.item_id for e in subscription.drain()} == {"t.b"}
+    release = Release("other", "9.9", settings.environment)
+    rows = history(store, release, "t.b")
+    assert [(r.verdict, r.actor) for r in rows] == [("fail", "console:olga")]
+    assert history(store, release, "t.a") == []
+    store.dispose()

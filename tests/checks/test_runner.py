@@ -210,3 +210,28 @@ async def test_builtin_checklist_on_healthy_setup_passes_database_and_engine_pro
     errors = {i: r.reason for i, r in results.items() if r.verdict is Verdict.ERROR}
     assert errors and all("is not set" in reason for reason in errors.values()), errors
     assert len(recorder.events) == len(checklist.items) + 2 * len(checklist.probe_items)
+
+
+async def test_only_runs_the_named_items_and_announces_nothing_else(
+    make_checklist: MakeChecklist, ctx: ProbeContext, registry: ProbeRegistry, tracker: Tracker
+) -> None:
+    checklist = make_checklist(
+        item("t.a", "test.pass"), item("t.manual"), item("t.b", "test.fail"),
+        item("t.c", "test.pass"),
+    )  # fmt: skip
+    results, recorder = await run(checklist, ctx, registry, only={"t.b", "t.manual"})
+    assert list(results) == ["t.b"]
+    assert results["t.b"].verdict is Verdict.FAIL
+    assert {e.item_id for e in recorder.events} == {"t.b", "t.manual"}
+    assert recorder.verdicts("t.b") == [Verdict.PENDING, Verdict.RUNNING, Verdict.FAIL]
+    assert tracker.calls == 0  # the passing probes were not run
+
+
+async def test_only_naming_an_unknown_item_raises_before_anything_runs(
+    make_checklist: MakeChecklist, ctx: ProbeContext, registry: ProbeRegistry
+) -> None:
+    checklist = make_checklist(item("t.a", "test.pass"))
+    recorder = Recorder()
+    with pytest.raises(ValueError, match=r"has no item\(s\) t\.nope"):
+        await run_checklist(checklist, ctx, recorder, registry=registry, only={"t.a", "t.nope"})
+    assert recorder.events == []

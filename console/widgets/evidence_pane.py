@@ -1,0 +1,132 @@
+"""The evidence behind one checklist item: why it matters, its verdict, what was measured,
+its waiver and every verdict it has had."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from checks.release import ItemState
+from console.formatting import utc_stamp
+from console.widgets.checklist_tree import BADGES, IN_FLIGHT, item_status
+from core.events import CheckUpdate
+from core.store import CheckResultRow
+
+
+class EvidencePane(VerticalScroll):
+    """Shows ``show(state, live, history)``: the item, its current badge and reason, the
+    evidence (the live run's while one is under way, else the ledger's), the waiver and
+    the history of results and attestations, newest first. It reads nothing itself.
+
+    COMPONENT_CLASSES:
+        evidence-pane--pass, --warn, --fail, --muted, --running: badge colours.
+        evidence-pane--label: the field names.
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "evidence-pane--pass",
+        "evidence-pane--warn",
+        "evidence-pane--fail",
+        "evidence-pane--muted",
+        "evidence-pane--running",
+        "evidence-pane--label",
+    }
+    DEFAULT_CSS = """
+    EvidencePane { border: round $primary; padding: 0 1; }
+    EvidencePane .evidence-pane--pass { color: $success; }
+    EvidencePane .evidence-pane--warn { color: $warning; }
+    EvidencePane .evidence-pane--fail { color: $error; text-style: bold; }
+    EvidencePane .evidence-pane--muted { color: $text-muted; }
+    EvidencePane .evidence-pane--running { color: $accent; text-style: bold; }
+    EvidencePane .evidence-pane--label { color: $text-muted; }
+    """
+
+    #: (item id, how many history rows) of what is shown; None before an item is.
+    showing: tuple[str, int] | None = None
+
+    def compose(self) -> ComposeResult:
+        self.border_title = "Evidence"
+        yield Static("Select an item to see its evidence.", id="evidence-body")
+
+    def show(
+        self,
+        state: ItemState | None,
+        live: CheckUpdate | None,
+        history: Sequence[CheckResultRow],
+    ) -> None:
+        body = self.query_one("#evidence-body", Static)
+        self.showing = None if state is None else (state.item.id, len(history))
+        if state is None:
+            self.border_title = "Evidence"
+            body.update("Select an item to see its evidence.")
+            return
+        self.border_title = f"Evidence · {state.item.id}"
+        body.update(Group(self._summary(state, live), self._waiver(state),
+                          self._history(history)))  # fmt: skip
+
+    def _style(self, name: str) -> Any:
+        return self.get_component_rich_style(f"evidence-pane--{name}", partial=True)
+
+    def _summary(self, state: ItemState, live: CheckUpdate | None) -> Table:
+        item = state.item
+        badge, tone = BADGES.get(item_status(state, live), ("?", "muted"))
+        how = f"probe {item.probe}" if item.probe else f"manual, attested by {item.owner.value}"
+        reason, evidence = self._measured(state, live)
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(style=self._style("label"), no_wrap=True)
+        grid.add_column(overflow="fold")
+        grid.add_row("Status", Text.assemble((badge, self._style(tone)),
+                                             f"  {item.severity.value}"))  # fmt: skip
+        grid.add_row("Item", item.title)
+        grid.add_row("Section", item.section)
+        grid.add_row("Decided", how)
+        grid.add_row("Why", item.why)
+        grid.add_row("Needs", item.evidence)
+        grid.add_row("Reason", reason)
+        for key, value in evidence.items():
+            shown = value if isinstance(value, str) else json.dumps(value, default=str)
+            grid.add_row(f"  {key}", shown)
+        return grid
+
+    @staticmethod
+    def _measured(state: ItemState, live: CheckUpdate | None) -> tuple[str, dict[str, Any]]:
+        if live is not None and live.verdict not in IN_FLIGHT:
+            return live.reason, dict(live.evidence)
+        if live is not None:
+            return live.reason, {}
+        if state.result is None:
+            return ("not run yet" if state.item.probe else "not attested yet"), {}
+        evidence = json.loads(state.result.evidence_json or "{}")
+        return state.result.reason, evidence if isinstance(evidence, dict) else {}
+
+    def _waiver(self, state: ItemState) -> Text:
+        waiver = state.waiver or state.expired_waiver
+        if waiver is None:
+            return Text("")
+        valid = "valid" if state.waiver is not None else "EXPIRED"
+        return Text.assemble(
+            ("\nWaiver ", self._style("label")),
+            (f"{valid} until {utc_stamp(waiver.expires_at)}", self._style("warn")),
+            f": {waiver.justification} ({waiver.approver}, {waiver.approver_role})",
+        )
+
+    def _history(self, rows: Sequence[CheckResultRow]) -> Table | Text:
+        if not rows:
+            return Text("\nNo verdicts recorded for this release yet.", style=self._style("muted"))
+        table = Table(title="History, newest first", title_justify="left", box=None,
+                      padding=(0, 1), show_edge=False, expand=True)  # fmt: skip
+        for column in ("When", "Verdict", "By", "Reason"):
+            table.add_column(column, no_wrap=column != "Reason", overflow="fold")
+        for row in reversed(rows):
+            by = row.actor if row.source == "probe" else f"{row.actor} ({row.source})"
+            badge, tone = BADGES.get(row.verdict, (row.verdict, "muted"))
+            table.add_row(utc_stamp(row.ts), Text(badge, style=self._style(tone)), by, row.reason)
+        return table
