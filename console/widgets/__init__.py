@@ -5,11 +5,14 @@ from console.widgets.alerts_pane import AlertsPane
 from console.widgets.bus_pane import BusPane
 from console.widgets.equity_chart import EquityChart
 from console.widgets.health_pane import HealthPane
+from console.widgets.job_details import JobDetails
 from console.widgets.jobs_pane import JobsPane
 from console.widgets.jobs_table import JobsTable
+from console.widgets.orders_table import OrdersTable
 from console.widgets.portfolio_pane import PortfolioPane
 from console.widgets.positions_table import PositionsTable
 from console.widgets.readiness_pane import ReadinessPane
+from console.widgets.strategies_table import StrategiesTable
 
 __all__ = [
     "ActivityPane",
@@ -17,9 +20,12 @@ __all__ = [
     "BusPane",
     "EquityChart",
     "HealthPane",
+    "JobDetails",
     "JobsPane",
     "JobsTable",
+    "OrdersTable",
     "PortfolioPane",
     "PositionsTable",
     "ReadinessPane",
+    "StrategiesTable",
 ]

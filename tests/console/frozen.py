@@ -76,6 +76,8 @@ def publish_scenario(deck: Deck) -> None:
         realized_pnl=384.5, unrealized_pnl=1_325.75, commissions=112.3,
         peak_equity=1_002_400.0, fills=42, positions=positions, day_start_equity=1_000_500.0,
     )  # fmt: skip
+    ledger = replace(final, name="sma_cross", positions=(), day_start_equity=None)
+    final = replace(final, strategies=(ledger,))
     for minute in range(EQUITY_MINUTES, 0, -1):  # a fixed curve: a rise, a dip, a recovery
         equity = 1_000_000.0 + 1_700.0 * math.sin(minute / 19.0) ** 2 + 4.0 * (120 - minute)
         deck.bus.publish(replace(final, ts=ts - 60.0 * minute, equity=round(equity, 2)))
