@@ -31,6 +31,7 @@ from core.tasks import cancel_and_wait
 from core.trading.engine import LiveEngine
 from core.trading.fill_model import FillModel
 from core.trading.journal import Journal
+from core.trading.paper_broker import OrderNotWorking
 from core.wiring import live_specs, make_feed, risk_limits
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,35 @@ class Deck:
         await self.engine.reset_risk(who, why)
         await asyncio.to_thread(append_entry, self.store, who, "risk.reset", self.run_id,
                                 {"why": why})  # fmt: skip
+
+    async def stop_strategy(self, who: str, why: str, strategy: str) -> bool:
+        """Stop a live strategy placing orders (its working orders are cancelled, its
+        positions stay). False if it was stopped already."""
+        changed = await self.engine.stop_strategy(who, why, strategy)
+        if changed:
+            await asyncio.to_thread(append_entry, self.store, who, "strategy.stop", strategy,
+                                    {"why": why, "run_id": self.run_id})  # fmt: skip
+        return changed
+
+    async def start_strategy(self, who: str, why: str, strategy: str) -> bool:
+        """Let a stopped strategy trade again. False if it was running."""
+        changed = await self.engine.start_strategy(who, why, strategy)
+        if changed:
+            await asyncio.to_thread(append_entry, self.store, who, "strategy.start", strategy,
+                                    {"why": why, "run_id": self.run_id})  # fmt: skip
+        return changed
+
+    async def cancel_order(self, who: str, why: str, order_id: int) -> bool:
+        """Cancel one working order. False if it had already filled or gone."""
+        try:
+            order = await self.engine.cancel_order(who, why, order_id)
+        except OrderNotWorking:
+            return False
+        detail = {"why": why, "run_id": self.run_id, "strategy": order.request.strategy,
+                  "symbol": order.symbol}  # fmt: skip
+        await asyncio.to_thread(append_entry, self.store, who, "order.cancel",
+                                f"order {order_id}", detail)  # fmt: skip
+        return True
 
     async def submit_demo_optimization(self) -> int:
         """Sweep the SMA crossover over 20,000 simulated hourly bars of the first symbol."""

@@ -77,6 +77,14 @@ class PortfolioSnapshot:
     name: str = "account"
     #: The account's breakdown: one snapshot per strategy's sub-ledger.
     strategies: tuple[PortfolioSnapshot, ...] = ()
+    #: The equity the risk governor measures the day's loss from (the UTC day's first
+    #: equity, or the last reset's); None where no governor watches (a sub-ledger).
+    day_start_equity: float | None = None
+
+    @property
+    def day_pnl(self) -> float | None:
+        """Profit or loss since the day started, by the daily loss limit's measure."""
+        return None if self.day_start_equity is None else self.equity - self.day_start_equity
 
     @property
     def total_pnl(self) -> float:
@@ -264,3 +272,15 @@ class SessionInfo:
 class SessionsChanged:
     ts: float
     sessions: tuple[SessionInfo, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyChanged:
+    """An operator started or stopped a live strategy. A stopped strategy places no
+    orders; its positions stay as they are (the kill switch is what flattens)."""
+
+    ts: float
+    strategy: str
+    running: bool
+    who: str
+    why: str

@@ -1,23 +1,64 @@
-"""The dashboard: portfolio, jobs, health and readiness at a glance."""
+"""The dashboard: the account, its risk, jobs, alerts, orders and fills, equity, health
+and readiness at a glance.
+
+On a terminal at least 100 columns wide and 32 rows tall every pane fits on one
+screen. Below that the account spans the full width with jobs and alerts under
+it, which fill an 80x24 screen; the other panes follow below and are reached
+by scrolling (mouse wheel, or Page Down once the screen has focus), so no
+pane is squeezed until its numbers are cut.
+"""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Grid
+from textual.containers import Grid, VerticalScroll
 
 from console.screens.base import DeckScreen
-from console.widgets import HealthPane, JobsPane, PortfolioPane, ReadinessPane
+from console.widgets import (
+    ActivityPane,
+    AlertsPane,
+    EquityChart,
+    HealthPane,
+    JobsPane,
+    PortfolioPane,
+    ReadinessPane,
+)
 
 
 class DashboardScreen(DeckScreen):
     TITLE_TEXT = "Dashboard"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    DEFAULT_CSS = """
+    DashboardScreen #dashboard { scrollbar-size-vertical: 1; }
+    DashboardScreen #dashboard-grid {
+        grid-size: 2;
+        grid-columns: 3fr 2fr;
+        grid-rows: 13 9 10 10;
+        height: auto;
+    }
+    DashboardScreen #portfolio { column-span: 2; }
+    DashboardScreen #dashboard-grid > * { padding: 0 1; }
+    DashboardScreen #dashboard-grid > JobsPane { padding: 0; }
+    DashboardScreen JobsPane > #job-result { display: none; }
+
+    DashboardScreen.-wide.-tall #dashboard-grid {
+        grid-columns: 1fr 1fr;
+        grid-rows: 1fr 1fr 9 8;
+        height: 100%;
+    }
+    DashboardScreen.-wide.-tall #portfolio { column-span: 1; row-span: 2; }
+    DashboardScreen.-wide.-tall JobsPane > #job-result { display: block; }
+    """
 
     def compose(self) -> ComposeResult:
         bus, hz = self.deck.bus, self.deck.settings.ui_refresh_hz
         yield from self.compose_header()
-        with Grid(id="dashboard-grid"):
+        with VerticalScroll(id="dashboard"), Grid(id="dashboard-grid"):
             yield PortfolioPane(bus, hz, id="portfolio")
             yield JobsPane(bus, hz, id="jobs-pane")
-            yield HealthPane(bus, hz, id="health")
+            yield AlertsPane(bus, hz, clock=self.console.clock, id="alerts-pane")
+            yield ActivityPane(bus, hz, id="activity-pane")
+            yield EquityChart(bus, hz, id="equity")
             yield ReadinessPane(bus, self.console.readiness, hz, id="readiness")
+            yield HealthPane(bus, hz, id="health")
         yield from self.compose_footer()

@@ -1,51 +1,130 @@
-"""The trading screen: strategies running, the account and its risk, the kill switch and
-the operator's reset (both ask for a reason, recorded with who gave it)."""
+"""The trading screen: strategies running (start and stop them), working orders (cancel
+them), the account and its risk, recent orders and fills, the kill switch and the
+operator's reset. Everything that changes trading asks for a reason, recorded in the
+journal and the audit trail with who gave it.
+
+Stopping a strategy leaves its positions as they are: it only stops new decisions
+(and cancels its working orders). Getting out is a separate, deliberate act, the kill
+switch, so that stopping a misbehaving strategy never itself sends a market order.
+"""
 
 from __future__ import annotations
 
-from rich.table import Table
+from collections.abc import Iterable
+
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
-from textual.widgets import Static
+from textual.containers import Grid, VerticalScroll
 
-from console.screens.base import DeckScreen
+from console.screens.base import DeckScreen, PaletteCommand
 from console.screens.reason import ReasonScreen
-from console.widgets import PortfolioPane
+from console.widgets import ActivityPane, OrdersTable, PortfolioPane, StrategiesTable
+from console.widgets.orders_table import describe
 from core.access import Capability
 
 
 class TradingScreen(DeckScreen):
+    """BINDINGS: s stop / g start the strategy under the cursor, x cancel the working
+    order under the cursor, k kill switch, R reset risk; each asks for a reason."""
+
     TITLE_TEXT = "Trading"
-    ACTIONS_NEED = {"kill": Capability.TRADE, "reset_risk": Capability.RESET_RISK}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    ACTIONS_NEED = {
+        "kill": Capability.TRADE,
+        "reset_risk": Capability.RESET_RISK,
+        "stop_strategy": Capability.TRADE,
+        "start_strategy": Capability.TRADE,
+        "cancel_order": Capability.TRADE,
+    }
     BINDINGS = [
+        Binding("s", "stop_strategy", "Stop strategy", id="trading.stop_strategy"),
+        Binding("g", "start_strategy", "Start strategy", id="trading.start_strategy"),
+        Binding("x", "cancel_order", "Cancel order", id="trading.cancel_order"),
         Binding("k", "kill", "Kill switch", id="trading.kill"),
         Binding("R", "reset_risk", "Reset risk", id="trading.reset_risk"),
     ]
     DEFAULT_CSS = """
-    TradingScreen #trading-strategies { width: 1fr; border: round $primary; padding: 0 1; }
-    TradingScreen PortfolioPane { width: 2fr; }
+    TradingScreen #trading { scrollbar-size-vertical: 1; }
+    TradingScreen #trading-grid { grid-size: 1; grid-rows: auto 8 16 10; height: auto; }
+    TradingScreen #trading-grid > * { padding: 0 1; }
+    TradingScreen.-wide.-tall #trading-grid {
+        grid-size: 2; grid-columns: 1fr 1fr; grid-rows: 9 1fr; height: 100%;
+    }
+    TradingScreen.-wide.-tall StrategiesTable { height: 1fr; max-height: 100%; }
     """
 
     def compose(self) -> ComposeResult:
+        deck, hz = self.deck, self.deck.settings.ui_refresh_hz
+        engine = deck.engine
         yield from self.compose_header()
-        with Horizontal():
-            yield PortfolioPane(self.deck.bus, self.deck.settings.ui_refresh_hz,
-                                id="trading-portfolio")  # fmt: skip
-            yield Static(self._strategies(), id="trading-strategies")
+        with VerticalScroll(id="trading"), Grid(id="trading-grid"):
+            yield StrategiesTable(deck.bus, engine.specs, engine.stopped, hz,
+                                  id="trading-strategies")  # fmt: skip
+            yield OrdersTable(deck.bus, engine.broker.working(), hz, id="trading-orders")
+            yield PortfolioPane(deck.bus, hz, id="trading-portfolio")
+            yield ActivityPane(deck.bus, hz, id="trading-activity")
         yield from self.compose_footer()
 
-    def on_mount(self) -> None:
-        self.query_one("#trading-strategies", Static).border_title = "Strategies"
+    # --- strategies -------------------------------------------------------------------
 
-    def _strategies(self) -> Table:
-        table = Table.grid(padding=(0, 1))
-        for column in ("Strategy", "Params", "Symbols"):
-            table.add_column(column, no_wrap=True)
-        for spec in self.deck.engine.specs:
-            params = " ".join(f"{k}={v}" for k, v in spec.params.items()) or "defaults"
-            table.add_row(spec.strategy.id, params, ", ".join(spec.symbols))
-        return table
+    def action_stop_strategy(self) -> None:
+        name = self.query_one(StrategiesTable).selected
+        if name is not None:
+            self._stop(name)
+
+    def action_start_strategy(self) -> None:
+        name = self.query_one(StrategiesTable).selected
+        if name is not None:
+            self._start(name)
+
+    def _stop(self, name: str) -> None:
+        async def stop(reason: str | None) -> None:
+            if reason is None:
+                return
+            if await self.deck.stop_strategy(self.user.name, reason, name):
+                self.notify(f"Strategy {name} stopped: no new orders; positions kept.")
+            else:
+                self.notify(f"Strategy {name} was already stopped.", severity="warning")
+
+        question = (f"Stop strategy {name}? It places no new orders and its working orders "
+                    "are cancelled; its positions stay (the kill switch flattens).")  # fmt: skip
+        self.app.push_screen(ReasonScreen(question), stop)
+
+    def _start(self, name: str) -> None:
+        async def start(reason: str | None) -> None:
+            if reason is None:
+                return
+            if await self.deck.start_strategy(self.user.name, reason, name):
+                self.notify(f"Strategy {name} started: it trades from its next signal.")
+            else:
+                self.notify(f"Strategy {name} is already running.", severity="warning")
+
+        self.app.push_screen(ReasonScreen(f"Start strategy {name} trading again?"), start)
+
+    # --- orders -----------------------------------------------------------------------
+
+    def action_cancel_order(self) -> None:
+        order_id = self.query_one(OrdersTable).selected
+        if order_id is None:
+            self.notify("No working order to cancel.", severity="warning")
+            return
+        self._cancel(order_id)
+
+    def _cancel(self, order_id: int) -> None:
+        request = self.query_one(OrdersTable).orders.get(order_id)
+        what = f"order {order_id}" if request is None else describe(order_id, request)
+
+        async def cancel(reason: str | None) -> None:
+            if reason is None:
+                return
+            if await self.deck.cancel_order(self.user.name, reason, order_id):
+                self.notify(f"Cancelled {what}.")
+            else:
+                self.notify(f"Order {order_id} is no longer working.", severity="warning")
+
+        self.app.push_screen(ReasonScreen(f"Cancel {what}?"), cancel)
+
+    # --- the account ------------------------------------------------------------------
 
     def action_kill(self) -> None:
         async def kill(reason: str | None) -> None:
@@ -64,3 +143,23 @@ class TradingScreen(DeckScreen):
                 self.notify("Risk reset: trading is ACTIVE again.")
 
         self.app.push_screen(ReasonScreen("Reset the risk governor to ACTIVE?"), reset)
+
+    # --- the palette ------------------------------------------------------------------
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        """Stop or start each strategy (by its state) and cancel each working order."""
+        refused = self.denial_for("stop_strategy")
+        stopped = self.deck.engine.stopped
+        for spec in self.deck.engine.specs:
+            name = spec.strategy.id
+            symbols = ", ".join(spec.symbols)
+            if name in stopped:
+                yield PaletteCommand(f"Start strategy {name}", f"stopped; trades {symbols}",
+                                     lambda n=name: self._start(n), refused)  # fmt: skip
+            else:
+                yield PaletteCommand(f"Stop strategy {name}", f"running; trades {symbols}",
+                                     lambda n=name: self._stop(n), refused)  # fmt: skip
+        for order_id, request in sorted(self.query_one(OrdersTable).orders.items()):
+            title = describe(order_id, request)
+            yield PaletteCommand(f"Cancel {title}", "a working order",
+                                 lambda o=order_id: self._cancel(o), refused)  # fmt: skip

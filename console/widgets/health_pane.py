@@ -1,4 +1,5 @@
-"""The health pane: process CPU and memory, event-loop lag, feed status and alerts."""
+"""The health pane: process CPU and memory, event-loop lag and feed status (feed alerts
+are the alerts pane's)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,6 @@ class HealthPane(BusPane):
     """
 
     TOPICS = (HealthSnapshot,)
-    ALERTS_SHOWN = 3
     COMPONENT_CLASSES = {"health-pane--ok", "health-pane--warn", "health-pane--label"}
     DEFAULT_CSS = """
     HealthPane { border: round $primary; }
@@ -72,11 +72,4 @@ class HealthPane(BusPane):
                 )
             if feed.dropped:
                 grid.add_row(Text("  dropped", style=label), Text(f"{feed.dropped:,}", style=warn))
-        for alert in h.alerts[-self.ALERTS_SHOWN :]:
-            where = f" {alert.symbol}" if alert.symbol else ""
-            style = warn if alert.active else ok
-            grid.add_row(
-                Text(f"{fmt.clock(alert.ts)} {alert.kind.value}{where}", style=label),
-                Text(alert.message, style=style, overflow="ellipsis", no_wrap=True),
-            )
         return grid

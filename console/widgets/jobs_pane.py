@@ -52,12 +52,16 @@ class JobsPane(BusPane):
 
     @staticmethod
     def _cells(u: JobUpdate) -> dict[str, Text]:
-        """Two lines a job: title, kind and state; then bar, percentage, speed and ETA."""
+        """Two lines a job: title (shortened to fit: a wrapped title would push the
+        progress line out of the row), kind and state; then bar, percentage, speed, ETA."""
         progress = f"{fmt.bar(u.fraction, BAR_WIDTH)}{fmt.percent(u.fraction, 0):>5}"
         if u.state is JobState.RUNNING:
             eta = fmt.duration(u.eta_seconds) if u.eta_seconds is not None else "--"
             progress += f"  {u.rate:,.0f}/s · ETA {eta}"
+        suffix = f" · {u.kind} · {u.state.value}"
+        room = JOB_WIDTH - len(suffix)
+        title = u.title if len(u.title) <= room else u.title[: room - 1] + "…"
         return {
             "id": Text(str(u.job_id), justify="right"),
-            "job": Text(f"{u.title} · {u.kind} · {u.state.value}\n{progress}"),
+            "job": Text(f"{title}{suffix}\n{progress}"),
         }

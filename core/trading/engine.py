@@ -10,6 +10,12 @@ first of the next bar: the backtest's next-open fill.
 Nothing is published before it is journaled: the loop handles a batch of
 market events, commits the journal in a worker thread, and only then
 publishes the fills, order and risk events, and the portfolio.
+
+An operator may stop a strategy and start it again. A stopped strategy keeps
+reading bars (its indicators stay warm) but places no orders, and its working
+orders are cancelled; its positions are left as they are. Stopping is "no new
+decisions", not "get out": closing positions is a separate, deliberate act
+(the kill switch), so stopping a misbehaving strategy never itself trades.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import logging
 from dataclasses import dataclass, field, replace
 
 from core.bus import Bus, Subscription
-from core.events import Bar, Fill, PortfolioSnapshot, RiskSnapshot, Side, Tick
+from core.events import Bar, Fill, PortfolioSnapshot, RiskSnapshot, Side, StrategyChanged, Tick
 from core.market.window import BarWindow
 from core.research.signals import HOLD, LONG, SHORT, target_position
 from core.research.strategies import Direction, Params, Strategy
@@ -29,10 +35,10 @@ from core.trading.execution import Execution, OrderEvent
 from core.trading.fill_model import FillModel
 from core.trading.instruments import Instrument
 from core.trading.journal import Journal, Recovered
-from core.trading.orders import OrderRequest
+from core.trading.orders import Order, OrderRequest
 from core.trading.paper_broker import PaperBroker
 from core.trading.portfolio import Portfolio
-from core.trading.risk import RiskEvent, RiskGovernor, RiskLimits
+from core.trading.risk import RiskEvent, RiskGovernor, RiskLimits, require_who_and_why
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +122,8 @@ class LiveEngine:
                 self.books[spec.strategy.id, symbol] = book
                 self._by_symbol[symbol].append(book)
         self._equity_symbol = symbols[0]
-        self._outbox: list[Fill | OrderEvent | RiskEvent] = []
+        self.stopped: set[str] = set()  # strategies an operator stopped
+        self._outbox: list[Fill | OrderEvent | RiskEvent | StrategyChanged] = []
         self._task: asyncio.Task[None] | None = None
         self._committing: asyncio.Future[int] | None = None
         self.events = 0
@@ -184,6 +191,53 @@ class LiveEngine:
         await self._commit()
         self.publish()
 
+    async def stop_strategy(self, who: str, why: str, strategy: str) -> bool:
+        """Stop ``strategy`` placing orders and cancel its working orders; its positions
+        stay. False if it was stopped already; a ``ValueError`` names an unknown one."""
+        if not self._switch(who, why, strategy, running=False):
+            return False
+        for book in self.books.values():
+            if book.spec.strategy.id == strategy:
+                book.pending = HOLD
+        for order in self.broker.working():
+            if order.request.strategy == strategy:
+                self.execution.cancel(order.order_id, f"strategy stopped: {why}",
+                                      self.portfolio.ts)  # fmt: skip
+        await self._commit()
+        self.publish()
+        return True
+
+    async def start_strategy(self, who: str, why: str, strategy: str) -> bool:
+        """Let a stopped strategy trade again from its next signal. False if it was
+        running; a ``ValueError`` names an unknown one."""
+        if not self._switch(who, why, strategy, running=True):
+            return False
+        await self._commit()
+        self.publish()
+        return True
+
+    async def cancel_order(self, who: str, why: str, order_id: int) -> Order:
+        """Cancel one working order on an operator's word (``OrderNotWorking`` if it
+        has filled or gone already)."""
+        require_who_and_why(who, why)
+        order = self.execution.cancel(order_id, f"cancelled by {who}: {why}", self.portfolio.ts)
+        await self._commit()
+        self.publish()
+        return order
+
+    def _switch(self, who: str, why: str, strategy: str, *, running: bool) -> bool:
+        require_who_and_why(who, why)
+        if strategy not in self.ledgers:
+            raise ValueError(f"no live strategy {strategy!r} (running: {self.label})")
+        if (strategy not in self.stopped) == running:
+            return False
+        if running:
+            self.stopped.discard(strategy)
+        else:
+            self.stopped.add(strategy)
+        self._record(StrategyChanged(self.portfolio.ts, strategy, running, who, why))
+        return True
+
     def handle(self, event: Bar | Tick) -> None:
         """Process one market event (public so replays and tests can drive the engine);
         what it causes waits in the outbox until ``publish``."""
@@ -204,9 +258,11 @@ class LiveEngine:
         self._bus.publish(self.risk_snapshot())
 
     def snapshot(self) -> PortfolioSnapshot:
-        """The account, with each strategy's sub-ledger as its breakdown."""
+        """The account, with each strategy's sub-ledger as its breakdown and the day's
+        starting equity as the risk governor counts it."""
         ledgers = tuple(ledger.snapshot(name) for name, ledger in self.ledgers.items())
-        return replace(self.portfolio.snapshot(), strategies=ledgers)
+        day_start = self.execution.risk.day_start_equity
+        return replace(self.portfolio.snapshot(), strategies=ledgers, day_start_equity=day_start)
 
     def risk_snapshot(self) -> RiskSnapshot:
         exposures = {
@@ -224,6 +280,7 @@ class LiveEngine:
             self.broker.submit(order)
         self.execution.continue_from(recovered.next_order_id, recovered.next_fill_id)
         self.execution.risk.restore(recovered.risk_state)
+        self.stopped = set(recovered.stopped)
 
     def warm(self, bar: Bar) -> None:
         """Add a bar the journal says was already handled: indicators see it, nothing
@@ -244,6 +301,8 @@ class LiveEngine:
             )
         for book in self._by_symbol.get(bar.symbol, ()):
             book.bars.append(bar)
+            if book.spec.strategy.id in self.stopped:
+                continue
             signals = book.spec.strategy.signals(
                 book.bars.columns(), book.params, book.spec.direction
             )
@@ -280,7 +339,7 @@ class LiveEngine:
         request = OrderRequest(book.spec.strategy.id, book.symbol, side, quantity)
         self.execution.execute_now(request, tick)
 
-    def _record(self, event: Fill | OrderEvent | RiskEvent) -> None:
+    def _record(self, event: Fill | OrderEvent | RiskEvent | StrategyChanged) -> None:
         """Everything the execution path does passes here, in order."""
         if self._journal is not None:
             self._journal.record(event)
@@ -289,6 +348,9 @@ class LiveEngine:
         elif isinstance(event, RiskEvent):
             log.warning("risk %s: %s -> %s (%s: %s)", event.kind, event.previous.value,
                         event.state.value, event.who, event.why)  # fmt: skip
+        elif isinstance(event, StrategyChanged):
+            verb = "started" if event.running else "stopped"
+            log.warning("strategy %s %s (%s: %s)", event.strategy, verb, event.who, event.why)
         self._outbox.append(event)
 
     def _apply(self, fill: Fill) -> None:

@@ -4,8 +4,8 @@ The engine hands each event to ``Journal.record`` as it happens and calls
 ``commit`` (one transaction, in a worker thread) before it publishes or
 acknowledges any of them. SQLite in WAL mode keeps a committed transaction
 through a killed process, so after a crash ``recover`` rebuilds exactly the
-acknowledged state: portfolio, working orders, risk state, the next ids and, per
-symbol, the market-data cursor to resume from.
+acknowledged state: portfolio, working orders, risk state, the strategies an
+operator stopped, the next ids and, per symbol, the market-data cursor to resume from.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from core.events import Fill, Side
+from core.events import Fill, Side, StrategyChanged
 from core.store import JournalRow, Store
 from core.trading.execution import OrderEvent
 from core.trading.orders import Order, OrderRequest, OrderStatus, OrderType, TimeInForce
 from core.trading.portfolio import Portfolio
 from core.trading.risk import RiskEvent, RiskState
 
-Event = OrderEvent | Fill | RiskEvent
+Event = OrderEvent | Fill | RiskEvent | StrategyChanged
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +85,7 @@ class Recovered:
     next_fill_id: int = 1
     cursors: dict[str, Cursor] = field(default_factory=dict)
     fills: list[Fill] = field(default_factory=list)
+    stopped: set[str] = field(default_factory=set)
 
 
 def recover(entries: list[Event | Cursor], starting_cash: float) -> Recovered:
@@ -108,6 +109,11 @@ def recover(entries: list[Event | Cursor], starting_cash: float) -> Recovered:
                 order.status, order.reason = entry.status, entry.reason
         elif isinstance(entry, RiskEvent):
             state.risk_state = entry.state
+        elif isinstance(entry, StrategyChanged):
+            if entry.running:
+                state.stopped.discard(entry.strategy)
+            else:
+                state.stopped.add(entry.strategy)
         else:
             state.cursors[entry.symbol] = entry
     state.working = [o for o in orders.values() if o.status.working]
@@ -123,6 +129,8 @@ def _encode(event: Event | Cursor) -> tuple[str, dict[str, Any]]:
         return "fill", asdict(event)
     if isinstance(event, RiskEvent):
         return "risk", asdict(event)
+    if isinstance(event, StrategyChanged):
+        return "strategy", asdict(event)
     return "cursor", asdict(event)
 
 
@@ -142,6 +150,8 @@ def _decode(kind: str, payload: dict[str, Any]) -> Event | Cursor:
     if kind == "risk":
         return RiskEvent(**{**payload, "previous": RiskState(payload["previous"]),
                             "state": RiskState(payload["state"])})  # fmt: skip
+    if kind == "strategy":
+        return StrategyChanged(**payload)
     if kind == "cursor":
         return Cursor(**payload)
     raise ValueError(f"journal: unknown entry kind {kind!r}")

@@ -153,14 +153,14 @@ class RiskGovernor:
 
     def kill(self, who: str, why: str, ts: float) -> RiskEvent:
         """The kill switch: halt now. The engine cancels orders and flattens."""
-        _require(who, why)
+        require_who_and_why(who, why)
         event = RiskEvent(ts, "kill", self.state, RiskState.HALTED, who, why)
         self.state = RiskState.HALTED
         return event
 
     def reset(self, who: str, why: str, ts: float) -> RiskEvent:
         """Back to ACTIVE, on an operator's word; the peak and the day restart here."""
-        _require(who, why)
+        require_who_and_why(who, why)
         event = RiskEvent(ts, "reset", self.state, RiskState.ACTIVE, who, why)
         self.state = RiskState.ACTIVE
         self.peak_equity = self.day_start_equity = self.equity
@@ -179,7 +179,7 @@ def _reached(value: float, limit: float) -> bool:
     return value >= limit * (1.0 - 1e-12)
 
 
-def _require(who: str, why: str) -> None:
+def require_who_and_why(who: str, why: str) -> None:
     if not who.strip() or not why.strip():
         raise ValueError("who and why are both required")
 

@@ -91,5 +91,6 @@ async def test_trading_screen_kill_switch_and_reset_need_a_reason(settings: Sett
         await pilot.press("R")
         await answer(pilot, "drill over")
         await wait_until(pilot, lambda: deck.engine.execution.state is RiskState.ACTIVE)
-        assert "sma_cross" in static_text(app.screen.query_one("#trading-strategies", Static))
+        strategies = app.screen.query_one("#strategies", DataTable)
+        assert str(strategies.get_row("sma_cross")[0]) == "sma_cross"
         await pilot.press("q")

@@ -18,6 +18,7 @@ def test_screen_snapshot_matches(snap_compare, make_frozen_app, screen, size, th
 
     async def show(pilot) -> None:
         await pilot.press(SCREENS[screen])
+        assert app.screen.id == screen  # composed: a crash would snapshot a blank frame
         publish_scenario(app.deck)
         await pilot.pause(0.3)  # panes redraw at most 10 times a second
 

@@ -1,0 +1,73 @@
+"""The account's equity over recent market time, as a sparkline."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.widgets import Sparkline
+
+from console import formatting as fmt
+from console.widgets.bus_pane import BusPane
+from core.bus import Bus
+from core.events import PortfolioSnapshot
+
+POINTS = 240  # buckets kept; a sparkline narrower than this shows the newest that fit
+
+
+def _last(values: Any) -> float:
+    return float(values[-1])
+
+
+class EquityChart(BusPane):
+    """One point per ``bucket`` seconds of market time (the equity at the bucket's
+    last snapshot), the newest on the right; the subtitle gives the range shown.
+
+    Sampling by the snapshots' own time, not the wall clock, keeps the chart the
+    same however fast the feed runs (a replay at 100x draws the same line).
+    """
+
+    TOPICS = (PortfolioSnapshot,)
+    LATEST_ONLY = False  # every snapshot may close a bucket
+    DEFAULT_CSS = """
+    EquityChart { border: round $primary; }
+    EquityChart > Sparkline { height: 1fr; min-height: 1; }
+    EquityChart > Sparkline > .sparkline--max-color { color: $success; }
+    EquityChart > Sparkline > .sparkline--min-color { color: $error; }
+    """
+
+    def __init__(self, bus: Bus, max_hz: float = 10.0, *, bucket: float = 60.0,
+                 **kwargs: Any) -> None:  # fmt: skip
+        super().__init__(bus, max_hz, **kwargs)
+        self.bucket = bucket
+        self.points: deque[tuple[int, float]] = deque(maxlen=POINTS)
+
+    def compose(self) -> ComposeResult:
+        self.border_title = "Equity"
+        yield Sparkline([], summary_function=_last)
+
+    def apply(self, events: list[Any]) -> None:
+        for snapshot in events:
+            if snapshot.name != "account":
+                continue
+            slot = math.floor(snapshot.ts / self.bucket)
+            if self.points and self.points[-1][0] == slot:
+                self.points[-1] = (slot, snapshot.equity)
+            elif not self.points or slot > self.points[-1][0]:
+                self.points.append((slot, snapshot.equity))
+        self._redraw()
+
+    def on_resize(self) -> None:
+        self._redraw()
+
+    def _redraw(self) -> None:
+        width = max(self.content_size.width, 1)
+        shown = [equity for _, equity in list(self.points)[-width:]]
+        self.query_one(Sparkline).data = shown
+        if shown:
+            span = fmt.duration(len(shown) * self.bucket)
+            self.border_subtitle = (
+                f"{span} · low {fmt.money(min(shown))} · high {fmt.money(max(shown))}"
+            )

@@ -1,0 +1,111 @@
+"""The live strategies: running or stopped, their sub-ledger's equity and PnL, and what
+they trade with which parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import DataTable
+
+from console import formatting as fmt
+from console.widgets.bus_pane import BusPane
+from core.bus import Bus
+from core.events import PortfolioSnapshot, StrategyChanged
+from core.trading.engine import StrategySpec
+
+
+class StrategiesTable(BusPane):
+    """One row per strategy, keyed by its id; ``selected`` is the one under the cursor.
+
+    Built from the engine's specs and stopped set when mounted, then kept current
+    from ``StrategyChanged`` and each strategy's sub-ledger in the portfolio snapshots.
+
+    COMPONENT_CLASSES:
+        strategies-table--stopped: a stopped strategy's state (the word is shown too).
+        strategies-table--up, strategies-table--down: its PnL.
+    """
+
+    TOPICS = (PortfolioSnapshot, StrategyChanged)
+    LATEST_ONLY = False  # every start and stop counts, not just the newest event
+    COMPONENT_CLASSES = {
+        "strategies-table--stopped", "strategies-table--up", "strategies-table--down",
+    }  # fmt: skip
+    DEFAULT_CSS = """
+    StrategiesTable { border: round $primary; height: auto; max-height: 12; }
+    StrategiesTable > DataTable { height: auto; max-height: 10; }
+    StrategiesTable .strategies-table--stopped { color: $warning; text-style: bold; }
+    StrategiesTable .strategies-table--up { color: $success; }
+    StrategiesTable .strategies-table--down { color: $error; }
+    """
+
+    def __init__(self, bus: Bus, specs: list[StrategySpec], stopped: set[str],
+                 max_hz: float = 10.0, **kwargs: Any) -> None:  # fmt: skip
+        super().__init__(bus, max_hz, **kwargs)
+        self.specs = specs
+        self.stopped = set(stopped)
+
+    def compose(self) -> ComposeResult:
+        self.border_title = "Strategies"
+        table: DataTable[Any] = DataTable(id="strategies", cursor_type="row", zebra_stripes=True)
+        for label, key in (("Strategy", "id"), ("State", "state"), ("PnL", "pnl"),
+                           ("Equity", "equity"), ("Params", "params"),
+                           ("Symbols", "symbols")):  # fmt: skip
+            table.add_column(label, key=key)
+        yield table
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        table = self.query_one("#strategies", DataTable)
+        for spec in self.specs:
+            params = " ".join(f"{k}={v}" for k, v in spec.params.items()) or "defaults"
+            table.add_row(
+                spec.strategy.id, self._state(spec.strategy.id), Text("--", justify="right"),
+                Text(fmt.money(spec.cash), justify="right"), params, ", ".join(spec.symbols),
+                key=spec.strategy.id,
+            )  # fmt: skip
+        self._subtitle()
+
+    def apply(self, events: list[Any]) -> None:
+        table = self.query_one("#strategies", DataTable)
+        ledgers: dict[str, PortfolioSnapshot] = {}
+        for event in events:
+            if isinstance(event, StrategyChanged) and event.running:
+                self.stopped.discard(event.strategy)
+            elif isinstance(event, StrategyChanged):
+                self.stopped.add(event.strategy)
+            elif event.name == "account":
+                ledgers.update((ledger.name, ledger) for ledger in event.strategies)
+        for spec in self.specs:
+            name = spec.strategy.id
+            cells: dict[str, Text] = {"state": self._state(name)}
+            ledger = ledgers.get(name)
+            if ledger is not None:
+                cells["pnl"] = self._pnl(ledger.total_pnl)
+                cells["equity"] = Text(fmt.money(ledger.equity), justify="right")
+            for key, value in cells.items():  # PnL grows from "--": widen as it does
+                table.update_cell(name, key, value, update_width=True)
+        self._subtitle()
+
+    def _subtitle(self) -> None:
+        self.border_subtitle = f"{len(self.specs) - len(self.stopped)}/{len(self.specs)} running"
+
+    def _state(self, name: str) -> Text:
+        if name in self.stopped:
+            stopped = self.get_component_rich_style("strategies-table--stopped")
+            return Text("■ stopped", style=stopped)
+        return Text("▶ running")
+
+    def _pnl(self, value: float) -> Text:
+        component = "strategies-table--up" if value > 0 else "strategies-table--down"
+        style = self.get_component_rich_style(component) if value else ""
+        return Text(fmt.signed_money(value), style=style, justify="right")
+
+    @property
+    def selected(self) -> str | None:
+        table = self.query_one("#strategies", DataTable)
+        if table.row_count == 0:
+            return None
+        key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return str(key.value)

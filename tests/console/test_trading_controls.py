@@ -1,0 +1,119 @@
+"""Pilot tests of the trading screen's controls on a real started Deck: stop and start a
+strategy, cancel a working order, and what a viewer sees instead."""
+
+from __future__ import annotations
+
+import getpass
+import sqlite3
+
+from textual.widgets import DataTable
+
+from checks import ReadinessService
+from console.app import QuarterdeckApp
+from console.screens import ReasonScreen
+from core.access import Principal, Role
+from core.config import Settings
+from core.deck import Deck
+from core.events import RiskState, Side
+from core.trading.orders import OrderRequest, OrderStatus, OrderType
+from tests.console.test_screens import answer, make_app, wait_until
+
+
+def audited(settings: Settings) -> list[tuple[str, str, str]]:
+    """The trading entries of the audit trail (the readiness runner adds its own)."""
+    database = sqlite3.connect(settings.data_dir / "quarterdeck.db")
+    rows = database.execute("SELECT actor, action, subject FROM audit ORDER BY seq").fetchall()
+    return [row for row in rows if row[1].startswith(("strategy.", "order."))]
+
+
+def rest_an_order(deck: Deck) -> int:
+    """A buy limit 10% under the market: it rests (the engine publishes it with its
+    next batch)."""
+    symbol, last = next(iter(deck.engine.execution.last_prices.items()))
+    limit = round(last * 0.9, 2)
+    request = OrderRequest("desk", symbol, Side.BUY, 1.0, OrderType.LIMIT, limit_price=limit)
+    order = deck.engine.execution.submit(request, deck.engine.portfolio.ts)
+    assert order.status is OrderStatus.ACCEPTED, order.reason
+    return order.order_id
+
+
+async def test_stopping_and_starting_a_strategy_asks_why_and_is_audited(
+    settings: Settings,
+) -> None:
+    app, deck = make_app(settings)
+    me = getpass.getuser()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        await wait_until(pilot, lambda: deck.running)
+        table = app.screen.query_one("#strategies", DataTable)
+        await pilot.press("s")
+        await pilot.press("escape")  # no reason, no stop
+        assert deck.engine.stopped == set()
+        await pilot.press("s")
+        await answer(pilot, "misbehaving")
+        await wait_until(pilot, lambda: deck.engine.stopped == {"sma_cross"})
+        await wait_until(pilot, lambda: "stopped" in str(table.get_cell("sma_cross", "state")))
+        fills = deck.engine.ledgers["sma_cross"].fills
+        await pilot.pause(0.5)  # bars keep closing: a stopped strategy places nothing
+        assert deck.engine.ledgers["sma_cross"].fills == fills
+        await pilot.press("g")
+        await answer(pilot, "fixed")
+        await wait_until(pilot, lambda: deck.engine.stopped == set())
+        await wait_until(pilot, lambda: "running" in str(table.get_cell("sma_cross", "state")))
+        await pilot.press("q")
+    assert audited(settings) == [
+        (me, "strategy.stop", "sma_cross"),
+        (me, "strategy.start", "sma_cross"),
+    ]
+
+
+async def test_cancel_order_asks_why_then_cancels_the_working_order(settings: Settings) -> None:
+    app, deck = make_app(settings)
+    me = getpass.getuser()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        await wait_until(pilot, lambda: deck.running and deck.engine.execution.last_prices)
+        order_id = rest_an_order(deck)
+        orders = app.screen.query_one("#orders", DataTable)
+        await wait_until(pilot, lambda: orders.row_count == 1)
+        assert str(orders.get_cell(str(order_id), "strategy")) == "desk"
+        titles = {c.title for c in app.screen.palette_commands()}
+        assert any(t.startswith(f"Cancel order {order_id} (buy 1 ") for t in titles)
+        await pilot.press("x")
+        await pilot.press("escape")  # the dialog cancelled: the order stays
+        assert [o.order_id for o in deck.engine.broker.working()] == [order_id]
+        await pilot.press("x")
+        await answer(pilot, "stale")
+        await wait_until(pilot, lambda: deck.engine.broker.working() == [])
+        await wait_until(pilot, lambda: orders.row_count == 0)
+        await pilot.press("q")
+    assert audited(settings) == [(me, "order.cancel", f"order {order_id}")]
+
+
+async def test_a_viewer_sees_trading_controls_disabled_and_pressing_says_why(
+    settings: Settings,
+) -> None:
+    deck = Deck(settings)
+    deck.add_service(ReadinessService(deck))
+    app = QuarterdeckApp(deck, user=Principal("vic", Role.VIEWER))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        await wait_until(pilot, lambda: deck.running and deck.engine.execution.last_prices)
+        order_id = rest_an_order(deck)
+        orders = app.screen.query_one("#orders", DataTable)
+        await wait_until(pilot, lambda: orders.row_count == 1)
+        reason = "the viewer role may not trade (needs operator)"
+        for key, what in (("k", "Kill switch"), ("x", "Cancel order"), ("s", "Stop strategy")):
+            await pilot.press(key)
+            await pilot.pause(0.1)
+            assert not isinstance(app.screen, ReasonScreen)  # nothing asked, nothing done
+            newest = list(app._notifications)[-1]
+            assert newest.message == f"{what}: {reason}."
+        assert deck.engine.execution.state is RiskState.ACTIVE
+        assert [o.order_id for o in deck.engine.broker.working()] == [order_id]
+        assert deck.engine.stopped == set()
+        refused = {c.title: c.disabled for c in app.screen.palette_commands()}
+        assert refused["Stop strategy sma_cross"] == reason
+        for action in ("kill", "cancel_order", "stop_strategy", "start_strategy", "reset_risk"):
+            assert app.screen.check_action(action, ()) is None  # None: shown disabled
+        await pilot.press("q")
