@@ -1,0 +1,73 @@
+"""A backtest's equity curve with its drawdown underneath, drawn by plotext."""
+
+from __future__ import annotations
+
+import numpy as np
+from textual.app import ComposeResult
+from textual.color import Color
+from textual.containers import Vertical
+from textual_plotext import PlotextPlot
+
+from console import formatting as fmt
+
+
+def drawdown_percent(equity: np.ndarray) -> np.ndarray:
+    """How far below its running peak equity stands, in percent (0 or negative)."""
+    if equity.size == 0:
+        return equity
+    peak = np.maximum.accumulate(equity)
+    return (equity / peak - 1.0) * 100.0
+
+
+class EquityChart(Vertical):
+    """Equity (two thirds of the height) over drawdown (one third), against bar number.
+
+    The lines take the theme's ``$primary`` and ``$error`` and follow a theme
+    change; the titles say which is which, so colour is not needed to read them.
+    """
+
+    DEFAULT_CSS = """
+    EquityChart { height: 16; }
+    EquityChart > #equity-plot { height: 2fr; }
+    EquityChart > #drawdown-plot { height: 1fr; }
+    Screen.-short EquityChart { height: 12; }
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._equity = np.empty(0)
+
+    def compose(self) -> ComposeResult:
+        yield PlotextPlot(id="equity-plot")
+        yield PlotextPlot(id="drawdown-plot")
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, lambda _: self._draw())
+        self._draw()
+
+    def show(self, equity: np.ndarray) -> None:
+        self._equity = np.asarray(equity, dtype=float)
+        self._draw()
+
+    def _colour(self, variable: str) -> tuple[int, int, int]:
+        return Color.parse(self.app.theme_variables[variable]).rgb
+
+    def _draw(self) -> None:
+        equity = self._equity
+        bars = list(range(equity.size))
+        for plot_id, title, values, colour in (
+            ("#equity-plot", "Equity", equity, "primary"),
+            ("#drawdown-plot", "Drawdown %", drawdown_percent(equity), "error"),
+        ):
+            widget = self.query_one(plot_id, PlotextPlot)
+            plt = widget.plt
+            plt.clear_data()
+            plt.clear_figure()
+            plt.title(title)
+            if values.size:
+                plt.plot(bars, values.tolist(), color=self._colour(colour), marker="braille")
+                ticks = sorted({round(t) for t in np.linspace(0, values.size - 1, 4)})
+                plt.xticks(ticks, [f"{t:,}" for t in ticks])
+                levels = np.linspace(float(values.min()), float(values.max()), 3)
+                plt.yticks(levels.tolist(), [fmt.money(v, 0) for v in levels])
+            widget.refresh()
