@@ -90,6 +90,7 @@ class ResearchScreen(DeckScreen):
         self.result: BacktestResult | None = None
         self._evaluations: list[Evaluation] = []
         self._objective = Objective()
+        self._min_trades = 0
 
     def compose(self) -> ComposeResult:
         settings = self.deck.settings
@@ -274,6 +275,7 @@ class ResearchScreen(DeckScreen):
             grid.say(f"No heatmap: {exc}.")
             return
         self._evaluations, self._objective = evaluations, Objective(request.objective)
+        self._min_trades = request.min_trades
         axes = varied_params(evaluations)
         grid.border_title = f"Job {job_id}: {request.title}, {request.objective}"
         if len(axes) < 2:
@@ -292,7 +294,8 @@ class ResearchScreen(DeckScreen):
         if x == y:
             grid.say("Choose two different parameters for the axes.")
             return
-        grid.show(heatmap(self._evaluations, x, y, self._objective), self._objective)
+        table = heatmap(self._evaluations, x, y, self._objective, self._min_trades)
+        grid.show(table, self._objective)
 
     @on(Select.Changed, "#heatmap-x, #heatmap-y")
     def _axes_changed(self) -> None:

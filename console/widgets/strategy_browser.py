@@ -77,6 +77,7 @@ class StrategyBrowser(Vertical):
     def refilter(self, query: str) -> None:
         tree = self.tree
         tree.clear()
+        tree.cursor_line = -1  # the old line may now be another strategy
         kept = [s for s in self._strategies if matches(s, query)]
         for family in Family:
             members = [s for s in kept if s.family is family]

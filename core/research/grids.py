@@ -76,13 +76,17 @@ def varied_params(evaluations: Sequence[Evaluation]) -> list[str]:
     ]
 
 
-def heatmap(evaluations: Sequence[Evaluation], x: str, y: str, objective: Objective) -> Heatmap:
-    """``objective``'s metric over ``x`` and ``y``, the best over any other parameter."""
+def heatmap(
+    evaluations: Sequence[Evaluation], x: str, y: str, objective: Objective, min_trades: int = 0
+) -> Heatmap:
+    """``objective``'s metric over ``x`` and ``y``, the best over any other parameter.
+    As in the search, a combination with fewer than ``min_trades`` closed trades does
+    not count, so the best cell is the search's winner."""
     best: dict[tuple[float, float], float] = {}
     for evaluation in evaluations:
         key = (float(evaluation.params[x]), float(evaluation.params[y]))
         value = evaluation.metrics[objective.metric]
-        if not math.isfinite(value):
+        if not math.isfinite(value) or evaluation.metrics["trades"] < min_trades:
             continue
         held = best.get(key)
         if held is None or objective.score({objective.metric: value}) > objective.score(
