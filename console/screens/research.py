@@ -16,11 +16,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Label, Select, TabbedContent, TabPane
+from textual.widgets import Label, Select, Static, TabbedContent, TabPane
 
 from console.screens.base import DeckScreen, PaletteCommand
 from console.widgets.backtest_view import BacktestView
-from console.widgets.heatmap_grid import HeatmapGrid
+from console.widgets.heatmap_grid import BEST, HeatmapGrid
 from console.widgets.param_form import ParamForm, RunInputs
 from console.widgets.strategy_browser import StrategyBrowser
 from core.access import Capability
@@ -81,6 +81,7 @@ class ResearchScreen(DeckScreen):
     ResearchScreen TabPane { padding: 0 1; }
     ResearchScreen.-short TabPane { padding: 0; }
     ResearchScreen #heatmap-axes { height: 1; margin-bottom: 1; }
+    ResearchScreen #heatmap-title { color: $primary; text-style: bold; margin-bottom: 1; }
     ResearchScreen #heatmap-axes > Label { width: auto; padding: 0 1 0 0; }
     ResearchScreen #heatmap-axes > Select { width: 18; margin-right: 2; }
     """
@@ -109,6 +110,7 @@ class ResearchScreen(DeckScreen):
                         yield Select([], id="heatmap-x", compact=True, prompt="--")
                         yield Label("y")
                         yield Select([], id="heatmap-y", compact=True, prompt="--")
+                    yield Static(id="heatmap-title")
                     yield HeatmapGrid(id="heatmap")
         yield from self.compose_footer()
 
@@ -274,12 +276,22 @@ class ResearchScreen(DeckScreen):
         except ValueError as exc:
             grid.say(f"No heatmap: {exc}.")
             return
-        self._evaluations, self._objective = evaluations, Objective(request.objective)
-        self._min_trades = request.min_trades
+        title = f"Job {job_id}: {request.title}"
+        self.show_search(title, evaluations, Objective(request.objective), request.min_trades)
+
+    def show_search(
+        self, title: str, evaluations: list[Evaluation], objective: Objective, min_trades: int
+    ) -> None:
+        """Lay a search's evaluations out as the heatmap, on the first two parameters it
+        varied (the axis choosers offer every one it varied)."""
+        self.tabs.active = "tab-heatmap"
+        self._evaluations, self._objective, self._min_trades = evaluations, objective, min_trades
         axes = varied_params(evaluations)
-        grid.border_title = f"Job {job_id}: {request.title}, {request.objective}"
+        caption = f"{title} · {objective.metric}, best over other parameters · {BEST} best"
+        self.query_one("#heatmap-title", Static).update(caption)
+        grid = self.query_one(HeatmapGrid)
         if len(axes) < 2:
-            grid.say(f"Job {job_id} varied {len(axes)} parameter(s): a heatmap needs two.")
+            grid.say(f"The search varied {len(axes)} parameter(s): a heatmap needs two.")
             return
         x_select = self.query_one("#heatmap-x", Select)
         y_select = self.query_one("#heatmap-y", Select)

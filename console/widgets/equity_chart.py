@@ -11,12 +11,11 @@ from textual_plotext import PlotextPlot
 from console import formatting as fmt
 
 
-def drawdown_percent(equity: np.ndarray) -> np.ndarray:
-    """How far below its running peak equity stands, in percent (0 or negative)."""
+def drawdown(equity: np.ndarray) -> np.ndarray:
+    """How far below its running peak equity stands, as a fraction (0 or negative)."""
     if equity.size == 0:
         return equity
-    peak = np.maximum.accumulate(equity)
-    return (equity / peak - 1.0) * 100.0
+    return equity / np.maximum.accumulate(equity) - 1.0
 
 
 class EquityChart(Vertical):
@@ -55,10 +54,13 @@ class EquityChart(Vertical):
     def _draw(self) -> None:
         equity = self._equity
         bars = list(range(equity.size))
-        for plot_id, title, values, colour in (
-            ("#equity-plot", "Equity", equity, "primary"),
-            ("#drawdown-plot", "Drawdown %", drawdown_percent(equity), "error"),
-        ):
+        # The drawdown plot is a few rows high: two labels (its floor and 0%) never collide,
+        # where a third would be dropped by plotext, and not always the same one.
+        for plot_id, title, values, colour, label, count in (
+            ("#equity-plot", "Equity", equity, "primary", lambda v: fmt.money(v, 0), 3),
+            ("#drawdown-plot", "Drawdown", drawdown(equity), "error",
+             lambda v: fmt.percent(v, 1), 2),
+        ):  # fmt: skip
             widget = self.query_one(plot_id, PlotextPlot)
             plt = widget.plt
             plt.clear_data()
@@ -68,6 +70,6 @@ class EquityChart(Vertical):
                 plt.plot(bars, values.tolist(), color=self._colour(colour), marker="braille")
                 ticks = sorted({round(t) for t in np.linspace(0, values.size - 1, 4)})
                 plt.xticks(ticks, [f"{t:,}" for t in ticks])
-                levels = np.linspace(float(values.min()), float(values.max()), 3)
-                plt.yticks(levels.tolist(), [fmt.money(v, 0) for v in levels])
+                levels = np.linspace(float(values.min()), float(values.max()), count)
+                plt.yticks(levels.tolist(), [label(v) for v in levels])
             widget.refresh()

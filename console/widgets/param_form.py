@@ -58,7 +58,7 @@ class ParamForm(Vertical):
 
     DEFAULT_CSS = """
     ParamForm { height: auto; }
-    ParamForm #strategy-description { color: $text-muted; margin-bottom: 1; max-height: 6; }
+    ParamForm #strategy-description { color: $text-muted; margin-bottom: 1; }
     ParamForm .field { height: 1; }
     ParamForm .field > Label { width: 12; }
     ParamForm .field > Input { width: 12; }

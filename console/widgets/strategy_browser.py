@@ -117,7 +117,12 @@ class StrategyBrowser(Vertical):
             for leaf in family.children:
                 if leaf.data is not None and leaf.data.id == strategy_id:
                     self.tree.move_cursor(leaf)
+                    self.call_after_refresh(self._centre, leaf.line)
                     return
+
+    def _centre(self, line: int) -> None:
+        tree = self.tree
+        tree.scroll_to(y=max(0, line - tree.scrollable_content_region.height // 2), animate=False)
 
     def focus_filter(self) -> None:
         self.query_one("#strategy-filter", Input).focus()
