@@ -179,13 +179,22 @@ class Deck:
         return await self.jobs.submit("optimize", request.as_params())
 
     async def submit_export(
-        self, strategy: str, dataset: str, params: dict[str, float] | None = None
+        self,
+        strategy: str,
+        dataset: str,
+        params: dict[str, float] | None = None,
+        *,
+        format: str = "report",
+        bars: int = 5_000,
+        seed: int = 0,
     ) -> int:
-        """Queue a PDF report of ``strategy`` on ``dataset`` into the exports folder."""
+        """Queue a PDF report (``format="report"``) of ``strategy`` on ``dataset``, or its
+        Pine Script (``"pine"``), into the exports folder."""
         s = self.settings
         request = ExportRequest(
-            strategy, dataset, str(s.exports_dir), params=params or {}, commission=s.commission
-        )
+            strategy, dataset, str(s.exports_dir), format=format, params=params or {},
+            commission=s.commission, seed=seed, bars=bars,
+        )  # fmt: skip
         return await self.jobs.submit("export", request.as_params())
 
     async def _keep_house(self) -> None:

@@ -1,17 +1,342 @@
-"""The research screen (being built under issue 7)."""
+"""The research screen: browse the strategy library, set parameters, backtest, search.
+
+A backtest of the form's strategy runs here, in a worker thread, and shows
+at once; an optimization, a walk-forward or an export runs as a job (see the
+jobs screen) and needs the RUN_JOBS capability. A finished optimization's
+evaluations, read back from its checkpoints, make the heatmap.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.widgets import Static
+import asyncio
+from collections.abc import Iterable
+from typing import Any
 
-from console.screens.base import DeckScreen
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Label, Select, Static, TabbedContent, TabPane
+
+from console.screens.base import DeckScreen, PaletteCommand
+from console.widgets.backtest_view import BacktestView
+from console.widgets.heatmap_grid import BEST, HeatmapGrid
+from console.widgets.param_form import ParamForm, RunInputs
+from console.widgets.strategy_browser import StrategyBrowser
+from core.access import Capability
+from core.events import JobState
+from core.jobs import OptimizeRequest, WalkForwardRequest
+from core.jobs.datasets import dataset_bars
+from core.jobs.optimize import saved_search
+from core.research.backtest import BacktestConfig
+from core.research.grids import default_grid, heatmap, varied_params
+from core.research.optimizer import Evaluation, Objective
+from core.research.runner import BacktestResult, run_backtest
+from core.research.strategies import REGISTRY
+
+DEFAULT_STRATEGY = "sma_cross"
+DEFAULT_BARS = 5_000
+WALK_FORWARD_WINDOWS = 4
+
+
+def backtest(inputs: RunInputs, seed: int, commission: float) -> BacktestResult:
+    """The form's backtest. Blocks (bars are simulated or read, the kernel is numba):
+    run it in a worker thread."""
+    bars = dataset_bars(inputs.dataset, seed, inputs.bars)
+    return run_backtest(inputs.strategy, bars, inputs.params, BacktestConfig(commission=commission))
 
 
 class ResearchScreen(DeckScreen):
+    """BINDINGS:
+    b: backtest the form's strategy (also enter in a field). o: optimize it and
+    w: walk-forward it over a grid spread across its parameter ranges (jobs).
+    h: heatmap of the newest finished optimization. e: export its Pine Script,
+    E: its PDF report (jobs). /: filter the strategies. s: back to the form.
+    escape: back to the strategy list.
+    """
+
     TITLE_TEXT = "Research"
+    ACTIONS_NEED = {
+        "optimize": Capability.RUN_JOBS,
+        "walk_forward": Capability.RUN_JOBS,
+        "export_pine": Capability.RUN_JOBS,
+        "export_pdf": Capability.RUN_JOBS,
+    }
+    BINDINGS = [
+        Binding("b", "backtest", "Backtest", id="research.backtest"),
+        Binding("o", "optimize", "Optimize", id="research.optimize"),
+        Binding("w", "walk_forward", "Walk-fwd", id="research.walk_forward"),
+        Binding("h", "heatmap", "Heatmap", id="research.heatmap"),
+        Binding("e", "export_pine", "Pine", id="research.export_pine"),
+        Binding("E", "export_pdf", "PDF", id="research.export_pdf"),
+        Binding("slash", "filter", "Filter", id="research.filter"),
+        Binding("s", "setup", "Form", id="research.setup", show=False),
+        Binding("escape", "browse", "Strategies", id="research.browse", show=False),
+    ]
+    DEFAULT_CSS = """
+    ResearchScreen #research-body { height: 1fr; }
+    ResearchScreen StrategyBrowser { width: 30; }
+    ResearchScreen.-short StrategyBrowser { width: 28; }
+    ResearchScreen #research-tabs { width: 1fr; }
+    ResearchScreen TabPane { padding: 0 1; }
+    ResearchScreen.-short TabPane { padding: 0; }
+    ResearchScreen #heatmap-axes { height: 1; margin-bottom: 1; }
+    ResearchScreen #heatmap-title { color: $primary; text-style: bold; margin-bottom: 1; }
+    ResearchScreen #heatmap-axes > Label { width: auto; padding: 0 1 0 0; }
+    ResearchScreen #heatmap-axes > Select { width: 18; margin-right: 2; }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.result: BacktestResult | None = None
+        self._evaluations: list[Evaluation] = []
+        self._objective = Objective()
+        self._min_trades = 0
 
     def compose(self) -> ComposeResult:
+        settings = self.deck.settings
         yield from self.compose_header()
-        yield Static("Research: not built yet.")
+        with Horizontal(id="research-body"):
+            yield StrategyBrowser(REGISTRY.values(), id="strategy-browser")
+            with TabbedContent(id="research-tabs"):
+                with TabPane("Setup", id="tab-setup"), VerticalScroll():
+                    datasets = [f"sim:{symbol}" for symbol in settings.sim_symbols]
+                    yield ParamForm(datasets, DEFAULT_BARS, id="param-form")
+                with TabPane("Result", id="tab-result"):
+                    yield BacktestView(id="backtest-view")
+                with TabPane("Heatmap", id="tab-heatmap"), VerticalScroll():
+                    with Horizontal(id="heatmap-axes"):
+                        yield Label("x")
+                        yield Select([], id="heatmap-x", compact=True, prompt="--")
+                        yield Label("y")
+                        yield Select([], id="heatmap-y", compact=True, prompt="--")
+                    yield Static(id="heatmap-title")
+                    yield HeatmapGrid(id="heatmap")
         yield from self.compose_footer()
+
+    async def on_mount(self) -> None:
+        await self.form.show(REGISTRY[DEFAULT_STRATEGY])
+        browser = self.query_one(StrategyBrowser)
+        browser.move_to(DEFAULT_STRATEGY)
+        browser.tree.focus()
+
+    # --- parts --------------------------------------------------------------------------
+
+    @property
+    def form(self) -> ParamForm:
+        return self.query_one(ParamForm)
+
+    @property
+    def tabs(self) -> TabbedContent:
+        return self.query_one("#research-tabs", TabbedContent)
+
+    def _inputs(self) -> RunInputs | None:
+        inputs = self.form.read()
+        if inputs is None:
+            self.tabs.active = "tab-setup"
+            self.notify("Fix the parameters shown in the form first.", severity="error")
+        return inputs
+
+    # --- choosing a strategy -----------------------------------------------------------
+
+    @on(StrategyBrowser.Highlighted)
+    async def _strategy_highlighted(self, event: StrategyBrowser.Highlighted) -> None:
+        if event.strategy is not self.form.strategy:
+            await self.form.show(event.strategy)
+
+    @on(StrategyBrowser.Chosen)
+    async def _strategy_chosen(self, event: StrategyBrowser.Chosen) -> None:
+        if event.strategy is not self.form.strategy:
+            await self.form.show(event.strategy)
+        self.tabs.active = "tab-setup"
+        params = event.strategy.params
+        self.form.field(params[0].name if params else "bars").focus()
+
+    @on(ParamForm.Submitted)
+    def _form_submitted(self) -> None:
+        self.action_backtest()
+
+    def action_filter(self) -> None:
+        self.query_one(StrategyBrowser).focus_filter()
+
+    def action_browse(self) -> None:
+        self.query_one(StrategyBrowser).focus_tree()
+
+    def action_setup(self) -> None:
+        self.tabs.active = "tab-setup"
+
+    # --- backtest ----------------------------------------------------------------------
+
+    def action_backtest(self) -> None:
+        inputs = self._inputs()
+        if inputs is None:
+            return
+        self.tabs.active = "tab-result"
+        self._run_backtest(inputs)
+
+    @work(exclusive=True, group="backtest")
+    async def _run_backtest(self, inputs: RunInputs) -> None:
+        view = self.query_one(BacktestView)
+        title = f"{inputs.strategy.id} on {inputs.dataset}, {inputs.bars:,} bars"
+        view.say(f"{title}: running…")
+        s = self.deck.settings
+        try:
+            result = await asyncio.to_thread(backtest, inputs, s.sim_seed, s.commission)
+        except (OSError, ValueError) as exc:
+            view.say(f"{title}: failed")
+            self.notify(f"Backtest failed: {exc}", severity="error")
+            return
+        params = " ".join(f"{k}={v}" for k, v in result.params.items())
+        view.show(f"{title} · {params}", result)
+        self.result = result
+
+    # --- jobs --------------------------------------------------------------------------
+
+    async def _submit(self, kind: str, params: dict[str, Any], what: str) -> None:
+        try:
+            job_id = await self.deck.jobs.submit(kind, params)
+        except ValueError as exc:
+            self.notify(f"{what} refused: {exc}", severity="error")
+            return
+        self.notify(f"{what} queued as job {job_id} (see Jobs, key 3).")
+
+    def _search_request(self, inputs: RunInputs) -> dict[str, Any]:
+        s = self.deck.settings
+        return {
+            "strategy": inputs.strategy.id,
+            "dataset": inputs.dataset,
+            "grid": default_grid(inputs.strategy),
+            "commission": s.commission,
+            "seed": s.sim_seed,
+            "bars": inputs.bars,
+        }
+
+    async def action_optimize(self) -> None:
+        inputs = self._inputs()
+        if inputs is not None:
+            request = OptimizeRequest(**self._search_request(inputs))
+            await self._submit("optimize", request.as_params(), f"Optimization of {request.title}")
+
+    async def action_walk_forward(self) -> None:
+        inputs = self._inputs()
+        if inputs is not None:
+            request = WalkForwardRequest(
+                **self._search_request(inputs), windows=WALK_FORWARD_WINDOWS
+            )
+            await self._submit(
+                "walk_forward", request.as_params(), f"Walk-forward of {request.title}"
+            )
+
+    async def _export(self, format: str, what: str) -> None:
+        inputs = self._inputs()
+        if inputs is None:
+            return
+        try:
+            job_id = await self.deck.submit_export(
+                inputs.strategy.id, inputs.dataset, dict(inputs.params), format=format,
+                bars=inputs.bars, seed=self.deck.settings.sim_seed,
+            )  # fmt: skip
+        except ValueError as exc:
+            self.notify(f"{what} refused: {exc}", severity="error")
+            return
+        self.notify(f"{what} of {inputs.strategy.id} queued as job {job_id} (see Jobs, key 3).")
+
+    async def action_export_pine(self) -> None:
+        await self._export("pine", "Pine Script export")
+
+    async def action_export_pdf(self) -> None:
+        await self._export("report", "PDF report")
+
+    # --- heatmap -----------------------------------------------------------------------
+
+    def finished_optimizations(self) -> list[int]:
+        """Ids of the optimizations finished in this process, newest first."""
+        return sorted(
+            (u.job_id for u in self.deck.jobs.jobs.values()
+             if u.kind == "optimize" and u.state is JobState.DONE),
+            reverse=True,
+        )  # fmt: skip
+
+    def action_heatmap(self) -> None:
+        finished = self.finished_optimizations()
+        if not finished:
+            self.notify("No optimization has finished yet: press o to start one.",
+                        severity="warning")  # fmt: skip
+            return
+        self.load_heatmap(finished[0])
+
+    @work(exclusive=True, group="heatmap")
+    async def load_heatmap(self, job_id: int) -> None:
+        self.tabs.active = "tab-heatmap"
+        grid = self.query_one(HeatmapGrid)
+        grid.say(f"Reading job {job_id}'s evaluations…")
+        await self.deck.writer.flush()  # its last checkpoints may still be queued
+        try:
+            request, evaluations = await asyncio.to_thread(saved_search, self.deck.store, job_id)
+        except ValueError as exc:
+            grid.say(f"No heatmap: {exc}.")
+            return
+        title = f"Job {job_id}: {request.title}"
+        self.show_search(title, evaluations, Objective(request.objective), request.min_trades)
+
+    def show_search(
+        self, title: str, evaluations: list[Evaluation], objective: Objective, min_trades: int
+    ) -> None:
+        """Lay a search's evaluations out as the heatmap, on the first two parameters it
+        varied (the axis choosers offer every one it varied)."""
+        self.tabs.active = "tab-heatmap"
+        self._evaluations, self._objective, self._min_trades = evaluations, objective, min_trades
+        axes = varied_params(evaluations)
+        caption = f"{title} · {objective.metric}, best over other parameters · {BEST} best"
+        self.query_one("#heatmap-title", Static).update(caption)
+        grid = self.query_one(HeatmapGrid)
+        if len(axes) < 2:
+            grid.say(f"The search varied {len(axes)} parameter(s): a heatmap needs two.")
+            return
+        x_select = self.query_one("#heatmap-x", Select)
+        y_select = self.query_one("#heatmap-y", Select)
+        with self.prevent(Select.Changed):
+            x_select.set_options([(a, a) for a in axes])
+            y_select.set_options([(a, a) for a in axes])
+            x_select.value, y_select.value = axes[0], axes[1]
+        self._draw_heatmap(axes[0], axes[1])
+
+    def _draw_heatmap(self, x: str, y: str) -> None:
+        grid = self.query_one(HeatmapGrid)
+        if x == y:
+            grid.say("Choose two different parameters for the axes.")
+            return
+        table = heatmap(self._evaluations, x, y, self._objective, self._min_trades)
+        grid.show(table, self._objective)
+
+    @on(Select.Changed, "#heatmap-x, #heatmap-y")
+    def _axes_changed(self) -> None:
+        x = self.query_one("#heatmap-x", Select).value
+        y = self.query_one("#heatmap-y", Select).value
+        if self._evaluations and isinstance(x, str) and isinstance(y, str):
+            self._draw_heatmap(x, y)
+
+    # --- palette -----------------------------------------------------------------------
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        strategy = self.form.strategy
+        if strategy is None:
+            return
+        dataset = self.form.dataset
+        for title, action in (
+            (f"Backtest {strategy.id} on {dataset}", "backtest"),
+            (f"Optimize {strategy.id} on {dataset}", "optimize"),
+            (f"Walk-forward {strategy.id} on {dataset}", "walk_forward"),
+            (f"Export Pine Script for {strategy.id}", "export_pine"),
+            (f"Export PDF report for {strategy.id} on {dataset}", "export_pdf"),
+        ):
+            yield PaletteCommand(
+                title, "with the parameters in the form",
+                lambda action=action: self.run_action(action), self.denial_for(action),
+            )  # fmt: skip
+        for job_id in self.finished_optimizations():
+            title = self.deck.jobs.jobs[job_id].title
+            yield PaletteCommand(
+                f"Heatmap of job {job_id}: {title}", "its objective over two parameters",
+                lambda job_id=job_id: self.load_heatmap(job_id),
+            )  # fmt: skip

@@ -3,15 +3,19 @@ segment by segment so a restart carries on where it stopped."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from core.jobs.context import JobContext
 from core.jobs.datasets import dataset_bars
 from core.jobs.kinds import JobKind, Params, parse_request
+from core.jobs.records import checkpoints, get_job
 from core.research.backtest import BacktestConfig
 from core.research.optimizer import Evaluation, Objective, Range, optimize
 from core.research.strategies import get_strategy
+from core.store import Store
 
 
 @dataclass(frozen=True)
@@ -56,11 +60,7 @@ def run_optimize(request: OptimizeRequest, context: JobContext) -> dict[str, Any
     bars = dataset_bars(request.dataset, request.seed, request.bars)
     context.progress(0, 1)
     space = {name: Range(*bounds) for name, bounds in request.grid.items()}
-    resume = [
-        Evaluation(params, metrics)
-        for saved in context.resume
-        for params, metrics in zip(saved["params"], saved["metrics"], strict=True)
-    ]
+    resume = evaluations_from_checkpoints(context.resume)
 
     def save(segment: list[Evaluation]) -> None:
         context.checkpoint({
@@ -85,6 +85,27 @@ def run_optimize(request: OptimizeRequest, context: JobContext) -> dict[str, Any
         "evaluations": len(result.evaluations),
         "resumed_evaluations": len(resume),
     }
+
+
+def evaluations_from_checkpoints(payloads: Sequence[Any]) -> list[Evaluation]:
+    """The evaluations an optimize job saved, segment by segment (see ``save`` above)."""
+    return [
+        Evaluation(params, metrics)
+        for saved in payloads
+        for params, metrics in zip(saved["params"], saved["metrics"], strict=True)
+    ]
+
+
+def saved_search(store: Store, job_id: int) -> tuple[OptimizeRequest, list[Evaluation]]:
+    """An optimize job's request and every evaluation it saved. Blocks: call it from a
+    worker thread. A ``ValueError`` says why the job has none to give."""
+    row = get_job(store, job_id)
+    if row is None:
+        raise ValueError(f"job {job_id} does not exist")
+    if row.kind != "optimize":
+        raise ValueError(f"job {job_id} is a {row.kind} job, not an optimization")
+    request = parse_optimize(json.loads(row.params_json))
+    return request, evaluations_from_checkpoints(checkpoints(store, job_id))
 
 
 def with_grid_tuples(params: Params) -> dict[str, Any]:

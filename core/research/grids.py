@@ -1,0 +1,99 @@
+"""Search grids a person did not have to type, and a search's results laid on two axes.
+
+``default_grid`` spreads a few values of every parameter over its whole
+declared range, few enough that the grid stays small however many parameters
+a rule has. ``heatmap`` reduces any search's evaluations to a two-parameter
+table: where other parameters varied too, each cell keeps the best objective
+over them (the usual optimisation heatmap, as backtesting.py's
+``plot_heatmaps`` draws it), so the best cell is the search's best result.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from core.research.optimizer import Evaluation, Objective
+from core.research.strategies import Strategy
+
+#: A default grid has at most this many combinations before constraints prune it.
+GRID_BUDGET = 1_000
+#: And at most this many values per parameter.
+MAX_POINTS = 6
+
+Bounds = tuple[float, float, float]
+
+
+def default_grid(strategy: Strategy, budget: int = GRID_BUDGET) -> dict[str, Bounds]:
+    """(start, stop, step) per parameter: up to ``MAX_POINTS`` evenly spaced values from
+    its minimum to its maximum, steps rounded up to the parameter's own step."""
+    count = len(strategy.params)
+    if count == 0:
+        return {}
+    points = max(2, min(MAX_POINTS, math.floor(budget ** (1 / count) + 1e-9)))
+    grid: dict[str, Bounds] = {}
+    for p in strategy.params:
+        span = float(p.max) - float(p.min)
+        step = max(float(p.step), math.ceil(span / (points - 1) / p.step - 1e-9) * p.step)
+        grid[p.name] = (float(p.min), float(p.max), round(step, 10))
+    return grid
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    """``values[row][column]``: the objective at ``y = ys[row]``, ``x = xs[column]``, or
+    None where no evaluation landed (a constraint pruned it)."""
+
+    x: str
+    y: str
+    metric: str
+    xs: tuple[float, ...]
+    ys: tuple[float, ...]
+    values: tuple[tuple[float | None, ...], ...]
+
+    def best(self, objective: Objective) -> tuple[int, int] | None:
+        """(row, column) of the best cell."""
+        cells = [
+            (objective.score({self.metric: value}), row, column)
+            for row, line in enumerate(self.values)
+            for column, value in enumerate(line)
+            if value is not None and math.isfinite(value)
+        ]
+        if not cells:
+            return None
+        _, row, column = max(cells)
+        return row, column
+
+
+def varied_params(evaluations: Sequence[Evaluation]) -> list[str]:
+    """The parameters that took more than one value, in the order the first evaluation
+    lists them."""
+    if not evaluations:
+        return []
+    return [
+        name for name in evaluations[0].params if len({e.params.get(name) for e in evaluations}) > 1
+    ]
+
+
+def heatmap(
+    evaluations: Sequence[Evaluation], x: str, y: str, objective: Objective, min_trades: int = 0
+) -> Heatmap:
+    """``objective``'s metric over ``x`` and ``y``, the best over any other parameter.
+    As in the search, a combination with fewer than ``min_trades`` closed trades does
+    not count, so the best cell is the search's winner."""
+    best: dict[tuple[float, float], float] = {}
+    for evaluation in evaluations:
+        key = (float(evaluation.params[x]), float(evaluation.params[y]))
+        value = evaluation.metrics[objective.metric]
+        if not math.isfinite(value) or evaluation.metrics["trades"] < min_trades:
+            continue
+        held = best.get(key)
+        if held is None or objective.score({objective.metric: value}) > objective.score(
+            {objective.metric: held}
+        ):
+            best[key] = value
+    xs = tuple(sorted({float(e.params[x]) for e in evaluations}))
+    ys = tuple(sorted({float(e.params[y]) for e in evaluations}))
+    values = tuple(tuple(best.get((xv, yv)) for xv in xs) for yv in ys)
+    return Heatmap(x, y, objective.metric, xs, ys, values)
