@@ -8,7 +8,7 @@ read the same without colour.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 UP = "▲"
@@ -102,3 +102,14 @@ def bar(fraction: float, width: int = 12) -> str:
 def clock(ts: float) -> str:
     """An epoch time as the local wall clock, ``HH:MM:SS``."""
     return datetime.fromtimestamp(ts).strftime("%H:%M:%S")
+
+
+def utc_timestamp(ts: float) -> str:
+    """An epoch time as a full UTC date and time: ``2026-11-23 12:00:00Z``."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def utc_clock_ms(ts: float) -> str:
+    """An epoch time as the UTC wall clock to the millisecond: ``12:00:00.123``."""
+    moment = datetime.fromtimestamp(ts, UTC)
+    return f"{moment:%H:%M:%S}.{moment.microsecond // 1000:03d}"
