@@ -7,6 +7,13 @@ from console.widgets.jobs_table import JobsTable
 from console.widgets.portfolio_pane import PortfolioPane
 from console.widgets.readiness_pane import ReadinessPane
 
+# isort: split
+from console.widgets.audit_banner import VerificationBanner
+from console.widgets.audit_details import AuditDetails
+from console.widgets.audit_table import AuditTable
+from console.widgets.log_view import LogView
+from console.widgets.logs_pane import LogsPane
+
 __all__ = [
     "BusPane",
     "HealthPane",
@@ -15,3 +22,4 @@ __all__ = [
     "PortfolioPane",
     "ReadinessPane",
 ]
+__all__ += ["AuditDetails", "AuditTable", "LogView", "LogsPane", "VerificationBanner"]
