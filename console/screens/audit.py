@@ -101,9 +101,11 @@ class AuditScreen(DeckScreen):
             )
         except Tampered as problem:
             verdict = problem
-        except Exception as exc:
+        except Exception as exc:  # the key file or the database could not be read
             log.warning("audit trail not verified: %s", exc)
-            verdict = Tampered(f"could not check: {exc}")
+            self.verdict = None
+            banner.show_unchecked(str(exc))
+            return
         self.verdict = verdict
         if isinstance(verdict, Tampered):
             banner.show_broken(verdict)

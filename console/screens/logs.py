@@ -6,11 +6,14 @@ same records that go to the JSON-lines file at ``settings.log_file``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from logging import getLevelName
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input
 
-from console.screens.base import DeckScreen
+from console.screens.base import DeckScreen, PaletteCommand
 from console.widgets.log_view import LogView
 from console.widgets.logs_pane import LogsPane
 
@@ -60,3 +63,13 @@ class LogsScreen(DeckScreen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "logs-search":
             self.query_one(LogView).focus()
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        pane = self.pane
+        if not pane.following:
+            yield PaletteCommand(f"Resume following the log ({pane.unseen:,} new)",
+                                 "key f", self.action_toggle_follow)  # fmt: skip
+        if pane.search:
+            yield PaletteCommand(f"Clear the log search “{pane.search}”",
+                                 f"show every record at {getLevelName(pane.level)} or above",
+                                 self.action_clear_search)  # fmt: skip

@@ -49,6 +49,10 @@ class VerificationBanner(Static):
     def show_broken(self, problem: Tampered) -> None:
         self._show("-broken", broken_text(problem))
 
+    def show_unchecked(self, why: str) -> None:
+        """The check itself failed (e.g. an unreadable key file): not a verdict on the trail."""
+        self._show("-broken", f"✖ NOT VERIFIED · could not check: {why}")
+
     def _show(self, state: str, text: str) -> None:
         self.set_classes(state)
         self.update(text)

@@ -123,3 +123,56 @@ async def test_details_show_every_field_with_both_hashes(make_frozen_app) -> Non
         await wait_until(pilot, lambda: "export.deleted" in static_text(details))
         await pilot.press("d")
         assert not details.display
+
+
+async def test_reread_shows_rows_changed_in_the_store(make_frozen_app) -> None:
+    app = make_frozen_app()
+    seed_trail(app.deck.store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("7")
+        table = app.screen.query_one("#audit-table", DataTable)
+        await wait_until(pilot, lambda: table.row_count == len(ENTRIES))
+        with sqlite3.connect(app.deck.store.engine.url.database) as connection:
+            connection.execute("UPDATE audit SET actor = 'mallory' WHERE seq = 2")
+        assert "mallory" not in column(table, "who")  # the table never polls the store
+        await pilot.press("r")
+        await wait_until(pilot, lambda: "mallory" in column(table, "who"))
+        assert table.row_count == len(ENTRIES)
+
+
+async def test_an_unreadable_key_is_not_verified_and_not_called_tampering(
+    make_frozen_app,
+) -> None:
+    app = make_frozen_app()
+    key = app.deck.settings.audit_key_file
+    seed_trail(app.deck.store, key)
+    key.write_text("not a key")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("7", "v")
+        await wait_until(pilot, lambda: "NOT VERIFIED" in banner(app))
+        assert "could not check" in banner(app) and "BROKEN" not in banner(app)
+
+
+async def test_the_palette_offers_the_broken_entry_and_clearing_the_search(
+    make_frozen_app,
+) -> None:
+    app = make_frozen_app()
+    seed_trail(app.deck.store)
+    with sqlite3.connect(app.deck.store.engine.url.database) as connection:
+        connection.execute("DELETE FROM audit WHERE seq = 4")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("7")
+        table = app.screen.query_one("#audit-table", DataTable)
+        await wait_until(pilot, lambda: table.row_count == len(ENTRIES) - 1)
+        assert list(app.screen.palette_commands()) == []
+        await pilot.press("v")
+        await wait_until(pilot, lambda: "BROKEN at entry 5" in banner(app))
+        await pilot.press("up")
+        (go,) = app.screen.palette_commands()
+        assert go.title == "Go to broken audit entry 5"
+        go.run()
+        assert app.screen.table.selected is not None and app.screen.table.selected.seq == 5
+        app.screen.query_one("#audit-search", Input).value = "alice"
+        await wait_until(pilot, lambda: app.screen.table.search == "alice")
+        titles = [command.title for command in app.screen.palette_commands()]
+        assert titles[-1] == "Clear the audit search “alice”"

@@ -109,6 +109,8 @@ async def test_pausing_holds_the_view_and_following_catches_up(
         await wait_until(pilot, lambda: "PAUSED" in static_text(follow)
                          and "0 new" not in static_text(follow))  # fmt: skip
         assert len(ours(app, chatty_logger)) == 1
+        (resume,) = app.screen.palette_commands()
+        assert resume.title.startswith("Resume following the log (")
         await pilot.press("f")
         assert [x.rsplit(" ", 1)[-1] for x in ours(app, chatty_logger)][-1] == "paused"
         assert "following" in static_text(follow)
