@@ -116,3 +116,14 @@ def stopwatch(seconds: float) -> str:
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def utc_timestamp(ts: float) -> str:
+    """An epoch time as a full UTC date and time: ``2026-11-23 12:00:00Z``."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def utc_clock_ms(ts: float) -> str:
+    """An epoch time as the UTC wall clock to the millisecond: ``12:00:00.123``."""
+    moment = datetime.fromtimestamp(ts, UTC)
+    return f"{moment:%H:%M:%S}.{moment.microsecond // 1000:03d}"

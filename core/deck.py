@@ -12,16 +12,19 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
 
+from core.announce import announce_audit, announce_logs
 from core.audit import append_entry, sign_checkpoint
 from core.bus import Bus
 from core.config import Settings
 from core.health import HealthMonitor
 from core.jobs import JOB_KINDS, BatchRequest, ExportRequest, JobManager, OptimizeRequest
 from core.jobs.retention import remove_expired_exports
+from core.logs import log_tail
 from core.market import PriceSimulator
 from core.research.runner import run_backtest
 from core.research.strategies import get_strategy
@@ -76,6 +79,9 @@ class Deck:
         self._lifecycle = asyncio.Lock()
         self._housekeeping: asyncio.Task[None] | None = None
         self.running = False
+        self.logs = log_tail()  # the process's newest log records, for the console
+        announce_audit(self.store, self.bus)
+        self._stop_log_news: Callable[[], None] | None = None
 
     def add_service(self, service: Service) -> None:
         self._services.append(service)
@@ -85,6 +91,9 @@ class Deck:
             if self.running:
                 return
             self.bus.attach(asyncio.get_running_loop())
+            if self._stop_log_news is None:
+                loop = asyncio.get_running_loop()
+                self._stop_log_news = announce_logs(self.logs, self.bus, loop)
             await asyncio.to_thread(self.store.create_schema)
             self.writer.start()
             await self.jobs.start()
@@ -123,6 +132,9 @@ class Deck:
             if self.running:
                 log.info("deck stopped", extra={"run_id": self.run_id})
             self.running = False
+            if self._stop_log_news is not None:
+                self._stop_log_news()
+                self._stop_log_news = None
 
     async def kill(self, who: str, why: str) -> None:
         """The kill switch: halt trading, cancel every order, flatten every position."""

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from core.audit import AuditEntry
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,3 +288,19 @@ class StrategyChanged:
     running: bool
     who: str
     why: str
+
+
+class AuditAppended:
+    """An entry was added to the audit trail (announced after its commit)."""
+
+    entry: AuditEntry
+
+
+@dataclass(frozen=True, slots=True)
+class LogsAppended:
+    """New records reached the in-memory log tail; ``seq`` is the newest one's number.
+
+    Announcements are coalesced: one may stand for many records, so read the
+    tail from the last number seen rather than counting events."""
+
+    seq: int

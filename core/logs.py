@@ -1,12 +1,19 @@
-"""Logging to a rotating JSON-lines file in the data directory, never to the terminal."""
+"""Logging to a rotating JSON-lines file in the data directory, never to the terminal,
+and to an in-memory tail of the newest records that the console shows live."""
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import logging.handlers
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+TAIL_CAPACITY = 5_000
 
 _STANDARD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
     "message",
@@ -33,17 +40,135 @@ class JsonLinesFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One log record as the tail keeps it: plain text, fixed when it was logged."""
+
+    seq: int
+    ts: float
+    level: str
+    levelno: int
+    logger: str
+    message: str
+    fields: tuple[tuple[str, str], ...] = ()  # the record's extra fields, as text
+    exception: str = ""  # the traceback's last line, if the record carried one
+
+
+LogListener = Callable[[int], None]
+
+
+class LogTail(logging.Handler):
+    """Keeps the newest ``capacity`` records and tells listeners the newest one's number.
+
+    Records arrive on any thread. ``emit`` never blocks for long (a short lock
+    around a deque append) and never raises: a record that cannot be turned
+    into text is kept with a note instead, and a failing listener is counted
+    in ``errors``. A record logged by a listener while it is being told (on
+    the same thread) is dropped, so a listener that logs cannot feed itself.
+    """
+
+    def __init__(self, capacity: int = TAIL_CAPACITY) -> None:
+        super().__init__()
+        self._entries: collections.deque[LogEntry] = collections.deque(maxlen=capacity)
+        self._listeners: list[LogListener] = []
+        self._telling = threading.local()
+        self.capacity = capacity
+        self.last_seq = 0
+        self.errors = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if getattr(self._telling, "active", False):
+            return
+        try:
+            with self.lock:  # type: ignore[union-attr]  # created by Handler.__init__
+                self.last_seq += 1
+                self._entries.append(_entry(self.last_seq, record))
+                seq, listeners = self.last_seq, tuple(self._listeners)
+        except Exception:
+            self.errors += 1
+            return
+        self._telling.active = True
+        try:
+            for listener in listeners:
+                try:
+                    listener(seq)
+                except Exception:
+                    self.errors += 1
+        finally:
+            self._telling.active = False
+
+    def entries(self, after: int = 0) -> list[LogEntry]:
+        """The kept records numbered above ``after``, oldest first."""
+        with self.lock:  # type: ignore[union-attr]
+            newer = []
+            for entry in reversed(self._entries):
+                if entry.seq <= after:
+                    break
+                newer.append(entry)
+        newer.reverse()
+        return newer
+
+    def listen(self, listener: LogListener) -> Callable[[], None]:
+        """Call ``listener(seq)`` after each record (on the logging thread; it must not
+        block). Returns the function that stops it."""
+        with self.lock:  # type: ignore[union-attr]
+            self._listeners.append(listener)
+
+        def stop() -> None:
+            with self.lock:  # type: ignore[union-attr]
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return stop
+
+
+def _entry(seq: int, record: logging.LogRecord) -> LogEntry:
+    try:
+        message = record.getMessage()
+    except Exception as exc:  # a bad format string or argument must not lose the record
+        message = f"{record.msg!r} (could not format: {exc})"
+    fields = tuple(
+        (key, str(value))
+        for key, value in record.__dict__.items()
+        if key not in _STANDARD_ATTRIBUTES
+    )
+    exception = ""
+    if record.exc_info and record.exc_info[1] is not None:
+        error = record.exc_info[1]
+        exception = f"{type(error).__name__}: {error}"
+    return LogEntry(seq, record.created, record.levelname, record.levelno, record.name,
+                    message, fields, exception)  # fmt: skip
+
+
+_tail: LogTail | None = None
+_tail_lock = threading.Lock()
+
+
+def log_tail() -> LogTail:
+    """The process's log tail, attached to the root logger on first use."""
+    global _tail
+    with _tail_lock:
+        if _tail is None:
+            _tail = LogTail()
+        root = logging.getLogger()
+        if _tail not in root.handlers:
+            root.addHandler(_tail)
+        return _tail
+
+
 def configure_logging(log_file: Path, level: str, max_bytes: int, backups: int) -> None:
-    """Send every log record (and warnings) to ``log_file``; nothing to stderr."""
+    """Send every log record (and warnings) to ``log_file`` and the tail; nothing to stderr."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(
         log_file, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
     )
     handler.setFormatter(JsonLinesFormatter())
     root = logging.getLogger()
+    tail = log_tail()
     for existing in list(root.handlers):
-        root.removeHandler(existing)
-        existing.close()
+        if existing is not tail:
+            root.removeHandler(existing)
+            existing.close()
     root.addHandler(handler)
     root.setLevel(level)
     logging.captureWarnings(True)

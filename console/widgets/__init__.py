@@ -2,6 +2,9 @@
 
 from console.widgets.activity_pane import ActivityPane
 from console.widgets.alerts_pane import AlertsPane
+from console.widgets.audit_banner import VerificationBanner
+from console.widgets.audit_details import AuditDetails
+from console.widgets.audit_table import AuditTable
 from console.widgets.backtest_chart import BacktestChart
 from console.widgets.backtest_view import BacktestView
 from console.widgets.bus_pane import BusPane
@@ -13,6 +16,8 @@ from console.widgets.heatmap_grid import HeatmapGrid
 from console.widgets.job_details import JobDetails
 from console.widgets.jobs_pane import JobsPane
 from console.widgets.jobs_table import JobsTable
+from console.widgets.log_view import LogView
+from console.widgets.logs_pane import LogsPane
 from console.widgets.metrics_panel import MetricsPanel
 from console.widgets.orders_table import OrdersTable
 from console.widgets.param_form import ParamForm
@@ -27,6 +32,8 @@ from console.widgets.strategy_browser import StrategyBrowser
 __all__ = [
     "ActivityPane",
     "AlertsPane",
+    "AuditDetails",
+    "AuditTable",
     "BacktestChart",
     "BacktestView",
     "BusPane",
@@ -38,6 +45,8 @@ __all__ = [
     "JobDetails",
     "JobsPane",
     "JobsTable",
+    "LogView",
+    "LogsPane",
     "MetricsPanel",
     "OrdersTable",
     "ParamForm",
@@ -48,4 +57,5 @@ __all__ = [
     "RtoTimer",
     "StrategiesTable",
     "StrategyBrowser",
+    "VerificationBanner",
 ]

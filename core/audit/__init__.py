@@ -1,7 +1,14 @@
 """The audit trail: who did what, when and why, in a hash chain that shows tampering."""
 
 from core.audit.checkpoint import Verified, load_or_create_key, sign_checkpoint, verify_audit
-from core.audit.trail import AuditEntry, Tampered, append_entry, read_entries, verify_trail
+from core.audit.trail import (
+    AuditEntry,
+    Tampered,
+    append_entry,
+    read_entries,
+    verify_trail,
+    watch_appends,
+)
 
 __all__ = [
     "AuditEntry",
@@ -13,4 +20,5 @@ __all__ = [
     "sign_checkpoint",
     "verify_audit",
     "verify_trail",
+    "watch_appends",
 ]

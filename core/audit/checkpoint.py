@@ -31,6 +31,8 @@ class Verified:
     entries: int
     checkpoints: int
     last_checkpoint_at: int | None  # entry count the newest checkpoint covers
+    last_checkpoint_id: int | None = None
+    last_checkpoint_ts: float | None = None  # when the newest checkpoint was signed
 
 
 def load_or_create_key(path: Path) -> Ed25519PrivateKey:
@@ -98,12 +100,16 @@ def verify_audit(store: Store, key_path: Path) -> Verified:
             public.verify(bytes.fromhex(checkpoint.signature),
                           _message(checkpoint.entries, checkpoint.head_hash))  # fmt: skip
         except (InvalidSignature, ValueError):
-            raise Tampered(f"{where}: the signature does not verify with {key_path}") from None
+            raise Tampered(f"{where}: the signature does not verify with {key_path}",
+                           checkpoint.head_seq) from None  # fmt: skip
         if hashes.get(checkpoint.head_seq) != checkpoint.head_hash:
             raise Tampered(f"{where}: the trail no longer has the signed head there "
-                           "(rewritten or truncated)")  # fmt: skip
+                           "(rewritten or truncated)", checkpoint.head_seq)  # fmt: skip
         if ordered.index(checkpoint.head_seq) + 1 != checkpoint.entries:
             raise Tampered(f"{where}: the trail has {ordered.index(checkpoint.head_seq) + 1} "
-                           "entries up to the signed head (inserted or deleted)")  # fmt: skip
-    last = checkpoints[-1].entries if checkpoints else None
-    return Verified(entries, len(checkpoints), last)
+                           "entries up to the signed head (inserted or deleted)",
+                           checkpoint.head_seq)  # fmt: skip
+    if not checkpoints:
+        return Verified(entries, 0, None)
+    last = checkpoints[-1]
+    return Verified(entries, len(checkpoints), last.entries, last.id, last.ts)

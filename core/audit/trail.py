@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +26,7 @@ from sqlmodel import col, select
 from core.store import AuditRow, Store
 
 GENESIS = "0" * 64
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +38,36 @@ class AuditEntry:
     subject: str
     detail: dict[str, Any]
     hash: str
+    prev_hash: str = ""
 
 
 class Tampered(Exception):
-    """The trail does not verify; the message names the first entry that breaks it."""
+    """The trail does not verify; the message names the first entry that breaks it,
+    and ``seq`` is that entry's number when there is one."""
+
+    def __init__(self, message: str, seq: int | None = None) -> None:
+        super().__init__(message)
+        self.seq = seq
+
+
+AppendListener = Callable[[AuditEntry], None]
+_listeners: weakref.WeakKeyDictionary[Store, list[AppendListener]] = weakref.WeakKeyDictionary()
+
+
+def watch_appends(store: Store, listener: AppendListener) -> Callable[[], None]:
+    """Call ``listener`` with each entry appended through ``store`` (in this process),
+    after its transaction commits, on the appending thread. Returns the unwatch.
+
+    A listener must not block; one that raises is logged and the append stands.
+    """
+    _listeners.setdefault(store, []).append(listener)
+
+    def unwatch() -> None:
+        listeners = _listeners.get(store, [])
+        if listener in listeners:
+            listeners.remove(listener)
+
+    return unwatch
 
 
 def _digest(previous: str, ts: float, actor: str, action: str, subject: str,
@@ -66,15 +96,26 @@ def append_entry(
         session.add(row)
         session.commit()
         session.refresh(row)
-    return _entry(row)
+    entry = _entry(row)
+    for listener in tuple(_listeners.get(store, ())):
+        try:
+            listener(entry)
+        except Exception:
+            log.exception("an audit append listener failed")
+    return entry
 
 
-def read_entries(store: Store, action_prefix: str = "") -> list[AuditEntry]:
+def read_entries(
+    store: Store, action_prefix: str = "", limit: int | None = None
+) -> list[AuditEntry]:
+    """Entries oldest first; with ``limit``, only the newest ``limit`` of them."""
     with store.session() as session:
-        query = select(AuditRow).order_by(col(AuditRow.seq))
+        query = select(AuditRow).order_by(col(AuditRow.seq).desc())
         if action_prefix:
             query = query.where(col(AuditRow.action).startswith(action_prefix))
-        return [_entry(row) for row in session.exec(query).all()]
+        if limit is not None:
+            query = query.limit(limit)
+        return [_entry(row) for row in reversed(session.exec(query).all())]
 
 
 def verify_trail(store: Store) -> int:
@@ -87,7 +128,7 @@ def verify_trail(store: Store) -> int:
                                row.detail_json)  # fmt: skip
             if row.prev_hash != previous or row.hash != expected:
                 raise Tampered(f"audit entry {row.seq} ({row.action} by {row.actor}) does not "
-                               f"follow from the one before it")  # fmt: skip
+                               f"follow from the one before it", row.seq)  # fmt: skip
             previous = row.hash
             count += 1
     return count
@@ -96,4 +137,4 @@ def verify_trail(store: Store) -> int:
 def _entry(row: AuditRow) -> AuditEntry:
     assert row.seq is not None
     return AuditEntry(row.seq, row.ts, row.actor, row.action, row.subject,
-                      json.loads(row.detail_json), row.hash)  # fmt: skip
+                      json.loads(row.detail_json), row.hash, row.prev_hash)  # fmt: skip
