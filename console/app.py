@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import getpass
 import logging
 import signal
@@ -13,6 +14,7 @@ from typing import Any, ClassVar
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widget import AwaitMount
 
 from checks import ReadinessService
 from console.keymap import KeymapError, load_keymap
@@ -78,6 +80,8 @@ class QuarterdeckApp(App[int]):
         self._handle_sigterm = handle_sigterm
         self._quitting = False
         self._session: int | None = None
+        self._visited_modes: set[str] = set()
+        self._hold_frames = True
 
     def on_mount(self) -> None:
         register_themes(self)
@@ -98,6 +102,18 @@ class QuarterdeckApp(App[int]):
         if self._session is not None:
             self.deck.sessions.close(self._session)
             self._session = None
+
+    def switch_mode(self, mode: str) -> AwaitMount:
+        self._hold_frames = mode not in self._visited_modes
+        self._visited_modes.add(mode)
+        return super().switch_mode(mode)
+
+    def delay_update(self, delay: float = 0.05) -> None:
+        """Textual holds all drawing for 50 ms on every mode switch, to hide a new screen
+        while it lays itself out. Only a screen's first showing needs that: after it,
+        the screen is ready and the hold was the larger part of a switch's latency."""
+        if self._hold_frames:
+            super().delay_update(delay)
 
     def _apply_keymap(self) -> None:
         path = self.deck.settings.keymap_file
@@ -122,6 +138,10 @@ class QuarterdeckApp(App[int]):
     async def _start(self) -> None:
         try:
             await self.deck.start()
+            # Everything built so far (numba, SQLAlchemy, the strategy library...) lives
+            # as long as the process. Freezing it keeps full collections from walking
+            # it: they had stalled the loop for ~170 ms every second or so at 10k ticks/s.
+            gc.freeze()
         except Exception as exc:
             log.exception("the deck failed to start")
             self.notify(f"The engine failed to start: {exc}", severity="error", timeout=60)

@@ -165,6 +165,9 @@ class Settings(BaseSettings):
 
     demo_job: bool = Field(default=True, description="Submit one optimizer job on start.")
     job_concurrency: int = Field(default=0, ge=0, description="Jobs at once; 0 is one per core.")
+    job_threads: int = Field(
+        default=0, ge=0, description="Threads one sweep may use; 0 is every core but one."
+    )
     check_target: str = Field(
         default="", description="The deployment the console's probes examine."
     )

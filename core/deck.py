@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 import uuid
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from core.logs import log_tail
 from core.market import PriceSimulator
 from core.research.runner import run_backtest
 from core.research.strategies import get_strategy
+from core.research.sweep import set_thread_budget
 from core.sessions import SessionRegistry
 from core.store import BatchWriter, Store
 from core.tasks import cancel_and_wait
@@ -71,6 +73,7 @@ class Deck:
             self.bus, self.writer, JOB_KINDS, store=self.store,
             concurrency=s.job_concurrency or None,
         )  # fmt: skip
+        set_thread_budget(s.job_threads or max(1, (os.cpu_count() or 1) - 1))
         self.sessions = SessionRegistry(self.bus)
         self.health = HealthMonitor(self.bus, [self.feed], s.health_interval)
         self._services: list[Service] = []

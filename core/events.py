@@ -290,6 +290,7 @@ class StrategyChanged:
     why: str
 
 
+@dataclass(frozen=True, slots=True)
 class AuditAppended:
     """An entry was added to the audit trail (announced after its commit)."""
 

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 from textual import events
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer
 
+from console.widgets.key_footer import KeyFooter
 from console.widgets.status_header import StatusHeader
 from core.access import Capability, Principal, denial
 
@@ -39,6 +39,7 @@ class DeckScreen(Screen[None]):
     """
 
     TITLE_TEXT: ClassVar[str] = ""
+    _styled_theme: str | None = None
     ACTIONS_NEED: ClassVar[dict[str, Capability]] = {}
 
     @property
@@ -67,7 +68,18 @@ class DeckScreen(Screen[None]):
         )
 
     def compose_footer(self) -> ComposeResult:
-        yield Footer()
+        yield KeyFooter()
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Textual restyles a whole screen each time it is shown again, in case the theme
+        changed while it was hidden. With a dozen tables that was most of the cost of a
+        screen switch, so the restyle happens only when the theme did change. (Textual
+        calls each class's handler in turn: Screen's runs here, once, not again after.)"""
+        theme = self.app.theme
+        restyle = event.refresh_styles and self._styled_theme != theme
+        self._styled_theme = theme
+        event.prevent_default()
+        super()._on_screen_resume(events.ScreenResume(refresh_styles=restyle))
 
     def denial_for(self, action: str) -> str | None:
         """Why the user may not run ``action`` here, or None if they may."""

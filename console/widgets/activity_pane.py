@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from itertools import islice
 from typing import Any
 
 from rich.table import Table
@@ -71,14 +72,23 @@ class ActivityPane(BusPane):
                 self.recent.append(event)
             self.fills += isinstance(event, Fill)
         self.border_subtitle = f"{self.fills:,} fills this session"
+        self._redraw()
+
+    def on_resize(self) -> None:
+        self._redraw()
+
+    def _redraw(self) -> None:
         self.query_one("#activity", Static).update(self._table())
 
     def _table(self) -> Table:
+        """The newest events, only as many as the pane has lines for: Rich lays out
+        every row it is given, and fifty rows cost more than a whole screen switch."""
         table = Table.grid(padding=(0, 1))
         for justify in ("left", "left", "left", "right", "left"):
             table.add_column(justify=justify, no_wrap=True)  # type: ignore[arg-type]
         table.add_column()  # wrappable, so the only column Rich narrows; its text is cut
-        for event in reversed(self.recent):
+        lines = self.content_size.height or KEPT
+        for event in islice(reversed(self.recent), lines):
             table.add_row(*self._row(event))
         return table
 

@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -34,6 +35,15 @@ from core.research.strategies import Params, Strategy
 
 ProgressCallback = Callable[[int, int], None]
 _PARALLEL = threading.Lock()
+_thread_budget = os.cpu_count() or 1
+
+
+def set_thread_budget(threads: int) -> None:
+    """The most threads one sweep uses from now on, in this process. A process that
+    serves a console keeps a core free for its event loop (``Deck`` sets this from
+    ``QD_JOB_THREADS``): a sweep on every core had slowed key presses several times."""
+    global _thread_budget
+    _thread_budget = max(1, min(threads, numba.config.NUMBA_NUM_THREADS))
 
 
 class Cancelled(Exception):
@@ -110,7 +120,7 @@ def sweep(
     years, ppy = years_spanned(ts), periods_per_year(ts)
     direction = DIRECTION_CODES[config.direction or strategy.direction]
     out = np.empty((len(combos), len(METRIC_NAMES)))
-    workers = workers or os.cpu_count() or 1
+    workers = workers or _thread_budget
     chunk = max(256, 64 * workers)
     done = 0
 
@@ -135,6 +145,7 @@ def sweep(
         slow_rows = np.array([row[int(p["slow"])] for p in combos], dtype=np.int64)
         for rows in _chunks(len(combos), chunk):
             with _PARALLEL:
+                numba.set_num_threads(min(workers, numba.config.NUMBA_NUM_THREADS))
                 out[rows.start : rows.stop] = cross_sweep_kernel(
                     bars["open"], bars["high"], bars["low"], bars["close"], features,
                     fast_rows[rows.start : rows.stop], slow_rows[rows.start : rows.stop], start,

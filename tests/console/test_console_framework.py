@@ -136,3 +136,13 @@ async def test_header_shows_who_is_connected_and_the_frozen_clock(tmp_path) -> N
         line = str(header.query_one("#status-line").content)
         assert "12:00:00Z" in line and "on: alice" in line and "paper PAPER" in line
     assert app.deck.sessions.sessions == ()
+
+
+async def test_mouse_click_on_a_footer_key_runs_its_action(tmp_path) -> None:
+    app = frozen_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.2)
+        keys = [k for k in app.screen.query("FooterKey") if k.action == "switch_mode('jobs')"]
+        assert len(keys) == 1
+        await pilot.click(keys[0])
+        await wait_until(pilot, lambda: app.screen.id == "jobs")
