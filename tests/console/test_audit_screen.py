@@ -12,7 +12,7 @@ from console.widgets.audit_details import AuditDetails
 from core.audit import append_entry, sign_checkpoint
 from core.config import Settings
 from tests.console.audit_seed import ENTRIES, seed_trail
-from tests.console.test_screens import make_app, static_text, wait_until
+from tests.console.pilot import make_app, static_text, wait_until
 
 
 def column(table: DataTable, key: str) -> list[str]:

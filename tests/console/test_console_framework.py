@@ -3,8 +3,6 @@ sessions, with the frozen console (nothing moves on its own)."""
 
 from __future__ import annotations
 
-import asyncio
-
 from textual.command import CommandPalette
 from textual.widgets import DataTable, Input
 
@@ -14,14 +12,7 @@ from core.access import Role
 from core.events import RiskState
 from core.preferences import Preferences
 from tests.console.frozen import frozen_app
-
-
-async def wait_until(pilot, condition, timeout: float = 10.0) -> None:
-    async def poll() -> None:
-        while not condition():
-            await pilot.pause(0.05)
-
-    await asyncio.wait_for(poll(), timeout)
+from tests.console.pilot import wait_until
 
 
 async def run_palette_command(pilot, text: str) -> None:

@@ -14,6 +14,7 @@ from console.app import QuarterdeckApp
 from console.widgets import HealthPane, JobsPane, PortfolioPane, ReadinessPane
 from core.config import Settings
 from core.deck import Deck
+from tests.console.pilot import wait_until
 
 
 def make_app(settings: Settings) -> tuple[QuarterdeckApp, Deck]:
@@ -28,14 +29,6 @@ def static_text(app: QuarterdeckApp, selector: str) -> str:
     console = Console(width=100, file=io.StringIO(), record=True)
     console.print(app.screen.query_one(selector, Static).content)
     return console.export_text()
-
-
-async def wait_until(pilot, condition, timeout: float = 20.0) -> None:
-    async def poll() -> None:
-        while not condition():
-            await pilot.pause(0.05)
-
-    await asyncio.wait_for(poll(), timeout)
 
 
 async def test_dashboard_shows_the_four_panes(settings: Settings) -> None:

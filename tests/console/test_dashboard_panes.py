@@ -9,7 +9,7 @@ from textual.widgets import Sparkline, Static
 from console.widgets import EquityChart, PositionsTable
 from core.config import Settings
 from tests.console.frozen import SIZES, publish_scenario
-from tests.console.test_screens import make_app, static_text, wait_until
+from tests.console.pilot import make_app, static_text, wait_until
 
 
 async def test_live_dashboard_shows_day_pnl_fills_equity_and_the_kill_as_an_alert(

@@ -12,7 +12,7 @@ from console.widgets import JobDetails
 from core.config import Settings
 from core.events import JobState
 from core.jobs import records
-from tests.console.test_screens import LONG, make_app, static_text, wait_until
+from tests.console.pilot import LONG, make_app, static_text, wait_until
 
 QUICK = {"strategy": "sma_cross", "dataset": "sim:BTCUSD", "params": {"fast": 5, "slow": 20},
          "bars": 500}  # fmt: skip

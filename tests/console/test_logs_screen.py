@@ -12,7 +12,7 @@ from textual.widgets import Input, Static
 
 from console.widgets.log_view import LogView, line_text
 from core.config import Settings
-from tests.console.test_screens import make_app, static_text, wait_until
+from tests.console.pilot import make_app, static_text, wait_until
 
 LOGGER = "tests.console.logs"
 

@@ -22,7 +22,7 @@ from core.audit import read_entries
 from core.config import Settings
 from core.store import SignoffRow, WaiverRow
 from tests.console.frozen import FROZEN_TS
-from tests.console.test_screens import make_app, wait_until
+from tests.console.pilot import make_app, wait_until
 
 VERSION = "3.0.0"
 

@@ -24,7 +24,7 @@ from core.research.backtest import BacktestConfig
 from core.research.grids import default_grid
 from core.research.runner import run_backtest
 from core.research.strategies import get_strategy
-from tests.console.test_screens import static_text, wait_until
+from tests.console.pilot import static_text, wait_until
 
 BARS = "300"
 

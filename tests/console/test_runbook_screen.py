@@ -14,8 +14,8 @@ from console.widgets import RtoTimer
 from core.access import Role
 from core.audit import read_entries
 from tests.console.frozen import FROZEN_TS
+from tests.console.pilot import wait_until
 from tests.console.test_runbook_command import RUNBOOK
-from tests.console.test_screens import wait_until
 
 
 class FakeClock:

@@ -2,50 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import io
+from textual.widgets import DataTable
 
-from rich.console import Console
-from textual.widgets import DataTable, Input, Static
-
-from checks import ReadinessService
-from console.app import QuarterdeckApp
 from console.screens import ReasonScreen
 from core.config import Settings
-from core.deck import Deck
 from core.events import JobPriority, JobState, RiskState
-
-
-def static_text(widget: Static) -> str:
-    console = Console(width=100, file=io.StringIO(), record=True)
-    console.print(widget.content)
-    return console.export_text()
-
-
-def make_app(settings: Settings) -> tuple[QuarterdeckApp, Deck]:
-    deck = Deck(settings)
-    readiness = ReadinessService(deck)
-    deck.add_service(readiness)
-    return QuarterdeckApp(deck, readiness), deck
-
-
-async def wait_until(pilot, condition, timeout: float = 30.0) -> None:
-    async def poll() -> None:
-        while not condition():
-            await pilot.pause(0.05)
-
-    await asyncio.wait_for(poll(), timeout)
-
-
-async def answer(pilot, text: str) -> None:
-    """Type a reason into the open reason dialog and submit it."""
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ReasonScreen))
-    pilot.app.screen.query_one("#reason", Input).value = text
-    await pilot.press("enter")
-
-
-LONG = {"strategy": "rsi_reversion", "dataset": "sim:SPY", "bars": 20_000,
-        "grid": {"window": [5, 60, 1], "lower": [10, 45, 1], "upper": [55, 90, 1]}}  # fmt: skip
+from tests.console.pilot import LONG, answer, make_app, wait_until
 
 
 async def test_jobs_screen_pauses_resumes_reprioritises_and_cancels(settings: Settings) -> None:

@@ -10,7 +10,7 @@ import pytest
 from core.logs import LogTail
 from tests.console.audit_seed import seed_trail
 from tests.console.frozen import FROZEN_TS, SIZES, SNAPSHOT_THEMES
-from tests.console.test_screens import wait_until
+from tests.console.pilot import wait_until
 
 
 async def wait_for(pilot, condition) -> None:

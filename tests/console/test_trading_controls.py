@@ -16,7 +16,7 @@ from core.config import Settings
 from core.deck import Deck
 from core.events import RiskState, Side
 from core.trading.orders import OrderRequest, OrderStatus, OrderType
-from tests.console.test_screens import answer, make_app, wait_until
+from tests.console.pilot import answer, make_app, wait_until
 
 
 def audited(settings: Settings) -> list[tuple[str, str, str]]:

@@ -18,14 +18,6 @@ from core.audit import (
 from core.store import Store
 
 
-@pytest.fixture
-def store(tmp_path: Path):
-    store = Store(f"sqlite:///{tmp_path / 'audit.db'}")
-    store.create_schema()
-    yield store
-    store.dispose()
-
-
 def test_entries_chain_and_verify(store: Store) -> None:
     first = append_entry(store, "alice", "checklist.attest", "deploy/tls", {"note": "ok ✓"})
     second = append_entry(store, "retention", "export.deleted", "/x/report.pdf")

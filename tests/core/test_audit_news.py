@@ -23,14 +23,6 @@ from core.events import AuditAppended
 from core.store import Store
 
 
-@pytest.fixture
-def store(tmp_path: Path):
-    store = Store(f"sqlite:///{tmp_path / 'audit.db'}")
-    store.create_schema()
-    yield store
-    store.dispose()
-
-
 def test_watchers_hear_each_append_after_it_commits(store: Store) -> None:
     heard = []
     stop = watch_appends(store, lambda entry: heard.append(read_entries(store)[-1] == entry))

@@ -15,13 +15,6 @@ from core.trading.portfolio import Portfolio
 from core.trading.risk import RiskGovernor, RiskLimits, RiskState
 
 
-@pytest.fixture
-def store(tmp_path) -> Store:
-    store = Store(f"sqlite:///{tmp_path / 'journal.db'}")
-    store.create_schema()
-    return store
-
-
 def execution_with(journal: Journal, limits: RiskLimits | None = None) -> Execution:
     return Execution(
         PaperBroker(),
