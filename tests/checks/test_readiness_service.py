@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -81,10 +80,8 @@ async def test_start_returns_before_slow_run_finishes(
     service = ReadinessService(
         fake_deck(settings, wal_engine), checklist=checklist, registry=registry
     )
-    started = time.perf_counter()
     await service.start()
-    assert time.perf_counter() - started < 0.2
-    assert service.running
+    assert service.running and "t.slow" not in service.results  # still probing
     await service.wait_idle()
     assert not service.running
     assert service.results["t.slow"].verdict is Verdict.PASS
@@ -106,9 +103,7 @@ async def test_stop_cancels_inflight_run_cleanly(
     await service.start()
     await asyncio.sleep(0.05)
     assert tracker.active == 2
-    started = time.perf_counter()
-    await service.stop()
-    assert time.perf_counter() - started < 0.5
+    await asyncio.wait_for(service.stop(), timeout=10)  # the probes sleep 60 s
     assert not service.running
     assert tracker.active == 0  # both probes were cancelled and unwound
     assert service.results == {}

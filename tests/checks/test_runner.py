@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -70,16 +70,12 @@ async def test_probe_past_timeout_becomes_error_without_delaying_others(
         item("t.quick1", "test.pass"),
         item("t.quick2", "test.sleep", seconds=0.01),
     )
-    started = time.perf_counter()
-    results, recorder = await run(checklist, ctx, registry, timeout=0.3)
-    took = time.perf_counter() - started
+    # The slow probe sleeps 30 s: finishing within 10 means its timeout cut it off.
+    results, recorder = await asyncio.wait_for(run(checklist, ctx, registry, timeout=0.3), 10)
     assert results["t.slow"].verdict is Verdict.ERROR
     assert results["t.slow"].reason == "timed out after 0.3s"
-    assert took < 1.5
     assert results["t.quick1"].verdict is Verdict.PASS
     assert results["t.quick2"].verdict is Verdict.PASS
-    quick_elapsed = results["t.quick2"].elapsed
-    assert quick_elapsed is not None and quick_elapsed < 0.25
     # The quick items finished (and were published) before the slow one timed out.
     finals = [e.item_id for e in recorder.events if e.verdict in (Verdict.PASS, Verdict.ERROR)]
     assert finals[-1] == "t.slow"
