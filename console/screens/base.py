@@ -10,6 +10,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.screen import Screen
 
+from console.widgets.bus_pane import BusPane
 from console.widgets.key_footer import KeyFooter
 from console.widgets.status_header import StatusHeader
 from core.access import Capability, Principal, denial
@@ -80,6 +81,8 @@ class DeckScreen(Screen[None]):
         self._styled_theme = theme
         event.prevent_default()
         super()._on_screen_resume(events.ScreenResume(refresh_styles=restyle))
+        for pane in self.query(BusPane):
+            pane.catch_up()
 
     def denial_for(self, action: str) -> str | None:
         """Why the user may not run ``action`` here, or None if they may."""

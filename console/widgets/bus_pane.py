@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any, ClassVar
 
 from textual.containers import Vertical
 
 from core.bus import Bus, Subscription
+
+HIDDEN_INTERVAL = 1.0  # seconds between redraws of a pane whose screen is not showing
 
 
 class BusPane(Vertical):
@@ -17,6 +20,11 @@ class BusPane(Vertical):
     waits for events, hands them to ``apply`` in one batch, then rests for
     ``1 / max_hz`` seconds, so it never redraws more than ``max_hz`` times a
     second however fast events arrive, and never redraws when nothing arrived.
+
+    A pane on a screen that is not showing redraws once a second at most (its
+    events wait, coalesced, in its subscription) and catches up the moment its
+    screen is shown again: eight hidden dashboard panes redrawing ten times a
+    second had slowed every other screen's key presses.
     """
 
     TOPICS: ClassVar[tuple[type, ...]] = ()
@@ -27,6 +35,7 @@ class BusPane(Vertical):
         self._bus = bus
         self._min_interval = 1.0 / max_hz
         self._subscription: Subscription | None = None
+        self._shown = asyncio.Event()
 
     def on_mount(self) -> None:
         self._subscription = self._bus.subscribe(*self.TOPICS, latest_only=self.LATEST_ONLY)
@@ -42,7 +51,19 @@ class BusPane(Vertical):
             events = subscription.drain()
             if events:
                 self.apply(events)
+            await self._rest()
+
+    async def _rest(self) -> None:
+        if self.screen.is_current:
             await asyncio.sleep(self._min_interval)
+            return
+        self._shown.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._shown.wait(), HIDDEN_INTERVAL)
+
+    def catch_up(self) -> None:
+        """The pane's screen is showing again: redraw from what arrived meanwhile now."""
+        self._shown.set()
 
     def apply(self, events: list[Any]) -> None:
         """Update the pane from a batch of events, oldest first."""
