@@ -4,15 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len
+from rich.text import Text
 from textual.widgets import DataTable
+
+
+def _width(value: Any) -> int:
+    if isinstance(value, Text):
+        return value.cell_len
+    return cell_len(str(value))
 
 
 def upsert_row(table: DataTable[Any], key: str, cells: dict[str, Any], height: int = 1) -> None:
     """Update the row ``key`` cell by cell (``cells`` maps column keys to values),
-    or append it if the table has no such row yet. A column widens when a new value
-    needs it ("queued" becoming "cancelled"), so no figure is ever cut short."""
+    or append it if the table has no such row yet.
+
+    A column widens when a new value needs it ("queued" becoming "cancelled"), so
+    no figure is ever cut short; it never narrows, so columns do not jitter as
+    figures change, and an update that fits costs no re-measuring of the table."""
     if key in table.rows:
         for column, value in cells.items():
-            table.update_cell(key, column, value, update_width=True)
+            wider = _width(value) > table.columns[column].content_width  # type: ignore[index]
+            table.update_cell(key, column, value, update_width=wider)
     else:
         table.add_row(*cells.values(), key=key, height=height)
