@@ -50,7 +50,7 @@ class ActivityPane(BusPane):
     }  # fmt: skip
     DEFAULT_CSS = """
     ActivityPane { border: round $primary; }
-    ActivityPane > Static { height: auto; }
+    ActivityPane > Static { height: 1fr; }
     ActivityPane .activity-pane--buy { color: $success; }
     ActivityPane .activity-pane--sell { color: $error; }
     ActivityPane .activity-pane--refused { color: $warning; }
