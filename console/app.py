@@ -22,6 +22,7 @@ from console.palette import palette_commands
 from console.screens import MODE_SCREENS, DeckScreen, HelpScreen, ReasonScreen
 from console.screens.confirm import ConfirmScreen
 from console.screens.form import FormScreen
+from console.screens.help import class_bindings
 from core.access import Principal
 from core.deck import Deck
 from core.preferences import Preferences
@@ -172,9 +173,4 @@ def all_binding_ids() -> set[str]:
     owners: list[type[Any]] = [QuarterdeckApp, HelpScreen, ReasonScreen]
     owners += [screen for _, screen in MODE_SCREENS.values()]
     owners += [ConfirmScreen, FormScreen]
-    ids: set[str] = set()
-    for owner in owners:
-        merged = owner._merged_bindings
-        if merged is not None:
-            ids.update(binding.id for _, binding in merged if binding.id)
-    return ids
+    return {b.id for owner in owners for b in class_bindings(owner) if b.id}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -50,6 +51,15 @@ class Role(StrEnum):
     RISK_MANAGEMENT = "Risk Management"
     COMPLIANCE = "Compliance"
     OPERATIONS = "Operations"
+
+
+def require_unique_ids(ids: Iterable[str], what: str) -> None:
+    """Raise naming the first id that repeats (checklist items, runbook steps)."""
+    seen: set[str] = set()
+    for entry_id in ids:
+        if entry_id in seen:
+            raise ValueError(f"duplicate {what} id {entry_id!r}")
+        seen.add(entry_id)
 
 
 class StrictModel(BaseModel):
@@ -128,11 +138,7 @@ class Checklist(ChecklistHeader):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Checklist:
-        seen: set[str] = set()
-        for item in self.items:
-            if item.id in seen:
-                raise ValueError(f"duplicate item id {item.id!r}")
-            seen.add(item.id)
+        require_unique_ids((item.id for item in self.items), "item")
         return self
 
     def item(self, item_id: str) -> ChecklistItem:

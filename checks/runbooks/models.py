@@ -13,7 +13,7 @@ from pydantic import (
     model_validator,
 )
 
-from checks.catalog.models import SourceRef, StrictModel, Text
+from checks.catalog.models import SourceRef, StrictModel, Text, require_unique_ids
 from checks.probes.registry import check_probe, check_probe_params, registry_in
 
 SNAKE_ID_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -120,11 +120,7 @@ class Runbook(RunbookHeader):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Runbook:
-        seen: set[str] = set()
-        for step in self.steps:
-            if step.id in seen:
-                raise ValueError(f"duplicate step id {step.id!r}")
-            seen.add(step.id)
+        require_unique_ids((step.id for step in self.steps), "step")
         return self
 
     def step(self, step_id: str) -> Step:

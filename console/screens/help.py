@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from console.app import QuarterdeckApp
 
 
-def _bindings(owner: type[Any]) -> list[Binding]:
+def class_bindings(owner: type[Any]) -> list[Binding]:
     """The class's bindings with those it inherits (Textual merges them per class)."""
     merged: BindingsMap = owner._merged_bindings or BindingsMap()
     return [binding for _, binding in merged]
@@ -32,7 +32,7 @@ def help_rows(app: QuarterdeckApp) -> list[tuple[str, str, str, str, str]]:
     keymap = app.keymap
     for where, owner in sections:
         seen: set[str] = set()
-        for binding in _bindings(owner):
+        for binding in class_bindings(owner):
             if binding.id is None or binding.id in seen:
                 continue
             seen.add(binding.id)
