@@ -35,7 +35,7 @@ def one_run(data_dir: Path) -> tuple[float, float]:
             now = time.perf_counter() - started
             if first_frame is None and "Readiness" in screen and "Portfolio" in screen:
                 first_frame = now
-            if "Equity" in screen:
+            if "waiting for the engine" not in screen and "Cash" in screen:
                 live = now
             time.sleep(0.01)
         terminal.press("q")

@@ -9,35 +9,49 @@ import logging
 import signal
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, ClassVar
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.signal import Signal
 from textual.widget import AwaitMount
 
-from checks import ReadinessService
+from console.boot import DeckRecipe
 from console.keymap import KeymapError, load_keymap
+from console.modes import MODES, Mode, import_screens
 from console.palette import palette_commands
-from console.screens import MODE_SCREENS, DeckScreen, HelpScreen, ReasonScreen
+from console.screens.base import DeckScreen
 from console.screens.confirm import ConfirmScreen
 from console.screens.form import FormScreen
-from console.screens.help import class_bindings
+from console.screens.help import HelpScreen, class_bindings
+from console.screens.reason import ReasonScreen
 from core.access import Principal
-from core.deck import Deck
+from core.bus import Bus
+from core.config import Settings
 from core.preferences import Preferences
 from themes import DEFAULT_THEME, THEME_NAMES, register_themes
+
+if TYPE_CHECKING:
+    from checks import ReadinessService
+    from core.deck import Deck
 
 log = logging.getLogger(__name__)
 
 MODE_BINDINGS = [
-    Binding(key, f"switch_mode('{mode}')", screen.TITLE_TEXT, id=f"app.screen.{mode}")
-    for mode, (key, screen) in MODE_SCREENS.items()
+    Binding(mode.key, f"switch_mode('{name}')", mode.title, id=f"app.screen.{name}")
+    for name, mode in MODES.items()
 ]
 
 
 class QuarterdeckApp(App[int]):
-    """The console. It starts the Deck in a worker so the first frame never waits for it.
+    """The console, attached to a running Deck or to a ``DeckRecipe`` it builds itself.
+
+    Given a recipe (the local console), it draws the dashboard first and builds
+    and starts the Deck in a worker afterwards: the first frame never waits for
+    the trading domain to import. Until the Deck is there, the other screens
+    wait for it (``deck_ready``) and the keymap is not yet applied.
 
     BINDINGS:
         1-8: the dashboard, research, jobs, trading, readiness, runbook, audit and logs.
@@ -51,7 +65,6 @@ class QuarterdeckApp(App[int]):
     CSS_PATH = "app.tcss"
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     TITLE = "Quarterdeck"
-    MODE_SCREENS: ClassVar[dict[str, tuple[str, type[DeckScreen]]]] = MODE_SCREENS
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit.ctrl", show=False, priority=True),
@@ -62,7 +75,7 @@ class QuarterdeckApp(App[int]):
 
     def __init__(
         self,
-        deck: Deck,
+        deck: Deck | DeckRecipe,
         readiness: ReadinessService | None = None,
         *,
         user: Principal | None = None,
@@ -71,12 +84,22 @@ class QuarterdeckApp(App[int]):
         handle_sigterm: bool = False,
     ) -> None:
         super().__init__()
-        self.deck = deck
+        self.settings: Settings = deck.settings
+        self.bus: Bus = deck.bus
         self.readiness = readiness
-        self.user = user or Principal(getpass.getuser(), deck.settings.console_role)
+        self.deck_ready = asyncio.Event()
+        self.deck_attached: Signal[Deck] = Signal(self, "deck-attached")
+        self._recipe: DeckRecipe | None = None
+        self._pending_mode: str | None = None
+        if isinstance(deck, DeckRecipe):
+            self._recipe = deck
+        else:
+            self.deck = deck
+            self.deck_ready.set()
+        self.user = user or Principal(getpass.getuser(), self.settings.console_role)
         self.clock = clock
         self.keymap: dict[str, str] = {}
-        self.preferences = Preferences(deck.settings.preferences_dir)
+        self.preferences = Preferences(self.settings.preferences_dir)
         self._start_deck = start_deck
         self._handle_sigterm = handle_sigterm
         self._quitting = False
@@ -89,20 +112,50 @@ class QuarterdeckApp(App[int]):
         saved = self.preferences.load(self.user.name).get("theme")
         self.theme = saved if saved in THEME_NAMES else DEFAULT_THEME
         self.theme_changed_signal.subscribe(self, self._remember_theme)
-        self._apply_keymap()
-        for mode, (_, screen_type) in MODE_SCREENS.items():
-            self.add_mode(mode, lambda t=screen_type, m=mode: t(id=m))
+        for mode in MODES.values():
+            self.add_mode(mode.name, partial(_new_screen, mode))
+        if self.deck_ready.is_set():
+            self._attach()
         self.switch_mode("dashboard")
+        if self._handle_sigterm:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self._on_sigterm)
+
+    def on_ready(self) -> None:
+        if self._recipe is not None:
+            self.call_after_refresh(self.run_worker, self._build(self._recipe), name="deck-build")
+
+    async def _build(self, recipe: DeckRecipe) -> None:
+        try:
+            self.deck, self.readiness = await asyncio.to_thread(recipe.build)
+        except Exception as exc:
+            log.exception("the deck could not be built")
+            self.notify(f"The engine could not be built: {exc}", severity="error", timeout=60)
+            return
+        self._attach()
+        self.deck_attached.publish(self.deck)
+        if self._pending_mode is not None:
+            self.switch_mode(self._pending_mode)
+
+    def _attach(self) -> None:
+        """The Deck is there: apply the keymap, join its sessions, start it if asked."""
+        self.deck_ready.set()
+        self._apply_keymap()
         self._session = self.deck.sessions.open(self.user)
         if self._start_deck:
             self.run_worker(self._start(), name="deck-start")
-        if self._handle_sigterm:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self._on_sigterm)
 
     def on_unmount(self) -> None:
         if self._session is not None:
             self.deck.sessions.close(self._session)
             self._session = None
+
+    async def action_switch_mode(self, mode: str) -> None:
+        """Every screen but the dashboard needs the Deck: while it is still being built,
+        the switch waits for it (without holding up the app's messages)."""
+        if self.deck_ready.is_set():
+            self.switch_mode(mode)
+        else:
+            self._pending_mode = mode
 
     def switch_mode(self, mode: str) -> AwaitMount:
         self._hold_frames = mode not in self._visited_modes
@@ -117,7 +170,7 @@ class QuarterdeckApp(App[int]):
             super().delay_update(delay)
 
     def _apply_keymap(self) -> None:
-        path = self.deck.settings.keymap_file
+        path = self.settings.keymap_file
         try:
             self.keymap = load_keymap(path, all_binding_ids())
         except KeymapError as exc:
@@ -161,16 +214,21 @@ class QuarterdeckApp(App[int]):
             return
         self._quitting = True
         try:
-            await self.deck.stop()
+            if self.deck_ready.is_set():
+                await self.deck.stop()
         finally:
             if self._handle_sigterm:
                 asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
             self.exit(0)
 
 
+def _new_screen(mode: Mode) -> DeckScreen:
+    return mode.screen_type()(id=mode.name)
+
+
 def all_binding_ids() -> set[str]:
     """Every binding id a keymap may name: the app's, each screen's and each dialog's."""
     owners: list[type[Any]] = [QuarterdeckApp, HelpScreen, ReasonScreen]
-    owners += [screen for _, screen in MODE_SCREENS.values()]
+    owners += import_screens()
     owners += [ConfirmScreen, FormScreen]
     return {b.id for owner in owners for b in class_bindings(owner) if b.id}

@@ -51,19 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_console(settings: Settings) -> int:
     # Imported here so that `quarterdeck --version` and headless commands stay fast.
-    from checks import ReadinessService
     from console.app import QuarterdeckApp
-    from core.deck import Deck
+    from console.boot import DeckRecipe
 
     async def run() -> int:
-        deck = Deck(settings)
-        readiness = ReadinessService(deck)
-        deck.add_service(readiness)
-        app = QuarterdeckApp(deck, readiness, handle_sigterm=True)
+        app = QuarterdeckApp(DeckRecipe(settings), handle_sigterm=True)
         try:
             result = await app.run_async()
         finally:
-            await deck.stop()  # a no-op after a normal quit; cleans up after a crash
+            if app.deck_ready.is_set():
+                await app.deck.stop()  # a no-op after a normal quit; cleans up after a crash
         return app.return_code if app.return_code is not None else (result or 0)
 
     return asyncio.run(run())

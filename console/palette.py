@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from textual.app import SystemCommand
 from textual.screen import Screen
 
+from console.modes import MODES
 from console.screens.base import DeckScreen
 from themes import THEME_NAMES
 
@@ -56,9 +57,9 @@ def palette_commands(app: QuarterdeckApp, screen: Screen[Any]) -> Iterator[Syste
     if isinstance(screen, DeckScreen):
         for command in screen.palette_commands():
             yield _command(app, command.title, command.help, command.run, command.disabled)
-    for mode, (key, screen_type) in app.MODE_SCREENS.items():
+    for name, mode in MODES.items():
         yield SystemCommand(
-            f"Go to {screen_type.TITLE_TEXT}", f"key {key}", partial(app.switch_mode, mode)
+            f"Go to {mode.title}", f"key {mode.key}", partial(app.action_switch_mode, name)
         )
     for name in THEME_NAMES:
         current = " (current)" if name == app.theme else ""

@@ -52,11 +52,11 @@ class Service(Protocol):
 
 
 class Deck:
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, bus: Bus | None = None) -> None:
         self.settings = settings or Settings()
         s = self.settings
         self.run_id = uuid.uuid4().hex[:12]
-        self.bus = Bus()
+        self.bus = bus if bus is not None else Bus()
         self.store = Store(s.resolved_database_url)
         self.writer = BatchWriter(self.store)
         self.feed = make_feed(self.bus, s)

@@ -15,8 +15,8 @@ from core.events import Bar, Fill, RiskState, Side, Tick, Verdict
 from core.market.history import simulated_bars
 from core.research.strategies import get_strategy
 from core.trading.engine import LiveEngine, StrategySpec
-from core.trading.execution import KILL_SWITCH, OrderEvent
-from core.trading.orders import OrderRequest, OrderType
+from core.trading.execution import KILL_SWITCH
+from core.trading.orders import OrderEvent, OrderRequest, OrderType
 from core.trading.risk import RiskEvent
 
 PAPER = "paper"

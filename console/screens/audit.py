@@ -19,6 +19,7 @@ from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label
 
+from console.modes import MODES
 from console.screens.base import DeckScreen, PaletteCommand
 from console.widgets.audit_banner import VerificationBanner
 from console.widgets.audit_details import AuditDetails
@@ -34,7 +35,7 @@ class AuditScreen(DeckScreen):
     """BINDINGS: v verify, / search, Escape clear the search (and leave it), d or Enter
     show or hide the selected entry's details, r reread the trail from the store."""
 
-    TITLE_TEXT = "Audit"
+    TITLE_TEXT = MODES["audit"].title
     BINDINGS = [
         Binding("v", "verify", "Verify", id="audit.verify"),
         Binding("slash", "search", "Search", id="audit.search"),

@@ -56,17 +56,25 @@ class DeckScreen(Screen[None]):
         return self.console.user
 
     def compose_header(self) -> ComposeResult:
-        deck = self.deck
-        yield StatusHeader(
-            deck.bus,
+        app = self.console
+        header = StatusHeader(
+            app.bus,
             self.TITLE_TEXT,
-            deck.settings.environment,
-            deck.engine.mode,
-            risk=deck.engine.execution.risk.state,
-            users=tuple(sorted({s.user for s in deck.sessions.sessions})),
-            clock=self.console.clock,
-            max_hz=deck.settings.ui_refresh_hz,
+            app.settings.environment,
+            clock=app.clock,
+            max_hz=app.settings.ui_refresh_hz,
         )
+        if app.deck_ready.is_set():
+            header.show_engine(self.deck)
+        yield header
+
+    def on_mount(self) -> None:
+        if not self.console.deck_ready.is_set():
+            self.console.deck_attached.subscribe(self, self.on_deck_attached)
+
+    def on_deck_attached(self, deck: Deck) -> None:
+        """The Deck this screen was drawn without is now built (see ``DeckRecipe``)."""
+        self.query_one(StatusHeader).show_engine(deck)
 
     def compose_footer(self) -> ComposeResult:
         yield KeyFooter()

@@ -10,23 +10,27 @@ pane is squeezed until its numbers are cut.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import Grid, VerticalScroll
 
+from console.modes import MODES
 from console.screens.base import DeckScreen
-from console.widgets import (
-    ActivityPane,
-    AlertsPane,
-    EquityChart,
-    HealthPane,
-    JobsPane,
-    PortfolioPane,
-    ReadinessPane,
-)
+from console.widgets.activity_pane import ActivityPane
+from console.widgets.alerts_pane import AlertsPane
+from console.widgets.equity_chart import EquityChart
+from console.widgets.health_pane import HealthPane
+from console.widgets.jobs_pane import JobsPane
+from console.widgets.portfolio_pane import PortfolioPane
+from console.widgets.readiness_pane import ReadinessPane
+
+if TYPE_CHECKING:
+    from core.deck import Deck
 
 
 class DashboardScreen(DeckScreen):
-    TITLE_TEXT = "Dashboard"
+    TITLE_TEXT = MODES["dashboard"].title
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     DEFAULT_CSS = """
     DashboardScreen #dashboard { scrollbar-size-vertical: 1; }
@@ -51,7 +55,7 @@ class DashboardScreen(DeckScreen):
     """
 
     def compose(self) -> ComposeResult:
-        bus, hz = self.deck.bus, self.deck.settings.ui_refresh_hz
+        bus, hz = self.console.bus, self.console.settings.ui_refresh_hz
         yield from self.compose_header()
         with VerticalScroll(id="dashboard"), Grid(id="dashboard-grid"):
             yield PortfolioPane(bus, hz, id="portfolio")
@@ -62,3 +66,7 @@ class DashboardScreen(DeckScreen):
             yield ReadinessPane(bus, self.console.readiness, hz, id="readiness")
             yield HealthPane(bus, hz, id="health")
         yield from self.compose_footer()
+
+    def on_deck_attached(self, deck: Deck) -> None:
+        super().on_deck_attached(deck)
+        self.query_one(ReadinessPane).readiness = self.console.readiness

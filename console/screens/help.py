@@ -11,6 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label
 
+from console.modes import MODES
 from console.screens.base import DeckScreen
 from core.access import denial
 
@@ -28,7 +29,7 @@ def help_rows(app: QuarterdeckApp) -> list[tuple[str, str, str, str, str]]:
     """(where, keys, action, binding id, state) for every binding with an id, in screen order."""
     rows: list[tuple[str, str, str, str, str]] = []
     sections: list[tuple[str, type[Any]]] = [("Everywhere", type(app))]
-    sections += [(t.TITLE_TEXT, t) for _, t in app.MODE_SCREENS.values()]
+    sections += [(mode.title, mode.screen_type()) for mode in MODES.values()]
     keymap = app.keymap
     for where, owner in sections:
         seen: set[str] = set()

@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable
 
+from console.modes import MODES
 from console.screens.base import DeckScreen, PaletteCommand
 from console.screens.reason import ReasonScreen
 from console.widgets.job_details import JobDetails
@@ -28,7 +29,7 @@ class JobsScreen(DeckScreen):
     """BINDINGS: c cancel (asks why), p pause, r resume, +/- priority, n rerun (the same
     kind and request as a new job), d or Enter details of the job under the cursor."""
 
-    TITLE_TEXT = "Jobs"
+    TITLE_TEXT = MODES["jobs"].title
     ACTIONS_NEED = {
         "cancel_job": Capability.RUN_JOBS,
         "pause_job": Capability.RUN_JOBS,

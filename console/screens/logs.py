@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input
 
+from console.modes import MODES
 from console.screens.base import DeckScreen, PaletteCommand
 from console.widgets.log_view import LogView
 from console.widgets.logs_pane import LogsPane
@@ -22,7 +23,7 @@ class LogsScreen(DeckScreen):
     """BINDINGS: l cycles the lowest level shown (DEBUG, INFO, WARNING, ERROR), / searches,
     Escape clears the search, f pauses or resumes following the newest records."""
 
-    TITLE_TEXT = "Logs"
+    TITLE_TEXT = MODES["logs"].title
     BINDINGS = [
         Binding("l", "cycle_level", "Level", id="logs.level"),
         Binding("slash", "search", "Search", id="logs.search"),

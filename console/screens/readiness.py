@@ -28,6 +28,7 @@ from checks import Checklist, ChecklistItem, builtin_checklists
 from checks.ledger import LedgerError, attest, authorize, history, sign_off, state, waive
 from checks.release import Release, ReleaseState
 from checks.reports import as_json, as_junit, as_markdown
+from console.modes import MODES
 from console.screens.base import DeckScreen, PaletteCommand
 from console.screens.confirm import ConfirmScreen
 from console.screens.form import FormField, FormScreen
@@ -81,7 +82,7 @@ class ReadinessScreen(DeckScreen):
         c: the next checklist. v: edit the release version.
     """
 
-    TITLE_TEXT = "Readiness"
+    TITLE_TEXT = MODES["readiness"].title
     ACTIONS_NEED = {
         "run_all": Capability.RUN_CHECKS,
         "run_section": Capability.RUN_CHECKS,

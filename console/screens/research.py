@@ -18,6 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Label, Select, Static, TabbedContent, TabPane
 
+from console.modes import MODES
 from console.screens.base import DeckScreen, PaletteCommand
 from console.widgets.backtest_view import BacktestView
 from console.widgets.heatmap_grid import BEST, HeatmapGrid
@@ -55,7 +56,7 @@ class ResearchScreen(DeckScreen):
     escape: back to the strategy list.
     """
 
-    TITLE_TEXT = "Research"
+    TITLE_TEXT = MODES["research"].title
     ACTIONS_NEED = {
         "optimize": Capability.RUN_JOBS,
         "walk_forward": Capability.RUN_JOBS,

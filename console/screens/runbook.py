@@ -30,6 +30,7 @@ from checks.runbooks import Runbook, Step, StepKind, builtin_runbooks
 from checks.runbooks.execute import Outcome, RunbookSession, StepResult
 from checks.service import context_from_deck
 from console.formatting import stopwatch
+from console.modes import MODES
 from console.screens.base import DeckScreen, PaletteCommand
 from console.screens.confirm import ConfirmScreen
 from console.widgets.keyed_rows import upsert_row
@@ -58,7 +59,7 @@ class RunbookScreen(DeckScreen):
         d: a dry run of every step. X: abandon the run. c: the next runbook.
     """
 
-    TITLE_TEXT = "Runbook"
+    TITLE_TEXT = MODES["runbook"].title
     ACTIONS_NEED = {
         "run_step": Capability.RUN_RUNBOOK,
         "dry_run": Capability.RUN_RUNBOOK,

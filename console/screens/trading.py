@@ -16,10 +16,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 
+from console.modes import MODES
 from console.screens.base import DeckScreen, PaletteCommand
 from console.screens.reason import ReasonScreen
-from console.widgets import ActivityPane, OrdersTable, PortfolioPane, StrategiesTable
-from console.widgets.orders_table import describe
+from console.widgets.activity_pane import ActivityPane
+from console.widgets.orders_table import OrdersTable, describe
+from console.widgets.portfolio_pane import PortfolioPane
+from console.widgets.strategies_table import StrategiesTable
 from core.access import Capability
 
 
@@ -27,7 +30,7 @@ class TradingScreen(DeckScreen):
     """BINDINGS: s stop / g start the strategy under the cursor, x cancel the working
     order under the cursor, k kill switch, R reset risk; each asks for a reason."""
 
-    TITLE_TEXT = "Trading"
+    TITLE_TEXT = MODES["trading"].title
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     ACTIONS_NEED = {
         "kill": Capability.TRADE,

@@ -14,8 +14,7 @@ from textual.widgets import Static
 from console import formatting as fmt
 from console.widgets.bus_pane import BusPane
 from core.events import Fill
-from core.trading.execution import OrderEvent
-from core.trading.orders import OrderType
+from core.trading.orders import OrderEvent, OrderType
 
 KEPT = 50
 #: Order events a fill row already tells (a market order accepted and filled at once).

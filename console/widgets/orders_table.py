@@ -12,8 +12,7 @@ from console import formatting as fmt
 from console.widgets.bus_pane import BusPane
 from console.widgets.keyed_rows import upsert_row
 from core.bus import Bus
-from core.trading.execution import OrderEvent
-from core.trading.orders import Order, OrderRequest, OrderType
+from core.trading.orders import Order, OrderEvent, OrderRequest, OrderType
 
 COLUMNS = (("#", "id"), ("Side", "side"), ("Qty", "qty"), ("Filled", "filled"),
            ("Symbol", "symbol"), ("Type", "type"), ("Price", "price"), ("TIF", "tif"),

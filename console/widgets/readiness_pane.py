@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import DataTable
 
-from checks import ReadinessService
 from console.widgets.bus_pane import BusPane
 from console.widgets.keyed_rows import upsert_row
 from core.bus import Bus
 from core.events import CheckUpdate, Verdict
+
+if TYPE_CHECKING:
+    from checks import ReadinessService
 
 VERDICT_MARKS: dict[Verdict, str] = {
     Verdict.PENDING: "… pending",
@@ -48,7 +50,7 @@ class ReadinessPane(BusPane):
         self, bus: Bus, readiness: ReadinessService | None, max_hz: float = 10.0, **kwargs: Any
     ) -> None:
         super().__init__(bus, max_hz, **kwargs)
-        self._readiness = readiness
+        self.readiness = readiness
 
     def compose(self) -> ComposeResult:
         self.border_title = "Readiness · production"
@@ -74,7 +76,7 @@ class ReadinessPane(BusPane):
         self._update_title(table)
 
     def _titles(self) -> dict[str, tuple[str, str]]:
-        checklist = None if self._readiness is None else self._readiness.checklist
+        checklist = None if self.readiness is None else self.readiness.checklist
         if checklist is None:
             return {}
         return {item.id: (item.title, item.severity) for item in checklist.items}
@@ -90,9 +92,9 @@ class ReadinessPane(BusPane):
         return Text(VERDICT_MARKS[verdict], style=style)
 
     def _update_title(self, table: DataTable[Any]) -> None:
-        if self._readiness is None or not self._readiness.results:
+        if self.readiness is None or not self.readiness.results:
             return
-        verdicts = [r.verdict for r in self._readiness.results.values()]
+        verdicts = [r.verdict for r in self.readiness.results.values()]
         passed = sum(v is Verdict.PASS for v in verdicts)
         self.border_subtitle = (
             f"{passed}/{len(verdicts)} automated checks pass · {table.row_count} items"

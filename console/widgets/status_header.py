@@ -5,13 +5,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.widgets import Static
 
 from console.widgets.bus_pane import BusPane
 from core.events import RiskSnapshot, RiskState, SessionsChanged
+
+if TYPE_CHECKING:
+    from core.deck import Deck
 
 Clock = Callable[[], float]
 
@@ -42,20 +45,25 @@ class StatusHeader(BusPane):
         bus: Any,
         screen_title: str,
         environment: str,
-        mode: str,
         *,
-        risk: RiskState = RiskState.ACTIVE,
-        users: tuple[str, ...] = (),
         clock: Clock = time.time,
         max_hz: float = 10.0,
     ) -> None:
         super().__init__(bus, max_hz)
         self.screen_title = screen_title
         self.environment = environment
-        self.mode = mode
-        self.risk = risk
-        self.users = users
+        self.mode = "starting"  # until the Deck is shown (``show_engine``)
+        self.risk = RiskState.ACTIVE
+        self.users: tuple[str, ...] = ()
         self.clock = clock
+
+    def show_engine(self, deck: Deck) -> None:
+        """Take the engine's mode and risk state, and who is connected, from the Deck."""
+        self.mode = deck.engine.mode
+        self.risk = deck.engine.execution.risk.state
+        self.users = tuple(sorted({s.user for s in deck.sessions.sessions}))
+        if self.is_mounted:
+            self._redraw()
 
     def compose(self) -> Any:
         yield Static(self._line(), id="status-line")

@@ -31,11 +31,11 @@ from core.research.signals import HOLD, LONG, SHORT, target_position
 from core.research.strategies import Direction, Params, Strategy
 from core.store import BatchWriter, EquityRow, FillRow
 from core.tasks import cancel_and_wait
-from core.trading.execution import Execution, OrderEvent
+from core.trading.execution import Execution
 from core.trading.fill_model import FillModel
 from core.trading.instruments import Instrument
 from core.trading.journal import Journal, Recovered
-from core.trading.orders import Order, OrderRequest
+from core.trading.orders import Order, OrderEvent, OrderRequest
 from core.trading.paper_broker import PaperBroker
 from core.trading.portfolio import Portfolio
 from core.trading.risk import RiskEvent, RiskGovernor, RiskLimits, require_who_and_why

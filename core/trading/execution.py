@@ -9,31 +9,16 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from core.events import Fill, Side, Tick
 from core.trading.instruments import Instrument
-from core.trading.orders import Order, OrderRequest, OrderStatus
+from core.trading.orders import Order, OrderEvent, OrderRequest, OrderStatus
 from core.trading.paper_broker import PaperBroker
 from core.trading.portfolio import Portfolio
 from core.trading.risk import RiskEvent, RiskGovernor, RiskState
 from core.trading.validation import validate
 
 KILL_SWITCH = "kill switch"
-
-
-@dataclass(frozen=True, slots=True)
-class OrderEvent:
-    """An order changed: ``kind`` is accepted, rejected, cancelled, expired, replaced or
-    filled/partially_filled (with the fill alongside, as a ``Fill`` event)."""
-
-    kind: str
-    order_id: int
-    request: OrderRequest
-    ts: float
-    status: OrderStatus
-    filled_quantity: float
-    reason: str = ""
 
 
 Record = Callable[[OrderEvent | Fill | RiskEvent], None]

@@ -19,8 +19,7 @@ from sqlalchemy import insert, select
 
 from core.events import Fill, Side, StrategyChanged
 from core.store import JournalRow, Store
-from core.trading.execution import OrderEvent
-from core.trading.orders import Order, OrderRequest, OrderStatus, OrderType, TimeInForce
+from core.trading.orders import Order, OrderEvent, OrderRequest, OrderStatus, OrderType, TimeInForce
 from core.trading.portfolio import Portfolio
 from core.trading.risk import RiskEvent, RiskState
 

@@ -82,3 +82,17 @@ class Order:
         self.fill_ids.append(fill_id)
         done = self.remaining <= 1e-12 * max(1.0, self.request.quantity)
         self.status = OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEvent:
+    """An order changed: ``kind`` is accepted, rejected, cancelled, expired, replaced or
+    filled/partially_filled (with the fill alongside, as a ``Fill`` event)."""
+
+    kind: str
+    order_id: int
+    request: OrderRequest
+    ts: float
+    status: OrderStatus
+    filled_quantity: float
+    reason: str = ""

@@ -34,8 +34,7 @@ from core.events import (
     Side,
 )
 from core.preferences import Preferences
-from core.trading.execution import OrderEvent
-from core.trading.orders import OrderRequest, OrderStatus, OrderType
+from core.trading.orders import OrderEvent, OrderRequest, OrderStatus, OrderType
 from core.trading.risk import RiskEvent
 from themes import DEFAULT_THEME
 

@@ -13,7 +13,7 @@ from textual.widgets import Input, Static
 
 from checks import ReadinessService
 from console.app import QuarterdeckApp
-from console.screens import ReasonScreen
+from console.screens.reason import ReasonScreen
 from core.config import Settings
 from core.deck import Deck
 

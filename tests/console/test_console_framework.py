@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual.command import CommandPalette
 from textual.widgets import DataTable, Input
 
-from console.screens import HelpScreen
+from console.screens.help import HelpScreen
 from console.widgets.status_header import StatusHeader
 from core.access import Role
 from core.events import RiskState

@@ -11,7 +11,10 @@ from textual.widgets import DataTable, Static
 
 from checks import ReadinessService
 from console.app import QuarterdeckApp
-from console.widgets import HealthPane, JobsPane, PortfolioPane, ReadinessPane
+from console.widgets.health_pane import HealthPane
+from console.widgets.jobs_pane import JobsPane
+from console.widgets.portfolio_pane import PortfolioPane
+from console.widgets.readiness_pane import ReadinessPane
 from core.config import Settings
 from core.deck import Deck
 from tests.console.pilot import wait_until

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Sparkline, Static
 
-from console.widgets import EquityChart, PositionsTable
+from console.widgets.equity_chart import EquityChart
+from console.widgets.positions_table import PositionsTable
 from core.config import Settings
 from tests.console.frozen import SIZES, publish_scenario
 from tests.console.pilot import make_app, static_text, wait_until

@@ -8,7 +8,7 @@ import re
 
 from textual.widgets import Static
 
-from console.widgets import JobDetails
+from console.widgets.job_details import JobDetails
 from core.config import Settings
 from core.events import JobState
 from core.jobs import records

@@ -15,8 +15,7 @@ from checks.release import Release
 from checks.reports import as_json, as_markdown
 from console.screens.confirm import ConfirmScreen
 from console.screens.form import FormScreen
-from console.widgets import ChecklistTree
-from console.widgets.checklist_tree import item_status
+from console.widgets.checklist_tree import ChecklistTree, item_status
 from core.access import Role
 from core.audit import read_entries
 from core.config import Settings

@@ -13,7 +13,8 @@ from textual.widgets import Input
 from checks import builtin_checklist
 from checks.ledger import state
 from checks.release import Release
-from console.widgets import ChecklistTree, EvidencePane
+from console.widgets.checklist_tree import ChecklistTree
+from console.widgets.evidence_pane import EvidencePane
 from core.events import CheckUpdate, Verdict
 from core.store import CheckResultRow, SignoffRow, Store, WaiverRow
 from tests.console.frozen import FROZEN_TS, SIZES, SNAPSHOT_THEMES

@@ -10,7 +10,7 @@ from textual.widgets import RichLog
 
 from checks.runbooks import load_runbook
 from console.screens.confirm import ConfirmScreen
-from console.widgets import RtoTimer
+from console.widgets.rto_timer import RtoTimer
 from core.access import Role
 from core.audit import read_entries
 from tests.console.frozen import FROZEN_TS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable
 
-from console.screens import ReasonScreen
+from console.screens.reason import ReasonScreen
 from core.config import Settings
 from core.events import JobPriority, JobState, RiskState
 from tests.console.pilot import LONG, answer, make_app, wait_until

@@ -10,7 +10,7 @@ from textual.widgets import DataTable
 
 from checks import ReadinessService
 from console.app import QuarterdeckApp
-from console.screens import ReasonScreen
+from console.screens.reason import ReasonScreen
 from core.access import Principal, Role
 from core.config import Settings
 from core.deck import Deck

@@ -11,9 +11,9 @@ from core.research.backtest import BacktestConfig, run_kernel
 from core.research.strategies import get_strategy
 from core.store import BatchWriter, FillRow, JournalRow, Store
 from core.trading.engine import LiveEngine, StrategySpec
-from core.trading.execution import OrderEvent
 from core.trading.fill_model import FillModel
 from core.trading.journal import Journal
+from core.trading.orders import OrderEvent
 from core.trading.risk import RiskLimits
 
 

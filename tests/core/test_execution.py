@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from core.events import Fill, Side, Tick
-from core.trading.execution import Execution, OrderEvent
+from core.trading.execution import Execution
 from core.trading.instruments import Instrument
-from core.trading.orders import OrderRequest, OrderStatus, OrderType, TimeInForce
+from core.trading.orders import OrderEvent, OrderRequest, OrderStatus, OrderType, TimeInForce
 from core.trading.paper_broker import PaperBroker
 from core.trading.portfolio import Portfolio
 from core.trading.risk import RiskEvent, RiskGovernor, RiskLimits, RiskState
