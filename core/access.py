@@ -43,16 +43,32 @@ GRANTS: dict[Capability, frozenset[Role]] = {
 }
 
 
-class PermissionDenied(Exception):
-    """Raised by a command the caller's role may not run; the message says why."""
-
-
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The person behind a session: who is recorded in the audit trail, and their role."""
+    """The person behind a session: who is recorded in the audit trail, their role, and
+    where they act from (``"local"``, ``"cli"``, ``"ssh 10.0.0.5:51234"``), which every
+    audit entry of theirs carries."""
 
     name: str
     role: Role
+    source: str = "local"
+
+
+#: The Deck acting on its own behalf (the start-up readiness run, the demo job).
+SYSTEM = Principal("quarterdeck", Role.ADMIN, source="deck")
+
+
+class PermissionDenied(Exception):
+    """Raised by a command the caller's role may not run. The message names the user, their
+    role and the capability they lack; ``action`` is the command refused (e.g. ``risk.reset``).
+    """
+
+    def __init__(self, principal: Principal, capability: Capability, action: str = "") -> None:
+        self.principal = principal
+        self.capability = capability
+        self.action = action
+        self.reason = denial(principal.role, capability) or f"{capability.value} refused"
+        super().__init__(f"{principal.name}: {self.reason}")
 
 
 def denial(role: Role, capability: Capability) -> str | None:
@@ -64,7 +80,7 @@ def denial(role: Role, capability: Capability) -> str | None:
     return f"the {role.value} role may not {capability.value.replace('_', ' ')} (needs {needed})"
 
 
-def require(principal: Principal, capability: Capability) -> None:
-    reason = denial(principal.role, capability)
-    if reason is not None:
-        raise PermissionDenied(f"{principal.name}: {reason}")
+def require(principal: Principal, capability: Capability, action: str = "") -> None:
+    """Raise ``PermissionDenied`` unless ``principal``'s role holds ``capability``."""
+    if denial(principal.role, capability) is not None:
+        raise PermissionDenied(principal, capability, action)
