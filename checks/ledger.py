@@ -5,6 +5,11 @@ Every function blocks: call it from a worker thread. Refusals (an
 attestation with no note, a waiver without an expiry in the future, an
 authorization the release is not ready for) are ``LedgerError`` with a
 message that says what is missing.
+
+Each recording function takes the acting ``Principal`` and first asks
+``core.guard.permit`` for its capability: a role that lacks it is refused
+(``PermissionDenied``) and the refusal audited, whichever front end called.
+Rows record the actor's name; audit entries also their source.
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ from sqlmodel import SQLModel, col, select
 from checks.catalog import Checklist, Role
 from checks.probes import ProbeResult
 from checks.release import DEFAULT_ROLES, Release, ReleaseState, evaluate
-from core.audit import append_entry
+from core.access import Capability, Principal
 from core.events import Verdict
+from core.guard import permit, record
 from core.store import AuthorizationRow, CheckResultRow, SignoffRow, Store, WaiverRow
 
 ATTESTABLE = frozenset({Verdict.PASS, Verdict.FAIL, Verdict.WARN})
@@ -68,9 +74,10 @@ def _add(store: Store, row: SQLModel) -> None:
 
 
 def record_results(
-    store: Store, release: Release, results: Mapping[str, ProbeResult], actor: str
+    store: Store, release: Release, results: Mapping[str, ProbeResult], actor: Principal
 ) -> None:
     """Store a probe run's results and audit the run with its verdict counts."""
+    permit(store, actor, Capability.RUN_CHECKS, "check.run", str(release))
     now = time.time()
     with store.session() as session:
         for item_id, result in results.items():
@@ -79,88 +86,94 @@ def record_results(
                 environment=release.environment, item_id=item_id,
                 verdict=result.verdict.value, reason=result.reason,
                 evidence_json=json.dumps(result.evidence, sort_keys=True, default=str),
-                source="probe", actor=actor, ts=now,
+                source="probe", actor=actor.name, ts=now,
             ))  # fmt: skip
         session.commit()
     counts: dict[str, int] = {}
     for result in results.values():
         counts[result.verdict.value] = counts.get(result.verdict.value, 0) + 1
-    append_entry(store, actor, "check.run", str(release), {"verdicts": counts})
+    record(store, actor, "check.run", str(release), {"verdicts": counts})
 
 
 def attest(
     store: Store, checklist: Checklist, release: Release, item_id: str, verdict: Verdict,
-    who: str, note: str, evidence: str = "",
+    actor: Principal, note: str, evidence: str = "",
 ) -> None:  # fmt: skip
     """A named person's verdict on a manual item, with a note and the evidence seen."""
+    permit(store, actor, Capability.ATTEST, "check.attest", f"{release} {item_id}")
     item = _item(checklist, item_id)
     if item.probe is not None:
         raise LedgerError(f"{item_id} is decided by the probe {item.probe}; run it instead")
     if verdict not in ATTESTABLE:
         raise LedgerError(f"an attestation is pass, warn or fail, not {verdict.value}")
-    _require(who=who, note=note)
+    _require(who=actor.name, note=note)
     _add(store, CheckResultRow(
         checklist=release.checklist, version=release.version, environment=release.environment,
         item_id=item_id, verdict=verdict.value, reason=note,
-        evidence_json=json.dumps({"evidence": evidence}), source="attestation", actor=who,
+        evidence_json=json.dumps({"evidence": evidence}), source="attestation", actor=actor.name,
         note=note, ts=time.time(),
     ))  # fmt: skip
-    append_entry(store, who, "check.attest", f"{release} {item_id}",
+    record(store, actor, "check.attest", f"{release} {item_id}",
                  {"verdict": verdict.value, "note": note, "evidence": evidence})  # fmt: skip
 
 
 def waive(
     store: Store, checklist: Checklist, release: Release, item_id: str, justification: str,
-    approver: str, approver_role: str, expires_at: float,
+    approver: Principal, approver_role: str, expires_at: float,
 ) -> None:  # fmt: skip
-    """Accept an item for this release until ``expires_at``, on an approver's word."""
+    """Accept an item for this release until ``expires_at``, on an approver's word
+    (``approver_role`` is the checklist role they approve for)."""
+    permit(store, approver, Capability.WAIVE, "check.waive", f"{release} {item_id}")
     _item(checklist, item_id)
-    _require(approver=approver, justification=justification)
+    _require(approver=approver.name, justification=justification)
     _role(approver_role)
     if expires_at <= time.time():
         raise LedgerError("a waiver needs an expiry in the future")
     _add(store, WaiverRow(
         checklist=release.checklist, version=release.version, environment=release.environment,
-        item_id=item_id, justification=justification, approver=approver,
+        item_id=item_id, justification=justification, approver=approver.name,
         approver_role=approver_role, expires_at=expires_at, created_at=time.time(),
     ))  # fmt: skip
-    append_entry(store, approver, "check.waive", f"{release} {item_id}",
+    record(store, approver, "check.waive", f"{release} {item_id}",
                  {"justification": justification, "role": approver_role,
                   "expires_at": expires_at})  # fmt: skip
 
 
 def sign_off(
-    store: Store, checklist: Checklist, release: Release, role: str, who: str, note: str = "",
-    required_roles: Iterable[str] = DEFAULT_ROLES,
+    store: Store, checklist: Checklist, release: Release, role: str, actor: Principal,
+    note: str = "", required_roles: Iterable[str] = DEFAULT_ROLES,
 ) -> None:  # fmt: skip
-    """A role signs the release as it stands now (its blocking items' fingerprint)."""
-    _require(who=who)
+    """A checklist role (``role``) signs the release as it stands now (its blocking items'
+    fingerprint), by ``actor``."""
+    permit(store, actor, Capability.SIGN_OFF, "check.signoff", str(release))
+    _require(who=actor.name)
     _role(role)
     current = state(store, checklist, release, required_roles=required_roles)
     _add(store, SignoffRow(
         checklist=release.checklist, version=release.version, environment=release.environment,
-        role=role, who=who, note=note, fingerprint=current.fingerprint, ts=time.time(),
+        role=role, who=actor.name, note=note, fingerprint=current.fingerprint, ts=time.time(),
     ))  # fmt: skip
-    append_entry(store, who, "check.signoff", str(release),
+    record(store, actor, "check.signoff", str(release),
                  {"role": role, "note": note, "fingerprint": current.fingerprint})  # fmt: skip
 
 
 def authorize(
-    store: Store, checklist: Checklist, release: Release, who: str,
+    store: Store, checklist: Checklist, release: Release, actor: Principal,
     required_roles: Iterable[str] = DEFAULT_ROLES,
 ) -> ReleaseState:  # fmt: skip
     """Authorize deployment, if every blocking item is satisfied and every role signed."""
-    _require(who=who)
+    permit(store, actor, Capability.AUTHORIZE, "deployment.authorize", str(release))
+    _require(who=actor.name)
     current = state(store, checklist, release, required_roles=required_roles)
     if not current.authorizable:
         reasons = "; ".join(current.reasons_not_authorizable())
-        append_entry(store, who, "deployment.refused", str(release), {"reasons": reasons})
+        record(store, actor, "deployment.refused", str(release), {"reasons": reasons})
         raise LedgerError(f"{release} cannot be authorized: {reasons}")
     _add(store, AuthorizationRow(
         checklist=release.checklist, version=release.version, environment=release.environment,
-        who=who, fingerprint=current.fingerprint, ts=time.time(),
+        who=actor.name, fingerprint=current.fingerprint, ts=time.time(),
     ))  # fmt: skip
-    append_entry(store, who, "deployment.authorized", str(release),
+    record(store, actor, "deployment.authorized", str(release),
                  {"fingerprint": current.fingerprint})  # fmt: skip
     return state(store, checklist, release, required_roles=required_roles)
 

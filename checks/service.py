@@ -15,8 +15,10 @@ from checks.probes import ProbeContext, ProbeRegistry, ProbeResult, target_from_
 from checks.release import Release
 from checks.runner import run_checklist
 from core import __version__
+from core.access import SYSTEM, Capability, Principal
 from core.bus import Bus
 from core.config import Settings
+from core.guard import permit_async
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,7 @@ class RunRequest:
     checklist: Checklist
     only: frozenset[str] | None = None
     version: str = __version__
-    actor: str = "console"
+    actor: Principal = SYSTEM
 
 
 class ReadinessService:
@@ -123,14 +125,17 @@ class ReadinessService:
         *,
         checklist: Checklist | None = None,
         version: str = __version__,
-        actor: str = "console",
+        actor: Principal,
     ) -> dict[str, ProbeResult]:
         """Run again (after any run in progress) and return the results.
 
         By default the whole of this service's checklist; ``only`` limits the
         run to those item ids (a section, one item), ``checklist`` runs another
-        checklist. Results are recorded for ``version`` by ``actor``.
+        checklist. Results are recorded for ``version`` by ``actor``, whose role
+        must hold ``run_checks`` (``PermissionDenied``, audited, if not).
         """
+        subject = checklist.id if checklist is not None else self.checklist_id
+        await permit_async(self.deck.store, actor, Capability.RUN_CHECKS, "check.run", subject)
         if checklist is None:
             if self.checklist is None:
                 self.checklist = await self._load()

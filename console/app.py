@@ -140,7 +140,7 @@ class QuarterdeckApp(App[int]):
         """The Deck is there: apply the keymap, join its sessions, start it if asked."""
         self.deck_ready.set()
         self._apply_keymap()
-        self._session = self.deck.sessions.open(self.user)
+        self._session = self.deck.sessions.open(self.user, self.user.source)
         if self._start_deck:
             self.run_worker(self._start(), name="deck-start")
 

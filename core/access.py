@@ -1,8 +1,10 @@
 """Who may do what. One table, read by every front end and by the Deck's command layer.
 
-Roles are not a ladder: a release manager signs off checklists but does not
-trade, an operator trades but does not sign off a release. ``admin`` may do
-everything. Viewing needs no capability: every role sees everything.
+Roles are not a ladder: a release manager waives items and authorizes a
+release but does not trade; an operator trades and signs off the checklist
+roles that are theirs (e.g. Operations) but may not waive or authorize.
+``admin`` may do everything. Viewing needs no capability: every role sees
+everything.
 """
 
 from __future__ import annotations
@@ -43,16 +45,32 @@ GRANTS: dict[Capability, frozenset[Role]] = {
 }
 
 
-class PermissionDenied(Exception):
-    """Raised by a command the caller's role may not run; the message says why."""
-
-
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The person behind a session: who is recorded in the audit trail, and their role."""
+    """The person behind a session: who is recorded in the audit trail, their role, and
+    where they act from (``"local"``, ``"cli"``, ``"ssh 10.0.0.5:51234"``), which every
+    audit entry of theirs carries."""
 
     name: str
     role: Role
+    source: str = "local"
+
+
+#: The Deck acting on its own behalf (the start-up readiness run, the demo job).
+SYSTEM = Principal("quarterdeck", Role.ADMIN, source="deck")
+
+
+class PermissionDenied(Exception):
+    """Raised by a command the caller's role may not run. The message names the user, their
+    role and the capability they lack; ``action`` is the command refused (e.g. ``risk.reset``).
+    """
+
+    def __init__(self, principal: Principal, capability: Capability, action: str = "") -> None:
+        self.principal = principal
+        self.capability = capability
+        self.action = action
+        self.reason = denial(principal.role, capability) or f"{capability.value} refused"
+        super().__init__(f"{principal.name}: {self.reason}")
 
 
 def denial(role: Role, capability: Capability) -> str | None:
@@ -64,7 +82,7 @@ def denial(role: Role, capability: Capability) -> str | None:
     return f"the {role.value} role may not {capability.value.replace('_', ' ')} (needs {needed})"
 
 
-def require(principal: Principal, capability: Capability) -> None:
-    reason = denial(principal.role, capability)
-    if reason is not None:
-        raise PermissionDenied(f"{principal.name}: {reason}")
+def require(principal: Principal, capability: Capability, action: str = "") -> None:
+    """Raise ``PermissionDenied`` unless ``principal``'s role holds ``capability``."""
+    if denial(principal.role, capability) is not None:
+        raise PermissionDenied(principal, capability, action)

@@ -9,21 +9,25 @@ store writer last so nothing acknowledged is lost.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import time
 import uuid
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 import numpy as np
 
+from core.access import SYSTEM, Capability, Principal
 from core.announce import announce_audit, announce_logs
-from core.audit import append_entry, sign_checkpoint
+from core.audit import sign_checkpoint
 from core.bus import Bus
 from core.config import Settings
+from core.events import JobPriority
+from core.guard import permit_async, record
 from core.health import HealthMonitor
-from core.jobs import JOB_KINDS, BatchRequest, ExportRequest, JobManager, OptimizeRequest
+from core.jobs import JOB_KINDS, BatchRequest, ExportRequest, JobManager, OptimizeRequest, records
 from core.jobs.retention import remove_expired_exports
 from core.logs import log_tail
 from core.market import PriceSimulator
@@ -112,7 +116,7 @@ class Deck:
             self.started_at = time.time()
             log.info("deck started", extra={"run_id": self.run_id, "database": self.store.url})
             if self.settings.demo_job:
-                await self.submit_demo_optimization()
+                await self.submit_demo_optimization(SYSTEM)
 
     async def stop(self) -> None:
         async with self._lifecycle:
@@ -139,48 +143,114 @@ class Deck:
                 self._stop_log_news()
                 self._stop_log_news = None
 
-    async def kill(self, who: str, why: str) -> None:
+    # --- commands: each takes its actor, whose role must hold the command's capability
+    # (``PermissionDenied``, audited, if not: whatever front end sent it), and audits it.
+
+    async def _audit(
+        self, actor: Principal, action: str, subject: str, detail: dict[str, Any]
+    ) -> None:
+        await asyncio.to_thread(record, self.store, actor, action, subject, detail)
+
+    async def kill(self, actor: Principal, why: str) -> None:
         """The kill switch: halt trading, cancel every order, flatten every position."""
-        await self.engine.kill(who, why)
-        await asyncio.to_thread(append_entry, self.store, who, "risk.kill", self.run_id,
-                                {"why": why})  # fmt: skip
+        await permit_async(self.store, actor, Capability.TRADE, "risk.kill", self.run_id)
+        await self.engine.kill(actor.name, why)
+        await self._audit(actor, "risk.kill", self.run_id, {"why": why})
 
-    async def reset_risk(self, who: str, why: str) -> None:
+    async def reset_risk(self, actor: Principal, why: str) -> None:
         """An operator's word that trading may resume (from REDUCING or HALTED)."""
-        await self.engine.reset_risk(who, why)
-        await asyncio.to_thread(append_entry, self.store, who, "risk.reset", self.run_id,
-                                {"why": why})  # fmt: skip
+        await permit_async(self.store, actor, Capability.RESET_RISK, "risk.reset", self.run_id)
+        await self.engine.reset_risk(actor.name, why)
+        await self._audit(actor, "risk.reset", self.run_id, {"why": why})
 
-    async def stop_strategy(self, who: str, why: str, strategy: str) -> bool:
+    async def stop_strategy(self, actor: Principal, why: str, strategy: str) -> bool:
         """Stop a live strategy placing orders (its working orders are cancelled, its
         positions stay). False if it was stopped already."""
-        changed = await self.engine.stop_strategy(who, why, strategy)
+        await permit_async(self.store, actor, Capability.TRADE, "strategy.stop", strategy)
+        changed = await self.engine.stop_strategy(actor.name, why, strategy)
         if changed:
-            await asyncio.to_thread(append_entry, self.store, who, "strategy.stop", strategy,
-                                    {"why": why, "run_id": self.run_id})  # fmt: skip
+            await self._audit(actor, "strategy.stop", strategy,
+                              {"why": why, "run_id": self.run_id})  # fmt: skip
         return changed
 
-    async def start_strategy(self, who: str, why: str, strategy: str) -> bool:
+    async def start_strategy(self, actor: Principal, why: str, strategy: str) -> bool:
         """Let a stopped strategy trade again. False if it was running."""
-        changed = await self.engine.start_strategy(who, why, strategy)
+        await permit_async(self.store, actor, Capability.TRADE, "strategy.start", strategy)
+        changed = await self.engine.start_strategy(actor.name, why, strategy)
         if changed:
-            await asyncio.to_thread(append_entry, self.store, who, "strategy.start", strategy,
-                                    {"why": why, "run_id": self.run_id})  # fmt: skip
+            await self._audit(actor, "strategy.start", strategy,
+                              {"why": why, "run_id": self.run_id})  # fmt: skip
         return changed
 
-    async def cancel_order(self, who: str, why: str, order_id: int) -> bool:
+    async def cancel_order(self, actor: Principal, why: str, order_id: int) -> bool:
         """Cancel one working order. False if it had already filled or gone."""
+        await permit_async(self.store, actor, Capability.TRADE, "order.cancel", f"order {order_id}")
         try:
-            order = await self.engine.cancel_order(who, why, order_id)
+            order = await self.engine.cancel_order(actor.name, why, order_id)
         except OrderNotWorking:
             return False
         detail = {"why": why, "run_id": self.run_id, "strategy": order.request.strategy,
                   "symbol": order.symbol}  # fmt: skip
-        await asyncio.to_thread(append_entry, self.store, who, "order.cancel",
-                                f"order {order_id}", detail)  # fmt: skip
+        await self._audit(actor, "order.cancel", f"order {order_id}", detail)
         return True
 
-    async def submit_demo_optimization(self) -> int:
+    async def submit_job(
+        self, actor: Principal, kind: str, params: Mapping[str, Any],
+        priority: JobPriority = JobPriority.NORMAL,
+    ) -> int:  # fmt: skip
+        """Queue a job; a ``ValueError`` names a bad kind or parameter. Returns its id."""
+        await permit_async(self.store, actor, Capability.RUN_JOBS, "job.submit", kind)
+        job_id = await self.jobs.submit(kind, params, priority)
+        await self._audit(actor, "job.submit", f"job {job_id}",
+                          {"kind": kind, "priority": priority.name.lower()})  # fmt: skip
+        return job_id
+
+    async def rerun_job(self, actor: Principal, job_id: int) -> int:
+        """Queue a job's kind and stored request again, at its priority, as a new job.
+        ``LookupError`` if the job is not in the store; ``ValueError`` if its request
+        no longer parses."""
+        await permit_async(self.store, actor, Capability.RUN_JOBS, "job.rerun", f"job {job_id}")
+        await self.writer.flush()
+        row = await asyncio.to_thread(records.get_job, self.store, job_id)
+        if row is None:
+            raise LookupError(f"job {job_id} is not in the store")
+        new_id = await self.jobs.submit(row.kind, json.loads(row.params_json),
+                                        JobPriority(row.priority))  # fmt: skip
+        await self._audit(actor, "job.rerun", f"job {new_id}", {"of": job_id, "kind": row.kind})
+        return new_id
+
+    async def cancel_job(self, actor: Principal, job_id: int, why: str) -> bool:
+        """Stop a job for good. False if it is not unfinished in this process."""
+        return await self._control_job(actor, "job.cancel", job_id,
+                                       lambda: self.jobs.cancel(job_id), {"why": why})  # fmt: skip
+
+    async def pause_job(self, actor: Principal, job_id: int) -> bool:
+        """Pause a job (a running one at its next check). False if it is not unfinished."""
+        return await self._control_job(actor, "job.pause", job_id,
+                                       lambda: self.jobs.pause(job_id))  # fmt: skip
+
+    async def resume_job(self, actor: Principal, job_id: int) -> bool:
+        return await self._control_job(actor, "job.resume", job_id,
+                                       lambda: self.jobs.resume(job_id))  # fmt: skip
+
+    async def set_job_priority(self, actor: Principal, job_id: int, priority: JobPriority) -> bool:
+        """Move a job in the queue. False if it is not unfinished in this process."""
+        return await self._control_job(actor, "job.priority", job_id,
+                                       lambda: self.jobs.set_priority(job_id, priority),
+                                       {"priority": priority.name.lower()})  # fmt: skip
+
+    async def _control_job(
+        self, actor: Principal, action: str, job_id: int, apply: Callable[[], bool],
+        detail: dict[str, Any] | None = None,
+    ) -> bool:  # fmt: skip
+        subject = f"job {job_id}"
+        await permit_async(self.store, actor, Capability.RUN_JOBS, action, subject)
+        changed = apply()
+        if changed:
+            await self._audit(actor, action, subject, detail or {})
+        return changed
+
+    async def submit_demo_optimization(self, actor: Principal) -> int:
         """Sweep the SMA crossover over 20,000 simulated hourly bars of the first symbol."""
         s = self.settings
         request = OptimizeRequest(
@@ -191,10 +261,11 @@ class Deck:
             grid={"fast": (5, 50, 1), "slow": (10, 200, 1)},
             commission=s.commission,
         )
-        return await self.jobs.submit("optimize", request.as_params())
+        return await self.submit_job(actor, "optimize", request.as_params())
 
     async def submit_export(
         self,
+        actor: Principal,
         strategy: str,
         dataset: str,
         params: dict[str, float] | None = None,
@@ -210,7 +281,11 @@ class Deck:
             strategy, dataset, str(s.exports_dir), format=format, params=params or {},
             commission=s.commission, seed=seed, bars=bars,
         )  # fmt: skip
-        return await self.jobs.submit("export", request.as_params())
+        return await self.submit_job(actor, "export", request.as_params())
+
+    async def submit_batch(self, actor: Principal, request: BatchRequest) -> int:
+        """Queue a strategies x datasets batch; returns its job id."""
+        return await self.submit_job(actor, "batch", request.as_params())
 
     async def _keep_house(self) -> None:
         """Now and then hourly: remove expired export files and sign an audit checkpoint."""
@@ -229,10 +304,6 @@ class Deck:
             sign_checkpoint(self.store, self.settings.audit_key_file)
         except (OSError, ValueError) as exc:
             log.error("audit checkpoint not signed: %s", exc)
-
-    async def submit_batch(self, request: BatchRequest) -> int:
-        """Queue a strategies x datasets batch; returns its job id."""
-        return await self.jobs.submit("batch", request.as_params())
 
 
 def _warm_up_kernels() -> None:

@@ -9,6 +9,9 @@ step is reported with what it would do. A failed step stops the run unless
 ``stop_on_failure`` is off; the steps after a stop are reported as skipped.
 ``RunbookSession`` is the same run taken one step at a time (the console's
 runbook screen); ``execute_runbook`` drives a session from start to finish.
+A run belongs to an actor whose role must hold ``run_runbook``: otherwise
+starting it, or any step, is refused (``PermissionDenied``) and the refusal
+audited as ``denied.runbook.*``.
 """
 
 from __future__ import annotations
@@ -24,7 +27,10 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from checks.probes import REGISTRY, ProbeContext, ProbeRegistry
+from core.access import Capability, Principal
 from core.events import Verdict
+from core.guard import DENIED, denied_detail, record, refusal
+from core.store import Store
 
 OUTPUT_LIMIT = 8_000  # characters of a step's output kept in its result and audit entry
 
@@ -86,6 +92,16 @@ Confirm = Callable[[StepLike], Awaitable[bool]]
 Audit = Callable[[str, str, dict[str, Any]], Awaitable[None] | None]
 
 
+def audit_to(store: Store, actor: Principal) -> Audit:
+    """The audit a front end gives a run: entries in ``store`` as ``actor`` (with their
+    source), written from a thread."""
+
+    async def audit(action: str, subject: str, detail: dict[str, Any]) -> None:
+        await asyncio.to_thread(record, store, actor, action, subject, detail)
+
+    return audit
+
+
 class RunbookSession:
     """One run of a runbook, a step at a time, for a caller that decides when each step runs
     (the console). ``execute_runbook`` drives the same session in one go, so both record
@@ -98,6 +114,7 @@ class RunbookSession:
         self,
         runbook: RunbookLike,
         *,
+        actor: Principal,
         audit: Audit,
         probe_context: ProbeContext | None = None,
         registry: ProbeRegistry | None = None,
@@ -107,6 +124,7 @@ class RunbookSession:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.runbook = runbook
+        self.actor = actor
         self.run = RunbookRun(runbook.id, runbook.rto_minutes * 60.0, dry_run)
         self.stop_on_failure = stop_on_failure
         self._audit = audit
@@ -146,7 +164,14 @@ class RunbookSession:
         if written is not None:
             await written
 
+    async def _permit(self, action: str, subject: str) -> None:
+        error = refusal(self.actor, Capability.RUN_RUNBOOK, action)
+        if error is not None:
+            await self._record(DENIED + action, subject, denied_detail(error))
+            raise error
+
     async def start(self) -> None:
+        await self._permit("runbook.start", self.runbook.id)
         if self._started is not None:
             raise RuntimeError(f"the {self.runbook.id} run has already started")
         self._started = self._clock()
@@ -161,6 +186,7 @@ class RunbookSession:
         step = self.next_step
         if self._started is None or step is None:
             raise RuntimeError(f"the {self.runbook.id} run is not under way")
+        await self._permit("runbook.step", f"{self.runbook.id}/{step.id}")
         if self._stopped is not None:
             result = StepResult(step.id, Outcome.SKIPPED, self._stopped)
         elif self.run.dry_run:
@@ -200,6 +226,7 @@ async def _refuse(step: StepLike) -> bool:
 async def execute_runbook(
     runbook: RunbookLike,
     *,
+    actor: Principal,
     confirm: Confirm,
     audit: Audit,
     probe_context: ProbeContext | None = None,
@@ -211,7 +238,7 @@ async def execute_runbook(
 ) -> RunbookRun:
     """Run every step in order; ``on_step(step, result, elapsed)`` follows the RTO clock."""
     session = RunbookSession(
-        runbook, audit=audit, probe_context=probe_context, registry=registry,
+        runbook, actor=actor, audit=audit, probe_context=probe_context, registry=registry,
         environment=environment, dry_run=dry_run, stop_on_failure=stop_on_failure,
     )  # fmt: skip
     await session.start()

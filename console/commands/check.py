@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import json
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from console.commands.actor import cli_actor
 from console.commands.errors import UsageError
 
 if TYPE_CHECKING:
     from checks import Checklist
     from checks.release import Release, ReleaseState
+    from core.access import Principal
     from core.config import Settings
     from core.store import Store
 
@@ -146,16 +147,18 @@ def _store(settings: Settings) -> Store:
     return store
 
 
-def _who(args: argparse.Namespace) -> str:
-    return args.who or getpass.getuser()
+def _actor(args: argparse.Namespace) -> Principal:
+    return cli_actor(args.who, args.settings)
 
 
 def _ledger_call(function: Any, *arguments: Any, **keywords: Any) -> Any:
+    """Call the ledger; its refusals (bad input, or a role that may not) exit 2."""
     from checks.ledger import LedgerError
+    from core.access import PermissionDenied
 
     try:
         return function(*arguments, **keywords)
-    except LedgerError as exc:
+    except (LedgerError, PermissionDenied) as exc:
         raise UsageError(str(exc)) from None
 
 
@@ -201,7 +204,7 @@ def run_command(args: argparse.Namespace) -> int:
     store = _store(settings)
     try:
         results = asyncio.run(_run_probes(args, checklist, store))
-        record_results(store, release, results, f"cli:{_who(args)}")
+        _ledger_call(record_results, store, release, results, _actor(args))
         current = state(store, checklist, release, required_roles=roles)
     finally:
         store.dispose()
@@ -321,10 +324,10 @@ def attest_command(args: argparse.Namespace) -> int:
     store = _store(args.settings)
     try:
         _ledger_call(attest, store, checklist, _release(args, checklist), args.item,
-                     Verdict(args.verdict), _who(args), args.note, args.evidence)  # fmt: skip
+                     Verdict(args.verdict), _actor(args), args.note, args.evidence)  # fmt: skip
     finally:
         store.dispose()
-    print(f"{args.item}: {args.verdict}, attested by {_who(args)}")
+    print(f"{args.item}: {args.verdict}, attested by {_actor(args).name}")
     return 0
 
 
@@ -338,10 +341,10 @@ def waive_command(args: argparse.Namespace) -> int:
     expires = time.time() + args.days * 86_400
     try:
         _ledger_call(waive, store, checklist, _release(args, checklist), args.item,
-                     args.justification, _who(args), args.role, expires)  # fmt: skip
+                     args.justification, _actor(args), args.role, expires)  # fmt: skip
     finally:
         store.dispose()
-    print(f"{args.item}: waived by {_who(args)} ({args.role}) for {args.days:g} day(s)")
+    print(f"{args.item}: waived by {_actor(args).name} ({args.role}) for {args.days:g} day(s)")
     return 0
 
 
@@ -352,10 +355,10 @@ def signoff_command(args: argparse.Namespace) -> int:
     store = _store(args.settings)
     try:
         _ledger_call(sign_off, store, checklist, _release(args, checklist), args.role,
-                     _who(args), args.note, _roles(args.settings))  # fmt: skip
+                     _actor(args), args.note, _roles(args.settings))  # fmt: skip
     finally:
         store.dispose()
-    print(f"signed for {args.role} by {_who(args)}")
+    print(f"signed for {args.role} by {_actor(args).name}")
     return 0
 
 
@@ -366,8 +369,8 @@ def authorize_command(args: argparse.Namespace) -> int:
     store = _store(args.settings)
     try:
         release = _release(args, checklist)
-        _ledger_call(authorize, store, checklist, release, _who(args), _roles(args.settings))
+        _ledger_call(authorize, store, checklist, release, _actor(args), _roles(args.settings))
     finally:
         store.dispose()
-    print(f"{release}: deployment authorized by {_who(args)}")
+    print(f"{release}: deployment authorized by {_actor(args).name}")
     return 0

@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import getpass
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from console.commands.actor import cli_actor
 from console.commands.errors import UsageError
 
 if TYPE_CHECKING:
@@ -70,20 +70,17 @@ def _clock(seconds: float) -> str:
 
 def run_command(args: argparse.Namespace) -> int:
     from checks.probes import ProbeContext, target_from_settings
-    from checks.runbooks.execute import execute_runbook
-    from core.audit import append_entry
+    from checks.runbooks.execute import audit_to, execute_runbook
+    from core.access import PermissionDenied
     from core.store import Store
     from core.trading.engine import LiveEngine
 
     book = _runbook(args.runbook)
-    who = args.who or getpass.getuser()
     settings = args.settings
+    actor = cli_actor(args.who, settings)
     store = Store(settings.resolved_database_url)
     store.create_schema()
     rto = book.rto_minutes * 60
-
-    def audit(action: str, subject: str, detail: dict[str, Any]) -> None:
-        append_entry(store, who, action, subject, detail)
 
     async def confirm(step: Step) -> bool:
         print(f"\n  {step.title}\n  {step.instructions}")
@@ -108,12 +105,15 @@ def run_command(args: argparse.Namespace) -> int:
           f"{' (dry run)' if args.dry_run else ''}")  # fmt: skip
     try:
         run = asyncio.run(execute_runbook(
-            book, confirm=confirm, audit=audit, probe_context=context, dry_run=args.dry_run,
+            book, actor=actor, confirm=confirm, audit=audit_to(store, actor),
+            probe_context=context, dry_run=args.dry_run,
             stop_on_failure=not args.continue_on_failure, on_step=show,
         ))  # fmt: skip
     except (EOFError, KeyboardInterrupt):
         print("\nstopped by the operator", file=sys.stderr)
         return EXIT_FAILED
+    except PermissionDenied as exc:
+        raise UsageError(str(exc)) from None
     finally:
         store.dispose()
     verdict = "succeeded" if run.succeeded else "FAILED"

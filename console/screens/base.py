@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -13,7 +14,7 @@ from textual.screen import Screen
 from console.widgets.bus_pane import BusPane
 from console.widgets.key_footer import KeyFooter
 from console.widgets.status_header import StatusHeader
-from core.access import Capability, Principal, denial
+from core.access import Capability, PermissionDenied, Principal, denial
 
 if TYPE_CHECKING:
     from console.app import QuarterdeckApp
@@ -36,7 +37,9 @@ class DeckScreen(Screen[None]):
 
     ``ACTIONS_NEED`` maps an action name to the capability it needs. An action
     the user's role lacks is shown disabled in the footer, the help screen and
-    the palette, and pressing its key says why instead of doing nothing.
+    the palette, and pressing its key says why instead of doing nothing. That is
+    the courtesy; the rule is enforced by the commands themselves, which take
+    ``self.user`` and raise ``PermissionDenied``: wrap each call in ``refusals``.
     """
 
     TITLE_TEXT: ClassVar[str] = ""
@@ -97,6 +100,15 @@ class DeckScreen(Screen[None]):
         name = action.partition("(")[0]
         capability = self.ACTIONS_NEED.get(name)
         return None if capability is None else denial(self.user.role, capability)
+
+    @contextmanager
+    def refusals(self, what: str) -> Iterator[None]:
+        """Show a command's ``PermissionDenied`` as an error notification, not a crash
+        (the command has already audited and logged the refusal)."""
+        try:
+            yield
+        except PermissionDenied as exc:
+            self.notify(f"{what} refused: {exc}.", severity="error", timeout=15)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return None if self.denial_for(action) else True

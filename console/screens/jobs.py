@@ -4,7 +4,6 @@ from the keyboard."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterable
 
 from textual import work
@@ -107,9 +106,12 @@ class JobsScreen(DeckScreen):
             self._cancel(job_id)
 
     def _cancel(self, job_id: int) -> None:
-        def cancel(reason: str | None) -> None:
-            if reason is not None and not self.deck.jobs.cancel(job_id):
-                self.notify(f"Job {job_id} has already finished.", severity="warning")
+        async def cancel(reason: str | None) -> None:
+            if reason is None:
+                return
+            with self.refusals(f"Cancel job {job_id}"):
+                if not await self.deck.cancel_job(self.user, job_id, reason):
+                    self.notify(f"Job {job_id} has already finished.", severity="warning")
 
         self.app.push_screen(ReasonScreen(f"Cancel job {job_id}? It cannot be resumed."), cancel)
 
@@ -118,18 +120,22 @@ class JobsScreen(DeckScreen):
         if job_id is not None:
             self._pause(job_id)
 
-    def _pause(self, job_id: int) -> None:
-        if not self.deck.jobs.pause(job_id):
-            self.notify(f"Job {job_id} has already finished.", severity="warning")
+    @work(group="job-control")
+    async def _pause(self, job_id: int) -> None:
+        with self.refusals(f"Pause job {job_id}"):
+            if not await self.deck.pause_job(self.user, job_id):
+                self.notify(f"Job {job_id} has already finished.", severity="warning")
 
     def action_resume_job(self) -> None:
         job_id = self._selected()
         if job_id is not None:
             self._resume(job_id)
 
-    def _resume(self, job_id: int) -> None:
-        if not self.deck.jobs.resume(job_id):
-            self.notify(f"Job {job_id} has already finished.", severity="warning")
+    @work(group="job-control")
+    async def _resume(self, job_id: int) -> None:
+        with self.refusals(f"Resume job {job_id}"):
+            if not await self.deck.resume_job(self.user, job_id):
+                self.notify(f"Job {job_id} has already finished.", severity="warning")
 
     def action_priority(self, step: int) -> None:
         job_id = self._selected()
@@ -139,8 +145,13 @@ class JobsScreen(DeckScreen):
         if update is None:
             return
         level = min(max(int(update.priority) + step, JobPriority.HIGH), JobPriority.LOW)
-        if not self.deck.jobs.set_priority(job_id, JobPriority(level)):
-            self.notify(f"Job {job_id} has already finished.", severity="warning")
+        self._set_priority(job_id, JobPriority(level))
+
+    @work(group="job-control")
+    async def _set_priority(self, job_id: int, priority: JobPriority) -> None:
+        with self.refusals(f"Priority of job {job_id}"):
+            if not await self.deck.set_job_priority(self.user, job_id, priority):
+                self.notify(f"Job {job_id} has already finished.", severity="warning")
 
     def action_rerun_job(self) -> None:
         job_id = self._selected()
@@ -150,18 +161,17 @@ class JobsScreen(DeckScreen):
     @work(group="job-rerun")
     async def _rerun(self, job_id: int) -> None:
         """Submit the job's kind and stored request again, at its priority, as a new job."""
-        row = await self._stored(job_id)
-        if row is None:
-            self.notify(f"Job {job_id} is not in the store.", severity="error")
-            return
-        try:
-            new_id = await self.deck.jobs.submit(
-                row.kind, json.loads(row.params_json), JobPriority(row.priority)
-            )
-        except ValueError as exc:
-            self.notify(f"Job {job_id} cannot be rerun: {exc}", severity="error")
-            return
-        self.notify(f"Job {new_id} queued: a rerun of job {job_id} ({row.title}).")
+        with self.refusals(f"Rerun of job {job_id}"):
+            try:
+                new_id = await self.deck.rerun_job(self.user, job_id)
+            except LookupError as exc:
+                self.notify(f"{exc}.", severity="error")
+                return
+            except ValueError as exc:
+                self.notify(f"Job {job_id} cannot be rerun: {exc}", severity="error")
+                return
+            title = self.deck.jobs.jobs[new_id].title if new_id in self.deck.jobs.jobs else ""
+            self.notify(f"Job {new_id} queued: a rerun of job {job_id} ({title}).")
 
     # --- the palette ------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ from console.widgets.checklist_tree import ChecklistTree
 from console.widgets.evidence_pane import EvidencePane
 from console.widgets.release_banner import ReleaseBanner, banner_text
 from core import __version__
-from core.access import Capability
+from core.access import Capability, PermissionDenied
 from core.events import Verdict
 from core.store import CheckResultRow, Store
 
@@ -287,7 +287,10 @@ class ReadinessScreen(DeckScreen):
         assert service is not None
         try:
             results = await service.rerun(only, checklist=checklist, version=version,
-                                          actor=f"console:{self.user.name}")  # fmt: skip
+                                          actor=self.user)  # fmt: skip
+        except PermissionDenied as exc:
+            self.notify(f"The run of {what} refused: {exc}.", severity="error", timeout=15)
+            return
         except Exception as exc:
             log.exception("readiness run failed")
             self.notify(f"The run of {what} failed: {exc}", severity="error")
@@ -316,7 +319,7 @@ class ReadinessScreen(DeckScreen):
     ) -> None:
         try:
             await asyncio.to_thread(call, self.deck.store, *arguments)
-        except LedgerError as exc:
+        except (LedgerError, PermissionDenied) as exc:
             self.notify(str(exc), severity="error", timeout=15)
         except Exception as exc:
             log.exception("readiness ledger call failed")
@@ -343,7 +346,7 @@ class ReadinessScreen(DeckScreen):
             if values is not None:
                 self._record(f"{item.id}: {values['verdict']}, attested by {self.user.name}",
                              attest, checklist, release, item.id, Verdict(values["verdict"]),
-                             self.user.name, values["note"], values["evidence"])  # fmt: skip
+                             self.user, values["note"], values["evidence"])  # fmt: skip
 
         detail = f"{item.title}\nNeeds: {item.evidence}\nRelease: {release}"
         self.app.push_screen(FormScreen(f"Attest {item.id}", fields, detail, "Attest"), done)
@@ -370,7 +373,7 @@ class ReadinessScreen(DeckScreen):
                 return
             self._record(f"{item.id}: waived by {self.user.name} ({values['role']}) for "
                          f"{days:g} day(s)", waive, checklist, release, item.id,
-                         values["justification"], self.user.name, values["role"],
+                         values["justification"], self.user, values["role"],
                          time.time() + days * 86_400)  # fmt: skip
 
         detail = f"{item.title}\nRelease: {release}. The waiver is audited with your name."
@@ -388,7 +391,7 @@ class ReadinessScreen(DeckScreen):
         def done(values: dict[str, str] | None) -> None:
             if values is not None:
                 self._record(f"Signed for {values['role']} by {self.user.name}", sign_off,
-                             checklist, release, values["role"], self.user.name, values["note"],
+                             checklist, release, values["role"], self.user, values["note"],
                              self.roles)  # fmt: skip
 
         stands = banner_text(current)[0] if current is not None else ""
@@ -412,7 +415,7 @@ class ReadinessScreen(DeckScreen):
         def done(yes: bool | None) -> None:
             if yes:
                 self._record(f"{release}: deployment authorized by {self.user.name}", authorize,
-                             checklist, release, self.user.name, self.roles)  # fmt: skip
+                             checklist, release, self.user, self.roles)  # fmt: skip
 
         self.app.push_screen(ConfirmScreen(f"Authorize deployment of {release}?", detail,
                                            yes="Authorize"), done)  # fmt: skip

@@ -194,12 +194,13 @@ class ResearchScreen(DeckScreen):
     # --- jobs --------------------------------------------------------------------------
 
     async def _submit(self, kind: str, params: dict[str, Any], what: str) -> None:
-        try:
-            job_id = await self.deck.jobs.submit(kind, params)
-        except ValueError as exc:
-            self.notify(f"{what} refused: {exc}", severity="error")
-            return
-        self.notify(f"{what} queued as job {job_id} (see Jobs, key 3).")
+        with self.refusals(what):
+            try:
+                job_id = await self.deck.submit_job(self.user, kind, params)
+            except ValueError as exc:
+                self.notify(f"{what} refused: {exc}", severity="error")
+                return
+            self.notify(f"{what} queued as job {job_id} (see Jobs, key 3).")
 
     def _search_request(self, inputs: RunInputs) -> dict[str, Any]:
         s = self.deck.settings
@@ -232,15 +233,17 @@ class ResearchScreen(DeckScreen):
         inputs = self._inputs()
         if inputs is None:
             return
-        try:
-            job_id = await self.deck.submit_export(
-                inputs.strategy.id, inputs.dataset, dict(inputs.params), format=format,
-                bars=inputs.bars, seed=self.deck.settings.sim_seed,
-            )  # fmt: skip
-        except ValueError as exc:
-            self.notify(f"{what} refused: {exc}", severity="error")
-            return
-        self.notify(f"{what} of {inputs.strategy.id} queued as job {job_id} (see Jobs, key 3).")
+        with self.refusals(what):
+            try:
+                job_id = await self.deck.submit_export(
+                    self.user, inputs.strategy.id, inputs.dataset, dict(inputs.params),
+                    format=format, bars=inputs.bars, seed=self.deck.settings.sim_seed,
+                )  # fmt: skip
+            except ValueError as exc:
+                self.notify(f"{what} refused: {exc}", severity="error")
+                return
+            self.notify(f"{what} of {inputs.strategy.id} queued as job {job_id} "
+                        "(see Jobs, key 3).")  # fmt: skip
 
     async def action_export_pine(self) -> None:
         await self._export("pine", "Pine Script export")

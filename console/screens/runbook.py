@@ -27,7 +27,7 @@ from textual.widgets import DataTable, RichLog, Static
 
 from checks.probes import ProbeContext
 from checks.runbooks import Runbook, Step, StepKind, builtin_runbooks
-from checks.runbooks.execute import Outcome, RunbookSession, StepResult
+from checks.runbooks.execute import Outcome, RunbookSession, StepResult, audit_to
 from checks.service import context_from_deck
 from console.formatting import stopwatch
 from console.modes import MODES
@@ -36,7 +36,6 @@ from console.screens.confirm import ConfirmScreen
 from console.widgets.keyed_rows import upsert_row
 from console.widgets.rto_timer import RtoTimer
 from core.access import Capability
-from core.audit import append_entry
 
 log = logging.getLogger(__name__)
 
@@ -200,13 +199,10 @@ class RunbookScreen(DeckScreen):
 
     def _new_session(self, dry_run: bool) -> RunbookSession:
         assert self.book is not None
-        store, who = self.deck.store, self.user.name
-
-        async def audit(action: str, subject: str, detail: dict[str, Any]) -> None:
-            await asyncio.to_thread(append_entry, store, who, action, subject, detail)
-
-        return RunbookSession(self.book, audit=audit, probe_context=self._probe_context(),
-                              dry_run=dry_run, clock=self.console.clock)  # fmt: skip
+        return RunbookSession(self.book, actor=self.user,
+                              audit=audit_to(self.deck.store, self.user),
+                              probe_context=self._probe_context(), dry_run=dry_run,
+                              clock=self.console.clock)  # fmt: skip
 
     def _probe_context(self) -> ProbeContext:
         context = context_from_deck(self.deck)
@@ -224,25 +220,29 @@ class RunbookScreen(DeckScreen):
     @work(group="runbook-step")
     async def _run_step(self) -> None:
         try:
-            if self.session is None or self.session.finished:
-                await self._start(dry_run=False)
-            session = self.session
-            assert session is not None
-            step = session.next_step
-            assert step is not None
-            answer = await self._ask(step, len(session.run.results) + 1)
-            if answer is None:
-                self._write(f"  {step.id}: not run (cancelled)")
-                return
-            self._write(f"▶ {step.id}: {step.title}")
-            await self._record(step, await session.run_next(lambda _: _answered(answer)))
-            while session.stopped and not session.finished:  # the CLI skips the rest
-                skipped = session.next_step
-                assert skipped is not None
-                await self._record(skipped, await session.run_next(_never))
-            self._after_step()
+            with self.refusals("Run next step"):
+                await self._run_next_step()
         finally:
             self._busy = False
+
+    async def _run_next_step(self) -> None:
+        if self.session is None or self.session.finished:
+            await self._start(dry_run=False)
+        session = self.session
+        assert session is not None
+        step = session.next_step
+        assert step is not None
+        answer = await self._ask(step, len(session.run.results) + 1)
+        if answer is None:
+            self._write(f"  {step.id}: not run (cancelled)")
+            return
+        self._write(f"▶ {step.id}: {step.title}")
+        await self._record(step, await session.run_next(lambda _: _answered(answer)))
+        while session.stopped and not session.finished:  # the CLI skips the rest
+            skipped = session.next_step
+            assert skipped is not None
+            await self._record(skipped, await session.run_next(_never))
+        self._after_step()
 
     async def _start(self, dry_run: bool) -> None:
         assert self.book is not None
@@ -308,14 +308,18 @@ class RunbookScreen(DeckScreen):
     @work(group="runbook-step")
     async def _dry_run(self) -> None:
         try:
-            await self._start(dry_run=True)
-            session = self.session
-            assert session is not None
-            while (step := session.next_step) is not None:
-                await self._record(step, await session.run_next(_never))
-            self._after_step()
+            with self.refusals("Dry run"):
+                await self._dry_run_steps()
         finally:
             self._busy = False
+
+    async def _dry_run_steps(self) -> None:
+        await self._start(dry_run=True)
+        session = self.session
+        assert session is not None
+        while (step := session.next_step) is not None:
+            await self._record(step, await session.run_next(_never))
+        self._after_step()
 
     def action_abandon(self) -> None:
         if not self.running or self._busy:
@@ -330,9 +334,10 @@ class RunbookScreen(DeckScreen):
                 return
             self._busy = True
             try:
-                for result in await session.abandon(f"stopped by {self.user.name}"):
-                    await self._record(book.step(result.step_id), result)
-                self._after_step()
+                with self.refusals("Abandon run"):
+                    for result in await session.abandon(f"stopped by {self.user.name}"):
+                        await self._record(book.step(result.step_id), result)
+                    self._after_step()
             finally:
                 self._busy = False
 

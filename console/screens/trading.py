@@ -84,10 +84,11 @@ class TradingScreen(DeckScreen):
         async def stop(reason: str | None) -> None:
             if reason is None:
                 return
-            if await self.deck.stop_strategy(self.user.name, reason, name):
-                self.notify(f"Strategy {name} stopped: no new orders; positions kept.")
-            else:
-                self.notify(f"Strategy {name} was already stopped.", severity="warning")
+            with self.refusals(f"Stop strategy {name}"):
+                if await self.deck.stop_strategy(self.user, reason, name):
+                    self.notify(f"Strategy {name} stopped: no new orders; positions kept.")
+                else:
+                    self.notify(f"Strategy {name} was already stopped.", severity="warning")
 
         question = (f"Stop strategy {name}? It places no new orders and its working orders "
                     "are cancelled; its positions stay (the kill switch flattens).")  # fmt: skip
@@ -97,10 +98,11 @@ class TradingScreen(DeckScreen):
         async def start(reason: str | None) -> None:
             if reason is None:
                 return
-            if await self.deck.start_strategy(self.user.name, reason, name):
-                self.notify(f"Strategy {name} started: it trades from its next signal.")
-            else:
-                self.notify(f"Strategy {name} is already running.", severity="warning")
+            with self.refusals(f"Start strategy {name}"):
+                if await self.deck.start_strategy(self.user, reason, name):
+                    self.notify(f"Strategy {name} started: it trades from its next signal.")
+                else:
+                    self.notify(f"Strategy {name} is already running.", severity="warning")
 
         self.app.push_screen(ReasonScreen(f"Start strategy {name} trading again?"), start)
 
@@ -120,10 +122,11 @@ class TradingScreen(DeckScreen):
         async def cancel(reason: str | None) -> None:
             if reason is None:
                 return
-            if await self.deck.cancel_order(self.user.name, reason, order_id):
-                self.notify(f"Cancelled {what}.")
-            else:
-                self.notify(f"Order {order_id} is no longer working.", severity="warning")
+            with self.refusals(f"Cancel {what}"):
+                if await self.deck.cancel_order(self.user, reason, order_id):
+                    self.notify(f"Cancelled {what}.")
+                else:
+                    self.notify(f"Order {order_id} is no longer working.", severity="warning")
 
         self.app.push_screen(ReasonScreen(f"Cancel {what}?"), cancel)
 
@@ -132,9 +135,10 @@ class TradingScreen(DeckScreen):
     def action_kill(self) -> None:
         async def kill(reason: str | None) -> None:
             if reason is not None:
-                await self.deck.kill(self.user.name, reason)
-                self.notify("Kill switch: trading halted, orders cancelled, flattening.",
-                            severity="error")  # fmt: skip
+                with self.refusals("Kill switch"):
+                    await self.deck.kill(self.user, reason)
+                    self.notify("Kill switch: trading halted, orders cancelled, flattening.",
+                                severity="error")  # fmt: skip
 
         question = "KILL SWITCH: halt trading, cancel every order and flatten every position?"
         self.app.push_screen(ReasonScreen(question), kill)
@@ -142,8 +146,9 @@ class TradingScreen(DeckScreen):
     def action_reset_risk(self) -> None:
         async def reset(reason: str | None) -> None:
             if reason is not None:
-                await self.deck.reset_risk(self.user.name, reason)
-                self.notify("Risk reset: trading is ACTIVE again.")
+                with self.refusals("Reset risk"):
+                    await self.deck.reset_risk(self.user, reason)
+                    self.notify("Risk reset: trading is ACTIVE again.")
 
         self.app.push_screen(ReasonScreen("Reset the risk governor to ACTIVE?"), reset)
 

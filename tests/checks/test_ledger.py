@@ -14,6 +14,7 @@ import pytest
 from checks import Checklist, ProbeResult
 from checks.ledger import LedgerError, attest, authorize, record_results, sign_off, state, waive
 from checks.release import Release
+from core.access import Principal, Role
 from core.audit import read_entries, verify_trail
 from core.events import Verdict
 from core.store import Store
@@ -21,6 +22,9 @@ from core.store import Store
 from .support import item
 
 RELEASE = Release("testing", "1.4.0", "staging")
+OLGA, QUINN = Principal("olga", Role.OPERATOR), Principal("quinn", Role.OPERATOR)
+SAM, RITA = Principal("sam", Role.RELEASE_MANAGER), Principal("rita", Role.RELEASE_MANAGER)
+CI = Principal("ci", Role.OPERATOR, source="cli")
 ROLES = ("QA", "Security")
 
 
@@ -42,7 +46,7 @@ def checklist(make_checklist: Callable[..., Checklist]) -> Checklist:
 def probe_run(store: Store, **verdicts: Verdict) -> None:
     results = {key.replace("_", ".", 1): ProbeResult(v, f"{v.value} reason")
                for key, v in verdicts.items()}  # fmt: skip
-    record_results(store, RELEASE, results, "ci")
+    record_results(store, RELEASE, results, CI)
 
 
 def current(store: Store, checklist: Checklist, **kw: Any):
@@ -61,17 +65,17 @@ def test_a_release_is_authorized_only_when_blocking_items_pass_and_roles_sign(
         "no valid sign-off from QA; no valid sign-off from Security"
     )
     with pytest.raises(LedgerError, match=re.escape(refusal)):
-        authorize(store, checklist, RELEASE, "rita", ROLES)
+        authorize(store, checklist, RELEASE, RITA, ROLES)
 
-    attest(store, checklist, RELEASE, "ops.runbook_reviewed", Verdict.PASS, "olga",
+    attest(store, checklist, RELEASE, "ops.runbook_reviewed", Verdict.PASS, OLGA,
            "walked through the rollback runbook", "runbook v3, 2026-11-20")  # fmt: skip
     waive(store, checklist, RELEASE, "api.tls", "certificate renewal booked for Friday",
-          "sam", "Security", time.time() + 7 * 86_400)  # fmt: skip
+          SAM, "Security", time.time() + 7 * 86_400)  # fmt: skip
     now = current(store, checklist)
     assert now.ready and [s.status for s in now.items] == ["pass", "waived", "pass", "fail"]
-    sign_off(store, checklist, RELEASE, "QA", "quinn", required_roles=ROLES)
-    sign_off(store, checklist, RELEASE, "Security", "sam", required_roles=ROLES)
-    authorized = authorize(store, checklist, RELEASE, "rita", ROLES)
+    sign_off(store, checklist, RELEASE, "QA", QUINN, required_roles=ROLES)
+    sign_off(store, checklist, RELEASE, "Security", SAM, required_roles=ROLES)
+    authorized = authorize(store, checklist, RELEASE, RITA, ROLES)
     assert authorized.authorization is not None and authorized.authorization.who == "rita"
 
     actions = [e.action for e in read_entries(store)]
@@ -84,10 +88,10 @@ def test_a_later_change_to_a_blocking_item_voids_sign_offs_and_authorization(
     store: Store, checklist: Checklist
 ) -> None:
     probe_run(store, api_health=Verdict.PASS, api_tls=Verdict.PASS)
-    attest(store, checklist, RELEASE, "ops.runbook_reviewed", Verdict.PASS, "olga", "ok")
-    for role, who in (("QA", "quinn"), ("Security", "sam")):
+    attest(store, checklist, RELEASE, "ops.runbook_reviewed", Verdict.PASS, OLGA, "ok")
+    for role, who in (("QA", QUINN), ("Security", SAM)):
         sign_off(store, checklist, RELEASE, role, who, required_roles=ROLES)
-    authorize(store, checklist, RELEASE, "rita", ROLES)
+    authorize(store, checklist, RELEASE, RITA, ROLES)
     probe_run(store, api_health=Verdict.PASS, api_tls=Verdict.PASS)  # same verdicts: still valid
     assert current(store, checklist).authorization is not None
     probe_run(store, ops_dashboard=Verdict.PASS)  # an advisory item: still valid
@@ -105,9 +109,9 @@ def test_an_expired_waiver_fails_the_item_again_and_stays_visible(
     store: Store, checklist: Checklist
 ) -> None:
     probe_run(store, api_health=Verdict.PASS, api_tls=Verdict.FAIL)
-    attest(store, checklist, RELEASE, "ops.runbook_reviewed", Verdict.PASS, "olga", "ok")
+    attest(store, checklist, RELEASE, "ops.runbook_reviewed", Verdict.PASS, OLGA, "ok")
     expires = time.time() + 3_600
-    waive(store, checklist, RELEASE, "api.tls", "renewal booked", "sam", "Security", expires)
+    waive(store, checklist, RELEASE, "api.tls", "renewal booked", SAM, "Security", expires)
     assert current(store, checklist).ready
     later = current(store, checklist, now=expires + 1)
     tls = later.items[1]
@@ -119,30 +123,33 @@ def test_an_expired_waiver_fails_the_item_again_and_stays_visible(
     ("call", "message"),
     [
         (
-            lambda s, c: attest(s, c, RELEASE, "api.tls", Verdict.PASS, "olga", "x"),
+            lambda s, c: attest(s, c, RELEASE, "api.tls", Verdict.PASS, OLGA, "x"),
             "decided by the probe test.fail",
         ),
         (
-            lambda s, c: attest(s, c, RELEASE, "ops.runbook_reviewed", Verdict.PASS, "olga", " "),
+            lambda s, c: attest(s, c, RELEASE, "ops.runbook_reviewed", Verdict.PASS, OLGA, " "),
             "note is required",
         ),
         (
-            lambda s, c: attest(s, c, RELEASE, "nope.item", Verdict.PASS, "olga", "x"),
+            lambda s, c: attest(s, c, RELEASE, "nope.item", Verdict.PASS, OLGA, "x"),
             "has no item 'nope.item'",
         ),
         (
-            lambda s, c: waive(s, c, RELEASE, "api.tls", "why", "sam", "Security", time.time() - 1),
+            lambda s, c: waive(s, c, RELEASE, "api.tls", "why", SAM, "Security", time.time() - 1),
             "expiry in the future",
         ),
         (
-            lambda s, c: waive(s, c, RELEASE, "api.tls", "why", "sam", "Janitor", time.time() + 9),
+            lambda s, c: waive(s, c, RELEASE, "api.tls", "why", SAM, "Janitor", time.time() + 9),
             "unknown role 'Janitor'",
         ),
         (
-            lambda s, c: waive(s, c, RELEASE, "api.tls", "", "sam", "Security", time.time() + 9),
+            lambda s, c: waive(s, c, RELEASE, "api.tls", "", SAM, "Security", time.time() + 9),
             "justification is required",
         ),
-        (lambda s, c: sign_off(s, c, RELEASE, "QA", ""), "who is required"),
+        (
+            lambda s, c: sign_off(s, c, RELEASE, "QA", Principal("", Role.OPERATOR)),
+            "who is required",
+        ),
     ],
 )
 def test_incomplete_requests_are_refused_saying_what_is_missing(

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from checks import Checklist, ChecklistError, ProbeRegistry, ReadinessService, context_from_deck
 from checks.catalog import Problem
+from core.access import SYSTEM, Principal, Role
 from core.bus import Bus
 from core.config import Settings
 from core.events import CheckUpdate, Verdict
@@ -120,7 +121,7 @@ async def test_rerun_runs_again_and_refreshes_results(
         fake_deck(settings, wal_engine), checklist=checklist, registry=registry
     )
     await service.start()
-    results = await service.rerun()  # waits for the start-up run, then runs again
+    results = await service.rerun(actor=SYSTEM)  # waits for the start-up run, then runs again
     assert results["t.count"].evidence == {"calls": 2}
     assert service.results["t.count"].evidence == {"calls": 2}
     assert service.runs_completed == 2
@@ -137,7 +138,7 @@ async def test_rerun_cancelled_by_stop_returns_latest_results(
     service = ReadinessService(
         fake_deck(settings, wal_engine), checklist=checklist, registry=registry, timeout=120
     )
-    rerun = asyncio.create_task(service.rerun())
+    rerun = asyncio.create_task(service.rerun(actor=SYSTEM))
     await asyncio.sleep(0.05)
     await service.stop()
     results = await rerun
@@ -181,14 +182,14 @@ async def test_each_run_is_recorded_in_the_ledger_for_this_build(
     service = ReadinessService(deck)
     await service.start()
     await service.wait_idle()
-    await service.rerun()
+    await service.rerun(actor=SYSTEM)
     await service.stop()
     assert service.checklist is not None
     release = Release("production", __version__, settings.environment)
     recorded = state(store, service.checklist, release)
     by_id = {s.item.id: s for s in recorded.items}
     assert by_id["database.sqlite_wal"].verdict == "pass"
-    assert by_id["database.sqlite_wal"].result.actor == "console"
+    assert by_id["database.sqlite_wal"].result.actor == SYSTEM.name
     assert [e.action for e in read_entries(store)] == ["check.run", "check.run"]
     store.dispose()
 
@@ -212,12 +213,14 @@ async def test_rerun_of_part_of_another_checklist_records_it_for_the_version_ask
     other = other.model_copy(update={"id": "other"})
     service = ReadinessService(deck, checklist=make_checklist(item("t.own", "test.pass")),
                                registry=registry)  # fmt: skip
-    results = await service.rerun({"t.b"}, checklist=other, version="9.9", actor="console:olga")
+    results = await service.rerun(
+        {"t.b"}, checklist=other, version="9.9", actor=Principal("olga", Role.OPERATOR)
+    )
     assert {k: r.verdict for k, r in results.items()} == {"t.b": Verdict.FAIL}
     assert service.results == {}  # only this service's own checklist is kept there
     assert {e.item_id for e in subscription.drain()} == {"t.b"}
     release = Release("other", "9.9", settings.environment)
     rows = history(store, release, "t.b")
-    assert [(r.verdict, r.actor) for r in rows] == [("fail", "console:olga")]
+    assert [(r.verdict, r.actor) for r in rows] == [("fail", "olga")]
     assert history(store, release, "t.a") == []
     store.dispose()

@@ -10,6 +10,9 @@ import pytest
 
 from checks import ProbeContext, ProbeRegistry
 from checks.runbooks.execute import Outcome, execute_runbook
+from core.access import Principal, Role
+
+OLGA = Principal("olga", Role.OPERATOR)
 
 
 @dataclass
@@ -58,7 +61,7 @@ async def test_every_kind_of_step_runs_in_order_and_is_audited(
     recorder = Recorder()
     seen: list[tuple[str, str]] = []
     run = await execute_runbook(
-        book, confirm=recorder.confirm, audit=recorder.audit, probe_context=ctx,
+        book, actor=OLGA, confirm=recorder.confirm, audit=recorder.audit, probe_context=ctx,
         registry=registry, environment={"SITE": "paris", "PATH": "/usr/bin:/bin"},
         on_step=lambda step, result, elapsed: seen.append((step.id, result.outcome.value)),
     )  # fmt: skip
@@ -84,7 +87,7 @@ async def test_a_failing_step_stops_the_run_unless_told_to_continue(
     book = Runbook([Step("revert", "shell", "echo reverting; exit 3"),
                     Step("resume", "shell", f"touch {after}")])  # fmt: skip
     recorder = Recorder()
-    run = await execute_runbook(book, confirm=recorder.confirm, audit=recorder.audit,
+    run = await execute_runbook(book, actor=OLGA, confirm=recorder.confirm, audit=recorder.audit,
                                 stop_on_failure=stop_on_failure)  # fmt: skip
     first, second = run.results
     assert (first.outcome, first.detail, first.exit_code) == (Outcome.FAILED, "exit 3", 3)
@@ -100,7 +103,7 @@ async def test_a_step_past_its_timeout_is_killed_with_its_children(tmp_path: Pat
     book = Runbook([Step("restore", "shell", f"(sleep 30; touch {leftover}) & sleep 30",
                          timeout=0.5)])  # fmt: skip
     recorder = Recorder()
-    run = await execute_runbook(book, confirm=recorder.confirm, audit=recorder.audit)
+    run = await execute_runbook(book, actor=OLGA, confirm=recorder.confirm, audit=recorder.audit)
     (result,) = run.results
     assert (result.outcome, result.detail) == (Outcome.FAILED, "timed out after 0.5s")
     assert result.elapsed < 10  # killed, not waited for
@@ -112,21 +115,21 @@ async def test_a_dry_run_runs_nothing_and_an_unconfirmed_step_fails(tmp_path: Pa
     book = Runbook([Step("stop_traffic", "shell", f"touch {marker}"), Step("notify", "manual"),
                     Step("health", "probe", probe="test.pass")])  # fmt: skip
     recorder = Recorder()
-    dry = await execute_runbook(book, confirm=recorder.confirm, audit=recorder.audit,
+    dry = await execute_runbook(book, actor=OLGA, confirm=recorder.confirm, audit=recorder.audit,
                                 dry_run=True)  # fmt: skip
     assert [r.outcome for r in dry.results] == [Outcome.DRY_RUN] * 3
     assert dry.results[0].detail == f"would run: touch {marker} (timeout 5s)"
     assert not marker.exists() and recorder.asked == []
 
     refusing = Recorder({"notify": False})
-    run = await execute_runbook(Runbook([Step("notify", "manual")]), confirm=refusing.confirm,
-                                audit=refusing.audit)  # fmt: skip
+    run = await execute_runbook(Runbook([Step("notify", "manual")]), actor=OLGA,
+                                confirm=refusing.confirm, audit=refusing.audit)  # fmt: skip
     assert (run.results[0].outcome, run.results[0].detail) == (Outcome.FAILED, "not confirmed")
 
 
 async def test_the_rto_clock_reports_an_overrun() -> None:
     book = Runbook([Step("slow", "shell", "sleep 0.3")], rto_minutes=0.001)  # 60 ms
     recorder = Recorder()
-    run = await execute_runbook(book, confirm=recorder.confirm, audit=recorder.audit)
+    run = await execute_runbook(book, actor=OLGA, confirm=recorder.confirm, audit=recorder.audit)
     assert run.succeeded and not run.within_rto
     assert recorder.entries[-1][2]["within_rto"] is False

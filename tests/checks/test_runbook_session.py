@@ -9,7 +9,7 @@ import pytest
 
 from checks.runbooks.execute import Outcome, RunbookSession
 
-from .test_runbook_execute import Recorder, Runbook, Step
+from .test_runbook_execute import OLGA, Recorder, Runbook, Step
 
 
 class FakeClock:
@@ -24,7 +24,7 @@ async def test_steps_run_one_at_a_time_against_the_injected_clock(tmp_path: Path
     marker = tmp_path / "ran"
     book = Runbook([Step("notify", "manual"), Step("preserve", "shell", f"touch {marker}")])
     recorder, clock = Recorder(), FakeClock()
-    session = RunbookSession(book, audit=recorder.audit, clock=clock)
+    session = RunbookSession(book, actor=OLGA, audit=recorder.audit, clock=clock)
     assert not session.started and session.elapsed() == 0.0
     await session.start()
     clock.now += 42.0
@@ -47,7 +47,7 @@ async def test_abandoning_skips_the_remaining_steps_and_finishes_the_run(tmp_pat
     book = Runbook([Step("notify", "manual"), Step("revert", "shell", f"touch {marker}"),
                     Step("resume", "manual")])  # fmt: skip
     recorder = Recorder()
-    session = RunbookSession(book, audit=recorder.audit)
+    session = RunbookSession(book, actor=OLGA, audit=recorder.audit)
     await session.start()
     await session.run_next(recorder.confirm)
     skipped = await session.abandon("stopped by the operator")
@@ -68,7 +68,7 @@ async def test_a_session_starts_once_and_runs_nothing_before_it_starts() -> None
     async def audit(action: str, subject: str, detail: dict[str, object]) -> None:
         written.append(action)  # a coroutine audit (the console's) is awaited in order
 
-    session = RunbookSession(Runbook([Step("notify", "manual")]), audit=audit)
+    session = RunbookSession(Runbook([Step("notify", "manual")]), actor=OLGA, audit=audit)
     with pytest.raises(RuntimeError, match="not under way"):
         await session.run_next(Recorder().confirm)
     await session.start()

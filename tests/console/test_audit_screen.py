@@ -9,6 +9,7 @@ from textual.widgets import DataTable, Input
 
 from console.widgets.audit_banner import VerificationBanner
 from console.widgets.audit_details import AuditDetails
+from core.access import Principal, Role
 from core.audit import append_entry, sign_checkpoint
 from core.config import Settings
 from tests.console.audit_seed import ENTRIES, seed_trail
@@ -35,7 +36,7 @@ async def test_entries_appended_while_open_appear_newest_first(settings: Setting
         await wait_until(pilot, lambda: "alice" in column(table, "who"))
         await asyncio.to_thread(append_entry, deck.store, "bob", "check.attest", "r1 tls",
                                 {"note": "renewed"})  # fmt: skip
-        await deck.kill("carol", "drill")
+        await deck.kill(Principal("carol", Role.OPERATOR), "drill")
 
         def rows() -> list[tuple[str, str, str]]:
             return [row for row in zip(column(table, "who"), column(table, "action"),
@@ -43,7 +44,7 @@ async def test_entries_appended_while_open_appear_newest_first(settings: Setting
                     if row[0] in ours]  # fmt: skip
 
         await wait_until(pilot, lambda: len(rows()) == 3)
-        assert rows() == [("carol", "risk.kill", "why=drill"),
+        assert rows() == [("carol", "risk.kill", "source=local why=drill"),
                           ("bob", "check.attest", "note=renewed"),
                           ("alice", "test.first", "n=1")]  # fmt: skip
         seqs = [int(seq) for seq in column(table, "seq")]

@@ -8,6 +8,7 @@ from textual.widgets import Sparkline, Static
 
 from console.widgets.equity_chart import EquityChart
 from console.widgets.positions_table import PositionsTable
+from core.access import Principal, Role
 from core.config import Settings
 from tests.console.frozen import SIZES, publish_scenario
 from tests.console.pilot import make_app, static_text, wait_until
@@ -28,7 +29,7 @@ async def test_live_dashboard_shows_day_pnl_fills_equity_and_the_kill_as_an_aler
         assert (
             screen.query_one(Sparkline).data == [e for _, e in chart.points][-len(chart.points) :]
         )
-        await deck.kill("alice", "drill")
+        await deck.kill(Principal("alice", Role.OPERATOR), "drill")
         alerts = screen.query_one("#alerts", Static)
         await wait_until(
             pilot, lambda: "ACTIVE → HALTED (kill by alice: drill)" in static_text(alerts)

@@ -68,7 +68,7 @@ async def test_runs_of_a_section_an_item_and_everything_are_live_and_recorded(
         await wait_until(pilot, lambda: deck.running)
         await app.readiness.wait_idle()  # the run every Deck starts with
         tree = await open_release(pilot)
-        actor = f"console:{app.user.name}"
+        actor = app.user.name
         store, rel = deck.store, release(app)
 
         tree.select_item("database.reachable")

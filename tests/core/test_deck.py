@@ -4,6 +4,7 @@ import math
 import sqlite3
 import time
 
+from core.access import SYSTEM, Principal, Role
 from core.config import LiveStrategy, Settings
 from core.deck import Deck
 from core.events import (
@@ -76,7 +77,7 @@ async def test_demo_job_runs_and_a_restart_continues_job_ids(settings: Settings)
     second = Deck(settings)
     resumed = second.bus.subscribe(JobUpdate)
     await second.start()
-    assert await second.submit_demo_optimization() == 2
+    assert await second.submit_demo_optimization(SYSTEM) == 2
     update = await asyncio.wait_for(resumed.get(), 10)
     assert update.job_id == 1  # the interrupted job is picked up again
     await second.stop()
@@ -178,7 +179,7 @@ async def test_the_kill_switch_flattens_and_halts_until_an_operator_resets(
             await asyncio.sleep(0.05)
             if any(p.quantity for p in deck.engine.portfolio.positions.values()):
                 break
-        await deck.kill("alice", "drill")
+        await deck.kill(Principal("alice", Role.OPERATOR), "drill")
         assert (await asyncio.wait_for(risk.get(), 5)).state is RiskState.HALTED
         for _ in range(100):
             await asyncio.sleep(0.05)
@@ -188,7 +189,7 @@ async def test_the_kill_switch_flattens_and_halts_until_an_operator_resets(
         fills = deck.engine.portfolio.fills
         await asyncio.sleep(1.0)  # bars keep closing, signals keep coming: nothing trades
         assert deck.engine.portfolio.fills == fills
-        await deck.reset_risk("bob", "drill over")
+        await deck.reset_risk(Principal("bob", Role.ADMIN), "drill over")
         snapshot = await asyncio.wait_for(risk.get(), 5)
         while snapshot.state is not RiskState.ACTIVE:
             snapshot = await asyncio.wait_for(risk.get(), 5)

@@ -12,6 +12,7 @@ import sqlite3
 import numpy as np
 import pytest
 
+from core.access import Principal, Role
 from core.config import LiveStrategy, Settings
 from core.deck import Deck
 from core.events import Bar, Side, StrategyChanged, Tick
@@ -20,6 +21,7 @@ from core.trading.journal import recover
 from core.trading.orders import OrderRequest, OrderStatus, OrderType
 
 FAST = {"fast": 3, "slow": 8}
+ALICE, BOB = Principal("alice", Role.OPERATOR), Principal("bob", Role.OPERATOR)
 
 
 async def deck_with_two_strategies(settings: Settings) -> Deck:
@@ -67,14 +69,14 @@ async def test_a_stopped_strategy_places_no_orders_and_keeps_its_position(
     held = deck.engine.books["sma_cross", "BTCUSD"].units
     sma_fills, ema_fills = fills_of(deck, "sma_cross"), fills_of(deck, "ema_cross")
 
-    assert await deck.stop_strategy("alice", "misbehaving", "sma_cross") is True
-    assert await deck.stop_strategy("alice", "again", "sma_cross") is False  # already stopped
+    assert await deck.stop_strategy(ALICE, "misbehaving", "sma_cross") is True
+    assert await deck.stop_strategy(ALICE, "again", "sma_cross") is False  # already stopped
     drive(deck, bars, 200, 400)
     assert fills_of(deck, "sma_cross") == sma_fills  # no new orders
     assert deck.engine.books["sma_cross", "BTCUSD"].units == held  # its position stays
     assert fills_of(deck, "ema_cross") > ema_fills  # the other strategy trades on
 
-    assert await deck.start_strategy("bob", "fixed", "sma_cross") is True
+    assert await deck.start_strategy(BOB, "fixed", "sma_cross") is True
     drive(deck, bars, 400, 600)
     assert fills_of(deck, "sma_cross") > sma_fills
 
@@ -90,7 +92,7 @@ async def test_stopping_is_journaled_so_a_restart_keeps_the_strategy_stopped(
 ) -> None:
     deck = await deck_with_two_strategies(settings)
     changes = deck.bus.subscribe(StrategyChanged)
-    await deck.stop_strategy("alice", "drill", "ema_cross")
+    await deck.stop_strategy(ALICE, "drill", "ema_cross")
     published = changes.drain()
     assert [(c.strategy, c.running, c.who, c.why) for c in published] == [
         ("ema_cross", False, "alice", "drill")
@@ -99,7 +101,7 @@ async def test_stopping_is_journaled_so_a_restart_keeps_the_strategy_stopped(
     assert journal is not None
     recovered = recover(journal.read(), deck.engine.portfolio.starting_cash)
     assert recovered.stopped == {"ema_cross"}
-    await deck.start_strategy("alice", "drill over", "ema_cross")
+    await deck.start_strategy(ALICE, "drill over", "ema_cross")
     assert recover(journal.read(), 1.0).stopped == set()
     deck.store.dispose()
 
@@ -107,9 +109,9 @@ async def test_stopping_is_journaled_so_a_restart_keeps_the_strategy_stopped(
 async def test_an_unknown_strategy_or_a_missing_reason_is_refused(settings: Settings) -> None:
     deck = await deck_with_two_strategies(settings)
     with pytest.raises(ValueError, match="no live strategy 'nope'"):
-        await deck.stop_strategy("alice", "why", "nope")
+        await deck.stop_strategy(ALICE, "why", "nope")
     with pytest.raises(ValueError, match="who and why"):
-        await deck.stop_strategy("alice", " ", "sma_cross")
+        await deck.stop_strategy(ALICE, " ", "sma_cross")
     assert deck.engine.stopped == set()
     deck.store.dispose()
 
@@ -129,12 +131,13 @@ async def test_cancel_order_cancels_a_working_order_once_and_audits_who_and_why(
     deck = await deck_with_two_strategies(settings)
     order_id = rest_limit_order(deck, "manual")
     assert [o.order_id for o in deck.engine.broker.working()] == [order_id]
-    assert await deck.cancel_order("bob", "fat finger", order_id) is True
+    assert await deck.cancel_order(BOB, "fat finger", order_id) is True
     assert deck.engine.broker.working() == []
-    assert await deck.cancel_order("bob", "again", order_id) is False  # not working any more
+    assert await deck.cancel_order(BOB, "again", order_id) is False  # not working any more
     assert audit(deck) == [
         ("bob", "order.cancel", f"order {order_id}",
-         {"why": "fat finger", "run_id": deck.run_id, "strategy": "manual", "symbol": "BTCUSD"}),
+         {"why": "fat finger", "run_id": deck.run_id, "strategy": "manual", "symbol": "BTCUSD",
+          "source": "local"}),
     ]  # fmt: skip
     deck.store.dispose()
 
@@ -143,7 +146,7 @@ async def test_stopping_a_strategy_cancels_its_working_orders_only(settings: Set
     deck = await deck_with_two_strategies(settings)
     own = rest_limit_order(deck, "sma_cross")
     other = rest_limit_order(deck, "ema_cross")
-    await deck.stop_strategy("alice", "drill", "sma_cross")
+    await deck.stop_strategy(ALICE, "drill", "sma_cross")
     assert [o.order_id for o in deck.engine.broker.working()] == [other]
     assert own != other
     deck.store.dispose()
