@@ -45,7 +45,9 @@ class QuarterdeckApp(App[int]):
         q / ctrl+q: stop the engine cleanly and quit.
 
     ``clock`` (epoch seconds) is injected so that tests can freeze every clock
-    the screens show.
+    the screens show. ``start_deck`` False means the Deck belongs to someone else
+    (an SSH session's app): quitting then ends this app only. ``source`` is where
+    the user is, for the list of who is connected ("local", or an SSH client).
     """
 
     CSS_PATH = "app.tcss"
@@ -69,6 +71,7 @@ class QuarterdeckApp(App[int]):
         clock: Callable[[], float] = time.time,
         start_deck: bool = True,
         handle_sigterm: bool = False,
+        source: str = "local",
     ) -> None:
         super().__init__()
         self.deck = deck
@@ -79,6 +82,7 @@ class QuarterdeckApp(App[int]):
         self.preferences = Preferences(deck.settings.preferences_dir)
         self._start_deck = start_deck
         self._handle_sigterm = handle_sigterm
+        self._source = source
         self._quitting = False
         self._session: int | None = None
         self._visited_modes: set[str] = set()
@@ -93,7 +97,7 @@ class QuarterdeckApp(App[int]):
         for mode, (_, screen_type) in MODE_SCREENS.items():
             self.add_mode(mode, lambda t=screen_type, m=mode: t(id=m))
         self.switch_mode("dashboard")
-        self._session = self.deck.sessions.open(self.user)
+        self._session = self.deck.sessions.open(self.user, self._source)
         if self._start_deck:
             self.run_worker(self._start(), name="deck-start")
         if self._handle_sigterm:
@@ -156,12 +160,13 @@ class QuarterdeckApp(App[int]):
             self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:
-        """Stop the Deck (draining the store writer), then leave."""
+        """Stop the Deck (draining the store writer) if this app started it, then leave."""
         if self._quitting:
             return
         self._quitting = True
         try:
-            await self.deck.stop()
+            if self._start_deck:
+                await self.deck.stop()
         finally:
             if self._handle_sigterm:
                 asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
