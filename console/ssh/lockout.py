@@ -68,6 +68,8 @@ class Lockout:
             for key in keys:
                 self._locked[key] = now + self.duration
                 self._failures.pop(key, None)
+        while len(self._failures) > self._max_tracked:  # oldest first (insertion order)
+            del self._failures[next(iter(self._failures))]
         return reached
 
     def success(self, user: str, address: str) -> None:
@@ -84,5 +86,3 @@ class Lockout:
                 del self._failures[key]
         for key in [key for key, until in self._locked.items() if until <= now]:
             del self._locked[key]
-        while len(self._failures) >= self._max_tracked:  # oldest first (insertion order)
-            del self._failures[next(iter(self._failures))]
