@@ -59,7 +59,9 @@ class QuarterdeckApp(App[int]):
         q / ctrl+q: stop the engine cleanly and quit.
 
     ``clock`` (epoch seconds) is injected so that tests can freeze every clock
-    the screens show.
+    the screens show. ``start_deck`` False means the Deck belongs to someone else
+    (an SSH session's app): quitting then ends this app only. Where the user is
+    ("local", or an SSH client) is ``user.source``.
     """
 
     CSS_PATH = "app.tcss"
@@ -209,12 +211,12 @@ class QuarterdeckApp(App[int]):
             self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:
-        """Stop the Deck (draining the store writer), then leave."""
+        """Stop the Deck (draining the store writer) if this app started it, then leave."""
         if self._quitting:
             return
         self._quitting = True
         try:
-            if self.deck_ready.is_set():
+            if self._start_deck and self.deck_ready.is_set():
                 await self.deck.stop()
         finally:
             if self._handle_sigterm:

@@ -21,6 +21,8 @@ from console.commands import (
     replay,
     research,
     runbook,
+    serve,
+    users,
 )
 from console.commands.errors import UsageError
 from core import __version__
@@ -36,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Operations console for a trading desk: paper trading, research, readiness.",
     )
     parser.add_argument("--version", action="version", version=f"quarterdeck {__version__}")
+    parser.add_argument("--ssh-port", dest="console_ssh_port", type=serve.port_number,
+                        default=None, metavar="N",
+                        help="also serve the console over SSH on this port")  # fmt: skip
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     research.add_parsers(commands)
     optimize.add_parser(commands)
@@ -46,21 +51,34 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_parser(commands)
     runbook.add_parser(commands)
     export.add_parser(commands)
+    serve.add_parser(commands)
+    users.add_parser(commands)
     return parser
 
 
-def run_console(settings: Settings) -> int:
+def run_console(settings: Settings, ssh_port: int | None = None) -> int:
     # Imported here so that `quarterdeck --version` and headless commands stay fast.
     from console.app import QuarterdeckApp
     from console.boot import DeckRecipe
 
     async def run() -> int:
-        app = QuarterdeckApp(DeckRecipe(settings), handle_sigterm=True)
+        recipe = DeckRecipe(settings)
+        ssh = None
+        if ssh_port is None:
+            app = QuarterdeckApp(recipe, handle_sigterm=True)
+        else:  # the port is bound before anything starts, so a taken one fails at once
+            deck, readiness = recipe.build()
+            ssh = await serve.listen_ssh(deck, readiness, settings.ssh_host, ssh_port)
+            print(f"quarterdeck: SSH on {settings.ssh_host}:{ssh.port}, host key "
+                  f"{ssh.fingerprint}", file=sys.stderr)  # fmt: skip
+            app = QuarterdeckApp(deck, readiness, handle_sigterm=True)
         try:
             result = await app.run_async()
         finally:
             if app.deck_ready.is_set():
                 await app.deck.stop()  # a no-op after a normal quit; cleans up after a crash
+            if ssh is not None:
+                await ssh.stop()  # closes the port if the Deck never started
         return app.return_code if app.return_code is not None else (result or 0)
 
     return asyncio.run(run())
@@ -77,7 +95,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings.log_file, settings.log_level, settings.log_max_bytes, settings.log_backups
     )
     if args.command is None:
-        return run_console(settings)
+        try:
+            return run_console(settings, args.console_ssh_port)
+        except UsageError as exc:
+            print(f"quarterdeck: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except serve.CannotListen as exc:
+            print(f"quarterdeck: {exc}", file=sys.stderr)
+            return serve.EXIT_CANNOT_LISTEN
+    if args.console_ssh_port is not None:
+        print(
+            f"quarterdeck {args.command}: --ssh-port before a command serves SSH beside the "
+            "local console; headless, use: quarterdeck serve --ssh-port N",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     args.settings = settings
     try:
         return int(args.handler(args))

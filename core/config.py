@@ -199,6 +199,23 @@ class Settings(BaseSettings):
         default_factory=lambda: default_config_file().parent / "keymap.toml",
         description="TOML of binding id = keys; remaps the console's keys.",
     )
+    ssh_host: str = Field(
+        default="127.0.0.1", description="Address the SSH server listens on (--ssh-host)."
+    )
+    ssh_users_file: Path | None = Field(
+        default=None, description="Who may log in over SSH; empty means <data_dir>/users.toml."
+    )
+    ssh_host_key_file: Path | None = Field(
+        default=None,
+        description="SSH host key, created on first start; empty means "
+        "<data_dir>/ssh_host_ed25519_key.",
+    )
+    ssh_idle_timeout: float = Field(
+        default=900.0, gt=0, description="Seconds without a key press before an SSH session ends."
+    )
+    ssh_max_sessions: int = Field(
+        default=32, ge=1, description="SSH sessions at once; one more is turned away."
+    )
 
     @field_validator("sim_symbols", "feed_symbols", "feed_sources", "signoff_roles", mode="before")
     @classmethod
@@ -281,6 +298,14 @@ class Settings(BaseSettings):
     @property
     def preferences_dir(self) -> Path:
         return self.data_dir / "preferences"
+
+    @property
+    def users_file(self) -> Path:
+        return self.ssh_users_file or self.data_dir / "users.toml"
+
+    @property
+    def host_key_file(self) -> Path:
+        return self.ssh_host_key_file or self.data_dir / "ssh_host_ed25519_key"
 
     @property
     def log_file(self) -> Path:

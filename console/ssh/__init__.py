@@ -1,0 +1,7 @@
+"""Remote operations over SSH: every session is a console of its own on the one Deck.
+
+``server`` (listening, authentication, lockout, audit), ``session`` (one app per
+SSH session), ``driver`` (Textual drawn on an SSH channel), ``users`` (the users
+file), ``lockout`` and ``host_key``. Nothing is imported here, so that
+``quarterdeck users`` does not load Textual.
+"""

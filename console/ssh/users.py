@@ -1,0 +1,240 @@
+"""Who may log in over SSH: a TOML file of users, their roles and public keys.
+
+```toml
+cert-authority = ["ssh-ed25519 AAAA... ops-ca"]   # optional: trusted user CAs
+
+[users.alice]
+role = "operator"                                 # viewer, operator, release_manager, admin
+keys = ["ssh-ed25519 AAAA... alice@laptop"]
+```
+
+A user listed here logs in with one of their keys, or with a certificate
+signed by a listed authority whose principals include their name; either
+way their role comes from this file. ``quarterdeck users`` writes the file
+(rewriting it whole: comments are not kept). Every problem names the file,
+the line and the field.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncssh
+
+from checks.catalog.source_map import SourceMap, scan
+from core.access import Role
+
+log = logging.getLogger(__name__)
+NAME = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$")
+AUTHORITY_KEY = "cert-authority"
+ROLES = ", ".join(role.value for role in Role)
+
+
+class UsersFileError(ValueError):
+    """The users file (or a key file) cannot be used; the message says where and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    name: str
+    role: Role
+    keys: tuple[asyncssh.SSHKey, ...] = ()
+
+    def holds(self, key: asyncssh.SSHKey) -> bool:
+        return any(own.public_data == key.public_data for own in self.keys)
+
+
+@dataclass(frozen=True, slots=True)
+class Users:
+    users: Mapping[str, User] = field(default_factory=dict)
+    authorities: tuple[asyncssh.SSHKey, ...] = ()
+
+    def get(self, name: str) -> User | None:
+        return self.users.get(name)
+
+    def trusts(self, authority: asyncssh.SSHKey) -> bool:
+        return any(own.public_data == authority.public_data for own in self.authorities)
+
+
+def check_name(name: str) -> str:
+    if not NAME.match(name):
+        raise UsersFileError(
+            f"user name {name!r}: use 1-32 of a-z, 0-9, '_', '.', '-', starting with a letter"
+        )
+    return name
+
+
+def parse_key(text: str, where: str) -> asyncssh.SSHKey:
+    """One OpenSSH public key line (``type base64 [comment]``); ``where`` prefixes errors."""
+    try:
+        return asyncssh.import_public_key(text.strip())
+    except (asyncssh.KeyImportError, ValueError) as exc:
+        hint = " (this is a private key: give the .pub file)" if "PRIVATE KEY" in text else ""
+        raise UsersFileError(f"{where}: not an OpenSSH public key: {exc}{hint}") from None
+
+
+def read_key_file(path: Path) -> asyncssh.SSHKey:
+    """The single public key in ``path`` (as ``ssh-keygen`` writes a ``.pub`` file)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsersFileError(f"{path}: cannot read the key file: {exc}") from None
+    if "PRIVATE KEY" in text:
+        raise UsersFileError(f"{path}: line 1: this is a private key: give the .pub file")
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1)
+             if line.strip() and not line.lstrip().startswith("#")]  # fmt: skip
+    if len(lines) != 1:
+        raise UsersFileError(f"{path}: expected one public key line, found {len(lines)}")
+    number, line = lines[0]
+    return parse_key(line, f"{path}: line {number}")
+
+
+def load_users(path: Path) -> Users:
+    """The users in ``path``; no file means no one may log in (not an error)."""
+    try:
+        source = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Users()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsersFileError(f"{path}: cannot read: {exc}") from None
+    try:
+        data = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsersFileError(f"{path}: not valid TOML: {exc}") from None
+    return _parse(path, data, scan(source))
+
+
+def _parse(path: Path, data: dict[str, Any], lines: SourceMap) -> Users:
+    def fail(loc: tuple[str | int, ...], message: str) -> UsersFileError:
+        line = lines.line_for(loc)
+        where = f"{path}: line {line}" if line else str(path)
+        dotted = ".".join(str(part) for part in loc)
+        return UsersFileError(f"{where}: {dotted}: {message}")
+
+    unknown = sorted(set(data) - {"users", AUTHORITY_KEY})
+    if unknown:
+        raise fail((unknown[0],), f"unknown key (expected 'users' tables or '{AUTHORITY_KEY}')")
+    authorities = tuple(
+        _key(entry, fail, (AUTHORITY_KEY, n))
+        for n, entry in enumerate(_list(data.get(AUTHORITY_KEY, []), fail, (AUTHORITY_KEY,)))
+    )
+    tables = data.get("users", {})
+    if not isinstance(tables, dict):
+        raise fail(("users",), "must be tables: [users.NAME]")
+    users: dict[str, User] = {}
+    for name, table in tables.items():
+        loc: tuple[str | int, ...] = ("users", name)
+        if not NAME.match(name):
+            raise fail(loc, "a user name is 1-32 of a-z, 0-9, '_', '.', '-', from a letter")
+        if not isinstance(table, dict):
+            raise fail(loc, "must be a table with role and keys")
+        extra = sorted(set(table) - {"role", "keys"})
+        if extra:
+            raise fail((*loc, extra[0]), "unknown field (a user has role and keys)")
+        if "role" not in table:
+            raise fail(loc, f"role is missing (one of {ROLES})")
+        try:
+            role = Role(table["role"])
+        except ValueError:
+            raise fail((*loc, "role"), f"{table['role']!r} is not one of {ROLES}") from None
+        entries = _list(table.get("keys", []), fail, (*loc, "keys"))
+        keys = tuple(_key(entry, fail, (*loc, "keys", n)) for n, entry in enumerate(entries))
+        users[name] = User(name, role, keys)
+    return Users(users, authorities)
+
+
+def _list(value: Any, fail: Any, loc: tuple[str | int, ...]) -> list[Any]:
+    if not isinstance(value, list):
+        raise fail(loc, "must be a list of public key strings")
+    return value
+
+
+def _key(entry: Any, fail: Any, loc: tuple[str | int, ...]) -> asyncssh.SSHKey:
+    if not isinstance(entry, str):
+        raise fail(loc, "must be a public key string")
+    try:
+        return parse_key(entry, "key")
+    except UsersFileError as exc:
+        raise fail(loc[:-1], f"entry {loc[-1] + 1}: {str(exc).removeprefix('key: ')}") from None
+
+
+def key_line(key: asyncssh.SSHKey) -> str:
+    return key.export_public_key("openssh").decode("ascii").strip()
+
+
+def render(users: Users) -> str:
+    """The file's text for ``users``: TOML, strings written as JSON strings (valid TOML)."""
+    out = ["# Quarterdeck SSH users; `quarterdeck users` rewrites this file.", ""]
+    if users.authorities:
+        keys = ", ".join(json.dumps(key_line(k)) for k in users.authorities)
+        out += [f"{AUTHORITY_KEY} = [{keys}]", ""]
+    for user in sorted(users.users.values(), key=lambda u: u.name):
+        out.append(f"[users.{user.name}]")
+        out.append(f"role = {json.dumps(user.role.value)}")
+        out.append("keys = [" + "".join(f"\n    {json.dumps(key_line(k))}," for k in user.keys)
+                   + ("\n]" if user.keys else "]"))  # fmt: skip
+        out.append("")
+    return "\n".join(out)
+
+
+def save_users(path: Path, users: Users) -> None:
+    """Write atomically: a reader (the running server) sees the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(render(users), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def add_user(path: Path, name: str, role: Role, key: asyncssh.SSHKey) -> tuple[User, bool]:
+    """Add ``name`` with ``key``, or give an existing user the key (if new) and ``role``.
+    Returns the user and whether they are new."""
+    check_name(name)
+    users = load_users(path)
+    existing = users.get(name)
+    keys = existing.keys if existing else ()
+    if not any(own.public_data == key.public_data for own in keys):
+        keys = (*keys, key)
+    user = User(name, role, keys)
+    save_users(path, Users({**users.users, name: user}, users.authorities))
+    return user, existing is None
+
+
+def remove_user(path: Path, name: str) -> None:
+    users = load_users(path)
+    if name not in users.users:
+        raise UsersFileError(f"{path}: no user {name!r}")
+    kept = {other: user for other, user in users.users.items() if other != name}
+    save_users(path, Users(kept, users.authorities))
+
+
+class UsersFile:
+    """The users file as a running server sees it: read again whenever it changes, so
+    ``quarterdeck users add`` takes effect at the next login. A broken edit is logged
+    (file, line, field) and the last good version stays in force."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._signature: tuple[int, int, int] | None = None
+        self._users = Users()
+
+    def current(self) -> Users:
+        try:
+            stat = self.path.stat()
+            signature = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        except FileNotFoundError:
+            signature = None
+        if signature != self._signature:
+            self._signature = signature
+            try:
+                self._users = load_users(self.path)
+            except UsersFileError as exc:
+                log.error("users file not reloaded, the previous users stay in force: %s", exc)
+        return self._users
