@@ -6,13 +6,13 @@ from collections import deque
 from itertools import islice
 from typing import Any
 
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import Static
 
 from console import formatting as fmt
 from console.widgets.bus_pane import BusPane
+from console.widgets.figure_grid import text_grid
+from console.widgets.live_text import LiveText
 from core.events import Fill
 from core.trading.orders import OrderEvent, OrderType
 
@@ -63,7 +63,7 @@ class ActivityPane(BusPane):
 
     def compose(self) -> ComposeResult:
         self.border_title = "Orders and fills"
-        yield Static("no orders yet", id="activity")
+        yield LiveText("no orders yet", id="activity")
 
     def apply(self, events: list[Any]) -> None:
         for event in events:
@@ -77,19 +77,16 @@ class ActivityPane(BusPane):
         self._redraw()
 
     def _redraw(self) -> None:
-        self.query_one("#activity", Static).update(self._table())
+        self.query_one("#activity", LiveText).show(self._table())
 
-    def _table(self) -> Table:
-        """The newest events, only as many as the pane has lines for: Rich lays out
-        every row it is given, and fifty rows cost more than a whole screen switch."""
-        table = Table.grid(padding=(0, 1))
-        for justify in ("left", "left", "left", "right", "left"):
-            table.add_column(justify=justify, no_wrap=True)  # type: ignore[arg-type]
-        table.add_column()  # wrappable, so the only column Rich narrows; its text is cut
+    def _table(self) -> Text:
+        """The newest events, only as many as the pane has lines for; a line too long
+        for the pane loses the end of its last column (a price or a reason)."""
         lines = self.content_size.height or KEPT
-        for event in islice(reversed(self.recent), lines):
-            table.add_row(*self._row(event))
-        return table
+        rows = [self._row(event) for event in islice(reversed(self.recent), lines)]
+        if not rows:
+            return Text("no orders yet")
+        return text_grid(rows, ("left", "left", "left", "right", "left", "left"))
 
     def _row(self, event: Fill | OrderEvent) -> list[Text]:
         """Time, what, side, quantity, symbol, then the price of a fill, the limit of

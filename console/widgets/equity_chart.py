@@ -21,6 +21,11 @@ def _last(values: Any) -> float:
     return float(values[-1])
 
 
+#: A chart of minute buckets gains nothing from redrawing faster, and each redraw
+#: of Textual's sparkline styles every cell of it.
+CHART_HZ = 2.0
+
+
 class EquityChart(BusPane):
     """One point per ``bucket`` seconds of market time (the equity at the bucket's
     last snapshot), the newest on the right; the subtitle gives the range shown.
@@ -40,7 +45,7 @@ class EquityChart(BusPane):
 
     def __init__(self, bus: Bus, max_hz: float = 10.0, *, bucket: float = 60.0,
                  **kwargs: Any) -> None:  # fmt: skip
-        super().__init__(bus, max_hz, **kwargs)
+        super().__init__(bus, min(max_hz, CHART_HZ), **kwargs)
         self.bucket = bucket
         self.points: deque[tuple[int, float]] = deque(maxlen=POINTS)
 
@@ -65,7 +70,10 @@ class EquityChart(BusPane):
     def _redraw(self) -> None:
         width = max(self.content_size.width, 1)
         shown = [equity for _, equity in list(self.points)[-width:]]
-        self.query_one(Sparkline).data = shown
+        sparkline = self.query_one(Sparkline)
+        if shown == sparkline.data:
+            return  # a redraw costs more than comparing a few hundred points
+        sparkline.data = shown
         if shown:
             span = fmt.duration(len(shown) * self.bucket)
             self.border_subtitle = (

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.table import Table
 from rich.text import Text
-from textual.widgets import Static
 
 from console import formatting as fmt
 from console.widgets.bus_pane import BusPane
+from console.widgets.figure_grid import text_grid
+from console.widgets.live_text import LiveText
 from core.events import FeedState, HealthSnapshot
 
 
@@ -33,43 +33,31 @@ class HealthPane(BusPane):
 
     def compose(self):
         self.border_title = "Health"
-        yield Static("measuring…", id="health-figures")
+        yield LiveText("measuring…", id="health-figures")
 
     def apply(self, events: list[Any]) -> None:
-        self.query_one("#health-figures", Static).update(self.render_snapshot(events[-1]))
+        self.query_one("#health-figures", LiveText).show(self.render_snapshot(events[-1]))
 
-    def render_snapshot(self, h: HealthSnapshot) -> Table:
+    def render_snapshot(self, h: HealthSnapshot) -> Text:
         label = self.get_component_rich_style("health-pane--label")
         ok = self.get_component_rich_style("health-pane--ok")
         warn = self.get_component_rich_style("health-pane--warn")
-        grid = Table.grid(padding=(0, 2))
-        grid.add_column(justify="left")
-        grid.add_column(justify="right")
-        grid.add_row(Text("CPU", style=label), f"{h.cpu_percent:.0f}%")
-        grid.add_row(
-            Text("Memory", style=label),
-            f"{fmt.size_bytes(h.memory_rss)} ({h.memory_percent:.1f}%)",
-        )
         lag_style = ok if h.loop_lag_max_ms < 50 else warn
-        grid.add_row(
-            Text("Loop lag", style=label),
-            Text(f"{h.loop_lag_ms:.1f} ms (max {h.loop_lag_max_ms:.1f})", style=lag_style),
-        )
+        rows: list[tuple[str, Text]] = [
+            ("CPU", Text(f"{h.cpu_percent:.0f}%")),
+            ("Memory", Text(f"{fmt.size_bytes(h.memory_rss)} ({h.memory_percent:.1f}%)")),
+            ("Loop lag",
+             Text(f"{h.loop_lag_ms:.1f} ms (max {h.loop_lag_max_ms:.1f})", style=lag_style)),
+        ]  # fmt: skip
         for feed in h.feeds:
             state_style = ok if feed.state is FeedState.LIVE else warn
             age = "--" if feed.last_tick_age is None else f"{feed.last_tick_age * 1000:.0f} ms ago"
-            grid.add_row(
-                Text(f"Feed {feed.name}", style=label),
-                Text(
-                    f"{feed.state.value} · {feed.ticks_per_second:,.0f} ticks/s · {age}",
-                    style=state_style,
-                ),
-            )
+            state = f"{feed.state.value} · {feed.ticks_per_second:,.0f} ticks/s · {age}"
+            rows.append((f"Feed {feed.name}", Text(state, style=state_style)))
             if feed.latency_p50 is not None and feed.latency_p99 is not None:
                 p50, p99 = feed.latency_p50 * 1000, feed.latency_p99 * 1000
-                grid.add_row(
-                    Text("  latency", style=label), f"p50 {p50:,.0f} ms · p99 {p99:,.0f} ms"
-                )
+                rows.append(("  latency", Text(f"p50 {p50:,.0f} ms · p99 {p99:,.0f} ms")))
             if feed.dropped:
-                grid.add_row(Text("  dropped", style=label), Text(f"{feed.dropped:,}", style=warn))
-        return grid
+                rows.append(("  dropped", Text(f"{feed.dropped:,}", style=warn)))
+        cells = [[Text(name, style=label), value] for name, value in rows]
+        return text_grid(cells, ("left", "right"), gap=2)

@@ -6,14 +6,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import Static
 
 from console import formatting as fmt
 from console.widgets.bus_pane import BusPane
-from console.widgets.figure_grid import figure_grid
+from console.widgets.figure_grid import figure_grid, text_grid
+from console.widgets.live_text import LiveText
 from console.widgets.positions_table import PositionsTable
 from core.events import PortfolioSnapshot, RiskSnapshot, RiskState
 
@@ -49,9 +48,9 @@ class PortfolioPane(BusPane):
 
     def compose(self) -> ComposeResult:
         self.border_title = "Portfolio · paper"
-        yield Static("waiting for the engine…", id="portfolio-figures")
-        yield Static("", id="portfolio-risk")
-        yield Static("", id="portfolio-strategies")
+        yield LiveText("waiting for the engine…", id="portfolio-figures")
+        yield LiveText("", id="portfolio-risk")
+        yield LiveText("", id="portfolio-strategies")
         yield PositionsTable(id="positions")
 
     def apply(self, events: list[Any]) -> None:
@@ -68,11 +67,11 @@ class PortfolioPane(BusPane):
     def _redraw(self) -> None:
         width = self.content_size.width
         if self.risk is not None:
-            self.query_one("#portfolio-risk", Static).update(self._risk(self.risk, width))
+            self.query_one("#portfolio-risk", LiveText).show(self._risk(self.risk, width))
         if self.snapshot is not None:
             s = self.snapshot
-            self.query_one("#portfolio-figures", Static).update(self._figures(s, width))
-            self.query_one("#portfolio-strategies", Static).update(self._strategies(s))
+            self.query_one("#portfolio-figures", LiveText).show(self._figures(s, width))
+            self.query_one("#portfolio-strategies", LiveText).show(self._strategies(s))
             self.query_one(PositionsTable).show(s.positions)
 
     def _signed(self, value: float, text: str) -> Text:
@@ -82,7 +81,7 @@ class PortfolioPane(BusPane):
             return Text(text, style=self.get_component_rich_style("portfolio-pane--down"))
         return Text(text)
 
-    def _figures(self, s: PortfolioSnapshot, width: int) -> Table:
+    def _figures(self, s: PortfolioSnapshot, width: int) -> Text:
         label = self.get_component_rich_style("portfolio-pane--label")
         day = s.day_pnl
         values = [
@@ -101,7 +100,7 @@ class PortfolioPane(BusPane):
         ]
         return figure_grid([(Text(name, style=label), value) for name, value in values], width)
 
-    def _risk(self, r: RiskSnapshot, width: int) -> Table:
+    def _risk(self, r: RiskSnapshot, width: int) -> Text:
         """The state, then a gauge for each limit that is set (an unset one is ∞)."""
         label = self.get_component_rich_style("portfolio-pane--label")
         alarm = self.get_component_rich_style("portfolio-pane--down")
@@ -116,18 +115,17 @@ class PortfolioPane(BusPane):
             pairs.append((Text(usage.name, style=label), gauge))
         return figure_grid(pairs, width)
 
-    def _strategies(self, s: PortfolioSnapshot) -> Table | str:
+    def _strategies(self, s: PortfolioSnapshot) -> Text:
         """One line per strategy's sub-ledger: its equity and PnL since it started."""
         if len(s.strategies) < 2:
-            return ""  # one strategy's ledger is the account: nothing to break down
+            return Text()  # one strategy's ledger is the account: nothing to break down
         label = self.get_component_rich_style("portfolio-pane--label")
-        grid = Table.grid(padding=(0, 1))
-        for justify in ("left", "right", "right"):
-            grid.add_column(justify=justify, no_wrap=True)  # type: ignore[arg-type]
-        for ledger in s.strategies:
-            grid.add_row(
+        rows = [
+            [
                 Text(ledger.name, style=label),
-                fmt.money(ledger.equity),
+                Text(fmt.money(ledger.equity)),
                 self._signed(ledger.total_pnl, fmt.signed_money(ledger.total_pnl)),
-            )
-        return grid
+            ]
+            for ledger in s.strategies
+        ]
+        return text_grid(rows, ("left", "right", "right"))

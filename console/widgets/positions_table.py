@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from console import formatting as fmt
+from console.widgets.keyed_rows import upsert_row
 from core.events import PositionView
 
 #: (key, header), most important first: a narrow table drops columns from the end.
@@ -59,12 +60,7 @@ class PositionsTable(DataTable[Any]):
                     self.add_column(header, key=key)
             self._shown = shown
         for symbol, row in cells.items():
-            values = {k: v for k, v in row.items() if k in shown}
-            if symbol in self.rows:
-                for key, value in values.items():
-                    self.update_cell(symbol, key, value, update_width=True)
-            else:
-                self.add_row(*values.values(), key=symbol)
+            upsert_row(self, symbol, {k: v for k, v in row.items() if k in shown})
         for key in [k for k in self.rows if k.value not in cells]:
             self.remove_row(key)
 
