@@ -21,6 +21,7 @@ from textual.widget import AwaitMount
 from console.boot import DeckRecipe
 from console.keymap import KeymapError, load_keymap
 from console.modes import MODES, Mode, import_screens
+from console.pace import PACE
 from console.palette import palette_commands
 from console.screens.base import DeckScreen
 from console.screens.confirm import ConfirmScreen
@@ -110,6 +111,7 @@ class QuarterdeckApp(App[int]):
         self._hold_frames = True
 
     def on_mount(self) -> None:
+        PACE.opened()
         register_themes(self)
         saved = self.preferences.load(self.user.name).get("theme")
         self.theme = saved if saved in THEME_NAMES else DEFAULT_THEME
@@ -147,6 +149,7 @@ class QuarterdeckApp(App[int]):
             self.run_worker(self._start(), name="deck-start")
 
     def on_unmount(self) -> None:
+        PACE.closed()
         if self._session is not None:
             self.deck.sessions.close(self._session)
             self._session = None

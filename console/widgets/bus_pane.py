@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from textual.containers import Vertical
 
+from console.pace import PACE
 from core.bus import Bus, Subscription
 
 HIDDEN_INTERVAL = 1.0  # seconds between redraws of a pane whose screen is not showing
@@ -20,6 +21,8 @@ class BusPane(Vertical):
     waits for events, hands them to ``apply`` in one batch, then rests for
     ``1 / max_hz`` seconds, so it never redraws more than ``max_hz`` times a
     second however fast events arrive, and never redraws when nothing arrived.
+    With many consoles in one process (SSH sessions) the rest is longer: see
+    ``console.pace``.
 
     A pane on a screen that is not showing redraws once a second at most (its
     events wait, coalesced, in its subscription) and catches up the moment its
@@ -55,7 +58,7 @@ class BusPane(Vertical):
 
     async def _rest(self) -> None:
         if self.screen.is_current:
-            await asyncio.sleep(self._min_interval)
+            await asyncio.sleep(PACE.interval(self._min_interval))
             return
         self._shown.clear()
         with contextlib.suppress(TimeoutError):
