@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import asyncssh
 
+from console.ssh.heap import HeapKeeper
 from console.ssh.host_key import fingerprint, load_or_create_host_key
 from console.ssh.lockout import Lockout
 from console.ssh.session import ConsoleSession
@@ -59,6 +60,7 @@ class SSHService:
         self.port = port
         self.users = UsersFile(self.settings.users_file)
         self.lockout = lockout or Lockout()
+        self.heap = HeapKeeper()
         self.task_factory: Any = None
         self.fingerprint = ""
         self.sessions: set[ConsoleSession] = set()

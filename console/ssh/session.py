@@ -160,6 +160,7 @@ class ConsoleSession(asyncssh.SSHServerSession[bytes]):
         app.error_console = Console(file=errors, color_system=None, width=120)
         if self._reason is not None:  # the client left before the app started
             app.exit(1)
+        service.heap.session_started()
         try:
             await app.run_async(size=self._link.size)
         except Exception:
@@ -169,6 +170,7 @@ class ConsoleSession(asyncssh.SSHServerSession[bytes]):
                 log.error("ssh session of %s from %s ended by an error:\n%s",
                           self.principal.name, self.source, errors.getvalue())  # fmt: skip
             self._finish(app.return_code or 0)
+            service.heap.session_ended(app, self)
 
     def _finish(self, code: int) -> None:
         if self._idle is not None:

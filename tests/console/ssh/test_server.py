@@ -121,7 +121,9 @@ async def test_a_hundred_sessions_come_and_go_without_leaking(
         for _ in range(100):
             await cycle()
 
-        await until(lambda: len(asyncio.all_tasks()) <= tasks, timeout=10)
+        # The store writer waits for work through a task of its own, there or not from
+        # one moment to the next: one task either way is the Deck's, a leak is a hundred.
+        await until(lambda: len(asyncio.all_tasks()) <= tasks + 1, timeout=10)
         await until(lambda: live(QuarterdeckApp) <= earlier, timeout=10)
         assert live(ConsoleSession) <= earlier_sessions
         gc.collect()

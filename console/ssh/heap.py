@@ -1,0 +1,54 @@
+"""Keeping the garbage collector's full passes short while sessions come and go.
+
+Each session's console is a few MB of long-lived objects (widgets, styles,
+caches) linked in cycles, and a full collection walks every long-lived
+object: with twenty sessions those passes took up to 0.7 s, dozens of times
+a minute, freezing every session meanwhile. So once a session has drawn, the
+heap is frozen (``gc.freeze``: left out of collections).
+
+Frozen objects are never collected, so when a session ends the heap is
+thawed, and frozen again only once the collector has freed every ended
+session's app: an app still referred to for a moment (a cancelled timer's
+context can hold one until it falls due) would otherwise stay frozen, and
+leak, for good.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import weakref
+from typing import Any
+
+FREEZE_DELAY = 2.0  # seconds: a new session has composed and drawn its dashboard by then
+SETTLE_DELAY = 0.5  # seconds between collections while an ended session's app lingers
+
+
+class HeapKeeper:
+    def __init__(self) -> None:
+        self._ended: list[weakref.ref[Any]] = []
+        self._settling: asyncio.TimerHandle | None = None
+
+    def session_started(self) -> None:
+        asyncio.get_running_loop().call_later(FREEZE_DELAY, self._freeze_if_settled)
+
+    def session_ended(self, *parts: object) -> None:
+        """``parts``: the ended session's objects that must be freed before the next
+        freeze (its app and the SSH session holding it)."""
+        gc.unfreeze()
+        self._ended += [weakref.ref(part) for part in parts]
+        if self._settling is None:
+            self._settling = asyncio.get_running_loop().call_later(SETTLE_DELAY, self._settle)
+
+    def _freeze_if_settled(self) -> None:
+        if not self._ended:
+            gc.freeze()
+
+    def _settle(self) -> None:
+        self._settling = None
+        gc.collect()
+        self._ended = [ref for ref in self._ended if ref() is not None]
+        if self._ended:
+            self._settling = asyncio.get_running_loop().call_later(SETTLE_DELAY, self._settle)
+        else:
+            gc.freeze()

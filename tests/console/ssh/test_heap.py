@@ -1,0 +1,52 @@
+"""The heap is frozen once sessions have drawn, and never while an ended one lingers."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+
+import pytest
+
+from console.ssh import heap
+from console.ssh.heap import HeapKeeper
+
+
+class Part:
+    """Stands in for an ended session's app: something in a reference cycle."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+@pytest.fixture(autouse=True)
+def quick_and_thawed(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(heap, "FREEZE_DELAY", 0.05)
+    monkeypatch.setattr(heap, "SETTLE_DELAY", 0.05)
+    gc.unfreeze()
+    yield
+    gc.unfreeze()
+
+
+async def test_a_started_session_is_frozen_once_it_has_drawn() -> None:
+    keeper = HeapKeeper()
+    keeper.session_started()
+    assert gc.get_freeze_count() == 0
+    await asyncio.sleep(0.2)
+    assert gc.get_freeze_count() > 0
+
+
+async def test_an_ended_session_thaws_the_heap_until_it_is_collected() -> None:
+    keeper = HeapKeeper()
+    gc.freeze()
+    part = Part()
+    keeper.session_ended(part)
+    assert gc.get_freeze_count() == 0
+    await asyncio.sleep(0.3)
+    assert gc.get_freeze_count() == 0  # still referred to: freezing now would keep it for good
+    keeper.session_started()  # a new session meanwhile does not freeze it either
+    await asyncio.sleep(0.3)
+    assert gc.get_freeze_count() == 0
+    del part  # now only its own cycle holds it: the next collection frees it
+    await asyncio.sleep(0.3)
+    assert gc.get_freeze_count() > 0
+    assert not any(isinstance(o, Part) for o in gc.get_objects())
