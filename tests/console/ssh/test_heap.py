@@ -22,9 +22,11 @@ class Part:
 def quick_and_thawed(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(heap, "FREEZE_DELAY", 0.05)
     monkeypatch.setattr(heap, "SETTLE_DELAY", 0.05)
+    threshold = gc.get_threshold()
     gc.unfreeze()
     yield
     gc.unfreeze()
+    gc.set_threshold(*threshold)
 
 
 async def test_a_started_session_is_frozen_once_it_has_drawn() -> None:
@@ -50,3 +52,9 @@ async def test_an_ended_session_thaws_the_heap_until_it_is_collected() -> None:
     await asyncio.sleep(0.3)
     assert gc.get_freeze_count() > 0
     assert not any(isinstance(o, Part) for o in gc.get_objects())
+
+
+def test_full_passes_come_ten_times_less_often() -> None:
+    young, middle, _ = gc.get_threshold()
+    HeapKeeper()
+    assert gc.get_threshold() == (young, middle, heap.FULL_PASS_AFTER) == (young, middle, 100)
