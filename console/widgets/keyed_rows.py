@@ -26,5 +26,20 @@ def upsert_row(table: DataTable[Any], key: str, cells: dict[str, Any], height: i
         for column, value in cells.items():
             wider = _width(value) > table.columns[column].content_width  # type: ignore[index]
             table.update_cell(key, column, value, update_width=wider)
+        forget_stale_renders(table)
     else:
         table.add_row(*cells.values(), key=key, height=height)
+
+
+def forget_stale_renders(table: DataTable[Any]) -> None:
+    """Drop the table's rendered cells, rows and lines after an update.
+
+    DataTable keys those caches by an update counter that ``update_cell`` bumps,
+    so an update makes every entry stale, but the entries stay until 10,000 cells
+    and 1,000 rows and lines have piled up: several MB per live table that was
+    never going to be read again. (Its own ``_clear_caches`` also empties caches
+    shared by every table in the process, which an update leaves valid.)"""
+    table._cell_render_cache.clear()
+    table._row_render_cache.clear()
+    table._row_renderable_cache.clear()
+    table._line_cache.clear()
