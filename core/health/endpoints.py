@@ -88,7 +88,8 @@ class DeckEndpoints:
         latest = self.sources.deck.health.latest
         feeds = {}
         for status, reconnects in self.sources.feeds():
-            alerts = [a for a in (latest.alerts if latest else ()) if a.feed == status.name]
+            alerts = [a for a in (latest.alerts if latest else ())
+                      if a.feed == status.name and a.active]  # fmt: skip
             last_error = f"{alerts[-1].kind.value}: {alerts[-1].message}" if alerts else None
             level = {FeedState.LIVE: OK, FeedState.STOPPED: DOWN}.get(status.state, DEGRADED)
             feeds[status.name] = _component(

@@ -7,8 +7,10 @@ that matters) without bringing an ASGI server into the runtime.
 
 Hostile clients are bounded: the request head must arrive whole within
 ``read_timeout`` seconds and ``max_head`` bytes, or the connection is
-answered (400/408/431 where there is still something to say) and closed. A
-keep-alive connection that stays quiet for ``read_timeout`` is closed too.
+answered (400/431 where there is still something to say) and closed. A
+keep-alive connection that stays quiet for ``read_timeout`` is closed too, as
+is one that does not read its answers within that time; beyond
+``max_connections`` open at once, a new one is answered 503 and closed.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ log = logging.getLogger(__name__)
 READ_TIMEOUT = 5.0  # seconds a client has to send a whole request head
 MAX_HEAD = 8192  # bytes of request line and headers
 MAX_HEADERS = 64
+MAX_CONNECTIONS = 64  # open at once; more are answered 503 and closed
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,15 +65,22 @@ class HttpServer:
         port: int,
         read_timeout: float = READ_TIMEOUT,
         max_head: int = MAX_HEAD,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         self.routes = dict(routes)
         self.host = host
         self.port = port
         self.read_timeout = read_timeout
         self.max_head = max_head
+        self.max_connections = max_connections
         self._server: asyncio.Server | None = None
         # Open connections' writers, with the tasks serving them.
         self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
+
+    @property
+    def connections(self) -> int:
+        """Connections open now."""
+        return len(self._connections)
 
     async def listen(self) -> None:
         """Bind the port (``OSError`` if taken) and begin answering."""
@@ -100,10 +110,23 @@ class HttpServer:
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
+        full = len(self._connections) >= self.max_connections
         self._connections[task] = writer
         try:
-            while await self._exchange(reader, writer):
-                pass
+            if full:  # its request is read (bounded as any) so that closing does not reset it
+                with contextlib.suppress(TimeoutError, asyncio.LimitOverrunError,
+                                         asyncio.IncompleteReadError):  # fmt: skip
+                    async with asyncio.timeout(self.read_timeout):
+                        await reader.readuntil(b"\r\n\r\n")
+                await self._write(writer, Response(503, b'{"error": "too many connections"}'))
+                return
+            while answer := await self._exchange(reader):
+                response, keep_alive, head_only = answer
+                await self._write(writer, response, keep_alive, head_only=head_only)
+                if not keep_alive:
+                    break
+        except TimeoutError:
+            writer.transport.abort()  # a client that does not read its answers
         except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the client went away
         finally:
@@ -112,29 +135,43 @@ class HttpServer:
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
-    async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
-        """Read one request and answer it; True to keep the connection for another."""
+    async def _exchange(self, reader: asyncio.StreamReader) -> tuple[Response, bool, bool] | None:
+        """Read one request and route it: the response, whether to keep the connection,
+        whether to send the head only. None when there is nothing to answer."""
         try:
             async with asyncio.timeout(self.read_timeout):
                 head = await reader.readuntil(b"\r\n\r\n")
         except TimeoutError:
-            return False  # quiet or slow: nothing worth answering
+            return None  # quiet or slow: nothing worth answering
         except asyncio.LimitOverrunError:
-            await _send(writer, Response(431, b'{"error": "request head too large"}'), False)
-            return False
+            return Response(431, b'{"error": "request head too large"}'), False, False
         except asyncio.IncompleteReadError as exc:
             if exc.partial.strip():
-                await _send(writer, Response(400, b'{"error": "incomplete request"}'), False)
-            return False
+                return Response(400, b'{"error": "incomplete request"}'), False, False
+            return None
         try:
             request = parse_head(head)
         except BadRequest as exc:
-            body = f'{{"error": "{exc}"}}'.encode()
-            await _send(writer, Response(exc.status, body), False)
-            return False
+            return Response(exc.status, f'{{"error": "{exc}"}}'.encode()), False, False
         response = await self._route(request)
-        await _send(writer, response, request.keep_alive, head_only=request.method == "HEAD")
-        return request.keep_alive
+        return response, request.keep_alive, request.method == "HEAD"
+
+    async def _write(
+        self, writer: asyncio.StreamWriter, response: Response, keep_alive: bool = False,
+        *, head_only: bool = False,
+    ) -> None:  # fmt: skip
+        reason = HTTPStatus(response.status).phrase
+        head = (
+            f"HTTP/1.1 {response.status} {reason}\r\n"
+            f"Content-Type: {response.content_type}\r\n"
+            f"Content-Length: {len(response.body)}\r\n"
+            f"Connection: {'keep-alive' if keep_alive else 'close'}\r\n"
+            + ("Allow: GET, HEAD\r\n" if response.status == 405 else "")
+            + "\r\n"
+        ).encode("ascii")
+        writer.write(head if head_only else head + response.body)
+        async with asyncio.timeout(self.read_timeout):
+            await writer.drain()
 
     async def _route(self, request: Request) -> Response:
         handler = self.routes.get(request.path)
@@ -177,19 +214,3 @@ def parse_head(head: bytes) -> Request:
     connection = headers.get("connection", "").lower()
     keep_alive = connection != "close" if version == "HTTP/1.1" else connection == "keep-alive"
     return Request(method, target.split("?", 1)[0], keep_alive)
-
-
-async def _send(
-    writer: asyncio.StreamWriter, response: Response, keep_alive: bool, *, head_only: bool = False
-) -> None:
-    reason = HTTPStatus(response.status).phrase
-    head = (
-        f"HTTP/1.1 {response.status} {reason}\r\n"
-        f"Content-Type: {response.content_type}\r\n"
-        f"Content-Length: {len(response.body)}\r\n"
-        f"Connection: {'keep-alive' if keep_alive else 'close'}\r\n"
-        + ("Allow: GET, HEAD\r\n" if response.status == 405 else "")
-        + "\r\n"
-    ).encode("ascii")
-    writer.write(head if head_only else head + response.body)
-    await writer.drain()

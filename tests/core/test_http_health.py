@@ -181,6 +181,27 @@ async def test_a_client_that_sends_nothing_is_disconnected(running: Running) -> 
     assert (await running.client.get("/health")).status_code == 200
 
 
+async def test_a_client_that_does_not_read_its_answers_is_disconnected(running: Running) -> None:
+    _, writer = await asyncio.open_connection("127.0.0.1", running.http.port)
+    writer.write(b"GET /metrics HTTP/1.1\r\n\r\n" * 5000)  # megabytes of answers, never read
+    await until(lambda: running.http.connections == 1)
+    await until(lambda: running.http.connections == 0)  # the write timeout is 0.5 s
+    writer.close()
+    assert (await running.client.get("/health")).status_code == 200
+
+
+async def test_connections_beyond_the_limit_are_turned_away(running: Running) -> None:
+    running.http.max_connections = 2
+    idle = [await asyncio.open_connection("127.0.0.1", running.http.port) for _ in range(2)]
+    await until(lambda: running.http.connections == 2)
+    answer = await raw(running.http.port, b"GET /health HTTP/1.1\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 503 Service Unavailable")
+    for _, writer in idle:
+        writer.close()
+    await until(lambda: running.http.connections == 0)
+    assert (await running.client.get("/health")).status_code == 200
+
+
 async def test_keep_alive_serves_many_requests_on_one_connection(running: Running) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", running.http.port)
     for _ in range(3):
