@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from console.commands import (
     audit,
@@ -29,6 +30,9 @@ from core import __version__
 from core.config import ConfigurationError, Settings, load_settings
 from core.logs import configure_logging
 
+if TYPE_CHECKING:
+    from core.deck import Service
+
 EXIT_USAGE = 2
 
 
@@ -41,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ssh-port", dest="console_ssh_port", type=serve.port_number,
                         default=None, metavar="N",
                         help="also serve the console over SSH on this port")  # fmt: skip
+    parser.add_argument("--http-port", dest="console_http_port", type=serve.port_number,
+                        default=None, metavar="N",
+                        help="also serve /health and /metrics over HTTP on this port")  # fmt: skip
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     research.add_parsers(commands)
     optimize.add_parser(commands)
@@ -56,29 +63,43 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_console(settings: Settings, ssh_port: int | None = None) -> int:
+def run_console(
+    settings: Settings, ssh_port: int | None = None, http_port: int | None = None
+) -> int:
     # Imported here so that `quarterdeck --version` and headless commands stay fast.
     from console.app import QuarterdeckApp
     from console.boot import DeckRecipe
 
     async def run() -> int:
         recipe = DeckRecipe(settings)
-        ssh = None
-        if ssh_port is None:
+        servers: list[Service] = []
+        if ssh_port is None and http_port is None:
             app = QuarterdeckApp(recipe, handle_sigterm=True)
-        else:  # the port is bound before anything starts, so a taken one fails at once
+        else:  # the ports are bound before anything starts, so a taken one fails at once
             deck, readiness = recipe.build()
-            ssh = await serve.listen_ssh(deck, readiness, settings.ssh_host, ssh_port)
-            print(f"quarterdeck: SSH on {settings.ssh_host}:{ssh.port}, host key "
-                  f"{ssh.fingerprint}", file=sys.stderr)  # fmt: skip
+            try:
+                ssh = None
+                if ssh_port is not None:
+                    ssh = await serve.listen_ssh(deck, readiness, settings.ssh_host, ssh_port)
+                    servers.append(ssh)
+                    print(f"quarterdeck: SSH on {settings.ssh_host}:{ssh.port}, host key "
+                          f"{ssh.fingerprint}", file=sys.stderr)  # fmt: skip
+                if http_port is not None:
+                    http = await serve.listen_http(deck, readiness, ssh, http_port)
+                    servers.append(http)
+                    print(f"quarterdeck: HTTP on {http.host}:{http.port}", file=sys.stderr)
+            except BaseException:
+                for server in servers:
+                    await server.stop()
+                raise
             app = QuarterdeckApp(deck, readiness, handle_sigterm=True)
         try:
             result = await app.run_async()
         finally:
             if app.deck_ready.is_set():
                 await app.deck.stop()  # a no-op after a normal quit; cleans up after a crash
-            if ssh is not None:
-                await ssh.stop()  # closes the port if the Deck never started
+            for server in servers:
+                await server.stop()  # closes the port if the Deck never started
         return app.return_code if app.return_code is not None else (result or 0)
 
     return asyncio.run(run())
@@ -96,20 +117,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.command is None:
         try:
-            return run_console(settings, args.console_ssh_port)
+            return run_console(settings, args.console_ssh_port, args.console_http_port)
         except UsageError as exc:
             print(f"quarterdeck: {exc}", file=sys.stderr)
             return EXIT_USAGE
         except serve.CannotListen as exc:
             print(f"quarterdeck: {exc}", file=sys.stderr)
             return serve.EXIT_CANNOT_LISTEN
-    if args.console_ssh_port is not None:
-        print(
-            f"quarterdeck {args.command}: --ssh-port before a command serves SSH beside the "
-            "local console; headless, use: quarterdeck serve --ssh-port N",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
+    for option, given in (("ssh", args.console_ssh_port), ("http", args.console_http_port)):
+        if given is not None:
+            print(
+                f"quarterdeck {args.command}: --{option}-port before a command serves "
+                f"{option.upper()} beside the local console; headless, use: "
+                f"quarterdeck serve --{option}-port N",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
     args.settings = settings
     try:
         return int(args.handler(args))

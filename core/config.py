@@ -202,6 +202,10 @@ class Settings(BaseSettings):
     ssh_host: str = Field(
         default="127.0.0.1", description="Address the SSH server listens on (--ssh-host)."
     )
+    http_host: str = Field(
+        default="127.0.0.1",
+        description="Address /health and /metrics listen on (with --http-port).",
+    )
     ssh_users_file: Path | None = Field(
         default=None, description="Who may log in over SSH; empty means <data_dir>/users.toml."
     )

@@ -1,8 +1,9 @@
-"""`quarterdeck serve`: the Deck without a local UI, its consoles served over SSH.
+"""`quarterdeck serve`: the Deck without a local UI, its consoles served over SSH and,
+with ``--http-port``, its health and metrics over HTTP.
 
 It runs until SIGTERM or SIGINT, then ends every session and stops the Deck
-(draining the store writer). ``listen_ssh`` is shared with ``quarterdeck
---ssh-port N``, the local console that also serves SSH.
+(draining the store writer). ``listen_ssh`` and ``listen_http`` are shared with
+``quarterdeck --ssh-port N --http-port N``, the local console that also serves.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from console.ssh.server import SSHService
     from core.config import Settings
     from core.deck import Deck
+    from core.health.http import HttpServer
 
 log = logging.getLogger(__name__)
 DEFAULT_SSH_PORT = 2222
@@ -29,7 +31,7 @@ EXIT_CANNOT_LISTEN = 1
 
 
 class CannotListen(Exception):
-    """The SSH port could not be bound; the message says where and why."""
+    """The SSH or HTTP port could not be bound; the message says where and why."""
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -42,8 +44,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--ssh-host", default=None, metavar="ADDR",
         help="address to listen on (default: the ssh_host setting, 127.0.0.1)",
     )  # fmt: skip
-    parser.add_argument("--http-port", type=port_number, default=None, metavar="N",
-                        help="the HTTP API: not served yet")  # fmt: skip
+    parser.add_argument(
+        "--http-port", type=port_number, default=None, metavar="N",
+        help="also serve /health, /health/detailed and /metrics over HTTP on this port "
+        "(0 picks a free one; address: the http_host setting, 127.0.0.1)",
+    )  # fmt: skip
     parser.set_defaults(handler=serve_command)
 
 
@@ -58,14 +63,10 @@ def port_number(text: str) -> int:
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    if args.http_port is not None:
-        # Refused rather than ignored: a monitor pointed at a port that nobody serves
-        # would fail later and further from the cause.
-        raise UsageError("--http-port: the HTTP API is not served yet; leave the option out")
     settings: Settings = args.settings
     host = args.ssh_host or settings.ssh_host
     try:
-        return asyncio.run(_serve(settings, host, args.ssh_port))
+        return asyncio.run(_serve(settings, host, args.ssh_port, args.http_port))
     except CannotListen as exc:
         print(f"quarterdeck serve: {exc}", file=sys.stderr)
         return EXIT_CANNOT_LISTEN
@@ -93,7 +94,29 @@ async def listen_ssh(
     return ssh
 
 
-async def _serve(settings: Settings, host: str, port: int) -> int:
+async def listen_http(
+    deck: Deck, readiness: ReadinessService | None, ssh: SSHService | None, port: int
+) -> HttpServer:
+    """Bind the monitoring port on the ``http_host`` setting and make the server one of
+    the Deck's services (it answers ``/health`` from the moment it is bound)."""
+    from core.health.endpoints import DeckEndpoints
+    from core.health.http import HttpServer
+    from core.health.sources import Sources
+
+    host = deck.settings.http_host
+    endpoints = DeckEndpoints(Sources(deck, readiness, ssh))
+    http = HttpServer(endpoints.routes(), host=host, port=port)
+    try:
+        await http.listen()
+    except OSError as exc:
+        raise CannotListen(
+            f"cannot listen for HTTP on {host}:{port}: {exc.strerror or exc}"
+        ) from None
+    deck.add_service(http)
+    return http
+
+
+async def _serve(settings: Settings, host: str, port: int, http_port: int | None) -> int:
     from checks import ReadinessService
     from core.deck import Deck
 
@@ -102,6 +125,14 @@ async def _serve(settings: Settings, host: str, port: int) -> int:
     deck.add_service(readiness)
     ssh = await listen_ssh(deck, readiness, host, port)
     print(f"quarterdeck: SSH on {host}:{ssh.port}, host key {ssh.fingerprint}", flush=True)
+    http = None
+    if http_port is not None:
+        try:
+            http = await listen_http(deck, readiness, ssh, http_port)
+        except CannotListen:
+            await ssh.stop()
+            raise
+        print(f"quarterdeck: HTTP on {http.host}:{http.port}", flush=True)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -117,4 +148,6 @@ async def _serve(settings: Settings, host: str, port: int) -> int:
             loop.remove_signal_handler(signum)
         await deck.stop()
         await ssh.stop()  # a no-op after the Deck stopped it; closes the port if start failed
+        if http is not None:
+            await http.stop()
     return 0

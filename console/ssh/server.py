@@ -64,6 +64,7 @@ class SSHService:
         self.task_factory: Any = None
         self.fingerprint = ""
         self.sessions: set[ConsoleSession] = set()
+        self.failed_logins = 0  # refused keys since start, for /metrics
         self._accepting = False
         self._server: asyncssh.SSHAcceptor | None = None
         self._audits: set[asyncio.Task[None]] = set()
@@ -221,6 +222,7 @@ class _Gate(asyncssh.SSHServer):
             return False  # locked (perhaps during this connection): nothing more is counted
         if accepted:
             return True
+        service.failed_logins += 1
         print_ = key.get_fingerprint("sha256")
         log.warning("ssh failed login %s from %s (%s %s)", self.name, self.source, what, print_)
         service.audit(self.name, "ssh.auth_failed", self.address, port=self._port(), key=print_)

@@ -127,6 +127,8 @@ class LiveEngine:
         self._task: asyncio.Task[None] | None = None
         self._committing: asyncio.Future[int] | None = None
         self.events = 0
+        self.orders = 0  # orders the execution path admitted or rejected
+        self.rejects = 0
 
     @property
     def broker(self) -> PaperBroker:
@@ -345,6 +347,9 @@ class LiveEngine:
             self._journal.record(event)
         if isinstance(event, Fill):
             self._apply(event)
+        elif isinstance(event, OrderEvent) and event.kind in ("accepted", "rejected"):
+            self.orders += 1
+            self.rejects += event.kind == "rejected"
         elif isinstance(event, RiskEvent):
             log.warning("risk %s: %s -> %s (%s: %s)", event.kind, event.previous.value,
                         event.state.value, event.who, event.why)  # fmt: skip

@@ -1,0 +1,216 @@
+"""A small, strict HTTP/1.1 server on the event loop, for read-only monitoring routes.
+
+It serves GET and HEAD on a fixed set of paths and nothing else: no request
+bodies, no chunked encoding, no query-driven behaviour. It exists so that
+``/health`` answers from the process's own loop (a probe then sees the loop
+that matters) without bringing an ASGI server into the runtime.
+
+Hostile clients are bounded: the request head must arrive whole within
+``read_timeout`` seconds and ``max_head`` bytes, or the connection is
+answered (400/431 where there is still something to say) and closed. A
+keep-alive connection that stays quiet for ``read_timeout`` is closed too, as
+is one that does not read its answers within that time; beyond
+``max_connections`` open at once, a new one is answered 503 and closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+
+log = logging.getLogger(__name__)
+READ_TIMEOUT = 5.0  # seconds a client has to send a whole request head
+MAX_HEAD = 8192  # bytes of request line and headers
+MAX_HEADERS = 64
+MAX_CONNECTIONS = 64  # open at once; more are answered 503 and closed
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+
+
+Handler = Callable[[], Awaitable[Response]]
+
+
+class BadRequest(Exception):
+    """The request cannot be served; ``status`` says why to the client."""
+
+    def __init__(self, status: HTTPStatus, why: str) -> None:
+        super().__init__(why)
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    method: str
+    path: str
+    keep_alive: bool
+
+
+class HttpServer:
+    """Binds with ``listen()``; a Deck service (``start``/``stop``) besides."""
+
+    def __init__(
+        self,
+        routes: Mapping[str, Handler],
+        *,
+        host: str,
+        port: int,
+        read_timeout: float = READ_TIMEOUT,
+        max_head: int = MAX_HEAD,
+        max_connections: int = MAX_CONNECTIONS,
+    ) -> None:
+        self.routes = dict(routes)
+        self.host = host
+        self.port = port
+        self.read_timeout = read_timeout
+        self.max_head = max_head
+        self.max_connections = max_connections
+        self._server: asyncio.Server | None = None
+        # Open connections' writers, with the tasks serving them.
+        self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
+
+    @property
+    def connections(self) -> int:
+        """Connections open now."""
+        return len(self._connections)
+
+    async def listen(self) -> None:
+        """Bind the port (``OSError`` if taken) and begin answering."""
+        self._server = await asyncio.start_server(
+            self._connection, self.host, self.port, limit=self.max_head
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        log.info("http listening on %s:%d", self.host, self.port)
+
+    async def start(self) -> None:
+        """Nothing to do: the routes answer from ``listen()`` on (liveness while starting)."""
+
+    async def stop(self) -> None:
+        """Close the port and every open connection.
+
+        Connections are aborted rather than their tasks cancelled: their reads then end
+        as a client hang-up would, and asyncio (3.11) does not log the cancellation."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        tasks = list(self._connections)
+        for writer in self._connections.values():
+            writer.transport.abort()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        full = len(self._connections) >= self.max_connections
+        self._connections[task] = writer
+        try:
+            if full:  # its request is read (bounded as any) so that closing does not reset it
+                with contextlib.suppress(TimeoutError, asyncio.LimitOverrunError,
+                                         asyncio.IncompleteReadError):  # fmt: skip
+                    async with asyncio.timeout(self.read_timeout):
+                        await reader.readuntil(b"\r\n\r\n")
+                await self._write(writer, Response(503, b'{"error": "too many connections"}'))
+                return
+            while answer := await self._exchange(reader):
+                response, keep_alive, head_only = answer
+                await self._write(writer, response, keep_alive, head_only=head_only)
+                if not keep_alive:
+                    break
+        except TimeoutError:
+            writer.transport.abort()  # a client that does not read its answers
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass  # the client went away
+        finally:
+            self._connections.pop(task, None)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _exchange(self, reader: asyncio.StreamReader) -> tuple[Response, bool, bool] | None:
+        """Read one request and route it: the response, whether to keep the connection,
+        whether to send the head only. None when there is nothing to answer."""
+        try:
+            async with asyncio.timeout(self.read_timeout):
+                head = await reader.readuntil(b"\r\n\r\n")
+        except TimeoutError:
+            return None  # quiet or slow: nothing worth answering
+        except asyncio.LimitOverrunError:
+            return Response(431, b'{"error": "request head too large"}'), False, False
+        except asyncio.IncompleteReadError as exc:
+            if exc.partial.strip():
+                return Response(400, b'{"error": "incomplete request"}'), False, False
+            return None
+        try:
+            request = parse_head(head)
+        except BadRequest as exc:
+            return Response(exc.status, f'{{"error": "{exc}"}}'.encode()), False, False
+        response = await self._route(request)
+        return response, request.keep_alive, request.method == "HEAD"
+
+    async def _write(
+        self, writer: asyncio.StreamWriter, response: Response, keep_alive: bool = False,
+        *, head_only: bool = False,
+    ) -> None:  # fmt: skip
+        reason = HTTPStatus(response.status).phrase
+        head = (
+            f"HTTP/1.1 {response.status} {reason}\r\n"
+            f"Content-Type: {response.content_type}\r\n"
+            f"Content-Length: {len(response.body)}\r\n"
+            f"Connection: {'keep-alive' if keep_alive else 'close'}\r\n"
+            + ("Allow: GET, HEAD\r\n" if response.status == 405 else "")
+            + "\r\n"
+        ).encode("ascii")
+        writer.write(head if head_only else head + response.body)
+        async with asyncio.timeout(self.read_timeout):
+            await writer.drain()
+
+    async def _route(self, request: Request) -> Response:
+        handler = self.routes.get(request.path)
+        if handler is None:
+            return Response(404, b'{"error": "not found"}')
+        if request.method not in ("GET", "HEAD"):
+            return Response(405, b'{"error": "method not allowed; use GET"}')
+        try:
+            return await handler()
+        except Exception:
+            log.exception("http %s failed", request.path)
+            return Response(500, b'{"error": "internal error"}')
+
+
+def parse_head(head: bytes) -> Request:
+    """The request line and the headers that matter; ``BadRequest`` for anything else."""
+    try:
+        text = head.decode("ascii")
+    except UnicodeDecodeError:
+        raise BadRequest(HTTPStatus.BAD_REQUEST, "request head is not ASCII") from None
+    line, *header_lines = text[:-4].split("\r\n")
+    parts = line.split(" ")
+    if len(parts) != 3 or not parts[2].startswith("HTTP/"):
+        raise BadRequest(HTTPStatus.BAD_REQUEST, "malformed request line")
+    method, target, version = parts
+    if not method.isalpha() or not method.isupper() or not target.startswith("/"):
+        raise BadRequest(HTTPStatus.BAD_REQUEST, "malformed request line")
+    if version not in ("HTTP/1.0", "HTTP/1.1"):
+        raise BadRequest(HTTPStatus.HTTP_VERSION_NOT_SUPPORTED, "HTTP/1.0 or 1.1 only")
+    if len(header_lines) > MAX_HEADERS:
+        raise BadRequest(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "too many headers")
+    headers: dict[str, str] = {}
+    for header in header_lines:
+        name, colon, value = header.partition(":")
+        if not colon or not name or name != name.strip():
+            raise BadRequest(HTTPStatus.BAD_REQUEST, "malformed header")
+        headers[name.lower()] = value.strip()
+    if headers.get("content-length", "0") != "0" or "transfer-encoding" in headers:
+        raise BadRequest(HTTPStatus.BAD_REQUEST, "request bodies are not accepted")
+    connection = headers.get("connection", "").lower()
+    keep_alive = connection != "close" if version == "HTTP/1.1" else connection == "keep-alive"
+    return Request(method, target.split("?", 1)[0], keep_alive)

@@ -1,0 +1,133 @@
+"""The Deck's Prometheus metrics, read from its running parts at scrape time.
+
+One ``CollectorRegistry`` per Deck (never the process-global one, so two Decks
+in one process, as in tests, do not mix), holding one collector that asks the
+engine, feed, job manager, readiness and SSH services for their current
+figures. Nothing is counted twice: the parts keep their counts, this reads them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from core.events import JobState, RiskState
+from core.health.sources import Sources
+
+P = "quarterdeck_"
+
+
+class DeckCollector(Collector):
+    def __init__(self, sources: Sources) -> None:
+        self.sources = sources
+
+    def collect(self) -> Iterator[Metric]:
+        deck = self.sources.deck
+        up = time.time() - deck.started_at if deck.started_at and deck.running else 0.0
+        yield _gauge("uptime_seconds", "Seconds since the Deck started (0 when not running).", up)
+        yield from self._loop()
+        yield from self._feeds()
+        yield from self._trading()
+        yield from self._jobs()
+        yield from self._probes()
+        yield from self._sessions()
+
+    def _loop(self) -> Iterator[Metric]:
+        health = self.sources.deck.health
+        yield _gauge("event_loop_lag_seconds", "How late the event loop last woke a sleeper.",
+                     health.lag.last_ms / 1000)  # fmt: skip
+        latest = health.latest
+        worst = latest.loop_lag_max_ms / 1000 if latest is not None else 0.0
+        yield _gauge("event_loop_lag_max_seconds",
+                     "Worst event-loop lag over the last health interval.", worst)  # fmt: skip
+
+    def _feeds(self) -> Iterator[Metric]:
+        age = GaugeMetricFamily(P + "feed_last_tick_age_seconds",
+                                "Seconds since the feed's last tick (absent before the first).",
+                                labels=["feed"])  # fmt: skip
+        state = GaugeMetricFamily(P + "feed_state", "1 for the feed's current state.",
+                                  labels=["feed", "state"])  # fmt: skip
+        ticks = CounterMetricFamily(P + "feed_ticks", "Ticks received.", labels=["feed"])
+        dropped = CounterMetricFamily(P + "feed_dropped",
+                                      "Messages dropped by the quality filter, all reasons.",
+                                      labels=["feed"])  # fmt: skip
+        reconnects = CounterMetricFamily(
+            P + "feed_reconnects", "Reconnections (live feeds only).", labels=["feed"]
+        )
+        for status, reconnect_count in self.sources.feeds():
+            if status.last_tick_age is not None:
+                age.add_metric([status.name], status.last_tick_age)
+            for value in type(status.state):
+                state.add_metric([status.name, value.value], float(status.state is value))
+            ticks.add_metric([status.name], status.ticks)
+            dropped.add_metric([status.name], status.dropped)
+            if reconnect_count is not None:
+                reconnects.add_metric([status.name], reconnect_count)
+        yield from (age, state, ticks, dropped, reconnects)
+
+    def _trading(self) -> Iterator[Metric]:
+        engine = self.sources.deck.engine
+        yield _counter("orders", "Orders admitted or rejected by the execution path.",
+                       engine.orders)  # fmt: skip
+        yield _counter("order_rejects", "Orders rejected (validation or risk).", engine.rejects)
+        account = engine.portfolio
+        yield _counter("fills", "Fills applied to the account.", account.fills)
+        snapshot = engine.snapshot()
+        yield _gauge("equity", "Account equity.", snapshot.equity)
+        yield _gauge("realized_pnl", "Realized profit and loss.", snapshot.realized_pnl)
+        yield _gauge("unrealized_pnl", "Unrealized profit and loss.", snapshot.unrealized_pnl)
+        if snapshot.day_pnl is not None:
+            yield _gauge("day_pnl", "Profit and loss since the risk day started.",
+                         snapshot.day_pnl)  # fmt: skip
+        risk = GaugeMetricFamily(P + "risk_state", "1 for the risk governor's current state.",
+                                 labels=["state"])  # fmt: skip
+        current = engine.execution.state
+        for value in RiskState:
+            risk.add_metric([value.value], float(current is value))
+        yield risk
+
+    def _jobs(self) -> Iterator[Metric]:
+        jobs = GaugeMetricFamily(P + "jobs", "Unfinished jobs in this process, by state.",
+                                 labels=["state"])  # fmt: skip
+        counts = self.sources.job_counts()
+        for state in (JobState.QUEUED, JobState.RUNNING, JobState.PAUSED):
+            jobs.add_metric([state.value], counts[state])
+        yield jobs
+
+    def _probes(self) -> Iterator[Metric]:
+        counts = self.sources.verdict_counts()
+        if counts is None:
+            return
+        probes = GaugeMetricFamily(P + "probe_results",
+                                   "Readiness probe items by their latest verdict.",
+                                   labels=["verdict"])  # fmt: skip
+        for verdict, count in counts.items():
+            probes.add_metric([verdict.value], count)
+        yield probes
+
+    def _sessions(self) -> Iterator[Metric]:
+        yield _gauge("console_sessions", "Console sessions attached to the Deck (local and SSH).",
+                     len(self.sources.deck.sessions.sessions))  # fmt: skip
+        ssh = self.sources.ssh
+        if ssh is not None:
+            yield _gauge("ssh_sessions", "SSH console sessions open.", len(ssh.sessions))
+            yield _counter("ssh_failed_logins", "SSH logins refused (wrong key or unknown user).",
+                           ssh.failed_logins)  # fmt: skip
+
+
+def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:
+    return GaugeMetricFamily(P + name, doc, value=value)
+
+
+def _counter(name: str, doc: str, value: float) -> CounterMetricFamily:
+    return CounterMetricFamily(P + name, doc, value=value)
+
+
+def deck_registry(sources: Sources) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(DeckCollector(sources))
+    return registry

@@ -1,0 +1,229 @@
+"""The monitoring routes on a real started Deck (SQLite, simulator), over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from core.access import Principal, Role
+from core.config import Settings
+from core.deck import Deck
+from core.health.endpoints import DeckEndpoints
+from core.health.http import HttpServer
+from core.health.sources import Sources
+
+ADMIN = Principal("ada", Role.ADMIN, source="test")
+
+
+@dataclass
+class Running:
+    deck: Deck
+    http: HttpServer
+    client: httpx.AsyncClient
+
+
+@pytest.fixture
+async def running(settings: Settings) -> AsyncIterator[Running]:
+    deck = Deck(settings)
+    http = HttpServer(DeckEndpoints(Sources(deck)).routes(), host="127.0.0.1", port=0,
+                      read_timeout=0.5)  # fmt: skip
+    await http.listen()
+    deck.add_service(http)
+    await deck.start()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{http.port}") as client:
+            yield Running(deck, http, client)
+    finally:
+        await deck.stop()
+
+
+async def until(condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.02)
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[sample.name, tuple(sorted(sample.labels.items()))] = sample.value
+    return found
+
+
+async def test_health_is_json_liveness_with_the_run_id(running: Running) -> None:
+    response = await running.client.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["run_id"] == running.deck.run_id
+    assert body["uptime_s"] >= 0
+
+
+class NoStore:
+    """Stands in for the store: any use of it raises."""
+
+    def __getattr__(self, name: str) -> None:
+        raise RuntimeError(f"the store was used: .{name}")
+
+
+async def test_health_answers_without_the_database(running: Running) -> None:
+    store, running.deck.store = running.deck.store, NoStore()  # type: ignore[assignment]
+    try:
+        assert (await running.client.get("/health")).json()["status"] == "ok"
+        detailed = await running.client.get("/health/detailed")
+    finally:
+        running.deck.store = store
+    assert detailed.status_code == 503
+    assert detailed.json()["components"]["store"] == {
+        "status": "down", "last_error": "RuntimeError: the store was used: .engine"}  # fmt: skip
+
+
+async def test_detailed_lists_each_component_with_its_status(running: Running) -> None:
+    await until(lambda: running.deck.health.latest is not None and running.deck.engine.events)
+    response = await running.client.get("/health/detailed")
+    assert response.status_code == 200
+    body = response.json()
+    components = body["components"]
+    assert set(components) == {"store", "feeds", "engine", "jobs"}
+    for component in components.values():
+        assert component["status"] in ("ok", "degraded", "down")
+    assert components["store"]["status"] == "ok"
+    assert components["engine"]["risk_state"] == "active"
+    feed = running.deck.feed.status().name
+    assert components["feeds"]["feeds"][feed]["ticks"] > 0
+
+
+async def test_metrics_read_the_engine_and_follow_the_kill_switch(running: Running) -> None:
+    deck = running.deck
+    await until(lambda: deck.engine.portfolio.fills > 0)
+    found = samples((await running.client.get("/metrics")).text)
+    fills = found["quarterdeck_fills_total", ()]
+    assert 0 < fills <= deck.engine.portfolio.fills
+    assert found["quarterdeck_orders_total", ()] >= fills
+    assert found["quarterdeck_risk_state", (("state", "active"),)] == 1
+    assert found["quarterdeck_risk_state", (("state", "halted"),)] == 0
+    assert found["quarterdeck_equity", ()] > 0
+    assert found["quarterdeck_jobs", (("state", "queued"),)] == 0
+    assert found["quarterdeck_event_loop_lag_seconds", ()] >= 0
+    feed = deck.feed.status().name
+    assert found["quarterdeck_feed_ticks_total", (("feed", feed),)] > 0
+    assert found["quarterdeck_feed_dropped_total", (("feed", feed),)] == 0
+    assert ("quarterdeck_feed_last_tick_age_seconds", (("feed", feed),)) in found
+
+    await deck.kill(ADMIN, "metrics test")
+    after = samples((await running.client.get("/metrics")).text)
+    assert after["quarterdeck_risk_state", (("state", "halted"),)] == 1
+    assert after["quarterdeck_risk_state", (("state", "active"),)] == 0
+    engine = (await running.client.get("/health/detailed")).json()["components"]["engine"]
+    assert engine["risk_state"] == "halted" and engine["status"] == "degraded"
+
+
+async def test_metrics_fills_equal_the_engines_count_once_it_is_quiet(running: Running) -> None:
+    deck = running.deck
+    await until(lambda: deck.engine.portfolio.fills > 0)
+    await deck.feed.stop()  # nothing trades any more: the two counts must agree exactly
+    found = samples((await running.client.get("/metrics")).text)
+    assert found["quarterdeck_fills_total", ()] == deck.engine.portfolio.fills
+    assert found["quarterdeck_order_rejects_total", ()] == deck.engine.rejects
+
+
+async def test_unknown_paths_404_and_other_methods_405(running: Running) -> None:
+    assert (await running.client.get("/nope")).status_code == 404
+    posted = await running.client.post("/health")
+    assert posted.status_code == 405
+    assert posted.headers["allow"] == "GET, HEAD"
+    head = await running.client.head("/health")
+    assert head.status_code == 200 and head.content == b""
+
+
+async def raw(port: int, data: bytes) -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(data)
+    await writer.drain()
+    async with asyncio.timeout(5):
+        answer = await reader.read()
+    writer.close()
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"GARBAGE\r\n\r\n", b"400"),
+        (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", b"400"),  # TLS to a plain port
+        (b"GET /health HTTP/2.0\r\n\r\n", b"505"),
+        (b"GET /health HTTP/1.1\r\nbroken header\r\n\r\n", b"400"),
+        (b"GET /health HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", b"400"),
+        (b"GET /health HTTP/1.1\r\nX: " + b"a" * 9000 + b"\r\n\r\n", b"431"),
+    ],
+)
+async def test_bad_requests_are_refused_and_the_server_stays_up(
+    running: Running, request_bytes: bytes, status: bytes
+) -> None:
+    answer = await raw(running.http.port, request_bytes)
+    assert answer.startswith(b"HTTP/1.1 " + status), answer[:80]
+    assert (await running.client.get("/health")).status_code == 200
+
+
+async def test_a_client_that_sends_nothing_is_disconnected(running: Running) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", running.http.port)
+    writer.write(b"GET /hea")  # and then nothing more
+    await writer.drain()
+    async with asyncio.timeout(5):  # the server's read timeout is 0.5 s
+        assert await reader.read() == b""
+    writer.close()
+    assert (await running.client.get("/health")).status_code == 200
+
+
+async def test_a_client_that_does_not_read_its_answers_is_disconnected(running: Running) -> None:
+    _, writer = await asyncio.open_connection("127.0.0.1", running.http.port)
+    writer.write(b"GET /metrics HTTP/1.1\r\n\r\n" * 5000)  # megabytes of answers, never read
+    await until(lambda: running.http.connections == 1)
+    await until(lambda: running.http.connections == 0)  # the write timeout is 0.5 s
+    writer.close()
+    assert (await running.client.get("/health")).status_code == 200
+
+
+async def test_connections_beyond_the_limit_are_turned_away(running: Running) -> None:
+    running.http.max_connections = 2
+    idle = [await asyncio.open_connection("127.0.0.1", running.http.port) for _ in range(2)]
+    await until(lambda: running.http.connections == 2)
+    answer = await raw(running.http.port, b"GET /health HTTP/1.1\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 503 Service Unavailable")
+    for _, writer in idle:
+        writer.close()
+    await until(lambda: running.http.connections == 0)
+    assert (await running.client.get("/health")).status_code == 200
+
+
+async def test_keep_alive_serves_many_requests_on_one_connection(running: Running) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", running.http.port)
+    for _ in range(3):
+        writer.write(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        await writer.drain()
+        async with asyncio.timeout(5):
+            head = await reader.readuntil(b"\r\n\r\n")
+        length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+        assert b"200 OK" in head and b'"status": "ok"' in await reader.readexactly(length)
+    writer.close()
+
+
+async def test_stopping_the_deck_closes_the_port(settings: Settings) -> None:
+    deck = Deck(settings)
+    http = HttpServer(DeckEndpoints(Sources(deck)).routes(), host="127.0.0.1", port=0)
+    await http.listen()
+    deck.add_service(http)
+    await deck.start()
+    idle_reader, idle_writer = await asyncio.open_connection("127.0.0.1", http.port)
+    await deck.stop()
+    async with asyncio.timeout(5):
+        assert await idle_reader.read() == b""  # an open connection is ended too
+    idle_writer.close()
+    with pytest.raises(OSError):
+        await asyncio.open_connection("127.0.0.1", http.port)
