@@ -45,7 +45,8 @@ async def run_checklist(
 
     Publishes, through ``publish``: first PENDING for each probe item and
     MANUAL for each manual item (in checklist order), then RUNNING when a
-    probe starts and its final verdict when it ends. ``on_result`` is called
+    probe starts and its final verdict when it ends. Exclusive probes (those
+    that time something) run one at a time after all the others. ``on_result`` is called
     with each result just before its final event is published, so a holder
     of results is never behind the bus.
     """
@@ -78,10 +79,19 @@ async def run_checklist(
             CheckUpdate(checklist.id, item.id, result.verdict, result.reason, dict(result.evidence))
         )
 
+    alone = [item for item in probes if _exclusive(registry, item)]
     async with asyncio.TaskGroup() as group:
         for item in probes:
-            group.create_task(run_item(item), name=f"probe:{item.id}")
+            if not _exclusive(registry, item):
+                group.create_task(run_item(item), name=f"probe:{item.id}")
+    for item in alone:
+        await run_item(item)
     return {item.id: results[item.id] for item in probes}
+
+
+def _exclusive(registry: ProbeRegistry, item: ChecklistItem) -> bool:
+    name = str(item.probe)
+    return name in registry and registry.get(name).exclusive
 
 
 def _selected(checklist: Checklist, only: Collection[str] | None) -> tuple[ChecklistItem, ...]:

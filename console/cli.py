@@ -87,7 +87,8 @@ def run_console(
                 if http_port is not None:
                     http = await serve.listen_http(deck, readiness, ssh, http_port)
                     servers.append(http)
-                    print(f"quarterdeck: HTTP on {http.host}:{http.port}", file=sys.stderr)
+                    print(f"quarterdeck: {http.scheme.upper()} on {http.host}:{http.port}",
+                          file=sys.stderr)  # fmt: skip
             except BaseException:
                 for server in servers:
                     await server.stop()

@@ -206,6 +206,13 @@ class Settings(BaseSettings):
         default="127.0.0.1",
         description="Address /health and /metrics listen on (with --http-port).",
     )
+    http_tls_cert_file: Path | None = Field(
+        default=None,
+        description="PEM certificate chain: with http_tls_key_file, --http-port serves HTTPS.",
+    )
+    http_tls_key_file: Path | None = Field(
+        default=None, description="PEM private key of http_tls_cert_file."
+    )
     ssh_users_file: Path | None = Field(
         default=None, description="Who may log in over SSH; empty means <data_dir>/users.toml."
     )
@@ -249,6 +256,8 @@ class Settings(BaseSettings):
             raise ValueError("feed=replay needs replay_file (QD_REPLAY_FILE)")
         if self.feed == "websocket":
             self._check_websocket()
+        if (self.http_tls_cert_file is None) != (self.http_tls_key_file is None):
+            raise ValueError("http_tls_cert_file and http_tls_key_file go together: set both")
         named = sum(live.cash for live in self.strategies if live.cash is not None)
         if any(live.cash is None for live in self.strategies) and named >= self.starting_cash:
             raise ValueError(

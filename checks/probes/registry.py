@@ -34,6 +34,9 @@ class ProbeSpec:
     name: str
     function: ProbeFunction
     params: type[ProbeParams]
+    #: Measures timing in this process, so runs alone, after the others: their work
+    #: on the same loop would otherwise be counted as the target's latency.
+    exclusive: bool = False
 
     @property
     def description(self) -> str:
@@ -49,7 +52,9 @@ class ProbeRegistry:
     def __init__(self) -> None:
         self._specs: dict[str, ProbeSpec] = {}
 
-    def register(self, name: str, *, params: type[ProbeParams] = ProbeParams) -> Callable[[F], F]:
+    def register(
+        self, name: str, *, params: type[ProbeParams] = ProbeParams, exclusive: bool = False
+    ) -> Callable[[F], F]:
         """Decorator registering an ``async def probe(ctx, params) -> ProbeResult``."""
 
         def decorate(function: F) -> F:
@@ -57,7 +62,7 @@ class ProbeRegistry:
                 raise TypeError(f"probe {name!r} must be an async function")
             if name in self._specs:
                 raise ValueError(f"probe {name!r} is already registered")
-            self._specs[name] = ProbeSpec(name, function, params)
+            self._specs[name] = ProbeSpec(name, function, params, exclusive)
             return function
 
         return decorate
@@ -84,9 +89,11 @@ class ProbeRegistry:
 REGISTRY = ProbeRegistry()
 
 
-def probe(name: str, *, params: type[ProbeParams] = ProbeParams) -> Callable[[F], F]:
+def probe(
+    name: str, *, params: type[ProbeParams] = ProbeParams, exclusive: bool = False
+) -> Callable[[F], F]:
     """Register a built-in probe in ``REGISTRY`` under ``name``."""
-    return REGISTRY.register(name, params=params)
+    return REGISTRY.register(name, params=params, exclusive=exclusive)
 
 
 def registry_in(context: Any) -> ProbeRegistry:

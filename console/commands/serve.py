@@ -100,12 +100,21 @@ async def listen_http(
     """Bind the monitoring port on the ``http_host`` setting and make the server one of
     the Deck's services (it answers ``/health`` from the moment it is bound)."""
     from core.health.endpoints import DeckEndpoints
-    from core.health.http import HttpServer
+    from core.health.http import HttpServer, server_tls
+    from core.health.metrics import HttpCollector
     from core.health.sources import Sources
 
-    host = deck.settings.http_host
+    settings = deck.settings
+    host = settings.http_host
+    tls = None
+    if settings.http_tls_cert_file is not None and settings.http_tls_key_file is not None:
+        try:
+            tls = server_tls(settings.http_tls_cert_file, settings.http_tls_key_file)
+        except ValueError as exc:
+            raise CannotListen(f"cannot serve HTTPS: {exc}") from None
     endpoints = DeckEndpoints(Sources(deck, readiness, ssh))
-    http = HttpServer(endpoints.routes(), host=host, port=port)
+    http = HttpServer(endpoints.routes(), host=host, port=port, tls=tls)
+    endpoints.registry.register(HttpCollector(http))
     try:
         await http.listen()
     except OSError as exc:
@@ -132,7 +141,7 @@ async def _serve(settings: Settings, host: str, port: int, http_port: int | None
         except CannotListen:
             await ssh.stop()
             raise
-        print(f"quarterdeck: HTTP on {http.host}:{http.port}", flush=True)
+        print(f"quarterdeck: {http.scheme.upper()} on {http.host}:{http.port}", flush=True)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

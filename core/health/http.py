@@ -11,22 +11,47 @@ answered (400/431 where there is still something to say) and closed. A
 keep-alive connection that stays quiet for ``read_timeout`` is closed too, as
 is one that does not read its answers within that time; beyond
 ``max_connections`` open at once, a new one is answered 503 and closed.
+Routes other than the ``open_paths`` (``/health``, which a load balancer polls
+and which costs nothing) are rate limited per client address: 429 with
+``Retry-After``.
+
+Every answer carries ``Date`` and the security headers a browser would need to
+keep the JSON inert (no sniffing, no framing, no scripts, no caching), and
+``Strict-Transport-Security`` when served over TLS.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import email.utils
 import logging
+import math
+import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
+from pathlib import Path
+
+from core.health.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 READ_TIMEOUT = 5.0  # seconds a client has to send a whole request head
 MAX_HEAD = 8192  # bytes of request line and headers
 MAX_HEADERS = 64
 MAX_CONNECTIONS = 64  # open at once; more are answered 503 and closed
+RATE_PER_SECOND = 10.0  # per client address, on the routes that are not open_paths
+RATE_BURST = 20
+OPEN_PATHS = frozenset({"/health"})
+SECURITY_HEADERS = (
+    ("Cache-Control", "no-store"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+    ("Referrer-Policy", "no-referrer"),
+)
+HSTS = ("Strict-Transport-Security", "max-age=63072000")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +59,7 @@ class Response:
     status: int
     body: bytes
     content_type: str = "application/json"
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 Handler = Callable[[], Awaitable[Response]]
@@ -66,6 +92,9 @@ class HttpServer:
         read_timeout: float = READ_TIMEOUT,
         max_head: int = MAX_HEAD,
         max_connections: int = MAX_CONNECTIONS,
+        tls: ssl.SSLContext | None = None,
+        limiter: RateLimiter | None = None,
+        open_paths: frozenset[str] = OPEN_PATHS,
     ) -> None:
         self.routes = dict(routes)
         self.host = host
@@ -73,9 +102,19 @@ class HttpServer:
         self.read_timeout = read_timeout
         self.max_head = max_head
         self.max_connections = max_connections
+        self.tls = tls
+        self.limiter = limiter or RateLimiter(RATE_PER_SECOND, RATE_BURST)
+        self.open_paths = open_paths
+        #: Answers sent, by route (unknown paths as "other") and status, for /metrics.
+        self.answers: collections.Counter[tuple[str, int]] = collections.Counter()
+        self._headers = SECURITY_HEADERS + ((HSTS,) if tls is not None else ())
         self._server: asyncio.Server | None = None
         # Open connections' writers, with the tasks serving them.
         self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls is not None else "http"
 
     @property
     def connections(self) -> int:
@@ -85,10 +124,11 @@ class HttpServer:
     async def listen(self) -> None:
         """Bind the port (``OSError`` if taken) and begin answering."""
         self._server = await asyncio.start_server(
-            self._connection, self.host, self.port, limit=self.max_head
-        )
+            self._connection, self.host, self.port, limit=self.max_head, ssl=self.tls,
+            ssl_handshake_timeout=self.read_timeout if self.tls is not None else None,
+        )  # fmt: skip
         self.port = self._server.sockets[0].getsockname()[1]
-        log.info("http listening on %s:%d", self.host, self.port)
+        log.info("%s listening on %s:%d", self.scheme, self.host, self.port)
 
     async def start(self) -> None:
         """Nothing to do: the routes answer from ``listen()`` on (liveness while starting)."""
@@ -120,7 +160,9 @@ class HttpServer:
                         await reader.readuntil(b"\r\n\r\n")
                 await self._write(writer, Response(503, b'{"error": "too many connections"}'))
                 return
-            while answer := await self._exchange(reader):
+            peer = writer.get_extra_info("peername")
+            client = str(peer[0]) if isinstance(peer, tuple) else "local"
+            while answer := await self._exchange(reader, client):
                 response, keep_alive, head_only = answer
                 await self._write(writer, response, keep_alive, head_only=head_only)
                 if not keep_alive:
@@ -135,7 +177,9 @@ class HttpServer:
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
-    async def _exchange(self, reader: asyncio.StreamReader) -> tuple[Response, bool, bool] | None:
+    async def _exchange(
+        self, reader: asyncio.StreamReader, client: str
+    ) -> tuple[Response, bool, bool] | None:
         """Read one request and route it: the response, whether to keep the connection,
         whether to send the head only. None when there is nothing to answer."""
         try:
@@ -153,7 +197,7 @@ class HttpServer:
             request = parse_head(head)
         except BadRequest as exc:
             return Response(exc.status, f'{{"error": "{exc}"}}'.encode()), False, False
-        response = await self._route(request)
+        response = await self._route(request, client)
         return response, request.keep_alive, request.method == "HEAD"
 
     async def _write(
@@ -161,24 +205,35 @@ class HttpServer:
         *, head_only: bool = False,
     ) -> None:  # fmt: skip
         reason = HTTPStatus(response.status).phrase
-        head = (
-            f"HTTP/1.1 {response.status} {reason}\r\n"
-            f"Content-Type: {response.content_type}\r\n"
-            f"Content-Length: {len(response.body)}\r\n"
-            f"Connection: {'keep-alive' if keep_alive else 'close'}\r\n"
-            + ("Allow: GET, HEAD\r\n" if response.status == 405 else "")
-            + "\r\n"
-        ).encode("ascii")
+        headers = (
+            ("Date", email.utils.formatdate(usegmt=True)),
+            ("Content-Type", response.content_type),
+            ("Content-Length", str(len(response.body))),
+            ("Connection", "keep-alive" if keep_alive else "close"),
+            *self._headers,
+            *response.headers,
+        )
+        lines = "".join(f"{name}: {value}\r\n" for name, value in headers)
+        head = f"HTTP/1.1 {response.status} {reason}\r\n{lines}\r\n".encode("ascii")
         writer.write(head if head_only else head + response.body)
         async with asyncio.timeout(self.read_timeout):
             await writer.drain()
 
-    async def _route(self, request: Request) -> Response:
+    async def _route(self, request: Request, client: str) -> Response:
         handler = self.routes.get(request.path)
+        response = await self._answer(request, handler, client)
+        self.answers[request.path if handler is not None else "other", response.status] += 1
+        return response
+
+    async def _answer(self, request: Request, handler: Handler | None, client: str) -> Response:
+        if request.path not in self.open_paths and (wait := self.limiter.acquire(client)):
+            return Response(429, b'{"error": "too many requests"}',
+                            headers=(("Retry-After", str(math.ceil(wait))),))  # fmt: skip
         if handler is None:
             return Response(404, b'{"error": "not found"}')
         if request.method not in ("GET", "HEAD"):
-            return Response(405, b'{"error": "method not allowed; use GET"}')
+            return Response(405, b'{"error": "method not allowed; use GET"}',
+                            headers=(("Allow", "GET, HEAD"),))  # fmt: skip
         try:
             return await handler()
         except Exception:
@@ -214,3 +269,23 @@ def parse_head(head: bytes) -> Request:
     connection = headers.get("connection", "").lower()
     keep_alive = connection != "close" if version == "HTTP/1.1" else connection == "keep-alive"
     return Request(method, target.split("?", 1)[0], keep_alive)
+
+
+def server_tls(cert_file: Path, key_file: Path) -> ssl.SSLContext:
+    """A server context for the certificate chain and key (TLS 1.2 at least).
+
+    ``ValueError`` names the setting and file when either cannot be read or the
+    two do not belong together."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    for setting, path in (("http_tls_cert_file", cert_file), ("http_tls_key_file", key_file)):
+        if not path.is_file():
+            raise ValueError(f"{setting}: {path} is not a readable file")
+    try:
+        context.load_cert_chain(cert_file, key_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise ValueError(
+            f"http_tls_cert_file {cert_file} with http_tls_key_file {key_file}: "
+            f"{getattr(exc, 'reason', None) or exc}"
+        ) from None
+    return context

@@ -16,6 +16,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from core.events import JobState, RiskState
+from core.health.http import HttpServer
 from core.health.sources import Sources
 
 P = "quarterdeck_"
@@ -117,6 +118,24 @@ class DeckCollector(Collector):
             yield _gauge("ssh_sessions", "SSH console sessions open.", len(ssh.sessions))
             yield _counter("ssh_failed_logins", "SSH logins refused (wrong key or unknown user).",
                            ssh.failed_logins)  # fmt: skip
+
+
+class HttpCollector(Collector):
+    """The monitoring server's own answers, by route and status."""
+
+    def __init__(self, server: HttpServer) -> None:
+        self.server = server
+
+    def collect(self) -> Iterator[Metric]:
+        answers = CounterMetricFamily(P + "http_requests",
+                                      "Requests answered on the monitoring port, by route "
+                                      '(unknown paths as "other") and status code.',
+                                      labels=["path", "code"])  # fmt: skip
+        for (path, status), count in sorted(self.server.answers.items()):
+            answers.add_metric([path, str(status)], count)
+        yield answers
+        yield _gauge("http_connections", "Connections open on the monitoring port.",
+                     self.server.connections)  # fmt: skip
 
 
 def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from checks import (
     Checklist,
     ProbeContext,
+    ProbeParams,
     ProbeRegistry,
     ProbeResult,
     builtin_checklist,
@@ -161,6 +162,28 @@ async def test_unbounded_enough_concurrency_runs_all_at_once(
     checklist = make_checklist(*(item(f"t.s{i}", "test.sleep", seconds=0.02) for i in range(6)))
     await run(checklist, ctx, registry, concurrency=8)
     assert tracker.max_active == 6
+
+
+async def test_exclusive_probe_runs_alone_after_the_others(
+    make_checklist: MakeChecklist, ctx: ProbeContext, registry: ProbeRegistry, tracker: Tracker
+) -> None:
+    seen_beside: list[int] = []
+
+    @registry.register("test.timing", exclusive=True)
+    async def timing(ctx: ProbeContext, params: ProbeParams) -> ProbeResult:
+        seen_beside.append(tracker.active)  # other probes running while this one measures
+        return ProbeResult(Verdict.PASS, "timed")
+
+    checklist = make_checklist(
+        item("t.timed", "test.timing"),
+        *(item(f"t.s{i}", "test.sleep", seconds=0.02) for i in range(4)),
+    )
+    results, recorder = await run(checklist, ctx, registry, concurrency=8)
+    assert seen_beside == [0]
+    assert tracker.max_active == 4  # the others still ran together
+    assert list(results) == ["t.timed", "t.s0", "t.s1", "t.s2", "t.s3"]  # checklist order
+    finals = [e.item_id for e in recorder.events if e.verdict is Verdict.PASS]
+    assert finals[-1] == "t.timed"
 
 
 async def test_on_result_sees_each_result_before_its_final_event(

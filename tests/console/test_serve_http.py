@@ -111,6 +111,17 @@ def test_a_taken_http_port_is_reported_and_nothing_is_left_listening(
     assert f"cannot listen for HTTP on 127.0.0.1:{port}" in err
 
 
+def test_an_unreadable_tls_key_is_reported_naming_the_setting(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "monitor.crt").write_text("not a certificate")
+    monkeypatch.setenv("QD_HTTP_TLS_CERT_FILE", str(tmp_path / "monitor.crt"))
+    monkeypatch.setenv("QD_HTTP_TLS_KEY_FILE", str(tmp_path / "absent.key"))
+    assert main(["serve", "--ssh-port", "0", "--http-port", "0"]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot serve HTTPS: http_tls_key_file: {tmp_path / 'absent.key'} is not" in err
+
+
 def test_http_port_before_a_command_points_at_serve(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--http-port", "9100", "jobs", "list"]) == 2
     assert "quarterdeck serve --http-port N" in capsys.readouterr().err

@@ -124,3 +124,9 @@ def test_a_websocket_feed_names_its_sources_and_symbols(monkeypatch: pytest.Monk
     monkeypatch.setenv("QD_FEED_SOURCES", "binance=https://c.example")
     with pytest.raises(ConfigurationError, match="is not VENUE=ws"):
         load_settings()
+
+
+def test_https_needs_both_the_certificate_and_its_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QD_HTTP_TLS_CERT_FILE", "/etc/qd/monitor.crt")
+    with pytest.raises(ConfigurationError, match="http_tls_cert_file and http_tls_key_file"):
+        load_settings()

@@ -1,0 +1,104 @@
+"""The monitoring server's answers to browsers and floods: headers, rate limits, TLS."""
+
+from __future__ import annotations
+
+import email.utils
+import ssl
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+
+from core.health.http import HttpServer, Response, server_tls
+from core.health.metrics import HttpCollector
+from core.health.ratelimit import RateLimiter
+from tests.checks.services.pki import Authority
+
+
+async def ok() -> Response:
+    return Response(200, b'{"ok": true}')
+
+
+def server(**options: object) -> HttpServer:
+    return HttpServer({"/health": ok, "/metrics": ok}, host="127.0.0.1", port=0,
+                      read_timeout=2.0, **options)  # type: ignore[arg-type]  # fmt: skip
+
+
+@pytest.fixture
+async def plain() -> AsyncIterator[HttpServer]:
+    http = server(limiter=RateLimiter(rate=1.0, burst=3))
+    await http.listen()
+    yield http
+    await http.stop()
+
+
+async def test_every_answer_carries_date_and_the_security_headers(plain: HttpServer) -> None:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{plain.port}") as client:
+        for path in ("/health", "/nowhere"):
+            headers = (await client.get(path)).headers
+            assert email.utils.parsedate_to_datetime(headers["date"]).tzinfo is not None
+            assert headers["cache-control"] == "no-store"
+            assert headers["x-content-type-options"] == "nosniff"
+            assert headers["x-frame-options"] == "DENY"
+            assert "default-src 'none'" in headers["content-security-policy"]
+            assert "strict-transport-security" not in headers  # meaningless over plain HTTP
+            assert "server" not in headers
+
+
+async def test_costly_routes_are_rate_limited_per_client_and_health_is_not(
+    plain: HttpServer,
+) -> None:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{plain.port}") as client:
+        codes = [(await client.get("/metrics")).status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        refused = await client.get("/nowhere")
+        assert refused.status_code == 429 and refused.headers["retry-after"] == "1"
+        assert {(await client.get("/health")).status_code for _ in range(20)} == {200}
+    assert plain.answers == {("/metrics", 200): 3, ("/metrics", 429): 1, ("other", 429): 1,
+                             ("/health", 200): 20}  # fmt: skip
+
+
+async def test_answers_are_exported_by_route_and_status(plain: HttpServer) -> None:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(HttpCollector(plain))
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{plain.port}") as client:
+        await client.get("/health")
+        await client.get("/nowhere")
+    text = generate_latest(registry).decode()
+    assert 'quarterdeck_http_requests_total{code="200",path="/health"} 1.0' in text
+    assert 'quarterdeck_http_requests_total{code="404",path="other"} 1.0' in text
+
+
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1_1 is deprecated:DeprecationWarning")
+async def test_tls_serves_https_with_hsts_and_no_tls_below_1_2(tmp_path: Path) -> None:
+    authority = Authority.create()
+    ca_file = authority.write(tmp_path / "ca.pem")
+    cert_file, key_file = authority.issue(tmp_path, "monitor")
+    http = server(tls=server_tls(cert_file, key_file))
+    await http.listen()
+    try:
+        assert http.scheme == "https"
+        trust = ssl.create_default_context(cafile=str(ca_file))
+        async with httpx.AsyncClient(verify=trust) as client:
+            response = await client.get(f"https://127.0.0.1:{http.port}/health")
+        assert response.status_code == 200
+        assert response.headers["strict-transport-security"].startswith("max-age=")
+        old = ssl.create_default_context(cafile=str(ca_file))
+        old.minimum_version = old.maximum_version = ssl.TLSVersion.TLSv1_1
+        async with httpx.AsyncClient(verify=old) as client:
+            with pytest.raises(httpx.ConnectError):
+                await client.get(f"https://127.0.0.1:{http.port}/health")
+    finally:
+        await http.stop()
+
+
+def test_unreadable_or_mismatched_tls_files_name_the_setting(tmp_path: Path) -> None:
+    authority = Authority.create()
+    cert_file, _ = authority.issue(tmp_path, "one")
+    _, other_key = authority.issue(tmp_path, "two")
+    with pytest.raises(ValueError, match=r"http_tls_key_file: .*missing\.pem is not"):
+        server_tls(cert_file, tmp_path / "missing.pem")
+    with pytest.raises(ValueError, match=r"http_tls_cert_file .* with http_tls_key_file"):
+        server_tls(cert_file, other_key)
