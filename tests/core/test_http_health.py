@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -227,3 +228,34 @@ async def test_stopping_the_deck_closes_the_port(settings: Settings) -> None:
     idle_writer.close()
     with pytest.raises(OSError):
         await asyncio.open_connection("127.0.0.1", http.port)
+
+
+async def test_a_websocket_feeds_reconnects_reach_metrics_and_details(settings: Settings) -> None:
+    """A real websockets server hangs up on the first connection: the feed reconnects,
+    and /metrics and /health/detailed count it."""
+    from tests.core.feeds import samples as frames
+    from tests.core.feeds.server import ScriptedServer
+
+    def script(connection: int) -> list[str]:
+        now = time.time()
+        return [frames.generic_tick(now + i / 100, 100.0 + i) for i in range(3)]
+
+    server = await ScriptedServer(script, close_after={0}).start()
+    live = settings.model_copy(update={"feed": "websocket", "feed_symbols": ["SPY"],
+                                       "feed_sources": [f"generic={server.url}"]})  # fmt: skip
+    deck = Deck(live)
+    http = HttpServer(DeckEndpoints(Sources(deck)).routes(), host="127.0.0.1", port=0)
+    await http.listen()
+    deck.add_service(http)
+    try:
+        await deck.start()
+        await until(lambda: deck.feed.reconnects == 1 and deck.feed.ticks >= 6)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{http.port}") as client:
+            metrics = samples((await client.get("/metrics")).text)
+            details = (await client.get("/health/detailed")).json()
+    finally:
+        await deck.stop()
+        await server.stop()
+    name = deck.feed.status().name
+    assert metrics["quarterdeck_feed_reconnects_total", (("feed", name),)] == 1
+    assert details["components"]["feeds"]["feeds"][name]["reconnects"] == 1
