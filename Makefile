@@ -1,7 +1,7 @@
 # The two commands of the README. Each does its own set-up on a fresh machine:
 #   make run   - create .venv, install Quarterdeck, open the console on the simulator
 #   make test  - install the system packages the tests drive (tmux, poppler-utils, nginx,
-#                redis-server), then run every test
+#                redis-server, postgresql), then run every test
 
 PYTHON ?= python3
 VENV := .venv

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from core.config import Settings
+from tests.postgres import PostgresServer, postgres_server
 
 
 @pytest.fixture(autouse=True)
@@ -40,3 +42,20 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"FAILED: {len(skipped)} test(s) skipped; skips are not allowed here",
             red=True,
         )
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server for the whole run, started on first use."""
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database on each backend the store supports: a SQLite file in the
+    test's folder, and a fresh database on the run's PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'quarterdeck.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.new_database()

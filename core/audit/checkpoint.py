@@ -20,7 +20,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from core.audit.trail import Tampered, verify_trail
 from core.store import AuditCheckpointRow, AuditRow, Store
@@ -65,7 +65,10 @@ def sign_checkpoint(store: Store, key_path: Path) -> AuditCheckpointRow | None:
         head = session.exec(select(AuditRow).order_by(col(AuditRow.seq).desc()).limit(1)).first()
         if head is None:
             return None
-        count = len(session.exec(select(AuditRow.seq)).all())
+        # Entries up to the head only: a writer may commit between the two reads.
+        count = session.exec(
+            select(func.count()).select_from(AuditRow).where(col(AuditRow.seq) <= head.seq)
+        ).one()
         latest = session.exec(
             select(AuditCheckpointRow).order_by(col(AuditCheckpointRow.id).desc()).limit(1)
         ).first()

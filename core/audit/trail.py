@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from core.store import AuditRow, Store
 
@@ -85,8 +85,7 @@ def append_entry(
         raise ValueError("an audit entry needs an actor and an action")
     detail_json = json.dumps(detail or {}, sort_keys=True, ensure_ascii=False)
     with store.session() as session:
-        if store.is_sqlite:
-            session.connection().exec_driver_sql("BEGIN IMMEDIATE")  # serialise the chain
+        _serialise_writers(store, session)
         last = session.exec(select(AuditRow).order_by(col(AuditRow.seq).desc()).limit(1)).first()
         previous = last.hash if last is not None else GENESIS
         ts = time.time()
@@ -103,6 +102,16 @@ def append_entry(
         except Exception:
             log.exception("an audit append listener failed")
     return entry
+
+
+def _serialise_writers(store: Store, session: Session) -> None:
+    """Hold the trail's write lock until this transaction ends, so two writers never
+    chain onto the same head: SQLite takes its database write lock up front;
+    PostgreSQL takes a table lock that conflicts with itself but not with readers."""
+    if store.is_sqlite:
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        session.connection().exec_driver_sql("LOCK TABLE audit IN SHARE ROW EXCLUSIVE MODE")
 
 
 def read_entries(

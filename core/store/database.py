@@ -5,14 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, inspect, text
+from sqlalchemy import URL, Engine, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import Insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, create_engine
 
-from core.store import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from core.store import (
+    migrations,
+    tables,  # noqa: F401  (registers the tables on SQLModel.metadata)
+)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -24,13 +27,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def engine_url(url: str) -> URL:
+    """``url`` as SQLAlchemy needs it: a plain ``postgresql://`` (or ``postgres://``) URL,
+    the form every PostgreSQL tool and host gives, is driven by psycopg 3."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
 def create_database_engine(url: str) -> Engine:
     """An engine for ``url`` (no connection yet); SQLite connections get WAL mode."""
-    if make_url(url).get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+    parsed = engine_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(parsed, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(parsed, pool_pre_ping=True)
 
 
 def upsert_statement(engine: Engine, model: type[SQLModel]) -> Insert:
@@ -63,31 +76,11 @@ class Store:
         return self.engine.dialect.name == "sqlite"
 
     def create_schema(self) -> None:
-        """Create missing tables (and a SQLite file's directory), and add the columns
-        a newer Quarterdeck gave an existing table."""
+        """Bring the schema to the newest migration (creating a SQLite file's directory)."""
         database = self.engine.url.database
         if self.is_sqlite and database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        SQLModel.metadata.create_all(self.engine)
-        self._add_missing_columns()
-
-    def _add_missing_columns(self) -> None:
-        """Additive upgrades only: a new column is added as nullable, with its server
-        default if it has one. Anything else (a renamed or retyped column) would need
-        a real migration, and the tables are designed never to need one."""
-        inspector = inspect(self.engine)
-        with self.engine.begin() as connection:
-            for table in SQLModel.metadata.sorted_tables:
-                present = {column["name"] for column in inspector.get_columns(table.name)}
-                for column in table.columns:
-                    if column.name in present:
-                        continue
-                    kind = column.type.compile(dialect=self.engine.dialect)
-                    default = column.server_default
-                    clause = f" DEFAULT '{default.arg}'" if default is not None else ""
-                    connection.execute(
-                        text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{clause}')
-                    )
+        migrations.upgrade(self.engine)
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)

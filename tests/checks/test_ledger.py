@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,8 +28,8 @@ ROLES = ("QA", "Security")
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store(f"sqlite:///{tmp_path / 'ledger.db'}")
+def store(database_url: str) -> Iterator[Store]:
+    store = Store(database_url)
     store.create_schema()
     yield store
     store.dispose()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -11,9 +10,9 @@ from core.store import Store
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    """A real SQLite store with the schema, in the test's own folder."""
-    store = Store(f"sqlite:///{tmp_path / 'quarterdeck.db'}")
+def store(database_url: str) -> Iterator[Store]:
+    """A real store with the schema, on SQLite and on PostgreSQL."""
+    store = Store(database_url)
     store.create_schema()
     yield store
     store.dispose()

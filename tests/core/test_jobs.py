@@ -53,8 +53,8 @@ async def eventually(condition: Callable[[], bool], timeout: float = 10) -> None
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = Store(f"sqlite:///{tmp_path / 'jobs.db'}")
+async def store(database_url: str) -> AsyncIterator[Store]:
+    store = Store(database_url)
     store.create_schema()
     yield store
     store.dispose()

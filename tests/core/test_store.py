@@ -2,9 +2,13 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
-from sqlmodel import select
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlmodel import SQLModel, select
 
 from core.store import BatchWriter, FillRow, JobRow, Store
+from core.store.database import create_database_engine
+from core.store.migrations import current_revision, head_revision
 
 
 def fill(i: int) -> FillRow:
@@ -36,9 +40,7 @@ def test_sqlite_database_uses_wal_and_creates_its_directory(tmp_path: Path) -> N
     assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
-async def test_writer_batches_many_rows_into_few_transactions(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'q.db'}")
-    store.create_schema()
+async def test_writer_batches_many_rows_into_few_transactions(store: Store) -> None:
     writer = BatchWriter(store, interval=0.05, batch_size=1000)
     writer.start()
     for i in range(2500):
@@ -50,9 +52,7 @@ async def test_writer_batches_many_rows_into_few_transactions(tmp_path: Path) ->
     await writer.stop()
 
 
-async def test_stop_drains_everything_queued(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'q.db'}")
-    store.create_schema()
+async def test_stop_drains_everything_queued(store: Store) -> None:
     writer = BatchWriter(store, interval=10.0)  # never flushes on its own in this test
     writer.start()
     for i in range(10):
@@ -64,9 +64,7 @@ async def test_stop_drains_everything_queued(tmp_path: Path) -> None:
         )
 
 
-async def test_upsert_keeps_newest_version_within_and_across_batches(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'q.db'}")
-    store.create_schema()
+async def test_upsert_keeps_newest_version_within_and_across_batches(store: Store) -> None:
     writer = BatchWriter(store)
     writer.start()
     writer.upsert(job("queued", 0))
@@ -81,9 +79,7 @@ async def test_upsert_keeps_newest_version_within_and_across_batches(tmp_path: P
     assert [(r.id, r.state, r.done) for r in rows] == [(1, "done", 10)]
 
 
-async def test_failed_batch_is_counted_and_the_writer_keeps_going(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'q.db'}")
-    store.create_schema()
+async def test_failed_batch_is_counted_and_the_writer_keeps_going(store: Store) -> None:
     writer = BatchWriter(store)
     writer.start()
     bad = fill(1)
@@ -99,24 +95,38 @@ async def test_failed_batch_is_counted_and_the_writer_keeps_going(tmp_path: Path
         assert [r.fill_id for r in session.exec(select(FillRow))] == [2]
 
 
-def test_an_older_jobs_table_gains_the_new_columns(tmp_path: Path) -> None:
-    """A database made before jobs had priorities and owners opens and keeps its rows."""
-    path = tmp_path / "old.db"
-    with sqlite3.connect(path) as old:
-        old.execute(
+def test_an_older_jobs_table_gains_the_new_columns(database_url: str) -> None:
+    """A database made before jobs had priorities and owners (and before migrations)
+    opens, keeps its rows and is then at the newest revision."""
+    old = create_database_engine(database_url)
+    with old.begin() as connection:
+        connection.exec_driver_sql(
             "CREATE TABLE jobs (id INTEGER PRIMARY KEY, kind VARCHAR NOT NULL, "
             "title VARCHAR NOT NULL, state VARCHAR NOT NULL, params_json VARCHAR NOT NULL, "
             "done INTEGER NOT NULL, total INTEGER NOT NULL, result_json VARCHAR, "
             "error VARCHAR, created_at FLOAT NOT NULL, started_at FLOAT, finished_at FLOAT)"
         )
-        old.execute(
+        connection.exec_driver_sql(
             "INSERT INTO jobs VALUES (1, 'optimize', 'old', 'done', '{}', 9, 9, NULL, NULL, "
             "1.0, 2.0, 3.0)"
         )
-    store = Store(f"sqlite:///{path}")
+    old.dispose()
+    store = Store(database_url)
     store.create_schema()
     store.create_schema()  # idempotent
     with store.session() as session:
         row = session.exec(select(JobRow)).one()
-    store.dispose()
     assert (row.title, row.priority, row.files_json, row.owner) == ("old", 1, "[]", None)
+    assert current_revision(store.engine) == head_revision()
+    store.dispose()
+
+
+def test_the_migrations_build_exactly_the_models_schema(store: Store) -> None:
+    """Alembic's autogenerate finds nothing to do after the migrations ran: tables,
+    columns, types, defaults and indexes all match the SQLModel tables."""
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "compare_server_default": True}
+        )
+        assert compare_metadata(context, SQLModel.metadata) == []
+    assert current_revision(store.engine) == head_revision()
