@@ -16,6 +16,7 @@ from console.commands import (
     audit,
     batch,
     check,
+    db,
     export,
     jobs,
     optimize,
@@ -34,6 +35,13 @@ if TYPE_CHECKING:
     from core.deck import Service
 
 EXIT_USAGE = 2
+EXIT_STORE_UNAVAILABLE = 3
+
+
+def _store_unavailable(exc: Exception) -> bool:
+    from core.store import StoreUnavailable  # loaded by whatever raised it
+
+    return isinstance(exc, StoreUnavailable)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_parser(commands)
     serve.add_parser(commands)
     users.add_parser(commands)
+    db.add_parser(commands)
     return parser
 
 
@@ -125,6 +134,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         except serve.CannotListen as exc:
             print(f"quarterdeck: {exc}", file=sys.stderr)
             return serve.EXIT_CANNOT_LISTEN
+        except Exception as exc:
+            if not _store_unavailable(exc):
+                raise
+            print(f"quarterdeck: {exc}", file=sys.stderr)
+            return EXIT_STORE_UNAVAILABLE
     for option, given in (("ssh", args.console_ssh_port), ("http", args.console_http_port)):
         if given is not None:
             print(
@@ -140,6 +154,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"quarterdeck {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as exc:
+        if not _store_unavailable(exc):
+            raise
+        print(f"quarterdeck {args.command}: {exc}", file=sys.stderr)
+        return EXIT_STORE_UNAVAILABLE
 
 
 if __name__ == "__main__":

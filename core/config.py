@@ -55,10 +55,36 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         lines = [f"invalid configuration ({exc.error_count()} problem(s)):"]
         for error in exc.errors():
-            field = ".".join(str(part) for part in error["loc"]) or "settings"
-            where = f"QD_{field.upper()} or {field} in {config_file}"
-            lines.append(f"  {where}: {error['msg']}")
+            field = ".".join(str(part) for part in error["loc"])
+            message = error["msg"].removeprefix("Value error, ")
+            if field:
+                lines.append(f"  QD_{field.upper()} or {field} in {config_file}: {message}")
+            else:  # a rule across settings names the settings itself
+                lines.append(f"  {message}")
         raise ConfigurationError("\n".join(lines)) from None
+
+
+DATABASE_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql", "postgres", "postgresql+psycopg")
+
+
+def check_database_url(url: str) -> str:
+    """``url`` if the store can open it (SQLite, or PostgreSQL through psycopg), else a
+    ``ValueError`` saying what is wrong with it."""
+    from sqlalchemy.engine import make_url  # imported here: the CLI starts faster without it
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError(
+            f"{url!r} is not a database URL (sqlite:///PATH or postgresql://USER@HOST/DB)"
+        ) from None
+    if parsed.drivername not in DATABASE_DRIVERS:
+        raise ValueError(f"{parsed.drivername!r} databases are not supported: "
+                         f"use sqlite:///PATH or postgresql://USER@HOST/DB")  # fmt: skip
+    if parsed.get_backend_name() == "postgresql" and not parsed.database:
+        raise ValueError(f"{parsed.render_as_string(hide_password=True)} names no database")
+    return url
 
 
 FEED_VENUES = ("binance", "coinbase", "generic")
@@ -107,7 +133,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str = Field(
         default="",
-        description="SQLAlchemy URL; empty means SQLite at <data_dir>/quarterdeck.db (WAL mode).",
+        description="sqlite:///PATH or postgresql://USER@HOST:PORT/DB; empty means the "
+        "DATABASE_URL environment variable if set, else SQLite at <data_dir>/quarterdeck.db.",
     )
     environment: str = "paper"
     log_level: str = "INFO"
@@ -235,6 +262,11 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        return check_database_url(value) if value else value
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -242,6 +274,18 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError(f"unknown log level {value!r}")
         return level
+
+    @model_validator(mode="after")
+    def _database_from_environment(self) -> Settings:
+        """An unset ``database_url`` takes ``DATABASE_URL``, the variable hosts and
+        PostgreSQL tooling set; ``QD_DATABASE_URL`` and the config file win over it."""
+        fallback = os.environ.get("DATABASE_URL", "").strip()
+        if not self.database_url and fallback:
+            try:
+                self.database_url = check_database_url(fallback)
+            except ValueError as exc:
+                raise ValueError(f"DATABASE_URL: {exc}") from None
+        return self
 
     @model_validator(mode="after")
     def _check_strategy(self) -> Settings:

@@ -19,6 +19,7 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.delenv("QD_CONFIG_FILE", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
     return data
 
 

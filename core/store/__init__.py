@@ -1,6 +1,6 @@
 """Persistence: SQLModel tables, the database engine and the batching writer."""
 
-from core.store.database import Store, create_database_engine
+from core.store.database import Store, StoreUnavailable, create_database_engine
 from core.store.tables import (
     AuditCheckpointRow,
     AuditRow,
@@ -31,6 +31,7 @@ __all__ = [
     "JournalRow",
     "SignoffRow",
     "Store",
+    "StoreUnavailable",
     "WaiverRow",
     "create_database_engine",
 ]

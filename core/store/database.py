@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import Insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 from core.store import (
@@ -20,11 +23,32 @@ from core.store import (
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    _enter_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def _enter_wal(cursor: sqlite3.Cursor, patience: float = 5.0) -> None:
+    """Put the file in WAL mode (a property of the file: set once, kept). The first
+    openers of a new file race to set it, and SQLite answers the losers "database is
+    locked" at once rather than through the busy timeout, so they retry."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be reached or opened; the message names it (without any
+    password) and says why."""
 
 
 def engine_url(url: str) -> URL:
@@ -80,7 +104,12 @@ class Store:
         database = self.engine.url.database
         if self.is_sqlite and database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        migrations.upgrade(self.engine)
+        try:
+            migrations.upgrade(self.engine)
+        except OperationalError as exc:
+            where = make_url(self.url).render_as_string(hide_password=True)
+            reason = str(exc.orig or exc).strip().splitlines()[0]
+            raise StoreUnavailable(f"cannot use the database at {where}: {reason}") from exc
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)

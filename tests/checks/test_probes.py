@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import psutil
 import pytest
 from sqlalchemy import Engine, create_engine
-from sqlalchemy.engine import make_url
 
 from checks import REGISTRY, ProbeContext, ProbeParams
 from checks.probes import database, engine, host
 from checks.probes.host import DiskParams, MemoryParams, headroom_verdict
 from core.config import Settings
 from core.events import Verdict
+from core.store import create_database_engine
+from tests.postgres import PostgresServer
 
 
 def with_engine(ctx: ProbeContext, database_engine: Any) -> ProbeContext:
@@ -119,14 +119,18 @@ async def test_database_reachable_slower_than_limit_warns(ctx: ProbeContext) -> 
     assert "over" in result.reason
 
 
-async def test_database_url_password_is_masked_in_evidence(ctx: ProbeContext) -> None:
-    stub = SimpleNamespace(
-        url=make_url("postgresql://desk:hunter2@db.example/quarterdeck"),
-        dialect=SimpleNamespace(name="postgresql"),
-    )
-    result = await database.sqlite_wal(with_engine(ctx, stub), ProbeParams())
-    assert "hunter2" not in str(result.evidence["url"])
-    assert "***" in str(result.evidence["url"])
+async def test_database_reachable_on_postgresql_passes_and_masks_the_password(
+    ctx: ProbeContext, postgres: PostgresServer
+) -> None:
+    url = postgres.new_database().replace("quarterdeck@", "quarterdeck:hunter2@")
+    engine = create_database_engine(url)  # the server trusts local users: any password does
+    try:
+        result = await database.reachable(with_engine(ctx, engine), database.ReachableParams())
+    finally:
+        engine.dispose()
+    assert result.verdict is Verdict.PASS, result.reason
+    assert result.evidence["dialect"] == "postgresql"
+    assert "hunter2" not in str(result.evidence["url"]) and "***" in str(result.evidence["url"])
 
 
 async def test_sqlite_wal_on_wal_database_passes(ctx: ProbeContext) -> None:
@@ -151,12 +155,14 @@ async def test_sqlite_wal_on_in_memory_database_fails(ctx: ProbeContext) -> None
     assert result.evidence["journal_mode"] == "memory"
 
 
-async def test_sqlite_wal_on_other_database_warns_not_applicable(ctx: ProbeContext) -> None:
-    stub = SimpleNamespace(
-        url=make_url("postgresql://desk@db.example/quarterdeck"),
-        dialect=SimpleNamespace(name="postgresql"),
-    )
-    result = await database.sqlite_wal(with_engine(ctx, stub), ProbeParams())
+async def test_sqlite_wal_on_postgresql_warns_not_applicable(
+    ctx: ProbeContext, postgres: PostgresServer
+) -> None:
+    engine = create_database_engine(postgres.new_database())
+    try:
+        result = await database.sqlite_wal(with_engine(ctx, engine), ProbeParams())
+    finally:
+        engine.dispose()
     assert result.verdict is Verdict.WARN
     assert "not applicable" in result.reason
     assert "postgresql" in result.reason

@@ -130,3 +130,29 @@ def test_https_needs_both_the_certificate_and_its_key(monkeypatch: pytest.Monkey
     monkeypatch.setenv("QD_HTTP_TLS_CERT_FILE", "/etc/qd/monitor.crt")
     with pytest.raises(ConfigurationError, match="http_tls_cert_file and http_tls_key_file"):
         load_settings()
+
+
+def test_database_url_falls_back_to_the_plain_environment_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://qd@db.internal:5432/quarterdeck")
+    assert Settings().resolved_database_url == "postgresql://qd@db.internal:5432/quarterdeck"
+    monkeypatch.setenv("QD_DATABASE_URL", "sqlite:////tmp/x.db")  # Quarterdeck's own wins
+    assert Settings().resolved_database_url == "sqlite:////tmp/x.db"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("QD_DATABASE_URL", "nonsense", "QD_DATABASE_URL or database_url in .*not a database URL"),
+        ("QD_DATABASE_URL", "mysql://u@h/db", "'mysql' databases are not supported"),
+        ("DATABASE_URL", "oracle://u@h/db", "DATABASE_URL: 'oracle' databases are not supported"),
+        ("DATABASE_URL", "postgresql://u@h:5432", "DATABASE_URL: .* names no database"),
+    ],
+)
+def test_an_unusable_database_url_is_named(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigurationError, match=message):
+        load_settings()

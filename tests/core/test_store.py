@@ -1,5 +1,7 @@
 import asyncio
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -9,6 +11,8 @@ from sqlmodel import SQLModel, select
 from core.store import BatchWriter, FillRow, JobRow, Store
 from core.store.database import create_database_engine
 from core.store.migrations import current_revision, head_revision
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def fill(i: int) -> FillRow:
@@ -130,3 +134,34 @@ def test_the_migrations_build_exactly_the_models_schema(store: Store) -> None:
         )
         assert compare_metadata(context, SQLModel.metadata) == []
     assert current_revision(store.engine) == head_revision()
+
+
+def test_processes_starting_together_migrate_once(database_url: str) -> None:
+    """Several processes opening a new database at once: one migrates, the others wait
+    for it and find nothing to do (no duplicate-table or locked-database errors)."""
+    starter = (
+        "import sys; from core.store import Store; store = Store(sys.argv[1]); "
+        "print('ready', flush=True); sys.stdin.readline(); store.create_schema()"
+    )
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", starter, database_url],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    for process in processes:  # all imported and connected-to-be: start them at once
+        assert process.stdout is not None and process.stdout.readline() == "ready\n"
+    for process in processes:
+        assert process.stdin is not None
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    failures = [process.communicate(timeout=60)[1] for process in processes]
+    assert [process.returncode for process in processes] == [0] * 4, failures
+    store = Store(database_url)
+    assert current_revision(store.engine) == head_revision()
+    store.dispose()

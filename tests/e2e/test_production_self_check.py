@@ -28,7 +28,7 @@ MUST_PASS = {
     "security.rate_limiting", "network.tls_certificate", "security.no_weak_secrets",
     "infrastructure.clock_sync", "database.reachable", "database.sqlite_wal",
     "monitoring.health_endpoint", "monitoring.health_metrics", "trading.paper_mode",
-    "trading.risk_limits", "risk.kill_switch",
+    "trading.risk_limits", "risk.kill_switch", "database.backup_fresh",
 }  # fmt: skip
 # Figures of the machine the test runs on, and a latency measured under whatever else
 # that machine is doing: they must be measured (a verdict, not an error), and the load
@@ -45,8 +45,6 @@ NOT_APPLICABLE = {
     "network.https_redirect": "warn",
     # Quarterdeck uses no Redis.
     "infrastructure.redis": "error",
-    # Backups are the deployment's: the check needs their directory (target.backup_dir).
-    "database.backup_fresh": "error",
 }
 
 
@@ -72,7 +70,11 @@ def test_production_checklist_passes_against_own_serve(tmp_path: Path) -> None:
         found = re.search(r"HTTPS on 127\.0\.0\.1:(\d+)", line)
         assert found, line + serve.stderr.read()  # type: ignore[union-attr]
         assert "deck started" in serve.stdout.readline()
-        check_env = {**env, "QD_CHECK_CA_FILE": str(ca_file), "QD_CHECK_PROJECT_DIR": str(ROOT)}
+        backups = tmp_path / "backups"  # taken the way a deployment's cron would, while it runs
+        subprocess.run([sys.executable, "-m", "console.cli", "db", "backup", str(backups)],
+                       check=True, env=env, cwd=ROOT, timeout=60)  # fmt: skip
+        check_env = {**env, "QD_CHECK_CA_FILE": str(ca_file), "QD_CHECK_PROJECT_DIR": str(ROOT),
+                     "QD_CHECK_BACKUP_DIR": str(backups)}  # fmt: skip
         run = subprocess.run(
             [sys.executable, "-m", "console.cli", "check", "run", "production", "--probes-only",
              "--json", "--target", f"https://127.0.0.1:{found.group(1)}"],
