@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from core.jobs import OptimizeRequest
 from core.jobs.datasets import dataset_bars
 from core.research.backtest import BacktestConfig
 from core.research.optimizer import Range, optimize
 from core.research.strategies import get_strategy
+from core.store import create_database_engine
 
 QUARTERDECK = str(Path(sys.executable).with_name("quarterdeck"))
 REQUEST = OptimizeRequest(
@@ -25,18 +28,17 @@ REQUEST = OptimizeRequest(
 )  # fmt: skip
 
 
-def checkpoints(database: Path) -> int:
+def checkpoints(database: Engine) -> int:
     try:
-        with sqlite3.connect(database) as connection:
-            return connection.execute("SELECT count(*) FROM job_checkpoints").fetchone()[0]
-    except sqlite3.OperationalError:  # not created yet
+        with database.connect() as connection:
+            return connection.exec_driver_sql("SELECT count(*) FROM job_checkpoints").scalar_one()
+    except (OperationalError, ProgrammingError):  # not created yet (SQLite, PostgreSQL)
         return 0
 
 
-def job(database: Path) -> dict:
-    with sqlite3.connect(database) as connection:
-        connection.row_factory = sqlite3.Row
-        return dict(connection.execute("SELECT * FROM jobs WHERE id = 1").fetchone())
+def job(database: Engine) -> dict:
+    with database.connect() as connection:
+        return dict(connection.exec_driver_sql("SELECT * FROM jobs WHERE id = 1").mappings().one())
 
 
 def run(args: list[str], environment: dict[str, str], **kw) -> subprocess.CompletedProcess:
@@ -44,9 +46,13 @@ def run(args: list[str], environment: dict[str, str], **kw) -> subprocess.Comple
                           timeout=300, **kw)  # fmt: skip
 
 
-def test_a_killed_worker_resumes_the_optimization_from_its_checkpoint(tmp_path: Path) -> None:
-    environment = {**os.environ, "QD_DATA_DIR": str(tmp_path), "QD_JOB_CONCURRENCY": "1"}
-    database = tmp_path / "quarterdeck.db"
+def test_a_killed_worker_resumes_the_optimization_from_its_checkpoint(
+    tmp_path: Path, database_url: str
+) -> None:
+    """On SQLite and on PostgreSQL: the same store code, the same recovery."""
+    environment = {**os.environ, "QD_DATA_DIR": str(tmp_path), "QD_JOB_CONCURRENCY": "1",
+                   "QD_DATABASE_URL": database_url}  # fmt: skip
+    database = create_database_engine(database_url)
     submitted = run(["jobs", "submit", "optimize", json.dumps(REQUEST.as_params())], environment)
     assert submitted.returncode == 0, submitted.stderr
     assert submitted.stdout.strip() == "1"
@@ -83,3 +89,4 @@ def test_a_killed_worker_resumes_the_optimization_from_its_checkpoint(tmp_path: 
 
     shown = run(["jobs", "show", "1", "--json"], environment)
     assert json.loads(shown.stdout)["checkpoints"] >= saved
+    database.dispose()
