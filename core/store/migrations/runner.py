@@ -11,7 +11,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
-_SCRIPTS = Path(__file__).parent
+# Alembic's scripts: a plain directory, not a package (env.py runs only under Alembic).
+_SCRIPTS = Path(__file__).parent / "scripts"
 # Alembic's ``context`` is one module-level object: one migration at a time per process.
 _ONE_AT_A_TIME = threading.Lock()
 # Any fixed number: the PostgreSQL advisory lock migrating processes queue on.
