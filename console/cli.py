@@ -27,9 +27,11 @@ from console.commands import (
     users,
 )
 from console.commands.errors import UsageError
+from console.commands.executor import add_executor_argument
 from core import __version__
 from core.config import ConfigurationError, Settings, load_settings
 from core.logs import configure_logging
+from core.research.executor_spec import check_executor_spec
 
 if TYPE_CHECKING:
     from core.deck import Service
@@ -38,10 +40,24 @@ EXIT_USAGE = 2
 EXIT_STORE_UNAVAILABLE = 3
 
 
-def _store_unavailable(exc: Exception) -> bool:
+def _unavailable(exc: Exception) -> bool:
+    """Whether ``exc`` says a service Quarterdeck needs (its database, its Dask
+    cluster) cannot be reached: a message and exit code 3, not a traceback."""
+    from core.research.executor_spec import ExecutorUnavailable
     from core.store import StoreUnavailable  # loaded by whatever raised it
 
-    return isinstance(exc, StoreUnavailable)
+    return isinstance(exc, StoreUnavailable | ExecutorUnavailable)
+
+
+def _with_executor(settings: Settings, args: argparse.Namespace) -> Settings:
+    """``settings`` with the ``--executor`` given (on the command, or before it)."""
+    spec = getattr(args, "executor", None) or args.console_executor
+    if spec is None:
+        return settings
+    try:
+        return settings.model_copy(update={"executor": check_executor_spec(spec)})
+    except ValueError as exc:
+        raise UsageError(f"--executor: {exc}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--http-port", dest="console_http_port", type=serve.port_number,
                         default=None, metavar="N",
                         help="also serve /health and /metrics over HTTP on this port")  # fmt: skip
+    add_executor_argument(parser, dest="console_executor")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     research.add_parsers(commands)
     optimize.add_parser(commands)
@@ -118,8 +135,8 @@ def run_console(
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings()
-    except ConfigurationError as exc:
+        settings = _with_executor(load_settings(), args)
+    except (ConfigurationError, UsageError) as exc:
         print(f"quarterdeck: {exc}", file=sys.stderr)
         return EXIT_USAGE
     configure_logging(
@@ -135,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"quarterdeck: {exc}", file=sys.stderr)
             return serve.EXIT_CANNOT_LISTEN
         except Exception as exc:
-            if not _store_unavailable(exc):
+            if not _unavailable(exc):
                 raise
             print(f"quarterdeck: {exc}", file=sys.stderr)
             return EXIT_STORE_UNAVAILABLE
@@ -155,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"quarterdeck {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:
-        if not _store_unavailable(exc):
+        if not _unavailable(exc):
             raise
         print(f"quarterdeck {args.command}: {exc}", file=sys.stderr)
         return EXIT_STORE_UNAVAILABLE

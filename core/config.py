@@ -23,6 +23,7 @@ from pydantic_settings import (
 )
 
 from core.access import Role
+from core.research.executor_spec import check_executor_spec
 
 
 def _xdg_home(variable: str, fallback: str) -> Path:
@@ -192,6 +193,11 @@ class Settings(BaseSettings):
 
     demo_job: bool = Field(default=True, description="Submit one optimizer job on start.")
     job_concurrency: int = Field(default=0, ge=0, description="Jobs at once; 0 is one per core.")
+    executor: str = Field(
+        default="local",
+        description="Where optimization and batch sweeps run: local, or a Dask cluster's "
+        "scheduler as dask://HOST:PORT.",
+    )
     job_threads: int = Field(
         default=0, ge=0, description="Threads one sweep may use; 0 is every core but one."
     )
@@ -266,6 +272,11 @@ class Settings(BaseSettings):
     @classmethod
     def _supported_database(cls, value: str) -> str:
         return check_database_url(value) if value else value
+
+    @field_validator("executor")
+    @classmethod
+    def _known_executor(cls, value: str) -> str:
+        return check_executor_spec(value.strip())
 
     @field_validator("log_level")
     @classmethod

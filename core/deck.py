@@ -31,6 +31,7 @@ from core.jobs import JOB_KINDS, BatchRequest, ExportRequest, JobManager, Optimi
 from core.jobs.retention import remove_expired_exports
 from core.logs import log_tail
 from core.market import PriceSimulator
+from core.research.executors import executor_for
 from core.research.runner import run_backtest
 from core.research.strategies import get_strategy
 from core.research.sweep import set_thread_budget
@@ -75,7 +76,7 @@ class Deck:
         )
         self.jobs = JobManager(
             self.bus, self.writer, JOB_KINDS, store=self.store,
-            concurrency=s.job_concurrency or None,
+            concurrency=s.job_concurrency or None, executor=executor_for(s.executor),
         )  # fmt: skip
         set_thread_budget(s.job_threads or max(1, (os.cpu_count() or 1) - 1))
         self.sessions = SessionRegistry(self.bus)
@@ -129,6 +130,7 @@ class Deck:
             await cancel_and_wait(self._housekeeping)
             self._housekeeping = None
             await self.jobs.stop()
+            await asyncio.to_thread(self.jobs.executor.close)  # a cluster client, if any
             await self.feed.stop()
             await self.engine.stop()
             await self.health.stop()

@@ -60,3 +60,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'quarterdeck.db'}"
     server: PostgresServer = request.getfixturevalue("postgres")
     return server.new_database()
+
+
+@pytest.fixture(scope="session")
+def dask_scheduler() -> Iterator[str]:
+    """A real two-worker Dask cluster (worker processes, one thread each) for the whole
+    run; its scheduler as Quarterdeck names it, ``dask://127.0.0.1:PORT``."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:  # fmt: skip
+        yield "dask://" + cluster.scheduler_address.removeprefix("tcp://")

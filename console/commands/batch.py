@@ -9,6 +9,7 @@ from dataclasses import asdict
 from typing import Any
 
 from console.commands.errors import UsageError
+from console.commands.executor import add_executor_argument, sweep_executor
 from console.commands.research import add_config_arguments, config_from
 
 
@@ -26,6 +27,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--min-trades", type=int, default=1, metavar="N")
     parser.add_argument("--seed", type=int, default=0)
     add_config_arguments(parser)
+    add_executor_argument(parser)
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(handler=batch_command)
 
@@ -47,8 +49,9 @@ def batch_command(args: argparse.Namespace) -> int:
     except (KeyError, ParameterError, ValueError, DataFileError) as exc:
         raise UsageError(str(exc)) from None
     started = time.perf_counter()
-    rows = run_batch(strategies, datasets, config, trials=args.trials, objective=objective,
-                     min_trades=args.min_trades, seed=args.seed)  # fmt: skip
+    with sweep_executor(args) as executor:
+        rows = run_batch(strategies, datasets, config, trials=args.trials, objective=objective,
+                         min_trades=args.min_trades, seed=args.seed, executor=executor)  # fmt: skip
     document: dict[str, Any] = {
         "rows": [asdict(r) for r in rows],
         "seconds": time.perf_counter() - started,

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from console.commands.errors import UsageError
+from console.commands.executor import add_executor_argument
 
 if TYPE_CHECKING:
     from core.config import Settings
@@ -76,6 +77,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     submit.set_defaults(handler=submit_command)
 
     work = actions.add_parser("work", help="run queued jobs from the store, without a UI")
+    add_executor_argument(work)
     work.add_argument("--until-idle", action="store_true",
                       help="exit once no job is queued or running")  # fmt: skip
     work.add_argument("--concurrency", type=int, default=0, metavar="N",
@@ -256,6 +258,7 @@ def work_command(args: argparse.Namespace) -> int:
 async def _work(settings: Settings, concurrency: int, until_idle: bool) -> int:
     from core.bus import Bus
     from core.jobs import JOB_KINDS, JobManager
+    from core.research.executors import executor_for
     from core.store import BatchWriter
 
     store = _store(settings)
@@ -264,6 +267,7 @@ async def _work(settings: Settings, concurrency: int, until_idle: bool) -> int:
     manager = JobManager(
         Bus(), writer, JOB_KINDS, store=store,
         concurrency=concurrency or settings.job_concurrency or None,
+        executor=executor_for(settings.executor),
     )  # fmt: skip
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -276,6 +280,7 @@ async def _work(settings: Settings, concurrency: int, until_idle: bool) -> int:
                 await asyncio.wait_for(stopping.wait(), 0.2)
     finally:
         await manager.stop()
+        await asyncio.to_thread(manager.executor.close)
         await writer.stop()
         store.dispose()
     return 0

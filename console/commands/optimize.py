@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from console.commands.errors import UsageError
+from console.commands.executor import add_executor_argument, sweep_executor
 from console.commands.research import add_config_arguments, config_from, iso
 
 #: Above this many returns (trials x bars), PBO uses a seeded sample of trials.
@@ -23,6 +24,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--overfitting", action="store_true",
                         help="report PBO (CSCV) and the deflated Sharpe ratio")  # fmt: skip
     add_config_arguments(parser)
+    add_executor_argument(parser)
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(handler=optimize_command)
 
@@ -79,43 +81,44 @@ def optimize_command(args: argparse.Namespace) -> int:
         bars = load_bars(args.data)
     except (KeyError, ParameterError, ValueError, DataFileError) as exc:
         raise UsageError(str(exc)) from None
-    search = dict(method=args.method, trials=args.trials, objective=objective, config=config,
-                  min_trades=args.min_trades, seed=args.seed)  # fmt: skip
-    try:
-        result = optimize(strategy, bars, space, **search)
-    except ParameterError as exc:
-        raise UsageError(str(exc)) from None
-    document: dict[str, Any] = {
-        "best": None if result.best is None
-        else {"params": result.best.params, "metrics": result.best.metrics},
-        "results": [{"params": e.params, "metrics": e.metrics} for e in result.evaluations],
-        "evaluations": len(result.evaluations),
-        "seconds": result.seconds,
-    }  # fmt: skip
-    if args.walk_forward:
+    with sweep_executor(args) as executor:
+        search = dict(method=args.method, trials=args.trials, objective=objective, config=config,
+                      min_trades=args.min_trades, seed=args.seed, executor=executor)  # fmt: skip
         try:
-            wf = walk_forward(strategy, bars, space, mode=args.walk_forward,
-                              windows=args.windows, **search)  # fmt: skip
-        except ValueError as exc:
+            result = optimize(strategy, bars, space, **search)
+        except ParameterError as exc:
             raise UsageError(str(exc)) from None
-        document["walk_forward"] = {
-            "mode": wf.mode,
-            "objective": objective.metric,
-            "windows": [
-                {
-                    "index": w.index,
-                    "in_sample": [iso(w.in_sample[0]), iso(w.in_sample[1])],
-                    "out_of_sample": [iso(w.out_of_sample[0]), iso(w.out_of_sample[1])],
-                    "params": w.params,
-                    "in_sample_score": w.in_sample_score,
-                    "out_of_sample_score": w.out_of_sample_score,
-                }
-                for w in wf.windows
-            ],
-            "mean_in_sample": wf.mean_in_sample,
-            "mean_out_of_sample": wf.mean_out_of_sample,
-            "degradation": wf.degradation,
-        }
+        document: dict[str, Any] = {
+            "best": None if result.best is None
+            else {"params": result.best.params, "metrics": result.best.metrics},
+            "results": [{"params": e.params, "metrics": e.metrics} for e in result.evaluations],
+            "evaluations": len(result.evaluations),
+            "seconds": result.seconds,
+        }  # fmt: skip
+        if args.walk_forward:
+            try:
+                wf = walk_forward(strategy, bars, space, mode=args.walk_forward,
+                                  windows=args.windows, **search)  # fmt: skip
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+            document["walk_forward"] = {
+                "mode": wf.mode,
+                "objective": objective.metric,
+                "windows": [
+                    {
+                        "index": w.index,
+                        "in_sample": [iso(w.in_sample[0]), iso(w.in_sample[1])],
+                        "out_of_sample": [iso(w.out_of_sample[0]), iso(w.out_of_sample[1])],
+                        "params": w.params,
+                        "in_sample_score": w.in_sample_score,
+                        "out_of_sample_score": w.out_of_sample_score,
+                    }
+                    for w in wf.windows
+                ],
+                "mean_in_sample": wf.mean_in_sample,
+                "mean_out_of_sample": wf.mean_out_of_sample,
+                "degradation": wf.degradation,
+            }
     if args.overfitting and result.best is not None:
         document["overfitting"] = overfitting_report(strategy, bars, result, config, args.seed)
     if args.json:

@@ -17,6 +17,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from console.commands.errors import UsageError
+from console.commands.executor import add_executor_argument
 
 if TYPE_CHECKING:
     from checks import ReadinessService
@@ -49,6 +50,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="also serve /health, /health/detailed and /metrics over HTTP on this port "
         "(0 picks a free one; address: the http_host setting, 127.0.0.1)",
     )  # fmt: skip
+    add_executor_argument(parser)
     parser.set_defaults(handler=serve_command)
 
 

@@ -52,7 +52,7 @@ def run_batch_job(request: BatchRequest, context: JobContext) -> dict[str, Any]:
         trials=request.trials, objective=Objective(request.objective), seed=request.seed,
         progress=context.progress, should_stop=context.should_stop,
         resume=[BatchRow(**saved) for saved in context.resume],
-        on_row=lambda row: context.checkpoint(asdict(row)),
+        on_row=lambda row: context.checkpoint(asdict(row)), executor=context.executor,
     )  # fmt: skip
     best = max(rows, key=lambda r: Objective(request.objective).score(r.metrics))
     return {

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from core.research.executors import LOCAL, SweepExecutor
 from core.research.sweep import Cancelled
 
 
@@ -35,6 +36,7 @@ class JobContext:
         resume: Sequence[Any] = (),
         save: Callable[[Any], None] | None = None,
         on_park: Callable[[], None] | None = None,
+        executor: SweepExecutor = LOCAL,
         max_updates_per_second: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -42,6 +44,7 @@ class JobContext:
         self.resume = list(resume)
         self._save = save
         self._on_park = on_park
+        self.executor = executor  # where the job's sweeps run
         self._cancel = threading.Event()
         self._running = threading.Event()
         self._running.set()

@@ -32,6 +32,7 @@ from core.events import JobPriority, JobState, JobUpdate
 from core.jobs import records
 from core.jobs.context import JobContext
 from core.jobs.kinds import JobKind, Params, find_kind
+from core.research.executors import LOCAL, SweepExecutor
 from core.research.sweep import Cancelled
 from core.store import BatchWriter, JobCheckpointRow, JobRow, Store
 from core.tasks import cancel_and_wait
@@ -70,6 +71,7 @@ class JobManager:
         store: Store | None = None,
         concurrency: int | None = None,
         poll_interval: float = 0.5,
+        executor: SweepExecutor = LOCAL,
     ) -> None:
         self._bus = bus
         self._writer = writer
@@ -79,6 +81,7 @@ class JobManager:
         if self.concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency!r}")
         self._poll_interval = poll_interval
+        self.executor = executor
         self.owner = records.owner_name()
         self._jobs: dict[int, _Job] = {}
         self._ready: list[tuple[int, int, int]] = []  # (priority, seq, job id)
@@ -208,7 +211,8 @@ class JobManager:
             job_id, row.kind, row.title, state, row.done, row.total, 0.0, None, "",
             JobPriority(row.priority if row.priority is not None else 1),
         )  # fmt: skip
-        context = JobContext(report, resume=resume, save=save, on_park=park)
+        context = JobContext(report, resume=resume, save=save, on_park=park,
+                             executor=self.executor)  # fmt: skip
         job = _Job(kind, request, row, update, context, next(self._seq))
         self._jobs[job_id] = job
         self._set(job, state=state)

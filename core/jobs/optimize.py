@@ -72,7 +72,7 @@ def run_optimize(request: OptimizeRequest, context: JobContext) -> dict[str, Any
         trials=request.trials, objective=Objective(request.objective),
         config=BacktestConfig(commission=request.commission), min_trades=request.min_trades,
         seed=request.seed, progress=context.progress, should_stop=context.should_stop,
-        resume=resume, on_segment=save,
+        resume=resume, on_segment=save, executor=context.executor,
     )  # fmt: skip
     if result.best is None:
         return {"summary": "no combination traded", "evaluations": len(result.evaluations)}

@@ -54,6 +54,7 @@ def run_walk_forward(request: WalkForwardRequest, context: JobContext) -> dict[s
         config=BacktestConfig(commission=request.commission), min_trades=request.min_trades,
         seed=request.seed, progress=context.progress, should_stop=context.should_stop,
         resume=saved, on_window=lambda window: context.checkpoint(asdict(window)),
+        executor=context.executor,
     )  # fmt: skip
     degradation = result.degradation
     shown = "n/a" if degradation is None else f"{degradation:.2f}"

@@ -3,8 +3,8 @@
 For every (strategy, dataset) pair the batch backtests the strategy's
 defaults, or, with ``trials``, evaluates that many parameter sets drawn from
 the strategy's declared ranges (the defaults always among them) and keeps the
-best by the objective. Evaluations go through ``sweep``, so a pair with many
-trials uses every core.
+best by the objective. Evaluations go through the executor's sweeps, so a pair
+with many trials uses every core, and on a Dask cluster the pairs run at once.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ import numpy as np
 
 from core.market.history import Bars
 from core.research.backtest import BacktestConfig
+from core.research.executors import LOCAL, SweepExecutor
 from core.research.metrics import as_dict
 from core.research.optimizer import Objective
 from core.research.strategies import ParameterError, Params, Strategy
-from core.research.sweep import Cancelled, sweep
+from core.research.sweep import Cancelled
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,7 @@ def run_batch(
     should_stop: Callable[[], bool] = lambda: False,
     resume: Sequence[BatchRow] = (),
     on_row: Callable[[BatchRow], None] | None = None,
+    executor: SweepExecutor = LOCAL,
 ) -> list[BatchRow]:
     """One row per (strategy, dataset): the best of ``trials`` parameter sets (with
     at least ``min_trades`` closed trades when any qualifies).
@@ -80,13 +82,15 @@ def run_batch(
     if [(r.strategy, r.dataset) for r in resume] != [(s.id, n) for s, n in pairs[: len(resume)]]:
         raise ValueError("the saved rows do not match this batch's strategies and datasets")
     rows: list[BatchRow] = list(resume)
-    for done, (strategy, name) in enumerate(pairs):
-        if done < len(resume):
-            continue
-        if should_stop():
-            raise Cancelled
-        combos = sample_params(strategy, trials, seed)
-        table = sweep(strategy, datasets[name], combos, config, should_stop=should_stop)
+    if should_stop():
+        raise Cancelled
+    todo = pairs[len(resume) :]
+    tasks = [(strategy, datasets[name], sample_params(strategy, trials, seed))
+             for strategy, name in todo]  # fmt: skip
+    tables = executor.sweep_each(tasks, config, should_stop=should_stop)
+    for done, ((strategy, name), (_, _, combos), table) in enumerate(
+        zip(todo, tasks, tables, strict=True), start=len(resume) + 1
+    ):
         evaluated = [as_dict(row) for row in table]
         qualified = [i for i, m in enumerate(evaluated) if m["trades"] >= min_trades] or list(
             range(len(evaluated))
@@ -96,5 +100,5 @@ def run_batch(
         if on_row is not None:
             on_row(rows[-1])
         if progress is not None:
-            progress(done + 1, len(pairs))
+            progress(done, len(pairs))
     return rows

@@ -17,10 +17,11 @@ import numpy as np
 
 from core.market.history import Bars
 from core.research.backtest import BacktestConfig
+from core.research.executors import LOCAL, SweepExecutor
 from core.research.metrics import METRIC_NAMES, as_dict
 from core.research.runner import run_backtest
 from core.research.strategies import ParameterError, Params, Strategy
-from core.research.sweep import Cancelled, ProgressCallback, sweep
+from core.research.sweep import Cancelled, ProgressCallback
 
 Method = Literal["grid", "random", "tpe"]
 
@@ -136,6 +137,7 @@ def optimize(
     should_stop: Callable[[], bool] = lambda: False,
     resume: Sequence[Evaluation] = (),
     on_segment: Callable[[list[Evaluation]], None] | None = None,
+    executor: SweepExecutor = LOCAL,
 ) -> OptimizationResult:
     """Search ``space`` for the parameters that score best on ``objective``.
 
@@ -149,6 +151,9 @@ def optimize(
     those back as ``resume``, a search skips what they cover and ends with
     exactly the result of an uninterrupted run. A TPE search always starts
     over: its sampler's state is not saved, and with its seed it ends the same.
+
+    Grid and random sweeps run on ``executor`` (a Dask cluster, say), to the same
+    evaluations as in this process; TPE asks for one point at a time and runs here.
     """
     started = time.perf_counter()
     search = _Search(
@@ -173,7 +178,7 @@ def optimize(
                 if progress is not None:
                     progress(offset + done, len(combos))
 
-            table = sweep(
+            table = executor.sweep(
                 strategy, bars, combos[segment.start : segment.stop], search.config,
                 start=start, progress=report, should_stop=should_stop,
             )  # fmt: skip

@@ -15,6 +15,7 @@ from typing import Literal
 
 from core.market.history import Bars
 from core.research.backtest import BacktestConfig
+from core.research.executors import LOCAL, SweepExecutor
 from core.research.optimizer import Method, Objective, ProgressCallback, Space, optimize
 from core.research.runner import run_backtest
 from core.research.strategies import Params, Strategy
@@ -91,6 +92,7 @@ def walk_forward(
     should_stop: Callable[[], bool] = lambda: False,
     resume: Sequence[WindowResult] = (),
     on_window: Callable[[WindowResult], None] | None = None,
+    executor: SweepExecutor = LOCAL,
 ) -> WalkForwardResult:
     """Each window's result goes to ``on_window`` as it is made (a job checkpoints it);
     given back as ``resume``, those windows are not searched again."""
@@ -106,6 +108,7 @@ def walk_forward(
         found = optimize(
             strategy, in_sample, space, method=method, trials=trials, objective=objective,
             config=config, min_trades=min_trades, seed=seed, should_stop=should_stop,
+            executor=executor,
         )  # fmt: skip
         params = found.best.params if found.best else None
         oos_score = None
