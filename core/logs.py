@@ -1,17 +1,29 @@
 """Logging to a rotating JSON-lines file in the data directory, never to the terminal,
-and to an in-memory tail of the newest records that the console shows live."""
+and to an in-memory tail of the newest records that the console shows live.
+
+Every record carries the correlation ids bound where it was logged: a
+``request_id`` while the HTTP server answers a request, a ``job_id`` in a
+job's thread, a ``session_id`` (and ``user``) in an SSH session's app. They
+are structlog context variables, so they follow the code into the tasks and
+threads it starts (``asyncio.to_thread`` copies the context) and any module
+keeps logging with plain ``logging``.
+"""
 
 from __future__ import annotations
 
 import collections
-import json
+import contextlib
 import logging
 import logging.handlers
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+import structlog
+from structlog.contextvars import bound_contextvars, get_contextvars
+from structlog.stdlib import ProcessorFormatter
 
 TAIL_CAPACITY = 5_000
 
@@ -22,22 +34,47 @@ _STANDARD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", (), None)._
 }
 
 
-class JsonLinesFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, extra fields, traceback."""
+def correlated(**ids: object) -> contextlib.AbstractContextManager[None]:
+    """Bind correlation ids (``request_id=…``, ``job_id=…``) to every record logged
+    in this context, and in the tasks and threads started from it, until it ends."""
+    return bound_contextvars(**ids)
 
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, object] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        for key, value in record.__dict__.items():
-            if key not in _STANDARD_ATTRIBUTES:
-                entry[key] = value
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+
+class CorrelationFilter(logging.Filter):
+    """Copies the bound correlation ids onto each record (a field the call site set
+    itself wins), so the file and the console's tail both show them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in get_contextvars().items():
+            record.__dict__.setdefault(key, value)
+        return True
+
+
+def json_lines_formatter() -> logging.Formatter:
+    """One JSON object per line: time (UTC, ISO 8601), level, logger, message, the
+    record's extra fields and correlation ids, and the traceback if any."""
+    return ProcessorFormatter(
+        foreign_pre_chain=[
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name,
+            structlog.stdlib.ExtraAdder(),
+            structlog.processors.TimeStamper(fmt="iso", utc=True, key="time"),
+        ],
+        processors=[
+            ProcessorFormatter.remove_processors_meta,
+            _upper_level,
+            structlog.processors.format_exc_info,
+            structlog.processors.EventRenamer("message"),
+            structlog.processors.JSONRenderer(default=str),
+        ],
+    )
+
+
+def _upper_level(
+    _logger: object, _name: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    event["level"] = str(event.get("level", "")).upper()
+    return event
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +110,7 @@ class LogTail(logging.Handler):
         self._listeners: list[LogListener] = []
         self._telling = threading.local()
         self.capacity = capacity
+        self.addFilter(CorrelationFilter())
         self.last_seq = 0
         self.errors = 0
 
@@ -162,7 +200,8 @@ def configure_logging(log_file: Path, level: str, max_bytes: int, backups: int) 
     handler = logging.handlers.RotatingFileHandler(
         log_file, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
     )
-    handler.setFormatter(JsonLinesFormatter())
+    handler.setFormatter(json_lines_formatter())
+    handler.addFilter(CorrelationFilter())
     root = logging.getLogger()
     tail = log_tail()
     for existing in list(root.handlers):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import uuid
 from collections.abc import Mapping
 from functools import partial
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ from textual.filter import ANSIToTruecolor
 
 from console.ssh.driver import Link, SSHDriver
 from core.access import Principal
+from core.logs import correlated
 
 if TYPE_CHECKING:
     from console.app import QuarterdeckApp
@@ -161,16 +163,18 @@ class ConsoleSession(asyncssh.SSHServerSession[bytes]):
         if self._reason is not None:  # the client left before the app started
             app.exit(1)
         service.heap.session_started()
-        try:
-            await app.run_async(size=self._link.size)
-        except Exception:
-            log.exception("ssh session of %s from %s failed", self.principal.name, self.source)
-        finally:
-            if errors.getvalue().strip():
-                log.error("ssh session of %s from %s ended by an error:\n%s",
-                          self.principal.name, self.source, errors.getvalue())  # fmt: skip
-            self._finish(app.return_code or 0)
-            service.heap.session_ended(app, self)
+        ids = {"session_id": uuid.uuid4().hex[:12], "user": self.principal.name}
+        with correlated(**ids):  # on its records, and inherited by every task of the app
+            try:
+                await app.run_async(size=self._link.size)
+            except Exception:
+                log.exception("ssh session of %s from %s failed", self.principal.name, self.source)
+            finally:
+                if errors.getvalue().strip():
+                    log.error("ssh session of %s from %s ended by an error:\n%s",
+                              self.principal.name, self.source, errors.getvalue())  # fmt: skip
+                self._finish(app.return_code or 0)
+                service.heap.session_ended(app, self)
 
     def _finish(self, code: int) -> None:
         if self._idle is not None:

@@ -25,16 +25,19 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import dataclasses
 import email.utils
 import logging
 import math
 import ssl
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 
 from core.health.ratelimit import RateLimiter
+from core.logs import correlated
 
 log = logging.getLogger(__name__)
 READ_TIMEOUT = 5.0  # seconds a client has to send a whole request head
@@ -220,10 +223,16 @@ class HttpServer:
             await writer.drain()
 
     async def _route(self, request: Request, client: str) -> Response:
+        """The answer, with the request's correlation id: on every record logged while
+        answering it, and in the ``X-Request-ID`` header to match a client's report
+        with the log."""
         handler = self.routes.get(request.path)
-        response = await self._answer(request, handler, client)
+        request_id = uuid.uuid4().hex[:16]
+        with correlated(request_id=request_id):
+            response = await self._answer(request, handler, client)
         self.answers[request.path if handler is not None else "other", response.status] += 1
-        return response
+        return dataclasses.replace(response, headers=(*response.headers,
+                                                      ("X-Request-ID", request_id)))  # fmt: skip
 
     async def _answer(self, request: Request, handler: Handler | None, client: str) -> Response:
         if request.path not in self.open_paths and (wait := self.limiter.acquire(client)):

@@ -32,6 +32,7 @@ from core.events import JobPriority, JobState, JobUpdate
 from core.jobs import records
 from core.jobs.context import JobContext
 from core.jobs.kinds import JobKind, Params, find_kind
+from core.logs import correlated
 from core.research.executors import LOCAL, SweepExecutor
 from core.research.sweep import Cancelled
 from core.store import BatchWriter, JobCheckpointRow, JobRow, Store
@@ -250,25 +251,27 @@ class JobManager:
         self._dispatch()
 
     async def _execute(self, job: _Job) -> None:
-        try:
-            result = await asyncio.to_thread(job.kind.run, job.request, job.context)
-        except Cancelled:
-            self._stopped(job)
-        except Exception as exc:
-            if job.context.cancelled:
+        # On every record of the job, from its thread too (to_thread copies the context).
+        with correlated(job_id=job.job_id, job_kind=job.kind.name):
+            try:
+                result = await asyncio.to_thread(job.kind.run, job.request, job.context)
+            except Cancelled:
                 self._stopped(job)
+            except Exception as exc:
+                if job.context.cancelled:
+                    self._stopped(job)
+                else:
+                    log.exception("job %d failed", job.job_id)
+                    reason = f"{type(exc).__name__}: {exc}"
+                    self._finish(job, JobState.FAILED, summary=reason, error=reason,
+                                 finished_at=time.time())  # fmt: skip
             else:
-                log.exception("job %d failed", job.job_id)
-                reason = f"{type(exc).__name__}: {exc}"
-                self._finish(job, JobState.FAILED, summary=reason, error=reason,
-                             finished_at=time.time())  # fmt: skip
-        else:
-            files = [str(path) for path in job.context.files]
-            self._finish(
-                job, JobState.DONE, summary=str(result.get("summary", "")),
-                result_json=json.dumps(result, sort_keys=True, default=str),
-                files_json=json.dumps(files), finished_at=time.time(),
-            )  # fmt: skip
+                files = [str(path) for path in job.context.files]
+                self._finish(
+                    job, JobState.DONE, summary=str(result.get("summary", "")),
+                    result_json=json.dumps(result, sort_keys=True, default=str),
+                    files_json=json.dumps(files), finished_at=time.time(),
+                )  # fmt: skip
 
     def _stopped(self, job: _Job) -> None:
         if job.interrupting:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import logging
 import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from core.health.http import HttpServer, Response, server_tls
 from core.health.metrics import HttpCollector
 from core.health.ratelimit import RateLimiter
+from core.logs import LogTail
 from tests.checks.services.pki import Authority
 
 
@@ -102,3 +104,24 @@ def test_unreadable_or_mismatched_tls_files_name_the_setting(tmp_path: Path) -> 
         server_tls(cert_file, tmp_path / "missing.pem")
     with pytest.raises(ValueError, match=r"http_tls_cert_file .* with http_tls_key_file"):
         server_tls(cert_file, other_key)
+
+
+async def test_each_answer_names_its_request_and_the_log_carries_the_same_id() -> None:
+    async def broken() -> Response:
+        raise RuntimeError("renderer exploded")
+
+    tail = LogTail()
+    logging.getLogger("core.health.http").addHandler(tail)
+    http = HttpServer({"/health": ok, "/broken": broken}, host="127.0.0.1", port=0)
+    await http.listen()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{http.port}") as client:
+            ids = {(await client.get("/health")).headers["x-request-id"] for _ in range(3)}
+            failed = await client.get("/broken")
+    finally:
+        await http.stop()
+        logging.getLogger("core.health.http").removeHandler(tail)
+    assert len(ids) == 3 and all(len(i) == 16 for i in ids)  # one per request
+    assert failed.status_code == 500
+    (entry,) = [e for e in tail.entries() if e.message == "http /broken failed"]
+    assert dict(entry.fields)["request_id"] == failed.headers["x-request-id"]

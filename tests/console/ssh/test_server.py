@@ -16,6 +16,7 @@ from console.screens.help import HelpScreen
 from console.ssh.session import ConsoleSession
 from core.access import Role
 from core.config import Settings
+from core.logs import log_tail
 from tests.console.ssh.served import connect, open_console, serving, until
 
 DASHBOARD = b"Dashboard"
@@ -63,6 +64,9 @@ async def test_a_crash_ends_that_session_only_with_its_traceback_in_the_log(
             await asyncio.wait_for(a_screen.closed.wait(), 30)
         assert a_screen.exit_status == 1
         assert "help screen exploded" in caplog.text and "ended by an error" in caplog.text
+        crash = [e for e in log_tail().entries() if "ended by an error" in e.message][-1]
+        ids = dict(crash.fields)  # the session's correlation ids, on the record
+        assert ids["user"] == "alice" and len(ids["session_id"]) == 12
         assert "Traceback" not in capfd.readouterr().err
         # bob's console goes on: it still redraws
         seen = len(b_screen.data)
