@@ -30,8 +30,8 @@ from console.commands.errors import UsageError
 from console.commands.executor import add_executor_argument
 from core import __version__
 from core.config import ConfigurationError, Settings, load_settings
+from core.executor_spec import check_executor_spec
 from core.logs import configure_logging
-from core.research.executor_spec import check_executor_spec
 
 if TYPE_CHECKING:
     from core.deck import Service
@@ -43,7 +43,7 @@ EXIT_STORE_UNAVAILABLE = 3
 def _unavailable(exc: Exception) -> bool:
     """Whether ``exc`` says a service Quarterdeck needs (its database, its Dask
     cluster) cannot be reached: a message and exit code 3, not a traceback."""
-    from core.research.executor_spec import ExecutorUnavailable
+    from core.executor_spec import ExecutorUnavailable
     from core.store import StoreUnavailable  # loaded by whatever raised it
 
     return isinstance(exc, StoreUnavailable | ExecutorUnavailable)

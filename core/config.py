@@ -23,7 +23,7 @@ from pydantic_settings import (
 )
 
 from core.access import Role
-from core.research.executor_spec import check_executor_spec
+from core.executor_spec import check_executor_spec
 
 
 def _xdg_home(variable: str, fallback: str) -> Path:

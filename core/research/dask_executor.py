@@ -28,9 +28,9 @@ from typing import Any
 import numpy as np
 from distributed import Client, Future
 
+from core.executor_spec import ExecutorUnavailable
 from core.market.history import Bars
 from core.research.backtest import BacktestConfig
-from core.research.executor_spec import ExecutorUnavailable
 from core.research.executors import SweepTask
 from core.research.metrics import METRIC_NAMES
 from core.research.strategies import Params, Strategy, get_strategy

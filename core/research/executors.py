@@ -16,9 +16,9 @@ from typing import Protocol
 
 import numpy as np
 
+from core.executor_spec import check_executor_spec
 from core.market.history import Bars
 from core.research.backtest import BacktestConfig
-from core.research.executor_spec import check_executor_spec
 from core.research.strategies import Params, Strategy
 from core.research.sweep import Cancelled, ProgressCallback, sweep
 

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from distributed import Client
 
+from core.executor_spec import ExecutorUnavailable
 from core.jobs.datasets import dataset_bars
 from core.research.backtest import BacktestConfig
 from core.research.batch import run_batch
 from core.research.dask_executor import MAX_CHUNK, MIN_CHUNK, DaskExecutor, chunk_size
-from core.research.executor_spec import ExecutorUnavailable
 from core.research.executors import LOCAL, executor_for
 from core.research.optimizer import Range, grid_combinations, optimize
 from core.research.strategies import get_strategy
