@@ -19,6 +19,7 @@ from core.access import SYSTEM, Capability, Principal
 from core.bus import Bus
 from core.config import Settings
 from core.guard import permit_async
+from core.health.breaker import BreakerRegistry
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ class DeckLike(Protocol):
     bus: Bus
     store: Any  # has .engine: sqlalchemy.Engine
     engine: Any  # the live trading engine; has .mode: str
+    breakers: BreakerRegistry
 
 
 def context_from_deck(deck: DeckLike) -> ProbeContext:
@@ -39,6 +41,7 @@ def context_from_deck(deck: DeckLike) -> ProbeContext:
         database_engine=deck.store.engine,
         engine_mode=str(deck.engine.mode),
         target=target_from_settings(deck.settings, deck.settings.check_target),
+        breakers=deck.breakers,
     )
 
 

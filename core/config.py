@@ -224,6 +224,21 @@ class Settings(BaseSettings):
         default=24.0, gt=0, description="Export files older than this are removed (audited)."
     )
     health_interval: float = Field(default=1.0, gt=0)
+    alert_webhook_url: str = Field(
+        default="", description="Slack-compatible incoming webhook for alerts; empty: none."
+    )
+    alert_feed_stale_seconds: float = Field(default=10.0, gt=0)
+    alert_drawdown_within_percent: float = Field(default=20.0, gt=0, lt=100)
+    alert_job_failures_per_hour: int = Field(default=2, ge=0)
+    alert_errors_per_minute: int = Field(default=10, ge=0)
+    alert_memory_percent: float = Field(default=80.0, gt=0, le=100)
+    alert_repeat_seconds: float = Field(default=900.0, gt=0)
+    breaker_failures: int = Field(
+        default=5, ge=1, description="Failures in a row that open an outbound call's breaker."
+    )
+    breaker_cooldown: float = Field(
+        default=30.0, gt=0, description="Seconds an open breaker refuses calls before a trial."
+    )
     ui_refresh_hz: float = Field(default=10.0, gt=0, le=10)
     console_role: Role = Field(
         default=Role.ADMIN, description="Role of the person at the local console."
@@ -277,6 +292,14 @@ class Settings(BaseSettings):
     @classmethod
     def _known_executor(cls, value: str) -> str:
         return check_executor_spec(value.strip())
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _webhook_is_http(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not an http:// or https:// URL")
+        return value
 
     @field_validator("log_level")
     @classmethod

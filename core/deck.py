@@ -27,6 +27,8 @@ from core.config import Settings
 from core.events import JobPriority
 from core.guard import permit_async, record
 from core.health import HealthMonitor
+from core.health.alerting import Alerting
+from core.health.breaker import BreakerRegistry
 from core.jobs import JOB_KINDS, BatchRequest, ExportRequest, JobManager, OptimizeRequest, records
 from core.jobs.retention import remove_expired_exports
 from core.logs import log_tail
@@ -64,7 +66,9 @@ class Deck:
         self.bus = bus if bus is not None else Bus()
         self.store = Store(s.resolved_database_url)
         self.writer = BatchWriter(self.store)
-        self.feed = make_feed(self.bus, s)
+        self.breakers = BreakerRegistry(failures_to_open=s.breaker_failures,
+                                        cooldown=s.breaker_cooldown)  # fmt: skip
+        self.feed = make_feed(self.bus, s, self.breakers)
         self.engine = LiveEngine(
             self.bus,
             live_specs(s, self.feed.symbols),
@@ -80,7 +84,9 @@ class Deck:
         )  # fmt: skip
         set_thread_budget(s.job_threads or max(1, (os.cpu_count() or 1) - 1))
         self.sessions = SessionRegistry(self.bus)
-        self.health = HealthMonitor(self.bus, [self.feed], s.health_interval)
+        self.health = HealthMonitor(self.bus, [self.feed], s.health_interval, s.data_dir,
+                                    self.breakers.statuses)  # fmt: skip
+        self.alerting = Alerting(self.bus, s, self.breakers, self.engine.risk_snapshot)
         self._services: list[Service] = []
         self._started_services: list[Service] = []
         self.started_at: float | None = None
@@ -107,6 +113,7 @@ class Deck:
             await self.jobs.start()
             self._housekeeping = asyncio.create_task(self._keep_house(), name="housekeeping")
             self.health.start()
+            self.alerting.start()
             await asyncio.to_thread(_warm_up_kernels)
             self.engine.start()
             self.feed.start()
@@ -133,6 +140,7 @@ class Deck:
             await asyncio.to_thread(self.jobs.executor.close)  # a cluster client, if any
             await self.feed.stop()
             await self.engine.stop()
+            await self.alerting.stop()
             await self.health.stop()
             await self.writer.stop()
             if self.running:

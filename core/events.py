@@ -229,6 +229,24 @@ class JobUpdate:
         return 0.0 if self.total <= 0 else self.done / self.total
 
 
+class BreakerState(StrEnum):
+    CLOSED = "closed"
+    HALF_OPEN = "half_open"
+    OPEN = "open"
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerStatus:
+    """One circuit breaker around an outbound call (``core.health.breaker``)."""
+
+    name: str
+    state: BreakerState
+    calls: int
+    failures: int
+    rejected: int
+    last_error: str
+
+
 @dataclass(frozen=True, slots=True)
 class HealthSnapshot:
     ts: float
@@ -240,6 +258,41 @@ class HealthSnapshot:
     feeds: tuple[FeedStatus, ...] = ()
     #: The newest feed alerts, oldest first (a bounded window).
     alerts: tuple[FeedAlert, ...] = ()
+    #: The machine's memory in use, percent (``memory_percent`` is this process's share).
+    host_memory_percent: float = 0.0
+    #: The data directory's disk: percent used and bytes free.
+    disk_percent: float = 0.0
+    disk_free: int = 0
+    #: File descriptors this process holds, and its soft limit (0: unknown).
+    open_files: int = 0
+    open_files_limit: int = 0
+    #: The circuit breakers around outbound calls, by name.
+    breakers: tuple[BreakerStatus, ...] = ()
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRaised:
+    """An alert rule fired (``active``) or cleared (``active=False``).
+
+    ``rule`` names the rule (``feed_stale``, ``memory``...), ``subject`` what it is
+    about (a feed, a limit; "" when the rule has one subject). A condition that
+    lasts is raised once, repeated while it lasts at the configured interval, and
+    cleared once; an event (a risk state change) is raised once. ``ts`` is wall
+    clock.
+    """
+
+    rule: str
+    severity: Severity
+    subject: str
+    message: str
+    ts: float
+    active: bool = True
 
 
 class Verdict(StrEnum):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from core.bus import Bus
 from core.config import Settings
+from core.health.breaker import BreakerRegistry
 from core.market import SimulatorFeed
 from core.market.feeds import (
     Adapter,
@@ -23,7 +24,7 @@ from core.trading.risk import RiskLimits
 Feed = SimulatorFeed | FileReplayFeed | WebSocketFeed
 
 
-def make_feed(bus: Bus, s: Settings) -> Feed:
+def make_feed(bus: Bus, s: Settings, breakers: BreakerRegistry | None = None) -> Feed:
     if s.feed == "replay":
         assert s.replay_file is not None  # the settings validate it
         return FileReplayFeed(bus, s.replay_file, s.replay_symbol, speed=s.replay_speed or None)
@@ -37,6 +38,7 @@ def make_feed(bus: Bus, s: Settings) -> Feed:
             latency_threshold=s.feed_latency_threshold,
             quality=QualitySettings(stale_after=s.feed_stale_after),
             bar_seconds=s.feed_bar_seconds,
+            breakers=breakers,
         )
     return SimulatorFeed(
         bus, s.sim_symbols, s.sim_seed, s.sim_tick_rate, s.sim_tick_seconds, s.sim_bar_seconds

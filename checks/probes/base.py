@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from core.config import Settings
 from core.events import Verdict
+from core.health.breaker import BreakerRegistry
 
 #: The verdicts a finished probe may report; PENDING, RUNNING and MANUAL are
 #: states of an item, never the outcome of a measurement.
@@ -49,6 +50,9 @@ class ProbeContext:
     database_engine: Engine
     engine_mode: str
     target: Target = field(default_factory=Target)
+    #: Breakers around the target's hosts: the Deck's own (shown in its health), or a
+    #: fresh set for a run from the command line.
+    breakers: BreakerRegistry = field(default_factory=BreakerRegistry)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""Alerts: feed alerts, risk breaches and state changes, strategies stopped and started."""
+"""Alerts: feed alerts, risk breaches and state changes, strategies stopped and started,
+and what the alert rules raise (memory, job failures, error rate...)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from textual.widgets import Static
 from console import formatting as fmt
 from console.widgets.bus_pane import BusPane
 from core.bus import Bus
-from core.events import FeedAlert, HealthSnapshot, StrategyChanged
+from core.events import AlertRaised, FeedAlert, HealthSnapshot, Severity, StrategyChanged
 from core.trading.risk import RiskEvent
 
 KEPT = 50
@@ -41,7 +42,7 @@ class AlertsPane(BusPane):
         alerts-pane--label: the time and source.
     """
 
-    TOPICS = (HealthSnapshot, RiskEvent, StrategyChanged)
+    TOPICS = (HealthSnapshot, RiskEvent, StrategyChanged, AlertRaised)
     LATEST_ONLY = False
     COMPONENT_CLASSES = {"alerts-pane--severe", "alerts-pane--info", "alerts-pane--label"}
     DEFAULT_CSS = """
@@ -70,6 +71,11 @@ class AlertsPane(BusPane):
                 self._seen = set(event.alerts)  # the window the monitor keeps: bounded
             elif isinstance(event, RiskEvent):
                 self.alerts.append(self._risk_alert(event))
+            elif isinstance(event, AlertRaised):
+                if event.rule != "risk_state":  # shown from the RiskEvent itself, above
+                    severe = event.active and event.severity is not Severity.INFO
+                    self.alerts.append(Alert(event.ts, event.rule.replace("_", " "),
+                                             event.message, severe))  # fmt: skip
             else:
                 verb = "started" if event.running else "stopped"
                 message = f"{event.strategy} {verb} by {event.who}: {event.why}"

@@ -1,5 +1,6 @@
-"""The health pane: process CPU and memory, event-loop lag and feed status (feed alerts
-are the alerts pane's)."""
+"""The health pane: process CPU and memory, the machine's memory, disk and open files,
+event-loop lag, feed status and the outbound circuit breakers (feed alerts are the
+alerts pane's)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from console import formatting as fmt
 from console.widgets.bus_pane import BusPane
 from console.widgets.figure_grid import text_grid
 from console.widgets.live_text import LiveText
-from core.events import FeedState, HealthSnapshot
+from core.events import BreakerState, FeedState, HealthSnapshot
 
 
 class HealthPane(BusPane):
@@ -49,6 +50,15 @@ class HealthPane(BusPane):
             ("Loop lag",
              Text(f"{h.loop_lag_ms:.1f} ms (max {h.loop_lag_max_ms:.1f})", style=lag_style)),
         ]  # fmt: skip
+        if h.disk_free or h.open_files:  # a snapshot from before these were measured has 0s
+            rows += [
+                ("Host memory", Text(f"{h.host_memory_percent:.0f}% used",
+                                     style=ok if h.host_memory_percent < 80 else warn)),
+                ("Disk", Text(f"{h.disk_percent:.0f}% used · {fmt.size_bytes(h.disk_free)} free",
+                              style=ok if h.disk_percent < 90 else warn)),
+                ("Open files", Text(_files(h.open_files, h.open_files_limit),
+                                    style=ok if _files_ok(h) else warn)),
+            ]  # fmt: skip
         for feed in h.feeds:
             state_style = ok if feed.state is FeedState.LIVE else warn
             age = "--" if feed.last_tick_age is None else f"{feed.last_tick_age * 1000:.0f} ms ago"
@@ -59,5 +69,19 @@ class HealthPane(BusPane):
                 rows.append(("  latency", Text(f"p50 {p50:,.0f} ms · p99 {p99:,.0f} ms")))
             if feed.dropped:
                 rows.append(("  dropped", Text(f"{feed.dropped:,}", style=warn)))
+        for breaker in h.breakers:
+            closed = breaker.state is BreakerState.CLOSED
+            state = breaker.state.value.replace("_", "-")
+            detail = "" if closed or not breaker.last_error else f" · {breaker.last_error}"
+            rows.append((f"Circuit {breaker.name}",
+                         Text(f"{state}{detail}", style=ok if closed else warn)))  # fmt: skip
         cells = [[Text(name, style=label), value] for name, value in rows]
         return text_grid(cells, ("left", "right"), gap=2)
+
+
+def _files(count: int, limit: int) -> str:
+    return f"{count:,}" + (f" of {limit:,}" if limit > 0 else "")
+
+
+def _files_ok(h: HealthSnapshot) -> bool:
+    return h.open_files_limit <= 0 or h.open_files < 0.8 * h.open_files_limit

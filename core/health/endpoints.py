@@ -18,7 +18,7 @@ from typing import Any
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from core.events import FeedState, JobState, RiskState
+from core.events import BreakerState, FeedState, JobState, RiskState
 from core.health.http import Handler, Response
 from core.health.metrics import deck_registry
 from core.health.sources import Sources
@@ -55,6 +55,7 @@ class DeckEndpoints:
             "feeds": self._feeds(),
             "engine": self._engine(),
             "jobs": self._jobs(),
+            "alerts": self._alerts(),
         }
         if self.sources.readiness is not None:
             counts = self.sources.verdict_counts() or {}
@@ -112,6 +113,21 @@ class DeckEndpoints:
         failed = [u for u in self.sources.deck.jobs.jobs.values() if u.state is JobState.FAILED]
         last_error = f"job {failed[-1].job_id}: {failed[-1].summary}" if failed else None
         return _component(OK, last_error, **{s.value: n for s, n in counts.items()})
+
+    def _alerts(self) -> dict[str, Any]:
+        """Alerts raised and not cleared (they do not make the Deck unhealthy: they are
+        about the world), and the outbound breakers (an open one degrades it: a
+        dependency is down)."""
+        deck = self.sources.deck
+        breakers = {b.name: {"state": b.state.value, "failures": b.failures,
+                             "rejected": b.rejected, "last_error": b.last_error or None}
+                    for b in deck.breakers.statuses()}  # fmt: skip
+        open_ = [name for name, b in breakers.items() if b["state"] == BreakerState.OPEN]
+        return _component(DEGRADED if open_ else OK,
+                          f"circuit open: {', '.join(open_)}" if open_ else None,
+                          active=[f"{rule} {subject}".strip()
+                                  for rule, subject in deck.alerting.rules.active],
+                          breakers=breakers)  # fmt: skip
 
 
 def _component(status: str, last_error: str | None, **detail: Any) -> dict[str, Any]:

@@ -15,11 +15,12 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from core.events import JobState, RiskState
+from core.events import BreakerState, JobState, RiskState
 from core.health.http import HttpServer
 from core.health.sources import Sources
 
 P = "quarterdeck_"
+BREAKER_LEVEL = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerState.OPEN: 2}
 
 
 class DeckCollector(Collector):
@@ -36,6 +37,8 @@ class DeckCollector(Collector):
         yield from self._jobs()
         yield from self._probes()
         yield from self._sessions()
+        yield from self._system()
+        yield from self._alerts()
 
     def _loop(self) -> Iterator[Metric]:
         health = self.sources.deck.health
@@ -118,6 +121,54 @@ class DeckCollector(Collector):
             yield _gauge("ssh_sessions", "SSH console sessions open.", len(ssh.sessions))
             yield _counter("ssh_failed_logins", "SSH logins refused (wrong key or unknown user).",
                            ssh.failed_logins)  # fmt: skip
+
+    def _system(self) -> Iterator[Metric]:
+        latest = self.sources.deck.health.latest
+        if latest is None:
+            return
+        yield _gauge("process_cpu_percent", "This process's CPU use, percent of one core.",
+                     latest.cpu_percent)  # fmt: skip
+        yield _gauge("process_resident_bytes", "This process's resident memory.",
+                     latest.memory_rss)  # fmt: skip
+        yield _gauge("host_memory_used_percent", "The machine's memory in use, percent.",
+                     latest.host_memory_percent)  # fmt: skip
+        yield _gauge("disk_used_percent", "The data directory's disk, percent used.",
+                     latest.disk_percent)  # fmt: skip
+        yield _gauge("disk_free_bytes", "The data directory's disk, bytes free.", latest.disk_free)
+        yield _gauge("open_files", "File descriptors this process holds.", latest.open_files)
+        yield _gauge("open_files_limit", "This process's soft limit on file descriptors.",
+                     latest.open_files_limit)  # fmt: skip
+
+    def _alerts(self) -> Iterator[Metric]:
+        alerting = self.sources.deck.alerting
+        raised = CounterMetricFamily(P + "alerts_raised", "Alerts raised, by rule.",
+                                     labels=["rule"])  # fmt: skip
+        for rule, count in sorted(alerting.rules.raised.items()):
+            raised.add_metric([rule], count)
+        yield raised
+        yield _gauge("alerts_active", "Alert conditions raised and not yet cleared.",
+                     len(alerting.rules.active))  # fmt: skip
+        if alerting.webhook is not None:
+            hook = alerting.webhook
+            deliveries = CounterMetricFamily(P + "alert_webhook_posts",
+                                             "Alerts sent to the webhook, by outcome.",
+                                             labels=["outcome"])  # fmt: skip
+            outcomes = {"delivered": hook.delivered, "failed": hook.failed,
+                        "dropped": hook.dropped, "retried": hook.retries}  # fmt: skip
+            for outcome, count in outcomes.items():
+                deliveries.add_metric([outcome], count)
+            yield deliveries
+        state = GaugeMetricFamily(P + "circuit_breaker_state",
+                                  "0 closed, 1 half-open, 2 open.", labels=["name"])  # fmt: skip
+        rejected = CounterMetricFamily(P + "circuit_breaker_rejected",
+                                       "Calls refused while open.", labels=["name"])  # fmt: skip
+        failures = CounterMetricFamily(P + "circuit_breaker_failures",
+                                       "Calls that failed.", labels=["name"])  # fmt: skip
+        for breaker in self.sources.deck.breakers.statuses():
+            state.add_metric([breaker.name], BREAKER_LEVEL[breaker.state])
+            rejected.add_metric([breaker.name], breaker.rejected)
+            failures.add_metric([breaker.name], breaker.failures)
+        yield from (state, rejected, failures)
 
 
 class HttpCollector(Collector):

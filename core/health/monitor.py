@@ -1,18 +1,20 @@
-"""Process health: CPU, memory, event-loop lag, feed status and the newest feed alerts,
-published on the bus."""
+"""Process health: CPU, memory, disk, open files, event-loop lag, feed status and the
+newest feed alerts, published on the bus."""
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import resource
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Protocol
 
 import psutil
 
 from core.bus import Bus
-from core.events import FeedAlert, FeedStatus, HealthSnapshot
+from core.events import BreakerStatus, FeedAlert, FeedStatus, HealthSnapshot
 
 
 class StatusSource(Protocol):
@@ -51,8 +53,17 @@ class HealthMonitor:
     #: Feed alerts a snapshot carries: the newest, enough for a glance at a pane.
     ALERTS_KEPT = 8
 
-    def __init__(self, bus: Bus, feeds: Sequence[StatusSource], interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        bus: Bus,
+        feeds: Sequence[StatusSource],
+        interval: float = 1.0,
+        data_dir: Path | None = None,
+        breakers: Callable[[], Sequence[BreakerStatus]] = tuple,
+    ) -> None:
         self._bus = bus
+        self._data_dir = data_dir
+        self._breakers = breakers
         self._alerts = bus.subscribe(FeedAlert, maxsize=self.ALERTS_KEPT)
         self._recent_alerts: collections.deque[FeedAlert] = collections.deque(
             maxlen=self.ALERTS_KEPT
@@ -82,6 +93,7 @@ class HealthMonitor:
     def sample(self) -> HealthSnapshot:
         memory = self._process.memory_info()
         self._recent_alerts.extend(self._alerts.drain())
+        disk_percent, disk_free = self._disk()
         snapshot = HealthSnapshot(
             ts=time.time(),
             cpu_percent=self._process.cpu_percent(None),
@@ -91,9 +103,25 @@ class HealthMonitor:
             loop_lag_max_ms=self.lag.take_max(),
             feeds=tuple(feed.status() for feed in self._feeds),
             alerts=tuple(self._recent_alerts),
+            host_memory_percent=psutil.virtual_memory().percent,
+            disk_percent=disk_percent,
+            disk_free=disk_free,
+            open_files=self._process.num_fds(),
+            open_files_limit=resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+            breakers=tuple(self._breakers()),
         )
         self.latest = snapshot
         return snapshot
+
+    def _disk(self) -> tuple[float, int]:
+        """The data directory's disk (the nearest existing parent: it may not exist yet)."""
+        if self._data_dir is None:
+            return 0.0, 0
+        path = self._data_dir
+        while not path.exists() and path != path.parent:
+            path = path.parent
+        usage = psutil.disk_usage(str(path))
+        return usage.percent, usage.free
 
     async def _run(self) -> None:
         while True:

@@ -17,6 +17,7 @@ from core.access import SYSTEM, Principal, Role
 from core.bus import Bus
 from core.config import Settings
 from core.events import CheckUpdate, Verdict
+from core.health.breaker import BreakerRegistry
 
 from .support import Tracker, item
 
@@ -30,6 +31,7 @@ def fake_deck(settings: Settings, database_engine: Engine, mode: str = "paper") 
         bus=Bus(),
         store=SimpleNamespace(engine=database_engine),
         engine=SimpleNamespace(mode=mode),
+        breakers=BreakerRegistry(),
     )
 
 

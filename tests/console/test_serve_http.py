@@ -94,7 +94,7 @@ async def test_metrics_and_details_count_ssh_sessions_failed_logins_and_probes(
         assert probes == len(serving.readiness.results) > 0
 
         details = (await client.get("/health/detailed")).json()["components"]
-        assert set(details) == {"store", "feeds", "engine", "jobs", "probes", "ssh"}
+        assert set(details) == {"store", "feeds", "engine", "jobs", "probes", "ssh", "alerts"}
         assert details["ssh"]["failed_logins"] == 1
         assert sum(details["probes"]["results"].values()) == probes
 

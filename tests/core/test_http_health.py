@@ -91,7 +91,9 @@ async def test_detailed_lists_each_component_with_its_status(running: Running) -
     assert response.status_code == 200
     body = response.json()
     components = body["components"]
-    assert set(components) == {"store", "feeds", "engine", "jobs"}
+    assert set(components) == {"store", "feeds", "engine", "jobs", "alerts"}
+    alerts = components["alerts"]  # the simulator calls out to nobody: no breakers
+    assert (alerts["status"], alerts["breakers"], alerts["last_error"]) == ("ok", {}, None)
     for component in components.values():
         assert component["status"] in ("ok", "degraded", "down")
     assert components["store"]["status"] == "ok"

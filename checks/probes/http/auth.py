@@ -209,7 +209,7 @@ async def auth(ctx: ProbeContext, params: AuthParams) -> ProbeResult:
         )
         return ProbeResult(Verdict.PASS, reason, evidence)
 
-    return await run_http_probe(ctx.target, body, needs_api_key=True)
+    return await run_http_probe(ctx.target, body, breakers=ctx.breakers, needs_api_key=True)
 
 
 async def _token(

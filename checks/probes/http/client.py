@@ -32,6 +32,7 @@ import httpx
 
 from checks.probes.base import ProbeResult, Target
 from core.events import Verdict
+from core.health.breaker import BreakerRegistry, CircuitOpen
 
 API_KEY_HEADER = "X-API-Key"
 USER_AGENT = "quarterdeck-readiness-probe/1"
@@ -183,8 +184,12 @@ class ProbeClient:
         *,
         timeout: float = DEFAULT_TIMEOUT_S,
         max_connections: int = 20,
+        breakers: BreakerRegistry | None = None,
     ) -> None:
         self.target = target
+        # None for probes that measure failures themselves (load, rate limits): a
+        # breaker tripping mid-probe would change what they measure.
+        self.breakers = breakers
         self.timeout = timeout
         self.max_connections = max_connections
         self.exchanges: list[dict[str, object]] = []
@@ -236,12 +241,19 @@ class ProbeClient:
         assert self._client is not None, "use ProbeClient as an async context manager"
         url = self.url(path)
         request_headers = dict(headers or {})
+        breaker = None
+        if self.breakers is not None:
+            breaker = self.breakers.get(f"probe {httpx.URL(url).netloc.decode()}")
+            if not breaker.allow():
+                raise CircuitOpen(breaker.name, breaker.retry_in())
         started = time.perf_counter()
         try:
             response = await self._client.request(
                 method, url, headers=request_headers, content=content, json=json
             )
         except httpx.TransportError as exc:
+            if breaker is not None:
+                breaker.failed(f"{type(exc).__name__}: {exc}")
             if record:
                 self.exchanges.append(
                     {
@@ -253,6 +265,8 @@ class ProbeClient:
                     }
                 )
             raise Unreachable(method, url, exc) from exc
+        if breaker is not None:
+            breaker.succeeded()  # any answer, even an error status: the host is there
         elapsed_ms = (time.perf_counter() - started) * 1000.0
         response.extensions["elapsed_ms"] = elapsed_ms
         if record:
@@ -291,6 +305,7 @@ async def run_http_probe(
     needs_base_url: bool = True,
     needs_api_key: bool = False,
     max_connections: int = 20,
+    breakers: BreakerRegistry | None = None,
 ) -> ProbeResult:
     """Check the target's settings, open a client and run ``body``.
 
@@ -302,24 +317,35 @@ async def run_http_probe(
         missing = missing_setting(target, api_key=needs_api_key)
         if missing is not None:
             return missing
-    async with ProbeClient(target, max_connections=max_connections) as http:
+    async with ProbeClient(target, max_connections=max_connections, breakers=breakers) as http:
         try:
             return await body(http)
-        except Unreachable as exc:
+        except (Unreachable, CircuitOpen) as exc:
             return _unreachable(exc, http)
         except ExceptionGroup as group:  # from concurrent requests in a TaskGroup
-            matched, rest = group.split(Unreachable)
+            matched, rest = group.split((Unreachable, CircuitOpen))
             if matched is None or rest is not None:
                 raise
             return _unreachable(_first_leaf(matched), http)
 
 
-def _first_leaf(group: BaseExceptionGroup[Unreachable]) -> Unreachable:
-    first = group.exceptions[0]
+def _first_leaf(
+    group: BaseExceptionGroup[Unreachable | CircuitOpen],
+) -> Unreachable | CircuitOpen:
+    """The first request that found the target unreachable; only if none did, the
+    first one refused by the breaker (which concurrent requests trip mid-probe)."""
+    unreachable, refused = group.split(Unreachable)
+    chosen = unreachable if unreachable is not None else refused
+    assert chosen is not None
+    first = chosen.exceptions[0]
     return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
 
 
-def _unreachable(exc: Unreachable, http: ProbeClient) -> ProbeResult:
+def _unreachable(exc: Unreachable | CircuitOpen, http: ProbeClient) -> ProbeResult:
+    if isinstance(exc, CircuitOpen):  # not asked this time: no verdict on the target
+        evidence = {"breaker": exc.name, "retry_in_s": round(exc.retry_in, 1),
+                    "exchanges": http.exchanges}  # fmt: skip
+        return ProbeResult(Verdict.ERROR, str(exc), evidence)
     evidence: dict[str, object] = {
         "url": exc.url,
         "error": f"{type(exc.error).__name__}: {exc.error}",

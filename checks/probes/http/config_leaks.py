@@ -127,4 +127,4 @@ async def error_leaks(ctx: ProbeContext, params: ErrorLeaksParams) -> ProbeResul
         )
         return ProbeResult(Verdict.PASS, reason, evidence)
 
-    return await run_http_probe(ctx.target, body)
+    return await run_http_probe(ctx.target, body, breakers=ctx.breakers)

@@ -94,4 +94,4 @@ async def cors(ctx: ProbeContext, params: CorsParams) -> ProbeResult:
             return ProbeResult(Verdict.PASS, reason, evidence)
         return ProbeResult(verdict, "; ".join(problems), evidence)
 
-    return await run_http_probe(ctx.target, body)
+    return await run_http_probe(ctx.target, body, breakers=ctx.breakers)

@@ -132,4 +132,4 @@ async def security_headers(ctx: ProbeContext, params: SecurityHeadersParams) -> 
             )
         return ProbeResult(verdict, reason, evidence)
 
-    return await run_http_probe(ctx.target, body)
+    return await run_http_probe(ctx.target, body, breakers=ctx.breakers)

@@ -52,4 +52,4 @@ async def health(ctx: ProbeContext, params: HealthParams) -> ProbeResult:
         reason = f"{where} answered {response.status_code} in {latency:.0f} ms"
         return ProbeResult(Verdict.PASS, reason, evidence)
 
-    return await run_http_probe(ctx.target, body)
+    return await run_http_probe(ctx.target, body, breakers=ctx.breakers)

@@ -83,4 +83,4 @@ async def metrics(ctx: ProbeContext, params: MetricsParams) -> ProbeResult:
         reason = f"{where} exposes {len(names)} metric names, all {len(params.required)} required"
         return ProbeResult(Verdict.PASS, reason, evidence)
 
-    return await run_http_probe(ctx.target, body)
+    return await run_http_probe(ctx.target, body, breakers=ctx.breakers)

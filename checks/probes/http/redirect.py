@@ -78,4 +78,6 @@ async def https_redirect(ctx: ProbeContext, params: HttpsRedirectParams) -> Prob
         }
         return ProbeResult(verdict, reason, evidence)
 
-    return await run_http_probe(ctx.target, body, needs_base_url=params.http_url is None)
+    return await run_http_probe(
+        ctx.target, body, breakers=ctx.breakers, needs_base_url=params.http_url is None
+    )

@@ -31,6 +31,7 @@ from websockets.exceptions import WebSocketException
 
 from core.bus import Bus
 from core.events import AlertKind, Bar, FeedAlert, FeedState, FeedStatus, Tick
+from core.health.breaker import BreakerRegistry
 from core.market.bars import BarAggregator
 from core.market.feeds.backoff import Backoff
 from core.market.feeds.latency import LatencyMonitor
@@ -86,6 +87,7 @@ class WebSocketFeed:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        breakers: BreakerRegistry | None = None,
     ) -> None:
         if not sources:
             raise ValueError("a websocket feed needs at least one source")
@@ -104,6 +106,7 @@ class WebSocketFeed:
         self.symbols = [self._sources[0].adapter.normalise(s) for s in symbols]
         self._wanted = frozenset(self.symbols)
         self._backoff = backoff or Backoff()
+        self._breakers = breakers or BreakerRegistry()
         self._failover_after = failover_after
         self._probe_interval = probe_interval
         self._open_timeout = open_timeout
@@ -245,8 +248,14 @@ class WebSocketFeed:
         return healthy, primary_back
 
     async def _session(self, source: Source) -> bool:
-        """Read ``source`` until the connection ends; True if it delivered market data."""
-        delivered = False
+        """Read ``source`` until the connection ends; True if it delivered market data.
+        While the source's circuit breaker is open the attempt fails without a
+        connection (the backoff still waits, and failover still counts it)."""
+        breaker = self._breakers.get(f"feed {source.url}")
+        if not breaker.allow():
+            log.info("feed %s: circuit open for %s, not connecting", self.name, source.url)
+            return False
+        delivered, error = False, "closed without market data"
         try:
             async with connect(source.url, open_timeout=self._open_timeout) as ws:
                 self.connects += 1
@@ -258,9 +267,14 @@ class WebSocketFeed:
                     delivered = self._handle(source.adapter, raw) or delivered
             log.warning("feed %s: %s closed the connection", self.name, source.url)
         except _CONNECTION_ERRORS as exc:
-            log.warning("feed %s: %s: %s", self.name, source.url, exc or type(exc).__name__)
+            error = str(exc) or type(exc).__name__
+            log.warning("feed %s: %s: %s", self.name, source.url, error)
         finally:
             self._connected = False
+            if delivered:
+                breaker.succeeded()
+            else:
+                breaker.failed(error)
         return delivered
 
     async def _probe(self, primary: Source) -> bool:
