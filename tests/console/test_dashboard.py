@@ -55,7 +55,10 @@ async def test_portfolio_and_health_values_change_as_the_simulator_runs(settings
         positions = app.screen.query_one("#positions", DataTable)
         await wait_until(pilot, lambda: positions.row_count > 0)
         await wait_until(pilot, lambda: "ticks/s" in static_text(app, "#health-figures"))
-        assert "Loop lag" in static_text(app, "#health-figures")
+        figures = static_text(app, "#health-figures")
+        for label in ("Loop lag", "Host memory", "Disk", "Open files"):
+            assert label in figures
+        assert re.search(r"Disk\s+\d+% used · [\d.]+ [KMG]iB free", figures), figures
         await pilot.press("q")
 
 
@@ -123,7 +126,7 @@ async def test_engine_start_failure_is_reported_and_the_ui_stays_up(
 
 async def test_risk_gauges_strategies_and_feed_alerts_are_shown(settings: Settings) -> None:
     from core.config import LiveStrategy
-    from core.events import AlertKind, FeedAlert
+    from core.events import AlertKind, AlertRaised, FeedAlert, Severity
 
     two = settings.model_copy(
         update={
@@ -140,4 +143,15 @@ async def test_risk_gauges_strategies_and_feed_alerts_are_shown(settings: Settin
         assert "sma_cross" in strategies and "ema_cross" in strategies
         deck.bus.publish(FeedAlert("simulator", AlertKind.SPIKE, "BTCUSD moved 9 sigma", 0.0))
         await wait_until(pilot, lambda: "moved 9 sigma" in static_text(app, "#alerts"))
+        deck.bus.publish(AlertRaised("job_failures", Severity.WARNING, "",
+                                     "3 jobs failed in the last hour", 0.0))  # fmt: skip
+        await wait_until(pilot, lambda: "3 jobs failed" in static_text(app, "#alerts"))
+        assert "job failures: 3 jobs failed" in static_text(app, "#alerts")
+        webhook = deck.breakers.get("alert webhook")
+        for _ in range(webhook.failures_to_open):
+            webhook.failed("HTTP 503")
+        await wait_until(
+            pilot, lambda: "Circuit alert webhook" in static_text(app, "#health-figures")
+        )
+        assert "open · HTTP 503" in static_text(app, "#health-figures")
         await pilot.press("q")
