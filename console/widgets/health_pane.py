@@ -12,7 +12,7 @@ from console import formatting as fmt
 from console.widgets.bus_pane import BusPane
 from console.widgets.figure_grid import text_grid
 from console.widgets.live_text import LiveText
-from core.events import BreakerState, FeedState, HealthSnapshot
+from core.events import BreakerState, BreakerStatus, FeedState, HealthSnapshot
 
 
 class HealthPane(BusPane):
@@ -40,25 +40,22 @@ class HealthPane(BusPane):
         self.query_one("#health-figures", LiveText).show(self.render_snapshot(events[-1]))
 
     def render_snapshot(self, h: HealthSnapshot) -> Text:
+        """Most telling first, as the pane may be short: the process, the feeds and any
+        breaker that is not closed; then the disk and open files, and closed breakers."""
         label = self.get_component_rich_style("health-pane--label")
         ok = self.get_component_rich_style("health-pane--ok")
         warn = self.get_component_rich_style("health-pane--warn")
         lag_style = ok if h.loop_lag_max_ms < 50 else warn
+        memory = f"{fmt.size_bytes(h.memory_rss)} ({h.memory_percent:.1f}%)"
+        measured = bool(h.disk_free or h.open_files)  # older snapshots have 0s
+        if measured:
+            memory += f" · host {h.host_memory_percent:.0f}%"
         rows: list[tuple[str, Text]] = [
             ("CPU", Text(f"{h.cpu_percent:.0f}%")),
-            ("Memory", Text(f"{fmt.size_bytes(h.memory_rss)} ({h.memory_percent:.1f}%)")),
+            ("Memory", Text(memory, style=ok if h.host_memory_percent < 80 else warn)),
             ("Loop lag",
              Text(f"{h.loop_lag_ms:.1f} ms (max {h.loop_lag_max_ms:.1f})", style=lag_style)),
         ]  # fmt: skip
-        if h.disk_free or h.open_files:  # a snapshot from before these were measured has 0s
-            rows += [
-                ("Host memory", Text(f"{h.host_memory_percent:.0f}% used",
-                                     style=ok if h.host_memory_percent < 80 else warn)),
-                ("Disk", Text(f"{h.disk_percent:.0f}% used · {fmt.size_bytes(h.disk_free)} free",
-                              style=ok if h.disk_percent < 90 else warn)),
-                ("Open files", Text(_files(h.open_files, h.open_files_limit),
-                                    style=ok if _files_ok(h) else warn)),
-            ]  # fmt: skip
         for feed in h.feeds:
             state_style = ok if feed.state is FeedState.LIVE else warn
             age = "--" if feed.last_tick_age is None else f"{feed.last_tick_age * 1000:.0f} ms ago"
@@ -69,18 +66,28 @@ class HealthPane(BusPane):
                 rows.append(("  latency", Text(f"p50 {p50:,.0f} ms · p99 {p99:,.0f} ms")))
             if feed.dropped:
                 rows.append(("  dropped", Text(f"{feed.dropped:,}", style=warn)))
-        for breaker in h.breakers:
-            closed = breaker.state is BreakerState.CLOSED
-            state = breaker.state.value.replace("_", "-")
-            detail = "" if closed or not breaker.last_error else f" · {breaker.last_error}"
-            rows.append((f"Circuit {breaker.name}",
-                         Text(f"{state}{detail}", style=ok if closed else warn)))  # fmt: skip
+        tripped = [b for b in h.breakers if b.state is not BreakerState.CLOSED]
+        rows += [(f"Circuit {b.name}", Text(_breaker(b), style=warn)) for b in tripped]
+        if measured:
+            disk = (f"{h.disk_percent:.0f}% used · {fmt.size_bytes(h.disk_free)} free · "
+                    f"{_files(h.open_files, h.open_files_limit)} files")  # fmt: skip
+            disk_ok = h.disk_percent < 90 and _files_ok(h)
+            rows.append(("Disk", Text(disk, style=ok if disk_ok else warn)))
+        closed = [b for b in h.breakers if b.state is BreakerState.CLOSED]
+        rows += [(f"Circuit {b.name}", Text(_breaker(b), style=ok)) for b in closed]
         cells = [[Text(name, style=label), value] for name, value in rows]
         return text_grid(cells, ("left", "right"), gap=2)
 
 
+def _breaker(status: BreakerStatus) -> str:
+    state = status.state.value.replace("_", "-")
+    if status.state is BreakerState.CLOSED or not status.last_error:
+        return state
+    return f"{state} · {status.last_error}"
+
+
 def _files(count: int, limit: int) -> str:
-    return f"{count:,}" + (f" of {limit:,}" if limit > 0 else "")
+    return f"{count:,}" + (f"/{limit:,}" if limit > 0 else "")
 
 
 def _files_ok(h: HealthSnapshot) -> bool:
