@@ -41,7 +41,7 @@ class HealthPane(BusPane):
 
     def render_snapshot(self, h: HealthSnapshot) -> Text:
         """Most telling first, as the pane may be short: the process, the feeds and any
-        breaker that is not closed; then the disk and open files, and closed breakers."""
+        breaker that is not closed; then the disk, open files and closed breakers."""
         label = self.get_component_rich_style("health-pane--label")
         ok = self.get_component_rich_style("health-pane--ok")
         warn = self.get_component_rich_style("health-pane--warn")
@@ -69,10 +69,10 @@ class HealthPane(BusPane):
         tripped = [b for b in h.breakers if b.state is not BreakerState.CLOSED]
         rows += [(f"Circuit {b.name}", Text(_breaker(b), style=warn)) for b in tripped]
         if measured:
-            disk = (f"{h.disk_percent:.0f}% used · {fmt.size_bytes(h.disk_free)} free · "
-                    f"{_files(h.open_files, h.open_files_limit)} files")  # fmt: skip
-            disk_ok = h.disk_percent < 90 and _files_ok(h)
-            rows.append(("Disk", Text(disk, style=ok if disk_ok else warn)))
+            disk = f"{h.disk_percent:.0f}% used · {fmt.size_bytes(h.disk_free)} free"
+            rows.append(("Disk", Text(disk, style=ok if h.disk_percent < 90 else warn)))
+            files = _files(h.open_files, h.open_files_limit)
+            rows.append(("Open files", Text(files, style=ok if _files_ok(h) else warn)))
         closed = [b for b in h.breakers if b.state is BreakerState.CLOSED]
         rows += [(f"Circuit {b.name}", Text(_breaker(b), style=ok)) for b in closed]
         cells = [[Text(name, style=label), value] for name, value in rows]
@@ -87,7 +87,7 @@ def _breaker(status: BreakerStatus) -> str:
 
 
 def _files(count: int, limit: int) -> str:
-    return f"{count:,}" + (f"/{limit:,}" if limit > 0 else "")
+    return f"{count:,}" + (f" of {limit:,}" if limit > 0 else "")
 
 
 def _files_ok(h: HealthSnapshot) -> bool:
