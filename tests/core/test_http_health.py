@@ -239,8 +239,11 @@ async def test_a_websocket_feeds_reconnects_reach_metrics_and_details(settings: 
     from tests.core.feeds.server import ScriptedServer
 
     def script(connection: int) -> list[str]:
-        now = time.time()
-        return [frames.generic_tick(now + i / 100, 100.0 + i) for i in range(3)]
+        # Each connection's ticks after the last one's, however soon the feed reconnects
+        # (its backoff may be a few milliseconds): the quality filter drops ticks that go
+        # back in time, and the test would then wait for ticks that never count.
+        start = time.time() + connection
+        return [frames.generic_tick(start + i / 100, 100.0 + i) for i in range(3)]
 
     server = await ScriptedServer(script, close_after={0}).start()
     live = settings.model_copy(update={"feed": "websocket", "feed_symbols": ["SPY"],
