@@ -11,11 +11,19 @@ thawed, and frozen again only once the collector has freed every ended
 session's app: an app still referred to for a moment (a cancelled timer's
 context can hold one until it falls due) would otherwise stay frozen, and
 leak, for good.
+
+Before each freeze the garbage a session's start left (composing a dashboard
+makes many short-lived cycles) is collected, and the C allocator is asked to
+hand the freed pages back (``malloc_trim``): about 0.7 MB less resident
+memory per session (bench/README.md), for one collection of the unfrozen heap
+per login.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import functools
 import gc
 import weakref
 from typing import Any
@@ -48,7 +56,9 @@ class HeapKeeper:
 
     def _freeze_if_settled(self) -> None:
         if not self._ended:
+            gc.collect()
             gc.freeze()
+            _return_free_memory()
 
     def _settle(self) -> None:
         self._settling = None
@@ -58,3 +68,19 @@ class HeapKeeper:
             self._settling = asyncio.get_running_loop().call_later(SETTLE_DELAY, self._settle)
         else:
             gc.freeze()
+            _return_free_memory()
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc: nothing to ask
+        return None
+
+
+def _return_free_memory() -> None:
+    """glibc keeps freed memory for reuse; this returns its free pages to the system."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)

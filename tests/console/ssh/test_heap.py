@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import weakref
 
 import pytest
 
@@ -58,3 +59,13 @@ def test_full_passes_come_ten_times_less_often() -> None:
     young, middle, _ = gc.get_threshold()
     HeapKeeper()
     assert gc.get_threshold() == (young, middle, heap.FULL_PASS_AFTER) == (young, middle, 100)
+
+
+async def test_a_new_sessions_garbage_is_collected_not_frozen() -> None:
+    """Cycles a session's start left behind are freed before the freeze; frozen, they
+    would stay for good."""
+    keeper = HeapKeeper()
+    garbage = weakref.ref(Part())  # only its own cycle holds it
+    keeper.session_started()
+    await asyncio.sleep(0.2)
+    assert gc.get_freeze_count() > 0 and garbage() is None
