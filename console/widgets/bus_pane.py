@@ -7,6 +7,7 @@ import contextlib
 from typing import Any, ClassVar
 
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 
 from console.pace import PACE
 from core.bus import Bus, Subscription
@@ -53,7 +54,15 @@ class BusPane(Vertical):
             await subscription.wait()
             events = subscription.drain()
             if events:
-                self.apply(events)
+                try:
+                    self.apply(events)
+                except NoMatches:
+                    # Being removed: Textual takes a pane's children away before the pane
+                    # itself (and its subscription), so a last batch can find them gone.
+                    # With its children still there, a failed query is a real bug.
+                    if self.children:
+                        raise
+                    return
             await self._rest()
 
     async def _rest(self) -> None:

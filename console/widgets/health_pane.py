@@ -52,7 +52,7 @@ class HealthPane(BusPane):
             memory += f" · host {h.host_memory_percent:.0f}%"
         rows: list[tuple[str, Text]] = [
             ("CPU", Text(f"{h.cpu_percent:.0f}%")),
-            ("Memory", Text(memory, style=ok if h.host_memory_percent < 80 else warn)),
+            ("Memory", Text(memory, style=warn if h.host_memory_percent >= 80 else "")),
             ("Loop lag",
              Text(f"{h.loop_lag_ms:.1f} ms (max {h.loop_lag_max_ms:.1f})", style=lag_style)),
         ]  # fmt: skip
