@@ -22,43 +22,32 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     backup.set_defaults(handler=backup_command)
 
 
-def _where(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
-
-
-def _unreachable(url: str, exc: Exception) -> UsageError:
-    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-    return UsageError(f"cannot use the database at {_where(url)}: {reason}")
-
-
 def current_command(args: argparse.Namespace) -> int:
-    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.exc import OperationalError
 
-    from core.store.database import create_database_engine
+    from core.store.database import create_database_engine, printable_url, unavailable
     from core.store.migrations import current_revision, head_revision
 
     url = args.settings.resolved_database_url
     engine = create_database_engine(url)
     try:
         revision = current_revision(engine)
-    except SQLAlchemyError as exc:
-        raise _unreachable(url, exc) from None
+    except OperationalError as exc:
+        raise unavailable(url, exc) from exc
     finally:
         engine.dispose()
     head = head_revision()
     state = ("up to date" if revision == head
              else "never migrated" if revision is None else f"behind {head}")  # fmt: skip
-    print(f"{_where(url)}: revision {revision or '-'} ({state})")
+    print(f"{printable_url(url)}: revision {revision or '-'} ({state})")
     return 0
 
 
 def upgrade_command(args: argparse.Namespace) -> int:
     from alembic.util import CommandError
-    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.exc import OperationalError
 
-    from core.store.database import create_database_engine
+    from core.store.database import create_database_engine, printable_url, unavailable
     from core.store.migrations import current_revision, upgrade
 
     url = args.settings.resolved_database_url
@@ -69,12 +58,12 @@ def upgrade_command(args: argparse.Namespace) -> int:
         after = current_revision(engine)
     except CommandError as exc:
         raise UsageError(f"revision {args.revision!r}: {exc}") from None
-    except SQLAlchemyError as exc:
-        raise _unreachable(url, exc) from None
+    except OperationalError as exc:
+        raise unavailable(url, exc) from exc
     finally:
         engine.dispose()
     change = "already at" if before == after else f"{before or 'empty'} ->"
-    print(f"{_where(url)}: {change} revision {after}")
+    print(f"{printable_url(url)}: {change} revision {after}")
     return 0
 
 

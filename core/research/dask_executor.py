@@ -163,7 +163,7 @@ class DaskExecutor:
         futures = []
         for strategy, bars, combos in tasks:
             if id(bars) not in scattered:
-                (scattered[id(bars)],) = client.scatter([bars], hash=False)
+                scattered[id(bars)] = self._send(client, bars)
             futures.append(client.submit(_sweep_chunk, strategy.id, scattered[id(bars)],
                                          list(combos), config, 0,
                                          key=self._name("batch", strategy.id)))  # fmt: skip
@@ -176,14 +176,19 @@ class DaskExecutor:
                 following += 1
 
     def _scatter(self, client: Client, bars: Bars) -> Future:
+        """``bars`` on the cluster, sent only if they are not the ones sent last."""
         sent = self._sent
         if sent is not None and sent[0] is bars:
             return sent[1]
+        data = self._send(client, bars)
+        self._sent = (bars, data)
+        return data
+
+    def _send(self, client: Client, bars: Bars) -> Future:
         try:
             (data,) = client.scatter([bars], hash=False)
         except (OSError, TimeoutError) as exc:
             raise ExecutorUnavailable(f"Dask scheduler at {self.spec}: {exc}") from None
-        self._sent = (bars, data)
         return data
 
     def _name(self, kind: str, strategy_id: str) -> str:

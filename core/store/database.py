@@ -51,6 +51,17 @@ class StoreUnavailable(Exception):
     password) and says why."""
 
 
+def printable_url(url: str) -> str:
+    """``url`` as it may be shown and logged: any password masked."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def unavailable(url: str, exc: OperationalError) -> StoreUnavailable:
+    """The error for a database at ``url`` that refused us: where, and the driver's reason."""
+    reason = str(exc.orig or exc).strip().splitlines()[0]
+    return StoreUnavailable(f"cannot use the database at {printable_url(url)}: {reason}")
+
+
 def engine_url(url: str) -> URL:
     """``url`` as SQLAlchemy needs it: a plain ``postgresql://`` (or ``postgres://``) URL,
     the form every PostgreSQL tool and host gives, is driven by psycopg 3."""
@@ -107,9 +118,7 @@ class Store:
         try:
             migrations.upgrade(self.engine)
         except OperationalError as exc:
-            where = make_url(self.url).render_as_string(hide_password=True)
-            reason = str(exc.orig or exc).strip().splitlines()[0]
-            raise StoreUnavailable(f"cannot use the database at {where}: {reason}") from exc
+            raise unavailable(self.url, exc) from exc
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
