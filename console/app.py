@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.widget import AwaitMount
 
+from console import lean_strips
 from console.boot import DeckRecipe
 from console.keymap import KeymapError, load_keymap
 from console.modes import MODES, Mode, import_screens
@@ -86,6 +87,7 @@ class QuarterdeckApp(App[int]):
         start_deck: bool = True,
         handle_sigterm: bool = False,
     ) -> None:
+        lean_strips.install()
         super().__init__()
         self.settings: Settings = deck.settings
         self.bus: Bus = deck.bus
