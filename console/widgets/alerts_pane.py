@@ -65,6 +65,9 @@ class AlertsPane(BusPane):
         yield Static("none", id="alerts")
 
     def apply(self, events: list[Any]) -> None:
+        """Redraws only when an alert was added: the health snapshot that comes every
+        second mostly repeats the feed alerts already shown."""
+        newest = self.alerts[-1] if self.alerts else None
         for event in events:
             if isinstance(event, HealthSnapshot):
                 self.alerts.extend(_feed_alert(a) for a in event.alerts if a not in self._seen)
@@ -80,6 +83,8 @@ class AlertsPane(BusPane):
                 verb = "started" if event.running else "stopped"
                 message = f"{event.strategy} {verb} by {event.who}: {event.why}"
                 self.alerts.append(Alert(self.clock(), "strategy", message, not event.running))
+        if (self.alerts[-1] if self.alerts else None) is newest:
+            return
         self.border_subtitle = f"{len(self.alerts)} recent"
         self.query_one("#alerts", Static).update(self._table())
 

@@ -81,7 +81,9 @@ class StatusHeader(BusPane):
         self._redraw()
 
     def _redraw(self) -> None:
-        self.query_one("#status-line", Static).update(self._line())
+        # One line, always: no new layout (a Static's default), which would reflow
+        # the whole screen several times a second.
+        self.query_one("#status-line", Static).update(self._line(), layout=False)
 
     def _line(self) -> Text:
         quiet = self.get_component_rich_style("status-header--label", partial=True)
