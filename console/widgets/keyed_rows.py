@@ -15,18 +15,33 @@ def _width(value: Any) -> int:
     return cell_len(str(value))
 
 
+def _same(shown: Any, value: Any) -> bool:
+    """Whether ``value`` would draw exactly as ``shown`` does (``Text`` equality
+    ignores the style, which is how a gain and a loss differ)."""
+    if isinstance(shown, Text) and isinstance(value, Text):
+        return (shown.plain, shown.style, shown.justify, shown.spans) == (
+            value.plain, value.style, value.justify, value.spans)  # fmt: skip
+    return type(shown) is type(value) and shown == value
+
+
 def upsert_row(table: DataTable[Any], key: str, cells: dict[str, Any], height: int = 1) -> None:
     """Update the row ``key`` cell by cell (``cells`` maps column keys to values),
-    or append it if the table has no such row yet.
+    or append it if the table has no such row yet. Cells that would not change are
+    left alone.
 
     A column widens when a new value needs it ("queued" becoming "cancelled"), so
     no figure is ever cut short; it never narrows, so columns do not jitter as
     figures change, and an update that fits costs no re-measuring of the table."""
     if key in table.rows:
+        changed = False
         for column, value in cells.items():
+            if _same(table.get_cell(key, column), value):
+                continue  # an update redraws the table and makes all its renders stale
             wider = _width(value) > table.columns[column].content_width  # type: ignore[index]
             table.update_cell(key, column, value, update_width=wider)
-        forget_stale_renders(table)
+            changed = True
+        if changed:
+            forget_stale_renders(table)
     else:
         table.add_row(*cells.values(), key=key, height=height)
 
