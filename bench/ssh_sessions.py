@@ -1,6 +1,6 @@
 """Many SSH consoles on one Deck, as the server and one operator's terminal see them.
 
-    .venv/bin/python -m bench.ssh_sessions --sessions N [--presses P]
+    .venv/bin/python -m bench.ssh_sessions --sessions N [--presses P] [--settle S]
 
 A real ``quarterdeck serve`` (simulator at 10,000 ticks/s) and N asyncssh
 client sessions in this process, each a 120x40 terminal on the dashboard.
@@ -10,7 +10,10 @@ Reported:
   between the jobs screen and the dashboard; latency is from writing the key
   to the first bytes of the new screen's header arriving (as
   ``bench.console_speed`` measures the local console);
-- the server's extra resident memory per session (after all N are drawn);
+- the server's extra resident memory per session, at rest: S seconds (30 by
+  default) after the first session and again after the other N-1 open. A
+  session's memory grows for about 20 s after it opens, while its panes fill
+  with live data; a figure taken sooner understates it;
 - the engine's tick rate as the Health pane shows it, with one observing
   session and with N (the server cannot be watched with none).
 """
@@ -88,20 +91,20 @@ async def open_session(port: int, key: Path) -> Session:
     return conn, chan, screen
 
 
-async def run(sessions: int, presses: int) -> None:
+async def run(sessions: int, presses: int, settle: float = 30.0) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         server, port, key = start_server(Path(tmp))
         process = psutil.Process(server.pid)
         try:
             await asyncio.sleep(3.0)  # numba warm, the feed at full rate
             conn, chan, observer = await open_session(port, key)
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(settle)
             base_rss = process.memory_info().rss
             mark = len(observer.chunks)
             await asyncio.sleep(5.0)
             alone = observer.tick_rates(mark)
             others = [await open_session(port, key) for _ in range(sessions - 1)]
-            await asyncio.sleep(3.0)
+            await asyncio.sleep(settle)
             per_session = (process.memory_info().rss - base_rss) / max(sessions - 1, 1)
             mark = len(observer.chunks)
             await asyncio.sleep(5.0)
@@ -127,7 +130,10 @@ async def run(sessions: int, presses: int) -> None:
     print(f"  key press to redrawn frame: p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
           f"max {ordered[-1]:.1f} ms ({presses} keys)")  # fmt: skip
     if sessions > 1:
-        print(f"  server memory per extra session: {per_session / 1e6:.2f} MB")
+        print(
+            f"  server memory per extra session, {settle:g} s after opening: "
+            f"{per_session / 1e6:.2f} MB"
+        )
     rate = lambda r: f"{np.median(r):,.0f} ticks/s" if r else "not shown"  # noqa: E731
     print(f"  engine: {rate(alone)} with 1 session, {rate(crowded)} with {sessions}")
 
@@ -136,8 +142,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=20, metavar="N")
     parser.add_argument("--presses", type=int, default=40, metavar="P")
+    parser.add_argument("--settle", type=float, default=30.0, metavar="S")
     args = parser.parse_args()
-    asyncio.run(run(max(args.sessions, 1), args.presses))
+    asyncio.run(run(max(args.sessions, 1), args.presses, args.settle))
 
 
 if __name__ == "__main__":
