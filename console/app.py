@@ -111,9 +111,11 @@ class QuarterdeckApp(App[int]):
         self._session: int | None = None
         self._visited_modes: set[str] = set()
         self._hold_frames = True
+        #: Where in each beat this console's live panes redraw (``console.pace``).
+        self.redraw_phase = 0.0
 
     def on_mount(self) -> None:
-        PACE.opened()
+        self.redraw_phase = PACE.opened()
         register_themes(self)
         saved = self.preferences.load(self.user.name).get("theme")
         self.theme = saved if saved in THEME_NAMES else DEFAULT_THEME

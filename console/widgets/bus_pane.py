@@ -19,11 +19,12 @@ class BusPane(Vertical):
     """Base for live panes: subscribes to ``TOPICS`` on mount, unsubscribes on unmount.
 
     Events are coalesced (``latest_only``) when ``LATEST_ONLY`` is true. The pane
-    waits for events, hands them to ``apply`` in one batch, then rests for
-    ``1 / max_hz`` seconds, so it never redraws more than ``max_hz`` times a
-    second however fast events arrive, and never redraws when nothing arrived.
-    With many consoles in one process (SSH sessions) the rest is longer: see
-    ``console.pace``.
+    waits for events, then for the console's next beat (``1 / max_hz`` seconds
+    apart), and hands what arrived to ``apply`` in one batch: it never redraws
+    more than ``max_hz`` times a second however fast events arrive, never
+    redraws when nothing arrived, and the panes that are due redraw together, in
+    one frame. The first batch is drawn at once. With many consoles in one
+    process (SSH sessions) beats are further apart: see ``console.pace``.
 
     A pane on a screen that is not showing redraws once a second at most (its
     events wait, coalesced, in its subscription) and catches up the moment its
@@ -40,6 +41,7 @@ class BusPane(Vertical):
         self._min_interval = 1.0 / max_hz
         self._subscription: Subscription | None = None
         self._shown = asyncio.Event()
+        self._last_redraw: float | None = None  # loop time; none before the first
 
     def on_mount(self) -> None:
         self._subscription = self._bus.subscribe(*self.TOPICS, latest_only=self.LATEST_ONLY)
@@ -52,7 +54,10 @@ class BusPane(Vertical):
     async def _follow(self, subscription: Subscription) -> None:
         while not subscription.closed:
             await subscription.wait()
+            if self._last_redraw is not None:
+                await self._rest()
             events = subscription.drain()
+            self._last_redraw = asyncio.get_running_loop().time()
             if events:
                 try:
                     self.apply(events)
@@ -63,15 +68,22 @@ class BusPane(Vertical):
                     if self.children:
                         raise
                     return
-            await self._rest()
 
     async def _rest(self) -> None:
+        """Wait, once events are there, until the pane may redraw: its console's
+        next beat if its screen is showing, else until the screen is shown or a
+        ``HIDDEN_INTERVAL`` has passed since the last redraw."""
+        assert self._last_redraw is not None
+        now = asyncio.get_running_loop().time()
         if self.screen.is_current:
-            await asyncio.sleep(PACE.interval(self._min_interval))
+            phase = getattr(self.app, "redraw_phase", 0.0)
+            beat = PACE.next_beat(self._min_interval, phase, now, self._last_redraw)
+            await asyncio.sleep(beat - now)
             return
         self._shown.clear()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._shown.wait(), HIDDEN_INTERVAL)
+            wait = self._last_redraw + HIDDEN_INTERVAL - now
+            await asyncio.wait_for(self._shown.wait(), max(wait, 0.0))
 
     def catch_up(self) -> None:
         """The pane's screen is showing again: redraw from what arrived meanwhile now."""

@@ -33,3 +33,31 @@ async def test_a_console_counts_itself_in_while_it_runs(tmp_path) -> None:
     async with app.run_test(size=(80, 24)):
         assert PACE.consoles == before + 1
     assert PACE.consoles == before
+
+
+def test_beats_are_the_consoles_own_and_every_pane_keeps_to_them() -> None:
+    pace = RedrawPace(full_rate_consoles=2)
+    phase = pace.opened()
+    other = pace.opened()
+    assert phase != other
+
+    def on_beat(t: float) -> bool:
+        return abs((t - phase * 0.1 + 0.05) % 0.1 - 0.05) < 1e-9
+
+    now = 12.3456
+    # A pane at 10 Hz and one at 2 Hz, both last drawn just now: each waits for a beat.
+    fast = pace.next_beat(0.1, phase, now, last=now)
+    slow = pace.next_beat(0.5, phase, now, last=now)
+    assert on_beat(fast) and on_beat(slow)
+    assert now + 0.05 <= fast < now + 0.15
+    assert now + 0.45 <= slow < now + 0.55
+    # Nothing drawn for a while: the next beat from now, not one in the past.
+    later = pace.next_beat(0.1, phase, now, last=now - 5)
+    assert on_beat(later) and now <= later < now + 0.1
+    # Woken 30 ms late for a beat: the next one is still a beat on, not two.
+    late = fast + 0.03
+    assert abs(pace.next_beat(0.1, phase, late, last=late) - (fast + 0.1)) < 1e-9
+    # With twenty consoles the beats are ten times further apart.
+    for _ in range(18):
+        pace.opened()
+    assert pace.next_beat(0.1, phase, now, last=now) - now >= 0.5
