@@ -6,8 +6,8 @@ seven small FIFO caches when it is created, one per kind of derived line
 cost about 900 bytes a line; the rest keep every line derived from this one,
 with its rendered escape codes, alive as long as the line is. A console holds
 a few thousand lines, so in a process serving twenty SSH consoles those
-caches were most of each session's memory: 9.6 MB a session with them, 4.6
-without (bench/README.md). Deriving a line again costs less than keeping it:
+caches were most of each session's memory: 8.4-9.7 MB a session with them,
+4.5-5.0 without (bench/README.md). Deriving a line again costs less than keeping it:
 the widgets' own line caches, which Textual keeps per widget, are untouched.
 
 ``install`` makes new strips share one cache that keeps nothing. It changes
