@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from console.commands import (
+    account,
     audit,
     batch,
     check,
@@ -42,11 +43,12 @@ EXIT_STORE_UNAVAILABLE = 3
 
 def _unavailable(exc: Exception) -> bool:
     """Whether ``exc`` says a service Quarterdeck needs (its database, its Dask
-    cluster) cannot be reached: a message and exit code 3, not a traceback."""
+    cluster, its account) cannot be had: a message and exit code 3, not a traceback."""
     from core.executor_spec import ExecutorUnavailable
     from core.store import StoreUnavailable  # loaded by whatever raised it
+    from core.store.accounts import AccountInUse
 
-    return isinstance(exc, StoreUnavailable | ExecutorUnavailable)
+    return isinstance(exc, StoreUnavailable | ExecutorUnavailable | AccountInUse)
 
 
 def _with_executor(settings: Settings, args: argparse.Namespace) -> Settings:
@@ -84,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     runbook.add_parser(commands)
     export.add_parser(commands)
     serve.add_parser(commands)
+    account.add_parser(commands)
     users.add_parser(commands)
     db.add_parser(commands)
     return parser

@@ -23,6 +23,7 @@ class Role(StrEnum):
 class Capability(StrEnum):
     TRADE = "trade"  # start/stop strategies, cancel orders, the kill switch
     RESET_RISK = "reset_risk"  # lift a halt: the one trading action an operator may not take
+    RESET_ACCOUNT = "reset_account"  # archive the paper account and open a new one
     RUN_JOBS = "run_jobs"  # submit, cancel, pause, resume, reprioritise, rerun
     RUN_CHECKS = "run_checks"  # run readiness probes and export their reports
     ATTEST = "attest"  # record a manual check's evidence
@@ -35,6 +36,7 @@ class Capability(StrEnum):
 GRANTS: dict[Capability, frozenset[Role]] = {
     Capability.TRADE: frozenset({Role.OPERATOR, Role.ADMIN}),
     Capability.RESET_RISK: frozenset({Role.ADMIN}),
+    Capability.RESET_ACCOUNT: frozenset({Role.ADMIN}),
     Capability.RUN_JOBS: frozenset({Role.OPERATOR, Role.ADMIN}),
     Capability.RUN_CHECKS: frozenset({Role.OPERATOR, Role.RELEASE_MANAGER, Role.ADMIN}),
     Capability.ATTEST: frozenset({Role.OPERATOR, Role.RELEASE_MANAGER, Role.ADMIN}),

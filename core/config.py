@@ -179,7 +179,11 @@ class Settings(BaseSettings):
     risk_max_open_orders: int = Field(default=1_000, ge=1)
     risk_max_orders_per_second: int = Field(default=1_000, ge=1)
 
-    starting_cash: float = Field(default=1_000_000.0, gt=0)
+    account: str = Field(
+        default="paper", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$",
+        description="The paper account traded: it continues across restarts until reset.",
+    )  # fmt: skip
+    starting_cash: float = Field(default=1_000_000.0, gt=0, description="A new account's cash.")
     strategies: list[LiveStrategy] = Field(
         default_factory=list,
         description="Live strategies; empty means sma_cross(strategy_fast, strategy_slow).",

@@ -32,14 +32,16 @@ from core.health.breaker import BreakerRegistry
 from core.jobs import JOB_KINDS, BatchRequest, ExportRequest, JobManager, OptimizeRequest, records
 from core.jobs.retention import remove_expired_exports
 from core.logs import log_tail
-from core.market import PriceSimulator
+from core.market import PriceSimulator, SimulatorFeed
+from core.market.feeds import FileReplayFeed
 from core.research.executors import executor_for
 from core.research.runner import run_backtest
 from core.research.strategies import get_strategy
 from core.research.sweep import set_thread_budget
 from core.sessions import SessionRegistry
-from core.store import BatchWriter, Store
+from core.store import BatchWriter, Store, accounts
 from core.tasks import cancel_and_wait
+from core.trading.account import LoadedAccount, load_account
 from core.trading.engine import LiveEngine
 from core.trading.fill_model import FillModel
 from core.trading.journal import Journal
@@ -48,6 +50,7 @@ from core.wiring import live_specs, make_feed, risk_limits
 
 log = logging.getLogger(__name__)
 HOUSEKEEPING_INTERVAL = 3600.0  # seconds between export retention sweeps and audit checkpoints
+HOLD_INTERVAL = 10.0  # seconds between "this process still trades the account" notes
 
 
 class Service(Protocol):
@@ -69,13 +72,14 @@ class Deck:
         self.breakers = BreakerRegistry(failures_to_open=s.breaker_failures,
                                         cooldown=s.breaker_cooldown)  # fmt: skip
         self.feed = make_feed(self.bus, s, self.breakers)
+        self.journal = Journal(self.store, self.run_id)  # of the account opened at start
         self.engine = LiveEngine(
             self.bus,
             live_specs(s, self.feed.symbols),
             run_id=self.run_id,
             fill_model=FillModel(s.commission),
             writer=self.writer,
-            journal=Journal(self.store, self.run_id),
+            journal=self.journal,
             risk_limits=risk_limits(s),
         )
         self.jobs = JobManager(
@@ -92,6 +96,9 @@ class Deck:
         self.started_at: float | None = None
         self._lifecycle = asyncio.Lock()
         self._housekeeping: asyncio.Task[None] | None = None
+        self._holding: asyncio.Task[None] | None = None
+        self.account: LoadedAccount | None = None  # the account, as rebuilt at start
+        self.recovered_at: float | None = None  # when that rebuild found earlier runs
         self.running = False
         self.logs = log_tail()  # the process's newest log records, for the console
         announce_audit(self.store, self.bus)
@@ -109,6 +116,7 @@ class Deck:
                 loop = asyncio.get_running_loop()
                 self._stop_log_news = announce_logs(self.logs, self.bus, loop)
             await asyncio.to_thread(self.store.create_schema)
+            await self._open_account()
             self.writer.start()
             await self.jobs.start()
             self._housekeeping = asyncio.create_task(self._keep_house(), name="housekeeping")
@@ -143,6 +151,10 @@ class Deck:
             await self.alerting.stop()
             await self.health.stop()
             await self.writer.stop()
+            await cancel_and_wait(self._holding)
+            self._holding = None
+            if self.account is not None:
+                await asyncio.to_thread(accounts.hold, self.store, self.account.account.id, None)
             if self.running:
                 await asyncio.to_thread(self._sign_audit)
             self.store.dispose()
@@ -152,6 +164,55 @@ class Deck:
             if self._stop_log_news is not None:
                 self._stop_log_news()
                 self._stop_log_news = None
+
+    async def _open_account(self) -> None:
+        """Take up the account where its journal left it (whatever ended the last run),
+        and have the feed carry on from there: a replay after the last bar handled, the
+        simulator from the last prices. A rebuild is audited and logged."""
+        s = self.settings
+        row = await asyncio.to_thread(accounts.take, self.store, s.account, s.starting_cash)
+        loaded = await asyncio.to_thread(load_account, self.store, row)
+        if row.starting_cash != s.starting_cash:
+            log.warning("account %s was opened with %.2f of cash; QD_STARTING_CASH=%.2f "
+                        "applies from its next reset", row.id, row.starting_cash,
+                        s.starting_cash)  # fmt: skip
+        self.engine.open_account(row.starting_cash)
+        self.engine.restore(loaded.state)
+        self.journal.account_id = row.id
+        self._continue_feed(loaded)
+        self.account = loaded
+        self._holding = asyncio.create_task(self._hold_account(row.id), name="account-hold")
+        if loaded.state.mark is None and not loaded.state.fills:
+            log.info("account %s opened with %.2f", row.id, row.starting_cash)
+            return
+        self.recovered_at = time.time()
+        summary = loaded.summary()
+        log.warning("account %s recovered: %d fills and %d orders (%d working) in %.3f s, "
+                    "risk %s", row.id, summary["fills"], summary["orders"],
+                    summary["working_orders"], loaded.seconds, summary["risk_state"],
+                    extra={"run_id": self.run_id})  # fmt: skip
+        await self._audit(SYSTEM, "account.recovered", row.id, {**summary, "run_id": self.run_id})
+
+    def _continue_feed(self, loaded: LoadedAccount) -> None:
+        cursors = loaded.state.cursors
+        feed = self.feed
+        if isinstance(feed, FileReplayFeed):
+            cursor = cursors.get(feed.symbol)
+            if cursor is not None:
+                feed.resume_after(cursor.ts, cursor.event, self.engine.warm)
+        elif isinstance(feed, SimulatorFeed) and cursors:
+            prices = {c.symbol: c.price for c in cursors.values() if c.price is not None}
+            feed.continue_from(prices, max(c.ts for c in cursors.values()))
+
+    async def _hold_account(self, account_id: str) -> None:
+        """Keep saying that this process trades the account (a reset elsewhere waits)."""
+        holder = accounts.this_process()
+        while True:
+            await asyncio.sleep(HOLD_INTERVAL)
+            try:
+                await asyncio.to_thread(accounts.hold, self.store, account_id, holder)
+            except Exception:
+                log.exception("could not renew the hold on account %s", account_id)
 
     # --- commands: each takes its actor, whose role must hold the command's capability
     # (``PermissionDenied``, audited, if not: whatever front end sent it), and audits it.

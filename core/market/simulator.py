@@ -77,14 +77,23 @@ class PriceSimulator:
     """Generates price paths for one symbol, a block of steps at a time."""
 
     def __init__(
-        self, symbol: str, seed: int, step_seconds: float, profile: SymbolProfile | None = None
+        self,
+        symbol: str,
+        seed: int,
+        step_seconds: float,
+        profile: SymbolProfile | None = None,
+        epoch: int = 0,
     ) -> None:
+        """``epoch`` picks another path of the same seed: a simulator continued after a
+        restart (from the last price, ``profile.start_price``) takes the restart's time,
+        so it does not repeat the moves the first run already made."""
         self.symbol = symbol
         self.profile = profile or profile_for(symbol)
         self.dt = step_seconds / SECONDS_PER_YEAR
         # One stream per random variable: each is consumed one value per step,
         # so the path is the same however the steps are split into blocks.
-        streams = np.random.SeedSequence([seed, zlib.crc32(symbol.encode())]).spawn(5)
+        entropy = [seed, zlib.crc32(symbol.encode())] + ([epoch] if epoch else [])
+        streams = np.random.SeedSequence(entropy).spawn(5)
         (
             self._regime_rng,
             self._diffusion_rng,

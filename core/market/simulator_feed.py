@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from core.bus import Bus
 from core.events import FeedState, FeedStatus, Tick
 from core.market.bars import BarAggregator
-from core.market.simulator import PriceSimulator
+from core.market.simulator import PriceSimulator, profile_for
 from core.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,8 @@ class SimulatorFeed:
     ) -> None:
         self._bus = bus
         self.symbols = list(symbols)
+        self._seed = seed
+        self._bar_seconds = bar_seconds
         self._simulators = [PriceSimulator(s, seed, step_seconds) for s in self.symbols]
         self._aggregators = [BarAggregator(s, bar_seconds) for s in self.symbols]
         self._steps_per_second = tick_rate / len(self.symbols)
@@ -56,6 +59,20 @@ class SimulatorFeed:
         self._last_tick_wall: float | None = None
         self._rate_window: tuple[float, int] = (clock(), 0)
         self._rate = 0.0
+
+    def continue_from(self, prices: Mapping[str, float], ts: float) -> None:
+        """Carry on after a restart: each symbol from its last price, simulated time from
+        the first bar after ``ts`` (never back in time); call before ``start``."""
+        epoch = math.ceil(ts)
+        self._simulators = [
+            PriceSimulator(
+                symbol, self._seed, self._step_seconds,
+                dataclasses.replace(profile_for(symbol), start_price=prices[symbol]), epoch,
+            ) if symbol in prices else simulator
+            for symbol, simulator in zip(self.symbols, self._simulators, strict=True)
+        ]  # fmt: skip
+        self._sim_ts = max(self._sim_ts, math.ceil(ts / self._bar_seconds) * self._bar_seconds)
+        self.last_prices.update({s: p for s, p in prices.items() if s in self.symbols})
 
     def start(self) -> None:
         if self._task is None:

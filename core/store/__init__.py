@@ -2,6 +2,7 @@
 
 from core.store.database import Store, StoreUnavailable, create_database_engine
 from core.store.tables import (
+    AccountRow,
     AuditCheckpointRow,
     AuditRow,
     AuthorizationRow,
@@ -18,6 +19,7 @@ from core.store.tables import (
 from core.store.writer import BatchWriter
 
 __all__ = [
+    "AccountRow",
     "AuditCheckpointRow",
     "AuditRow",
     "AuthorizationRow",

@@ -6,10 +6,14 @@ from sqlmodel import Field, SQLModel
 
 
 class FillRow(SQLModel, table=True):
+    """A fill, written in the same transaction as the journal entry it comes from, so
+    the table and the journal agree fill for fill after any crash."""
+
     __tablename__ = "fills"
 
     id: int | None = Field(default=None, primary_key=True)
     run_id: str = Field(index=True)
+    account_id: str | None = Field(default=None, index=True)
     fill_id: int
     order_id: int
     strategy: str
@@ -87,16 +91,36 @@ class JobControlRow(SQLModel, table=True):
 
 
 class JournalRow(SQLModel, table=True):
-    """The trading journal: every order event, fill, risk event and feed cursor of a run,
-    in the order it happened. The engine rebuilds its state from these rows."""
+    """The trading journal: every order event, fill, risk event and market mark of a run,
+    in the order it happened. The engine rebuilds its account from the rows of every run
+    of that account (``account_id``; None for a standalone replay's journal)."""
 
     __tablename__ = "journal"
 
     seq: int | None = Field(default=None, primary_key=True)
     run_id: str = Field(index=True)
+    account_id: str | None = Field(default=None, index=True)
     kind: str
     ts: float
     payload_json: str
+
+
+class AccountRow(SQLModel, table=True):
+    """A paper account. The active account of a ``name`` is the one not archived; a
+    reset archives it (who, when, why) and opens a new one, so the old stays readable.
+    ``holder`` is the process trading it now (``host:pid``), seen last at ``held_at``."""
+
+    __tablename__ = "accounts"
+
+    id: str = Field(primary_key=True)
+    name: str = Field(index=True)
+    starting_cash: float
+    created_at: float
+    archived_at: float | None = None
+    archived_by: str | None = None
+    archive_reason: str | None = None
+    holder: str | None = None
+    held_at: float | None = None
 
 
 class AuditRow(SQLModel, table=True):

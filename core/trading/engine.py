@@ -21,7 +21,9 @@ decisions", not "get out": closing positions is a separate, deliberate act
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from dataclasses import dataclass, field, replace
 
 from core.bus import Bus, Subscription
@@ -29,12 +31,12 @@ from core.events import Bar, Fill, PortfolioSnapshot, RiskSnapshot, Side, Strate
 from core.market.window import BarWindow
 from core.research.signals import HOLD, LONG, SHORT, target_position
 from core.research.strategies import Direction, Params, Strategy
-from core.store import BatchWriter, EquityRow, FillRow
+from core.store import BatchWriter, EquityRow
 from core.tasks import cancel_and_wait
 from core.trading.execution import Execution
 from core.trading.fill_model import FillModel
 from core.trading.instruments import Instrument
-from core.trading.journal import Journal, Recovered
+from core.trading.journal import Cursor, Journal, Mark, Recovered
 from core.trading.orders import Order, OrderEvent, OrderRequest
 from core.trading.paper_broker import PaperBroker
 from core.trading.portfolio import Portfolio
@@ -46,6 +48,10 @@ log = logging.getLogger(__name__)
 #: backtest's exactly while the whole history fits; beyond that the forgotten
 #: bars' weight is below (1 - 2/401)^10000, about 1e-22, for any span we allow.
 RECURSIVE_HISTORY = 10_000
+#: Seconds between marks (cursors and prices) committed while nothing else is journaled.
+#: Every commit of orders or fills carries a mark too, so the journal is always a
+#: consistent prefix of the run; this only bounds how much market data a restart re-reads.
+MARK_INTERVAL = 0.5
 
 
 @dataclass(frozen=True)
@@ -126,6 +132,9 @@ class LiveEngine:
         self._outbox: list[Fill | OrderEvent | RiskEvent | StrategyChanged] = []
         self._task: asyncio.Task[None] | None = None
         self._committing: asyncio.Future[int] | None = None
+        self._cursors: dict[str, tuple[float, str, float]] = {}  # symbol: ts, event, price
+        self._unmarked = False  # market events handled since the last mark
+        self._marked_at = 0.0
         self.events = 0
         self.orders = 0  # orders the execution path admitted or rejected
         self.rejects = 0
@@ -151,6 +160,7 @@ class LiveEngine:
         it had handled: a clean shutdown leaves nothing unjournaled."""
         task, self._task = self._task, None
         await cancel_and_wait(task)
+        self._marked_at = -MARK_INTERVAL  # the last mark is due now, whenever the last was
         await self._commit()
         self.publish()
 
@@ -158,7 +168,11 @@ class LiveEngine:
         with subscription:
             self._bus.publish(self.snapshot())
             while True:
-                await subscription.wait()
+                if self._unmarked:  # a quiet market: mark where it stopped, once due
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(subscription.wait(), MARK_INTERVAL)
+                else:
+                    await subscription.wait()
                 for event in subscription.drain():
                     self.handle(event)
                 await self._commit()
@@ -170,7 +184,10 @@ class LiveEngine:
         while True:
             committing = self._committing
             if committing is None:
-                if self._journal is None or not self._journal.pending:
+                if self._journal is None:
+                    return
+                self._mark_if_due()
+                if not self._journal.pending:
                     return
                 committing = asyncio.ensure_future(asyncio.to_thread(self._journal.commit))
                 self._committing = committing
@@ -179,6 +196,24 @@ class LiveEngine:
             finally:
                 if committing.done() and self._committing is committing:
                     self._committing = None
+
+    def _mark_if_due(self) -> None:
+        """Journal where the engine stands, with whatever else goes into this commit, or
+        on its own every ``MARK_INTERVAL`` while market events arrive."""
+        assert self._journal is not None
+        now = time.monotonic()
+        due = self._unmarked and now - self._marked_at >= MARK_INTERVAL
+        if self._journal.pending or due:
+            self._journal.record(self.mark())
+            self._unmarked, self._marked_at = False, now
+
+    def mark(self) -> Mark:
+        cursors = tuple(
+            Cursor(symbol, ts, event, price)
+            for symbol, (ts, event, price) in sorted(self._cursors.items())
+        )
+        return Mark(self.portfolio.ts, cursors, self.portfolio.peak_equity,
+                    self.execution.risk.risk_day())  # fmt: skip
 
     async def kill(self, who: str, why: str) -> None:
         """The kill switch: halt, cancel every working order, flatten every position at
@@ -244,17 +279,18 @@ class LiveEngine:
         """Process one market event (public so replays and tests can drive the engine);
         what it causes waits in the outbox until ``publish``."""
         self.events += 1
+        self._unmarked = True
         if isinstance(event, Tick):
+            self._cursors[event.symbol] = (event.ts, "tick", event.price)
             self._on_tick(event)
         else:
+            self._cursors[event.symbol] = (event.ts, "bar", event.close)
             self._on_bar(event)
 
     def publish(self) -> None:
         """Publish (and queue for the store) everything handled since the last call."""
         outbox, self._outbox = self._outbox, []
         for event in outbox:
-            if isinstance(event, Fill) and self._writer is not None:
-                self._writer.append(FillRow(run_id=self.run_id, **_fill_columns(event)))
             self._bus.publish(event)
         self._bus.publish(self.snapshot())
         self._bus.publish(self.risk_snapshot())
@@ -272,16 +308,38 @@ class LiveEngine:
         }
         return self.execution.risk.snapshot(exposures, self.broker.open_orders, self.portfolio.ts)
 
+    def open_account(self, starting_cash: float) -> None:
+        """Trade an account opened with ``starting_cash`` (before ``restore``: the
+        settings' cash only opens new accounts)."""
+        portfolio, risk = self.portfolio, self.execution.risk
+        portfolio.starting_cash = portfolio.cash = portfolio.peak_equity = starting_cash
+        risk.equity = risk.peak_equity = risk.day_start_equity = starting_cash
+
     def restore(self, recovered: Recovered) -> None:
         """Take up where a journal left off: its fills rebuild the books, ledgers and
-        account; its working orders rest again; ids and the risk state continue."""
+        account; its working orders rest again; ids, the risk state and its day, the
+        stopped strategies and a flatten the kill switch still owes continue; its newest
+        mark gives the last prices and where each symbol's market data stood."""
         for fill in recovered.fills:
             self.portfolio.apply_fill(fill)
             self._apply(fill)
         for order in recovered.working:
             self.broker.submit(order)
         self.execution.continue_from(recovered.next_order_id, recovered.next_fill_id)
-        self.execution.risk.restore(recovered.risk_state)
+        mark = recovered.mark
+        if mark is not None:
+            for cursor in mark.cursors:
+                self._cursors[cursor.symbol] = (cursor.ts, cursor.event, cursor.price or 0.0)
+                if cursor.price is not None:
+                    self.execution.last_prices[cursor.symbol] = cursor.price
+                    self.portfolio.mark(cursor.symbol, cursor.price, cursor.ts)
+                    for ledger in self.ledgers.values():
+                        ledger.mark(cursor.symbol, cursor.price, cursor.ts)
+            self.portfolio.peak_equity = mark.peak_equity
+        risk = self.execution.risk
+        risk.restore(recovered.risk_state, mark.risk if mark is not None else None)
+        risk.equity = self.portfolio.equity
+        self.execution.owe_flatten(recovered.flatten)
         self.stopped = set(recovered.stopped)
 
     def warm(self, bar: Bar) -> None:
@@ -370,10 +428,3 @@ class LiveEngine:
         log.info("fill %s %s %s @ %s", fill.side.value, fill.quantity, fill.symbol, fill.price,
                  extra={"strategy": fill.strategy, "fill_id": fill.fill_id})  # fmt: skip
 
-
-def _fill_columns(fill: Fill) -> dict[str, object]:
-    return {
-        "fill_id": fill.fill_id, "order_id": fill.order_id, "strategy": fill.strategy,
-        "symbol": fill.symbol, "side": fill.side.value, "quantity": fill.quantity,
-        "price": fill.price, "commission": fill.commission, "ts": fill.ts,
-    }  # fmt: skip

@@ -106,6 +106,10 @@ class Execution:
     def reset(self, who: str, why: str, ts: float) -> None:
         self._record(self.risk.reset(who, why, ts))
 
+    def owe_flatten(self, symbols: set[str]) -> None:
+        """Flatten these symbols at their next ticks: a kill a restart interrupted."""
+        self._flatten_pending |= symbols
+
     def continue_from(self, next_order_id: int, next_fill_id: int) -> None:
         """Number new orders and fills after those a journal already holds."""
         self._order_ids = itertools.count(next_order_id)

@@ -2,10 +2,17 @@
 
 The engine hands each event to ``Journal.record`` as it happens and calls
 ``commit`` (one transaction, in a worker thread) before it publishes or
-acknowledges any of them. SQLite in WAL mode keeps a committed transaction
-through a killed process, so after a crash ``recover`` rebuilds exactly the
-acknowledged state: portfolio, working orders, risk state, the strategies an
-operator stopped, the next ids and, per symbol, the market-data cursor to resume from.
+acknowledges any of them. A fill's row in the ``fills`` table is written in
+that same transaction, so the table never disagrees with the journal. SQLite
+in WAL mode (and PostgreSQL) keeps a committed transaction through a killed
+process, so after a crash ``recover`` rebuilds exactly the acknowledged state:
+portfolio, working orders, risk state and its day, the strategies an operator
+stopped, a flatten the kill switch still owes, the next ids and, per symbol,
+the market-data cursor and price to resume from.
+
+A journal belongs to a run; the Deck's runs also carry the id of the account
+they trade, and ``account_entries`` reads every run of an account, in order,
+which is how the account continues across restarts.
 """
 
 from __future__ import annotations
@@ -18,10 +25,11 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from core.events import Fill, Side, StrategyChanged
-from core.store import JournalRow, Store
+from core.store import FillRow, JournalRow, Store
+from core.trading.execution import KILL_SWITCH
 from core.trading.orders import Order, OrderEvent, OrderRequest, OrderStatus, OrderType, TimeInForce
 from core.trading.portfolio import Portfolio
-from core.trading.risk import RiskEvent, RiskState
+from core.trading.risk import RiskDay, RiskEvent, RiskState
 
 Event = OrderEvent | Fill | RiskEvent | StrategyChanged
 
@@ -29,26 +37,48 @@ Event = OrderEvent | Fill | RiskEvent | StrategyChanged
 @dataclass(frozen=True, slots=True)
 class Cursor:
     """How far one symbol's market data has been processed: its last event handled
-    (``event`` is "tick" or "bar") and that event's time."""
+    (``event`` is "tick" or "bar"), that event's time and, in a ``Mark``, its price."""
 
     symbol: str
     ts: float
     event: str
+    price: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """Where the engine stood when it committed: each symbol's cursor, and the figures
+    that prices (not fills) move: the account's peak equity and the risk governor's day.
+    Recovery takes the newest mark; with it the account is exactly as it was."""
+
+    ts: float
+    cursors: tuple[Cursor, ...]
+    peak_equity: float
+    risk: RiskDay
+
+
+Entry = Event | Cursor | Mark
 
 
 class Journal:
-    def __init__(self, store: Store, run_id: str) -> None:
+    def __init__(self, store: Store, run_id: str, account_id: str | None = None) -> None:
         self._store = store
         self.run_id = run_id
+        self.account_id = account_id
         self._pending: list[dict[str, Any]] = []
+        self._fills: list[dict[str, Any]] = []
         self._writing = threading.Lock()  # one commit at a time, so entries keep their order
 
-    def record(self, event: Event | Cursor) -> None:
+    def record(self, event: Entry) -> None:
         kind, payload = _encode(event)
         self._pending.append(
-            {"run_id": self.run_id, "kind": kind, "ts": event.ts,
+            {"run_id": self.run_id, "account_id": self.account_id, "kind": kind, "ts": event.ts,
              "payload_json": json.dumps(payload, separators=(",", ":"))}
         )  # fmt: skip
+        if isinstance(event, Fill):
+            self._fills.append(
+                {"run_id": self.run_id, "account_id": self.account_id, **fill_columns(event)}
+            )
 
     @property
     def pending(self) -> int:
@@ -59,18 +89,52 @@ class Journal:
         worker thread). Returns how many entries were written."""
         with self._writing:
             rows, self._pending = self._pending, []
+            fills, self._fills = self._fills, []
             if rows:
                 with self._store.engine.begin() as connection:
                     connection.execute(insert(JournalRow), rows)
+                    if fills:
+                        connection.execute(insert(FillRow), fills)
         return len(rows)
 
-    def read(self) -> list[Event | Cursor]:
+    def read(self) -> list[Entry]:
         """This run's entries in the order they were recorded."""
         query = select(JournalRow.kind, JournalRow.payload_json).where(
             JournalRow.run_id == self.run_id
         ).order_by(JournalRow.seq)  # fmt: skip
         with self._store.engine.connect() as connection:
             return [_decode(kind, json.loads(text)) for kind, text in connection.execute(query)]
+
+
+def account_entries(store: Store, account_id: str) -> list[Entry]:
+    """Every run's entries of ``account_id``, in the order they were committed. Only the
+    newest mark is read: the older ones are superseded by it."""
+    newest_mark = (
+        select(JournalRow.seq)
+        .where(JournalRow.account_id == account_id, JournalRow.kind == "mark")
+        .order_by(JournalRow.seq.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    query = (
+        select(JournalRow.kind, JournalRow.payload_json)
+        .where(JournalRow.account_id == account_id)
+        .where((JournalRow.kind != "mark") | (JournalRow.seq == newest_mark))
+        .order_by(JournalRow.seq)
+    )
+    with store.engine.connect() as connection:
+        rows = connection.execute(query).all()
+    loads = json.loads
+    return [_decode(kind, loads(text)) for kind, text in rows]
+
+
+def fill_columns(fill: Fill) -> dict[str, object]:
+    """A fill as the ``fills`` table's columns."""
+    return {
+        "fill_id": fill.fill_id, "order_id": fill.order_id, "strategy": fill.strategy,
+        "symbol": fill.symbol, "side": fill.side.value, "quantity": fill.quantity,
+        "price": fill.price, "commission": fill.commission, "ts": fill.ts,
+    }  # fmt: skip
 
 
 @dataclass
@@ -85,9 +149,13 @@ class Recovered:
     cursors: dict[str, Cursor] = field(default_factory=dict)
     fills: list[Fill] = field(default_factory=list)
     stopped: set[str] = field(default_factory=set)
+    mark: Mark | None = None
+    orders: int = 0  # orders the journal holds, of any status
+    flatten: set[str] = field(default_factory=set)  # symbols the kill switch must still flatten
+    last_kill: RiskEvent | None = None  # the kill that halted trading, while it holds
 
 
-def recover(entries: list[Event | Cursor], starting_cash: float) -> Recovered:
+def recover(entries: list[Entry], starting_cash: float) -> Recovered:
     state = Recovered(Portfolio(starting_cash))
     orders: dict[int, Order] = {}
     for entry in entries:
@@ -98,6 +166,8 @@ def recover(entries: list[Event | Cursor], starting_cash: float) -> Recovered:
             order = orders.get(entry.order_id)
             if order is not None:
                 order.record_fill(entry.quantity, entry.price, entry.fill_id)
+            if entry.strategy == KILL_SWITCH:
+                state.flatten.discard(entry.symbol)
         elif isinstance(entry, OrderEvent):
             state.next_order_id = max(state.next_order_id, entry.order_id + 1)
             if entry.kind == "accepted":
@@ -108,18 +178,31 @@ def recover(entries: list[Event | Cursor], starting_cash: float) -> Recovered:
                 order.status, order.reason = entry.status, entry.reason
         elif isinstance(entry, RiskEvent):
             state.risk_state = entry.state
+            if entry.kind == "kill":
+                state.last_kill = entry
+                state.flatten = {s for s, p in state.portfolio.positions.items() if p.quantity}
+            elif entry.kind == "reset":
+                state.last_kill, state.flatten = None, set()
         elif isinstance(entry, StrategyChanged):
             if entry.running:
                 state.stopped.discard(entry.strategy)
             else:
                 state.stopped.add(entry.strategy)
+        elif isinstance(entry, Mark):
+            state.mark = entry
+            for cursor in entry.cursors:
+                state.cursors[cursor.symbol] = cursor
+                if cursor.price is not None:
+                    state.portfolio.mark(cursor.symbol, cursor.price, cursor.ts)
+            state.portfolio.peak_equity = entry.peak_equity
         else:
             state.cursors[entry.symbol] = entry
     state.working = [o for o in orders.values() if o.status.working]
+    state.orders = len(orders)
     return state
 
 
-def _encode(event: Event | Cursor) -> tuple[str, dict[str, Any]]:
+def _encode(event: Entry) -> tuple[str, dict[str, Any]]:
     if isinstance(event, OrderEvent):
         payload = asdict(event)
         payload["request"] = asdict(event.request)
@@ -130,10 +213,12 @@ def _encode(event: Event | Cursor) -> tuple[str, dict[str, Any]]:
         return "risk", asdict(event)
     if isinstance(event, StrategyChanged):
         return "strategy", asdict(event)
+    if isinstance(event, Mark):
+        return "mark", asdict(event)
     return "cursor", asdict(event)
 
 
-def _decode(kind: str, payload: dict[str, Any]) -> Event | Cursor:
+def _decode(kind: str, payload: dict[str, Any]) -> Entry:
     if kind == "order":
         r = payload["request"]
         request = OrderRequest(
@@ -153,4 +238,7 @@ def _decode(kind: str, payload: dict[str, Any]) -> Event | Cursor:
         return StrategyChanged(**payload)
     if kind == "cursor":
         return Cursor(**payload)
+    if kind == "mark":
+        cursors = tuple(Cursor(**c) for c in payload["cursors"])
+        return Mark(payload["ts"], cursors, payload["peak_equity"], RiskDay(**payload["risk"]))
     raise ValueError(f"journal: unknown entry kind {kind!r}")

@@ -51,6 +51,17 @@ class RiskEvent:
     why: str
 
 
+@dataclass(frozen=True, slots=True)
+class RiskDay:
+    """What the governor has learnt from prices rather than from fills: the UTC day it
+    counts, the equity that day began with, the peak, and the day's largest order."""
+
+    day: int
+    day_start_equity: float
+    peak_equity: float
+    largest_order_today: float
+
+
 class RiskGovernor:
     def __init__(self, limits: RiskLimits, starting_equity: float, ts: float = 0.0) -> None:
         self.limits = limits
@@ -147,9 +158,16 @@ class RiskGovernor:
 
     # --- operators ------------------------------------------------------------------
 
-    def restore(self, state: RiskState) -> None:
-        """Take up the state a journal recorded; its events are already in the journal."""
+    def restore(self, state: RiskState, day: RiskDay | None = None) -> None:
+        """Take up the state (and day) a journal recorded; its events are already in it."""
         self.state = state
+        if day is not None:
+            self.day, self.day_start_equity = day.day, day.day_start_equity
+            self.peak_equity, self.largest_order_today = day.peak_equity, day.largest_order_today
+
+    def risk_day(self) -> RiskDay:
+        return RiskDay(self.day, self.day_start_equity, self.peak_equity,
+                       self.largest_order_today)  # fmt: skip
 
     def kill(self, who: str, why: str, ts: float) -> RiskEvent:
         """The kill switch: halt now. The engine cancels orders and flattens."""

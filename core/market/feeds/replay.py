@@ -30,6 +30,12 @@ class FileReplayFeed:
     reported in ``error`` (a ``DataFileError`` naming file, row and column)
     and logged; ``finished`` is set when the replay ends for any reason, and
     ``wait()`` re-raises the error.
+
+    ``resume_after(cursor, warm)`` makes a restarted replay carry on where the
+    journal says the engine stood: the bars before the cursor go to ``warm``
+    (the engine's indicators see them, nothing trades), the bar at the cursor
+    is published again without its tick if that tick was handled (its signal
+    was not journaled), and the rest as usual: the market never restarts.
     """
 
     def __init__(
@@ -65,6 +71,13 @@ class FileReplayFeed:
         self.state = FeedState.STOPPED
         self.ticks = self.bars = 0
         self.total: int | None = None  # bars in the file, once read
+        self._resume: tuple[float, str] | None = None
+        self._warm: Callable[[Bar], None] | None = None
+
+    def resume_after(self, ts: float, event: str, warm: Callable[[Bar], None]) -> None:
+        """Start after the market event (``"tick"`` or ``"bar"`` at ``ts``) a journal last
+        handled; earlier bars go to ``warm``."""
+        self._resume, self._warm = (ts, event), warm
 
     def start(self) -> None:
         if self._task is None:
@@ -106,6 +119,10 @@ class FileReplayFeed:
     async def _replay(self, bars: Bars) -> None:
         columns = [bars[k].tolist() for k in ("ts", "open", "high", "low", "close", "volume")]
         publish, symbol, speed = self._bus.publish, self.symbol, self.speed
+        start, tick_handled = self._skip_handled(columns)
+        columns = [column[start:] for column in columns]
+        if not columns[0]:
+            return
         begun, origin = self._clock(), columns[0][0]
         for i, (ts, open_, high, low, close, volume) in enumerate(zip(*columns, strict=True)):
             if speed is not None:
@@ -114,8 +131,25 @@ class FileReplayFeed:
                     await self._sleep(delay)
             if i and i % self._yield_every == 0:
                 await asyncio.sleep(0)
-            publish(Tick(symbol, ts, open_, 0.0))
+            if i or not tick_handled:
+                publish(Tick(symbol, ts, open_, 0.0))
             publish(Bar(symbol, ts, open_, high, low, close, volume))
             self.ticks += 1
             self.bars += 1
             self._last_tick_at = self._clock()
+
+    def _skip_handled(self, columns: list[list[float]]) -> tuple[int, bool]:
+        """Warm the engine on the bars a journal already handled; returns the index of the
+        first bar to publish and whether that bar's tick was handled already."""
+        if self._resume is None or self._warm is None:
+            return 0, False
+        resume_ts, event = self._resume
+        warm, symbol = self._warm, self.symbol
+        for i, (ts, open_, high, low, close, volume) in enumerate(zip(*columns, strict=True)):
+            if ts >= resume_ts:
+                log.info("feed %s: resuming at bar %d of %d (%s handled before the restart)",
+                         self.name, i + 1, len(columns[0]), event)  # fmt: skip
+                return i, ts == resume_ts
+            warm(Bar(symbol, ts, open_, high, low, close, volume))
+            self.bars += 1
+        return len(columns[0]), False

@@ -1,0 +1,106 @@
+"""The paper account as the journal holds it: rebuilt at every start, and shown to tools.
+
+``load_account`` replays the journal of every run of one account (through
+``core.trading.journal.recover``); the engine takes the result up at start-up,
+and ``account_document`` turns it into the JSON that ``quarterdeck account``
+prints (a contract other tools rely on: extend it, never rename a field).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import col, select
+
+from core.events import Side
+from core.store import FillRow, Store
+from core.store.tables import AccountRow
+from core.trading.journal import Recovered, account_entries, recover
+from core.trading.portfolio import Position
+
+
+@dataclass(frozen=True)
+class LoadedAccount:
+    """An account and the state its journal implies, with how long rebuilding it took."""
+
+    account: AccountRow
+    state: Recovered
+    seconds: float
+
+    def summary(self) -> dict[str, Any]:
+        """What a recovery rebuilt, for the audit trail and the log."""
+        state = self.state
+        return {
+            "account_id": self.account.id,
+            "fills": len(state.fills),
+            "orders": state.orders,
+            "working_orders": len(state.working),
+            "risk_state": state.risk_state.value,
+            "stopped": sorted(state.stopped),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def load_account(store: Store, account: AccountRow) -> LoadedAccount:
+    """Rebuild ``account`` from its journal (blocking: call it off the event loop)."""
+    started = time.perf_counter()
+    state = recover(account_entries(store, account.id), account.starting_cash)
+    return LoadedAccount(account, state, time.perf_counter() - started)
+
+
+def account_fills(store: Store, account_id: str) -> list[FillRow]:
+    """The account's rows of the ``fills`` table in time order (fill ids break ties)."""
+    query = (
+        select(FillRow)
+        .where(FillRow.account_id == account_id)
+        .order_by(col(FillRow.ts), col(FillRow.fill_id))
+    )
+    with store.session() as session:
+        return list(session.exec(query))
+
+
+def account_document(loaded: LoadedAccount, fills: list[FillRow]) -> dict[str, Any]:
+    """The account as ``quarterdeck account --json`` prints it."""
+    account, state = loaded.account, loaded.state
+    portfolio = state.portfolio
+    return {
+        "account_id": account.id,
+        "name": account.name,
+        "created_at": account.created_at,
+        "starting_cash": account.starting_cash,
+        "cash": portfolio.cash,
+        "equity": portfolio.equity,
+        "realized_pnl": portfolio.realized_pnl,
+        "unrealized_pnl": portfolio.unrealized_pnl,
+        "commissions": portfolio.commissions,
+        "risk_state": state.risk_state.value,
+        "stopped_strategies": sorted(state.stopped),
+        "working_orders": len(state.working),
+        "positions": _positions(fills),
+        "market": [
+            {"symbol": c.symbol, "ts": c.ts, "event": c.event, "price": c.price}
+            for c in sorted(state.cursors.values(), key=lambda c: c.symbol)
+        ],
+        "fills": [
+            {"id": f.fill_id, "ts": f.ts, "symbol": f.symbol, "side": f.side,
+             "quantity": f.quantity, "price": f.price, "commission": f.commission,
+             "strategy": f.strategy, "run_id": f.run_id, "order_id": f.order_id}
+            for f in fills
+        ],
+    }  # fmt: skip
+
+
+def _positions(fills: list[FillRow]) -> list[dict[str, Any]]:
+    """Open positions by strategy and symbol: they add up to the account's per symbol."""
+    held: dict[tuple[str, str], Position] = {}
+    for fill in fills:
+        position = held.setdefault((fill.strategy, fill.symbol), Position())
+        position.apply(Side(fill.side).sign * fill.quantity, fill.price)
+    return [
+        {"symbol": symbol, "quantity": p.quantity, "average_price": p.avg_price,
+         "strategy": strategy}
+        for (strategy, symbol), p in sorted(held.items(), key=lambda item: item[0][::-1])
+        if p.quantity
+    ]  # fmt: skip
