@@ -1,10 +1,10 @@
 """The SSH server: public-key logins with lockout and audit, one console per session.
 
-``SSHService`` listens (``listen()``, early, so that a taken port is reported
-before anything else starts) and is a Deck service: ``start()`` opens the door
-to logins once the Deck is running, ``stop()`` ends every session before the
-Deck drains. Each connection gets a ``_Gate`` that authenticates it; each
-session on it a ``ConsoleSession``.
+``SSHService`` binds its port (``listen()``, early, so that a taken port is
+reported before anything else starts) and is a Deck service: ``start()`` makes
+the port accept connections once the Deck's parts run and the users are
+loaded, ``stop()`` ends every session before the Deck drains. Each connection
+gets a ``_Gate`` that authenticates it; each session on it a ``ConsoleSession``.
 
 Refused outright: passwords and keyboard-interactive, exec and subsystems (no
 shell, ever), TCP/Unix port forwarding, agent and X11 forwarding, sessions
@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from typing import TYPE_CHECKING, Any
 
 import asyncssh
@@ -35,6 +36,21 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 LOGIN_TIMEOUT = 30.0  # seconds a client has to authenticate
+
+
+def bind_port(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` and not yet listening (``OSError`` if taken)."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def printable(text: str, limit: int = 64) -> str:
@@ -67,13 +83,20 @@ class SSHService:
         self.failed_logins = 0  # refused keys since start, for /metrics
         self._accepting = False
         self._server: asyncssh.SSHAcceptor | None = None
+        self._socket: socket.socket | None = None
+        self._host_key: asyncssh.SSHKey | None = None
         self._audits: set[asyncio.Task[None]] = set()
 
     async def listen(self) -> None:
-        """Load (or create) the host key, check the users file, bind the port. Raises
-        ``HostKeyError``, ``UsersFileError`` or ``OSError`` (the port is taken)."""
+        """Load (or create) the host key, load the users, and bind the port. Raises
+        ``HostKeyError``, ``UsersFileError`` or ``OSError`` (the port is taken).
+
+        The port is bound here, so a taken one is reported before anything starts, but
+        it accepts connections only from ``start`` (the Deck then runs): until then the
+        kernel refuses a connection, so the first one the port accepts can log in."""
         key, created = await asyncio.to_thread(load_or_create_host_key, self.settings.host_key_file)
         self.fingerprint = fingerprint(key)
+        self._host_key = key
         log.info("ssh host key %s %s (%s)", "created" if created else "loaded",
                  self.fingerprint, self.settings.host_key_file)  # fmt: skip
         from console.ssh.users import load_users  # a broken file stops the start, loudly
@@ -82,18 +105,23 @@ class SSHService:
         if not users.users:
             log.warning("no SSH users in %s: add one with `quarterdeck users add`",
                         self.settings.users_file)  # fmt: skip
-        logging.getLogger("asyncssh").setLevel(logging.WARNING)  # its INFO is per packet
-        self.task_factory = asyncio.get_running_loop().get_task_factory()
-        self._server = await asyncssh.create_server(
-            lambda: _Gate(self), self.host, self.port,
-            server_host_keys=[key], encoding=None, line_editor=False, allow_pty=True,
-            agent_forwarding=False, x11_forwarding=False, login_timeout=LOGIN_TIMEOUT,
-        )  # fmt: skip
-        self.port = self._server.get_port()
-        log.info("ssh listening on %s:%d", self.host, self.port)
+        await asyncio.to_thread(self.users.current)  # loaded now, not at the first login
+        self._socket = await asyncio.to_thread(bind_port, self.host, self.port)
+        self.port = self._socket.getsockname()[1]
 
     async def start(self) -> None:
+        """Accept connections: every login from now on finds the Deck and the users."""
+        assert self._socket is not None, "listen() first"
+        logging.getLogger("asyncssh").setLevel(logging.WARNING)  # its INFO is per packet
+        self.task_factory = asyncio.get_running_loop().get_task_factory()
         self._accepting = True
+        self._server = await asyncssh.listen(
+            sock=self._socket, server_factory=lambda: _Gate(self),
+            server_host_keys=[self._host_key], encoding=None, line_editor=False,
+            allow_pty=True, agent_forwarding=False, x11_forwarding=False,
+            login_timeout=LOGIN_TIMEOUT,
+        )  # fmt: skip
+        log.info("ssh listening on %s:%d", self.host, self.port)
 
     async def stop(self) -> None:
         """Turn new logins away, end every session, close the port."""
@@ -102,6 +130,9 @@ class SSHService:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
+        elif self._socket is not None:  # bound, never started
+            self._socket.close()
+        self._socket = None
         sessions = list(self.sessions)
         for session in sessions:
             session.end("shutdown")
@@ -113,7 +144,7 @@ class SSHService:
 
     @property
     def accepting(self) -> bool:
-        return self._accepting and self.deck.running
+        return self._accepting
 
     def admit(self, session: ConsoleSession) -> bool:
         if len(self.sessions) >= self.settings.ssh_max_sessions:

@@ -427,4 +427,3 @@ class LiveEngine:
             ledger.apply_fill(fill)
         log.info("fill %s %s %s @ %s", fill.side.value, fill.quantity, fill.symbol, fill.price,
                  extra={"strategy": fill.strategy, "fill_id": fill.fill_id})  # fmt: skip
-
