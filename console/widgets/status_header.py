@@ -20,7 +20,8 @@ Clock = Callable[[], float]
 
 
 class StatusHeader(BusPane):
-    """Screen title, environment, PAPER/LIVE, risk state, connected users, the UTC clock.
+    """Screen title, environment, PAPER/LIVE, risk state, how long the account has run
+    and when it last recovered, the UTC clock, connected users.
 
     The clock is injected (``clock`` returns epoch seconds) so that a frozen
     clock gives identical frames in snapshot tests.
@@ -55,6 +56,7 @@ class StatusHeader(BusPane):
         self.mode = "starting"  # until the Deck is shown (``show_engine``)
         self.risk = RiskState.ACTIVE
         self.users: tuple[str, ...] = ()
+        self.deck: Deck | None = None  # its account is read at each redraw: it opens at start
         self.clock = clock
 
     def show_engine(self, deck: Deck) -> None:
@@ -62,6 +64,7 @@ class StatusHeader(BusPane):
         self.mode = deck.engine.mode
         self.risk = deck.engine.execution.risk.state
         self.users = tuple(sorted({s.user for s in deck.sessions.sessions}))
+        self.deck = deck
         if self.is_mounted:
             self._redraw()
 
@@ -99,6 +102,28 @@ class StatusHeader(BusPane):
         text.append(f"{self.screen_title} ", quiet)
         text.append(f"│ {self.environment} {self.mode.upper()} │ ")
         text.append(f"risk {self.risk.value.upper()}", risk_style)
+        account = self.deck.account if self.deck is not None else None
+        if account is not None:  # the Deck has started: how long the account has run
+            text.append(f" │ acct {account_age(self.clock() - account.account.created_at)}")
+            recovered_at = self.deck.recovered_at if self.deck is not None else None
+            if recovered_at is not None:
+                recovered = datetime.fromtimestamp(recovered_at, UTC).strftime("%H:%MZ")
+                text.append(f", recovered {recovered}", quiet)
         text.append(f" │ {now} │ ")
         text.append(f"on: {users}", quiet)
         return text
+
+
+def account_age(seconds: float) -> str:
+    """How long an account has run, in its two largest units: ``3d 04h``, ``2h 05m``, ``42s``."""
+    seconds = max(0, int(seconds))
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours:02d}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"

@@ -41,6 +41,7 @@ from core.trading.orders import Order, OrderEvent, OrderRequest
 from core.trading.paper_broker import PaperBroker
 from core.trading.portfolio import Portfolio
 from core.trading.risk import RiskEvent, RiskGovernor, RiskLimits, require_who_and_why
+from core.trading.snapshot import SNAPSHOT_EVERY, Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +136,9 @@ class LiveEngine:
         self._cursors: dict[str, tuple[float, str, float]] = {}  # symbol: ts, event, price
         self._unmarked = False  # market events handled since the last mark
         self._marked_at = 0.0
+        self._unsnapshotted = 0  # fills since the journal's last snapshot
+        self.accepted_orders = 0  # of the account, every run (the journal's count)
+        self.last_kill: RiskEvent | None = None  # the kill switch's event, while it holds
         self.events = 0
         self.orders = 0  # orders the execution path admitted or rejected
         self.rejects = 0
@@ -161,6 +165,8 @@ class LiveEngine:
         task, self._task = self._task, None
         await cancel_and_wait(task)
         self._marked_at = -MARK_INTERVAL  # the last mark is due now, whenever the last was
+        if self._unsnapshotted:  # and a snapshot, so the next start replays nothing
+            self._unsnapshotted, self._unmarked = SNAPSHOT_EVERY, True
         await self._commit()
         self.publish()
 
@@ -197,6 +203,13 @@ class LiveEngine:
                 if committing.done() and self._committing is committing:
                     self._committing = None
 
+    def checkpoint(self) -> int:
+        """Journal a mark (and a snapshot when due) with what was recorded, and commit,
+        blocking: for tools and tests. The running loop commits through ``_commit``."""
+        assert self._journal is not None, "the engine has no journal"
+        self._mark_if_due()
+        return self._journal.commit()
+
     def _mark_if_due(self) -> None:
         """Journal where the engine stands, with whatever else goes into this commit, or
         on its own every ``MARK_INTERVAL`` while market events arrive."""
@@ -204,8 +217,22 @@ class LiveEngine:
         now = time.monotonic()
         due = self._unmarked and now - self._marked_at >= MARK_INTERVAL
         if self._journal.pending or due:
+            if self._unsnapshotted >= SNAPSHOT_EVERY:
+                self._journal.record(self.journal_snapshot())
+                self._unsnapshotted = 0
             self._journal.record(self.mark())
             self._unmarked, self._marked_at = False, now
+
+    def journal_snapshot(self) -> Snapshot:
+        """Everything a restart needs, at once (see ``core.trading.snapshot``)."""
+        risk = self.execution.risk
+        return Snapshot(
+            self.portfolio.ts, self.portfolio, tuple(self.broker.working()),
+            self.accepted_orders, self.execution.next_order_id, self.broker.next_fill_id,
+            risk.state, frozenset(self.stopped), frozenset(self.execution.flatten_pending),
+            self.last_kill, {key: (b.units, b.cash) for key, b in self.books.items()},
+            dict(self.ledgers),
+        )  # fmt: skip
 
     def mark(self) -> Mark:
         cursors = tuple(
@@ -320,9 +347,17 @@ class LiveEngine:
         account; its working orders rest again; ids, the risk state and its day, the
         stopped strategies and a flatten the kill switch still owes continue; its newest
         mark gives the last prices and where each symbol's market data stood."""
+        self.portfolio.take_over(recovered.portfolio)
+        snapshot = recovered.snapshot
+        if snapshot is not None:
+            for key, (units, cash) in snapshot.books.items():
+                if key in self.books:
+                    self.books[key].units, self.books[key].cash = units, cash
+            for name, ledger in snapshot.ledgers.items():
+                if name in self.ledgers:
+                    self.ledgers[name].take_over(ledger)
         for fill in recovered.fills:
-            self.portfolio.apply_fill(fill)
-            self._apply(fill)
+            self._book(fill)
         for order in recovered.working:
             self.broker.submit(order)
         self.execution.continue_from(recovered.next_order_id, recovered.next_fill_id)
@@ -332,15 +367,15 @@ class LiveEngine:
                 self._cursors[cursor.symbol] = (cursor.ts, cursor.event, cursor.price or 0.0)
                 if cursor.price is not None:
                     self.execution.last_prices[cursor.symbol] = cursor.price
-                    self.portfolio.mark(cursor.symbol, cursor.price, cursor.ts)
                     for ledger in self.ledgers.values():
                         ledger.mark(cursor.symbol, cursor.price, cursor.ts)
-            self.portfolio.peak_equity = mark.peak_equity
         risk = self.execution.risk
         risk.restore(recovered.risk_state, mark.risk if mark is not None else None)
         risk.equity = self.portfolio.equity
         self.execution.owe_flatten(recovered.flatten)
         self.stopped = set(recovered.stopped)
+        self.accepted_orders = recovered.orders
+        self.last_kill = recovered.last_kill
 
     def warm(self, bar: Bar) -> None:
         """Add a bar the journal says was already handled: indicators see it, nothing
@@ -405,10 +440,14 @@ class LiveEngine:
             self._journal.record(event)
         if isinstance(event, Fill):
             self._apply(event)
+            self._unsnapshotted += 1
         elif isinstance(event, OrderEvent) and event.kind in ("accepted", "rejected"):
             self.orders += 1
             self.rejects += event.kind == "rejected"
+            self.accepted_orders += event.kind == "accepted"
         elif isinstance(event, RiskEvent):
+            if event.kind in ("kill", "reset"):
+                self.last_kill = event if event.kind == "kill" else None
             log.warning("risk %s: %s -> %s (%s: %s)", event.kind, event.previous.value,
                         event.state.value, event.who, event.why)  # fmt: skip
         elif isinstance(event, StrategyChanged):
@@ -417,6 +456,12 @@ class LiveEngine:
         self._outbox.append(event)
 
     def _apply(self, fill: Fill) -> None:
+        self._book(fill)
+        log.info("fill %s %s %s @ %s", fill.side.value, fill.quantity, fill.symbol, fill.price,
+                 extra={"strategy": fill.strategy, "fill_id": fill.fill_id})  # fmt: skip
+
+    def _book(self, fill: Fill) -> None:
+        """Apply a fill to its (strategy, symbol) book and its strategy's ledger."""
         signed = fill.side.sign * fill.quantity
         book = self.books.get((fill.strategy, fill.symbol))
         if book is not None:
@@ -425,5 +470,3 @@ class LiveEngine:
         ledger = self.ledgers.get(fill.strategy)
         if ledger is not None:
             ledger.apply_fill(fill)
-        log.info("fill %s %s %s @ %s", fill.side.value, fill.quantity, fill.symbol, fill.price,
-                 extra={"strategy": fill.strategy, "fill_id": fill.fill_id})  # fmt: skip

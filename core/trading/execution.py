@@ -7,7 +7,6 @@ tells anyone (see ``core.trading.journal``).
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 
 from core.events import Fill, Side, Tick
@@ -39,9 +38,9 @@ class Execution:
         self.portfolio = portfolio
         self.instruments = instruments
         self._record = record
-        self._order_ids = itertools.count(first_order_id)
+        self.next_order_id = first_order_id
         self.last_prices: dict[str, float] = {}
-        self._flatten_pending: set[str] = set()
+        self.flatten_pending: set[str] = set()
 
     # --- orders ---------------------------------------------------------------------
 
@@ -80,7 +79,7 @@ class Execution:
     def on_tick(self, tick: Tick) -> list[Fill]:
         self.last_prices[tick.symbol] = tick.price
         self.portfolio.mark(tick.symbol, tick.price, tick.ts)
-        if tick.symbol in self._flatten_pending:
+        if tick.symbol in self.flatten_pending:
             self._flatten(tick)
         before = {o.order_id: o for o in self.broker.working(tick.symbol)}
         fills = self.broker.on_tick(tick)
@@ -101,18 +100,18 @@ class Execution:
         self._record(self.risk.kill(who, why, ts))
         for order in self.broker.working():
             self.cancel(order.order_id, f"{KILL_SWITCH}: {why}", ts)
-        self._flatten_pending = {s for s, p in self.portfolio.positions.items() if p.quantity}
+        self.flatten_pending = {s for s, p in self.portfolio.positions.items() if p.quantity}
 
     def reset(self, who: str, why: str, ts: float) -> None:
         self._record(self.risk.reset(who, why, ts))
 
     def owe_flatten(self, symbols: set[str]) -> None:
         """Flatten these symbols at their next ticks: a kill a restart interrupted."""
-        self._flatten_pending |= symbols
+        self.flatten_pending |= symbols
 
     def continue_from(self, next_order_id: int, next_fill_id: int) -> None:
         """Number new orders and fills after those a journal already holds."""
-        self._order_ids = itertools.count(next_order_id)
+        self.next_order_id = next_order_id
         self.broker.continue_fill_ids(next_fill_id)
 
     @property
@@ -122,7 +121,7 @@ class Execution:
     # --- internals ------------------------------------------------------------------
 
     def _flatten(self, tick: Tick) -> None:
-        self._flatten_pending.discard(tick.symbol)
+        self.flatten_pending.discard(tick.symbol)
         held = self.portfolio.position(tick.symbol).quantity
         if held:
             side = Side.SELL if held > 0 else Side.BUY
@@ -130,7 +129,8 @@ class Execution:
             self.execute_now(request, tick, bypass_risk=True)
 
     def _admit(self, request: OrderRequest, ts: float, bypass_risk: bool = False) -> Order:
-        order = Order(next(self._order_ids), request, ts)
+        order = Order(self.next_order_id, request, ts)
+        self.next_order_id += 1
         last = self.last_prices.get(request.symbol)
         reason = validate(request, self.instruments.get(request.symbol), last)
         if reason is None and not bypass_risk:

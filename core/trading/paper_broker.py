@@ -19,7 +19,6 @@ in parts; without it (the backtest's assumption) an order fills in full.
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import replace
 
@@ -44,12 +43,12 @@ class PaperBroker:
     ) -> None:
         self.fill_model = fill_model or FillModel()
         self.participation = participation
-        self._fill_ids = itertools.count(first_fill_id)
+        self.next_fill_id = first_fill_id
         self._working: dict[str, list[Order]] = {}
         self._capacity: dict[str, float] = {}
 
     def continue_fill_ids(self, next_fill_id: int) -> None:
-        self._fill_ids = itertools.count(next_fill_id)
+        self.next_fill_id = next_fill_id
 
     @property
     def commission(self) -> float:
@@ -162,8 +161,9 @@ class PaperBroker:
             if quantity <= 0:
                 return None
             self._capacity[order.symbol] = available - quantity
+        self.next_fill_id += 1
         fill = Fill(
-            next(self._fill_ids), order.order_id, request.strategy, order.symbol,
+            self.next_fill_id - 1, order.order_id, request.strategy, order.symbol,
             request.side, quantity, fill_at, self.fill_model.cost(quantity, fill_at), tick.ts,
         )  # fmt: skip
         order.record_fill(quantity, fill_at, fill.fill_id)

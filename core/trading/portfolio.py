@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.events import Fill, PortfolioSnapshot, PositionView
 
@@ -59,20 +59,31 @@ class Portfolio:
         self.peak_equity = starting_cash
         self.ts = 0.0
 
+    def take_over(self, other: Portfolio) -> None:
+        """Become a copy of ``other`` (a recovered account), keeping this object, which
+        others hold."""
+        self.starting_cash, self.cash = other.starting_cash, other.cash
+        self.positions = {s: replace(p) for s, p in other.positions.items()}
+        self.realized_pnl, self.commissions = other.realized_pnl, other.commissions
+        self.fills, self.peak_equity, self.ts = other.fills, other.peak_equity, other.ts
+
     def position(self, symbol: str) -> Position:
         position = self.positions.get(symbol)
         if position is None:
             position = self.positions[symbol] = Position()
         return position
 
-    def apply_fill(self, fill: Fill) -> None:
+    def apply_fill(self, fill: Fill, track_peak: bool = True) -> None:
+        """Book a fill. ``track_peak=False`` is for rebuilding an account whose peak is
+        known otherwise (the journal's mark): it saves summing the equity per fill."""
         signed = fill.side.sign * fill.quantity
         self.realized_pnl += self.position(fill.symbol).apply(signed, fill.price)
         self.cash -= signed * fill.price + fill.commission
         self.commissions += fill.commission
         self.fills += 1
         self.ts = max(self.ts, fill.ts)
-        self._track_peak()
+        if track_peak:
+            self._track_peak()
 
     def mark(self, symbol: str, price: float, ts: float) -> None:
         position = self.positions.get(symbol)

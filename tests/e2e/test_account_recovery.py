@@ -1,6 +1,7 @@
-"""`quarterdeck serve` trading a replay, killed with SIGKILL at random instants and started
-again each time: the account continues, nothing acknowledged is lost or repeated, and the
-end is the account of one uninterrupted run over the same bars."""
+"""`quarterdeck serve`, and the console in a real terminal, trading a replay, killed with
+SIGKILL at random instants (or quit) and started again each time: the account continues,
+nothing acknowledged is lost or repeated, and the end is the account of one uninterrupted
+run over the same bars."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ import pandas as pd
 import pytest
 
 from core.market.history import simulated_bars
+from tests.e2e.tmux import TmuxSession
 
+ROOT = Path(__file__).resolve().parents[2]
 QUARTERDECK = str(Path(sys.executable).with_name("quarterdeck"))
 BARS = 12_000
 KILLS = 10
@@ -34,6 +37,20 @@ def data_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("data") / "spy.csv"
     frame.to_csv(path, index=False)
     return path
+
+
+@pytest.fixture(scope="module")
+def reference(data_file: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The account of one uninterrupted run of the whole replay."""
+    data_dir = tmp_path_factory.mktemp("reference")
+    document = run_to_the_end(environment(data_dir, data_file), last_bar(data_file))
+    check_invariants(document)
+    assert len(document["fills"]) > 300
+    return document
+
+
+def last_bar(data_file: Path) -> float:
+    return float(pd.read_csv(data_file)["timestamp"].iloc[-1])
 
 
 def environment(data_dir: Path, data_file: Path) -> dict[str, str]:
@@ -106,15 +123,35 @@ def check_invariants(document: dict[str, Any]) -> None:
     assert positions == {s: q for s, q in held.items() if q}
 
 
-def test_serve_killed_at_random_keeps_one_account_equal_to_an_uninterrupted_run(
-    data_file: Path, tmp_path: Path
+def wait_for_new_fills(
+    data_dir: Path, before: int, process: subprocess.Popen[bytes] | None = None
 ) -> None:
-    last_ts = float(pd.read_csv(data_file)["timestamp"].iloc[-1])
-    reference = run_to_the_end(environment(tmp_path / "reference", data_file), last_ts)
-    check_invariants(reference)
-    expected = fills_of(reference)
-    assert len(expected) > 300
+    deadline = time.monotonic() + 60
+    while (process is None or process.poll() is None) and time.monotonic() < deadline:
+        if journaled_fills(data_dir) > before:
+            return
+        time.sleep(0.02)
 
+
+def check_against(reference: dict[str, Any], document: dict[str, Any]) -> int:
+    """The account is a prefix of the uninterrupted run's; returns how many fills it has."""
+    check_invariants(document)
+    fills = fills_of(document)
+    assert fills == fills_of(reference)[: len(fills)], "a fill differs from the reference's"
+    return len(fills)
+
+
+def finish_and_compare(env: dict[str, str], data_file: Path, reference: dict[str, Any]) -> None:
+    final = run_to_the_end(env, last_bar(data_file))
+    check_invariants(final)
+    assert fills_of(final) == fills_of(reference)
+    for figure in ("cash", "equity", "realized_pnl", "commissions", "positions", "market"):
+        assert final[figure] == reference[figure], figure
+
+
+def test_serve_killed_at_random_keeps_one_account_equal_to_an_uninterrupted_run(
+    data_file: Path, reference: dict[str, Any], tmp_path: Path
+) -> None:
     data_dir = tmp_path / "crashing"
     env = environment(data_dir, data_file)
     rng = random.Random(20261207)
@@ -122,27 +159,59 @@ def test_serve_killed_at_random_keeps_one_account_equal_to_an_uninterrupted_run(
     for _ in range(KILLS):
         before = journaled_fills(data_dir)
         process = serve(env)
-        deadline = time.monotonic() + 60
-        while process.poll() is None and time.monotonic() < deadline:
-            if journaled_fills(data_dir) > before:
-                break
-            time.sleep(0.02)
+        wait_for_new_fills(data_dir, before, process)
         time.sleep(rng.uniform(0.0, 0.4))
         process.send_signal(signal.SIGKILL)
         process.wait()
-        document = account(env)
-        check_invariants(document)
-        fills = fills_of(document)
-        assert fills == expected[: len(fills)], "a fill differs from the uninterrupted run's"
-        progress.append(len(fills))
+        progress.append(check_against(reference, account(env)))
     assert progress == sorted(progress)
     assert len(set(progress)) >= 6, f"the kills should land at different points: {progress}"
-    assert progress[-1] < len(expected), "the replay ended before the last kill"
-
-    final = run_to_the_end(env, last_ts)
-    check_invariants(final)
-    assert fills_of(final) == expected
-    for figure in ("cash", "equity", "realized_pnl", "commissions", "positions", "market"):
-        assert final[figure] == reference[figure], figure
-    runs = {f["run_id"] for f in final["fills"]}
+    assert progress[-1] < len(reference["fills"]), "the replay ended before the last kill"
+    finish_and_compare(env, data_file, reference)
+    runs = {f["run_id"] for f in account(env)["fills"]}
     assert len(runs) >= 6, "the fills should come from many runs of the one account"
+
+
+def test_console_quit_or_killed_keeps_one_account_equal_to_an_uninterrupted_run(
+    data_file: Path, reference: dict[str, Any], tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "console"
+    env = environment(data_dir, data_file)
+    terminal = TmuxSession(120, 40, {k: env[k] for k in env if k.startswith(("QD_", "PATH"))}
+                           | {"TERM": "xterm-256color", "HOME": str(tmp_path)}, ROOT)  # fmt: skip
+    rng = random.Random(7)
+    try:
+        progress: list[int] = []
+        for ending in ("q", "kill", "q", "kill"):
+            before = journaled_fills(data_dir)
+            terminal.type(f'{QUARTERDECK}; echo "EXIT=$?"')
+            terminal.press("Enter")
+            terminal.wait_for(lambda s: "Portfolio" in s and "acct" in s, timeout=60)
+            wait_for_new_fills(data_dir, before)
+            time.sleep(rng.uniform(0.0, 0.4))
+            if ending == "q":
+                terminal.press("q")
+                terminal.wait_for(lambda s: "EXIT=0" in s, timeout=60)
+            else:
+                console = child_pid(terminal.shell_pid())
+                os.kill(console, signal.SIGKILL)
+                terminal.wait_for(lambda s: "EXIT=137" in s, timeout=60)
+            terminal.press("clear", "Enter")
+            progress.append(check_against(reference, account(env)))
+        assert progress == sorted(progress) and len(set(progress)) == len(progress), progress
+        # the next start shows the account it recovered, and how long it has run
+        terminal.type(f'{QUARTERDECK}; echo "EXIT=$?"')
+        terminal.press("Enter")
+        screen = terminal.wait_for(lambda s: "recovered" in s, timeout=60)
+        assert "acct " in screen
+        terminal.press("q")
+        terminal.wait_for(lambda s: "EXIT=0" in s, timeout=60)
+    finally:
+        terminal.close()
+    finish_and_compare(env, data_file, reference)
+
+
+def child_pid(shell_pid: int) -> int:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(shell_pid)], capture_output=True,
+                         text=True, check=True)  # fmt: skip
+    return int(out.stdout.split()[0])

@@ -1,0 +1,123 @@
+"""A snapshot of an account in its journal, so that a restart need not replay every fill.
+
+Every ``SNAPSHOT_EVERY`` fills, and at a clean stop, the engine journals the
+whole of its trading state (the account, each book and strategy ledger, the
+working orders, the next ids, the risk state, the stopped strategies and a
+flatten the kill switch still owes) in the same commit as its mark. Recovery
+starts from the newest snapshot and replays only what followed it, so an
+account of any age comes back in about the same time. The entries before a
+snapshot stay in the journal: they are the account's history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from core.events import Side
+from core.trading.orders import Order, OrderRequest, OrderStatus, OrderType, TimeInForce
+from core.trading.portfolio import Portfolio, Position
+from core.trading.risk import RiskEvent, RiskState
+
+#: Fills between two snapshots: recovery replays at most about this many.
+SNAPSHOT_EVERY = 5_000
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The engine's trading state at one commit (see the module's docstring)."""
+
+    ts: float
+    portfolio: Portfolio
+    working: tuple[Order, ...]
+    orders: int  # accepted orders so far, of any status
+    next_order_id: int
+    next_fill_id: int
+    risk_state: RiskState
+    stopped: frozenset[str]
+    flatten: frozenset[str]
+    last_kill: RiskEvent | None
+    books: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
+    ledgers: dict[str, Portfolio] = field(default_factory=dict)
+
+
+def encode_snapshot(snapshot: Snapshot) -> dict[str, Any]:
+    return {
+        "ts": snapshot.ts,
+        "portfolio": encode_portfolio(snapshot.portfolio),
+        "working": [encode_order(order) for order in snapshot.working],
+        "orders": snapshot.orders,
+        "next_order_id": snapshot.next_order_id,
+        "next_fill_id": snapshot.next_fill_id,
+        "risk_state": snapshot.risk_state.value,
+        "stopped": sorted(snapshot.stopped),
+        "flatten": sorted(snapshot.flatten),
+        "last_kill": _encode_kill(snapshot.last_kill),
+        "books": [[strategy, symbol, units, cash]
+                  for (strategy, symbol), (units, cash) in snapshot.books.items()],
+        "ledgers": {name: encode_portfolio(p) for name, p in snapshot.ledgers.items()},
+    }  # fmt: skip
+
+
+def decode_snapshot(payload: dict[str, Any]) -> Snapshot:
+    kill = payload["last_kill"]
+    return Snapshot(
+        ts=payload["ts"],
+        portfolio=decode_portfolio(payload["portfolio"]),
+        working=tuple(decode_order(order) for order in payload["working"]),
+        orders=payload["orders"],
+        next_order_id=payload["next_order_id"],
+        next_fill_id=payload["next_fill_id"],
+        risk_state=RiskState(payload["risk_state"]),
+        stopped=frozenset(payload["stopped"]),
+        flatten=frozenset(payload["flatten"]),
+        last_kill=None if kill is None else RiskEvent(
+            **{**kill, "previous": RiskState(kill["previous"]), "state": RiskState(kill["state"])}
+        ),
+        books={(strategy, symbol): (units, cash)
+               for strategy, symbol, units, cash in payload["books"]},
+        ledgers={name: decode_portfolio(p) for name, p in payload["ledgers"].items()},
+    )  # fmt: skip
+
+
+def encode_portfolio(portfolio: Portfolio) -> dict[str, Any]:
+    return {
+        "starting_cash": portfolio.starting_cash, "cash": portfolio.cash,
+        "realized_pnl": portfolio.realized_pnl, "commissions": portfolio.commissions,
+        "fills": portfolio.fills, "peak_equity": portfolio.peak_equity, "ts": portfolio.ts,
+        "positions": {symbol: [p.quantity, p.avg_price, p.realized_pnl, p.last_price]
+                      for symbol, p in portfolio.positions.items()},
+    }  # fmt: skip
+
+
+def decode_portfolio(payload: dict[str, Any]) -> Portfolio:
+    portfolio = Portfolio(payload["starting_cash"])
+    portfolio.cash, portfolio.realized_pnl = payload["cash"], payload["realized_pnl"]
+    portfolio.commissions, portfolio.fills = payload["commissions"], payload["fills"]
+    portfolio.peak_equity, portfolio.ts = payload["peak_equity"], payload["ts"]
+    portfolio.positions = {symbol: Position(*fields)
+                           for symbol, fields in payload["positions"].items()}  # fmt: skip
+    return portfolio
+
+
+def encode_order(order: Order) -> dict[str, Any]:
+    payload = asdict(order)
+    payload["request"] = asdict(order.request)
+    return payload
+
+
+def decode_order(payload: dict[str, Any]) -> Order:
+    r = payload["request"]
+    request = OrderRequest(
+        r["strategy"], r["symbol"], Side(r["side"]), r["quantity"], OrderType(r["type"]),
+        r["limit_price"], r["stop_price"], TimeInForce(r["tif"]),
+    )  # fmt: skip
+    return Order(
+        payload["order_id"], request, payload["ts"], OrderStatus(payload["status"]),
+        payload["filled_quantity"], payload["average_price"], payload["triggered"],
+        payload["reason"], list(payload["fill_ids"]),
+    )  # fmt: skip
+
+
+def _encode_kill(kill: RiskEvent | None) -> dict[str, Any] | None:
+    return None if kill is None else asdict(kill)
