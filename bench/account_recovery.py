@@ -23,7 +23,6 @@ from core.bus import Bus
 from core.events import Side, Tick
 from core.research.strategies import get_strategy
 from core.store import Store, accounts
-from core.trading import engine as engine_module
 from core.trading.account import load_account
 from core.trading.engine import LiveEngine, StrategySpec
 from core.trading.journal import Journal
@@ -34,9 +33,11 @@ FILLS_PER_COMMIT = 50
 SPEC = StrategySpec(get_strategy("sma_cross"), {"fast": 5, "slow": 20}, ("SPY",), 1_000_000.0)
 
 
-def trade(store: Store, account_id: str, fills: int) -> None:
+def trade(store: Store, account_id: str, fills: int, snapshot_every: int) -> None:
     """``fills`` market orders through a journaled engine, alternately buying and selling."""
-    engine = LiveEngine(Bus(), [SPEC], run_id="bench", journal=Journal(store, "bench", account_id))
+    journal = Journal(store, "bench", account_id)
+    engine = LiveEngine(Bus(), [SPEC], run_id="bench", journal=journal,
+                        snapshot_every=snapshot_every)  # fmt: skip
     price, ts = 100.0, 1_700_000_000.0
     for i in range(fills):
         ts += 60.0
@@ -55,15 +56,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-snapshots", action="store_true")
     args = parser.parse_args()
-    if args.no_snapshots:
-        engine_module.SNAPSHOT_EVERY = 10**12  # type: ignore[attr-defined]
+    snapshot_every = 10**12 if args.no_snapshots else SNAPSHOT_EVERY
     fills = args.fills + (SNAPSHOT_EVERY - FILLS_PER_COMMIT)
     with tempfile.TemporaryDirectory() as folder:
         store = Store(f"sqlite:///{Path(folder) / 'bench.db'}")
         store.create_schema()
         account = accounts.take(store, "bench", SPEC.cash)
         began = time.perf_counter()
-        trade(store, account.id, fills)
+        trade(store, account.id, fills, snapshot_every)
         print(f"{fills:,} fills traded and journaled in {time.perf_counter() - began:.1f} s")
         seconds, replayed = [], 0
         for _ in range(args.repeats):

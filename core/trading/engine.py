@@ -99,6 +99,7 @@ class LiveEngine:
         instruments: dict[str, Instrument] | None = None,
         writer: BatchWriter | None = None,
         journal: Journal | None = None,
+        snapshot_every: int = SNAPSHOT_EVERY,
     ) -> None:
         if not specs:
             raise ValueError("the engine needs at least one strategy")
@@ -137,6 +138,7 @@ class LiveEngine:
         self._unmarked = False  # market events handled since the last mark
         self._marked_at = 0.0
         self._unsnapshotted = 0  # fills since the journal's last snapshot
+        self._snapshot_every = snapshot_every
         self.accepted_orders = 0  # of the account, every run (the journal's count)
         self.last_kill: RiskEvent | None = None  # the kill switch's event, while it holds
         self.events = 0
@@ -166,7 +168,7 @@ class LiveEngine:
         await cancel_and_wait(task)
         self._marked_at = -MARK_INTERVAL  # the last mark is due now, whenever the last was
         if self._unsnapshotted:  # and a snapshot, so the next start replays nothing
-            self._unsnapshotted, self._unmarked = SNAPSHOT_EVERY, True
+            self._unsnapshotted, self._unmarked = self._snapshot_every, True
         await self._commit()
         self.publish()
 
@@ -217,7 +219,7 @@ class LiveEngine:
         now = time.monotonic()
         due = self._unmarked and now - self._marked_at >= MARK_INTERVAL
         if self._journal.pending or due:
-            if self._unsnapshotted >= SNAPSHOT_EVERY:
+            if self._unsnapshotted >= self._snapshot_every:
                 self._journal.record(self.journal_snapshot())
                 self._unsnapshotted = 0
             self._journal.record(self.mark())
