@@ -104,7 +104,7 @@ def list_command(args: argparse.Namespace) -> int:
 
 
 def reset_command(args: argparse.Namespace) -> int:
-    from core.access import Capability
+    from core.access import Capability, PermissionDenied
     from core.guard import permit, record
     from core.store import accounts
 
@@ -115,7 +115,10 @@ def reset_command(args: argparse.Namespace) -> int:
     actor = cli_actor(args.who, settings)
     store = _store(args)
     try:
-        permit(store, actor, Capability.RESET_ACCOUNT, "account.reset", settings.account)
+        try:
+            permit(store, actor, Capability.RESET_ACCOUNT, "account.reset", settings.account)
+        except PermissionDenied as exc:  # audited as denied.account.reset
+            raise UsageError(str(exc)) from None
         try:
             old, new = accounts.reset_account(store, settings.account, actor.name, why,
                                               settings.starting_cash)  # fmt: skip

@@ -34,7 +34,9 @@ class LoadedAccount:
         state = self.state
         return {
             "account_id": self.account.id,
-            "fills": len(state.fills),
+            "fills": state.portfolio.fills,
+            "replayed_fills": len(state.fills),  # after the snapshot it started from, if any
+            "from_snapshot": state.snapshot is not None,
             "orders": state.orders,
             "working_orders": len(state.working),
             "risk_state": state.risk_state.value,

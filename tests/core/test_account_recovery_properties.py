@@ -24,7 +24,6 @@ from core.trading.account import account_fills, load_account
 from core.trading.engine import LiveEngine, StrategySpec
 from core.trading.journal import Journal
 from core.trading.orders import OrderRequest, OrderType
-from core.trading.paper_broker import OrderNotWorking
 
 SYMBOL, STRATEGY, CASH = "SPY", "sma_cross", 100_000.0
 SPEC = StrategySpec(get_strategy(STRATEGY), {"fast": 2, "slow": 5}, (SYMBOL,), CASH)
@@ -86,10 +85,7 @@ class Desk:
             working = engine.broker.working()
             if working:
                 order = working[operation[1] % len(working)]
-                try:
-                    engine.execution.cancel(order.order_id, "property test", self.ts)
-                except OrderNotWorking:
-                    pass
+                engine.execution.cancel(order.order_id, "property test", self.ts)
         elif name == "commit":
             engine.checkpoint()
             self.committed = state_of(engine)
