@@ -24,7 +24,7 @@ from core.announce import announce_audit, announce_logs
 from core.audit import sign_checkpoint
 from core.bus import Bus
 from core.config import Settings
-from core.events import JobPriority
+from core.events import JobPriority, RiskState
 from core.guard import permit_async, record
 from core.health import HealthMonitor
 from core.health.alerting import Alerting
@@ -44,8 +44,9 @@ from core.tasks import cancel_and_wait
 from core.trading.account import LoadedAccount, load_account
 from core.trading.engine import LiveEngine
 from core.trading.fill_model import FillModel
-from core.trading.journal import Journal
+from core.trading.journal import Journal, Recovered
 from core.trading.paper_broker import OrderNotWorking
+from core.trading.portfolio import Portfolio
 from core.wiring import live_specs, make_feed, risk_limits
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ class Deck:
         self._started_services: list[Service] = []
         self.started_at: float | None = None
         self._lifecycle = asyncio.Lock()
+        self._halt_held = asyncio.Lock()  # an account reset holds the halt until it is done
         self._housekeeping: asyncio.Task[None] | None = None
         self._holding: asyncio.Task[None] | None = None
         self.account: LoadedAccount | None = None  # the account, as rebuilt at start
@@ -231,8 +233,41 @@ class Deck:
     async def reset_risk(self, actor: Principal, why: str) -> None:
         """An operator's word that trading may resume (from REDUCING or HALTED)."""
         await permit_async(self.store, actor, Capability.RESET_RISK, "risk.reset", self.run_id)
-        await self.engine.reset_risk(actor.name, why)
+        async with self._halt_held:
+            await self.engine.reset_risk(actor.name, why)
         await self._audit(actor, "risk.reset", self.run_id, {"why": why})
+
+    async def reset_account(self, actor: Principal, why: str) -> str:
+        """Archive the account and trade a new one with the configured starting cash, on
+        an admin's word; the trading must be halted and the account flat. Returns the
+        new account's id. ``ValueError`` says what stands in the way."""
+        await permit_async(self.store, actor, Capability.RESET_ACCOUNT, "account.reset",
+                           self.settings.account)  # fmt: skip
+        if self.account is None:
+            raise ValueError("the engine has not opened its account yet")
+        async with self._halt_held:  # no risk reset meanwhile: halted, the account stays flat
+            if self.engine.execution.risk.state is not RiskState.HALTED:
+                raise ValueError("halt trading first (kill switch): an account starts over flat")
+            refusal = self.engine.start_over_refusal()
+            if refusal is not None:
+                raise ValueError(refusal)
+            s = self.settings
+            old, new = await asyncio.to_thread(accounts.reset_account, self.store, s.account,
+                                               actor.name, why, s.starting_cash)  # fmt: skip
+            self.engine.start_over(s.starting_cash)
+        self.journal.account_id = new.id
+        self.account = LoadedAccount(new, Recovered(Portfolio(new.starting_cash)), 0.0)
+        self.recovered_at = None
+        await cancel_and_wait(self._holding)
+        await asyncio.to_thread(accounts.hold, self.store, new.id, accounts.this_process())
+        self._holding = asyncio.create_task(self._hold_account(new.id), name="account-hold")
+        self.engine.publish()
+        log.warning("account %s archived by %s (%s); trading account %s",
+                    old.id if old else "-", actor.name, why, new.id)  # fmt: skip
+        await self._audit(actor, "account.reset", s.account,
+                          {"why": why, "archived": old.id if old else None, "opened": new.id,
+                           "starting_cash": new.starting_cash, "run_id": self.run_id})  # fmt: skip
+        return new.id
 
     async def stop_strategy(self, actor: Principal, why: str, strategy: str) -> bool:
         """Stop a live strategy placing orders (its working orders are cancelled, its

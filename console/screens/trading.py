@@ -35,6 +35,7 @@ class TradingScreen(DeckScreen):
     ACTIONS_NEED = {
         "kill": Capability.TRADE,
         "reset_risk": Capability.RESET_RISK,
+        "reset_account": Capability.RESET_ACCOUNT,
         "stop_strategy": Capability.TRADE,
         "start_strategy": Capability.TRADE,
         "cancel_order": Capability.TRADE,
@@ -152,10 +153,38 @@ class TradingScreen(DeckScreen):
 
         self.app.push_screen(ReasonScreen("Reset the risk governor to ACTIVE?"), reset)
 
+    def action_reset_account(self) -> None:
+        """Archive the account and trade a new one (admin; halted and flat first)."""
+        account = self.deck.account
+        if account is None:
+            self.notify("The engine has not opened its account yet.", severity="warning")
+            return
+
+        async def reset(reason: str | None) -> None:
+            if reason is None:
+                return
+            with self.refusals("Account reset"):
+                try:
+                    new_id = await self.deck.reset_account(self.user, reason)
+                except ValueError as exc:
+                    self.notify(f"Account not reset: {exc}.", severity="error", timeout=15)
+                    return
+                self.notify(f"Account {account.account.id} archived; trading account {new_id} "
+                            f"(quarterdeck account --id {account.account.id} reads the old one).",
+                            timeout=15)  # fmt: skip
+
+        cash = self.deck.settings.starting_cash
+        question = (
+            f"ACCOUNT RESET: archive account {account.account.id} and start a new "
+            f"one with {cash:,.2f}? Trading must be halted and the account flat."
+        )
+        self.app.push_screen(ReasonScreen(question), reset)
+
     # --- the palette ------------------------------------------------------------------
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
-        """Stop or start each strategy (by its state) and cancel each working order."""
+        """Stop or start each strategy (by its state), reset the account, and cancel each
+        working order."""
         refused = self.denial_for("stop_strategy")
         stopped = self.deck.engine.stopped
         for spec in self.deck.engine.specs:
@@ -167,6 +196,9 @@ class TradingScreen(DeckScreen):
             else:
                 yield PaletteCommand(f"Stop strategy {name}", f"running; trades {symbols}",
                                      lambda n=name: self._stop(n), refused)  # fmt: skip
+        yield PaletteCommand("Reset the paper account…", "archive it and start a new one "
+                             "(halted and flat first)", self.action_reset_account,
+                             self.denial_for("reset_account"))  # fmt: skip
         for order_id, request in sorted(self.query_one(OrdersTable).orders.items()):
             title = describe(order_id, request)
             yield PaletteCommand(f"Cancel {title}", "a working order",

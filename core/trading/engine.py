@@ -344,6 +344,37 @@ class LiveEngine:
         portfolio.starting_cash = portfolio.cash = portfolio.peak_equity = starting_cash
         risk.equity = risk.peak_equity = risk.day_start_equity = starting_cash
 
+    def start_over_refusal(self) -> str | None:
+        """Why the account may not start over now (positions or working orders), or None."""
+        held = sorted(s for s, p in self.portfolio.positions.items() if p.quantity)
+        if not held and not self.broker.open_orders:
+            return None
+        return (
+            f"the account still holds {', '.join(held) or 'no position'} and "
+            f"{self.broker.open_orders} working order(s): flatten it first (kill switch)"
+        )
+
+    def start_over(self, starting_cash: float) -> None:
+        """Trade a new, empty account from now on (an account reset): the account, the
+        ledgers and books, the ids and the risk governor start afresh, while the market
+        data and the strategies' indicators carry on. Only a flat account with no
+        working order may start over (``ValueError`` otherwise)."""
+        refusal = self.start_over_refusal()
+        if refusal is not None:
+            raise ValueError(refusal)
+        self.portfolio.take_over(Portfolio(starting_cash))
+        for spec in self.specs:
+            self.ledgers[spec.strategy.id].take_over(Portfolio(spec.cash))
+        for book in self.books.values():
+            book.units, book.cash, book.pending = 0.0, book.spec.cash / len(book.spec.symbols), HOLD
+        execution = self.execution
+        execution.risk = RiskGovernor(execution.risk.limits, starting_cash, self.portfolio.ts)
+        execution.continue_from(1, 1)
+        execution.flatten_pending.clear()
+        self.stopped.clear()
+        self.last_kill = None
+        self.accepted_orders = self._unsnapshotted = 0
+
     def restore(self, recovered: Recovered) -> None:
         """Take up where a journal left off: its fills rebuild the books, ledgers and
         account; its working orders rest again; ids, the risk state and its day, the

@@ -6,12 +6,13 @@ from __future__ import annotations
 import getpass
 import sqlite3
 
+import pytest
 from textual.widgets import DataTable
 
 from checks import ReadinessService
 from console.app import QuarterdeckApp
 from console.screens.reason import ReasonScreen
-from core.access import Principal, Role
+from core.access import PermissionDenied, Principal, Role
 from core.config import Settings
 from core.deck import Deck
 from core.events import RiskState, Side
@@ -117,3 +118,55 @@ async def test_a_viewer_sees_trading_controls_disabled_and_pressing_says_why(
         for action in ("kill", "cancel_order", "stop_strategy", "start_strategy", "reset_risk"):
             assert app.screen.check_action(action, ()) is None  # None: shown disabled
         await pilot.press("q")
+
+
+async def test_an_admin_resets_the_account_from_the_palette_once_halted_and_flat(
+    settings: Settings,
+) -> None:
+    app, deck = make_app(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        await wait_until(pilot, lambda: deck.running and deck.account is not None)
+        old_id = deck.account.account.id  # type: ignore[union-attr]
+        app.screen.action_reset_account()  # the palette's "Reset the paper account…"
+        await answer(pilot, "new quarter")
+        await pilot.pause(0.2)
+        assert deck.account.account.id == old_id  # type: ignore[union-attr]  # not halted
+        await pilot.press("k")
+        await answer(pilot, "before the reset")
+        engine = deck.engine
+
+        def halted_and_flat() -> bool:
+            flat = not any(p.quantity for p in engine.portfolio.positions.values())
+            return flat and engine.execution.risk.state is RiskState.HALTED
+
+        await wait_until(pilot, halted_and_flat)
+        app.screen.action_reset_account()
+        await answer(pilot, "new quarter")
+        await wait_until(pilot, lambda: deck.account.account.id != old_id)  # type: ignore[union-attr]
+        assert deck.engine.execution.risk.state is RiskState.ACTIVE
+        await wait_until(pilot, lambda: deck.engine.portfolio.fills > 0, timeout=30)
+        await pilot.press("q")
+    database = sqlite3.connect(settings.data_dir / "quarterdeck.db")
+    new_id = deck.account.account.id  # type: ignore[union-attr]
+    rows = database.execute("SELECT DISTINCT account_id FROM fills WHERE run_id = ?",
+                            (deck.run_id,)).fetchall()  # fmt: skip
+    assert {row[0] for row in rows} == {old_id, new_id}
+    ids = [row[0] for row in database.execute(
+        "SELECT fill_id FROM fills WHERE account_id = ? ORDER BY id", (new_id,))]  # fmt: skip
+    assert ids == list(range(1, len(ids) + 1))  # the new account counts from 1
+    actions = [row[0] for row in database.execute("SELECT action FROM audit")]
+    assert "account.reset" in actions
+
+
+async def test_an_operator_may_not_reset_the_account(settings: Settings) -> None:
+    deck = Deck(settings)
+    await deck.start()
+    try:
+        with pytest.raises(PermissionDenied):
+            await deck.reset_account(Principal("olga", Role.OPERATOR), "try")
+    finally:
+        await deck.stop()
+    database = sqlite3.connect(settings.data_dir / "quarterdeck.db")
+    assert ("olga", "denied.account.reset") in database.execute(
+        "SELECT actor, action FROM audit").fetchall()  # fmt: skip

@@ -148,3 +148,34 @@ async def test_a_reset_opens_a_new_account_and_keeps_the_old_one(settings: Setti
     finally:
         await fresh.stop()
     assert len(account_fills(fresh.store, old_id)) == deck.engine.portfolio.fills  # readable
+
+
+def test_an_account_is_rebuilt_and_reset_the_same_on_both_backends(database_url: str) -> None:
+    from core.bus import Bus
+    from core.events import Side, Tick
+    from core.research.strategies import get_strategy
+    from core.trading.account import load_account
+    from core.trading.engine import LiveEngine, StrategySpec
+    from core.trading.orders import OrderRequest
+
+    store = Store(database_url)
+    store.create_schema()
+    account = accounts.take(store, "paper", 10_000.0)
+    spec = StrategySpec(get_strategy("sma_cross"), {"fast": 2, "slow": 5}, ("SPY",), 10_000.0)
+    engine = LiveEngine(Bus(), [spec], run_id="one", journal=Journal(store, "one", account.id),
+                        snapshot_every=2)  # fmt: skip
+    for i, side in enumerate((Side.BUY, Side.SELL, Side.BUY)):
+        tick = Tick("SPY", 100.0 + i, 50.0 + i, 1.0)
+        engine.execution.execute_now(OrderRequest("sma_cross", "SPY", side, 4.0), tick)
+        engine.checkpoint()
+    loaded = load_account(store, account)
+    assert loaded.state.snapshot is not None and len(loaded.state.fills) == 1
+    assert loaded.state.portfolio.cash == engine.portfolio.cash
+    assert loaded.state.portfolio.position("SPY").quantity == 4.0
+    assert [f.fill_id for f in account_fills(store, account.id)] == [1, 2, 3]
+    accounts.hold(store, account.id, None)
+    old, new = accounts.reset_account(store, "paper", "ada", "both backends", 5_000.0)
+    assert old is not None and old.id == account.id and new.starting_cash == 5_000.0
+    assert accounts.find_active(store, "paper").id == new.id  # type: ignore[union-attr]
+    assert [a.id for a in accounts.accounts(store)] == [new.id, account.id]
+    store.dispose()
