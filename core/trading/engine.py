@@ -207,17 +207,18 @@ class LiveEngine:
 
     def checkpoint(self) -> int:
         """Journal a mark (and a snapshot when due) with what was recorded, and commit,
-        blocking: for tools and tests. The running loop commits through ``_commit``."""
+        blocking: for tools and tests. The running loop commits through ``_commit``, whose
+        marks of a quiet market wait up to ``MARK_INTERVAL``."""
         assert self._journal is not None, "the engine has no journal"
-        self._mark_if_due()
+        self._mark_if_due(force=True)
         return self._journal.commit()
 
-    def _mark_if_due(self) -> None:
+    def _mark_if_due(self, *, force: bool = False) -> None:
         """Journal where the engine stands, with whatever else goes into this commit, or
-        on its own every ``MARK_INTERVAL`` while market events arrive."""
+        on its own every ``MARK_INTERVAL`` while market events arrive (``force``: now)."""
         assert self._journal is not None
         now = time.monotonic()
-        due = self._unmarked and now - self._marked_at >= MARK_INTERVAL
+        due = self._unmarked and (force or now - self._marked_at >= MARK_INTERVAL)
         if self._journal.pending or due:
             if self._unsnapshotted >= self._snapshot_every:
                 self._journal.record(self.journal_snapshot())

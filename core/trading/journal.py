@@ -206,8 +206,8 @@ def recover(entries: list[Entry], starting_cash: float) -> Recovered:
             if entry.kind == "kill":
                 state.last_kill = entry
                 state.flatten = {s for s, p in state.portfolio.positions.items() if p.quantity}
-            elif entry.kind == "reset":
-                state.last_kill, state.flatten = None, set()
+            elif entry.kind == "reset":  # the halt is lifted; a flatten still owed is not
+                state.last_kill = None
         elif isinstance(entry, StrategyChanged):
             if entry.running:
                 state.stopped.discard(entry.strategy)

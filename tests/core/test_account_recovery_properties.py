@@ -145,7 +145,7 @@ def check_journal(store: Store, account_id: str) -> None:
     assert loaded.state.portfolio.position(SYMBOL).quantity == held
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(operations)
 def test_any_history_of_trading_and_crashes_recovers_exactly(
     store: Store, history: list[tuple[Any, ...]]
