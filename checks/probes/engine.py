@@ -105,7 +105,7 @@ async def kill_switch(ctx: ProbeContext, params: ProbeParams) -> ProbeResult:
     events = bus.subscribe(RiskEvent, OrderEvent, Fill, maxsize=10_000)
     spec = StrategySpec(get_strategy(DRILL_STRATEGY), {"fast": 3, "slow": 8}, (DRILL_SYMBOL,),
                         100_000.0, 0.5)  # fmt: skip
-    engine = LiveEngine(bus, [spec], run_id="readiness-kill-switch-drill")
+    engine = LiveEngine(bus, [spec], run_id="readiness-kill-switch-drill", quiet=True)
     last = await asyncio.to_thread(_open_drill_position, engine)
     # A resting order far from the market, which the kill switch must cancel.
     resting = OrderRequest(DRILL_STRATEGY, DRILL_SYMBOL, Side.BUY, 1.0, OrderType.LIMIT,

@@ -24,6 +24,7 @@ from console.widgets.orders_table import OrdersTable, describe
 from console.widgets.portfolio_pane import PortfolioPane
 from console.widgets.strategies_table import StrategiesTable
 from core.access import Capability
+from core.events import RiskState
 
 
 class TradingScreen(DeckScreen):
@@ -62,7 +63,7 @@ class TradingScreen(DeckScreen):
         engine = deck.engine
         yield from self.compose_header()
         with VerticalScroll(id="trading"), Grid(id="trading-grid"):
-            yield StrategiesTable(deck.bus, engine.specs, engine.stopped, hz,
+            yield StrategiesTable(deck.bus, engine.specs, engine.stopped_by, hz,
                                   id="trading-strategies")  # fmt: skip
             yield OrdersTable(deck.bus, engine.broker.working(), hz, id="trading-orders")
             yield PortfolioPane(deck.bus, hz, id="trading-portfolio")
@@ -96,11 +97,21 @@ class TradingScreen(DeckScreen):
         self.app.push_screen(ReasonScreen(question), stop)
 
     def _start(self, name: str) -> None:
+        if self.deck.engine.execution.risk.state is RiskState.HALTED:
+            self.notify(f"Strategy {name} cannot start: trading is halted. An admin's risk "
+                        "reset (R) comes first.", severity="warning", timeout=10)  # fmt: skip
+            return
+
         async def start(reason: str | None) -> None:
             if reason is None:
                 return
             with self.refusals(f"Start strategy {name}"):
-                if await self.deck.start_strategy(self.user, reason, name):
+                try:
+                    started = await self.deck.start_strategy(self.user, reason, name)
+                except ValueError as exc:
+                    self.notify(f"Strategy {name} not started: {exc}.", severity="error")
+                    return
+                if started:
                     self.notify(f"Strategy {name} started: it trades from its next signal.")
                 else:
                     self.notify(f"Strategy {name} is already running.", severity="warning")
@@ -138,10 +149,11 @@ class TradingScreen(DeckScreen):
             if reason is not None:
                 with self.refusals("Kill switch"):
                     await self.deck.kill(self.user, reason)
-                    self.notify("Kill switch: trading halted, orders cancelled, flattening.",
-                                severity="error")  # fmt: skip
+                    self.notify("Kill switch: trading halted, orders cancelled, every strategy "
+                                "stopped, flattening.", severity="error")  # fmt: skip
 
-        question = "KILL SWITCH: halt trading, cancel every order and flatten every position?"
+        question = ("KILL SWITCH: halt trading, cancel every order, stop every strategy and "
+                    "flatten every position?")  # fmt: skip
         self.app.push_screen(ReasonScreen(question), kill)
 
     def action_reset_risk(self) -> None:

@@ -15,13 +15,15 @@ from core.events import RiskSnapshot, RiskState, SessionsChanged
 
 if TYPE_CHECKING:
     from core.deck import Deck
+    from core.trading.risk import RiskEvent
 
 Clock = Callable[[], float]
 
 
 class StatusHeader(BusPane):
     """Screen title, environment, PAPER/LIVE, risk state, how long the account has run
-    and when it last recovered, the UTC clock, connected users.
+    and when it last recovered, the UTC clock, connected users; and while trading is
+    HALTED, a banner under it: who halted it, when and why, and what resuming needs.
 
     The clock is injected (``clock`` returns epoch seconds) so that a frozen
     clock gives identical frames in snapshot tests.
@@ -34,8 +36,13 @@ class StatusHeader(BusPane):
     TOPICS = (RiskSnapshot, SessionsChanged)
     COMPONENT_CLASSES = {"status-header--title", "status-header--halted", "status-header--label"}
     DEFAULT_CSS = """
-    StatusHeader { dock: top; height: 1; background: $panel; }
-    StatusHeader > Static { width: 1fr; height: 1; }
+    StatusHeader { dock: top; height: auto; background: $panel; }
+    StatusHeader > #status-line { width: 1fr; height: 1; }
+    StatusHeader > #halt-banner {
+        display: none; width: 1fr; height: auto; background: $error; color: $text;
+        text-style: bold; padding: 0 1;
+    }
+    StatusHeader.-halted > #halt-banner { display: block; }
     StatusHeader .status-header--title { color: $primary; text-style: bold; }
     StatusHeader .status-header--halted { color: $error; text-style: bold reverse; }
     StatusHeader .status-header--label { color: $text-muted; }
@@ -67,21 +74,35 @@ class StatusHeader(BusPane):
         self.deck = deck
         if self.is_mounted:
             self._redraw()
+            self._show_halt()
 
     def compose(self) -> Any:
         yield Static(self._line(), id="status-line")
+        yield Static("", id="halt-banner")
 
     def on_mount(self) -> None:
         super().on_mount()
         self.set_interval(1.0, self._redraw)
+        self._show_halt()
 
     def apply(self, events: list[Any]) -> None:
+        was = self.risk
         for event in events:
             if isinstance(event, RiskSnapshot):
                 self.risk = event.state
             elif isinstance(event, SessionsChanged):
                 self.users = tuple(sorted({s.user for s in event.sessions}))
         self._redraw()
+        if self.risk is not was:
+            self._show_halt()
+
+    def _show_halt(self) -> None:
+        """Show the banner while HALTED (a new layout, but only when the state changes)."""
+        halted = self.risk is RiskState.HALTED
+        if halted:
+            halt = self.deck.engine.halt if self.deck is not None else None
+            self.query_one("#halt-banner", Static).update(halt_banner(halt))
+        self.set_class(halted, "-halted")
 
     def _redraw(self) -> None:
         # One line, always: no new layout (a Static's default), which would reflow
@@ -127,3 +148,16 @@ def account_age(seconds: float) -> str:
     if minutes:
         return f"{minutes}m {secs:02d}s"
     return f"{secs}s"
+
+
+def halt_banner(halt: RiskEvent | None) -> str:
+    """Who halted trading, when and why, and what it takes to resume."""
+    if halt is None:
+        said = "HALTED"
+    else:
+        when = datetime.fromtimestamp(halt.ts, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+        said = f"HALTED by {halt.who} at {when}: {halt.why}"
+    return (
+        f"{said}. Every strategy is stopped and positions are flattened. To resume: "
+        "an admin resets risk (R on Trading), then an operator starts each strategy (g)."
+    )

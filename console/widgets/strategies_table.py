@@ -40,18 +40,23 @@ class StrategiesTable(BusPane):
     StrategiesTable .strategies-table--down { color: $error; }
     """
 
-    def __init__(self, bus: Bus, specs: list[StrategySpec], stopped: set[str],
-                 max_hz: float = 10.0, **kwargs: Any) -> None:  # fmt: skip
+    def __init__(self, bus: Bus, specs: list[StrategySpec],
+                 stopped_by: dict[str, StrategyChanged], max_hz: float = 10.0,
+                 **kwargs: Any) -> None:  # fmt: skip
         super().__init__(bus, max_hz, **kwargs)
         self.specs = specs
-        self.stopped = set(stopped)
+        self.stopped_by = dict(stopped_by)
+
+    @property
+    def stopped(self) -> set[str]:
+        return set(self.stopped_by)
 
     def compose(self) -> ComposeResult:
         self.border_title = "Strategies"
         table: DataTable[Any] = DataTable(id="strategies", cursor_type="row", zebra_stripes=True)
         for label, key in (("Strategy", "id"), ("State", "state"), ("PnL", "pnl"),
                            ("Equity", "equity"), ("Params", "params"),
-                           ("Symbols", "symbols")):  # fmt: skip
+                           ("Symbols", "symbols"), ("Stopped by", "why")):  # fmt: skip
             table.add_column(label, key=key)
         yield table
 
@@ -63,7 +68,7 @@ class StrategiesTable(BusPane):
             table.add_row(
                 spec.strategy.id, self._state(spec.strategy.id), Text("--", justify="right"),
                 Text(fmt.money(spec.cash), justify="right"), params, ", ".join(spec.symbols),
-                key=spec.strategy.id,
+                self._why(spec.strategy.id), key=spec.strategy.id,
             )  # fmt: skip
         self._subtitle()
 
@@ -72,14 +77,14 @@ class StrategiesTable(BusPane):
         ledgers: dict[str, PortfolioSnapshot] = {}
         for event in events:
             if isinstance(event, StrategyChanged) and event.running:
-                self.stopped.discard(event.strategy)
+                self.stopped_by.pop(event.strategy, None)
             elif isinstance(event, StrategyChanged):
-                self.stopped.add(event.strategy)
+                self.stopped_by[event.strategy] = event
             elif event.name == "account":
                 ledgers.update((ledger.name, ledger) for ledger in event.strategies)
         for spec in self.specs:
             name = spec.strategy.id
-            cells: dict[str, Text] = {"state": self._state(name)}
+            cells: dict[str, Text | str] = {"state": self._state(name), "why": self._why(name)}
             ledger = ledgers.get(name)
             if ledger is not None:
                 cells["pnl"] = self._pnl(ledger.total_pnl)
@@ -89,10 +94,15 @@ class StrategiesTable(BusPane):
         self._subtitle()
 
     def _subtitle(self) -> None:
-        self.border_subtitle = f"{len(self.specs) - len(self.stopped)}/{len(self.specs)} running"
+        running = len(self.specs) - len(self.stopped_by)
+        self.border_subtitle = f"{running}/{len(self.specs)} running"
+
+    def _why(self, name: str) -> str:
+        change = self.stopped_by.get(name)
+        return "" if change is None else f"{change.who}: {change.why}"
 
     def _state(self, name: str) -> Text:
-        if name in self.stopped:
+        if name in self.stopped_by:
             stopped = self.get_component_rich_style("strategies-table--stopped")
             return Text("■ stopped", style=stopped)
         return Text("▶ running")

@@ -16,6 +16,13 @@ reading bars (its indicators stay warm) but places no orders, and its working
 orders are cancelled; its positions are left as they are. Stopping is "no new
 decisions", not "get out": closing positions is a separate, deliberate act
 (the kill switch), so stopping a misbehaving strategy never itself trades.
+
+The kill switch means it: it halts trading, cancels every working order,
+stops every strategy (each with who and why) and flattens every position at
+its symbol's next tick, each strategy's own position by an order in its name
+(so its ledger is flat too), whatever no strategy holds by the kill switch.
+Lifting the halt (an admin's reset) leaves the strategies stopped until an
+operator starts each one; none starts while trading is halted.
 """
 
 from __future__ import annotations
@@ -27,7 +34,16 @@ import time
 from dataclasses import dataclass, field, replace
 
 from core.bus import Bus, Subscription
-from core.events import Bar, Fill, PortfolioSnapshot, RiskSnapshot, Side, StrategyChanged, Tick
+from core.events import (
+    Bar,
+    Fill,
+    PortfolioSnapshot,
+    RiskSnapshot,
+    RiskState,
+    Side,
+    StrategyChanged,
+    Tick,
+)
 from core.market.window import BarWindow
 from core.research.signals import HOLD, LONG, SHORT, target_position
 from core.research.strategies import Direction, Params, Strategy
@@ -36,7 +52,7 @@ from core.tasks import cancel_and_wait
 from core.trading.execution import Execution
 from core.trading.fill_model import FillModel
 from core.trading.instruments import Instrument
-from core.trading.journal import Cursor, Journal, Mark, Recovered
+from core.trading.journal import Cursor, Journal, Mark, Recovered, halt_after
 from core.trading.orders import Order, OrderEvent, OrderRequest
 from core.trading.paper_broker import PaperBroker
 from core.trading.portfolio import Portfolio
@@ -44,6 +60,8 @@ from core.trading.risk import RiskEvent, RiskGovernor, RiskLimits, require_who_a
 from core.trading.snapshot import SNAPSHOT_EVERY, Snapshot
 
 log = logging.getLogger(__name__)
+_drill_log = logging.getLogger(f"{__name__}.drill")
+_drill_log.setLevel(logging.CRITICAL)  # a quiet engine's trading is not the desk's: never logged
 
 #: Bars kept for a recursive strategy (EMA, Wilder, SAR...). Its signals equal the
 #: backtest's exactly while the whole history fits; beyond that the forgotten
@@ -100,7 +118,10 @@ class LiveEngine:
         writer: BatchWriter | None = None,
         journal: Journal | None = None,
         snapshot_every: int = SNAPSHOT_EVERY,
+        quiet: bool = False,
     ) -> None:
+        """``quiet``: log none of its trading, for a throwaway engine (the readiness
+        drill) whose kills and fills are not the desk's and must not read like them."""
         if not specs:
             raise ValueError("the engine needs at least one strategy")
         self._bus = bus
@@ -108,6 +129,7 @@ class LiveEngine:
         self._journal = journal
         self.run_id = run_id
         self.specs = specs
+        self.specs_by_id = {spec.strategy.id: spec for spec in specs}
         starting_cash = sum(spec.cash for spec in specs)
         symbols = sorted({s for spec in specs for s in spec.symbols})
         self.portfolio = Portfolio(starting_cash)
@@ -131,6 +153,7 @@ class LiveEngine:
                 self._by_symbol[symbol].append(book)
         self._equity_symbol = symbols[0]
         self.stopped: set[str] = set()  # strategies an operator stopped
+        self.stopped_by: dict[str, StrategyChanged] = {}  # who stopped each, when and why
         self._outbox: list[Fill | OrderEvent | RiskEvent | StrategyChanged] = []
         self._task: asyncio.Task[None] | None = None
         self._committing: asyncio.Future[int] | None = None
@@ -139,8 +162,9 @@ class LiveEngine:
         self._marked_at = 0.0
         self._unsnapshotted = 0  # fills since the journal's last snapshot
         self._snapshot_every = snapshot_every
+        self._log = _drill_log if quiet else log
         self.accepted_orders = 0  # of the account, every run (the journal's count)
-        self.last_kill: RiskEvent | None = None  # the kill switch's event, while it holds
+        self.halt: RiskEvent | None = None  # what halted trading (who, when, why), while it holds
         self.events = 0
         self.orders = 0  # orders the execution path admitted or rejected
         self.rejects = 0
@@ -232,8 +256,9 @@ class LiveEngine:
         return Snapshot(
             self.portfolio.ts, self.portfolio, tuple(self.broker.working()),
             self.accepted_orders, self.execution.next_order_id, self.broker.next_fill_id,
-            risk.state, frozenset(self.stopped), frozenset(self.execution.flatten_pending),
-            self.last_kill, {key: (b.units, b.cash) for key, b in self.books.items()},
+            risk.state, tuple(self.stopped_by.values()),
+            frozenset(self.execution.flatten_pending), self.halt,
+            {key: (b.units, b.cash) for key, b in self.books.items()},
             dict(self.ledgers),
         )  # fmt: skip
 
@@ -246,9 +271,14 @@ class LiveEngine:
                     self.execution.risk.risk_day())  # fmt: skip
 
     async def kill(self, who: str, why: str) -> None:
-        """The kill switch: halt, cancel every working order, flatten every position at
-        its symbol's next tick. Returns once the events are journaled and published."""
+        """The kill switch: halt, cancel every working order, stop every strategy and
+        flatten every position at its symbol's next tick. Returns once the events are
+        journaled and published."""
         self.execution.kill(who, why, self.portfolio.ts)
+        for spec in self.specs:
+            self._switch(who, f"kill switch: {why}", spec.strategy.id, running=False)
+        for book in self.books.values():
+            book.pending = HOLD
         await self._commit()
         self.publish()
 
@@ -294,15 +324,21 @@ class LiveEngine:
 
     def _switch(self, who: str, why: str, strategy: str, *, running: bool) -> bool:
         require_who_and_why(who, why)
-        if strategy not in self.ledgers:
+        if strategy not in self.specs_by_id:
             raise ValueError(f"no live strategy {strategy!r} (running: {self.label})")
         if (strategy not in self.stopped) == running:
             return False
+        if running and self.execution.risk.state is RiskState.HALTED:
+            raise ValueError(f"trading is halted: an admin's risk reset comes before {strategy} "
+                             "can start again")  # fmt: skip
+        change = StrategyChanged(self.portfolio.ts, strategy, running, who, why)
         if running:
             self.stopped.discard(strategy)
+            self.stopped_by.pop(strategy, None)
         else:
             self.stopped.add(strategy)
-        self._record(StrategyChanged(self.portfolio.ts, strategy, running, who, why))
+            self.stopped_by[strategy] = change
+        self._record(change)
         return True
 
     def handle(self, event: Bar | Tick) -> None:
@@ -373,7 +409,8 @@ class LiveEngine:
         execution.continue_from(1, 1)
         execution.flatten_pending.clear()
         self.stopped.clear()
-        self.last_kill = None
+        self.stopped_by.clear()
+        self.halt = None
         self.accepted_orders = self._unsnapshotted = 0
 
     def restore(self, recovered: Recovered) -> None:
@@ -408,8 +445,9 @@ class LiveEngine:
         risk.equity = self.portfolio.equity
         self.execution.owe_flatten(recovered.flatten)
         self.stopped = set(recovered.stopped)
+        self.stopped_by = dict(recovered.stopped_by)
         self.accepted_orders = recovered.orders
-        self.last_kill = recovered.last_kill
+        self.halt = recovered.halt
 
     def warm(self, bar: Bar) -> None:
         """Add a bar the journal says was already handled: indicators see it, nothing
@@ -443,10 +481,14 @@ class LiveEngine:
     def _on_tick(self, tick: Tick) -> None:
         for ledger in self.ledgers.values():
             ledger.mark(tick.symbol, tick.price, tick.ts)
+        flatten = tick.symbol in self.execution.flatten_pending
         for book in self._by_symbol.get(tick.symbol, ()):
-            if book.pending != HOLD:
+            if flatten and book.units:  # the kill switch: each strategy's own position
+                side = Side.SELL if book.units > 0 else Side.BUY
+                self._order(book, tick, side, abs(book.units), bypass_risk=True)
+            elif book.pending != HOLD:
                 self._trade_to_target(book, tick)
-        self.execution.on_tick(tick)
+        self.execution.on_tick(tick)  # flattens what no strategy holds
 
     def _trade_to_target(self, book: Book, tick: Tick) -> None:
         """Move the book to its pending target at this tick, as the backtest does at the
@@ -464,9 +506,11 @@ class LiveEngine:
             if quantity > 0:
                 self._order(book, tick, side, quantity)
 
-    def _order(self, book: Book, tick: Tick, side: Side, quantity: float) -> None:
+    def _order(
+        self, book: Book, tick: Tick, side: Side, quantity: float, *, bypass_risk: bool = False
+    ) -> None:
         request = OrderRequest(book.spec.strategy.id, book.symbol, side, quantity)
-        self.execution.execute_now(request, tick)
+        self.execution.execute_now(request, tick, bypass_risk=bypass_risk)
 
     def _record(self, event: Fill | OrderEvent | RiskEvent | StrategyChanged) -> None:
         """Everything the execution path does passes here, in order."""
@@ -480,19 +524,19 @@ class LiveEngine:
             self.rejects += event.kind == "rejected"
             self.accepted_orders += event.kind == "accepted"
         elif isinstance(event, RiskEvent):
-            if event.kind in ("kill", "reset"):
-                self.last_kill = event if event.kind == "kill" else None
-            log.warning("risk %s: %s -> %s (%s: %s)", event.kind, event.previous.value,
-                        event.state.value, event.who, event.why)  # fmt: skip
+            self.halt = halt_after(self.halt, event)
+            self._log.warning("risk %s: %s -> %s (%s: %s)", event.kind, event.previous.value,
+                              event.state.value, event.who, event.why)  # fmt: skip
         elif isinstance(event, StrategyChanged):
             verb = "started" if event.running else "stopped"
-            log.warning("strategy %s %s (%s: %s)", event.strategy, verb, event.who, event.why)
+            self._log.warning("strategy %s %s (%s: %s)", event.strategy, verb, event.who, event.why)
         self._outbox.append(event)
 
     def _apply(self, fill: Fill) -> None:
         self._book(fill)
-        log.info("fill %s %s %s @ %s", fill.side.value, fill.quantity, fill.symbol, fill.price,
-                 extra={"strategy": fill.strategy, "fill_id": fill.fill_id})  # fmt: skip
+        extra = {"strategy": fill.strategy, "fill_id": fill.fill_id}
+        self._log.info("fill %s %s %s @ %s", fill.side.value, fill.quantity, fill.symbol,
+                       fill.price, extra=extra)  # fmt: skip
 
     def _book(self, fill: Fill) -> None:
         """Apply a fill to its (strategy, symbol) book and its strategy's ledger."""

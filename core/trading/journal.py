@@ -27,7 +27,6 @@ from sqlmodel import col
 
 from core.events import Fill, Side, StrategyChanged
 from core.store import FillRow, JournalRow, Store
-from core.trading.execution import KILL_SWITCH
 from core.trading.orders import Order, OrderEvent, OrderRequest, OrderStatus, OrderType, TimeInForce
 from core.trading.portfolio import Portfolio
 from core.trading.risk import RiskDay, RiskEvent, RiskState
@@ -164,10 +163,11 @@ class Recovered:
     cursors: dict[str, Cursor] = field(default_factory=dict)
     fills: list[Fill] = field(default_factory=list)
     stopped: set[str] = field(default_factory=set)
+    stopped_by: dict[str, StrategyChanged] = field(default_factory=dict)  # who, when, why
     mark: Mark | None = None
     orders: int = 0  # orders the journal holds, of any status
     flatten: set[str] = field(default_factory=set)  # symbols the kill switch must still flatten
-    last_kill: RiskEvent | None = None  # the kill that halted trading, while it holds
+    halt: RiskEvent | None = None  # what halted trading (a kill or a breach), while it holds
     snapshot: Snapshot | None = None  # where recovery began (then ``fills`` came after it)
 
 
@@ -190,8 +190,9 @@ def recover(entries: list[Entry], starting_cash: float) -> Recovered:
             order = orders.get(entry.order_id)
             if order is not None:
                 order.record_fill(entry.quantity, entry.price, entry.fill_id)
-            if entry.strategy == KILL_SWITCH:
-                state.flatten.discard(entry.symbol)
+            # Owed a flatten, a symbol's first fill is it: the kill cancelled every order
+            # and stopped every strategy, so nothing else fills before its next tick.
+            state.flatten.discard(entry.symbol)
         elif isinstance(entry, OrderEvent):
             state.next_order_id = max(state.next_order_id, entry.order_id + 1)
             if entry.kind == "accepted":
@@ -201,18 +202,18 @@ def recover(entries: list[Entry], starting_cash: float) -> Recovered:
                 order = orders[entry.order_id]
                 order.request = entry.request
                 order.status, order.reason = entry.status, entry.reason
-        elif isinstance(entry, RiskEvent):
+        elif isinstance(entry, RiskEvent):  # a reset lifts the halt, not a flatten owed
             state.risk_state = entry.state
+            state.halt = halt_after(state.halt, entry)
             if entry.kind == "kill":
-                state.last_kill = entry
                 state.flatten = {s for s, p in state.portfolio.positions.items() if p.quantity}
-            elif entry.kind == "reset":  # the halt is lifted; a flatten still owed is not
-                state.last_kill = None
         elif isinstance(entry, StrategyChanged):
             if entry.running:
                 state.stopped.discard(entry.strategy)
+                state.stopped_by.pop(entry.strategy, None)
             else:
                 state.stopped.add(entry.strategy)
+                state.stopped_by[entry.strategy] = entry
         elif isinstance(entry, Mark):
             state.mark = entry
             for cursor in entry.cursors:
@@ -231,9 +232,20 @@ def _from_snapshot(snapshot: Snapshot) -> Recovered:
     return Recovered(
         snapshot.portfolio, risk_state=snapshot.risk_state,
         next_order_id=snapshot.next_order_id, next_fill_id=snapshot.next_fill_id,
-        stopped=set(snapshot.stopped), flatten=set(snapshot.flatten),
-        last_kill=snapshot.last_kill, snapshot=snapshot,
+        stopped={change.strategy for change in snapshot.stopped},
+        stopped_by={change.strategy: change for change in snapshot.stopped},
+        flatten=set(snapshot.flatten), halt=snapshot.halt, snapshot=snapshot,
     )  # fmt: skip
+
+
+def halt_after(halt: RiskEvent | None, event: RiskEvent) -> RiskEvent | None:
+    """What holds trading halted after ``event``: the newest kill or move to HALTED, until
+    a reset."""
+    if event.kind == "reset":
+        return None
+    if event.kind == "kill" or (event.kind == "transition" and event.state is RiskState.HALTED):
+        return event
+    return halt
 
 
 def _encode(event: Entry) -> tuple[str, dict[str, Any]]:

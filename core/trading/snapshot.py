@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from core.events import Side
+from core.events import Side, StrategyChanged
 from core.trading.orders import Order, OrderRequest, OrderStatus, OrderType, TimeInForce
 from core.trading.portfolio import Portfolio, Position
 from core.trading.risk import RiskEvent, RiskState
@@ -34,9 +34,9 @@ class Snapshot:
     next_order_id: int
     next_fill_id: int
     risk_state: RiskState
-    stopped: frozenset[str]
+    stopped: tuple[StrategyChanged, ...]  # the stopped strategies: who stopped each, and why
     flatten: frozenset[str]
-    last_kill: RiskEvent | None
+    halt: RiskEvent | None
     books: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
     ledgers: dict[str, Portfolio] = field(default_factory=dict)
 
@@ -50,9 +50,9 @@ def encode_snapshot(snapshot: Snapshot) -> dict[str, Any]:
         "next_order_id": snapshot.next_order_id,
         "next_fill_id": snapshot.next_fill_id,
         "risk_state": snapshot.risk_state.value,
-        "stopped": sorted(snapshot.stopped),
+        "stopped": [asdict(change) for change in snapshot.stopped],
         "flatten": sorted(snapshot.flatten),
-        "last_kill": _encode_kill(snapshot.last_kill),
+        "halt": None if snapshot.halt is None else asdict(snapshot.halt),
         "books": [[strategy, symbol, units, cash]
                   for (strategy, symbol), (units, cash) in snapshot.books.items()],
         "ledgers": {name: encode_portfolio(p) for name, p in snapshot.ledgers.items()},
@@ -60,7 +60,7 @@ def encode_snapshot(snapshot: Snapshot) -> dict[str, Any]:
 
 
 def decode_snapshot(payload: dict[str, Any]) -> Snapshot:
-    kill = payload["last_kill"]
+    halt = payload["halt"]
     return Snapshot(
         ts=payload["ts"],
         portfolio=decode_portfolio(payload["portfolio"]),
@@ -69,10 +69,10 @@ def decode_snapshot(payload: dict[str, Any]) -> Snapshot:
         next_order_id=payload["next_order_id"],
         next_fill_id=payload["next_fill_id"],
         risk_state=RiskState(payload["risk_state"]),
-        stopped=frozenset(payload["stopped"]),
+        stopped=tuple(StrategyChanged(**change) for change in payload["stopped"]),
         flatten=frozenset(payload["flatten"]),
-        last_kill=None if kill is None else RiskEvent(
-            **{**kill, "previous": RiskState(kill["previous"]), "state": RiskState(kill["state"])}
+        halt=None if halt is None else RiskEvent(
+            **{**halt, "previous": RiskState(halt["previous"]), "state": RiskState(halt["state"])}
         ),
         books={(strategy, symbol): (units, cash)
                for strategy, symbol, units, cash in payload["books"]},
@@ -117,7 +117,3 @@ def decode_order(payload: dict[str, Any]) -> Order:
         payload["filled_quantity"], payload["average_price"], payload["triggered"],
         payload["reason"], list(payload["fill_ids"]),
     )  # fmt: skip
-
-
-def _encode_kill(kill: RiskEvent | None) -> dict[str, Any] | None:
-    return None if kill is None else asdict(kill)

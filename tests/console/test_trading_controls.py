@@ -7,7 +7,7 @@ import getpass
 import sqlite3
 
 import pytest
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from checks import ReadinessService
 from console.app import QuarterdeckApp
@@ -170,3 +170,32 @@ async def test_an_operator_may_not_reset_the_account(settings: Settings) -> None
     database = sqlite3.connect(settings.data_dir / "quarterdeck.db")
     assert ("olga", "denied.account.reset") in database.execute(
         "SELECT actor, action FROM audit").fetchall()  # fmt: skip
+
+
+async def test_the_kill_switch_stops_every_strategy_and_a_banner_says_who_on_every_screen(
+    settings: Settings,
+) -> None:
+    app, deck = make_app(settings)
+    me = getpass.getuser()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        await wait_until(pilot, lambda: deck.running)
+        await pilot.press("k")
+        await answer(pilot, "desk drill")
+        await wait_until(pilot, lambda: deck.engine.execution.risk.state is RiskState.HALTED)
+        table = app.screen.query_one("#strategies", DataTable)
+        await wait_until(pilot, lambda: "stopped" in str(table.get_cell("sma_cross", "state")))
+        assert str(table.get_cell("sma_cross", "why")) == f"{me}: kill switch: desk drill"
+        for key in ("4", "1", "5", "3"):
+            await pilot.press(key)
+            await pilot.pause(0.3)
+            banner = app.screen.query_one("#halt-banner", Static)
+            await wait_until(pilot, lambda banner=banner: banner.display)
+            said = str(banner.render())
+            assert f"HALTED by {me}" in said and "desk drill" in said
+        await pilot.press("4")
+        await pilot.press("g")  # nothing starts while halted, and nothing is asked
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, ReasonScreen)
+        assert deck.engine.stopped == {"sma_cross"}
+        await pilot.press("q")

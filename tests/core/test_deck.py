@@ -4,6 +4,8 @@ import math
 import sqlite3
 import time
 
+import pytest
+
 from core.access import SYSTEM, Principal, Role
 from core.config import LiveStrategy, Settings
 from core.deck import Deck
@@ -189,10 +191,23 @@ async def test_the_kill_switch_flattens_and_halts_until_an_operator_resets(
         fills = deck.engine.portfolio.fills
         await asyncio.sleep(1.0)  # bars keep closing, signals keep coming: nothing trades
         assert deck.engine.portfolio.fills == fills
+        # every strategy is stopped, with who and why, and its own ledger is flat too
+        stopped = deck.engine.stopped_by["sma_cross"]
+        assert (stopped.who, stopped.why) == ("alice", "kill switch: drill")
+        ledger = deck.engine.ledgers["sma_cross"]
+        assert not any(p.quantity for p in ledger.positions.values())
+        assert deck.engine.halt is not None and deck.engine.halt.who == "alice"
+        with pytest.raises(ValueError, match="trading is halted"):
+            await deck.start_strategy(Principal("alice", Role.OPERATOR), "go", "sma_cross")
         await deck.reset_risk(Principal("bob", Role.ADMIN), "drill over")
         snapshot = await asyncio.wait_for(risk.get(), 5)
         while snapshot.state is not RiskState.ACTIVE:
             snapshot = await asyncio.wait_for(risk.get(), 5)
+        assert deck.engine.stopped == {"sma_cross"}  # lifting the halt starts nothing
+        assert deck.engine.halt is None
+        await asyncio.sleep(0.5)
+        assert deck.engine.portfolio.fills == fills
+        assert await deck.start_strategy(Principal("alice", Role.OPERATOR), "go", "sma_cross")
     finally:
         await deck.stop()
     database = sqlite3.connect(settings.data_dir / "quarterdeck.db")
@@ -208,4 +223,8 @@ async def test_the_kill_switch_flattens_and_halts_until_an_operator_resets(
         ("reset", "bob", "drill over"),
     ]
     audited = database.execute("SELECT actor, action FROM audit ORDER BY seq").fetchall()
-    assert audited == [("alice", "risk.kill"), ("bob", "risk.reset")]
+    assert audited == [("alice", "risk.kill"), ("bob", "risk.reset"),
+                       ("alice", "strategy.start")]  # fmt: skip
+    kill_fills = database.execute("SELECT count(*) FROM fills WHERE strategy = 'kill switch' "
+                                  "AND run_id = ?", (deck.run_id,)).fetchone()[0]  # fmt: skip
+    assert kill_fills == 0  # each strategy flattened its own position

@@ -122,6 +122,11 @@ def test_a_halt_over_ssh_survives_a_restart_until_an_admin_resets_it(
     try:
         login(terminal, serve.ssh("alice"))
         terminal.wait_for(lambda s: "risk HALTED" in header(s), timeout=15)
+        # the banner says who halted trading and why, on every screen of every session
+        terminal.wait_for(lambda s: "HALTED by alice" in s and "restart drill" in s, timeout=15)
+        terminal.press("4")
+        screen = terminal.wait_for(lambda s: "kill switch: restart drill" in s, timeout=15)
+        assert "HALTED by alice" in screen
         time.sleep(3)  # the simulator runs on; strategies signal; nothing may trade
         run_id = serve.journal("SELECT run_id FROM journal ORDER BY seq DESC LIMIT 1")
         accepted = serve.journal(
@@ -135,7 +140,9 @@ def test_a_halt_over_ssh_survives_a_restart_until_an_admin_resets_it(
 
         login(terminal, serve.ssh("carol"))  # an admin lifts the halt
         press_on_trading(terminal, "R", "drill over")
-        terminal.wait_for(lambda s: "risk ACTIVE" in header(s), timeout=15)
+        terminal.wait_for(lambda s: "risk ACTIVE" in header(s) and "HALTED by" not in s,
+                          timeout=15)  # fmt: skip
+        assert "kill switch: restart drill" in terminal.screen()  # the strategy stays stopped
         quit_console(terminal)
         assert serve.account()["risk_state"] == "active"
     finally:
