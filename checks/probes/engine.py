@@ -15,7 +15,6 @@ from core.events import Bar, Fill, RiskState, Side, Tick, Verdict
 from core.market.history import simulated_bars
 from core.research.strategies import get_strategy
 from core.trading.engine import LiveEngine, StrategySpec
-from core.trading.execution import KILL_SWITCH
 from core.trading.orders import OrderEvent, OrderRequest, OrderType
 from core.trading.risk import RiskEvent
 
@@ -128,7 +127,8 @@ async def kill_switch(ctx: ProbeContext, params: ProbeParams) -> ProbeResult:
     seen = events.drain()
     kill_events = [e for e in seen if isinstance(e, RiskEvent) and e.kind == "kill"]
     cancelled = [e for e in seen if isinstance(e, OrderEvent) and e.kind == "cancelled"]
-    flattening = [f for f in seen if isinstance(f, Fill) and f.strategy == KILL_SWITCH]
+    killed_at = next((i for i, e in enumerate(seen) if e in kill_events), len(seen))
+    flattening = [f for f in seen[killed_at:] if isinstance(f, Fill)]
     evidence: dict[str, object] = {
         "drill": f"{DRILL_STRATEGY} on simulated {DRILL_SYMBOL}, in memory (no journal, no store)",
         "before": before,
@@ -136,6 +136,7 @@ async def kill_switch(ctx: ProbeContext, params: ProbeParams) -> ProbeResult:
         "kill_events": len(kill_events),
         "cancelled_orders": len(cancelled),
         "flattening_fills": [f"{f.side.value} {f.quantity:g} @ {f.price:g}" for f in flattening],
+        "stopped_strategies": sorted(engine.stopped),
     }
     problems: list[str] = []
     if engine.execution.state is not RiskState.HALTED:
@@ -146,6 +147,8 @@ async def kill_switch(ctx: ProbeContext, params: ProbeParams) -> ProbeResult:
         problems.append(f"{after['open_orders']} order(s) still working")
     if not kill_events:
         problems.append("no kill event was recorded for the audit trail")
+    if engine.stopped != {DRILL_STRATEGY}:
+        problems.append(f"strategies still running: {DRILL_STRATEGY}")
     if not before["positions"] or not before["open_orders"]:
         problems.append("the drill did not reach a position and a working order to kill")
     if problems:

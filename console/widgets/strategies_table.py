@@ -56,7 +56,7 @@ class StrategiesTable(BusPane):
         table: DataTable[Any] = DataTable(id="strategies", cursor_type="row", zebra_stripes=True)
         for label, key in (("Strategy", "id"), ("State", "state"), ("PnL", "pnl"),
                            ("Equity", "equity"), ("Params", "params"),
-                           ("Symbols", "symbols"), ("Stopped by", "why")):  # fmt: skip
+                           ("Symbols", "symbols"), ("Why stopped", "why")):  # fmt: skip
             table.add_column(label, key=key)
         yield table
 
@@ -99,12 +99,14 @@ class StrategiesTable(BusPane):
 
     def _why(self, name: str) -> str:
         change = self.stopped_by.get(name)
-        return "" if change is None else f"{change.who}: {change.why}"
+        return "" if change is None else change.why
 
     def _state(self, name: str) -> Text:
-        if name in self.stopped_by:
+        """Running, or stopped and by whom (the reason is the last column)."""
+        change = self.stopped_by.get(name)
+        if change is not None:
             stopped = self.get_component_rich_style("strategies-table--stopped")
-            return Text("■ stopped", style=stopped)
+            return Text(f"■ stopped · {change.who}", style=stopped)
         return Text("▶ running")
 
     def _pnl(self, value: float) -> Text:

@@ -481,14 +481,20 @@ class LiveEngine:
     def _on_tick(self, tick: Tick) -> None:
         for ledger in self.ledgers.values():
             ledger.mark(tick.symbol, tick.price, tick.ts)
-        flatten = tick.symbol in self.execution.flatten_pending
+        if tick.symbol in self.execution.flatten_pending:
+            self._flatten_books(tick)
         for book in self._by_symbol.get(tick.symbol, ()):
-            if flatten and book.units:  # the kill switch: each strategy's own position
-                side = Side.SELL if book.units > 0 else Side.BUY
-                self._order(book, tick, side, abs(book.units), bypass_risk=True)
-            elif book.pending != HOLD:
+            if book.pending != HOLD:
                 self._trade_to_target(book, tick)
         self.execution.on_tick(tick)  # flattens what no strategy holds
+
+    def _flatten_books(self, tick: Tick) -> None:
+        """The kill switch, at a symbol's next tick: each strategy closes its own position
+        (past the halt), so its ledger ends flat like the account."""
+        for book in self._by_symbol.get(tick.symbol, ()):
+            if book.units:
+                side = Side.SELL if book.units > 0 else Side.BUY
+                self._order(book, tick, side, abs(book.units), bypass_risk=True)
 
     def _trade_to_target(self, book: Book, tick: Tick) -> None:
         """Move the book to its pending target at this tick, as the backtest does at the

@@ -185,7 +185,8 @@ async def test_the_kill_switch_stops_every_strategy_and_a_banner_says_who_on_eve
         await wait_until(pilot, lambda: deck.engine.execution.risk.state is RiskState.HALTED)
         table = app.screen.query_one("#strategies", DataTable)
         await wait_until(pilot, lambda: "stopped" in str(table.get_cell("sma_cross", "state")))
-        assert str(table.get_cell("sma_cross", "why")) == f"{me}: kill switch: desk drill"
+        assert str(table.get_cell("sma_cross", "state")) == f"■ stopped · {me}"
+        assert str(table.get_cell("sma_cross", "why")) == "kill switch: desk drill"
         for key in ("4", "1", "5", "3"):
             await pilot.press(key)
             await pilot.pause(0.3)

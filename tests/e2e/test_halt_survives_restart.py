@@ -125,7 +125,7 @@ def test_a_halt_over_ssh_survives_a_restart_until_an_admin_resets_it(
         # the banner says who halted trading and why, on every screen of every session
         terminal.wait_for(lambda s: "HALTED by alice" in s and "restart drill" in s, timeout=15)
         terminal.press("4")
-        screen = terminal.wait_for(lambda s: "kill switch: restart drill" in s, timeout=15)
+        screen = terminal.wait_for(lambda s: "■ stopped · alice" in s, timeout=15)
         assert "HALTED by alice" in screen
         time.sleep(3)  # the simulator runs on; strategies signal; nothing may trade
         run_id = serve.journal("SELECT run_id FROM journal ORDER BY seq DESC LIMIT 1")
@@ -142,7 +142,7 @@ def test_a_halt_over_ssh_survives_a_restart_until_an_admin_resets_it(
         press_on_trading(terminal, "R", "drill over")
         terminal.wait_for(lambda s: "risk ACTIVE" in header(s) and "HALTED by" not in s,
                           timeout=15)  # fmt: skip
-        assert "kill switch: restart drill" in terminal.screen()  # the strategy stays stopped
+        assert "■ stopped · alice" in terminal.screen()  # the strategy stays stopped
         quit_console(terminal)
         assert serve.account()["risk_state"] == "active"
     finally:

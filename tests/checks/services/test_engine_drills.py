@@ -11,6 +11,7 @@ from checks.probes import REGISTRY, ProbeParams
 from checks.probes.engine import RiskLimitsParams, kill_switch, risk_limits
 from core.config import Settings
 from core.events import Verdict
+from core.trading.engine import LiveEngine
 from core.trading.execution import Execution
 
 from .conftest import MakeContext
@@ -76,6 +77,7 @@ async def test_kill_switch_that_does_not_flatten_fails(
 ) -> None:
     """Fault injection: a kill switch that halts and cancels but never flattens."""
     monkeypatch.setattr(Execution, "_flatten", lambda self, tick: None)
+    monkeypatch.setattr(LiveEngine, "_flatten_books", lambda self, tick: None)
     result = await kill_switch(make_ctx(), ProbeParams())
     assert result.verdict is Verdict.FAIL
     assert "positions still open: {'DRILL':" in result.reason
