@@ -174,8 +174,14 @@ class Settings(BaseSettings):
 
     risk_max_order_notional: float = Field(default=math.inf, gt=0)
     risk_max_position_notional: float = Field(default=math.inf, gt=0)
-    risk_daily_loss_limit: float = Field(default=math.inf, gt=0)
-    risk_max_drawdown: float = Field(default=1.0, gt=0, le=1)
+    risk_daily_loss_limit: float | None = Field(
+        default=None, gt=0,
+        description="Money lost in a UTC day before trading only reduces; unset: 2% of "
+        "the starting cash (inf: no limit).",
+    )  # fmt: skip
+    risk_max_drawdown: float = Field(
+        default=0.10, gt=0, le=1, description="Drawdown (fraction) that halts trading."
+    )
     risk_max_open_orders: int = Field(default=1_000, ge=1)
     risk_max_orders_per_second: int = Field(default=1_000, ge=1)
 

@@ -41,12 +41,19 @@ from core.research.sweep import set_thread_budget
 from core.sessions import SessionRegistry
 from core.store import BatchWriter, Store, accounts
 from core.tasks import cancel_and_wait
-from core.trading.account import LoadedAccount, load_account
+from core.trading.account import (
+    LoadedAccount,
+    StrategyFigures,
+    account_fills,
+    load_account,
+    strategy_figures,
+)
 from core.trading.engine import LiveEngine
 from core.trading.fill_model import FillModel
 from core.trading.journal import Journal, Recovered
 from core.trading.paper_broker import OrderNotWorking
 from core.trading.portfolio import Portfolio
+from core.trading.strategy_report import StrategyReport
 from core.wiring import live_specs, make_feed, risk_limits
 
 log = logging.getLogger(__name__)
@@ -268,6 +275,22 @@ class Deck:
                           {"why": why, "archived": old.id if old else None, "opened": new.id,
                            "starting_cash": new.starting_cash, "run_id": self.run_id})  # fmt: skip
         return new.id
+
+    async def strategy_report(self, strategy: str, recent: int = 12) -> StrategyReport:
+        """A live strategy's drill-down (its fills are read off the loop). ``ValueError``
+        names an unknown strategy."""
+        engine = self.engine
+        if strategy not in engine.specs_by_id:
+            raise ValueError(f"no live strategy {strategy!r} (running: {engine.label})")
+        account_id = self.account.account.id if self.account is not None else ""
+        fills = await asyncio.to_thread(account_fills, self.store, account_id, strategy)
+        prices = {s: (p, engine.portfolio.ts) for s, p in engine.execution.last_prices.items()}
+        figures = strategy_figures(fills, prices).get(strategy)
+        return StrategyReport(
+            strategy, strategy not in engine.stopped, engine.stopped_by.get(strategy),
+            figures or StrategyFigures(Portfolio(0.0)), tuple(fills[-recent:]),
+            tuple(engine.signals.get(strategy, ())),
+        )  # fmt: skip
 
     async def stop_strategy(self, actor: Principal, why: str, strategy: str) -> bool:
         """Stop a live strategy placing orders (its working orders are cancelled, its

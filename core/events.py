@@ -44,6 +44,9 @@ class Side(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Fill:
+    """A fill at ``price`` (slippage included); ``slippage`` is what the slippage cost in
+    money, against the market price the order met (``reference_price``)."""
+
     fill_id: int
     order_id: int
     strategy: str
@@ -53,6 +56,14 @@ class Fill:
     price: float
     commission: float
     ts: float
+    slippage: float = 0.0
+
+    @property
+    def reference_price(self) -> float:
+        """The market price the fill met, before slippage."""
+        if not self.slippage:
+            return self.price
+        return self.price - self.side.sign * self.slippage / self.quantity
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +95,7 @@ class PortfolioSnapshot:
     #: The equity the risk governor measures the day's loss from (the UTC day's first
     #: equity, or the last reset's); None where no governor watches (a sub-ledger).
     day_start_equity: float | None = None
+    slippage: float = 0.0  # money lost to slippage, against the market prices met
 
     @property
     def day_pnl(self) -> float | None:
@@ -91,8 +103,16 @@ class PortfolioSnapshot:
         return None if self.day_start_equity is None else self.equity - self.day_start_equity
 
     @property
+    def fees(self) -> float:
+        """Every cost of trading: commissions and slippage."""
+        return self.commissions + self.slippage
+
+    @property
     def total_pnl(self) -> float:
-        return self.equity - self.starting_equity
+        """The one definition of PnL: realized and unrealized (both at the market prices
+        the fills met, before costs) less the fees. It equals equity less the starting
+        equity, to the cent."""
+        return self.realized_pnl + self.unrealized_pnl - self.fees
 
     @property
     def drawdown(self) -> float:

@@ -22,6 +22,7 @@ from core.trading.engine import StrategySpec
 from core.trading.risk import RiskLimits
 
 Feed = SimulatorFeed | FileReplayFeed | WebSocketFeed
+DEFAULT_DAILY_LOSS = 0.02  # of the starting cash, when no daily loss limit is configured
 
 
 def make_feed(bus: Bus, s: Settings, breakers: BreakerRegistry | None = None) -> Feed:
@@ -81,12 +82,24 @@ def live_specs(s: Settings, feed_symbols: list[str]) -> list[StrategySpec]:
     ]
 
 
+def daily_loss_limit(s: Settings) -> float:
+    """The configured daily loss limit, or by default 2% of the starting cash."""
+    if s.risk_daily_loss_limit is not None:
+        return s.risk_daily_loss_limit
+    return DEFAULT_DAILY_LOSS * s.starting_cash
+
+
+def live_strategy_ids(s: Settings) -> set[str]:
+    """The ids of the strategies the settings run live."""
+    return {live.id for live in s.strategies} or {"sma_cross"}
+
+
 def risk_limits(s: Settings) -> RiskLimits:
     return RiskLimits(
         max_order_notional=s.risk_max_order_notional,
         max_position_notional=s.risk_max_position_notional,
         max_open_orders=s.risk_max_open_orders,
         max_orders_per_second=s.risk_max_orders_per_second,
-        daily_loss_limit=s.risk_daily_loss_limit,
+        daily_loss_limit=daily_loss_limit(s),
         max_drawdown=s.risk_max_drawdown,
     )

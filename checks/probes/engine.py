@@ -17,6 +17,7 @@ from core.research.strategies import get_strategy
 from core.trading.engine import LiveEngine, StrategySpec
 from core.trading.orders import OrderEvent, OrderRequest, OrderType
 from core.trading.risk import RiskEvent
+from core.wiring import risk_limits as configured_limits
 
 PAPER = "paper"
 
@@ -56,7 +57,8 @@ class RiskLimitsParams(ProbeParams):
 @probe("engine.risk_limits", params=RiskLimitsParams)
 async def risk_limits(ctx: ProbeContext, params: RiskLimitsParams) -> ProbeResult:
     """The engine's loss and exposure limits are configured (finite), not left unlimited."""
-    values = {name: float(getattr(ctx.settings, f"risk_{name}")) for name in params.required}
+    limits = configured_limits(ctx.settings)  # with the defaults the settings leave to it
+    values = {name: float(getattr(limits, name)) for name in params.required}
     unset = [name for name, value in values.items() if not math.isfinite(value)]
     # JSON has no infinity: an unlimited setting is shown as null.
     evidence: dict[str, object] = {

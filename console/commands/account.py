@@ -58,6 +58,7 @@ def _store(args: argparse.Namespace) -> Store:
 def show_command(args: argparse.Namespace) -> int:
     from core.store import accounts
     from core.trading.account import account_document, account_fills, load_account
+    from core.wiring import live_strategy_ids
 
     store = _store(args)
     try:
@@ -71,7 +72,9 @@ def show_command(args: argparse.Namespace) -> int:
         if row is None:
             print(f"quarterdeck account: {missing}", file=sys.stderr)
             return EXIT_NO_ACCOUNT
-        document = account_document(load_account(store, row), account_fills(store, row.id))
+        live = live_strategy_ids(args.settings) if row.archived_at is None else set()
+        document = account_document(load_account(store, row), account_fills(store, row.id),
+                                     live)  # fmt: skip
     finally:
         store.dispose()
     if args.json:
@@ -145,11 +148,18 @@ def _text(row: AccountRow, document: dict[str, Any]) -> str:
         f"  equity         {document['equity']:>16,.2f}",
         f"  realized PnL   {document['realized_pnl']:>+16,.2f}",
         f"  unrealized PnL {document['unrealized_pnl']:>+16,.2f}",
-        f"  commissions    {document['commissions']:>16,.2f}",
+        f"  fees           {document['fees']:>16,.2f}",
+        f"  total PnL      {document['total_pnl']:>+16,.2f}",
         f"  risk           {document['risk_state'].upper():>16}",
     ]
     if document["stopped_strategies"]:
         lines.append(f"  stopped        {', '.join(document['stopped_strategies'])}")
+    lines.append(f"strategies: {len(document['strategies'])}")
+    for st in document["strategies"]:
+        why = f" ({st['stopped_by']}: {st['stopped_why']})" if st["stopped_by"] else ""
+        lines.append(f"  {st['id']:<20} {st['state']}{why}  total {st['total_pnl']:+,.2f}  "
+                     f"fees {st['fees']:,.2f}  trades {st['trades']}  "
+                     f"turnover {st['turnover']:,.0f}")  # fmt: skip
     positions = document["positions"]
     lines.append(f"positions: {len(positions)}")
     for p in positions:

@@ -15,10 +15,12 @@ from collections.abc import Iterable
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
+from textual.widgets import DataTable
 
 from console.modes import MODES
 from console.screens.base import DeckScreen, PaletteCommand
 from console.screens.reason import ReasonScreen
+from console.screens.strategy import StrategyScreen
 from console.widgets.activity_pane import ActivityPane
 from console.widgets.orders_table import OrdersTable, describe
 from console.widgets.portfolio_pane import PortfolioPane
@@ -29,7 +31,8 @@ from core.events import RiskState
 
 class TradingScreen(DeckScreen):
     """BINDINGS: s stop / g start the strategy under the cursor, x cancel the working
-    order under the cursor, k kill switch, R reset risk; each asks for a reason."""
+    order under the cursor, k kill switch, R reset risk; each asks for a reason. ``enter``
+    on a strategy opens its drill-down."""
 
     TITLE_TEXT = MODES["trading"].title
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
@@ -71,6 +74,11 @@ class TradingScreen(DeckScreen):
         yield from self.compose_footer()
 
     # --- strategies -------------------------------------------------------------------
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """``enter`` on a strategy opens its drill-down."""
+        if event.data_table.id == "strategies" and event.row_key.value is not None:
+            self.app.push_screen(StrategyScreen(self.deck, str(event.row_key.value)))
 
     def action_stop_strategy(self) -> None:
         name = self.query_one(StrategiesTable).selected

@@ -27,11 +27,14 @@ class PortfolioPane(BusPane):
 
     COMPONENT_CLASSES:
         portfolio-pane--up: a gain. portfolio-pane--down: a loss.
-        portfolio-pane--label: a figure's name.
+        portfolio-pane--label: a figure's name. portfolio-pane--warning: a limit not set.
     """
 
     TOPICS = (PortfolioSnapshot, RiskSnapshot)
-    COMPONENT_CLASSES = {"portfolio-pane--up", "portfolio-pane--down", "portfolio-pane--label"}
+    COMPONENT_CLASSES = {
+        "portfolio-pane--up", "portfolio-pane--down", "portfolio-pane--label",
+        "portfolio-pane--warning",
+    }  # fmt: skip
     DEFAULT_CSS = """
     PortfolioPane { border: round $primary; border-title-color: $text; }
     PortfolioPane > #portfolio-figures { height: auto; }
@@ -41,6 +44,7 @@ class PortfolioPane(BusPane):
     PortfolioPane .portfolio-pane--up { color: $success; }
     PortfolioPane .portfolio-pane--down { color: $error; }
     PortfolioPane .portfolio-pane--label { color: $text-muted; }
+    PortfolioPane .portfolio-pane--warning { color: $warning; }
     """
 
     snapshot: PortfolioSnapshot | None = None
@@ -96,18 +100,22 @@ class PortfolioPane(BusPane):
             ),
             ("Realized", self._signed(s.realized_pnl, fmt.signed_money(s.realized_pnl))),
             ("Unrealized", self._signed(s.unrealized_pnl, fmt.signed_money(s.unrealized_pnl))),
+            ("Fees", Text(fmt.money(s.fees))),
             ("Fills", Text(f"{s.fills:,}")),
         ]
         return figure_grid([(Text(name, style=label), value) for name, value in values], width)
 
     def _risk(self, r: RiskSnapshot, width: int) -> Text:
-        """The state, then a gauge for each limit that is set (an unset one is ∞)."""
+        """The state, then a gauge for each limit; an unset one says "no limit", in the
+        warning colour (trading without it is a choice to see)."""
         label = self.get_component_rich_style("portfolio-pane--label")
         alarm = self.get_component_rich_style("portfolio-pane--down")
+        warning = self.get_component_rich_style("portfolio-pane--warning")
         state = Text(r.state.value.upper(), style="" if r.state is RiskState.ACTIVE else alarm)
         pairs = [(Text("Risk", style=label), state)]
         for usage in r.limits:
             if usage.limit == math.inf:
+                pairs.append((Text(usage.name, style=label), Text("no limit", style=warning)))
                 continue
             gauge = Text(fmt.bar(usage.fraction, GAUGE_WIDTH),
                          style=alarm if usage.fraction >= GAUGE_WARNING else "")  # fmt: skip

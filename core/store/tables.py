@@ -23,6 +23,7 @@ class FillRow(SQLModel, table=True):
     price: float
     commission: float
     ts: float
+    slippage: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})
 
 
 class EquityRow(SQLModel, table=True):

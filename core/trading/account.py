@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from core.events import Side
+from core.events import Fill, Side
 from core.store import FillRow, Store
 from core.store.tables import AccountRow
 from core.trading.journal import Recovered, account_entries, recover
-from core.trading.portfolio import Position
+from core.trading.portfolio import Portfolio, Position
 
 
 @dataclass(frozen=True)
@@ -52,19 +52,25 @@ def load_account(store: Store, account: AccountRow) -> LoadedAccount:
     return LoadedAccount(account, state, time.perf_counter() - started)
 
 
-def account_fills(store: Store, account_id: str) -> list[FillRow]:
-    """The account's rows of the ``fills`` table in time order (fill ids break ties)."""
+def account_fills(store: Store, account_id: str, strategy: str | None = None) -> list[FillRow]:
+    """The account's rows of the ``fills`` table (of one strategy) in time order (fill ids
+    break ties)."""
     query = (
         select(FillRow)
         .where(FillRow.account_id == account_id)
         .order_by(col(FillRow.ts), col(FillRow.fill_id))
     )
+    if strategy is not None:
+        query = query.where(FillRow.strategy == strategy)
     with store.session() as session:
         return list(session.exec(query))
 
 
-def account_document(loaded: LoadedAccount, fills: list[FillRow]) -> dict[str, Any]:
-    """The account as ``quarterdeck account --json`` prints it."""
+def account_document(
+    loaded: LoadedAccount, fills: list[FillRow], live: set[str] | None = None
+) -> dict[str, Any]:
+    """The account as ``quarterdeck account --json`` prints it; ``live`` names the
+    strategies configured to trade (the others' fills are history, or the kill switch's)."""
     account, state = loaded.account, loaded.state
     portfolio = state.portfolio
     return {
@@ -77,8 +83,12 @@ def account_document(loaded: LoadedAccount, fills: list[FillRow]) -> dict[str, A
         "realized_pnl": portfolio.realized_pnl,
         "unrealized_pnl": portfolio.unrealized_pnl,
         "commissions": portfolio.commissions,
+        "slippage": portfolio.slippage,
+        "fees": portfolio.commissions + portfolio.slippage,
+        "total_pnl": total_pnl(portfolio),
         "risk_state": state.risk_state.value,
         "stopped_strategies": sorted(state.stopped),
+        "strategies": _strategies(fills, state, live or set()),
         "working_orders": len(state.working),
         "positions": _positions(fills),
         "market": [
@@ -92,6 +102,67 @@ def account_document(loaded: LoadedAccount, fills: list[FillRow]) -> dict[str, A
             for f in fills
         ],
     }  # fmt: skip
+
+
+def total_pnl(portfolio: Portfolio) -> float:
+    """Realized and unrealized PnL (before costs) less the fees: equity less the start."""
+    fees = portfolio.commissions + portfolio.slippage
+    return portfolio.realized_pnl + portfolio.unrealized_pnl - fees
+
+
+@dataclass
+class StrategyFigures:
+    """One strategy's figures from its own fills: its ledger (PnL, fees), the round trips
+    it closed and the notional it traded."""
+
+    ledger: Portfolio
+    trades: int = 0
+    turnover: float = 0.0
+
+
+def strategy_figures(
+    fills: list[FillRow], prices: dict[str, tuple[float, float]]
+) -> dict[str, StrategyFigures]:
+    """Each strategy's figures (they add up to the account's), marked at ``prices``
+    (symbol: price and its time)."""
+    figures: dict[str, StrategyFigures] = {}
+    for row in fills:
+        one = figures.setdefault(row.strategy, StrategyFigures(Portfolio(0.0)))
+        held = one.ledger.position(row.symbol).quantity
+        one.ledger.apply_fill(fill_of(row), track_peak=False)
+        now = one.ledger.position(row.symbol).quantity
+        one.trades += held != 0 and (now == 0 or (now > 0) != (held > 0))
+        one.turnover += abs(row.quantity * row.price)
+    for symbol, (price, ts) in prices.items():
+        for one in figures.values():
+            one.ledger.mark(symbol, price, ts)
+    return figures
+
+
+def _strategies(fills: list[FillRow], state: Recovered, live: set[str]) -> list[dict[str, Any]]:
+    prices = {c.symbol: (c.price, c.ts) for c in state.cursors.values() if c.price is not None}
+    figures = strategy_figures(fills, prices)
+    names = sorted(set(figures) | state.stopped | live)
+    empty = StrategyFigures(Portfolio(0.0))
+    return [_strategy(name, figures.get(name, empty), state, name in live) for name in names]
+
+
+def _strategy(name: str, one: StrategyFigures, state: Recovered, live: bool) -> dict[str, Any]:
+    stopped, ledger = state.stopped_by.get(name), one.ledger
+    running = "running" if live else "not live"
+    return {
+        "id": name, "state": "stopped" if name in state.stopped else running,
+        "stopped_by": stopped.who if stopped else None,
+        "stopped_why": stopped.why if stopped else None,
+        "realized_pnl": ledger.realized_pnl, "unrealized_pnl": ledger.unrealized_pnl,
+        "fees": ledger.commissions + ledger.slippage, "total_pnl": total_pnl(ledger),
+        "trades": one.trades, "turnover": one.turnover, "fills": ledger.fills,
+    }  # fmt: skip
+
+
+def fill_of(row: FillRow) -> Fill:
+    return Fill(row.fill_id, row.order_id, row.strategy, row.symbol, Side(row.side),
+                row.quantity, row.price, row.commission, row.ts, row.slippage)  # fmt: skip
 
 
 def _positions(fills: list[FillRow]) -> list[dict[str, Any]]:

@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass, field, replace
 
 from core.bus import Bus, Subscription
@@ -71,6 +72,16 @@ RECURSIVE_HISTORY = 10_000
 #: Every commit of orders or fills carries a mark too, so the journal is always a
 #: consistent prefix of the run; this only bounds how much market data a restart re-reads.
 MARK_INTERVAL = 0.5
+RECENT_SIGNALS = 20  # signals kept per strategy, for its drill-down
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """A strategy asked for a new position (``LONG``, ``FLAT``, ``SHORT``...) at a close."""
+
+    ts: float
+    symbol: str
+    target: int
 
 
 @dataclass(frozen=True)
@@ -154,6 +165,7 @@ class LiveEngine:
         self._equity_symbol = symbols[0]
         self.stopped: set[str] = set()  # strategies an operator stopped
         self.stopped_by: dict[str, StrategyChanged] = {}  # who stopped each, when and why
+        self.signals: dict[str, deque[Signal]] = {}  # each strategy's newest signals
         self._outbox: list[Fill | OrderEvent | RiskEvent | StrategyChanged] = []
         self._task: asyncio.Task[None] | None = None
         self._committing: asyncio.Future[int] | None = None
@@ -275,6 +287,11 @@ class LiveEngine:
         flatten every position at its symbol's next tick. Returns once the events are
         journaled and published."""
         self.execution.kill(who, why, self.portfolio.ts)
+        # what every ledger holds, too: two strategies' positions may net to a flat account
+        self.execution.owe_flatten(
+            {s for ledger in self.ledgers.values() for s, p in ledger.positions.items()
+             if p.quantity}
+        )  # fmt: skip
         for spec in self.specs:
             self._switch(who, f"kill switch: {why}", spec.strategy.id, running=False)
         for book in self.books.values():
@@ -400,8 +417,7 @@ class LiveEngine:
         if refusal is not None:
             raise ValueError(refusal)
         self.portfolio.take_over(Portfolio(starting_cash))
-        for spec in self.specs:
-            self.ledgers[spec.strategy.id].take_over(Portfolio(spec.cash))
+        self.ledgers = {spec.strategy.id: Portfolio(spec.cash) for spec in self.specs}
         for book in self.books.values():
             book.units, book.cash, book.pending = 0.0, book.spec.cash / len(book.spec.symbols), HOLD
         execution = self.execution
@@ -425,8 +441,7 @@ class LiveEngine:
                 if key in self.books:
                     self.books[key].units, self.books[key].cash = units, cash
             for name, ledger in snapshot.ledgers.items():
-                if name in self.ledgers:
-                    self.ledgers[name].take_over(ledger)
+                self._ledger(name).take_over(ledger)
         for fill in recovered.fills:
             self._book(fill)
         for order in recovered.working:
@@ -477,6 +492,8 @@ class LiveEngine:
             target = target_position(int(signals[-1]), position)
             if target != HOLD:
                 book.pending = target
+                self.signals.setdefault(book.spec.strategy.id, deque(maxlen=RECENT_SIGNALS)
+                                        ).append(Signal(bar.ts, bar.symbol, target))  # fmt: skip
 
     def _on_tick(self, tick: Tick) -> None:
         for ledger in self.ledgers.values():
@@ -489,12 +506,15 @@ class LiveEngine:
         self.execution.on_tick(tick)  # flattens what no strategy holds
 
     def _flatten_books(self, tick: Tick) -> None:
-        """The kill switch, at a symbol's next tick: each strategy closes its own position
-        (past the halt), so its ledger ends flat like the account."""
-        for book in self._by_symbol.get(tick.symbol, ()):
-            if book.units:
-                side = Side.SELL if book.units > 0 else Side.BUY
-                self._order(book, tick, side, abs(book.units), bypass_risk=True)
+        """The kill switch, at a symbol's next tick: each ledger closes its own position
+        by an order in its name (past the halt), so every ledger ends flat, as does the
+        account."""
+        for name, ledger in list(self.ledgers.items()):
+            held = ledger.positions.get(tick.symbol)
+            if held is not None and held.quantity:
+                side = Side.SELL if held.quantity > 0 else Side.BUY
+                request = OrderRequest(name, tick.symbol, side, abs(held.quantity))
+                self.execution.execute_now(request, tick, bypass_risk=True)
 
     def _trade_to_target(self, book: Book, tick: Tick) -> None:
         """Move the book to its pending target at this tick, as the backtest does at the
@@ -551,6 +571,15 @@ class LiveEngine:
         if book is not None:
             book.units += signed
             book.cash -= signed * fill.price + fill.commission
-        ledger = self.ledgers.get(fill.strategy)
-        if ledger is not None:
-            ledger.apply_fill(fill)
+        self._ledger(fill.strategy).apply_fill(fill)
+
+    def _ledger(self, strategy: str) -> Portfolio:
+        """``strategy``'s ledger. Every fill has one, so the ledgers add up to the account:
+        one that no live strategy placed (the kill switch flattening what none held, a
+        strategy no longer configured) gets a ledger of its own with no cash."""
+        ledger = self.ledgers.get(strategy)
+        if ledger is None:
+            ledger = self.ledgers[strategy] = Portfolio(0.0)
+            for symbol, price in self.execution.last_prices.items():
+                ledger.mark(symbol, price, self.portfolio.ts)
+        return ledger

@@ -148,6 +148,7 @@ def fill_columns(fill: Fill) -> dict[str, object]:
         "fill_id": fill.fill_id, "order_id": fill.order_id, "strategy": fill.strategy,
         "symbol": fill.symbol, "side": fill.side.value, "quantity": fill.quantity,
         "price": fill.price, "commission": fill.commission, "ts": fill.ts,
+        "slippage": fill.slippage,
     }  # fmt: skip
 
 
@@ -178,12 +179,17 @@ def recover(entries: list[Entry], starting_cash: float) -> Recovered:
     # peak is followed fill by fill (a standalone replay's journal has no marks).
     track_peak = not (entries and isinstance(entries[-1], Mark))
     accepted = 0
+    held: dict[tuple[str, str], float] = {}  # each strategy's position in each symbol
     for entry in entries:
         if isinstance(entry, Snapshot):  # the first entry, if any
             state = _from_snapshot(entry)
             orders = {order.order_id: order for order in entry.working}
             accepted = entry.orders
+            held = {(name, symbol): p.quantity for name, ledger in entry.ledgers.items()
+                    for symbol, p in ledger.positions.items()}  # fmt: skip
         elif isinstance(entry, Fill):
+            key = (entry.strategy, entry.symbol)
+            held[key] = held.get(key, 0.0) + entry.side.sign * entry.quantity
             state.portfolio.apply_fill(entry, track_peak)
             state.fills.append(entry)
             state.next_fill_id = max(state.next_fill_id, entry.fill_id + 1)
@@ -205,8 +211,9 @@ def recover(entries: list[Entry], starting_cash: float) -> Recovered:
         elif isinstance(entry, RiskEvent):  # a reset lifts the halt, not a flatten owed
             state.risk_state = entry.state
             state.halt = halt_after(state.halt, entry)
-            if entry.kind == "kill":
+            if entry.kind == "kill":  # as the engine: what the account or any strategy holds
                 state.flatten = {s for s, p in state.portfolio.positions.items() if p.quantity}
+                state.flatten |= {symbol for (_, symbol), quantity in held.items() if quantity}
         elif isinstance(entry, StrategyChanged):
             if entry.running:
                 state.stopped.discard(entry.strategy)

@@ -165,6 +165,7 @@ class PaperBroker:
         fill = Fill(
             self.next_fill_id - 1, order.order_id, request.strategy, order.symbol,
             request.side, quantity, fill_at, self.fill_model.cost(quantity, fill_at), tick.ts,
+            abs(fill_at - price) * quantity,
         )  # fmt: skip
         order.record_fill(quantity, fill_at, fill.fill_id)
         return fill

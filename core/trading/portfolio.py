@@ -53,8 +53,9 @@ class Portfolio:
         self.starting_cash = starting_cash
         self.cash = starting_cash
         self.positions: dict[str, Position] = {}
-        self.realized_pnl = 0.0
+        self.realized_pnl = 0.0  # at the market prices the fills met: before costs
         self.commissions = 0.0
+        self.slippage = 0.0
         self.fills = 0
         self.peak_equity = starting_cash
         self.ts = 0.0
@@ -65,6 +66,7 @@ class Portfolio:
         self.starting_cash, self.cash = other.starting_cash, other.cash
         self.positions = {s: replace(p) for s, p in other.positions.items()}
         self.realized_pnl, self.commissions = other.realized_pnl, other.commissions
+        self.slippage = other.slippage
         self.fills, self.peak_equity, self.ts = other.fills, other.peak_equity, other.ts
 
     def position(self, symbol: str) -> Position:
@@ -77,9 +79,10 @@ class Portfolio:
         """Book a fill. ``track_peak=False`` is for rebuilding an account whose peak is
         known otherwise (the journal's mark): it saves summing the equity per fill."""
         signed = fill.side.sign * fill.quantity
-        self.realized_pnl += self.position(fill.symbol).apply(signed, fill.price)
+        self.realized_pnl += self.position(fill.symbol).apply(signed, fill.reference_price)
         self.cash -= signed * fill.price + fill.commission
         self.commissions += fill.commission
+        self.slippage += fill.slippage
         self.fills += 1
         self.ts = max(self.ts, fill.ts)
         if track_peak:
@@ -115,6 +118,7 @@ class Portfolio:
             realized_pnl=self.realized_pnl,
             unrealized_pnl=self.unrealized_pnl,
             commissions=self.commissions,
+            slippage=self.slippage,
             peak_equity=self.peak_equity,
             fills=self.fills,
             positions=tuple(

@@ -84,6 +84,7 @@ def encode_portfolio(portfolio: Portfolio) -> dict[str, Any]:
     return {
         "starting_cash": portfolio.starting_cash, "cash": portfolio.cash,
         "realized_pnl": portfolio.realized_pnl, "commissions": portfolio.commissions,
+        "slippage": portfolio.slippage,
         "fills": portfolio.fills, "peak_equity": portfolio.peak_equity, "ts": portfolio.ts,
         "positions": {symbol: [p.quantity, p.avg_price, p.realized_pnl, p.last_price]
                       for symbol, p in portfolio.positions.items()},
@@ -94,6 +95,7 @@ def decode_portfolio(payload: dict[str, Any]) -> Portfolio:
     portfolio = Portfolio(payload["starting_cash"])
     portfolio.cash, portfolio.realized_pnl = payload["cash"], payload["realized_pnl"]
     portfolio.commissions, portfolio.fills = payload["commissions"], payload["fills"]
+    portfolio.slippage = payload.get("slippage", 0.0)
     portfolio.peak_equity, portfolio.ts = payload["peak_equity"], payload["ts"]
     portfolio.positions = {symbol: Position(*fields)
                            for symbol, fields in payload["positions"].items()}  # fmt: skip

@@ -63,6 +63,17 @@ async def test_account_json_adds_up_fill_for_fill(
     assert document["equity"] == pytest.approx(deck.engine.portfolio.equity, rel=1e-12)
     for position in document["positions"]:
         assert set(position) == {"symbol", "quantity", "average_price", "strategy"}
+    # one definition of PnL, and the strategies add up to the account, to the cent
+    assert document["fees"] == document["commissions"] + document["slippage"]
+    total = document["realized_pnl"] + document["unrealized_pnl"] - document["fees"]
+    assert document["total_pnl"] == pytest.approx(total, abs=1e-9)
+    assert abs(document["equity"] - document["starting_cash"] - document["total_pnl"]) < 0.005
+    (strategy,) = document["strategies"]
+    assert strategy["id"] == "sma_cross" and strategy["state"] == "running"
+    assert set(strategy) >= {"id", "state", "realized_pnl", "unrealized_pnl", "fees",
+                             "total_pnl", "trades", "turnover"}  # fmt: skip
+    assert abs(strategy["total_pnl"] - document["total_pnl"]) < 0.005
+    assert strategy["turnover"] == pytest.approx(sum(f["quantity"] * f["price"] for f in fills))
     code, out, _ = run(capsys, "account")
     assert code == 0 and f"fills: {len(fills)}" in out and "starting cash" in out
 

@@ -200,3 +200,29 @@ async def test_the_kill_switch_stops_every_strategy_and_a_banner_says_who_on_eve
         assert not isinstance(app.screen, ReasonScreen)
         assert deck.engine.stopped == {"sma_cross"}
         await pilot.press("q")
+
+
+async def test_enter_on_a_strategy_opens_its_drill_down_with_figures_that_add_up(
+    settings: Settings,
+) -> None:
+    from console.screens.strategy import StrategyScreen
+
+    app, deck = make_app(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        await wait_until(pilot, lambda: deck.running and deck.engine.portfolio.fills >= 2)
+        table = app.screen.query_one("#strategies", DataTable)
+        table.focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, StrategyScreen))
+        figures = app.screen.query_one("#strategy-figures", Static)
+        await wait_until(pilot, lambda: "Total PnL" in str(figures.render()))
+        shown = str(figures.render())
+        assert "Fees" in shown and "round trips" in shown and "Turnover" in shown
+        report = await deck.strategy_report("sma_cross")
+        assert report.figures.ledger.fills >= 2
+        assert abs(report.gross_pnl - report.fees - report.total_pnl) < 0.005
+        assert "Newest fills" in str(app.screen.query_one("#strategy-recent", Static).render())
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, StrategyScreen))
+        await pilot.press("q")

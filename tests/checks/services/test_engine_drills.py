@@ -39,8 +39,7 @@ async def test_configured_risk_limits_pass(make_ctx: MakeContext) -> None:
 
 
 async def test_unset_risk_limits_fail_naming_them(make_ctx: MakeContext) -> None:
-    settings = Settings(risk_max_order_notional=50_000)
-    assert math.isinf(settings.risk_daily_loss_limit)  # the default: unlimited
+    settings = Settings(risk_max_order_notional=50_000, risk_daily_loss_limit=math.inf)
     result = await risk_limits(make_ctx(settings), RiskLimitsParams())
     assert result.verdict is Verdict.FAIL
     assert result.reason == (
@@ -92,3 +91,12 @@ async def test_kill_switch_that_leaves_orders_working_fails(
     result = await kill_switch(make_ctx(), ProbeParams())
     assert result.verdict is Verdict.FAIL
     assert "1 order(s) still working" in result.reason
+
+
+async def test_the_default_daily_loss_limit_is_two_percent_of_the_starting_cash(
+    make_ctx: MakeContext,
+) -> None:
+    settings = Settings(starting_cash=500_000)
+    result = await risk_limits(make_ctx(settings), RiskLimitsParams(required=["daily_loss_limit"]))
+    assert result.verdict is Verdict.PASS
+    assert result.evidence["limits"] == {"daily_loss_limit": 10_000.0}

@@ -1,6 +1,7 @@
 """Accounts: the paper account continues across runs.
 
-Adds the ``accounts`` table and an ``account_id`` on the journal and the fills.
+Adds the ``accounts`` table, an ``account_id`` on the journal and the fills, and
+each fill's ``slippage`` (money, against the market price met; 0 before).
 Rows written before this revision keep a NULL account: each of those runs
 started over from its own cash, so none of them belongs to a continuing account.
 
@@ -36,9 +37,12 @@ def upgrade() -> None:
     for table in ("journal", "fills"):
         op.add_column(table, sa.Column("account_id", sa.String(), nullable=True))
         op.create_index(f"ix_{table}_account_id", table, ["account_id"])
+    op.add_column("fills", sa.Column("slippage", sa.Float(), nullable=False,
+                                     server_default="0"))  # fmt: skip
 
 
 def downgrade() -> None:
+    op.drop_column("fills", "slippage")
     for table in ("journal", "fills"):
         op.drop_index(f"ix_{table}_account_id", table_name=table)
         op.drop_column(table, "account_id")
