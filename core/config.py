@@ -242,6 +242,9 @@ class Settings(BaseSettings):
     alert_job_failures_per_hour: int = Field(default=2, ge=0)
     alert_errors_per_minute: int = Field(default=10, ge=0)
     alert_memory_percent: float = Field(default=80.0, gt=0, le=100)
+    alert_loop_lag_ms: float = Field(
+        default=250.0, gt=0, description="Alert when the event loop stalls this long."
+    )
     alert_repeat_seconds: float = Field(default=900.0, gt=0)
     breaker_failures: int = Field(
         default=5, ge=1, description="Failures in a row that open an outbound call's breaker."

@@ -47,6 +47,11 @@ def backtest(inputs: RunInputs, seed: int, commission: float) -> BacktestResult:
     return run_backtest(inputs.strategy, bars, inputs.params, BacktestConfig(commission=commission))
 
 
+HEATMAP_AXIS = 14  # columns the heatmap's row labels take
+HEATMAP_CELL = 9  # columns a heatmap cell takes, with its padding
+HEATMAP_ROWS = 60  # rows at most: a taller heatmap bins its values
+
+
 class ResearchScreen(DeckScreen):
     """BINDINGS:
     b: backtest the form's strategy (also enter in a field). o: optimize it and
@@ -291,7 +296,8 @@ class ResearchScreen(DeckScreen):
         self.tabs.active = "tab-heatmap"
         self._evaluations, self._objective, self._min_trades = evaluations, objective, min_trades
         axes = varied_params(evaluations)
-        caption = f"{title} · {objective.metric}, best over other parameters · {BEST} best"
+        caption = (f"{title} · {objective.metric}, best over other parameters and over "
+                   f"a cell's range where values outnumber cells · {BEST} best")  # fmt: skip
         self.query_one("#heatmap-title", Static).update(caption)
         grid = self.query_one(HeatmapGrid)
         if len(axes) < 2:
@@ -310,8 +316,25 @@ class ResearchScreen(DeckScreen):
         if x == y:
             grid.say("Choose two different parameters for the axes.")
             return
-        table = heatmap(self._evaluations, x, y, self._objective, self._min_trades)
+        self._lay_out_heatmap(x, y)
+
+    @work(exclusive=True, group="heatmap-layout")
+    async def _lay_out_heatmap(self, x: str, y: str) -> None:
+        """Lay the heatmap out off the event loop, as many cells as the width shows: a
+        grid of 80,000 results drawn cell for cell had frozen the whole process."""
+        grid = self.query_one(HeatmapGrid)
+        columns = max(3, ((grid.size.width or self.size.width) - HEATMAP_AXIS) // HEATMAP_CELL)
+        table = await asyncio.to_thread(
+            heatmap, self._evaluations, x, y, self._objective, self._min_trades,
+            max_columns=columns, max_rows=HEATMAP_ROWS,
+        )  # fmt: skip
         grid.show(table, self._objective)
+
+    def on_resize(self) -> None:
+        x = self.query_one("#heatmap-x", Select).value
+        y = self.query_one("#heatmap-y", Select).value
+        if self._evaluations and isinstance(x, str) and isinstance(y, str) and x != y:
+            self._lay_out_heatmap(x, y)
 
     @on(Select.Changed, "#heatmap-x, #heatmap-y")
     def _axes_changed(self) -> None:

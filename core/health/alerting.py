@@ -24,6 +24,7 @@ def alert_rules(s: Settings) -> AlertRules:
         errors_per_minute=s.alert_errors_per_minute,
         memory_percent=s.alert_memory_percent,
         repeat_seconds=s.alert_repeat_seconds,
+        loop_lag_ms=s.alert_loop_lag_ms,
     )
 
 

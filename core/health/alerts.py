@@ -44,6 +44,7 @@ class AlertRules:
     errors_per_minute: int = 10
     memory_percent: float = 80.0
     repeat_seconds: float = 900.0
+    loop_lag_ms: float = 250.0
 
 
 class ErrorCounter(logging.Handler):
@@ -129,6 +130,11 @@ class AlertEvaluator:
         self._condition("memory", "", health.host_memory_percent > rules.memory_percent,
                         Severity.WARNING, f"memory {health.host_memory_percent:.0f}% in use "
                         f"(alert above {rules.memory_percent:g}%)")  # fmt: skip
+        lag = health.loop_lag_max_ms
+        self._condition("loop_lag", "", lag > rules.loop_lag_ms, Severity.CRITICAL,
+                        f"the event loop stalled for {lag:,.0f} ms (alert above "
+                        f"{rules.loop_lag_ms:g} ms): the engine, the feeds and every console "
+                        "waited")  # fmt: skip
         if self._risk is not None:
             self._check_limits(self._risk())
         now = self._clock()

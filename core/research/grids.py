@@ -77,14 +77,29 @@ def varied_params(evaluations: Sequence[Evaluation]) -> list[str]:
 
 
 def heatmap(
-    evaluations: Sequence[Evaluation], x: str, y: str, objective: Objective, min_trades: int = 0
+    evaluations: Sequence[Evaluation],
+    x: str,
+    y: str,
+    objective: Objective,
+    min_trades: int = 0,
+    *,
+    max_columns: int | None = None,
+    max_rows: int | None = None,
 ) -> Heatmap:
     """``objective``'s metric over ``x`` and ``y``, the best over any other parameter.
     As in the search, a combination with fewer than ``min_trades`` closed trades does
-    not count, so the best cell is the search's winner."""
+    not count, so the best cell is the search's winner.
+
+    With ``max_columns`` (``max_rows``), neighbouring values of ``x`` (``y``) share a
+    cell once there are more of them, each cell the best over its range, labelled by
+    its range's first value: a screen shows what fits it, whatever the grid's size (a
+    200 x 400 grid drawn cell for cell had stalled the console for seconds)."""
+    xs = sorted({float(e.params[x]) for e in evaluations})
+    ys = sorted({float(e.params[y]) for e in evaluations})
+    x_of, y_of = _bins(xs, max_columns), _bins(ys, max_rows)
     best: dict[tuple[float, float], float] = {}
     for evaluation in evaluations:
-        key = (float(evaluation.params[x]), float(evaluation.params[y]))
+        key = (x_of[float(evaluation.params[x])], y_of[float(evaluation.params[y])])
         value = evaluation.metrics[objective.metric]
         if not math.isfinite(value) or evaluation.metrics["trades"] < min_trades:
             continue
@@ -93,7 +108,18 @@ def heatmap(
             {objective.metric: held}
         ):
             best[key] = value
-    xs = tuple(sorted({float(e.params[x]) for e in evaluations}))
-    ys = tuple(sorted({float(e.params[y]) for e in evaluations}))
-    values = tuple(tuple(best.get((xv, yv)) for xv in xs) for yv in ys)
-    return Heatmap(x, y, objective.metric, xs, ys, values)
+    columns = tuple(sorted(set(x_of.values())))
+    rows = tuple(sorted(set(y_of.values())))
+    values = tuple(tuple(best.get((xv, yv)) for xv in columns) for yv in rows)
+    return Heatmap(x, y, objective.metric, columns, rows, values)
+
+
+def _bins(values: list[float], most: int | None) -> dict[float, float]:
+    """Each of the sorted ``values`` to the first value of its bin: at most ``most`` bins
+    of neighbouring values, as even as they divide (no bins without ``most``)."""
+    if most is None or len(values) <= most:
+        return {value: value for value in values}
+    count, firsts, bins = len(values), {}, {}
+    for i, value in enumerate(values):
+        bins[value] = firsts.setdefault(i * most // count, value)
+    return bins

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from console.screens.research import ResearchScreen
+from console.widgets.heatmap_grid import HeatmapGrid
 from core.jobs.datasets import dataset_bars
 from core.research.backtest import BacktestConfig
 from core.research.optimizer import Objective, Range, optimize
@@ -42,6 +43,8 @@ async def show_heatmap(pilot) -> None:
     bars = dataset_bars("sim:BTCUSD", 7, 300)
     search = optimize(get_strategy("sma_cross"), bars, space, config=BacktestConfig())
     screen.show_search("sma_cross sim:BTCUSD", search.evaluations, Objective("sharpe"), 1)
+    while screen.query_one(HeatmapGrid).heatmap is None:  # laid out off the event loop
+        await pilot.pause(0.05)
     await pilot.pause(0.2)
 
 

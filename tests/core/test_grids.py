@@ -49,6 +49,21 @@ def test_heatmap_keeps_the_best_over_other_params_and_skips_thin_ones() -> None:
     assert smallest.best(Objective("max_drawdown")) == (0, 1)
 
 
+def test_a_grid_larger_than_the_screen_is_binned_to_the_best_of_each_range() -> None:
+    evaluations = [ev(fast, slow, 9, fast * 1000 + slow) for fast in range(2, 202)
+                   for slow in range(3, 403)]  # 200 x 400, the 80,000-result sweep's shape
+    full = heatmap(evaluations, "fast", "slow", Objective("sharpe"))
+    assert (len(full.xs), len(full.ys)) == (200, 400)
+    table = heatmap(evaluations, "fast", "slow", Objective("sharpe"), max_columns=12,
+                    max_rows=60)  # fmt: skip
+    assert (len(table.xs), len(table.ys)) == (12, 60)
+    assert table.xs[0] == 2.0 and table.ys[0] == 3.0  # each labelled by its range's first
+    best_cell = table.values[-1][-1]
+    assert best_cell == full.values[-1][-1] == 201 * 1000 + 402  # the best of its range
+    assert table.best(Objective("sharpe")) == (59, 11)
+    assert all(v is not None for line in table.values for v in line)
+
+
 def test_checkpoints_read_back_as_evaluations() -> None:
     payloads = [{"params": [{"fast": 5}], "metrics": [{"sharpe": 1.0}]},
                 {"params": [{"fast": 6}], "metrics": [{"sharpe": 2.0}]}]  # fmt: skip

@@ -4,6 +4,7 @@ begins, repeated while it lasts, cleared once when it ends."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from core.bus import Bus
 from core.events import (
@@ -61,6 +62,18 @@ def test_a_condition_is_raised_repeated_and_cleared_once() -> None:
     assert "93%" in sent[1].message and sent[2].message == "cleared: memory"
     assert seen.drain() == sent  # the console sees what the webhook gets
     assert evaluator.raised["memory"] == 2 and evaluator.active == []
+
+
+def test_a_stalled_event_loop_raises_a_critical_alert_then_clears() -> None:
+    evaluator, _, sent, _ = rig(AlertRules(loop_lag_ms=250))
+    calm = health()
+    evaluator.observe(calm)  # 0.2 ms: fine
+    evaluator.observe(replace(calm, loop_lag_max_ms=12_400.0))  # a chart froze the loop
+    evaluator.observe(calm)
+    assert [(a.rule, a.active, a.severity) for a in sent] == [
+        ("loop_lag", True, Severity.CRITICAL), ("loop_lag", False, Severity.INFO),
+    ]  # fmt: skip
+    assert "stalled for 12,400 ms" in sent[0].message
 
 
 def test_a_feed_with_no_tick_for_too_long_is_stale() -> None:
