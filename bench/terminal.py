@@ -11,26 +11,30 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import signal
 import struct
 import subprocess
 import sys
 import termios
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 QUARTERDECK = Path(sys.executable).with_name("quarterdeck")
 
 
 class Terminal:
-    def __init__(self, env: dict[str, str], columns: int = 120, rows: int = 40) -> None:
+    def __init__(
+        self, env: dict[str, str], columns: int = 120, rows: int = 40, args: Sequence[str] = ()
+    ) -> None:
         master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
         self._master = master
         self._chunks: list[tuple[float, bytes]] = []
         self._lock = threading.Lock()
         self.process = subprocess.Popen(
-            [str(QUARTERDECK)],
+            [str(QUARTERDECK), *args],
             stdin=slave, stdout=slave, stderr=slave,
             env={"TERM": "xterm-256color", "PATH": os.environ["PATH"], **env},
             start_new_session=True,
@@ -50,6 +54,11 @@ class Terminal:
                 return
             with self._lock:
                 self._chunks.append((time.perf_counter(), data))
+
+    def resize(self, columns: int, rows: int) -> None:
+        """Change the terminal's size, as a window manager would (and tell the app)."""
+        fcntl.ioctl(self._master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+        os.killpg(self.process.pid, signal.SIGWINCH)
 
     def mark(self) -> int:
         """A position in the output; ``wait_for`` looks only at what arrives after it."""

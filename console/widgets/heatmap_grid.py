@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.console import RenderableType
-from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
 
@@ -109,23 +108,29 @@ class HeatmapGrid(Widget):
         ]
 
     def render(self) -> RenderableType:
+        """Fixed-width lines of styled cells: a Rich ``Table`` measured every cell on every
+        redraw, which made each resize of a large heatmap stall the event loop."""
         heatmap = self.heatmap
         if heatmap is None:
             return Text(self._note, style="italic")
         axis = self.get_component_rich_style("heatmap-grid--axis")
         empty = self.get_component_rich_style("heatmap-grid--empty")
         styles = [self.get_component_rich_style(f"heatmap-grid--band-{n}") for n in range(BANDS)]
-        table = Table(box=None, padding=(0, 1), show_edge=False, pad_edge=False,
-                      collapse_padding=True, header_style=axis)  # fmt: skip
-        table.add_column(Text(f"{heatmap.y} ↓ {heatmap.x} →"), style=axis, justify="right")
-        for x in heatmap.xs:
-            table.add_column(fmt.quantity(x), justify="right")
-        for y, texts, line in zip(
-            heatmap.ys, self.cell_texts(), bands(heatmap, self._objective), strict=True
+        texts = self.cell_texts()
+        corner = f"{heatmap.y} ↓ {heatmap.x} →"
+        x_labels = [fmt.quantity(x) for x in heatmap.xs]
+        y_labels = [fmt.quantity(y) for y in heatmap.ys]
+        cell = max(len(t) for t in [*x_labels, *(t for line in texts for t in line)])
+        first = max(len(corner), *(len(label) for label in y_labels))
+        out = Text(no_wrap=True, overflow="crop")
+        out.append(corner.rjust(first), axis)
+        for label in x_labels:
+            out.append(" " + label.rjust(cell), axis)
+        for label, line, band_line in zip(
+            y_labels, texts, bands(heatmap, self._objective), strict=True
         ):
-            cells = [
-                Text(text, style=empty if band is None else styles[band])
-                for text, band in zip(texts, line, strict=True)
-            ]
-            table.add_row(fmt.quantity(y), *cells)
-        return table
+            out.append("\n" + label.rjust(first), axis)
+            for text, band in zip(line, band_line, strict=True):
+                out.append(" ")
+                out.append(text.rjust(cell), empty if band is None else styles[band])
+        return out

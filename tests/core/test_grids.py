@@ -50,8 +50,9 @@ def test_heatmap_keeps_the_best_over_other_params_and_skips_thin_ones() -> None:
 
 
 def test_a_grid_larger_than_the_screen_is_binned_to_the_best_of_each_range() -> None:
-    evaluations = [ev(fast, slow, 9, fast * 1000 + slow) for fast in range(2, 202)
-                   for slow in range(3, 403)]  # 200 x 400, the 80,000-result sweep's shape
+    evaluations = [
+        ev(fast, slow, 9, fast * 1000 + slow) for fast in range(2, 202) for slow in range(3, 403)
+    ]  # 200 x 400, the 80,000-result sweep's shape
     full = heatmap(evaluations, "fast", "slow", Objective("sharpe"))
     assert (len(full.xs), len(full.ys)) == (200, 400)
     table = heatmap(evaluations, "fast", "slow", Objective("sharpe"), max_columns=12,

@@ -1,0 +1,125 @@
+"""Does a big heatmap stall the engine? /health latency while the console shows one.
+
+An optimization of 79,401 sma_cross combinations (fast 2-200 x slow 3-400) is queued
+and the real console opens on it in a pseudo-terminal with `--http-port`; it claims the
+job and runs it to the end. Then a thread asks `/health` every 20 ms while the console
+goes to Research, opens the heatmap (`h`) and the terminal is resized through five
+sizes. The console, the engine and the HTTP server share one
+event loop, so a slow `/health` is a stalled engine. Goal (operator's shift issue):
+every answer under 250 ms.
+
+    .venv/bin/python -m bench.heatmap_stall
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from bench.terminal import QUARTERDECK, Terminal
+
+JOB = {"strategy": "sma_cross", "dataset": "sim:SPY", "method": "grid", "objective": "sharpe",
+       "grid": {"fast": [2, 200, 1], "slow": [3, 400, 1]}}  # fmt: skip
+SIZES = [(100, 30), (160, 50), (80, 24), (200, 50), (120, 40)]
+LIMIT_MS = 250
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def queue_the_sweep(env: dict[str, str]) -> None:
+    subprocess.run([QUARTERDECK, "jobs", "submit", "optimize", json.dumps(JOB)], env=env,
+                   check=True, capture_output=True)  # fmt: skip
+
+
+def wait_for_the_sweep(env: dict[str, str]) -> None:
+    began = time.perf_counter()
+    while True:
+        shown = subprocess.run([QUARTERDECK, "jobs", "show", "1", "--json"], env=env,
+                               check=True, capture_output=True, text=True)  # fmt: skip
+        if json.loads(shown.stdout)["state"] == "done":
+            break
+        time.sleep(1)
+    print(f"the console ran the sweep to the end in {time.perf_counter() - began:.0f} s")
+
+
+class HealthProbe(threading.Thread):
+    """Asks ``/health`` every 20 ms and keeps every answer's latency, in ms."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__(daemon=True)
+        self.url = f"http://127.0.0.1:{port}/health"
+        self.latencies: list[float] = []
+        self.slow: list[tuple[float, float]] = []  # when (perf_counter) and how long, ms
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        with httpx.Client(timeout=60) as client:
+            while not self.done.is_set():
+                began = time.perf_counter()
+                client.get(self.url)
+                latency = (time.perf_counter() - began) * 1000
+                self.latencies.append(latency)
+                if latency >= LIMIT_MS:
+                    self.slow.append((began, latency))
+                time.sleep(0.02)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        env = {**os.environ, "QD_DATA_DIR": str(Path(folder) / "data"), "QD_DEMO_JOB": "false"}
+        queue_the_sweep(env)
+        port = free_port()
+        console_env = {k: v for k, v in env.items() if k.startswith(("QD_", "HOME", "PYTHON"))}
+        terminal = Terminal(console_env, 120, 40, args=["--http-port", str(port)])
+        probe = HealthProbe(port)
+        steps: list[tuple[str, float]] = []
+        try:
+            terminal.wait_for(re.compile(rb"Portfolio"), 0, timeout=60)
+            wait_for_the_sweep(env)
+            probe.start()
+            time.sleep(1)
+            steps.append(("research screen", time.perf_counter()))
+            terminal.press("2")
+            time.sleep(3)
+            mark = terminal.mark()
+            steps.append(("heatmap", time.perf_counter()))
+            terminal.press("h")
+            terminal.wait_for(re.compile(rb"best"), mark, timeout=120)
+            time.sleep(2)
+            for columns, rows in SIZES:
+                steps.append((f"resize {columns}x{rows}", time.perf_counter()))
+                terminal.resize(columns, rows)
+                time.sleep(2)
+        finally:
+            probe.done.set()
+            probe.join(timeout=60)
+            terminal.close()
+    latencies = sorted(probe.latencies)
+    p99 = latencies[int(0.99 * (len(latencies) - 1))]
+    slow = sum(1 for value in latencies if value >= LIMIT_MS)
+    for began, latency in probe.slow:
+        name, at = max((step for step in steps if step[1] <= began), key=lambda step: step[1],
+                       default=("before the first step", began))  # fmt: skip
+        print(f"  {latency:,.0f} ms, {began - at:.1f} s after: {name}")
+    print(
+        f"/health answers: {len(latencies)}, median {statistics.median(latencies):.1f} ms, "
+        f"p99 {p99:.0f} ms, worst {latencies[-1]:.0f} ms, {slow} at or over {LIMIT_MS} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
