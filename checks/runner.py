@@ -106,8 +106,10 @@ def _selected(checklist: Checklist, only: Collection[str] | None) -> tuple[Check
 async def run_probe(
     item: ChecklistItem, ctx: ProbeContext, registry: ProbeRegistry, timeout: float
 ) -> ProbeResult:
-    """Run one probe item; always returns a final result (ERROR for anything unexpected)."""
-    return await run_probe_named(str(item.probe), item.params, ctx, registry, timeout, item.id)
+    """Run one probe item (within its own ``timeout``, if it has one, else ``timeout``);
+    always returns a final result (ERROR for anything unexpected)."""
+    allowed = item.timeout if item.timeout is not None else timeout
+    return await run_probe_named(str(item.probe), item.params, ctx, registry, allowed, item.id)
 
 
 async def run_probe_named(

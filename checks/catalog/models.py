@@ -80,6 +80,8 @@ class ChecklistItem(StrictModel):
     # ``probe`` and ``params`` come after ``kind`` so their validators can see it.
     probe: str | None = Field(default=None, validate_default=True)
     params: dict[str, Any] = Field(default_factory=dict, validate_default=True)
+    #: Seconds the probe may take, where the run's default is too short (a code scan).
+    timeout: float | None = Field(default=None, gt=0, le=600)
     owner: Role
     evidence: Text
     sources: tuple[SourceRef, ...] = Field(min_length=1)

@@ -82,6 +82,17 @@ async def test_probe_past_timeout_becomes_error_without_delaying_others(
     assert finals[-1] == "t.slow"
 
 
+async def test_an_item_with_its_own_timeout_gets_that_long(
+    make_checklist: MakeChecklist, ctx: ProbeContext, registry: ProbeRegistry
+) -> None:
+    patient = {**item("t.scan", "test.sleep", seconds=0.5), "timeout": 5}
+    hasty = {**item("t.probe", "test.sleep", seconds=30), "timeout": 0.2}
+    checklist = make_checklist(patient, hasty)
+    results, _ = await asyncio.wait_for(run(checklist, ctx, registry, timeout=0.3), 10)
+    assert results["t.scan"].verdict is Verdict.PASS  # past the run's 0.3 s, within its 5
+    assert results["t.probe"].reason == "timed out after 0.2s"
+
+
 async def test_probe_own_timeout_error_is_not_reported_as_runner_timeout(
     make_checklist: MakeChecklist, ctx: ProbeContext, registry: ProbeRegistry
 ) -> None:

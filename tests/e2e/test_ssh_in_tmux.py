@@ -91,6 +91,11 @@ def header(screen: str) -> str:
     return screen.splitlines()[0]
 
 
+def first_box_line(screen: str) -> str:
+    """The top border of the first pane (under the header and any halt banner)."""
+    return next((line.rstrip() for line in screen.splitlines() if line.startswith("╭")), "")
+
+
 def clock(screen: str) -> str | None:
     found = re.search(r"\d\d:\d\d:\d\dZ", header(screen))
     return found.group(0) if found else None
@@ -129,7 +134,7 @@ def test_two_users_share_one_live_deck(tmp_path: Path, terminals: list[TmuxSessi
         bob._tmux("resize-window", "-t", bob.target, "-x", "90", "-y", "30")
         # (tmux cuts the old frame at once; the app's new frame closes its boxes within 90
         # columns: at 90 or, when the narrow dashboard scrolls, at 89 beside its scrollbar)
-        bob.wait_for(lambda s: re.fullmatch(r"╭.{87,88}╮", s.splitlines()[1].rstrip()) is not None,
+        bob.wait_for(lambda s: re.fullmatch(r"╭.{87,88}╮", first_box_line(s)) is not None,
                      timeout=10)  # fmt: skip
 
         # killing alice's client leaves bob's session running
