@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,8 +26,11 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 
 @pytest.fixture
 def settings(isolated_environment: Path) -> Settings:
-    """Fast settings for tests: a quick simulator and no demo job unless asked."""
-    return Settings(sim_tick_rate=2000.0, sim_bar_seconds=5, demo_job=False, health_interval=0.2)
+    """Fast settings for tests: a quick simulator and no demo job unless asked. The loss
+    limits are off: at this speed simulated days pass in seconds, and the default daily
+    loss limit would trip at random (tests of the limits set their own)."""
+    return Settings(sim_tick_rate=2000.0, sim_bar_seconds=5, demo_job=False, health_interval=0.2,
+                    risk_daily_loss_limit=math.inf, risk_max_drawdown=1.0)  # fmt: skip
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -57,7 +57,8 @@ def environment(data_dir: Path, data_file: Path) -> dict[str, str]:
     return {**os.environ, "QD_DATA_DIR": str(data_dir), "QD_FEED": "replay",
             "QD_REPLAY_FILE": str(data_file), "QD_REPLAY_SYMBOL": "SPY",
             "QD_REPLAY_SPEED": str(3600 * 800), "QD_DEMO_JOB": "false",
-            "QD_STARTING_CASH": "100000"}  # fmt: skip
+            "QD_STARTING_CASH": "100000", "QD_RISK_DAILY_LOSS_LIMIT": "inf",
+            "QD_RISK_MAX_DRAWDOWN": "1"}  # fmt: skip
 
 
 def serve(env: dict[str, str]) -> subprocess.Popen[bytes]:
