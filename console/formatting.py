@@ -66,6 +66,13 @@ def price(value: float) -> str:
     return money(value, 5 if abs(value) < 10 else 2)
 
 
+def age(seconds: float) -> str:
+    """How long something has run, in its two largest units: ``3d04h``, else as
+    ``duration``."""
+    days, rest = divmod(max(0, int(seconds)), 86_400)
+    return f"{days}d{rest // 3600:02d}h" if days else duration(rest)
+
+
 def duration(seconds: float | None) -> str:
     """``75`` -> ``1m15s``; ``None`` -> ``--``."""
     if seconds is None:

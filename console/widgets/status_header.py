@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual.widgets import Static
 
+from console import formatting as fmt
 from console.widgets.bus_pane import BusPane
 from core.events import RiskSnapshot, RiskState, SessionsChanged
 
@@ -125,7 +126,7 @@ class StatusHeader(BusPane):
         text.append(f"risk {self.risk.value.upper()}", risk_style)
         account = self.deck.account if self.deck is not None else None
         if account is not None:  # the Deck has started: how long the account has run
-            text.append(f" │ acct {account_age(self.clock() - account.account.created_at)}")
+            text.append(f" │ acct {fmt.age(self.clock() - account.account.created_at)}")
             recovered_at = self.deck.recovered_at if self.deck is not None else None
             if recovered_at is not None:
                 recovered = datetime.fromtimestamp(recovered_at, UTC).strftime("%H:%MZ")
@@ -133,21 +134,6 @@ class StatusHeader(BusPane):
         text.append(f" │ {now} │ ")
         text.append(f"on: {users}", quiet)
         return text
-
-
-def account_age(seconds: float) -> str:
-    """How long an account has run, in its two largest units: ``3d 04h``, ``2h 05m``, ``42s``."""
-    seconds = max(0, int(seconds))
-    days, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours:02d}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{minutes}m {secs:02d}s"
-    return f"{secs}s"
 
 
 def halt_banner(halt: RiskEvent | None) -> str:
