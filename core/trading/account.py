@@ -18,7 +18,7 @@ from core.events import Fill, Side
 from core.store import FillRow, Store
 from core.store.tables import AccountRow
 from core.trading.journal import Recovered, account_entries, recover
-from core.trading.portfolio import Portfolio, Position
+from core.trading.portfolio import Portfolio
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,8 @@ def account_document(
     strategies configured to trade (the others' fills are history, or the kill switch's)."""
     account, state = loaded.account, loaded.state
     portfolio = state.portfolio
+    prices = {c.symbol: (c.price, c.ts) for c in state.cursors.values() if c.price is not None}
+    figures = strategy_figures(fills, prices)
     return {
         "account_id": account.id,
         "name": account.name,
@@ -88,9 +90,9 @@ def account_document(
         "total_pnl": total_pnl(portfolio),
         "risk_state": state.risk_state.value,
         "stopped_strategies": sorted(state.stopped),
-        "strategies": _strategies(fills, state, live or set()),
+        "strategies": _strategies(figures, state, live or set()),
         "working_orders": len(state.working),
-        "positions": _positions(fills),
+        "positions": _positions(figures),
         "market": [
             {"symbol": c.symbol, "ts": c.ts, "event": c.event, "price": c.price}
             for c in sorted(state.cursors.values(), key=lambda c: c.symbol)
@@ -139,9 +141,9 @@ def strategy_figures(
     return figures
 
 
-def _strategies(fills: list[FillRow], state: Recovered, live: set[str]) -> list[dict[str, Any]]:
-    prices = {c.symbol: (c.price, c.ts) for c in state.cursors.values() if c.price is not None}
-    figures = strategy_figures(fills, prices)
+def _strategies(
+    figures: dict[str, StrategyFigures], state: Recovered, live: set[str]
+) -> list[dict[str, Any]]:
     names = sorted(set(figures) | state.stopped | live)
     empty = StrategyFigures(Portfolio(0.0))
     return [_strategy(name, figures.get(name, empty), state, name in live) for name in names]
@@ -165,15 +167,14 @@ def fill_of(row: FillRow) -> Fill:
                 row.quantity, row.price, row.commission, row.ts, row.slippage)  # fmt: skip
 
 
-def _positions(fills: list[FillRow]) -> list[dict[str, Any]]:
-    """Open positions by strategy and symbol: they add up to the account's per symbol."""
-    held: dict[tuple[str, str], Position] = {}
-    for fill in fills:
-        position = held.setdefault((fill.strategy, fill.symbol), Position())
-        position.apply(Side(fill.side).sign * fill.quantity, fill.price)
-    return [
-        {"symbol": symbol, "quantity": p.quantity, "average_price": p.avg_price,
-         "strategy": strategy}
-        for (strategy, symbol), p in sorted(held.items(), key=lambda item: item[0][::-1])
+def _positions(figures: dict[str, StrategyFigures]) -> list[dict[str, Any]]:
+    """Open positions by strategy and symbol (from each strategy's ledger): they add up to
+    the account's per symbol."""
+    held = sorted(
+        (symbol, strategy, p)
+        for strategy, one in figures.items()
+        for symbol, p in one.ledger.positions.items()
         if p.quantity
-    ]  # fmt: skip
+    )
+    return [{"symbol": symbol, "quantity": p.quantity, "average_price": p.avg_price,
+             "strategy": strategy} for symbol, strategy, p in held]  # fmt: skip

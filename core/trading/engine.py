@@ -163,7 +163,6 @@ class LiveEngine:
                 self.books[spec.strategy.id, symbol] = book
                 self._by_symbol[symbol].append(book)
         self._equity_symbol = symbols[0]
-        self.stopped: set[str] = set()  # strategies an operator stopped
         self.stopped_by: dict[str, StrategyChanged] = {}  # who stopped each, when and why
         self.signals: dict[str, deque[Signal]] = {}  # each strategy's newest signals
         self._outbox: list[Fill | OrderEvent | RiskEvent | StrategyChanged] = []
@@ -180,6 +179,11 @@ class LiveEngine:
         self.events = 0
         self.orders = 0  # orders the execution path admitted or rejected
         self.rejects = 0
+
+    @property
+    def stopped(self) -> set[str]:
+        """The strategies an operator (or the kill switch) stopped."""
+        return set(self.stopped_by)
 
     @property
     def broker(self) -> PaperBroker:
@@ -350,10 +354,8 @@ class LiveEngine:
                              "can start again")  # fmt: skip
         change = StrategyChanged(self.portfolio.ts, strategy, running, who, why)
         if running:
-            self.stopped.discard(strategy)
             self.stopped_by.pop(strategy, None)
         else:
-            self.stopped.add(strategy)
             self.stopped_by[strategy] = change
         self._record(change)
         return True
@@ -424,7 +426,6 @@ class LiveEngine:
         execution.risk = RiskGovernor(execution.risk.limits, starting_cash, self.portfolio.ts)
         execution.continue_from(1, 1)
         execution.flatten_pending.clear()
-        self.stopped.clear()
         self.stopped_by.clear()
         self.halt = None
         self.accepted_orders = self._unsnapshotted = 0
@@ -459,7 +460,6 @@ class LiveEngine:
         risk.restore(recovered.risk_state, mark.risk if mark is not None else None)
         risk.equity = self.portfolio.equity
         self.execution.owe_flatten(recovered.flatten)
-        self.stopped = set(recovered.stopped)
         self.stopped_by = dict(recovered.stopped_by)
         self.accepted_orders = recovered.orders
         self.halt = recovered.halt
@@ -483,7 +483,7 @@ class LiveEngine:
             )
         for book in self._by_symbol.get(bar.symbol, ()):
             book.bars.append(bar)
-            if book.spec.strategy.id in self.stopped:
+            if book.spec.strategy.id in self.stopped_by:
                 continue
             signals = book.spec.strategy.signals(
                 book.bars.columns(), book.params, book.spec.direction

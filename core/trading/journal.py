@@ -25,9 +25,9 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlmodel import col
 
-from core.events import Fill, Side, StrategyChanged
+from core.events import Fill, StrategyChanged
 from core.store import FillRow, JournalRow, Store
-from core.trading.orders import Order, OrderEvent, OrderRequest, OrderStatus, OrderType, TimeInForce
+from core.trading.orders import SIDES, STATUSES, Order, OrderEvent, request_from
 from core.trading.portfolio import Portfolio
 from core.trading.risk import RiskDay, RiskEvent, RiskState
 from core.trading.snapshot import Snapshot, decode_snapshot, encode_snapshot
@@ -163,13 +163,16 @@ class Recovered:
     next_fill_id: int = 1
     cursors: dict[str, Cursor] = field(default_factory=dict)
     fills: list[Fill] = field(default_factory=list)
-    stopped: set[str] = field(default_factory=set)
     stopped_by: dict[str, StrategyChanged] = field(default_factory=dict)  # who, when, why
     mark: Mark | None = None
     orders: int = 0  # orders the journal holds, of any status
     flatten: set[str] = field(default_factory=set)  # symbols the kill switch must still flatten
     halt: RiskEvent | None = None  # what halted trading (a kill or a breach), while it holds
     snapshot: Snapshot | None = None  # where recovery began (then ``fills`` came after it)
+
+    @property
+    def stopped(self) -> set[str]:
+        return set(self.stopped_by)
 
 
 def recover(entries: list[Entry], starting_cash: float) -> Recovered:
@@ -216,10 +219,8 @@ def recover(entries: list[Entry], starting_cash: float) -> Recovered:
                 state.flatten |= {symbol for (_, symbol), quantity in held.items() if quantity}
         elif isinstance(entry, StrategyChanged):
             if entry.running:
-                state.stopped.discard(entry.strategy)
                 state.stopped_by.pop(entry.strategy, None)
             else:
-                state.stopped.add(entry.strategy)
                 state.stopped_by[entry.strategy] = entry
         elif isinstance(entry, Mark):
             state.mark = entry
@@ -239,7 +240,6 @@ def _from_snapshot(snapshot: Snapshot) -> Recovered:
     return Recovered(
         snapshot.portfolio, risk_state=snapshot.risk_state,
         next_order_id=snapshot.next_order_id, next_fill_id=snapshot.next_fill_id,
-        stopped={change.strategy for change in snapshot.stopped},
         stopped_by={change.strategy: change for change in snapshot.stopped},
         flatten=set(snapshot.flatten), halt=snapshot.halt, snapshot=snapshot,
     )  # fmt: skip
@@ -257,9 +257,7 @@ def halt_after(halt: RiskEvent | None, event: RiskEvent) -> RiskEvent | None:
 
 def _encode(event: Entry) -> tuple[str, dict[str, Any]]:
     if isinstance(event, OrderEvent):
-        payload = asdict(event)
-        payload["request"] = asdict(event.request)
-        return "order", payload
+        return "order", asdict(event)
     if isinstance(event, Fill):
         return "fill", asdict(event)
     if isinstance(event, RiskEvent):
@@ -275,17 +273,13 @@ def _encode(event: Entry) -> tuple[str, dict[str, Any]]:
 
 def _decode(kind: str, payload: dict[str, Any]) -> Entry:
     if kind == "order":
-        r = payload["request"]
-        request = OrderRequest(
-            r["strategy"], r["symbol"], _SIDES[r["side"]], r["quantity"], _TYPES[r["type"]],
-            r["limit_price"], r["stop_price"], _TIFS[r["tif"]],
-        )  # fmt: skip
         return OrderEvent(
-            payload["kind"], payload["order_id"], request, payload["ts"],
-            _STATUSES[payload["status"]], payload["filled_quantity"], payload["reason"],
+            payload["kind"], payload["order_id"], request_from(payload["request"]),
+            payload["ts"], STATUSES[payload["status"]], payload["filled_quantity"],
+            payload["reason"],
         )  # fmt: skip
     if kind == "fill":
-        return Fill(**{**payload, "side": _SIDES[payload["side"]]})
+        return Fill(**{**payload, "side": SIDES[payload["side"]]})
     if kind == "risk":
         return RiskEvent(**{**payload, "previous": RiskState(payload["previous"]),
                             "state": RiskState(payload["state"])})  # fmt: skip
@@ -302,8 +296,3 @@ def _decode(kind: str, payload: dict[str, Any]) -> Entry:
 
 
 _JSON = json.JSONDecoder()
-# Decoding by dictionary: calling an enum class per value was a third of a recovery's time.
-_SIDES = {member.value: member for member in Side}
-_TYPES = {member.value: member for member in OrderType}
-_TIFS = {member.value: member for member in TimeInForce}
-_STATUSES = {member.value: member for member in OrderStatus}

@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from core.events import Side, StrategyChanged
-from core.trading.orders import Order, OrderRequest, OrderStatus, OrderType, TimeInForce
+from core.events import StrategyChanged
+from core.trading.orders import STATUSES, Order, request_from
 from core.trading.portfolio import Portfolio, Position
 from core.trading.risk import RiskEvent, RiskState
 
@@ -103,19 +103,12 @@ def decode_portfolio(payload: dict[str, Any]) -> Portfolio:
 
 
 def encode_order(order: Order) -> dict[str, Any]:
-    payload = asdict(order)
-    payload["request"] = asdict(order.request)
-    return payload
+    return asdict(order)
 
 
 def decode_order(payload: dict[str, Any]) -> Order:
-    r = payload["request"]
-    request = OrderRequest(
-        r["strategy"], r["symbol"], Side(r["side"]), r["quantity"], OrderType(r["type"]),
-        r["limit_price"], r["stop_price"], TimeInForce(r["tif"]),
-    )  # fmt: skip
     return Order(
-        payload["order_id"], request, payload["ts"], OrderStatus(payload["status"]),
-        payload["filled_quantity"], payload["average_price"], payload["triggered"],
-        payload["reason"], list(payload["fill_ids"]),
+        payload["order_id"], request_from(payload["request"]), payload["ts"],
+        STATUSES[payload["status"]], payload["filled_quantity"], payload["average_price"],
+        payload["triggered"], payload["reason"], list(payload["fill_ids"]),
     )  # fmt: skip
