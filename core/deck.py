@@ -30,6 +30,7 @@ from core.health import HealthMonitor
 from core.health.alerting import Alerting
 from core.health.breaker import BreakerRegistry
 from core.jobs import JOB_KINDS, BatchRequest, ExportRequest, JobManager, OptimizeRequest, records
+from core.jobs.optimize import best_of
 from core.jobs.retention import remove_expired_exports
 from core.logs import log_tail
 from core.market import PriceSimulator, SimulatorFeed
@@ -39,7 +40,7 @@ from core.research.runner import run_backtest
 from core.research.strategies import get_strategy
 from core.research.sweep import set_thread_budget
 from core.sessions import SessionRegistry
-from core.store import BatchWriter, Store, accounts
+from core.store import BatchWriter, JobRow, Store, accounts
 from core.tasks import cancel_and_wait
 from core.trading.account import (
     LoadedAccount,
@@ -411,6 +412,32 @@ class Deck:
             commission=s.commission, seed=seed, bars=bars,
         )  # fmt: skip
         return await self.submit_job(actor, "export", request.as_params())
+
+    async def submit_export_of_best(
+        self, actor: Principal, job_id: int, *, format: str = "report"
+    ) -> int:
+        """Queue an export of optimize job ``job_id``'s best parameters, on the strategy,
+        dataset, bars, seed and commission it searched with. A ``ValueError`` says why
+        the job has no best parameters to give (missing, not an optimization, not done,
+        nothing traded)."""
+        await self.writer.flush()  # the job's last state may still be queued
+        search, best = await asyncio.to_thread(best_of, self.store, job_id)
+        request = ExportRequest(
+            search.strategy, search.dataset, str(self.settings.exports_dir), format=format,
+            params=best, commission=search.commission, seed=search.seed, bars=search.bars,
+            source_job=job_id,
+        )  # fmt: skip
+        return await self.submit_job(actor, "export", request.as_params())
+
+    async def job_outcome(self, job_id: int) -> JobRow:
+        """Wait until a job known here finishes; its stored record (state, result, files,
+        error). ``KeyError`` if the job is not known here."""
+        await self.jobs.finished(job_id)
+        await self.writer.flush()
+        row = await asyncio.to_thread(records.get_job, self.store, job_id)
+        if row is None:
+            raise KeyError(job_id)
+        return row
 
     async def submit_batch(self, actor: Principal, request: BatchRequest) -> int:
         """Queue a strategies x datasets batch; returns its job id."""

@@ -29,6 +29,9 @@ def add_pine_parser(subcommands: Subcommands) -> None:
     pine.add_argument(
         "--param", action="append", default=[], metavar="NAME=VALUE", help="repeatable"
     )
+    pine.add_argument("--best-of", type=int, default=None, metavar="JOB",
+                      help="the best parameters of finished optimize job JOB (of STRATEGY), "
+                           "from the store, instead of --param")  # fmt: skip
     add_config_arguments(pine)
     pine.add_argument("-o", "--output", default=None, metavar="FILE",
                       help="write the script here instead of printing it")  # fmt: skip
@@ -52,7 +55,8 @@ def pine_command(args: argparse.Namespace) -> int:
 
     try:
         strategy = get_strategy(args.strategy)
-        params = strategy.resolve(parse_params(args.param))
+        given = parse_params(args.param) if args.best_of is None else best_params(args)
+        params = strategy.resolve(given)
         config = config_from(args)
     except (KeyError, ParameterError, ValueError) as exc:
         raise UsageError(str(exc)) from None
@@ -67,3 +71,23 @@ def pine_command(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UsageError(f"-o {args.output}: {exc.strerror or exc}") from None
     return 0
+
+
+def best_params(args: argparse.Namespace) -> dict[str, float]:
+    """``--best-of JOB``: that optimization's best parameters, read from the store; a
+    ``ValueError`` says why it has none for STRATEGY."""
+    from core.jobs.optimize import best_of
+    from core.store import Store
+
+    if args.param:
+        raise UsageError("--best-of and --param: give one or the other")
+    store = Store(args.settings.resolved_database_url)
+    try:
+        store.create_schema()
+        search, best = best_of(store, args.best_of)
+    finally:
+        store.dispose()
+    if search.strategy != args.strategy:
+        raise ValueError(f"--best-of {args.best_of}: job {args.best_of} optimized "
+                         f"{search.strategy}, not {args.strategy}")  # fmt: skip
+    return best

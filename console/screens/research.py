@@ -9,6 +9,7 @@ evaluations, read back from its checkpoints, make the heatmap.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -38,6 +39,7 @@ from core.research.strategies import REGISTRY
 DEFAULT_STRATEGY = "sma_cross"
 DEFAULT_BARS = 5_000
 WALK_FORWARD_WINDOWS = 4
+EXPORT_NOTICE_SECONDS = 20.0  # long enough to read, or copy, the file's path
 
 
 def backtest(inputs: RunInputs, seed: int, commission: float) -> BacktestResult:
@@ -57,7 +59,8 @@ class ResearchScreen(DeckScreen):
     b: backtest the form's strategy (also enter in a field). o: optimize it and
     w: walk-forward it over a grid spread across its parameter ranges (jobs).
     h: heatmap of the newest finished optimization. e: export its Pine Script,
-    E: its PDF report (jobs). /: filter the strategies. s: back to the form.
+    E: its PDF report (jobs), with the form's parameters, or while the heatmap shows
+    with its optimization's best ones. /: filter the strategies. s: back to the form.
     escape: back to the strategy list.
     """
 
@@ -98,6 +101,7 @@ class ResearchScreen(DeckScreen):
         self._evaluations: list[Evaluation] = []
         self._objective = Objective()
         self._min_trades = 0
+        self._search_job: int | None = None  # the optimization the heatmap shows
 
     def compose(self) -> ComposeResult:
         settings = self.deck.settings
@@ -235,20 +239,47 @@ class ResearchScreen(DeckScreen):
             )
 
     async def _export(self, format: str, what: str) -> None:
-        inputs = self._inputs()
-        if inputs is None:
+        """Export the heatmap's optimization at its best parameters while the heatmap is
+        showing, else the form's strategy with the form's parameters; a notice says
+        where the file went (or why not) when the job ends."""
+        search_job = self._search_job if self.tabs.active == "tab-heatmap" else None
+        inputs = self._inputs() if search_job is None else None
+        if search_job is None and inputs is None:
             return
         with self.refusals(what):
             try:
-                job_id = await self.deck.submit_export(
-                    self.user, inputs.strategy.id, inputs.dataset, dict(inputs.params),
-                    format=format, bars=inputs.bars, seed=self.deck.settings.sim_seed,
-                )  # fmt: skip
+                if search_job is not None:
+                    job_id = await self.deck.submit_export_of_best(
+                        self.user, search_job, format=format
+                    )
+                else:
+                    assert inputs is not None
+                    job_id = await self.deck.submit_export(
+                        self.user, inputs.strategy.id, inputs.dataset, dict(inputs.params),
+                        format=format, bars=inputs.bars, seed=self.deck.settings.sim_seed,
+                    )  # fmt: skip
             except ValueError as exc:
                 self.notify(f"{what} refused: {exc}", severity="error")
                 return
-            self.notify(f"{what} of {inputs.strategy.id} queued as job {job_id} "
-                        "(see Jobs, key 3).")  # fmt: skip
+            title = self.deck.jobs.jobs[job_id].title
+            self.notify(f"{what} queued as job {job_id}: {title} (see Jobs, key 3).")
+            self._announce_export(job_id, what)
+
+    @work(group="export-notices")
+    async def _announce_export(self, job_id: int, what: str) -> None:
+        """Wait for an export job to end, then say where its file went, with which
+        parameters, or why it failed."""
+        row = await self.deck.job_outcome(job_id)
+        result = json.loads(row.result_json or "{}")
+        if row.state == JobState.DONE.value:
+            where, parameters = result.get("path"), result.get("parameters")
+            self.notify(f"{what} (job {job_id}) written to {where}\nwith {parameters}",
+                        timeout=EXPORT_NOTICE_SECONDS)  # fmt: skip
+        elif row.state == JobState.FAILED.value:
+            self.notify(f"{what} (job {job_id}) failed: {row.error}", severity="error",
+                        timeout=EXPORT_NOTICE_SECONDS)  # fmt: skip
+        else:
+            self.notify(f"{what} (job {job_id}) was {row.state}.", severity="warning")
 
     async def action_export_pine(self) -> None:
         await self._export("pine", "Pine Script export")
@@ -259,7 +290,8 @@ class ResearchScreen(DeckScreen):
     # --- heatmap -----------------------------------------------------------------------
 
     def finished_optimizations(self) -> list[int]:
-        """Ids of the optimizations finished in this process, newest first."""
+        """Ids of the finished optimizations the Deck knows (this run's, and the newest of
+        earlier runs' read back at start), newest first."""
         return sorted(
             (u.job_id for u in self.deck.jobs.jobs.values()
              if u.kind == "optimize" and u.state is JobState.DONE),
@@ -286,6 +318,7 @@ class ResearchScreen(DeckScreen):
             grid.say(f"No heatmap: {exc}.")
             return
         title = f"Job {job_id}: {request.title}"
+        self._search_job = job_id
         self.show_search(title, evaluations, Objective(request.objective), request.min_trades)
 
     def show_search(

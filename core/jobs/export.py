@@ -34,6 +34,8 @@ class ExportRequest:
     commission: float = 0.0
     seed: int = 0
     bars: int = 5_000
+    #: The optimize job whose best parameters ``params`` are, if they came from one.
+    source_job: int | None = None
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
@@ -43,7 +45,17 @@ class ExportRequest:
 
     @property
     def title(self) -> str:
-        return f"{self.format} {self.strategy} {self.dataset}"
+        source = f" (best of job {self.source_job})" if self.source_job is not None else ""
+        return f"{self.format} {self.strategy} {self.dataset}{source}"
+
+    def describe_params(self) -> str:
+        """The parameters the export uses, and where they came from: ``fast=42 slow=163,
+        the best of job 7`` (a strategy's defaults fill in what ``params`` leaves out)."""
+        resolved = get_strategy(self.strategy).resolve(self.params)
+        shown = " ".join(f"{name}={value}" for name, value in resolved.items())
+        if self.source_job is None:
+            return shown
+        return f"{shown}, the best of job {self.source_job}"
 
     def as_params(self) -> dict[str, Any]:
         return asdict(self)
@@ -61,7 +73,9 @@ def run_export(request: ExportRequest, context: JobContext) -> dict[str, Any]:
         path = folder / f"{strategy.id}-{stamp}.pine"
         path.write_text(export_pine(strategy, strategy.resolve(request.params), config))
         context.add_file(path)
-        return {"summary": f"wrote {path.name}", "path": str(path)}
+        parameters = request.describe_params()
+        return {"summary": f"wrote {path.name} with {parameters}", "path": str(path),
+                "parameters": parameters}  # fmt: skip
     return _report(request, context, config, folder, stamp)
 
 
@@ -82,9 +96,12 @@ def _report(request: ExportRequest, context: JobContext, config: BacktestConfig,
     context.add_file(path)
     context.progress(3, 3)
     metrics = result.metrics
+    parameters = request.describe_params()
     return {
-        "summary": f"wrote {path.name}: total return {metrics['total_return']:.2%}",
+        "summary": f"wrote {path.name} with {parameters}: "
+        f"total return {metrics['total_return']:.2%}",
         "path": str(path),
+        "parameters": parameters,
         "metrics": metrics,
     }
 

@@ -183,6 +183,15 @@ class JobManager:
             self._push(job)  # the old entry is skipped when popped
         return True
 
+    async def finished(self, job_id: int) -> JobUpdate:
+        """Wait until the job finishes here; its last update. ``KeyError`` if this manager
+        does not know the job. (A job interrupted by ``stop`` never finishes here.)"""
+        with self._bus.subscribe(JobUpdate, latest_only=True) as updates:
+            while not self.jobs[job_id].state.finished:
+                await updates.wait()
+                updates.drain()
+        return self.jobs[job_id]
+
     def has_work(self) -> bool:
         """True while any job here is unfinished (waiting, running or paused)."""
         return bool(self._jobs)

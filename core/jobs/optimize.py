@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from core.events import JobState
 from core.jobs.context import JobContext
 from core.jobs.datasets import dataset_bars
 from core.jobs.kinds import JobKind, Params, parse_request
@@ -15,7 +16,7 @@ from core.jobs.records import checkpoints, get_job
 from core.research.backtest import BacktestConfig
 from core.research.optimizer import Evaluation, Objective, Range, optimize
 from core.research.strategies import get_strategy
-from core.store import Store
+from core.store import JobRow, Store
 
 
 @dataclass(frozen=True)
@@ -96,16 +97,33 @@ def evaluations_from_checkpoints(payloads: Sequence[Any]) -> list[Evaluation]:
     ]
 
 
-def saved_search(store: Store, job_id: int) -> tuple[OptimizeRequest, list[Evaluation]]:
-    """An optimize job's request and every evaluation it saved. Blocks: call it from a
-    worker thread. A ``ValueError`` says why the job has none to give."""
+def _optimization(store: Store, job_id: int) -> JobRow:
     row = get_job(store, job_id)
     if row is None:
         raise ValueError(f"job {job_id} does not exist")
     if row.kind != "optimize":
         raise ValueError(f"job {job_id} is a {row.kind} job, not an optimization")
+    return row
+
+
+def saved_search(store: Store, job_id: int) -> tuple[OptimizeRequest, list[Evaluation]]:
+    """An optimize job's request and every evaluation it saved. Blocks: call it from a
+    worker thread. A ``ValueError`` says why the job has none to give."""
+    row = _optimization(store, job_id)
     request = parse_optimize(json.loads(row.params_json))
     return request, evaluations_from_checkpoints(checkpoints(store, job_id))
+
+
+def best_of(store: Store, job_id: int) -> tuple[OptimizeRequest, dict[str, float]]:
+    """A finished optimize job's request and the best parameters it found. Blocks: call
+    it from a worker thread. A ``ValueError`` says why the job has none to give."""
+    row = _optimization(store, job_id)
+    if row.state != JobState.DONE.value:
+        raise ValueError(f"job {job_id} has not finished (it is {row.state})")
+    best = json.loads(row.result_json or "{}").get("best_params")
+    if not best:
+        raise ValueError(f"job {job_id} found no parameters that traded")
+    return parse_optimize(json.loads(row.params_json)), best
 
 
 def with_grid_tuples(params: Params) -> dict[str, Any]:

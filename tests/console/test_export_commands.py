@@ -3,6 +3,7 @@ same flags as `quarterdeck backtest`, and exit code 2 naming the bad field."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,9 +12,12 @@ from pathlib import Path
 import pytest
 
 from console.cli import build_parser
+from core.config import Settings
 from core.exports.pine import export_pine
+from core.jobs.records import insert_job
 from core.research.backtest import BacktestConfig
 from core.research.strategies import get_strategy
+from core.store import JobRow, Store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -91,3 +95,35 @@ def test_export_takes_the_backtest_flags() -> None:
 
     assert flags("backtest") - {"--data", "--json"} <= flags("export", "pine")
     assert {"-o", "--output", "--param"} <= flags("export", "pine")
+
+
+def test_export_pine_best_of_takes_a_finished_optimizations_best_params(
+    settings: Settings,
+) -> None:
+    store = Store(settings.resolved_database_url)
+    store.create_schema()
+    grid = {"fast": [5, 20, 5], "slow": [30, 60, 10]}
+    job = insert_job(store, JobRow(
+        kind="optimize", title="sma_cross sim:SPY", state="done", created_at=0.0,
+        params_json=json.dumps({"strategy": "sma_cross", "dataset": "sim:SPY", "grid": grid}),
+        result_json=json.dumps({"best_params": {"fast": 15.0, "slow": 50.0}}),
+    ))  # fmt: skip
+    request = json.dumps({"strategy": "sma_cross", "dataset": "sim:SPY"})
+    running = insert_job(
+        store,
+        JobRow(kind="optimize", title="t", state="running", created_at=0.0, params_json=request),
+    )
+    store.dispose()
+    result = quarterdeck("export", "pine", "sma_cross", "--best-of", str(job))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == export_pine(get_strategy("sma_cross"), {"fast": 15, "slow": 50})
+    refused = {
+        "rsi_reversion": f"job {job} optimized sma_cross, not rsi_reversion",
+        "sma_cross --param fast=5": "--best-of and --param: give one or the other",
+    }
+    for args, error in refused.items():
+        strategy, *rest = args.split()
+        result = quarterdeck("export", "pine", strategy, "--best-of", str(job), *rest)
+        assert (result.returncode, error in result.stderr) == (2, True), result.stderr
+    result = quarterdeck("export", "pine", "sma_cross", "--best-of", str(running))
+    assert f"job {running} has not finished (it is running)" in result.stderr

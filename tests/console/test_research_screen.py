@@ -183,7 +183,72 @@ async def test_research_exports_run_as_jobs(settings: Settings) -> None:
         )  # fmt: skip
         path = Path(json.loads(pine.result_json or "{}")["path"])
         assert "// Parameters: fast=10, slow=40" in path.read_text()
-        assert json.loads(get_job(deck.store, 2).params_json)["format"] == "report"  # type: ignore[union-attr]
+        report = await wait_for_job(pilot, deck, 2)
+        assert json.loads(report.params_json)["format"] == "report"
+        pdf = json.loads(report.result_json or "{}")["path"]
+        await wait_until(pilot, lambda: len(notices(app, "written to")) == 2)
+        assert notices(app, "written to") == [
+            f"Pine Script export (job 1) written to {path}\nwith fast=10 slow=40",
+            f"PDF report (job 2) written to {pdf}\nwith fast=10 slow=40",
+        ]
+        assert path.is_absolute() and Path(pdf).is_file()
+        await pilot.press("q")
+
+
+def notices(app: QuarterdeckApp, containing: str) -> list[str]:
+    return [n.message for n in app._notifications if containing in n.message]
+
+
+async def test_research_export_from_the_heatmap_uses_the_best_parameters(
+    settings: Settings,
+) -> None:
+    app, deck = research_app(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: deck.running)
+        screen = await open_research(pilot)
+        await pilot.press("o")
+        await wait_until(pilot, lambda: 1 in deck.jobs.jobs)
+        best = json.loads((await wait_for_job(pilot, deck, 1)).result_json or "{}")
+        shown = " ".join(f"{k}={int(v)}" for k, v in best["best_params"].items())
+        assert shown != "fast=10 slow=30"  # else the defaults would pass for the best
+        await pilot.press("h")
+        await wait_until(pilot, lambda: screen.query_one(HeatmapGrid).heatmap is not None)
+        await pilot.press("e")
+        await wait_until(pilot, lambda: 2 in deck.jobs.jobs)
+        assert deck.jobs.jobs[2].title == "pine sma_cross sim:SPY (best of job 1)"
+        pine = await wait_for_job(pilot, deck, 2)
+        params = json.loads(pine.params_json)
+        assert (params["params"], params["source_job"], params["bars"]) == (
+            best["best_params"], 1, int(BARS),
+        )  # fmt: skip
+        path = json.loads(pine.result_json or "{}")["path"]
+        assert f"// Parameters: {shown.replace(' ', ', ')}" in Path(path).read_text()
+        await wait_until(pilot, lambda: notices(app, "written to"))
+        assert notices(app, "written to") == [
+            f"Pine Script export (job 2) written to {path}\nwith {shown}, the best of job 1"
+        ]
+        await pilot.press("s", "e")  # back on the form: its own parameters again
+        await wait_until(pilot, lambda: 3 in deck.jobs.jobs)
+        assert deck.jobs.jobs[3].title == "pine sma_cross sim:SPY"
+        await pilot.press("q")
+
+
+async def test_research_export_failure_is_announced_with_its_error(
+    settings: Settings, monkeypatch
+) -> None:
+    import core.exports.pine
+
+    def broken(*_: object) -> str:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(core.exports.pine, "export_pine", broken)
+    app, deck = research_app(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: deck.running)
+        await open_research(pilot)
+        await pilot.press("e")
+        await wait_until(pilot, lambda: notices(app, "failed"))
+        assert notices(app, "failed") == ["Pine Script export (job 1) failed: OSError: disk full"]
         await pilot.press("q")
 
 
