@@ -40,6 +40,10 @@ from core.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
+#: Finished jobs read back from the store at start, newest first: what views (the Jobs
+#: screen, the heatmap's newest optimization) remember of earlier runs.
+HISTORY = 200
+
 
 @dataclasses.dataclass(eq=False)
 class _Job:
@@ -73,6 +77,7 @@ class JobManager:
         concurrency: int | None = None,
         poll_interval: float = 0.5,
         executor: SweepExecutor = LOCAL,
+        history: int = HISTORY,
     ) -> None:
         self._bus = bus
         self._writer = writer
@@ -82,6 +87,7 @@ class JobManager:
         if self.concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency!r}")
         self._poll_interval = poll_interval
+        self._history = history
         self.executor = executor
         self.owner = records.owner_name()
         self._jobs: dict[int, _Job] = {}
@@ -89,13 +95,17 @@ class JobManager:
         self._seq = itertools.count()
         self._ids = itertools.count(1)  # without a store
         self._poller: asyncio.Task[None] | None = None
+        #: Every job known here, live or finished: this process's, the ones it claimed,
+        #: and the newest ``history`` finished in the store when it started.
         self.jobs: dict[int, JobUpdate] = {}
 
     # --- lifecycle --------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Claim the jobs nobody runs, then keep polling for more and for requests."""
+        """Read back the finished history, claim the jobs nobody runs, then keep polling
+        for more and for requests."""
         if self._store is not None and self._poller is None:
+            await self._load_history(self._store)
             await self._poll_once()
             self._poller = asyncio.create_task(self._poll(), name="jobs-poll")
 
@@ -331,6 +341,16 @@ class JobManager:
             self._writer.upsert(row)
 
     # --- other processes --------------------------------------------------------------
+
+    async def _load_history(self, store: Store) -> None:
+        """Know the newest finished jobs in the store, oldest published first, so a
+        restart does not forget what ``quarterdeck jobs list`` still shows. Unfinished
+        jobs of other live processes are left out: nothing here would keep them current."""
+        rows = await asyncio.to_thread(records.finished_jobs, store, self._history)
+        for row in reversed(rows):
+            update = records.update_of(row)
+            self.jobs[update.job_id] = update
+            self._bus.publish(update)
 
     async def _poll(self) -> None:
         beat = time.monotonic()

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from core.events import JobState
+from core.events import JobPriority, JobState, JobUpdate
 from core.store import JobCheckpointRow, JobControlRow, JobRow, Store
 
 UNFINISHED = (JobState.QUEUED.value, JobState.RUNNING.value, JobState.PAUSED.value)
@@ -163,6 +163,29 @@ def list_jobs(store: Store, state: str | None = None, limit: int = 100) -> list[
         if state is not None:
             query = query.where(JobRow.state == state)
         return list(session.exec(query).all())
+
+
+def finished_jobs(store: Store, limit: int) -> list[JobRow]:
+    """The newest ``limit`` finished jobs (done, failed or cancelled), newest first."""
+    with store.session() as session:
+        query = (
+            select(JobRow)
+            .where(col(JobRow.state).not_in(UNFINISHED))
+            .order_by(col(JobRow.id).desc())
+            .limit(limit)
+        )
+        return list(session.exec(query).all())
+
+
+def update_of(row: JobRow) -> JobUpdate:
+    """A stored job as the ``JobUpdate`` a view shows: its summary is the result's, else
+    its error, else its note (a row keeps no summary of its own)."""
+    assert row.id is not None
+    result = json.loads(row.result_json) if row.result_json else {}
+    summary = str(result.get("summary") or row.error or row.note or "")
+    priority = JobPriority(row.priority if row.priority is not None else JobPriority.NORMAL)
+    return JobUpdate(row.id, row.kind, row.title, JobState(row.state), row.done, row.total,
+                     0.0, None, summary, priority)  # fmt: skip
 
 
 def get_job(store: Store, job_id: int) -> JobRow | None:

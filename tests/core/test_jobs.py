@@ -134,6 +134,42 @@ async def test_a_job_runs_off_the_loop_and_its_row_holds_the_result(store: Store
     assert row.created_at <= row.started_at <= row.finished_at
 
 
+async def test_a_new_manager_knows_the_newest_finished_jobs_of_earlier_runs(
+    store: Store,
+) -> None:
+    writer = BatchWriter(store)
+    writer.start()
+
+    def work(request: dict[str, Any], context: JobContext) -> dict[str, Any]:
+        if request["n"] == 3:
+            raise RuntimeError("no data")
+        return {"summary": f"made {request['n']}"}
+
+    kinds = {"test": kind("test", work)}
+    first = JobManager(Bus(), writer, kinds, store=store)
+    ids = [await first.submit("test", {"n": n}) for n in range(1, 5)]
+    await eventually(lambda: all(first.jobs[i].state.finished for i in ids))
+    await first.stop()
+    await writer.flush()
+    waiting = records.insert_job(store, JobRow(kind="test", title="held", state="paused",
+                                               owner="elsewhere:1", heartbeat_at=time.time(),
+                                               created_at=time.time()))  # fmt: skip
+    bus = Bus()
+    published = bus.subscribe(JobUpdate)
+    second = JobManager(bus, writer, kinds, store=store, history=3)
+    await second.start()
+    assert sorted(second.jobs) == ids[1:]  # the newest 3 finished; not another's paused job
+    assert waiting not in second.jobs
+    assert [(u.job_id, u.state, u.summary) for u in published.drain()] == [
+        (ids[1], JobState.DONE, "made 2"),
+        (ids[2], JobState.FAILED, "RuntimeError: no data"),
+        (ids[3], JobState.DONE, "made 4"),
+    ]
+    assert second.jobs[ids[3]].title == "test 4"
+    await second.stop()
+    await writer.stop()
+
+
 async def test_a_failing_job_is_marked_failed_with_its_reason() -> None:
     bus = Bus()
     updates = bus.subscribe(JobUpdate)
