@@ -61,9 +61,17 @@ def quantity(value: float) -> str:
     return "0" if text in ("", "-0") else text
 
 
-def price(value: float) -> str:
-    """Prices keep enough decimals for their size: 5 under 10, 2 otherwise."""
-    return money(value, 5 if abs(value) < 10 else 2)
+def price(value: float, tick: float = 0.0) -> str:
+    """A price on its instrument's tick, with the tick's decimals: the nearest multiple
+    of ``tick`` (half away from zero), so ``price(1.0799800000000002, 0.00001)`` is
+    ``1.07998`` and ``price(101.3, 0.25)`` is ``101.25``. With no tick known (0), enough
+    decimals for its size: 5 under 10, 2 otherwise."""
+    if tick <= 0:
+        return money(value, 5 if abs(value) < 10 else 2)
+    step = Decimal(repr(float(tick))).normalize()
+    places = max(0, -int(step.as_tuple().exponent))
+    steps = (Decimal(repr(float(value))) / step).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return f"{steps * step:,.{places}f}"
 
 
 def age(seconds: float) -> str:

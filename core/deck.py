@@ -55,7 +55,7 @@ from core.trading.journal import Journal, Recovered
 from core.trading.paper_broker import OrderNotWorking
 from core.trading.portfolio import Portfolio
 from core.trading.strategy_report import StrategyReport
-from core.wiring import live_specs, make_feed, risk_limits
+from core.wiring import instruments, live_specs, make_feed, risk_limits
 
 log = logging.getLogger(__name__)
 HOUSEKEEPING_INTERVAL = 3600.0  # seconds between export retention sweeps and audit checkpoints
@@ -82,6 +82,7 @@ class Deck:
                                         cooldown=s.breaker_cooldown)  # fmt: skip
         self.feed = make_feed(self.bus, s, self.breakers)
         self.journal = Journal(self.store, self.run_id)  # of the account opened at start
+        self.instruments = instruments(s, self.feed.symbols)
         self.engine = LiveEngine(
             self.bus,
             live_specs(s, self.feed.symbols),
@@ -90,6 +91,7 @@ class Deck:
             writer=self.writer,
             journal=self.journal,
             risk_limits=risk_limits(s),
+            instruments=self.instruments,
         )
         self.jobs = JobManager(
             self.bus, self.writer, JOB_KINDS, store=self.store,
@@ -113,6 +115,12 @@ class Deck:
         self.logs = log_tail()  # the process's newest log records, for the console
         announce_audit(self.store, self.bus)
         self._stop_log_news: Callable[[], None] | None = None
+
+    def tick_size(self, symbol: str) -> float:
+        """The price increment ``symbol`` trades in (0: not known): its prices are shown
+        on it."""
+        instrument = self.instruments.get(symbol)
+        return instrument.tick_size if instrument is not None else 0.0
 
     def add_service(self, service: Service) -> None:
         self._services.append(service)

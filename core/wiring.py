@@ -17,8 +17,10 @@ from core.market.feeds import (
     Source,
     WebSocketFeed,
 )
+from core.market.simulator import profile_for
 from core.research.strategies import Direction, get_strategy
 from core.trading.engine import StrategySpec
+from core.trading.instruments import Instrument
 from core.trading.risk import RiskLimits
 
 Feed = SimulatorFeed | FileReplayFeed | WebSocketFeed
@@ -53,6 +55,15 @@ def _adapter(venue: str) -> Adapter:
     if venue == "coinbase":
         return CoinbaseAdapter(channels=("matches",))
     return GenericJsonAdapter()
+
+
+def instruments(s: Settings, feed_symbols: list[str]) -> dict[str, Instrument]:
+    """The traded symbols' rules. The simulator's prices move in its profiles' ticks; a
+    replayed file's or a venue's tick is not known here (0: any price)."""
+    if s.feed != "simulator":
+        return {symbol: Instrument(symbol) for symbol in feed_symbols}
+    return {symbol: Instrument(symbol, tick_size=profile_for(symbol).tick_size)
+            for symbol in feed_symbols}  # fmt: skip
 
 
 def live_specs(s: Settings, feed_symbols: list[str]) -> list[StrategySpec]:

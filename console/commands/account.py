@@ -13,10 +13,12 @@ import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from console import formatting as fmt
 from console.commands.actor import cli_actor
 from console.commands.errors import UsageError
 
 if TYPE_CHECKING:
+    from core.config import Settings
     from core.store import Store
     from core.store.tables import AccountRow
 
@@ -80,8 +82,18 @@ def show_command(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(document, indent=2))
     else:
-        print(_text(row, document))
+        print(_text(row, document, tick_sizes(args.settings, document)))
     return 0
+
+
+def tick_sizes(settings: Settings, document: dict[str, Any]) -> dict[str, float]:
+    """The tick of every symbol the account holds or traded, as the Deck would trade it
+    with these settings (0 where not known)."""
+    from core.wiring import instruments
+
+    symbols = sorted({p["symbol"] for p in document["positions"]}
+                     | {f["symbol"] for f in document["fills"]})  # fmt: skip
+    return {s: i.tick_size for s, i in instruments(settings, symbols).items()}
 
 
 def list_command(args: argparse.Namespace) -> int:
@@ -139,7 +151,8 @@ def reset_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _text(row: AccountRow, document: dict[str, Any]) -> str:
+def _text(row: AccountRow, document: dict[str, Any], ticks: dict[str, float]) -> str:
+    """The account for reading; prices are shown on their symbol's tick (``ticks``)."""
     status = "active" if row.archived_at is None else f"archived {_when(row.archived_at)}"
     lines = [
         f"account {row.id} ({status}), opened {_when(row.created_at)}",
@@ -164,14 +177,15 @@ def _text(row: AccountRow, document: dict[str, Any]) -> str:
     lines.append(f"positions: {len(positions)}")
     for p in positions:
         lines.append(f"  {p['symbol']:<10} {p['strategy']:<20} {p['quantity']:>14,.6g} "
-                     f"@ {p['average_price']:,.6g}")  # fmt: skip
+                     f"@ {fmt.price(p['average_price'], ticks[p['symbol']])}")  # fmt: skip
     fills = document["fills"]
     shown = fills[-NEWEST_FILLS:]
     more = f" (the newest {len(shown)}; --json has all)" if len(fills) > len(shown) else ""
     lines.append(f"fills: {len(fills)}{more}")
     for f in shown:
         lines.append(f"  {f['id']:>7} {_when(f['ts'])} {f['side']:<4} {f['quantity']:>12,.6g} "
-                     f"{f['symbol']:<10} @ {f['price']:,.6g}  fee {f['commission']:,.2f}  "
+                     f"{f['symbol']:<10} @ {fmt.price(f['price'], ticks[f['symbol']])}  "
+                     f"fee {f['commission']:,.2f}  "
                      f"{f['strategy']}")  # fmt: skip
     return "\n".join(lines)
 

@@ -4,6 +4,7 @@ exceed its gross profit. The figures are the account's own (``core.trading``).""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -62,7 +63,7 @@ class StrategyScreen(ModalScreen[None]):
         report = await self.deck.strategy_report(self.strategy)
         self.query_one("#strategy-figures", Static).update(figures(report))
         self.query_one("#strategy-warning", Static).update(cost_warning(report))
-        self.query_one("#strategy-recent", Static).update(recent(report))
+        self.query_one("#strategy-recent", Static).update(recent(report, self.deck.tick_size))
 
 
 def cost_warning(report: StrategyReport) -> str:
@@ -101,12 +102,13 @@ def figures(report: StrategyReport) -> Text:
     return text
 
 
-def recent(report: StrategyReport) -> Text:
+def recent(report: StrategyReport, tick_size: Callable[[str], float]) -> Text:
+    """Its newest fills, priced on their symbol's tick, and its newest signals."""
     text = Text()
     text.append(f"Newest fills ({len(report.recent_fills)})\n", style="bold")
     for fill in reversed(report.recent_fills):
         text.append(f"  {fmt.utc_timestamp(fill.ts)}  {fill.side:<4} {fill.quantity:>10,.6g} "
-                    f"{fill.symbol:<8} @ {fmt.price(fill.price)}  "
+                    f"{fill.symbol:<8} @ {fmt.price(fill.price, tick_size(fill.symbol))}  "
                     f"fees {fmt.money(fill.commission + fill.slippage)}\n")  # fmt: skip
     if not report.recent_fills:
         text.append("  none yet\n")

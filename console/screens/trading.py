@@ -137,7 +137,8 @@ class TradingScreen(DeckScreen):
 
     def _cancel(self, order_id: int) -> None:
         request = self.query_one(OrdersTable).orders.get(order_id)
-        what = f"order {order_id}" if request is None else describe(order_id, request)
+        what = (f"order {order_id}" if request is None
+                else describe(order_id, request, self.deck.tick_size(request.symbol)))  # fmt: skip
 
         async def cancel(reason: str | None) -> None:
             if reason is None:
@@ -220,6 +221,6 @@ class TradingScreen(DeckScreen):
                              "(halted and flat first)", self.action_reset_account,
                              self.denial_for("reset_account"))  # fmt: skip
         for order_id, request in sorted(self.query_one(OrdersTable).orders.items()):
-            title = describe(order_id, request)
+            title = describe(order_id, request, self.deck.tick_size(request.symbol))
             yield PaletteCommand(f"Cancel {title}", "a working order",
                                  lambda o=order_id: self._cancel(o), refused)  # fmt: skip

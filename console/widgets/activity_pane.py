@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 
 from console import formatting as fmt
+from console.ticks import tick_size
 from console.widgets.bus_pane import BusPane
 from console.widgets.figure_grid import text_grid
 from console.widgets.live_text import LiveText
@@ -95,14 +96,15 @@ class ActivityPane(BusPane):
         if isinstance(event, Fill):
             what = Text("fill")
             side, quantity, symbol = event.side, event.quantity, event.symbol
-            detail = Text(f"@ {fmt.price(event.price)}", no_wrap=True)
+            detail = Text(f"@ {fmt.price(event.price, tick_size(self, symbol))}", no_wrap=True)
         else:
             refused = event.kind in ("rejected", "cancelled", "expired")
             style = self.get_component_rich_style("activity-pane--refused") if refused else ""
             what = Text(event.kind, style=style)
             r = event.request
             side, quantity, symbol = r.side, r.quantity, r.symbol
-            limit = f"{r.type.value} {fmt.price(r.limit_price)}" if r.limit_price else ""
+            tick = tick_size(self, symbol)
+            limit = f"{r.type.value} {fmt.price(r.limit_price, tick)}" if r.limit_price else ""
             detail = Text(event.reason or limit, style=quiet, no_wrap=True, overflow="ellipsis")
         side_style = self.get_component_rich_style(f"activity-pane--{side.value}")
         return [

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable
 
 from console import formatting as fmt
+from console.ticks import tick_size
 from console.widgets.bus_pane import BusPane
 from console.widgets.keyed_rows import upsert_row
 from core.bus import Bus
@@ -72,7 +73,8 @@ class OrdersTable(BusPane):
         self.border_subtitle = f"{len(self.orders)} working · x cancels"
 
     def _cells(self, order_id: int, r: OrderRequest) -> dict[str, Text]:
-        prices = [fmt.price(p) for p in (r.limit_price, r.stop_price) if p is not None]
+        tick = tick_size(self, r.symbol)
+        prices = [fmt.price(p, tick) for p in (r.limit_price, r.stop_price) if p is not None]
         return {
             "id": Text(str(order_id), justify="right"),
             "side": Text(r.side.value),
@@ -94,10 +96,11 @@ class OrdersTable(BusPane):
         return int(str(key.value))
 
 
-def describe(order_id: int, r: OrderRequest) -> str:
-    """``order 11 (buy 4 ETHUSD limit 3,050.00, sma_cross)``, for dialogs and the palette."""
+def describe(order_id: int, r: OrderRequest, tick: float = 0.0) -> str:
+    """``order 11 (buy 4 ETHUSD limit 3,050.00, sma_cross)``, for dialogs and the palette;
+    ``tick`` is the symbol's (see ``fmt.price``)."""
     price = r.limit_price or r.stop_price
     what = f"{r.side.value} {fmt.quantity(r.quantity)} {r.symbol}"
     if r.type is not OrderType.MARKET and price is not None:
-        what += f" {r.type.value} {fmt.price(price)}"
+        what += f" {r.type.value} {fmt.price(price, tick)}"
     return f"order {order_id} ({what}, {r.strategy})"

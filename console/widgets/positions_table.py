@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from console import formatting as fmt
+from console.ticks import tick_size
 from console.widgets.keyed_rows import upsert_row
 from core.events import PositionView
 
@@ -90,11 +91,12 @@ class PositionsTable(DataTable[Any]):
             style = self.get_component_rich_style(component) if value else Style()
             return Text(fmt.signed_money(value), style=style, justify="right")
 
+        tick = tick_size(self, p.symbol)
         return {
             "symbol": Text(p.symbol),
             "qty": Text(fmt.quantity(p.quantity), justify="right"),
             "upnl": signed(p.unrealized_pnl),
-            "last": Text(fmt.price(p.last_price), justify="right"),
+            "last": Text(fmt.price(p.last_price, tick), justify="right"),
             "rpnl": signed(p.realized_pnl),
-            "avg": Text(fmt.price(p.avg_price), justify="right"),
+            "avg": Text(fmt.price(p.avg_price, tick), justify="right"),
         }

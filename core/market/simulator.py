@@ -73,6 +73,17 @@ def profile_for(symbol: str) -> SymbolProfile:
     return SymbolProfile(start_price=20.0 + zlib.crc32(symbol.encode()) % 480)
 
 
+def on_ticks(values: np.ndarray, tick: float) -> np.ndarray:
+    """``values`` at the nearest multiple of ``tick``, each the float nearest that decimal:
+    ``1.07998``, not the ``1.0799800000000002`` that steps x 0.00001 makes (0.00001 has no
+    exact float). Dividing whole steps by the whole ticks per unit rounds only once."""
+    steps = np.round(values / tick)
+    per_unit = round(1.0 / tick)
+    if per_unit >= 1 and abs(per_unit * tick - 1.0) < 1e-12:
+        return steps / per_unit
+    return steps * tick
+
+
 class PriceSimulator:
     """Generates price paths for one symbol, a block of steps at a time."""
 
@@ -124,6 +135,6 @@ class PriceSimulator:
         # sequential), so block boundaries cannot change the rounding.
         log_prices = np.cumsum(np.concatenate(([self._log_price], diffusion + jumps)))[1:]
         self._log_price = float(log_prices[-1])
-        prices = np.maximum(np.round(np.exp(log_prices) / p.tick_size) * p.tick_size, p.tick_size)
+        prices = np.maximum(on_ticks(np.exp(log_prices), p.tick_size), p.tick_size)
         sizes = np.round(self._size_rng.exponential(p.mean_trade_size, steps), 6) + 1e-6
         return prices, sizes

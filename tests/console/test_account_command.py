@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from console import formatting as fmt
 from console.cli import main
 from core.audit import read_entries
 from core.config import Settings
@@ -76,6 +77,12 @@ async def test_account_json_adds_up_fill_for_fill(
     assert strategy["turnover"] == pytest.approx(sum(f["quantity"] * f["price"] for f in fills))
     code, out, _ = run(capsys, "account")
     assert code == 0 and f"fills: {len(fills)}" in out and "starting cash" in out
+    for f in fills:  # fills happen on the tick, as the decimal it is (no 1.07998000002)
+        places = 5 if f["symbol"] == "EURUSD" else 2
+        assert float(f"{f['price']:.{places}f}") == f["price"]
+        shown = fmt.price(f["price"], deck.tick_size(f["symbol"]))
+        assert f"{f['symbol']:<10} @ {shown}  fee" in out
+        assert len(shown.split(".")[1]) == places
 
 
 async def test_only_an_admin_resets_and_the_old_account_stays_readable(

@@ -45,6 +45,23 @@ def test_quantities_and_prices() -> None:
     assert fmt.price(60123.456) == "60,123.46"
 
 
+@pytest.mark.parametrize(
+    ("value", "tick", "shown"),
+    [
+        (1.0799800000000002, 0.00001, "1.07998"),  # the float noise of steps x tick
+        (1.079995, 0.00001, "1.08000"),  # an average between ticks: to the nearest
+        (450.12000000000006, 0.01, "450.12"),
+        (60123.456, 0.01, "60,123.46"),
+        (101.3, 0.25, "101.25"),
+        (101.375, 0.25, "101.50"),  # half a tick rounds away from zero
+        (1234.6, 5.0, "1,235"),
+        (7.0, 0.00001, "7.00000"),  # a tick's decimals even when they are zeros
+    ],
+)
+def test_prices_on_the_instruments_tick(value: float, tick: float, shown: str) -> None:
+    assert fmt.price(value, tick) == shown
+
+
 def test_durations_and_sizes() -> None:
     assert fmt.duration(None) == "--"
     assert fmt.duration(9.4) == "9s"

@@ -5,6 +5,7 @@ from core.bus import Bus
 from core.events import Bar, Tick
 from core.market import BarAggregator, PriceSimulator, SimulatorFeed
 from core.market.history import periods_per_year, simulated_bars
+from core.market.simulator import on_ticks
 
 
 def test_same_seed_gives_same_prices() -> None:
@@ -40,6 +41,22 @@ def test_prices_are_positive_and_on_the_tick_grid() -> None:
     assert (sizes > 0).all()
     ticks = prices / simulator.profile.tick_size
     np.testing.assert_allclose(ticks, np.round(ticks), atol=1e-6)
+
+
+@pytest.mark.parametrize(("symbol", "places"), [("EURUSD", 5), ("SPY", 2), ("BTCUSD", 2)])
+def test_prices_are_the_floats_of_their_tick_decimals(symbol: str, places: int) -> None:
+    """A price reads as the decimal it is (1.07998), never 1.0799800000000002."""
+    simulator = PriceSimulator(symbol, seed=5, step_seconds=1.0)
+    prices = simulator.next_block(5_000)[0]
+    assert all(float(f"{p:.{places}f}") == p for p in prices)
+    assert max(len(repr(float(p)).split(".")[1]) for p in prices) <= places
+
+
+def test_on_ticks_rounds_to_the_nearest_multiple_of_any_tick() -> None:
+    values = np.array([1.079984, 101.13, 101.12, 1234.6])
+    assert on_ticks(values[:1], 0.00001).tolist() == [1.07998]
+    assert on_ticks(values[1:3], 0.25).tolist() == [101.25, 101.0]
+    assert on_ticks(values[3:], 5.0).tolist() == [1235.0]
 
 
 def test_log_return_volatility_matches_the_profile() -> None:
