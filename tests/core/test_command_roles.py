@@ -31,6 +31,8 @@ ROOT = Principal("root", Role.ADMIN)  # sets the scene; never the actor under te
 SOURCE = "ssh 10.0.0.5:51234"
 LONG = {"strategy": "rsi_reversion", "dataset": "sim:SPY", "bars": 20_000,
         "grid": {"window": [5, 60, 1], "lower": [10, 45, 1], "upper": [55, 90, 1]}}  # fmt: skip
+SHORT = {"strategy": "sma_cross", "dataset": "sim:SPY", "bars": 300,
+         "grid": {"fast": [2, 20, 6], "slow": [25, 85, 20]}}  # fmt: skip
 TRADERS = frozenset({Role.OPERATOR, Role.ADMIN})
 
 
@@ -70,6 +72,12 @@ async def working_order(deck: Deck) -> int:
 async def running_job(deck: Deck) -> int:
     job_id = await deck.submit_job(ROOT, "optimize", LONG)
     await until(lambda: deck.jobs.jobs[job_id].state is JobState.RUNNING)
+    return job_id
+
+
+async def finished_optimization(deck: Deck) -> int:
+    job_id = await deck.submit_job(ROOT, "optimize", SHORT)
+    await asyncio.wait_for(deck.jobs.finished(job_id), 60)
     return job_id
 
 
@@ -132,6 +140,8 @@ CASES = [
          lambda d, a, _: d.submit_job(a, "optimize", LONG), job_ids),
     Case("job.submit", Capability.RUN_JOBS, TRADERS, nothing,
          lambda d, a, _: d.submit_export(a, "sma_cross", "sim:BTCUSD", format="pine"), job_ids),
+    Case("job.submit", Capability.RUN_JOBS, TRADERS, finished_optimization,
+         lambda d, a, job_id: d.submit_export_of_best(a, job_id, format="pine"), job_ids),
     Case("job.rerun", Capability.RUN_JOBS, TRADERS, running_job,
          lambda d, a, job_id: d.rerun_job(a, job_id), job_ids),
     Case("job.cancel", Capability.RUN_JOBS, TRADERS, running_job,
