@@ -64,7 +64,8 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         app = cast("QuarterdeckApp", self.app)
         self._rows = help_rows(app)
-        with Vertical():
+        with Vertical() as body:
+            body.border_subtitle = "esc close · type to filter"
             yield Label(f"Key bindings for {app.user.name} ({app.user.role.value})")
             yield Input(placeholder="filter: screen, key, action or id", id="help-filter")
             table: DataTable[str] = DataTable(

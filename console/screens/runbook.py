@@ -33,6 +33,7 @@ from console.formatting import stopwatch
 from console.modes import MODES
 from console.screens.base import DeckScreen, PaletteCommand
 from console.screens.confirm import ConfirmScreen
+from console.widgets.fit_table import FitTable
 from console.widgets.keyed_rows import upsert_row
 from console.widgets.rto_timer import RtoTimer
 from core.access import Capability
@@ -96,7 +97,7 @@ class RunbookScreen(DeckScreen):
             yield Static("Loading the runbooks…", id="runbook-summary", markup=False)
             yield RtoTimer(id="runbook-rto")
         with Horizontal():
-            table: DataTable[Any] = DataTable(id="runbook-steps", cursor_type="row")
+            table = FitTable(shrink=("title",), id="runbook-steps", cursor_type="row")
             table.add_column("#", key="n")
             table.add_column("State", key="state")
             table.add_column("Kind", key="kind")

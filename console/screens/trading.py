@@ -56,9 +56,10 @@ class TradingScreen(DeckScreen):
     TradingScreen #trading-grid { grid-size: 1; grid-rows: auto 8 16 10; height: auto; }
     TradingScreen #trading-grid > * { padding: 0 1; }
     TradingScreen.-wide.-tall #trading-grid {
-        grid-size: 2; grid-columns: 1fr 1fr; grid-rows: 9 1fr; height: 100%;
+        grid-size: 2; grid-columns: 1fr 1fr; grid-rows: auto 8 1fr; height: 100%;
     }
-    TradingScreen.-wide.-tall StrategiesTable { height: 1fr; max-height: 100%; }
+    TradingScreen.-wide.-tall StrategiesTable { column-span: 2; }
+    TradingScreen.-wide.-tall OrdersTable { column-span: 2; }
     """
 
     def compose(self) -> ComposeResult:

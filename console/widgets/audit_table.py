@@ -14,6 +14,7 @@ from textual.widgets import DataTable
 
 from console import formatting as fmt
 from console.widgets.bus_pane import BusPane
+from console.widgets.fit_table import FitTable
 from core.audit import AuditEntry
 from core.events import AuditAppended
 
@@ -56,7 +57,8 @@ class AuditTable(BusPane):
         self._haystacks: dict[int, str] = {}
 
     def compose(self) -> ComposeResult:
-        table: DataTable[Any] = DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
+        table = FitTable(shrink=("subject", "detail"), id="audit-table", cursor_type="row",
+                         zebra_stripes=True)  # fmt: skip
         for label, key in COLUMNS:
             table.add_column(label, key=key)
         yield table

@@ -118,15 +118,16 @@ class EvidencePane(VerticalScroll):
             f": {waiver.justification} ({waiver.approver}, {waiver.approver_role})",
         )
 
-    def _history(self, rows: Sequence[CheckResultRow]) -> Table | Text:
+    def _history(self, rows: Sequence[CheckResultRow]) -> Text:
+        """Each verdict on a line (when, verdict, by) with its reason under it: no columns
+        to squeeze in a narrow pane."""
         if not rows:
             return Text("\nNo verdicts recorded for this release yet.", style=self._style("muted"))
-        table = Table(title="History, newest first", title_justify="left", box=None,
-                      padding=(0, 1), show_edge=False, expand=True)  # fmt: skip
-        for column in ("When", "Verdict", "By", "Reason"):
-            table.add_column(column, no_wrap=column != "Reason", overflow="fold")
+        text = Text("\nHistory, newest first")
         for row in reversed(rows):
             by = row.actor if row.source == "probe" else f"{row.actor} ({row.source})"
             badge, tone = BADGES.get(row.verdict, (row.verdict, "muted"))
-            table.add_row(utc_stamp(row.ts), Text(badge, style=self._style(tone)), by, row.reason)
-        return table
+            text.append(f"\n {utc_stamp(row.ts)}  ")
+            text.append(badge, style=self._style(tone))
+            text.append(f"  {by}\n   {row.reason}")
+        return text

@@ -10,6 +10,7 @@ from textual.widgets import DataTable
 
 from console import formatting as fmt
 from console.widgets.bus_pane import BusPane
+from console.widgets.fit_table import FitTable
 from console.widgets.keyed_rows import upsert_row
 from core.events import JobState, JobUpdate
 
@@ -29,7 +30,7 @@ class JobsTable(BusPane):
 
     def compose(self) -> ComposeResult:
         self.border_title = "Jobs"
-        table: DataTable[Any] = DataTable(id="jobs-table", cursor_type="row", zebra_stripes=True)
+        table = FitTable(shrink=("title",), id="jobs-table", cursor_type="row", zebra_stripes=True)
         for label, key in (("#", "id"), ("State", "state"), ("Prio", "priority"),
                            ("Progress", "progress"), ("Evals/s", "rate"), ("ETA", "eta"),
                            ("Kind", "kind"), ("Title", "title")):  # fmt: skip

@@ -11,6 +11,7 @@ from textual.widgets import DataTable
 from console import formatting as fmt
 from console.ticks import tick_size
 from console.widgets.bus_pane import BusPane
+from console.widgets.fit_table import FitTable
 from console.widgets.keyed_rows import upsert_row
 from core.bus import Bus
 from core.trading.orders import Order, OrderEvent, OrderRequest, OrderType
@@ -42,7 +43,7 @@ class OrdersTable(BusPane):
 
     def compose(self) -> ComposeResult:
         self.border_title = "Working orders"
-        table: DataTable[Any] = DataTable(id="orders", cursor_type="row", zebra_stripes=True)
+        table = FitTable(shrink=("strategy",), id="orders", cursor_type="row", zebra_stripes=True)
         for label, key in COLUMNS:
             table.add_column(label, key=key)
         yield table

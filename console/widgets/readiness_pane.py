@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable
 
 from console.widgets.bus_pane import BusPane
+from console.widgets.fit_table import FitTable
 from console.widgets.keyed_rows import upsert_row
 from core.bus import Bus
 from core.events import CheckUpdate, Verdict
@@ -54,7 +55,8 @@ class ReadinessPane(BusPane):
 
     def compose(self) -> ComposeResult:
         self.border_title = "Readiness · production"
-        table: DataTable[Any] = DataTable(id="checks", cursor_type="row", zebra_stripes=True)
+        table = FitTable(shrink=("reason", "title"), id="checks", cursor_type="row",
+                         zebra_stripes=True)  # fmt: skip
         table.add_column("Status", key="verdict")
         table.add_column("Item", key="title")
         table.add_column("Severity", key="severity")
@@ -68,9 +70,9 @@ class ReadinessPane(BusPane):
             title, severity = titles.get(update.item_id, (update.item_id, ""))
             cells = {
                 "verdict": self._verdict(update.verdict),
-                "title": title,
-                "severity": severity,
-                "reason": update.reason,
+                "title": Text(title),
+                "severity": Text(severity),
+                "reason": Text(update.reason),
             }
             upsert_row(table, update.item_id, cells)
         self._update_title(table)

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from core.trading.risk import RiskEvent
 
 Clock = Callable[[], float]
+#: The most detailed header line (see ``StatusHeader._line``).
+DETAIL = 5
 
 
 class StatusHeader(BusPane):
@@ -110,29 +112,49 @@ class StatusHeader(BusPane):
         # the whole screen several times a second.
         self.query_one("#status-line", Static).update(self._line(), layout=False)
 
+    def on_resize(self) -> None:
+        self._redraw()
+
     def _line(self) -> Text:
+        """The most detailed line that fits the width. Narrower, the recovery time goes
+        first, then who is on becomes how many, then the product name goes, then the
+        account's age, then the clock and the count; the screen, PAPER/LIVE and the risk
+        state always stay (and a HALT's banner is a line of its own, below)."""
+        width = self.size.width or self.app.size.width
+        for detail in range(DETAIL, -1, -1):
+            line = self._detailed(detail)
+            if line.cell_len <= width:
+                break
+        return line
+
+    def _detailed(self, detail: int) -> Text:
         quiet = self.get_component_rich_style("status-header--label", partial=True)
         risk_style = (
             self.get_component_rich_style("status-header--halted", partial=True)
             if self.risk is not RiskState.ACTIVE
             else ""
         )
-        now = datetime.fromtimestamp(self.clock(), UTC).strftime("%H:%M:%SZ")
-        users = ", ".join(self.users) if self.users else "-"
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(" Quarterdeck ", self.get_component_rich_style("status-header--title"))
+        title = " Quarterdeck " if detail >= 3 else " "
+        text.append(title, self.get_component_rich_style("status-header--title"))
         text.append(f"{self.screen_title} ", quiet)
         text.append(f"│ {self.environment} {self.mode.upper()} │ ")
         text.append(f"risk {self.risk.value.upper()}", risk_style)
         account = self.deck.account if self.deck is not None else None
-        if account is not None:  # the Deck has started: how long the account has run
+        if account is not None and detail >= 2:  # the Deck has started: the account's age
             text.append(f" │ acct {fmt.age(self.clock() - account.account.created_at)}")
             recovered_at = self.deck.recovered_at if self.deck is not None else None
-            if recovered_at is not None:
+            if recovered_at is not None and detail >= 5:
                 recovered = datetime.fromtimestamp(recovered_at, UTC).strftime("%H:%MZ")
                 text.append(f", recovered {recovered}", quiet)
-        text.append(f" │ {now} │ ")
-        text.append(f"on: {users}", quiet)
+        if detail >= 1:
+            text.append(f" │ {datetime.fromtimestamp(self.clock(), UTC).strftime('%H:%M:%SZ')}")
+        if detail >= 4:
+            text.append(" │ ")
+            text.append(f"on: {', '.join(self.users) if self.users else '-'}", quiet)
+        elif detail >= 1:
+            text.append(" │ ")
+            text.append(f"{len(self.users)} on", quiet)
         return text
 
 

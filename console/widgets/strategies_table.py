@@ -11,6 +11,7 @@ from textual.widgets import DataTable
 
 from console import formatting as fmt
 from console.widgets.bus_pane import BusPane
+from console.widgets.fit_table import FitTable
 from core.bus import Bus
 from core.events import PortfolioSnapshot, StrategyChanged
 from core.trading.engine import StrategySpec
@@ -53,10 +54,12 @@ class StrategiesTable(BusPane):
 
     def compose(self) -> ComposeResult:
         self.border_title = "Strategies"
-        table: DataTable[Any] = DataTable(id="strategies", cursor_type="row", zebra_stripes=True)
+        # Too narrow for all: the widest of these give up cells first (the short state last)
+        table = FitTable(shrink=("symbols", "params", "why", "state"), id="strategies",
+                         cursor_type="row", zebra_stripes=True)  # fmt: skip
         for label, key in (("Strategy", "id"), ("State", "state"), ("PnL", "pnl"),
                            ("Equity", "equity"), ("Params", "params"),
-                           ("Symbols", "symbols"), ("Why stopped", "why")):  # fmt: skip
+                           ("Symbols", "symbols"), ("Why", "why")):  # fmt: skip
             table.add_column(label, key=key)
         yield table
 
