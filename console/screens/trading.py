@@ -167,13 +167,27 @@ class TradingScreen(DeckScreen):
         self.app.push_screen(ReasonScreen(question), kill)
 
     def action_reset_risk(self) -> None:
+        """Back to ACTIVE from REDUCING or HALTED; while ACTIVE, a reset restarts the
+        day's loss and the drawdown's peak from now, and says so."""
+        was = self.deck.engine.execution.risk.state
+
         async def reset(reason: str | None) -> None:
             if reason is not None:
                 with self.refusals("Reset risk"):
                     await self.deck.reset_risk(self.user, reason)
-                    self.notify("Risk reset: trading is ACTIVE again.")
+                    if was is RiskState.ACTIVE:
+                        self.notify("Risk reset: still ACTIVE; the day's loss and the "
+                                    "drawdown now count from here.")  # fmt: skip
+                    else:
+                        self.notify(f"Risk reset: {was.name} -> ACTIVE. Stopped strategies "
+                                    "stay stopped until started (g).")  # fmt: skip
 
-        self.app.push_screen(ReasonScreen("Reset the risk governor to ACTIVE?"), reset)
+        if was is RiskState.ACTIVE:
+            question = ("Trading is ACTIVE. Restart the day's loss and the drawdown's peak "
+                        "from now?")  # fmt: skip
+        else:
+            question = f"Reset the risk governor from {was.name} to ACTIVE?"
+        self.app.push_screen(ReasonScreen(question), reset)
 
     def action_reset_account(self) -> None:
         """Archive the account and trade a new one (admin; halted and flat first)."""

@@ -226,3 +226,32 @@ async def test_enter_on_a_strategy_opens_its_drill_down_with_figures_that_add_up
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, StrategyScreen))
         await pilot.press("q")
+
+
+async def test_reset_risk_says_what_it_does_in_each_state(settings: Settings) -> None:
+    """While ACTIVE a reset only restarts the day's loss and the drawdown's peak: the dialog
+    and the notice say that, not "ACTIVE again"; from HALTED they name the move."""
+    app, deck = make_app(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        await wait_until(pilot, lambda: deck.running)
+        await pilot.press("R")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReasonScreen))
+        assert "Trading is ACTIVE. Restart the day's loss" in str(
+            app.screen.query_one("#reason-question", Static).render()
+        )
+        await answer(pilot, "new session")
+        notices = lambda: [str(n.message) for n in app._notifications]  # noqa: E731
+        await wait_until(pilot, lambda: any("still ACTIVE" in m for m in notices()))
+        assert not any("ACTIVE again" in m for m in notices())
+
+        await deck.kill(Principal("olga", Role.OPERATOR), "drill")
+        await pilot.press("R")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReasonScreen))
+        assert "from HALTED to ACTIVE" in str(
+            app.screen.query_one("#reason-question", Static).render()
+        )
+        await answer(pilot, "all clear")
+        await wait_until(pilot, lambda: any("HALTED -> ACTIVE" in m for m in notices()))
+        assert deck.engine.execution.risk.state is RiskState.ACTIVE
+        await pilot.press("q")
