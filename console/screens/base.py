@@ -44,10 +44,10 @@ class DeckScreen(Screen[None]):
     """
 
     TITLE_TEXT: ClassVar[str] = ""
-    # Where focus goes when the screen is shown: never a text field, which takes text
-    # only once the user moves into it (``/`` or ``tab``). A key pressed while the
-    # screen mounts is then the screen's, not typed into whichever Input came first.
-    AUTO_FOCUS: ClassVar[str | None] = "DataTable, Tree, LogView"
+    # A screen with a text field names where focus goes when it is shown (AUTO_FOCUS):
+    # never the text field, which takes text only once the user moves into it (``/`` or
+    # ``tab``). A key pressed while the screen mounts is then the screen's, not typed
+    # into whichever Input came first.
     _styled_theme: str | None = None
     ACTIONS_NEED: ClassVar[dict[str, Capability]] = {}
 
@@ -103,9 +103,10 @@ class DeckScreen(Screen[None]):
     def leave_text_field(self) -> None:
         """Back on a screen left with a text field focused, keys are keys again: focus
         returns to the screen's own widget (``AUTO_FOCUS``), as on its first showing."""
-        if isinstance(self.focused, Input) and self.AUTO_FOCUS:
-            home = next((w for w in self.query(self.AUTO_FOCUS) if w.focusable), None)
-            self.set_focus(home)
+        if isinstance(self.focused, Input):
+            home = self.query(self.AUTO_FOCUS or "*")
+            self.set_focus(next((w for w in home if w.focusable and not isinstance(w, Input)),
+                                None))  # fmt: skip
 
     def denial_for(self, action: str) -> str | None:
         """Why the user may not run ``action`` here, or None if they may."""
