@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -20,6 +21,7 @@ from textual.widget import AwaitMount
 
 from console import lean_strips
 from console.boot import DeckRecipe
+from console.focus import takes_text
 from console.keymap import KeymapError, load_keymap
 from console.modes import MODES, Mode, import_screens
 from console.pace import PACE
@@ -96,6 +98,7 @@ class QuarterdeckApp(App[int]):
         self.deck_attached: Signal[Deck] = Signal(self, "deck-attached")
         self._recipe: DeckRecipe | None = None
         self._pending_mode: str | None = None
+        self._held_keys: list[events.Key] = []  # pressed after a screen key, while pending
         if isinstance(deck, DeckRecipe):
             self._recipe = deck
         else:
@@ -142,7 +145,27 @@ class QuarterdeckApp(App[int]):
         self._attach()
         self.deck_attached.publish(self.deck)
         if self._pending_mode is not None:
-            self.switch_mode(self._pending_mode)
+            mode, self._pending_mode = self._pending_mode, None
+            await self.switch_mode(mode)
+            held, self._held_keys = self._held_keys, []
+            for key in held:
+                self.post_message(events.Key(key.key, key.character))
+
+    async def on_event(self, event: events.Event) -> None:
+        """Each key is resolved before the next is read (see ``console.focus``). Keys
+        pressed after a screen key whose screen waits for the Deck are that screen's:
+        they are held and replayed once it is shown (`2b` at start-up backtests, rather
+        than the `b` reaching the dashboard)."""
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if self._pending_mode is not None:
+                self._held_keys.append(event)
+                return
+            if not takes_text(self.focused, event) and self.screen.maximized is None:
+                if await self._check_bindings(event.key, priority=True):
+                    return
+                if await self._check_bindings(event.key):
+                    return
+        await super().on_event(event)
 
     def _attach(self) -> None:
         """The Deck is there: apply the keymap, join its sessions, start it if asked."""
@@ -167,9 +190,13 @@ class QuarterdeckApp(App[int]):
             self._pending_mode = mode
 
     def switch_mode(self, mode: str) -> AwaitMount:
-        self._hold_frames = mode not in self._visited_modes
+        revisit = mode in self._visited_modes
+        self._hold_frames = not revisit
         self._visited_modes.add(mode)
-        return super().switch_mode(mode)
+        mounted = super().switch_mode(mode)
+        if revisit and isinstance(self.screen, DeckScreen):
+            self.screen.leave_text_field()
+        return mounted
 
     def delay_update(self, delay: float = 0.05) -> None:
         """Textual holds all drawing for 50 ms on every mode switch, to hide a new screen

@@ -19,6 +19,7 @@ from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label
 
+from console.focus import focus_now
 from console.modes import MODES
 from console.screens.base import DeckScreen, PaletteCommand
 from console.widgets.audit_banner import VerificationBanner
@@ -36,6 +37,7 @@ class AuditScreen(DeckScreen):
     show or hide the selected entry's details, r reread the trail from the store."""
 
     TITLE_TEXT = MODES["audit"].title
+    AUTO_FOCUS = "#audit-table"
     BINDINGS = [
         Binding("v", "verify", "Verify", id="audit.verify"),
         Binding("slash", "search", "Search", id="audit.search"),
@@ -70,7 +72,6 @@ class AuditScreen(DeckScreen):
         yield from self.compose_footer()
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).focus()
         self.action_reload()
 
     @property
@@ -126,11 +127,11 @@ class AuditScreen(DeckScreen):
             self.query_one(VerificationBanner).show_verified(self.verdict, new)
 
     def action_search(self) -> None:
-        self.query_one("#audit-search", Input).focus()
+        focus_now(self.query_one("#audit-search", Input))
 
     def action_clear_search(self) -> None:
         self.query_one("#audit-search", Input).value = ""
-        self.query_one(DataTable).focus()
+        focus_now(self.query_one(DataTable))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         """Filter once typing pauses: each filter rebuilds the table's rows."""
@@ -146,7 +147,7 @@ class AuditScreen(DeckScreen):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "audit-search":
-            self.query_one(DataTable).focus()
+            focus_now(self.query_one(DataTable))
 
     def action_details(self) -> None:
         self.toggle_class("-details")

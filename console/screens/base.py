@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 from textual import events
 from textual.app import ComposeResult
 from textual.screen import Screen
+from textual.widgets import Input
 
 from console.widgets.bus_pane import BusPane
 from console.widgets.key_footer import KeyFooter
@@ -43,6 +44,10 @@ class DeckScreen(Screen[None]):
     """
 
     TITLE_TEXT: ClassVar[str] = ""
+    # A screen with a text field names where focus goes when it is shown (AUTO_FOCUS):
+    # never the text field, which takes text only once the user moves into it (``/`` or
+    # ``tab``). A key pressed while the screen mounts is then the screen's, not typed
+    # into whichever Input came first.
     _styled_theme: str | None = None
     ACTIONS_NEED: ClassVar[dict[str, Capability]] = {}
 
@@ -94,6 +99,14 @@ class DeckScreen(Screen[None]):
         super()._on_screen_resume(events.ScreenResume(refresh_styles=restyle))
         for pane in self.query(BusPane):
             pane.catch_up()
+
+    def leave_text_field(self) -> None:
+        """Back on a screen left with a text field focused, keys are keys again: focus
+        returns to the screen's own widget (``AUTO_FOCUS``), as on its first showing."""
+        if isinstance(self.focused, Input):
+            home = self.query(self.AUTO_FOCUS or "*")
+            self.set_focus(next((w for w in home if w.focusable and not isinstance(w, Input)),
+                                None))  # fmt: skip
 
     def denial_for(self, action: str) -> str | None:
         """Why the user may not run ``action`` here, or None if they may."""

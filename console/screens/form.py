@@ -10,6 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
+from console.focus import focus_now
+
 
 @dataclass(frozen=True, slots=True)
 class FormField:
@@ -102,7 +104,7 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
         for field in self.fields:
             if field.required and not values[field.key]:
                 self.notify(f"{field.label} is required.", severity="warning")
-                self.query_one(f"#form-{field.key}").focus()
+                focus_now(self.query_one(f"#form-{field.key}"))
                 return
         self.dismiss(values)
 

@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input
 
+from console.focus import focus_now
 from console.modes import MODES
 from console.screens.base import DeckScreen, PaletteCommand
 from console.widgets.log_view import LogView
@@ -24,6 +25,7 @@ class LogsScreen(DeckScreen):
     Escape clears the search, f pauses or resumes following the newest records."""
 
     TITLE_TEXT = MODES["logs"].title
+    AUTO_FOCUS = "#logs-view"
     BINDINGS = [
         Binding("l", "cycle_level", "Level", id="logs.level"),
         Binding("slash", "search", "Search", id="logs.search"),
@@ -37,9 +39,6 @@ class LogsScreen(DeckScreen):
                        id="logs-pane")  # fmt: skip
         yield from self.compose_footer()
 
-    def on_mount(self) -> None:
-        self.query_one(LogView).focus()
-
     @property
     def pane(self) -> LogsPane:
         return self.query_one(LogsPane)
@@ -48,11 +47,11 @@ class LogsScreen(DeckScreen):
         self.pane.cycle_level()
 
     def action_search(self) -> None:
-        self.query_one("#logs-search", Input).focus()
+        focus_now(self.query_one("#logs-search", Input))
 
     def action_clear_search(self) -> None:
         self.query_one("#logs-search", Input).value = ""
-        self.query_one(LogView).focus()
+        focus_now(self.query_one(LogView))
 
     def action_toggle_follow(self) -> None:
         self.pane.toggle_follow()
@@ -63,7 +62,7 @@ class LogsScreen(DeckScreen):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "logs-search":
-            self.query_one(LogView).focus()
+            focus_now(self.query_one(LogView))
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
         pane = self.pane

@@ -28,6 +28,7 @@ from checks import Checklist, ChecklistItem, builtin_checklists
 from checks.ledger import LedgerError, attest, authorize, history, sign_off, state, waive
 from checks.release import Release, ReleaseState
 from checks.reports import as_json, as_junit, as_markdown
+from console.focus import focus_now
 from console.modes import MODES
 from console.screens.base import DeckScreen, PaletteCommand
 from console.screens.confirm import ConfirmScreen
@@ -83,6 +84,7 @@ class ReadinessScreen(DeckScreen):
     """
 
     TITLE_TEXT = MODES["readiness"].title
+    AUTO_FOCUS = "#checklist-tree"
     ACTIONS_NEED = {
         "run_all": Capability.RUN_CHECKS,
         "run_section": Capability.RUN_CHECKS,
@@ -117,6 +119,7 @@ class ReadinessScreen(DeckScreen):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.checklists: dict[str, Checklist] = {}
+        self._loaded = asyncio.Event()  # set once the checklists are read (or failed to be)
         self.checklist: Checklist | None = None
         self.version = __version__  # the build running: the readiness service records it
         self.exported: Path | None = None  # the last report written
@@ -140,7 +143,6 @@ class ReadinessScreen(DeckScreen):
         yield from self.compose_footer()
 
     def on_mount(self) -> None:
-        self.query_one("#checklist-tree").focus()
         self._load_checklists()
 
     @work(group="readiness-load", exclusive=True)
@@ -151,6 +153,8 @@ class ReadinessScreen(DeckScreen):
             log.exception("readiness checklists not loaded")
             self.notify(f"Checklists not loaded: {exc}", severity="error", timeout=30)
             return
+        finally:
+            self._loaded.set()
         select = self.query_one("#readiness-checklist", Select)
         select.set_options([(cid, cid) for cid in self.checklists])
         first = "production" if "production" in self.checklists else next(iter(self.checklists))
@@ -235,7 +239,7 @@ class ReadinessScreen(DeckScreen):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "readiness-release":
-            self.query_one("#checklist-tree").focus()
+            focus_now(self.query_one("#checklist-tree"))
 
     def action_next_checklist(self) -> None:
         ids = list(self.checklists)
@@ -244,7 +248,7 @@ class ReadinessScreen(DeckScreen):
             self.query_one("#readiness-checklist", Select).value = following
 
     def action_edit_release(self) -> None:
-        self.query_one("#readiness-release", Input).focus()
+        focus_now(self.query_one("#readiness-release", Input))
 
     # --- running probes -------------------------------------------------------------------
 
@@ -272,19 +276,19 @@ class ReadinessScreen(DeckScreen):
         self._run({item.id}, item.id)
 
     def _run(self, only: set[str] | None, what: str) -> None:
-        service, checklist = self.console.readiness, self.checklist
-        if service is None or checklist is None:
+        if self.console.readiness is None:
             self.notify("No readiness service in this console.", severity="error")
             return
-        self.notify(f"Running {what} of {checklist.id} {self.version}…")
-        self._run_probes(only, what, checklist, self.version)
+        self._run_probes(only, what)
 
     @work(group="readiness-run")
-    async def _run_probes(
-        self, only: set[str] | None, what: str, checklist: Checklist, version: str
-    ) -> None:
-        service = self.console.readiness
-        assert service is not None
+    async def _run_probes(self, only: set[str] | None, what: str) -> None:
+        # `a` pressed as the screen opens runs once the checklists are read, not never.
+        await self._loaded.wait()
+        service, checklist, version = self.console.readiness, self.checklist, self.version
+        if service is None or checklist is None:
+            return  # the load failed, and said so
+        self.notify(f"Running {what} of {checklist.id} {version}…")
         try:
             results = await service.rerun(only, checklist=checklist, version=version,
                                           actor=self.user)  # fmt: skip

@@ -19,6 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Label, Select, Static, TabbedContent, TabPane
 
+from console.focus import focus_now
 from console.modes import MODES
 from console.screens.base import DeckScreen, PaletteCommand
 from console.widgets.backtest_view import BacktestView
@@ -65,6 +66,7 @@ class ResearchScreen(DeckScreen):
     """
 
     TITLE_TEXT = MODES["research"].title
+    AUTO_FOCUS = "#strategy-tree"
     ACTIONS_NEED = {
         "optimize": Capability.RUN_JOBS,
         "walk_forward": Capability.RUN_JOBS,
@@ -128,7 +130,6 @@ class ResearchScreen(DeckScreen):
         await self.form.show(REGISTRY[DEFAULT_STRATEGY])
         browser = self.query_one(StrategyBrowser)
         browser.move_to(DEFAULT_STRATEGY)
-        browser.tree.focus()
 
     # --- parts --------------------------------------------------------------------------
 
@@ -140,7 +141,13 @@ class ResearchScreen(DeckScreen):
     def tabs(self) -> TabbedContent:
         return self.query_one("#research-tabs", TabbedContent)
 
-    def _inputs(self) -> RunInputs | None:
+    async def _inputs(self) -> RunInputs | None:
+        """What the form holds, once it shows the strategy under the list's cursor: the
+        form follows the cursor by a message, which a key pressed just after the move
+        can overtake."""
+        node = self.query_one(StrategyBrowser).tree.cursor_node
+        if node is not None and node.data is not None and node.data is not self.form.strategy:
+            await self.form.show(node.data)
         inputs = self.form.read()
         if inputs is None:
             self.tabs.active = "tab-setup"
@@ -160,25 +167,26 @@ class ResearchScreen(DeckScreen):
             await self.form.show(event.strategy)
         self.tabs.active = "tab-setup"
         params = event.strategy.params
-        self.form.field(params[0].name if params else "bars").focus()
+        focus_now(self.form.field(params[0].name if params else "bars"))
 
     @on(ParamForm.Submitted)
-    def _form_submitted(self) -> None:
-        self.action_backtest()
+    async def _form_submitted(self) -> None:
+        await self.action_backtest()
 
     def action_filter(self) -> None:
         self.query_one(StrategyBrowser).focus_filter()
 
     def action_browse(self) -> None:
-        self.query_one(StrategyBrowser).focus_tree()
+        strategy = self.form.strategy
+        self.query_one(StrategyBrowser).focus_tree(strategy.id if strategy else None)
 
     def action_setup(self) -> None:
         self.tabs.active = "tab-setup"
 
     # --- backtest ----------------------------------------------------------------------
 
-    def action_backtest(self) -> None:
-        inputs = self._inputs()
+    async def action_backtest(self) -> None:
+        inputs = await self._inputs()
         if inputs is None:
             return
         self.tabs.active = "tab-result"
@@ -223,13 +231,13 @@ class ResearchScreen(DeckScreen):
         }
 
     async def action_optimize(self) -> None:
-        inputs = self._inputs()
+        inputs = await self._inputs()
         if inputs is not None:
             request = OptimizeRequest(**self._search_request(inputs))
             await self._submit("optimize", request.as_params(), f"Optimization of {request.title}")
 
     async def action_walk_forward(self) -> None:
-        inputs = self._inputs()
+        inputs = await self._inputs()
         if inputs is not None:
             request = WalkForwardRequest(
                 **self._search_request(inputs), windows=WALK_FORWARD_WINDOWS
@@ -243,7 +251,7 @@ class ResearchScreen(DeckScreen):
         showing, else the form's strategy with the form's parameters; a notice says
         where the file went (or why not) when the job ends."""
         search_job = self._search_job if self.tabs.active == "tab-heatmap" else None
-        inputs = self._inputs() if search_job is None else None
+        inputs = await self._inputs() if search_job is None else None
         if search_job is None and inputs is None:
             return
         with self.refusals(what):

@@ -29,6 +29,7 @@ from checks.probes import ProbeContext
 from checks.runbooks import Runbook, Step, StepKind, builtin_runbooks
 from checks.runbooks.execute import Outcome, RunbookSession, StepResult, audit_to
 from checks.service import context_from_deck
+from console.focus import focus_now
 from console.formatting import stopwatch
 from console.modes import MODES
 from console.screens.base import DeckScreen, PaletteCommand
@@ -60,6 +61,7 @@ class RunbookScreen(DeckScreen):
     """
 
     TITLE_TEXT = MODES["runbook"].title
+    AUTO_FOCUS = "#runbook-steps"
     ACTIONS_NEED = {
         "run_step": Capability.RUN_RUNBOOK,
         "dry_run": Capability.RUN_RUNBOOK,
@@ -145,7 +147,7 @@ class RunbookScreen(DeckScreen):
             f"{self.book.title}: RTO {self.book.rto_minutes} min · enter runs the next step"
         )
         self._show_steps()
-        table.focus()
+        focus_now(table)
 
     def _show_steps(self) -> None:
         book = self.book

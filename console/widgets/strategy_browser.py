@@ -10,6 +10,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Tree
 
+from console.focus import focus_now
 from core.research.strategies import Family, Strategy
 
 
@@ -103,10 +104,16 @@ class StrategyBrowser(Vertical):
             event.stop()
             self.focus_tree()
 
-    def focus_tree(self) -> None:
+    def focus_tree(self, prefer: str | None = None) -> None:
+        """Focus the list. With no strategy under its cursor (a new filter clears it), the
+        cursor goes to ``prefer`` (the one the form shows) if the filter keeps it, else
+        to the first strategy."""
         tree = self.tree
-        tree.focus()
+        focus_now(tree)
         if tree.cursor_node is None or tree.cursor_node.data is None:
+            if prefer in self.shown:
+                self.move_to(prefer)
+                return
             first = next((leaf for f in tree.root.children for leaf in f.children), None)
             if first is not None:
                 tree.move_cursor(first)
@@ -125,7 +132,7 @@ class StrategyBrowser(Vertical):
         tree.scroll_to(y=max(0, line - tree.scrollable_content_region.height // 2), animate=False)
 
     def focus_filter(self) -> None:
-        self.query_one("#strategy-filter", Input).focus()
+        focus_now(self.query_one("#strategy-filter", Input))
 
     @on(Tree.NodeHighlighted, "#strategy-tree")
     def _highlighted(self, event: Tree.NodeHighlighted[Strategy]) -> None:
