@@ -1,10 +1,17 @@
 """The command palette's commands, worked out afresh each time it opens.
 
-Every binding active where the palette was opened is a command (with its
-key, so the palette teaches the keyboard), followed by the screen's own
+Every binding of the screen the palette was opened on is a command (with
+its key, so the palette teaches the keyboard), followed by the screen's own
 state-aware commands (``DeckScreen.palette_commands``), every screen, and
 every theme. A command the user's role may not run stays listed, with the
 reason, and choosing it shows that reason.
+
+Only Quarterdeck's own bindings are commands (each has an ``id``, the one a
+keymap names). The bindings Textual gives a screen ("Focus Next") and the
+widgets inside it (a tree's "Cursor to next ancestor", a table's cursor
+keys, an input's editing keys) are how those are driven, not commands: they
+are left out. So are the app's bindings (screens, help, quit), which are
+listed below in their own words.
 """
 
 from __future__ import annotations
@@ -37,18 +44,18 @@ def _command(
 
 
 def binding_commands(app: QuarterdeckApp, screen: Screen[Any]) -> Iterator[SystemCommand]:
+    """The screen's own bindings, each once, with its key."""
     seen: set[str] = set()
     for active in screen.active_bindings.values():
         binding = active.binding
-        if binding.action in seen or not binding.description or binding.action == "command_palette":
+        if active.node is not screen or not binding.id or binding.action in seen:
             continue
         seen.add(binding.action)
-        node = active.node
-        reason = node.denial_for(binding.action) if isinstance(node, DeckScreen) else None
+        reason = screen.denial_for(binding.action) if isinstance(screen, DeckScreen) else None
         if not active.enabled and not reason:
             continue  # not applicable here (e.g. nothing selected), not forbidden
-        run = partial(app.run_action, binding.action, node)
-        help_text = f"{app.get_key_display(binding)}  ·  {binding.id or binding.action}"
+        run = partial(app.run_action, binding.action, screen)
+        help_text = f"{app.get_key_display(binding)}  ·  {binding.id}"
         yield _command(app, binding.description, help_text, run, reason)
 
 
