@@ -4,7 +4,8 @@ Every binding of the screen the palette was opened on is a command (with
 its key, so the palette teaches the keyboard), followed by the screen's own
 state-aware commands (``DeckScreen.palette_commands``), every screen, and
 every theme. A command the user's role may not run stays listed, with the
-reason, and choosing it shows that reason.
+reason, and choosing it shows that reason and is audited as refused
+(``DeckScreen.refuse``), as its key would be.
 
 Only Quarterdeck's own bindings are commands (each has an ``id``, the one a
 keymap names). The bindings Textual gives a screen ("Focus Next") and the
@@ -31,15 +32,15 @@ if TYPE_CHECKING:
     from console.app import QuarterdeckApp
 
 
-def _refuse(app: QuarterdeckApp, what: str, reason: str) -> None:
-    app.notify(f"{what}: {reason}.", severity="warning")
-
-
 def _command(
-    app: QuarterdeckApp, title: str, help_text: str, run: Callable[[], Any], disabled: str | None
+    screen: Screen[Any], title: str, help_text: str, run: Callable[[], Any], needs: str | None
 ) -> SystemCommand:
-    if disabled:
-        return SystemCommand(title, f"disabled: {disabled}", partial(_refuse, app, title, disabled))
+    """``title`` running ``run``, or, if the user may not run ``needs`` here, refusing it."""
+    if needs and isinstance(screen, DeckScreen):
+        reason = screen.denial_for(needs)
+        if reason:
+            refuse = partial(screen.refuse, needs, title, "palette")
+            return SystemCommand(title, f"disabled: {reason}", refuse)
     return SystemCommand(title, help_text, run)
 
 
@@ -56,14 +57,14 @@ def binding_commands(app: QuarterdeckApp, screen: Screen[Any]) -> Iterator[Syste
             continue  # not applicable here (e.g. nothing selected), not forbidden
         run = partial(app.run_action, binding.action, screen)
         help_text = f"{app.get_key_display(binding)}  ·  {binding.id}"
-        yield _command(app, binding.description, help_text, run, reason)
+        yield _command(screen, binding.description, help_text, run, binding.action)
 
 
 def palette_commands(app: QuarterdeckApp, screen: Screen[Any]) -> Iterator[SystemCommand]:
     yield from binding_commands(app, screen)
     if isinstance(screen, DeckScreen):
         for command in screen.palette_commands():
-            yield _command(app, command.title, command.help, command.run, command.disabled)
+            yield _command(screen, command.title, command.help, command.run, command.needs)
     for name, mode in MODES.items():
         yield SystemCommand(
             f"Go to {mode.title}", f"key {mode.key}", partial(app.action_switch_mode, name)
