@@ -18,6 +18,7 @@ from core import __version__
 from core.access import SYSTEM, Capability, Principal
 from core.bus import Bus
 from core.config import Settings
+from core.events import CheckUpdate
 from core.guard import permit_async
 from core.health.breaker import BreakerRegistry
 
@@ -62,8 +63,11 @@ class ReadinessService:
     A Deck service: ``start()`` returns at once and leaves the first run in a
     background task; ``stop()`` cancels any run in progress and waits for it.
     Views list ``checklist.items`` and follow ``CheckUpdate`` events on the
-    bus; ``results`` holds the latest result of every probe item of this
-    service's checklist (an item keeps its previous result while a rerun is in
+    bus, starting from ``updates``: each item of this service's checklist as
+    the bus last told it (the bus tells a view only what happens after it
+    subscribed, and an SSH session's dashboard opens after the start-up run).
+    ``results`` holds the latest result of every probe item of this service's
+    checklist (an item keeps its previous result while a rerun is in
     progress). ``rerun`` can also run part of a checklist, or another one, for
     a given version: runs go one at a time, through the same bounded runner.
     """
@@ -86,6 +90,7 @@ class ReadinessService:
         # A given checklist replaces the built-in one (tests, and later user checklists).
         self.checklist: Checklist | None = checklist
         self.results: dict[str, ProbeResult] = {}
+        self.updates: dict[str, CheckUpdate] = {}
         self.load_error: Exception | None = None
         self.runs_completed = 0
         self._tasks: set[asyncio.Task[dict[str, ProbeResult]]] = set()
@@ -176,7 +181,7 @@ class ReadinessService:
             results = await run_checklist(
                 checklist,
                 context_from_deck(self.deck),
-                self.deck.bus.publish,
+                self._publish_own if own else self.deck.bus.publish,
                 self.concurrency,
                 self.timeout,
                 registry=self.registry,
@@ -201,6 +206,10 @@ class ReadinessService:
                                     request.actor)  # fmt: skip
         except Exception:
             log.exception("readiness results not recorded")
+
+    def _publish_own(self, update: CheckUpdate) -> None:
+        self.updates[update.item_id] = update
+        self.deck.bus.publish(update)
 
     def _record(self, item_id: str, result: ProbeResult) -> None:
         self.results[item_id] = result

@@ -1,10 +1,18 @@
 """The command palette's commands, worked out afresh each time it opens.
 
-Every binding active where the palette was opened is a command (with its
-key, so the palette teaches the keyboard), followed by the screen's own
+Every binding of the screen the palette was opened on is a command (with
+its key, so the palette teaches the keyboard), followed by the screen's own
 state-aware commands (``DeckScreen.palette_commands``), every screen, and
 every theme. A command the user's role may not run stays listed, with the
-reason, and choosing it shows that reason.
+reason, and choosing it shows that reason and is audited as refused
+(``DeckScreen.refuse``), as its key would be.
+
+Only Quarterdeck's own bindings are commands (each has an ``id``, the one a
+keymap names). The bindings Textual gives a screen ("Focus Next") and the
+widgets inside it (a tree's "Cursor to next ancestor", a table's cursor
+keys, an input's editing keys) are how those are driven, not commands: they
+are left out. So are the app's bindings (screens, help, quit), which are
+listed below in their own words.
 """
 
 from __future__ import annotations
@@ -24,39 +32,39 @@ if TYPE_CHECKING:
     from console.app import QuarterdeckApp
 
 
-def _refuse(app: QuarterdeckApp, what: str, reason: str) -> None:
-    app.notify(f"{what}: {reason}.", severity="warning")
-
-
 def _command(
-    app: QuarterdeckApp, title: str, help_text: str, run: Callable[[], Any], disabled: str | None
+    screen: Screen[Any], title: str, help_text: str, run: Callable[[], Any], needs: str | None
 ) -> SystemCommand:
-    if disabled:
-        return SystemCommand(title, f"disabled: {disabled}", partial(_refuse, app, title, disabled))
+    """``title`` running ``run``, or, if the user may not run ``needs`` here, refusing it."""
+    if needs and isinstance(screen, DeckScreen):
+        reason = screen.denial_for(needs)
+        if reason:
+            refuse = partial(screen.refuse, needs, title, "palette")
+            return SystemCommand(title, f"disabled: {reason}", refuse)
     return SystemCommand(title, help_text, run)
 
 
 def binding_commands(app: QuarterdeckApp, screen: Screen[Any]) -> Iterator[SystemCommand]:
+    """The screen's own bindings, each once, with its key."""
     seen: set[str] = set()
     for active in screen.active_bindings.values():
         binding = active.binding
-        if binding.action in seen or not binding.description or binding.action == "command_palette":
+        if active.node is not screen or not binding.id or binding.action in seen:
             continue
         seen.add(binding.action)
-        node = active.node
-        reason = node.denial_for(binding.action) if isinstance(node, DeckScreen) else None
+        reason = screen.denial_for(binding.action) if isinstance(screen, DeckScreen) else None
         if not active.enabled and not reason:
             continue  # not applicable here (e.g. nothing selected), not forbidden
-        run = partial(app.run_action, binding.action, node)
-        help_text = f"{app.get_key_display(binding)}  ·  {binding.id or binding.action}"
-        yield _command(app, binding.description, help_text, run, reason)
+        run = partial(app.run_action, binding.action, screen)
+        help_text = f"{app.get_key_display(binding)}  ·  {binding.id}"
+        yield _command(screen, binding.description, help_text, run, binding.action)
 
 
 def palette_commands(app: QuarterdeckApp, screen: Screen[Any]) -> Iterator[SystemCommand]:
     yield from binding_commands(app, screen)
     if isinstance(screen, DeckScreen):
         for command in screen.palette_commands():
-            yield _command(app, command.title, command.help, command.run, command.disabled)
+            yield _command(screen, command.title, command.help, command.run, command.needs)
     for name, mode in MODES.items():
         yield SystemCommand(
             f"Go to {mode.title}", f"key {mode.key}", partial(app.action_switch_mode, name)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,26 +23,40 @@ if TYPE_CHECKING:
     from console.app import QuarterdeckApp
     from core.deck import Deck
 
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    """What a screen action needs: the ``capability``, and the ``command`` of the command
+    layer it runs (``job.cancel``), whose name a refusal is audited under."""
+
+    capability: Capability
+    command: str
+
 
 @dataclass(frozen=True, slots=True)
 class PaletteCommand:
     """A command a screen offers the palette because of its current state
-    (e.g. "Cancel job 12"); ``disabled`` is the reason it cannot run, if any."""
+    (e.g. "Cancel job 12"); ``needs`` is the screen action (a key of the screen's
+    ``ACTIONS_NEED``) whose capability it needs, if any."""
 
     title: str
     help: str
     run: Callable[[], Any]
-    disabled: str | None = None
+    needs: str | None = None
 
 
 class DeckScreen(Screen[None]):
     """Base of the console's mode screens.
 
-    ``ACTIONS_NEED`` maps an action name to the capability it needs. An action
+    ``ACTIONS_NEED`` maps an action name to what it needs (``Need``). An action
     the user's role lacks is shown disabled in the footer, the help screen and
-    the palette, and pressing its key says why instead of doing nothing. That is
-    the courtesy; the rule is enforced by the commands themselves, which take
-    ``self.user`` and raise ``PermissionDenied``: wrap each call in ``refusals``.
+    the palette; pressing its key or choosing it in the palette says why
+    instead of doing nothing, and is audited as ``denied.<command>`` as the
+    command would have been (``refuse``). That is the courtesy; the rule is
+    enforced by the commands themselves, which take ``self.user`` and raise
+    ``PermissionDenied``: wrap each call in ``refusals``.
     """
 
     TITLE_TEXT: ClassVar[str] = ""
@@ -49,7 +65,7 @@ class DeckScreen(Screen[None]):
     # ``tab``). A key pressed while the screen mounts is then the screen's, not typed
     # into whichever Input came first.
     _styled_theme: str | None = None
-    ACTIONS_NEED: ClassVar[dict[str, Capability]] = {}
+    ACTIONS_NEED: ClassVar[dict[str, Need]] = {}
 
     @property
     def console(self) -> QuarterdeckApp:
@@ -110,9 +126,33 @@ class DeckScreen(Screen[None]):
 
     def denial_for(self, action: str) -> str | None:
         """Why the user may not run ``action`` here, or None if they may."""
-        name = action.partition("(")[0]
-        capability = self.ACTIONS_NEED.get(name)
-        return None if capability is None else denial(self.user.role, capability)
+        need = self.ACTIONS_NEED.get(action.partition("(")[0])
+        return None if need is None else denial(self.user.role, need.capability)
+
+    def refuse(self, action: str, what: str, via: str) -> None:
+        """Say why the user may not run ``action`` (asked for as ``what``, by ``via``: a
+        key, the palette) and audit the attempt as the command layer audits a refused
+        command: ``denied.<command>``, with the user's name, role and source."""
+        need = self.ACTIONS_NEED[action.partition("(")[0]]
+        reason = denial(self.user.role, need.capability)
+        if reason is None:
+            return
+        self.notify(f"{what}: {reason}.", severity="warning")
+        self.console.run_worker(self._audit_refusal(need, what, via), group="refusals")
+
+    async def _audit_refusal(self, need: Need, what: str, via: str) -> None:
+        # imported here: core.guard brings the store, which the first frame does without
+        from core.guard import DENIED, denied_detail, record, refusal
+
+        error = refusal(self.user, need.capability, need.command)  # logs it, as commands do
+        if error is None:
+            return
+        detail = {**denied_detail(error), "via": via}
+        try:
+            await asyncio.to_thread(record, self.deck.store, self.user, DENIED + need.command,
+                                    what, detail)  # fmt: skip
+        except Exception:  # a refusal not audited must not take the console down
+            log.exception("%s by %s not audited", DENIED + need.command, self.user.name)
 
     @contextmanager
     def refusals(self, what: str) -> Iterator[None]:
@@ -131,10 +171,9 @@ class DeckScreen(Screen[None]):
             if namespace is not self:
                 continue
             for binding in bindings.key_to_bindings.get(event.key, ()):
-                reason = self.denial_for(binding.action)
-                if reason:
+                if self.denial_for(binding.action):
                     event.stop()
-                    self.notify(f"{binding.description}: {reason}.", severity="warning")
+                    self.refuse(binding.action, binding.description, f"key {event.key}")
                     return
 
     def palette_commands(self) -> Iterable[PaletteCommand]:

@@ -67,6 +67,19 @@ class DashboardScreen(DeckScreen):
             yield HealthPane(bus, hz, id="health")
         yield from self.compose_footer()
 
+    def on_mount(self) -> None:
+        if self.console.deck_ready.is_set():
+            self._catch_up(self.deck)
+
     def on_deck_attached(self, deck: Deck) -> None:
         super().on_deck_attached(deck)
-        self.query_one(ReadinessPane).readiness = self.console.readiness
+        self._catch_up(deck)
+
+    def _catch_up(self, deck: Deck) -> None:
+        """Start the panes that follow events from what happened before they subscribed:
+        the jobs so far and the readiness verdicts. The local console subscribes before
+        the Deck starts, but an SSH session's dashboard opens long after (its jobs and
+        readiness panes were empty until something changed)."""
+        self.query_one(JobsPane).apply(list(deck.jobs.jobs.values()))
+        if self.console.readiness is not None:
+            self.query_one(ReadinessPane).follow(self.console.readiness)

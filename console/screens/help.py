@@ -42,7 +42,7 @@ def help_rows(app: QuarterdeckApp) -> list[tuple[str, str, str, str, str]]:
             state = ""
             if issubclass(owner, DeckScreen):
                 need = owner.ACTIONS_NEED.get(binding.action.partition("(")[0])
-                reason = denial(app.user.role, need) if need else None
+                reason = denial(app.user.role, need.capability) if need else None
                 state = f"disabled: {reason}" if reason else ""
             rows.append((where, shown, binding.description, binding.id, state))
     return rows

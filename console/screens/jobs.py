@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from console.modes import MODES
-from console.screens.base import DeckScreen, PaletteCommand
+from console.screens.base import DeckScreen, Need, PaletteCommand
 from console.screens.reason import ReasonScreen
 from console.widgets.job_details import JobDetails
 from console.widgets.jobs_table import JobsTable
@@ -30,11 +30,11 @@ class JobsScreen(DeckScreen):
 
     TITLE_TEXT = MODES["jobs"].title
     ACTIONS_NEED = {
-        "cancel_job": Capability.RUN_JOBS,
-        "pause_job": Capability.RUN_JOBS,
-        "resume_job": Capability.RUN_JOBS,
-        "priority": Capability.RUN_JOBS,
-        "rerun_job": Capability.RUN_JOBS,
+        "cancel_job": Need(Capability.RUN_JOBS, "job.cancel"),
+        "pause_job": Need(Capability.RUN_JOBS, "job.pause"),
+        "resume_job": Need(Capability.RUN_JOBS, "job.resume"),
+        "priority": Need(Capability.RUN_JOBS, "job.priority"),
+        "rerun_job": Need(Capability.RUN_JOBS, "job.rerun"),
     }
     BINDINGS = [
         Binding("c", "cancel_job", "Cancel", id="jobs.cancel"),
@@ -178,20 +178,20 @@ class JobsScreen(DeckScreen):
     def palette_commands(self) -> Iterable[PaletteCommand]:
         """For each of the newest jobs: what can be done to it in its state."""
         newest = sorted(self.deck.jobs.jobs.values(), key=lambda u: -u.job_id)[:PALETTE_JOBS]
-        refused = self.denial_for("cancel_job")
         for u in newest:
-            yield from self._job_commands(u, refused)
+            yield from self._job_commands(u)
 
-    def _job_commands(self, u: JobUpdate, refused: str | None) -> Iterable[PaletteCommand]:
+    def _job_commands(self, u: JobUpdate) -> Iterable[PaletteCommand]:
         what = f"job {u.job_id} ({u.title})"
         state = f"{u.kind}, {u.state.value}"
         if not u.state.finished:
-            yield PaletteCommand(f"Cancel {what}", state, lambda: self._cancel(u.job_id), refused)
+            yield PaletteCommand(f"Cancel {what}", state, lambda: self._cancel(u.job_id),
+                                 "cancel_job")  # fmt: skip
             if u.state is JobState.PAUSED:
                 yield PaletteCommand(f"Resume {what}", state, lambda: self._resume(u.job_id),
-                                     refused)  # fmt: skip
+                                     "resume_job")  # fmt: skip
             else:
                 yield PaletteCommand(f"Pause {what}", state, lambda: self._pause(u.job_id),
-                                     refused)  # fmt: skip
+                                     "pause_job")  # fmt: skip
         yield PaletteCommand(f"Rerun {what}", f"{state}; same request, new job",
-                             lambda: self._rerun(u.job_id), refused)  # fmt: skip
+                             lambda: self._rerun(u.job_id), "rerun_job")  # fmt: skip

@@ -30,7 +30,7 @@ from checks.release import Release, ReleaseState
 from checks.reports import as_json, as_junit, as_markdown
 from console.focus import focus_now
 from console.modes import MODES
-from console.screens.base import DeckScreen, PaletteCommand
+from console.screens.base import DeckScreen, Need, PaletteCommand
 from console.screens.confirm import ConfirmScreen
 from console.screens.form import FormField, FormScreen
 from console.widgets.checklist_tree import ChecklistTree
@@ -86,14 +86,14 @@ class ReadinessScreen(DeckScreen):
     TITLE_TEXT = MODES["readiness"].title
     AUTO_FOCUS = "#checklist-tree"
     ACTIONS_NEED = {
-        "run_all": Capability.RUN_CHECKS,
-        "run_section": Capability.RUN_CHECKS,
-        "run_item": Capability.RUN_CHECKS,
-        "attest": Capability.ATTEST,
-        "waive": Capability.WAIVE,
-        "sign_off": Capability.SIGN_OFF,
-        "authorize": Capability.AUTHORIZE,
-        "export": Capability.RUN_CHECKS,
+        "run_all": Need(Capability.RUN_CHECKS, "check.run"),
+        "run_section": Need(Capability.RUN_CHECKS, "check.run"),
+        "run_item": Need(Capability.RUN_CHECKS, "check.run"),
+        "attest": Need(Capability.ATTEST, "check.attest"),
+        "waive": Need(Capability.WAIVE, "check.waive"),
+        "sign_off": Need(Capability.SIGN_OFF, "check.signoff"),
+        "authorize": Need(Capability.AUTHORIZE, "deployment.authorize"),
+        "export": Need(Capability.RUN_CHECKS, "check.export"),
     }
     BINDINGS = [
         Binding("a", "run_all", "Run all", id="readiness.run_all"),
@@ -466,32 +466,32 @@ class ReadinessScreen(DeckScreen):
         for section in sections:
             yield PaletteCommand(f"Run section {section}", f"the {checklist.id} probes in it",
                                  lambda s=section: self.action_run_section(s),
-                                 self.denial_for("run_section"))  # fmt: skip
+                                 "run_section")  # fmt: skip
         item = self.tree.selected_item
         if item is not None and item.probe is not None:
             yield PaletteCommand(f"Run item {item.id}", item.title,
                                  lambda: self.action_run_item(item.id),
-                                 self.denial_for("run_item"))  # fmt: skip
+                                 "run_item")  # fmt: skip
         if item is not None and item.probe is None:
             yield PaletteCommand(f"Attest {item.id}", item.title,
                                  lambda: self.action_attest(item.id),
-                                 self.denial_for("attest"))  # fmt: skip
+                                 "attest")  # fmt: skip
         if item is not None:
             yield PaletteCommand(f"Waive {item.id}", f"for {release}",
                                  lambda: self.action_waive(item.id),
-                                 self.denial_for("waive"))  # fmt: skip
+                                 "waive")  # fmt: skip
         current = self.tree.state
         for role in current.missing_roles if current is not None else ():
             yield PaletteCommand(f"Sign off as {role}", f"{release}",
                                  lambda r=role: self.action_sign_off(r),
-                                 self.denial_for("sign_off"))  # fmt: skip
+                                 "sign_off")  # fmt: skip
         yield PaletteCommand(f"Authorize {release}", "deployment, once ready and signed",
-                             self.action_authorize, self.denial_for("authorize"))  # fmt: skip
+                             self.action_authorize, "authorize")  # fmt: skip
         for fmt in REPORT_FORMATS:
             yield PaletteCommand(f"Export readiness report as {fmt}",
                                  f"to {self.deck.settings.exports_dir}",
                                  lambda f=fmt: self.action_export(f),
-                                 self.denial_for("export"))  # fmt: skip
+                                 "export")  # fmt: skip
         for other in self.checklists:
             if other != checklist.id:
                 yield PaletteCommand(f"Readiness checklist: {other}", "show it",

@@ -21,7 +21,7 @@ from textual.widgets import Label, Select, Static, TabbedContent, TabPane
 
 from console.focus import focus_now
 from console.modes import MODES
-from console.screens.base import DeckScreen, PaletteCommand
+from console.screens.base import DeckScreen, Need, PaletteCommand
 from console.widgets.backtest_view import BacktestView
 from console.widgets.heatmap_grid import BEST, HeatmapGrid
 from console.widgets.param_form import ParamForm, RunInputs
@@ -68,10 +68,10 @@ class ResearchScreen(DeckScreen):
     TITLE_TEXT = MODES["research"].title
     AUTO_FOCUS = "#strategy-tree"
     ACTIONS_NEED = {
-        "optimize": Capability.RUN_JOBS,
-        "walk_forward": Capability.RUN_JOBS,
-        "export_pine": Capability.RUN_JOBS,
-        "export_pdf": Capability.RUN_JOBS,
+        "optimize": Need(Capability.RUN_JOBS, "job.submit"),
+        "walk_forward": Need(Capability.RUN_JOBS, "job.submit"),
+        "export_pine": Need(Capability.RUN_JOBS, "job.submit"),
+        "export_pdf": Need(Capability.RUN_JOBS, "job.submit"),
     }
     BINDINGS = [
         Binding("b", "backtest", "Backtest", id="research.backtest"),
@@ -400,7 +400,7 @@ class ResearchScreen(DeckScreen):
         ):
             yield PaletteCommand(
                 title, "with the parameters in the form",
-                lambda action=action: self.run_action(action), self.denial_for(action),
+                lambda action=action: self.run_action(action), action,
             )  # fmt: skip
         for job_id in self.finished_optimizations():
             title = self.deck.jobs.jobs[job_id].title

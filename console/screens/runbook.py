@@ -32,7 +32,7 @@ from checks.service import context_from_deck
 from console.focus import focus_now
 from console.formatting import stopwatch
 from console.modes import MODES
-from console.screens.base import DeckScreen, PaletteCommand
+from console.screens.base import DeckScreen, Need, PaletteCommand
 from console.screens.confirm import ConfirmScreen
 from console.widgets.fit_table import FitTable
 from console.widgets.keyed_rows import upsert_row
@@ -63,9 +63,9 @@ class RunbookScreen(DeckScreen):
     TITLE_TEXT = MODES["runbook"].title
     AUTO_FOCUS = "#runbook-steps"
     ACTIONS_NEED = {
-        "run_step": Capability.RUN_RUNBOOK,
-        "dry_run": Capability.RUN_RUNBOOK,
-        "abandon": Capability.RUN_RUNBOOK,
+        "run_step": Need(Capability.RUN_RUNBOOK, "runbook.step"),
+        "dry_run": Need(Capability.RUN_RUNBOOK, "runbook.start"),
+        "abandon": Need(Capability.RUN_RUNBOOK, "runbook.abandon"),
     }
     BINDINGS = [
         # priority: the steps table would take Enter for itself (and a click selects a
@@ -189,11 +189,10 @@ class RunbookScreen(DeckScreen):
         self._show_step_detail()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        """Enter reaches the table only when the role may not run steps: say why."""
+        """A row is selected by a click, which never runs anything. (Enter is the screen's
+        priority binding; a role that may not run steps is told why, and the refusal
+        audited, by ``DeckScreen.on_key``.)"""
         event.stop()
-        reason = self.denial_for("run_step")
-        if reason:
-            self.notify(f"Run next step: {reason}.", severity="warning")
 
     def _write(self, line: str | Text) -> None:
         self.query_one("#runbook-log", RichLog).write(line)
@@ -364,7 +363,7 @@ class RunbookScreen(DeckScreen):
             step = session.next_step
             commands.append(PaletteCommand(f"Run step: {step.title}", f"{self.book.id}/{step.id}",
                                            self.action_run_step,
-                                           self.denial_for("run_step")))  # fmt: skip
+                                           "run_step"))  # fmt: skip
         return commands
 
 

@@ -18,7 +18,7 @@ from textual.containers import Grid, VerticalScroll
 from textual.widgets import DataTable
 
 from console.modes import MODES
-from console.screens.base import DeckScreen, PaletteCommand
+from console.screens.base import DeckScreen, Need, PaletteCommand
 from console.screens.reason import ReasonScreen
 from console.screens.strategy import StrategyScreen
 from console.widgets.activity_pane import ActivityPane
@@ -37,12 +37,12 @@ class TradingScreen(DeckScreen):
     TITLE_TEXT = MODES["trading"].title
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     ACTIONS_NEED = {
-        "kill": Capability.TRADE,
-        "reset_risk": Capability.RESET_RISK,
-        "reset_account": Capability.RESET_ACCOUNT,
-        "stop_strategy": Capability.TRADE,
-        "start_strategy": Capability.TRADE,
-        "cancel_order": Capability.TRADE,
+        "kill": Need(Capability.TRADE, "risk.kill"),
+        "reset_risk": Need(Capability.RESET_RISK, "risk.reset"),
+        "reset_account": Need(Capability.RESET_ACCOUNT, "account.reset"),
+        "stop_strategy": Need(Capability.TRADE, "strategy.stop"),
+        "start_strategy": Need(Capability.TRADE, "strategy.start"),
+        "cancel_order": Need(Capability.TRADE, "order.cancel"),
     }
     BINDINGS = [
         Binding("s", "stop_strategy", "Stop strategy", id="trading.stop_strategy"),
@@ -221,21 +221,20 @@ class TradingScreen(DeckScreen):
     def palette_commands(self) -> Iterable[PaletteCommand]:
         """Stop or start each strategy (by its state), reset the account, and cancel each
         working order."""
-        refused = self.denial_for("stop_strategy")
         stopped = self.deck.engine.stopped
         for spec in self.deck.engine.specs:
             name = spec.strategy.id
             symbols = ", ".join(spec.symbols)
             if name in stopped:
                 yield PaletteCommand(f"Start strategy {name}", f"stopped; trades {symbols}",
-                                     lambda n=name: self._start(n), refused)  # fmt: skip
+                                     lambda n=name: self._start(n), "start_strategy")  # fmt: skip
             else:
                 yield PaletteCommand(f"Stop strategy {name}", f"running; trades {symbols}",
-                                     lambda n=name: self._stop(n), refused)  # fmt: skip
+                                     lambda n=name: self._stop(n), "stop_strategy")  # fmt: skip
         yield PaletteCommand("Reset the paper account…", "archive it and start a new one "
                              "(halted and flat first)", self.action_reset_account,
-                             self.denial_for("reset_account"))  # fmt: skip
+                             "reset_account")  # fmt: skip
         for order_id, request in sorted(self.query_one(OrdersTable).orders.items()):
             title = describe(order_id, request, self.deck.tick_size(request.symbol))
             yield PaletteCommand(f"Cancel {title}", "a working order",
-                                 lambda o=order_id: self._cancel(o), refused)  # fmt: skip
+                                 lambda o=order_id: self._cancel(o), "cancel_order")  # fmt: skip

@@ -8,7 +8,9 @@ from typing import Any
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.geometry import Size
+from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -46,8 +48,10 @@ class LogView(ScrollView, can_focus=True):
     """One line a record, oldest at the top; only the lines in view are rendered.
 
     The level is written out (``WARNING``) as well as coloured. With ``follow``
-    on, every change scrolls to the newest line. Scrolls both ways (long
-    lines scroll sideways rather than wrap).
+    on, the newest line stays in view: every change and every resize (the
+    first layout too) scrolls to it. Scrolling up from there posts
+    ``ScrolledAway``, which the owner takes as "stop following". Scrolls both
+    ways (long lines scroll sideways rather than wrap).
 
     COMPONENT_CLASSES:
         log-view--time, log-view--logger, log-view--message, log-view--fields: parts of a line.
@@ -70,6 +74,9 @@ class LogView(ScrollView, can_focus=True):
     LogView > .log-view--warning { color: $warning; text-style: bold; }
     LogView > .log-view--error { color: $error; text-style: bold; }
     """
+
+    class ScrolledAway(Message):
+        """The user scrolled up from the newest line while following."""
 
     def __init__(self, capacity: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -97,9 +104,24 @@ class LogView(ScrollView, can_focus=True):
 
     def _resized(self) -> None:
         self.virtual_size = Size(max(self._widths, default=0), len(self.entries))
+        self._keep_newest_in_view()
+        self.refresh()
+
+    def _keep_newest_in_view(self) -> None:
         if self.follow:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
-        self.refresh()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Lines set before the first layout had no height to scroll in: only now, and
+        after each resize, is there a bottom to go to."""
+        self._keep_newest_in_view()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        """Scrolling up away from the bottom is the user's doing: following only ever
+        scrolls down, and a clamp (fewer lines, a taller view) lands on the bottom."""
+        super().watch_scroll_y(old_value, new_value)
+        if self.follow and new_value < old_value and new_value < self.max_scroll_y:
+            self.post_message(self.ScrolledAway())
 
     def notify_style_update(self) -> None:
         super().notify_style_update()

@@ -24,8 +24,9 @@ class LogsPane(BusPane):
     since the last one seen, once.
 
     Shows records at ``level`` or above whose line contains ``search`` (any case).
-    While ``following`` is off the view holds still for reading, and new records
-    are only counted; turning it back on catches up.
+    While ``following`` the view keeps the newest record in sight; scrolling up
+    pauses it. While paused the view holds still for reading, and new records
+    are only counted; following again catches up and goes back to the bottom.
     """
 
     TOPICS = (LogsAppended,)
@@ -95,6 +96,10 @@ class LogsPane(BusPane):
             self._refilter()
         else:
             self._show_state()
+
+    def on_log_view_scrolled_away(self, event: LogView.ScrolledAway) -> None:
+        if self.following:
+            self.toggle_follow()
 
     def _refilter(self) -> None:
         """Redraw from everything the tail holds (cheap: the view draws only what is seen)."""

@@ -77,6 +77,12 @@ class ReadinessPane(BusPane):
             upsert_row(table, update.item_id, cells)
         self._update_title(table)
 
+    def follow(self, readiness: ReadinessService) -> None:
+        """Show ``readiness``'s checklist from its items' latest updates on: the events
+        this pane receives are only those published after it subscribed."""
+        self.readiness = readiness
+        self.apply(list(readiness.updates.values()))
+
     def _titles(self) -> dict[str, tuple[str, str]]:
         checklist = None if self.readiness is None else self.readiness.checklist
         if checklist is None:

@@ -4,8 +4,10 @@ sessions, with the frozen console (nothing moves on its own)."""
 from __future__ import annotations
 
 from textual.command import CommandPalette
+from textual.widget import Widget
 from textual.widgets import DataTable, Input
 
+from console.modes import MODES
 from console.screens.help import HelpScreen
 from console.widgets.status_header import StatusHeader
 from core.access import Role
@@ -48,6 +50,42 @@ async def test_palette_switches_screens(tmp_path) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await run_palette_command(pilot, "Go to Jobs")
         assert app.screen.id == "jobs"
+
+
+def binding_descriptions(node) -> set[str]:
+    return {b.description for bs in node._bindings.key_to_bindings.values() for b in bs}
+
+
+async def test_palette_lists_quarterdeck_commands_not_widget_internals(tmp_path) -> None:
+    app = frozen_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for mode in MODES.values():
+            app.switch_mode(mode.name)  # not its key: an input may have the focus
+            await wait_until(pilot, lambda mode=mode: app.screen.id == mode.name)
+            screen = app.screen
+            own = {b.description for b in screen.BINDINGS if b.id} | {"Help", "Quit"}
+            widgets = [w for w in screen.query(Widget) if w.focusable and binding_descriptions(w)]
+            for widget in widgets:  # whichever widget has the focus, the palette is the same
+                widget.focus()
+                await pilot.pause()
+                focused = app.focused  # the screen may hand the focus on (a filter, a form)
+                assert focused is not None
+                titles = {c.title: c.help for c in app.get_system_commands(screen)}
+                internals = binding_descriptions(focused) - own
+                assert not internals & set(titles), (mode.name, type(focused).__name__)
+                assert "Focus Next" not in titles and "Copy selected text" not in titles
+                for binding in screen.BINDINGS:
+                    if binding.description not in titles:
+                        continue  # not applicable right now (e.g. nothing selected)
+                    assert titles[binding.description].endswith(f"·  {binding.id}")
+                assert f"Go to {mode.title}" in titles and "Theme: light" in titles
+        app.switch_mode("readiness")
+        await wait_until(pilot, lambda: app.screen.id == "readiness")
+        app.screen.query_one("Tree").focus()
+        await pilot.pause()
+        readiness = {c.title for c in app.get_system_commands(app.screen)}
+        assert "Cursor to next ancestor" not in readiness
+        assert {"Run all", "Run section", "Attest", "Export", "Go to Jobs"} <= readiness
 
 
 async def test_help_lists_every_binding_and_filters(tmp_path) -> None:

@@ -39,6 +39,25 @@ def has(app, logger: logging.Logger, text: str) -> bool:
     return any(text in line for line in ours(app, logger))
 
 
+def bottom_line(view: LogView) -> str:
+    """The record drawn on the view's last line on screen (the drawn text is its start)."""
+    height = view.scrollable_content_region.height
+    drawn = view.render_line(height - 1).text.rstrip()
+    record = line_text(view.entries[int(view.scroll_y) + height - 1])
+    assert drawn and record.startswith(drawn)
+    return record
+
+
+def at_newest(view: LogView) -> bool:
+    """The newest record is the last line on screen."""
+    height = view.scrollable_content_region.height
+    return (
+        len(view.entries) > height
+        and view.scroll_y + height == len(view.entries)
+        and bottom_line(view) == line_text(view.entries[-1])
+    )
+
+
 async def test_records_from_the_loop_and_a_thread_appear_live(
     settings: Settings, chatty_logger: logging.Logger
 ) -> None:
@@ -114,6 +133,47 @@ async def test_pausing_holds_the_view_and_following_catches_up(
         await pilot.press("f")
         assert [x.rsplit(" ", 1)[-1] for x in ours(app, chatty_logger)][-1] == "paused"
         assert "following" in static_text(follow)
+        await pilot.press("q")
+
+
+async def test_logs_open_at_the_newest_line_and_follow_until_scrolled_up(
+    settings: Settings, chatty_logger: logging.Logger
+) -> None:
+    app, deck = make_app(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: deck.running)
+        for i in range(200):  # more than a screenful before the screen opens
+            chatty_logger.info("older record %d", i)
+        await pilot.press("8")
+        view = app.screen.query_one(LogView)
+        follow = app.screen.query_one("#logs-follow", Static)
+        await wait_until(pilot, lambda: has(app, chatty_logger, "older record 199"))
+        await wait_until(pilot, lambda: at_newest(view))
+        assert "following" in static_text(follow)
+        assert view.scroll_y > 0
+
+        chatty_logger.info("arrived while following")
+        await wait_until(pilot, lambda: has(app, chatty_logger, "arrived while following"))
+        await wait_until(pilot, lambda: at_newest(view))
+        assert "arrived while following" in bottom_line(view)
+
+        await pilot.press("up", "up")  # the user scrolls up: following stops
+        await wait_until(pilot, lambda: "PAUSED" in static_text(follow))
+        held = view.scroll_y
+        chatty_logger.info("arrived while paused")
+        await wait_until(pilot, lambda: "0 new" not in static_text(follow))
+        assert view.scroll_y == held and not has(app, chatty_logger, "arrived while paused")
+
+        await pilot.press("f")  # follow again: back at the bottom, caught up
+        await wait_until(pilot, lambda: at_newest(view))
+        assert "arrived while paused" in bottom_line(view)
+        assert "following" in static_text(follow)
+
+        await pilot.press("f")  # and f pauses too, where the view is
+        assert "PAUSED" in static_text(follow)
+        chatty_logger.info("arrived after f paused")
+        await wait_until(pilot, lambda: "0 new" not in static_text(follow))
+        assert "arrived while paused" in bottom_line(view)
         await pilot.press("q")
 
 

@@ -148,7 +148,7 @@ async def test_attest_waive_and_sign_off_are_recorded_with_the_user(make_frozen_
         await wait_until(pilot, lambda: "cannot be authorized" in messages(app))
 
 
-async def test_viewer_cannot_sign_off_and_nothing_is_recorded(make_frozen_app) -> None:
+async def test_viewer_cannot_sign_off_and_only_the_refusals_are_recorded(make_frozen_app) -> None:
     app = make_frozen_app(role=Role.VIEWER, user="vic")
     app.deck.store.create_schema()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -162,7 +162,9 @@ async def test_viewer_cannot_sign_off_and_nothing_is_recorded(make_frozen_app) -
         assert "Sign off: the viewer role may not sign off" in messages(app)
         await pilot.press("A")
         assert "Authorize: the viewer role may not authorize" in messages(app)
-        assert read_entries(app.deck.store) == []
+        await wait_until(pilot, lambda: len(read_entries(app.deck.store)) == 2)
+        refused = sorted((e.actor, e.action) for e in read_entries(app.deck.store))
+        assert refused == [("vic", "denied.check.signoff"), ("vic", "denied.deployment.authorize")]
 
 
 async def test_an_operator_may_sign_off_but_not_authorize(make_frozen_app) -> None:
@@ -212,7 +214,8 @@ async def test_palette_offers_state_aware_readiness_commands(make_frozen_app) ->
         commands = {c.title: c for c in app.screen.palette_commands()}
         assert "Run section Security" in commands and "Attest security.input_validation" in commands
         assert "Sign off as QA" in commands
-        assert "may not attest" in (commands["Attest security.input_validation"].disabled or "")
+        attest = commands["Attest security.input_validation"].needs or ""
+        assert "may not attest" in (app.screen.denial_for(attest) or "")
         assert "Readiness checklist: monitoring" in commands
         commands["Readiness checklist: monitoring"].run()
         await wait_until(pilot, lambda: tree.checklist.id == "monitoring")

@@ -3,20 +3,27 @@
 The screens disable what a role may not do, but the Deck is the judge: here a
 viewer's session (as an SSH session builds it) reaches the commands behind the
 disabled keys directly, and the console says "refused", carries on, and the
-refusal is in the audit trail with the session's source.
+refusal is in the audit trail with the session's source. The disabled keys and
+palette commands themselves are audited as refused too, under the command's name.
 """
 
 from __future__ import annotations
 
 import asyncio
 
+from textual.binding import Binding
+from textual.widgets import Input
+
 from checks import ReadinessService
 from console.app import QuarterdeckApp
+from console.modes import MODES
+from console.screens.base import DeckScreen
 from core.access import Principal, Role
 from core.audit import read_entries
 from core.config import Settings
 from core.deck import Deck
 from core.events import JobState
+from tests.console.frozen import frozen_app
 from tests.console.pilot import LONG, answer, wait_until
 
 SOURCE = "ssh 10.0.0.9:50022"
@@ -74,3 +81,73 @@ async def test_a_refused_job_pause_is_an_error_notification_and_the_job_runs_on(
         assert deck.jobs.jobs[job_id].state is JobState.RUNNING
         assert await denials(deck) == [("vic", "denied.job.pause", SOURCE)]
         deck.jobs.cancel(job_id)
+
+
+def refused_bindings(screen: DeckScreen) -> list[tuple[str, Binding]]:
+    """Each binding of ``screen`` a viewer may not use, with the key that presses it."""
+    return [(binding.key.split(",")[0], binding) for binding in screen.BINDINGS
+            if screen.denial_for(binding.action)]  # fmt: skip
+
+
+async def test_every_key_refused_to_a_viewer_is_audited_as_denied_with_their_name(
+    tmp_path,
+) -> None:
+    app = frozen_app(tmp_path, role=Role.VIEWER, user="victor")
+    app.deck.store.create_schema()  # the frozen deck is not started: the audit needs tables
+    expected: list[tuple[str, str, str, str, str]] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        for mode in MODES.values():
+            app.switch_mode(mode.name)
+            await wait_until(pilot, lambda mode=mode: app.screen.id == mode.name)
+            await pilot.pause(0.1)  # settled, with its focus where it puts it
+            screen = app.screen
+            assert isinstance(screen, DeckScreen)
+            for key, binding in refused_bindings(screen):
+                if isinstance(app.focused, Input):  # a key there is text, not a command
+                    screen.set_focus(None)
+                await pilot.press(key)
+                need = screen.ACTIONS_NEED[binding.action.partition("(")[0]]
+                expected.append(("victor", "denied." + need.command, binding.description,
+                                 f"key {key}", "local"))  # fmt: skip
+                await wait_until(pilot, lambda: len(audited(app.deck)) == len(expected))
+                assert app.screen is screen  # nothing opened, nothing asked
+        assert len(expected) >= 20  # jobs, readiness, research, runbook and trading keys
+        assert audited(app.deck) == expected
+        assert {e.detail["role"] for e in read_entries(app.deck.store, "denied.")} == {"viewer"}
+        warnings = [str(n.message) for n in app._notifications if n.severity == "warning"]
+        assert "Kill switch: the viewer role may not trade (needs operator)." in warnings
+
+
+async def test_every_palette_command_refused_to_a_viewer_is_audited_as_denied(
+    settings: Settings,
+) -> None:
+    app, deck = viewer_app(settings)
+    expected: list[tuple[str, str, str, str]] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: deck.running)
+        job_id = await deck.submit_job(Principal("root", Role.ADMIN), "optimize", LONG)
+        for mode in MODES.values():
+            app.switch_mode(mode.name)
+            await wait_until(pilot, lambda mode=mode: app.screen.id == mode.name)
+            await pilot.pause(0.2)
+            for command in app.get_system_commands(app.screen):
+                if not command.help.startswith("disabled: "):
+                    continue
+                command.callback()
+                expected.append(("vic", command.title, "palette", SOURCE))
+                await wait_until(pilot, lambda: len(audited(deck)) == len(expected))
+        got = audited(deck)
+        assert [(actor, subject, via, source) for actor, _, subject, via, source in got] == expected
+        actions = {subject: action for _, action, subject, _, _ in got}
+        assert actions["Kill switch"] == "denied.risk.kill"
+        assert actions["Run all"] == "denied.check.run"
+        cancel = f"Cancel job {job_id} ({deck.jobs.jobs[job_id].title})"
+        assert actions[cancel] == "denied.job.cancel"
+        assert actions["Stop strategy sma_cross"] == "denied.strategy.stop"
+        deck.jobs.cancel(job_id)
+
+
+def audited(deck: Deck) -> list[tuple[str, str, str, str, str]]:
+    """The refusals audited: who, what action, the subject, by which way, from where."""
+    return [(e.actor, e.action, e.subject, e.detail["via"], e.detail["source"])
+            for e in read_entries(deck.store, "denied.")]  # fmt: skip

@@ -261,9 +261,9 @@ async def test_research_viewer_sees_job_actions_disabled(settings: Settings) -> 
             assert screen.check_action(action, ()) is None
             assert "viewer role may not run jobs" in (screen.denial_for(action) or "")
         assert screen.check_action("backtest", ()) is True
-        disabled = {c.title: c.disabled for c in screen.palette_commands()}
-        assert disabled["Optimize sma_cross on sim:SPY"] is not None
-        assert disabled["Backtest sma_cross on sim:SPY"] is None
+        shown = {c.title: c.help for c in app.get_system_commands(screen)}
+        assert shown["Optimize sma_cross on sim:SPY"].startswith("disabled: ")
+        assert shown["Backtest sma_cross on sim:SPY"] == "with the parameters in the form"
         await pilot.press("o", "w", "e", "E")
         await pilot.pause(0.3)
         assert deck.jobs.jobs == {}

@@ -161,4 +161,7 @@ async def test_a_viewer_cannot_run_a_step(make_frozen_app, drill: Path) -> None:
         assert app.screen.session is None and not drill.exists()
         notes = "\n".join(n.message for n in app._notifications)
         assert "may not run runbook" in notes
-        assert read_entries(app.deck.store) == []
+        await wait_until(pilot, lambda: len(read_entries(app.deck.store)) == 2)
+        refused = sorted((e.actor, e.action, e.subject) for e in read_entries(app.deck.store))
+        assert refused == [("vic", "denied.runbook.start", "Dry run"),
+                           ("vic", "denied.runbook.step", "Run next step")]  # fmt: skip

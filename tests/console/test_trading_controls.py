@@ -113,8 +113,8 @@ async def test_a_viewer_sees_trading_controls_disabled_and_pressing_says_why(
         assert deck.engine.execution.state is RiskState.ACTIVE
         assert [o.order_id for o in deck.engine.broker.working()] == [order_id]
         assert deck.engine.stopped == set()
-        refused = {c.title: c.disabled for c in app.screen.palette_commands()}
-        assert refused["Stop strategy sma_cross"] == reason
+        refused = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        assert refused["Stop strategy sma_cross"] == f"disabled: {reason}"
         for action in ("kill", "cancel_order", "stop_strategy", "start_strategy", "reset_risk"):
             assert app.screen.check_action(action, ()) is None  # None: shown disabled
         await pilot.press("q")

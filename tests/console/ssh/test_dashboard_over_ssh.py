@@ -1,0 +1,47 @@
+"""An SSH session's dashboard is as complete as the local one: it opens long after the
+Deck started, and its panes start from what the Deck already has (jobs submitted and
+readiness verdicts reached before the session), not only from events after it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable
+
+from console.widgets.jobs_pane import JobsPane
+from console.widgets.readiness_pane import ReadinessPane
+from core.access import Principal, Role
+from core.config import Settings
+from core.events import Verdict
+from tests.console.pilot import LONG
+from tests.console.ssh.served import connect, open_console, serving, until
+
+
+async def test_a_session_opened_later_shows_the_jobs_and_readiness_verdicts_so_far(
+    settings: Settings, tmp_path: Path
+) -> None:
+    async with serving(settings, tmp_path / "keys", {"alice": Role.VIEWER}) as served:
+        deck, readiness = served.deck, served.ssh.readiness
+        await until(lambda: readiness.runs_completed >= 1, timeout=60)  # the start-up run
+        job_id = await deck.submit_job(Principal("root", Role.ADMIN), "optimize", LONG)
+        verdicts = {item: u.verdict for item, u in readiness.updates.items()}
+        assert Verdict.PASS in verdicts.values()
+
+        conn = await connect(served, "alice")
+        chan, screen = await open_console(conn)
+        await screen.wait_for(b"Dashboard")
+        (session,) = served.ssh.sessions
+        app = session.app
+        assert app is not None
+        await until(lambda: app.screen.id == "dashboard" and app.screen.is_mounted)
+        jobs = app.screen.query_one(JobsPane).query_one(DataTable)
+        checks = app.screen.query_one(ReadinessPane).query_one(DataTable)
+        await until(lambda: jobs.row_count >= 1 and checks.row_count == len(verdicts))
+        assert str(job_id) in {key.value for key in jobs.rows}
+        assert {key.value for key in checks.rows} == set(verdicts)
+        assert "automated checks pass" in str(app.screen.query_one(ReadinessPane).border_subtitle)
+        await screen.wait_for(b"rsi_reversion")  # the job, drawn on the client's terminal
+
+        deck.jobs.cancel(job_id)
+        chan.write(b"q")
+        conn.close()
