@@ -38,7 +38,6 @@ class JobsTable(BusPane):
         yield table
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.apply(list(self.app.deck.jobs.jobs.values()))  # type: ignore[attr-defined]
 
     def apply(self, events: list[Any]) -> None:

@@ -59,7 +59,6 @@ class LogsPane(BusPane):
         yield LogView(self.tail.capacity, id="logs-view")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self._refilter()
 
     @property

@@ -49,7 +49,6 @@ class OrdersTable(BusPane):
         yield table
 
     def on_mount(self) -> None:
-        super().on_mount()
         self._redraw(set())
 
     def apply(self, events: list[Any]) -> None:

@@ -84,7 +84,6 @@ class StatusHeader(BusPane):
         yield Static("", id="halt-banner")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.set_interval(1.0, self._redraw)
         self._show_halt()
 

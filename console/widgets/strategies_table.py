@@ -64,7 +64,6 @@ class StrategiesTable(BusPane):
         yield table
 
     def on_mount(self) -> None:
-        super().on_mount()
         table = self.query_one("#strategies", DataTable)
         for spec in self.specs:
             params = " ".join(f"{k}={v}" for k, v in spec.params.items()) or "defaults"

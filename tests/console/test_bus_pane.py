@@ -74,3 +74,23 @@ async def test_panes_of_one_console_redraw_together_and_no_faster_than_their_rat
         for when, _ in slow.batches[1:]:
             if when < fast_times[-1]:
                 assert min(abs(when - t) for t in fast_times) < 0.01
+
+
+async def test_each_live_pane_of_a_screen_subscribes_once(settings) -> None:  # type: ignore[no-untyped-def]
+    """Textual calls every class's ``on_mount`` along a widget's ancestry: a pane that also
+    called its base's would subscribe twice, redraw twice and leak one subscription when
+    its session ends."""
+    from console.modes import MODES
+    from tests.console.pilot import make_app, wait_until
+
+    app, deck = make_app(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: deck.running)
+        for mode in list(MODES.values())[1:]:
+            before = deck.bus.subscriber_count()
+            await pilot.press(mode.key)
+            await wait_until(pilot, lambda mode=mode: app.screen.id == mode.name)
+            await pilot.pause(0.2)
+            panes = len(app.screen.query(BusPane))
+            assert deck.bus.subscriber_count() - before == panes, mode.name
+        await pilot.press("q")
