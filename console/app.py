@@ -160,7 +160,7 @@ class QuarterdeckApp(App[int]):
             if self._pending_mode is not None:
                 self._held_keys.append(event)
                 return
-            if not takes_text(self.focused, event) and self.screen.maximized is None:
+            if not takes_text(self.focused) and self.screen.maximized is None:
                 if await self._check_bindings(event.key, priority=True):
                     return
                 if await self._check_bindings(event.key):

@@ -4,14 +4,12 @@ Textual hands a key to the focused widget's message queue and runs a screen's bi
 only when the key has bubbled back up to the app; by then the app may have handed the
 next keys of the same gesture (`5a`, `/rsi`, `escape b`) to whatever had focus before
 the first key's action ran. The console instead resolves bindings in the app's own
-turn, one key at a time, unless a text field has focus and the key is text; and moves
-focus at once (``focus_now``), not on a later turn of the app's queue as
-``Widget.focus`` does.
+turn, one key at a time, unless a text field has focus; and moves focus at once
+(``focus_now``), not on a later turn of the app's queue as ``Widget.focus`` does.
 """
 
 from __future__ import annotations
 
-from textual import events
 from textual.widget import Widget
 from textual.widgets import Input, OptionList
 
@@ -19,9 +17,11 @@ from textual.widgets import Input, OptionList
 TEXT_TAKERS: tuple[type[Widget], ...] = (Input, OptionList)
 
 
-def takes_text(focused: Widget | None, key: events.Key) -> bool:
-    """Whether ``key`` is text for the focused widget rather than a command."""
-    return key.is_printable and isinstance(focused, TEXT_TAKERS)
+def takes_text(focused: Widget | None) -> bool:
+    """Whether the focused widget takes typing. Every key then goes its own way, through
+    the widget's queue: resolving an enter at once would overtake the text typed just
+    before it (the reason dialog would submit an empty reason)."""
+    return isinstance(focused, TEXT_TAKERS)
 
 
 def focus_now(widget: Widget) -> None:

@@ -9,6 +9,7 @@ from textual.widgets import Input
 
 from console.modes import MODES
 from core.config import Settings
+from core.events import RiskState
 from tests.console.pilot import make_app, wait_until
 
 
@@ -46,3 +47,18 @@ async def test_keys_after_slash_in_one_burst_are_the_filter_s(settings: Settings
         assert app.screen.query_one("#strategy-filter", Input).value == "show"
         assert len(deck.jobs.jobs) == jobs_before
         await pilot.press("escape", "q")
+
+
+async def test_a_reason_typed_and_entered_in_one_burst_is_the_reason(settings: Settings) -> None:
+    """Text then enter, read together: the enter may not overtake the text before it."""
+    app, deck = make_app(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: deck.running)
+        await pilot.press("4", "k")
+        await wait_until(pilot, lambda: isinstance(app.focused, Input))
+        for character in "drill":
+            app.post_message(events.Key(character, character))
+        app.post_message(events.Key("enter", "\r"))
+        await wait_until(pilot, lambda: deck.engine.execution.state is RiskState.HALTED)
+        assert "drill" in deck.engine.stopped_by["sma_cross"].why
+        await pilot.press("q")
