@@ -7,13 +7,18 @@ the newest event of each type, which is what a pane showing "current state"
 wants (coalescing).
 
 Topics are event classes: subscribing to a class also delivers its subclasses.
+
+The bus can also remember the newest events of a topic (``keep``) for subscribers
+that ask to start from them (``subscribe(..., replay=True)``): a console opened long
+after the start (an SSH session) shows the fills, alerts and equity so far, not only
+what happens after it opened.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Hashable
 from typing import Any
 
 
@@ -101,12 +106,37 @@ class Subscription:
         self.close()
 
 
+class Kept:
+    """The newest events of one topic, by key: each key keeps its newest event, and the
+    newest ``newest`` keys are kept. With no ``per`` every event is its own key."""
+
+    def __init__(self, topic: type, newest: int,
+                 per: Callable[[Any], Hashable | None] | None) -> None:  # fmt: skip
+        if newest < 1:
+            raise ValueError("keep at least one event")
+        self.topic = topic
+        self.newest = newest
+        self.per = per
+        self.events: collections.OrderedDict[Hashable, tuple[int, Any]] = collections.OrderedDict()
+
+    def add(self, seq: int, event: Any) -> None:
+        key = seq if self.per is None else self.per(event)
+        if key is None:
+            return
+        self.events[key] = (seq, event)
+        self.events.move_to_end(key)
+        while len(self.events) > self.newest:
+            self.events.popitem(last=False)
+
+
 class Bus:
     """The process-wide event bus. Create one per Deck."""
 
     def __init__(self) -> None:
         self._subscriptions: list[Subscription] = []
         self._routes: dict[type, tuple[Subscription, ...]] = {}
+        self._kept: list[Kept] = []
+        self._keep_routes: dict[type, tuple[Kept, ...]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self.published = 0
 
@@ -114,24 +144,53 @@ class Bus:
         """Bind the loop that ``publish_threadsafe`` hands events to."""
         self._loop = loop
 
+    def keep(self, topic: type, newest: int,
+             per: Callable[[Any], Hashable | None] | None = None) -> None:  # fmt: skip
+        """Remember the newest ``newest`` events of ``topic`` (and its subclasses) for
+        ``replay``. With ``per``, the newest event of each key it gives (None: not kept),
+        for the newest ``newest`` keys: one equity point a minute, say."""
+        self._kept.append(Kept(topic, newest, per))
+        self._keep_routes.clear()
+
     def subscribe(
-        self, *topics: type, maxsize: int = 10_000, latest_only: bool = False
-    ) -> Subscription:
+        self, *topics: type, maxsize: int = 10_000, latest_only: bool = False,
+        replay: bool = False,
+    ) -> Subscription:  # fmt: skip
+        """A new subscription to ``topics``; with ``replay`` it starts with the kept
+        events of those topics, oldest first."""
         if not topics:
             raise ValueError("subscribe needs at least one topic")
         subscription = Subscription(self, topics, maxsize, latest_only)
         self._subscriptions.append(subscription)
         self._routes.clear()
+        if replay:
+            for event in self._replay(topics):
+                subscription._offer(event)
         return subscription
 
     def publish(self, event: Any) -> None:
         """Deliver ``event`` to every matching subscription. Never blocks."""
         self.published += 1
+        kept = self._keep_routes.get(type(event))
+        if kept is None:
+            kept = self._keep_route_for(type(event))
+        for keeper in kept:
+            keeper.add(self.published, event)
         route = self._routes.get(type(event))
         if route is None:
             route = self._route_for(type(event))
         for subscription in route:
             subscription._offer(event)
+
+    def _replay(self, topics: tuple[type, ...]) -> list[Any]:
+        found = {seq: event for keeper in self._kept for seq, event in keeper.events.values()
+                 if isinstance(event, topics)}  # fmt: skip
+        return [found[seq] for seq in sorted(found)]
+
+    def _keep_route_for(self, event_type: type) -> tuple[Kept, ...]:
+        route = tuple(k for k in self._kept if issubclass(event_type, k.topic))
+        self._keep_routes[event_type] = route
+        return route
 
     def publish_threadsafe(self, event: Any) -> None:
         """Publish from a worker thread; the event is delivered on the bus's loop."""

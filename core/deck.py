@@ -24,7 +24,17 @@ from core.announce import announce_audit, announce_logs
 from core.audit import sign_checkpoint
 from core.bus import Bus
 from core.config import Settings
-from core.events import JobPriority, RiskState
+from core.events import (
+    EQUITY_POINTS,
+    AlertRaised,
+    Fill,
+    HealthSnapshot,
+    JobPriority,
+    PortfolioSnapshot,
+    RiskState,
+    StrategyChanged,
+    equity_bucket,
+)
 from core.guard import permit_async, record
 from core.health import HealthMonitor
 from core.health.alerting import Alerting
@@ -52,8 +62,10 @@ from core.trading.account import (
 from core.trading.engine import LiveEngine
 from core.trading.fill_model import FillModel
 from core.trading.journal import Journal, Recovered
+from core.trading.orders import OrderEvent
 from core.trading.paper_broker import OrderNotWorking
 from core.trading.portfolio import Portfolio
+from core.trading.risk import RiskEvent
 from core.trading.strategy_report import StrategyReport
 from core.wiring import instruments, live_specs, make_feed, risk_limits
 
@@ -70,12 +82,25 @@ class Service(Protocol):
     async def stop(self) -> None: ...
 
 
+def keep_history(bus: Bus) -> None:
+    """What a console opened late (an SSH session) starts from: the recent orders, fills
+    and alerts, the latest health, and the equity curve so far, as the local console
+    saw them happen."""
+    for topic in (Fill, OrderEvent):
+        bus.keep(topic, 500)
+    for topic in (RiskEvent, StrategyChanged, AlertRaised):
+        bus.keep(topic, 100)
+    bus.keep(HealthSnapshot, 1)
+    bus.keep(PortfolioSnapshot, EQUITY_POINTS, per=equity_bucket)
+
+
 class Deck:
     def __init__(self, settings: Settings | None = None, bus: Bus | None = None) -> None:
         self.settings = settings or Settings()
         s = self.settings
         self.run_id = uuid.uuid4().hex[:12]
         self.bus = bus if bus is not None else Bus()
+        keep_history(self.bus)
         self.store = Store(s.resolved_database_url)
         self.writer = BatchWriter(self.store)
         self.breakers = BreakerRegistry(failures_to_open=s.breaker_failures,

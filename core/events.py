@@ -6,6 +6,7 @@ Times are seconds since the Unix epoch as floats. ``ts`` is the market's
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING
@@ -118,6 +119,16 @@ class PortfolioSnapshot:
     def drawdown(self) -> float:
         """Fraction below the peak equity, 0 at a new high."""
         return 0.0 if self.peak_equity <= 0 else 1.0 - self.equity / self.peak_equity
+
+
+#: The equity curve's resolution: one point per minute of market time, the newest 240.
+EQUITY_BUCKET_SECONDS = 60.0
+EQUITY_POINTS = 240
+
+
+def equity_bucket(snapshot: PortfolioSnapshot) -> int | None:
+    """The minute of market time an account snapshot closes (None for a sub-ledger's)."""
+    return int(snapshot.ts // EQUITY_BUCKET_SECONDS) if snapshot.name == "account" else None
 
 
 class FeedState(StrEnum):
@@ -361,6 +372,9 @@ class StrategyChanged:
     running: bool
     who: str
     why: str
+    #: When it happened by the wall clock (``ts`` is market time, which a simulator or
+    #: a replay runs ahead of or behind); not part of the change's identity.
+    at: float = field(default_factory=time.time, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

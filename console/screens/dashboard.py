@@ -60,7 +60,7 @@ class DashboardScreen(DeckScreen):
         with VerticalScroll(id="dashboard"), Grid(id="dashboard-grid"):
             yield PortfolioPane(bus, hz, id="portfolio")
             yield JobsPane(bus, hz, id="jobs-pane")
-            yield AlertsPane(bus, hz, clock=self.console.clock, id="alerts-pane")
+            yield AlertsPane(bus, hz, id="alerts-pane")
             yield ActivityPane(bus, hz, id="activity-pane")
             yield EquityChart(bus, hz, id="equity")
             yield ReadinessPane(bus, self.console.readiness, hz, id="readiness")

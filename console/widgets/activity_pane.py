@@ -44,6 +44,7 @@ class ActivityPane(BusPane):
 
     TOPICS = (Fill, OrderEvent)
     LATEST_ONLY = False
+    REPLAY = True  # a console opened late starts from what happened before
     COMPONENT_CLASSES = {
         "activity-pane--buy", "activity-pane--sell", "activity-pane--refused",
         "activity-pane--label",

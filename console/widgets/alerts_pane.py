@@ -3,9 +3,7 @@ and what the alert rules raise (memory, job failures, error rate...)."""
 
 from __future__ import annotations
 
-import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,8 +32,7 @@ class Alert:
 class AlertsPane(BusPane):
     """Newest first. Feed alerts come from the health snapshots (so a session that
     opens late still sees the recent ones) and carry their own time; risk and
-    strategy events are stamped with ``clock`` when they arrive, since their own
-    time is market time.
+    strategy events show their wall-clock time (``at``), not their market time.
 
     COMPONENT_CLASSES:
         alerts-pane--severe: needs attention now. alerts-pane--info: for the record.
@@ -44,6 +41,7 @@ class AlertsPane(BusPane):
 
     TOPICS = (HealthSnapshot, RiskEvent, StrategyChanged, AlertRaised)
     LATEST_ONLY = False
+    REPLAY = True  # a console opened late starts from what happened before
     COMPONENT_CLASSES = {"alerts-pane--severe", "alerts-pane--info", "alerts-pane--label"}
     DEFAULT_CSS = """
     AlertsPane { border: round $primary; }
@@ -53,10 +51,8 @@ class AlertsPane(BusPane):
     AlertsPane .alerts-pane--label { color: $text-muted; }
     """
 
-    def __init__(self, bus: Bus, max_hz: float = 10.0, *,
-                 clock: Callable[[], float] = time.time, **kwargs: Any) -> None:  # fmt: skip
+    def __init__(self, bus: Bus, max_hz: float = 10.0, **kwargs: Any) -> None:
         super().__init__(bus, max_hz, **kwargs)
-        self.clock = clock
         self.alerts: deque[Alert] = deque(maxlen=KEPT)
         self._seen: set[FeedAlert] = set()
 
@@ -82,7 +78,7 @@ class AlertsPane(BusPane):
             else:
                 verb = "started" if event.running else "stopped"
                 message = f"{event.strategy} {verb} by {event.who}: {event.why}"
-                self.alerts.append(Alert(self.clock(), "strategy", message, not event.running))
+                self.alerts.append(Alert(event.at, "strategy", message, not event.running))
         if (self.alerts[-1] if self.alerts else None) is newest:
             return
         self.border_subtitle = f"{len(self.alerts)} recent"
@@ -94,7 +90,7 @@ class AlertsPane(BusPane):
         else:
             change = f"{e.previous.value.upper()} → {e.state.value.upper()}"
             message = f"{change} ({e.kind} by {e.who}: {e.why})"
-        return Alert(self.clock(), "risk", message, e.kind != "reset")
+        return Alert(e.at, "risk", message, e.kind != "reset")
 
     def _table(self) -> Table:
         quiet = self.get_component_rich_style("alerts-pane--label")

@@ -34,6 +34,8 @@ class BusPane(Vertical):
 
     TOPICS: ClassVar[tuple[type, ...]] = ()
     LATEST_ONLY: ClassVar[bool] = True
+    #: Start from what the bus kept of the topics (``Bus.keep``), not only new events.
+    REPLAY: ClassVar[bool] = False
 
     def __init__(self, bus: Bus, max_hz: float = 10.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -44,7 +46,9 @@ class BusPane(Vertical):
         self._last_redraw: float | None = None  # loop time; none before the first
 
     def on_mount(self) -> None:
-        self._subscription = self._bus.subscribe(*self.TOPICS, latest_only=self.LATEST_ONLY)
+        self._subscription = self._bus.subscribe(
+            *self.TOPICS, latest_only=self.LATEST_ONLY, replay=self.REPLAY
+        )
         self.run_worker(self._follow(self._subscription), name=f"{type(self).__name__}-follow")
 
     def on_unmount(self) -> None:

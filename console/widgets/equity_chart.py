@@ -12,9 +12,7 @@ from textual.widgets import Sparkline
 from console import formatting as fmt
 from console.widgets.bus_pane import BusPane
 from core.bus import Bus
-from core.events import PortfolioSnapshot
-
-POINTS = 240  # buckets kept; a sparkline narrower than this shows the newest that fit
+from core.events import EQUITY_BUCKET_SECONDS, EQUITY_POINTS, PortfolioSnapshot
 
 
 def _last(values: Any) -> float:
@@ -36,6 +34,7 @@ class EquityChart(BusPane):
 
     TOPICS = (PortfolioSnapshot,)
     LATEST_ONLY = False  # every snapshot may close a bucket
+    REPLAY = True  # a console opened late starts from what happened before
     DEFAULT_CSS = """
     EquityChart { border: round $primary; }
     EquityChart > Sparkline { height: 1fr; min-height: 1; }
@@ -43,11 +42,11 @@ class EquityChart(BusPane):
     EquityChart > Sparkline > .sparkline--min-color { color: $error; }
     """
 
-    def __init__(self, bus: Bus, max_hz: float = 10.0, *, bucket: float = 60.0,
+    def __init__(self, bus: Bus, max_hz: float = 10.0, *, bucket: float = EQUITY_BUCKET_SECONDS,
                  **kwargs: Any) -> None:  # fmt: skip
         super().__init__(bus, min(max_hz, CHART_HZ), **kwargs)
         self.bucket = bucket
-        self.points: deque[tuple[int, float]] = deque(maxlen=POINTS)
+        self.points: deque[tuple[int, float]] = deque(maxlen=EQUITY_POINTS)
 
     def compose(self) -> ComposeResult:
         self.border_title = "Equity"

@@ -162,7 +162,7 @@ def halt_banner(halt: RiskEvent | None) -> str:
     if halt is None:
         said = "HALTED"
     else:
-        when = datetime.fromtimestamp(halt.ts, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+        when = datetime.fromtimestamp(halt.at, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
         said = f"HALTED by {halt.who} at {when}: {halt.why}"
     return (
         f"{said}. Every strategy is stopped and positions are flattened. To resume: "

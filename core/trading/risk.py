@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import collections
 import math
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core.events import LimitUsage, RiskSnapshot, RiskState, Side
 from core.trading.orders import OrderRequest
@@ -49,6 +50,9 @@ class RiskEvent:
     state: RiskState
     who: str
     why: str
+    #: When it happened by the wall clock (``ts`` is market time, which a simulator or
+    #: a replay runs ahead of or behind); not part of the event's identity.
+    at: float = field(default_factory=time.time, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

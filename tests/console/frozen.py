@@ -136,6 +136,8 @@ def trading_events(ts: float) -> list[object]:
         OrderEvent("rejected", 10, big, ts - 300, OrderStatus.REJECTED, 0.0,
                    "risk: order notional 2,160,000.00 exceeds 100,000.00"),
         OrderEvent("accepted", 11, limit, ts - 120, OrderStatus.ACCEPTED, 0.0),
-        RiskEvent(ts - 2_400, "kill", RiskState.ACTIVE, RiskState.HALTED, "alice", "drill"),
-        RiskEvent(ts - 2_300, "reset", RiskState.HALTED, RiskState.ACTIVE, "alice", "drill over"),
+        RiskEvent(ts - 2_400, "kill", RiskState.ACTIVE, RiskState.HALTED, "alice", "drill",
+                  at=FROZEN_TS),
+        RiskEvent(ts - 2_300, "reset", RiskState.HALTED, RiskState.ACTIVE, "alice", "drill over",
+                  at=FROZEN_TS),
     ]  # fmt: skip

@@ -90,3 +90,31 @@ async def test_publish_threadsafe_delivers_on_the_loop() -> None:
 def test_publish_threadsafe_without_loop_is_an_error() -> None:
     with pytest.raises(RuntimeError, match="attach"):
         Bus().publish_threadsafe(Price(1))
+
+
+async def test_a_replaying_subscriber_starts_from_the_kept_events_oldest_first() -> None:
+    bus = Bus()
+    bus.keep(Price, 3)
+    bus.keep(Other, 1)
+    for value in range(5):
+        bus.publish(Price(value) if value != 2 else SpecialPrice(value))
+    bus.publish(Other(1))
+    bus.publish(Other(2))
+    late = bus.subscribe(Price, Other, latest_only=False, replay=True)
+    assert late.drain() == [SpecialPrice(2), Price(3), Price(4), Other(2)]
+    assert bus.subscribe(Price, latest_only=False).drain() == []  # no replay asked
+    only_prices = bus.subscribe(Price, latest_only=False, replay=True)
+    assert only_prices.drain() == [SpecialPrice(2), Price(3), Price(4)]
+    bus.publish(Price(5))
+    assert late.drain() == [Price(5)]
+
+
+async def test_kept_by_key_holds_the_newest_event_of_each_of_the_newest_keys() -> None:
+    bus = Bus()
+    bus.keep(Price, 2, per=lambda p: None if p.value < 0 else p.value // 10)
+    for value in (1, 5, -1, 12, 17, 23, -5):
+        bus.publish(Price(value))
+    replayed = bus.subscribe(Price, latest_only=False, replay=True).drain()
+    assert replayed == [Price(17), Price(23)]  # minute 0 fell out; -1 and -5 not kept
+    with pytest.raises(ValueError):
+        bus.keep(Other, 0)

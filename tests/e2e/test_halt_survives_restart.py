@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -105,6 +106,7 @@ def test_a_halt_over_ssh_survives_a_restart_until_an_admin_resets_it(
         deadline = time.monotonic() + 60  # trade first, so the halt has a position to flatten
         while serve.journal("SELECT count(*) FROM fills") == 0 and time.monotonic() < deadline:
             time.sleep(0.1)
+        killed_at = datetime.now(UTC)
         press_on_trading(terminal, "k", "restart drill")
         terminal.wait_for(lambda s: "risk HALTED" in header(s), timeout=15)
         quit_console(terminal)
@@ -123,7 +125,13 @@ def test_a_halt_over_ssh_survives_a_restart_until_an_admin_resets_it(
         login(terminal, serve.ssh("alice"))
         terminal.wait_for(lambda s: "risk HALTED" in header(s), timeout=15)
         # the banner says who halted trading and why, on every screen of every session
-        terminal.wait_for(lambda s: "HALTED by alice" in s and "restart drill" in s, timeout=15)
+        screen = terminal.wait_for(lambda s: "HALTED by alice" in s and "restart drill" in s,
+                                   timeout=15)  # fmt: skip
+        # when: the wall clock of the kill, not the simulator's market time, nor the restart's
+        said = re.search(r"HALTED by alice at (\S+ \S+)Z", " ".join(screen.split()))
+        assert said is not None, screen
+        when = datetime.strptime(said.group(1), "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+        assert abs((when - killed_at).total_seconds()) < 30
         terminal.press("4")
         screen = terminal.wait_for(lambda s: "■ stopped · alice" in s, timeout=15)
         assert "HALTED by alice" in screen

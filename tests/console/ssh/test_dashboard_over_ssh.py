@@ -8,11 +8,14 @@ from pathlib import Path
 
 from textual.widgets import DataTable
 
+from console.widgets.activity_pane import ActivityPane
+from console.widgets.alerts_pane import AlertsPane
+from console.widgets.equity_chart import EquityChart
 from console.widgets.jobs_pane import JobsPane
 from console.widgets.readiness_pane import ReadinessPane
 from core.access import Principal, Role
 from core.config import Settings
-from core.events import Verdict
+from core.events import Fill, Verdict
 from tests.console.pilot import LONG
 from tests.console.ssh.served import connect, open_console, serving, until
 
@@ -43,5 +46,31 @@ async def test_a_session_opened_later_shows_the_jobs_and_readiness_verdicts_so_f
         await screen.wait_for(b"rsi_reversion")  # the job, drawn on the client's terminal
 
         deck.jobs.cancel(job_id)
+        chan.write(b"q")
+        conn.close()
+
+
+async def test_a_session_opened_later_shows_the_fills_alerts_and_equity_so_far(
+    settings: Settings, tmp_path: Path
+) -> None:
+    async with serving(settings, tmp_path / "keys", {"alice": Role.VIEWER}) as served:
+        deck = served.deck
+        await until(lambda: deck.engine.portfolio.fills >= 3, timeout=60)
+        await deck.kill(Principal("root", Role.ADMIN), "before alice came")
+        fills_before = deck.engine.portfolio.fills
+
+        conn = await connect(served, "alice")
+        chan, screen = await open_console(conn)
+        await screen.wait_for(b"Dashboard")
+        (session,) = served.ssh.sessions
+        app = session.app
+        assert app is not None
+        await until(lambda: app.screen.id == "dashboard" and app.screen.is_mounted)
+        activity = app.screen.query_one(ActivityPane)
+        alerts = app.screen.query_one(AlertsPane)
+        chart = app.screen.query_one(EquityChart)
+        await until(lambda: activity.fills >= fills_before and len(chart.points) >= 1)
+        await until(lambda: any("before alice came" in a.message for a in alerts.alerts))
+        assert any(isinstance(event, Fill) for event in activity.recent)
         chan.write(b"q")
         conn.close()
