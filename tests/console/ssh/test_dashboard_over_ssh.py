@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import asyncssh
 from textual.widgets import DataTable
 
+from console.app import QuarterdeckApp
 from console.widgets.activity_pane import ActivityPane
 from console.widgets.alerts_pane import AlertsPane
 from console.widgets.equity_chart import EquityChart
@@ -17,7 +19,7 @@ from core.access import Principal, Role
 from core.config import Settings
 from core.events import Fill, Verdict
 from tests.console.pilot import LONG
-from tests.console.ssh.served import connect, open_console, serving, until
+from tests.console.ssh.served import Screen, Served, connect, open_console, serving, until
 
 
 async def test_a_session_opened_later_shows_the_jobs_and_readiness_verdicts_so_far(
@@ -30,13 +32,7 @@ async def test_a_session_opened_later_shows_the_jobs_and_readiness_verdicts_so_f
         verdicts = {item: u.verdict for item, u in readiness.updates.items()}
         assert Verdict.PASS in verdicts.values()
 
-        conn = await connect(served, "alice")
-        chan, screen = await open_console(conn)
-        await screen.wait_for(b"Dashboard")
-        (session,) = served.ssh.sessions
-        app = session.app
-        assert app is not None
-        await until(lambda: app.screen.id == "dashboard" and app.screen.is_mounted)
+        conn, chan, screen, app = await alice_s_dashboard(served)
         jobs = app.screen.query_one(JobsPane).query_one(DataTable)
         checks = app.screen.query_one(ReadinessPane).query_one(DataTable)
         await until(lambda: jobs.row_count >= 1 and checks.row_count == len(verdicts))
@@ -59,13 +55,7 @@ async def test_a_session_opened_later_shows_the_fills_alerts_and_equity_so_far(
         await deck.kill(Principal("root", Role.ADMIN), "before alice came")
         fills_before = deck.engine.portfolio.fills
 
-        conn = await connect(served, "alice")
-        chan, screen = await open_console(conn)
-        await screen.wait_for(b"Dashboard")
-        (session,) = served.ssh.sessions
-        app = session.app
-        assert app is not None
-        await until(lambda: app.screen.id == "dashboard" and app.screen.is_mounted)
+        conn, chan, _, app = await alice_s_dashboard(served)
         activity = app.screen.query_one(ActivityPane)
         alerts = app.screen.query_one(AlertsPane)
         chart = app.screen.query_one(EquityChart)
@@ -74,3 +64,18 @@ async def test_a_session_opened_later_shows_the_fills_alerts_and_equity_so_far(
         assert any(isinstance(event, Fill) for event in activity.recent)
         chan.write(b"q")
         conn.close()
+
+
+async def alice_s_dashboard(
+    served: Served,
+) -> tuple[asyncssh.SSHClientConnection, asyncssh.SSHClientChannel[bytes], Screen, QuarterdeckApp]:
+    """Alice logs in: her connection, channel, terminal screen and console app, once its
+    dashboard is mounted."""
+    conn = await connect(served, "alice")
+    chan, screen = await open_console(conn)
+    await screen.wait_for(b"Dashboard")
+    (session,) = served.ssh.sessions
+    app = session.app
+    assert app is not None
+    await until(lambda: app.screen.id == "dashboard" and app.screen.is_mounted)
+    return conn, chan, screen, app
