@@ -163,6 +163,9 @@ class QuarterdeckApp(App[int]):
             if not takes_text(self.focused) and self.screen.maximized is None:
                 if await self._check_bindings(event.key, priority=True):
                     return
+                screen = self.screen
+                if isinstance(screen, DeckScreen) and screen.refuse_key(event.key):
+                    return  # before the widgets' own bindings, as Textual's bubbling has it
                 if await self._check_bindings(event.key):
                     return
         await super().on_event(event)

@@ -167,14 +167,20 @@ class DeckScreen(Screen[None]):
         return None if self.denial_for(action) else True
 
     def on_key(self, event: events.Key) -> None:
+        if self.refuse_key(event.key):
+            event.stop()
+
+    def refuse_key(self, key: str) -> bool:
+        """Say (and audit) why ``key`` is refused, if it is one of this screen's keys the
+        user's role may not use; True if it was."""
         for namespace, bindings in self._binding_chain:
             if namespace is not self:
                 continue
-            for binding in bindings.key_to_bindings.get(event.key, ()):
+            for binding in bindings.key_to_bindings.get(key, ()):
                 if self.denial_for(binding.action):
-                    event.stop()
-                    self.refuse(binding.action, binding.description, f"key {event.key}")
-                    return
+                    self.refuse(binding.action, binding.description, f"key {key}")
+                    return True
+        return False
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
         """Commands that depend on what is on this screen right now; none by default."""
