@@ -20,6 +20,7 @@ from textual.widget import AwaitMount
 
 from console import lean_strips
 from console.boot import DeckRecipe
+from console.heap import HeapSettler
 from console.keymap import KeymapError, load_keymap
 from console.modes import MODES, Mode, import_screens
 from console.pace import PACE
@@ -111,6 +112,8 @@ class QuarterdeckApp(App[int]):
         self._session: int | None = None
         self._visited_modes: set[str] = set()
         self._hold_frames = True
+        #: Freezes the heap after a screen's first showing (local console only).
+        self.heap = HeapSettler()
         #: Where in each beat this console's live panes redraw (``console.pace``).
         self.redraw_phase = 0.0
 
@@ -154,6 +157,7 @@ class QuarterdeckApp(App[int]):
 
     def on_unmount(self) -> None:
         PACE.closed()
+        self.heap.cancel()
         if self._session is not None:
             self.deck.sessions.close(self._session)
             self._session = None
@@ -169,7 +173,15 @@ class QuarterdeckApp(App[int]):
     def switch_mode(self, mode: str) -> AwaitMount:
         self._hold_frames = mode not in self._visited_modes
         self._visited_modes.add(mode)
+        if self._hold_frames:
+            self.settle_heap()
         return super().switch_mode(mode)
+
+    def settle_heap(self) -> None:
+        """Freeze the heap soon (``console.heap``): a new screen, or a large result read,
+        is long-lived. The local console only: SSH sessions' heap is the server's."""
+        if self._start_deck:
+            self.heap.settle_soon()
 
     def delay_update(self, delay: float = 0.05) -> None:
         """Textual holds all drawing for 50 ms on every mode switch, to hide a new screen
@@ -205,6 +217,7 @@ class QuarterdeckApp(App[int]):
             # as long as the process. Freezing it keeps full collections from walking
             # it: they had stalled the loop for ~170 ms every second or so at 10k ticks/s.
             gc.freeze()
+            HeapSettler.install()
         except Exception as exc:
             log.exception("the deck failed to start")
             self.notify(f"The engine failed to start: {exc}", severity="error", timeout=60)
