@@ -22,6 +22,7 @@ from textual.widget import AwaitMount
 from console import lean_strips
 from console.boot import DeckRecipe
 from console.focus import takes_text
+from console.heap import HeapSettler
 from console.keymap import KeymapError, load_keymap
 from console.modes import MODES, Mode, import_screens
 from console.pace import PACE
@@ -114,6 +115,8 @@ class QuarterdeckApp(App[int]):
         self._session: int | None = None
         self._visited_modes: set[str] = set()
         self._hold_frames = True
+        #: Freezes the heap after a screen's first showing (local console only).
+        self.heap = HeapSettler()
         #: Where in each beat this console's live panes redraw (``console.pace``).
         self.redraw_phase = 0.0
 
@@ -180,6 +183,7 @@ class QuarterdeckApp(App[int]):
 
     def on_unmount(self) -> None:
         PACE.closed()
+        self.heap.cancel()
         if self._session is not None:
             self.deck.sessions.close(self._session)
             self._session = None
@@ -196,10 +200,18 @@ class QuarterdeckApp(App[int]):
         revisit = mode in self._visited_modes
         self._hold_frames = not revisit
         self._visited_modes.add(mode)
+        if not revisit:
+            self.settle_heap()
         mounted = super().switch_mode(mode)
         if revisit and isinstance(self.screen, DeckScreen):
             self.screen.leave_text_field()
         return mounted
+
+    def settle_heap(self) -> None:
+        """Freeze the heap soon (``console.heap``): a new screen, or a large result read,
+        is long-lived. The local console only: SSH sessions' heap is the server's."""
+        if self._start_deck:
+            self.heap.settle_soon()
 
     def delay_update(self, delay: float = 0.05) -> None:
         """Textual holds all drawing for 50 ms on every mode switch, to hide a new screen
@@ -235,6 +247,7 @@ class QuarterdeckApp(App[int]):
             # as long as the process. Freezing it keeps full collections from walking
             # it: they had stalled the loop for ~170 ms every second or so at 10k ticks/s.
             gc.freeze()
+            HeapSettler.install()
         except Exception as exc:
             log.exception("the deck failed to start")
             self.notify(f"The engine failed to start: {exc}", severity="error", timeout=60)

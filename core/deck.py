@@ -118,6 +118,8 @@ class Deck:
             risk_limits=risk_limits(s),
             instruments=self.instruments,
         )
+        if isinstance(self.feed, SimulatorFeed):
+            self.engine.tick_due = self.feed.due  # a stalled loop shows in the latency
         self.jobs = JobManager(
             self.bus, self.writer, JOB_KINDS, store=self.store,
             concurrency=s.job_concurrency or None, executor=executor_for(s.executor),

@@ -17,6 +17,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.timer import Timer
 from textual.widgets import Label, Select, Static, TabbedContent, TabPane
 
 from console.focus import focus_now
@@ -53,6 +54,7 @@ def backtest(inputs: RunInputs, seed: int, commission: float) -> BacktestResult:
 HEATMAP_AXIS = 14  # columns the heatmap's row labels take
 HEATMAP_CELL = 9  # columns a heatmap cell takes, with its padding
 HEATMAP_ROWS = 60  # rows at most: a taller heatmap bins its values
+RELAYOUT_DELAY = 0.25  # seconds without a resize before the heatmap is laid out again
 
 
 class ResearchScreen(DeckScreen):
@@ -104,6 +106,7 @@ class ResearchScreen(DeckScreen):
         self._objective = Objective()
         self._min_trades = 0
         self._search_job: int | None = None  # the optimization the heatmap shows
+        self._relayout: Timer | None = None  # the heatmap's layout after a resize
 
     def compose(self) -> ComposeResult:
         settings = self.deck.settings
@@ -336,6 +339,7 @@ class ResearchScreen(DeckScreen):
         varied (the axis choosers offer every one it varied)."""
         self.tabs.active = "tab-heatmap"
         self._evaluations, self._objective, self._min_trades = evaluations, objective, min_trades
+        self.console.settle_heap()  # tens of thousands of results, kept while the heatmap shows
         axes = varied_params(evaluations)
         caption = (f"{title} · {objective.metric}, best over other parameters and over "
                    f"a cell's range where values outnumber cells · {BEST} best")  # fmt: skip
@@ -372,6 +376,14 @@ class ResearchScreen(DeckScreen):
         grid.show(table, self._objective)
 
     def on_resize(self) -> None:
+        """Lay the heatmap out again for the new width once the size has settled: a
+        terminal dragged to a new size sends a resize for every step on the way."""
+        if self._relayout is not None:
+            self._relayout.stop()
+        self._relayout = self.set_timer(RELAYOUT_DELAY, self._relay_out_heatmap)
+
+    def _relay_out_heatmap(self) -> None:
+        self._relayout = None
         x = self.query_one("#heatmap-x", Select).value
         y = self.query_one("#heatmap-y", Select).value
         if self._evaluations and isinstance(x, str) and isinstance(y, str) and x != y:

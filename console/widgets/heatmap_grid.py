@@ -85,8 +85,12 @@ class HeatmapGrid(Widget):
         self._note = "No heatmap yet: press h once an optimization has finished."
 
     def show(self, heatmap: Heatmap, objective: Objective) -> None:
+        """Show ``heatmap``. The screen is laid out again only when the table's height
+        changes (``height: auto``): a relayout of the whole Research screen is what a
+        resize costs, and a new layout of the same rows needs none."""
+        rows = None if self.heatmap is None else len(self.heatmap.values)
         self.heatmap, self._objective = heatmap, objective
-        self.refresh(layout=True)
+        self.refresh(layout=rows != len(heatmap.values))
 
     def say(self, note: str) -> None:
         """Show ``note`` instead of a table (loading, or why there is none)."""

@@ -87,6 +87,18 @@ class DeckCollector(Collector):
         if snapshot.day_pnl is not None:
             yield _gauge("day_pnl", "Profit and loss since the risk day started.",
                          snapshot.day_pnl)  # fmt: skip
+        latency = engine.tick_to_order
+        quantiles = GaugeMetricFamily(
+            P + "tick_to_order_seconds",
+            "Tick-to-order latency over the newest orders (from the tick's due time to the "
+            "order handed to execution), by quantile.", labels=["quantile"])  # fmt: skip
+        for q in ("0.5", "0.99"):
+            value = latency.quantile(float(q))
+            if value is not None:
+                quantiles.add_metric([q], value)
+        yield quantiles
+        yield _counter("tick_to_order_samples", "Orders whose tick-to-order latency was "
+                       "recorded.", latency.count)  # fmt: skip
         risk = GaugeMetricFamily(P + "risk_state", "1 for the risk governor's current state.",
                                  labels=["state"])  # fmt: skip
         current = engine.execution.state

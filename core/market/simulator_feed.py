@@ -59,6 +59,19 @@ class SimulatorFeed:
         self._last_tick_wall: float | None = None
         self._rate_window: tuple[float, int] = (clock(), 0)
         self._rate = 0.0
+        self._schedule: tuple[float, float] | None = None  # wall and simulated start
+
+    def due(self, tick: Tick) -> float | None:
+        """When ``tick`` was due on the feed's clock: its step's place in the wall-clock
+        schedule, however late the event loop let the feed publish it. None for a tick
+        the feed did not schedule (stepped by hand, or from before this run), or on a
+        clock other than ``time.monotonic``."""
+        if self._schedule is None or self._clock is not time.monotonic:
+            return None  # the engine measures on time.monotonic
+        begun, sim_start = self._schedule
+        if tick.ts <= sim_start:
+            return None
+        return begun + (tick.ts - sim_start) / self._step_seconds / self._steps_per_second
 
     def continue_from(self, prices: Mapping[str, float], ts: float) -> None:
         """Carry on after a restart: each symbol from its last price, simulated time from
@@ -118,6 +131,7 @@ class SimulatorFeed:
 
     async def _run(self) -> None:
         begun = self._clock()
+        self._schedule = (begun, self._sim_ts)
         done = 0
         self.state = FeedState.LIVE
         try:

@@ -32,6 +32,7 @@ import contextlib
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from core.bus import Bus, Subscription
@@ -54,6 +55,7 @@ from core.trading.execution import Execution
 from core.trading.fill_model import FillModel
 from core.trading.instruments import Instrument
 from core.trading.journal import Cursor, Journal, Mark, Recovered, halt_after
+from core.trading.latency import LatencyRecorder
 from core.trading.orders import Order, OrderEvent, OrderRequest
 from core.trading.paper_broker import PaperBroker
 from core.trading.portfolio import Portfolio
@@ -179,6 +181,12 @@ class LiveEngine:
         self.events = 0
         self.orders = 0  # orders the execution path admitted or rejected
         self.rejects = 0
+        #: Tick-to-order latency (``core.trading.latency``): from when a tick was due,
+        #: as ``tick_due`` says (a feed's schedule, on ``time.monotonic``), or else from
+        #: when its batch was taken from the bus, to the order handed to execution.
+        self.tick_to_order = LatencyRecorder()
+        self.tick_due: Callable[[Tick], float | None] | None = None
+        self._batch_at: float | None = None  # when the batch being handled was taken
 
     @property
     def stopped(self) -> set[str]:
@@ -221,8 +229,10 @@ class LiveEngine:
                         await asyncio.wait_for(subscription.wait(), MARK_INTERVAL)
                 else:
                     await subscription.wait()
+                self._batch_at = time.monotonic()
                 for event in subscription.drain():
                     self.handle(event)
+                self._batch_at = None
                 await self._commit()
                 self.publish()
 
@@ -520,6 +530,7 @@ class LiveEngine:
         """Move the book to its pending target at this tick, as the backtest does at the
         next open: close what is held, then size the new side on the cash that leaves."""
         target, book.pending = book.pending, HOLD
+        self._record_latency(tick)
         if book.units != 0:
             side = Side.SELL if book.units > 0 else Side.BUY
             self._order(book, tick, side, abs(book.units))
@@ -531,6 +542,12 @@ class LiveEngine:
             quantity = budget // unit_cost if book.spec.whole_units else budget / unit_cost
             if quantity > 0:
                 self._order(book, tick, side, quantity)
+
+    def _record_latency(self, tick: Tick) -> None:
+        due = self.tick_due(tick) if self.tick_due is not None else None
+        now = time.monotonic()
+        began = due if due is not None else self._batch_at
+        self.tick_to_order.record(max(0.0, now - (now if began is None else began)))
 
     def _order(
         self, book: Book, tick: Tick, side: Side, quantity: float, *, bypass_risk: bool = False
