@@ -316,10 +316,16 @@ def _story(document: Document, styles: Styles, generated: datetime) -> list:
                   styles.small),
         Spacer(1, 8),
     ]  # fmt: skip
+    from reportlab.lib.styles import ParagraphStyle
+
     cell: Callable[[str], Any] = lambda text: paragraph(text, styles.cell)  # noqa: E731
+    # A heading stays on the page of what it heads.
+    heading = ParagraphStyle("heading-kept", styles.heading, keepWithNext=1)
+    minor = ParagraphStyle("minor-kept", styles.minor, keepWithNext=1)
     for block in document.blocks:
         if isinstance(block, Heading):
-            story.append(paragraph(block.text, styles.minor if block.minor else styles.heading))
+            story.append(paragraph(block.text, minor if block.minor else heading))
+            continue
         elif isinstance(block, Paragraph):
             story.append(paragraph(block.text, styles.small if block.small else styles.body))
         elif isinstance(block, Facts):
