@@ -1,4 +1,9 @@
-"""`quarterdeck audit`: verify the audit trail, or sign a checkpoint of it now."""
+"""`quarterdeck audit`: verify the audit trail, sign a checkpoint of it now, or list it.
+
+``list`` prints every entry, oldest first; ``--limit N`` keeps the newest N and
+``--offset K`` first leaves out the newest K (paging back in time). Whatever a
+page leaves out is said, on stderr, so ``--json`` stays a clean list.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +21,26 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     verify.set_defaults(handler=verify_command)
     checkpoint = actions.add_parser("checkpoint", help="sign the trail's length and head now")
     checkpoint.set_defaults(handler=checkpoint_command)
-    show = actions.add_parser("list", help="the newest entries")
-    show.add_argument("--limit", type=int, default=20, metavar="N")
+    show = actions.add_parser(
+        "list", help="every entry, oldest first (or a page of them with --limit/--offset)"
+    )
+    show.add_argument("--limit", type=_count, default=None, metavar="N",
+                      help="only the newest N (after --offset); default: all")  # fmt: skip
+    show.add_argument("--offset", type=_count, default=0, metavar="K",
+                      help="leave out the newest K first (to page back)")  # fmt: skip
     show.add_argument("--action", default="", metavar="PREFIX", help="e.g. check. or export.")
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=list_command)
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
 
 
 def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -73,21 +93,42 @@ def checkpoint_command(args: argparse.Namespace) -> int:
 
 
 def list_command(args: argparse.Namespace) -> int:
+    import sys
     from datetime import UTC, datetime
 
-    from core.audit import read_entries
+    from core.audit import count_entries, read_entries
 
     store = _store(args)
     try:
-        entries = read_entries(store, args.action)[-args.limit :]
+        total = count_entries(store, args.action)
+        entries = read_entries(store, args.action, args.limit, args.offset)
     finally:
         store.dispose()
     if args.json:
         print(json.dumps([{"seq": e.seq, "ts": e.ts, "actor": e.actor, "action": e.action,
                            "subject": e.subject, "detail": e.detail} for e in entries],
                          indent=2))  # fmt: skip
-        return 0
-    for e in entries:
-        when = datetime.fromtimestamp(e.ts, UTC).isoformat(timespec="seconds")
-        print(f"{e.seq:>6}  {when}  {e.actor:<20} {e.action:<24} {e.subject}")
+    else:
+        for e in entries:
+            when = datetime.fromtimestamp(e.ts, UTC).isoformat(timespec="seconds")
+            print(f"{e.seq:>6}  {when}  {e.actor:<20} {e.action:<24} {e.subject}")
+    note = left_out_note(total, len(entries), args.offset)
+    if note:
+        print(note, file=sys.stderr)
     return 0
+
+
+def left_out_note(total: int, shown: int, offset: int) -> str:
+    """What a page of ``shown`` entries, after leaving out the newest ``offset``, leaves
+    out of ``total`` ("" when nothing), e.g. ``20 of 50 entries shown; left out: 30
+    older (--offset 20 to page back)``."""
+    newer = min(offset, total)
+    older = max(total - newer - shown, 0)
+    parts = []
+    if older:
+        parts.append(f"{older} older (--offset {newer + shown} to page back)")
+    if newer:
+        parts.append(f"{newer} newer")
+    if not parts:
+        return ""
+    return f"{shown} of {total} entries shown; left out: {', '.join(parts)}"

@@ -6,7 +6,8 @@ item passes or holds a valid waiver, 1 when one does not, 2 on usage or
 configuration errors. Manual items count with their attestations in the
 store; ``--probes-only`` judges the automated items alone. ``attest``,
 ``waive``, ``signoff``, ``authorize`` and ``status`` are the release
-manager's side of the same ledger.
+manager's side of the same ledger; ``report`` writes the release report to
+sign (``checks.release_report``), as Markdown and PDF.
 """
 
 from __future__ import annotations
@@ -63,6 +64,21 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     status.add_argument("--json", action="store_true")
     status.add_argument("--markdown", type=Path, default=None, metavar="FILE")
     status.set_defaults(handler=status_command)
+
+    report = actions.add_parser(
+        "report",
+        help="the release report to sign (Markdown or PDF)",
+        description="The release report: target, release and environment, every item with "
+        "its verdict and evidence, waivers with their expiry, attestations, sign-offs by role, "
+        "the authorization, the latest rollback dry run and rehearsal against the RTO, and "
+        "the audit trail's verification now. Without --pdf or --markdown it prints the "
+        "Markdown.",
+    )
+    report.add_argument("checklist", metavar="CHECKLIST")
+    _release_arguments(report)
+    report.add_argument("--pdf", type=Path, default=None, metavar="FILE")
+    report.add_argument("--markdown", type=Path, default=None, metavar="FILE")
+    report.set_defaults(handler=report_command)
 
     history = actions.add_parser("history", help="every verdict on one item, and who gave it")
     history.add_argument("checklist", metavar="CHECKLIST")
@@ -276,6 +292,37 @@ def status_command(args: argparse.Namespace) -> int:
         print("deployment: " + (f"authorized by {current.authorization.who}"
                                 if current.authorization else "not authorized"))  # fmt: skip
     return 0 if current.ready else EXIT_NOT_READY
+
+
+def report_command(args: argparse.Namespace) -> int:
+    from checks.release_report import as_markdown, gather, write_pdf
+
+    settings = args.settings
+    checklist = _checklist(args.checklist)
+    release = _release(args, checklist)
+    store = _store(settings)
+    try:
+        report = gather(store, checklist, release, configured_target=settings.check_target,
+                        audit_key_file=settings.audit_key_file,
+                        required_roles=_roles(settings))  # fmt: skip
+    finally:
+        store.dispose()
+    markdown = as_markdown(report)
+    try:
+        if args.markdown is not None:
+            args.markdown.write_text(markdown, encoding="utf-8")
+        if args.pdf is not None:
+            write_pdf(report, args.pdf)
+    except OSError as exc:
+        raise UsageError(f"cannot write the report: {exc}") from None
+    if args.markdown is None and args.pdf is None:
+        print(markdown, end="")
+        return 0
+    for path in (args.markdown, args.pdf):
+        if path is not None:
+            print(f"wrote {path}")
+    print(report.audit.text)
+    return 0
 
 
 def history_command(args: argparse.Namespace) -> int:

@@ -44,7 +44,9 @@ from core.store import CheckResultRow, Store
 log = logging.getLogger(__name__)
 
 DEFAULT_RELEASE = "unversioned"  # what the CLI records when no --release is given
-REPORT_FORMATS = ("markdown", "json", "junit")
+#: The release report to sign (``checks.release_report``) first, then the status reports.
+RELEASE_REPORT_FORMATS = {"release pdf": "pdf", "release markdown": "markdown"}
+REPORT_FORMATS = (*RELEASE_REPORT_FORMATS, "markdown", "json", "junit")
 REPORT_SUFFIX = {"markdown": "md", "json": "json", "junit": "xml"}
 
 
@@ -445,10 +447,22 @@ class ReadinessScreen(DeckScreen):
         checklist, release = self.checklist, self.release
         if checklist is None or release is None:
             return
+        settings = self.deck.settings
         try:
-            path = await asyncio.to_thread(export_report, self.deck.store, checklist, release,
-                                           self.roles, fmt, self.deck.settings.exports_dir,
-                                           self.console.clock())  # fmt: skip
+            if fmt in RELEASE_REPORT_FORMATS:
+                from checks.release_report import export
+
+                path = await asyncio.to_thread(
+                    export, self.deck.store, checklist, release,
+                    fmt=RELEASE_REPORT_FORMATS[fmt], folder=settings.exports_dir,
+                    configured_target=settings.check_target,
+                    audit_key_file=settings.audit_key_file, required_roles=self.roles,
+                    now=self.console.clock(),
+                )  # fmt: skip
+            else:
+                path = await asyncio.to_thread(export_report, self.deck.store, checklist,
+                                               release, self.roles, fmt, settings.exports_dir,
+                                               self.console.clock())  # fmt: skip
         except Exception as exc:
             log.exception("readiness report not written")
             self.notify(f"Report not written: {exc}", severity="error")

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from core.store import AuditRow, Store
 
@@ -115,16 +115,28 @@ def _serialise_writers(store: Store, session: Session) -> None:
 
 
 def read_entries(
-    store: Store, action_prefix: str = "", limit: int | None = None
+    store: Store, action_prefix: str = "", limit: int | None = None, offset: int = 0
 ) -> list[AuditEntry]:
-    """Entries oldest first; with ``limit``, only the newest ``limit`` of them."""
+    """Entries oldest first; with ``limit``, only the newest ``limit`` of them; with
+    ``offset``, leaving out the newest ``offset`` first (paging back in time)."""
     with store.session() as session:
         query = select(AuditRow).order_by(col(AuditRow.seq).desc())
         if action_prefix:
             query = query.where(col(AuditRow.action).startswith(action_prefix))
+        if offset:
+            query = query.offset(offset)
         if limit is not None:
             query = query.limit(limit)
         return [_entry(row) for row in reversed(session.exec(query).all())]
+
+
+def count_entries(store: Store, action_prefix: str = "") -> int:
+    """How many entries there are (whose action starts with ``action_prefix``)."""
+    with store.session() as session:
+        query = select(func.count()).select_from(AuditRow)
+        if action_prefix:
+            query = query.where(col(AuditRow.action).startswith(action_prefix))
+        return int(session.exec(query).one())
 
 
 def verify_trail(store: Store) -> int:

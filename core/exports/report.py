@@ -13,10 +13,12 @@ never waits for a report. The file is written to a temporary name beside
 the target and moved into place, so a failed render never leaves half a PDF.
 With ``SOURCE_DATE_EPOCH`` set, the same inputs give the same bytes.
 
-Layout is ReportLab's platypus (tables that split across pages with their
-header repeated); charts are matplotlib PNGs (``core.exports.charts``). The
-text font is DejaVu Sans, the TrueType font matplotlib ships, so the charts
-and the text match and any character in a description prints.
+Layout is ReportLab's platypus through the engine every Quarterdeck report
+shares (``core.exports.pdf``: fonts, table style, page furniture, the atomic
+write): tables split across pages with their header repeated. Charts are
+matplotlib PNGs (``core.exports.charts``). The text font is DejaVu Sans, the
+TrueType font matplotlib ships, so the charts and the text match and any
+character in a description prints.
 """
 
 from __future__ import annotations
@@ -24,8 +26,6 @@ from __future__ import annotations
 import asyncio
 import io
 import math
-import os
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +36,12 @@ import numpy as np
 from core import __version__
 from core.exports import charts
 from core.exports import figures as fig
+from core.exports.pdf import FONT_BOLD, GAIN, LOSS, RULE, Styles, page_width, write_pdf
+from core.exports.pdf import LOCK as _LOCK  # the engine every report shares
+from core.exports.pdf import escape as _escape
+from core.exports.pdf import generated_default as _generated_default
+from core.exports.pdf import register_fonts as _register_fonts
+from core.exports.pdf import table as _table
 from core.market.history import Bars
 from core.research.optimizer import Evaluation, OptimizationResult, Range
 from core.research.runner import BacktestResult
@@ -167,12 +173,7 @@ def build_report(
         _register_fonts()
         builder = _Builder(strategy, ts, backtest, data_name, optimization, generated)
         story = builder.story(pictures, max_trades)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        try:
-            builder.write(temporary, story)
-            os.replace(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
+        builder.write(path, story)
     return path
 
 
@@ -188,40 +189,6 @@ async def render_report_async(
 
 
 # --- the pieces ------------------------------------------------------------------------------
-
-#: ReportLab's font registry and document machinery are process-wide; one build at a time.
-_LOCK = threading.Lock()
-FONT = "QD-Sans"
-FONT_BOLD = "QD-Sans-Bold"
-INK = "#1b1f24"
-MUTED = "#5f6b76"
-RULE = "#c9d1d9"
-HEAD_FILL = "#e8eef4"
-ZEBRA = "#f6f8fa"
-GAIN = "#dcefdc"
-LOSS = "#f6dcdc"
-
-
-def _generated_default() -> datetime:
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.strip().isdigit():
-        return datetime.fromtimestamp(int(epoch), UTC)
-    return datetime.now(UTC)
-
-
-def _register_fonts() -> None:
-    from matplotlib import get_data_path
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    if FONT in pdfmetrics.getRegisteredFontNames():
-        return
-    fonts = Path(get_data_path()) / "fonts" / "ttf"
-    pdfmetrics.registerFont(TTFont(FONT, str(fonts / "DejaVuSans.ttf")))
-    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(fonts / "DejaVuSans-Bold.ttf")))
-    pdfmetrics.registerFontFamily(
-        FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD
-    )
 
 
 @dataclass(frozen=True)
@@ -318,7 +285,6 @@ class _Builder:
         generated: datetime,
     ) -> None:
         from reportlab.lib import colors
-        from reportlab.lib.styles import ParagraphStyle
 
         self.strategy, self.ts, self.backtest = strategy, ts, backtest
         self.data_name, self.optimization, self.generated = data_name, optimization, generated
@@ -327,81 +293,19 @@ class _Builder:
         pattern = "%Y-%m-%d %H:%M" if intraday else "%Y-%m-%d"
         self.date: Callable[[float], str] = _date_format(pattern)
         self.colors = colors
-        base = ParagraphStyle(
-            "body", fontName=FONT, fontSize=9, leading=12.5, textColor=colors.HexColor(INK)
-        )
-        self.body = base
-        self.small = ParagraphStyle(
-            "small", base, fontSize=7.5, leading=10, textColor=colors.HexColor(MUTED)
-        )
-        self.cell = ParagraphStyle("cell", base, fontSize=8, leading=10)
-        self.title = ParagraphStyle(
-            "title", base, fontName=FONT_BOLD, fontSize=22, leading=27, spaceAfter=6
-        )
-        self.subtitle = ParagraphStyle(
-            "subtitle", base, fontName=FONT_BOLD, fontSize=14, leading=18, spaceAfter=4
-        )
-        self.heading = ParagraphStyle(
-            "heading",
-            base,
-            fontName=FONT_BOLD,
-            fontSize=13,
-            leading=17,
-            spaceBefore=4,
-            spaceAfter=6,
-        )
-        self.minor = ParagraphStyle(
-            "minor",
-            base,
-            fontName=FONT_BOLD,
-            fontSize=10.5,
-            leading=14,
-            spaceBefore=10,
-            spaceAfter=4,
-        )
+        styles = Styles.make()
+        self.body, self.small, self.cell = styles.body, styles.small, styles.cell
+        self.title, self.subtitle = styles.title, styles.subtitle
+        self.heading, self.minor = styles.heading, styles.minor
 
     # -- document ------------------------------------------------------------------------
 
     def write(self, target: Path, story: list) -> None:
-        from reportlab.lib.pagesizes import A4
-        from reportlab.lib.units import mm
-        from reportlab.platypus import SimpleDocTemplate
-
-        document = SimpleDocTemplate(
-            str(target),
-            pagesize=A4,
-            leftMargin=15 * mm,
-            rightMargin=15 * mm,
-            topMargin=20 * mm,
-            bottomMargin=18 * mm,
-            title=f"{self.kind}: {self.strategy.name} on {self.data_name}",
-            author="Quarterdeck",
-            subject=DISCLAIMER,
-            creator=f"Quarterdeck {__version__}",
-            invariant=1,
-            lang="en",
-        )
-        document.build(story, onFirstPage=self._decorate, onLaterPages=self._decorate)
-
-    def _decorate(self, canvas, document) -> None:
-        from reportlab.lib.units import mm
-
-        width, height = document.pagesize
-        left, right = document.leftMargin, width - document.rightMargin
-        canvas.saveState()
-        canvas.setFillColor(self.colors.HexColor(MUTED))
-        canvas.setStrokeColor(self.colors.HexColor(RULE))
-        canvas.setLineWidth(0.5)
-        canvas.setFont(FONT, 7.5)
-        top = height - 12 * mm
-        canvas.drawString(left, top, f"Quarterdeck · {self.kind} · {self.strategy.name}")
-        canvas.drawRightString(right, top, self.data_name)
-        canvas.line(left, top - 2.5 * mm, right, top - 2.5 * mm)
-        bottom = 10 * mm
-        canvas.line(left, bottom + 3.5 * mm, right, bottom + 3.5 * mm)
-        canvas.drawString(left, bottom, DISCLAIMER)
-        canvas.drawRightString(right, bottom, f"Page {document.page}")
-        canvas.restoreState()
+        write_pdf(
+            target, story, title=f"{self.kind}: {self.strategy.name} on {self.data_name}",
+            subject=DISCLAIMER, running_left=f"Quarterdeck · {self.kind} · {self.strategy.name}",
+            running_right=self.data_name, footer=DISCLAIMER,
+        )  # fmt: skip
 
     def story(self, pictures: _Charts, max_trades: int) -> list:
         from reportlab.platypus import PageBreak
@@ -434,42 +338,8 @@ class _Builder:
         long: bool = False,
         extra: Sequence[tuple] = (),
     ):
-        from reportlab.platypus import LongTable, Table, TableStyle
-
-        colors = self.colors
-        style = [
-            ("FONTNAME", (0, 0), (-1, -1), FONT),
-            ("FONTSIZE", (0, 0), (-1, -1), size),
-            ("LEADING", (0, 0), (-1, -1), size + 2),
-            ("TEXTCOLOR", (0, 0), (-1, -1), colors.HexColor(INK)),
-            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            ("TOPPADDING", (0, 0), (-1, -1), 2.2),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 2.2),
-            ("LEFTPADDING", (0, 0), (-1, -1), 4),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-            ("ALIGN", (right_from, 0), (-1, -1), "RIGHT"),
-            ("LINEBELOW", (0, -1), (-1, -1), 0.5, colors.HexColor(RULE)),
-        ]
-        first = 1 if header else 0
-        if header:
-            style += [
-                ("FONTNAME", (0, 0), (-1, 0), FONT_BOLD),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(HEAD_FILL)),
-                ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.HexColor(RULE)),
-            ]
-        style += [
-            ("BACKGROUND", (0, r), (-1, r), colors.HexColor(ZEBRA))
-            for r in range(first + 1, len(rows), 2)
-        ]
-        style += list(extra)
-        kind = LongTable if long else Table
-        return kind(
-            rows,
-            colWidths=list(widths),
-            repeatRows=1 if header else 0,
-            hAlign="LEFT",
-            style=TableStyle(style),
-        )
+        return _table(rows, widths, header=header, right_from=right_from, size=size,
+                      long=long, extra=extra)  # fmt: skip
 
     def image(self, png: bytes, width: float):
         from reportlab.lib.utils import ImageReader
@@ -480,10 +350,7 @@ class _Builder:
 
     @property
     def width(self) -> float:
-        from reportlab.lib.pagesizes import A4
-        from reportlab.lib.units import mm
-
-        return A4[0] - 30 * mm
+        return page_width()
 
     def metric(self, name: str) -> str:
         return fig.metric(name, self.backtest.metrics[name])
@@ -944,8 +811,3 @@ def _spacing(ts: np.ndarray) -> str:
             count = int(seconds // size)
             return f"{count} {unit}{'s' if count != 1 else ''}"
     return f"{fig.number(seconds, 3)} seconds"
-
-
-def _escape(text: str) -> str:
-    """Plain text for a ReportLab paragraph, which otherwise reads ``<`` and ``&`` as markup."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

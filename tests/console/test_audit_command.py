@@ -44,3 +44,66 @@ def test_verify_finds_an_edited_entry_and_names_it(
         "audit trail does NOT verify: audit entry 2 (check.attest by mallory) does not follow "
         "from the one before it"
     )
+
+
+def _entries(count: int) -> None:
+    store = Store(load_settings().resolved_database_url)
+    store.create_schema()
+    for n in range(count):
+        append_entry(store, f"user{n}", "check.attest" if n % 2 else "export.pine", str(n), {})
+    store.dispose()
+
+
+def test_list_shows_every_entry_by_default_and_says_nothing_is_left_out(
+    isolated_environment: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _entries(60)  # more than the 20 (or 50) a list used to stop at
+    assert main(["audit", "list"]) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert len(lines) == 60
+    assert lines[0].split()[0] == "1" and lines[-1].split()[0] == "60"
+    assert err == ""
+    assert main(["audit", "list", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert [e["seq"] for e in json.loads(out)] == list(range(1, 61))
+    assert err == ""
+
+
+def test_list_limit_and_offset_page_back_and_say_how_many_more(
+    isolated_environment: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _entries(50)
+    assert main(["audit", "list", "--limit", "20"]) == 0
+    out, err = capsys.readouterr()
+    assert [int(line.split()[0]) for line in out.splitlines()] == list(range(31, 51))
+    assert err.strip() == ("20 of 50 entries shown; left out: 30 older (--offset 20 to page back)")
+    assert main(["audit", "list", "--limit", "20", "--offset", "20", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert [e["seq"] for e in json.loads(out)] == list(range(11, 31))
+    assert err.strip() == (
+        "20 of 50 entries shown; left out: 10 older (--offset 40 to page back), 20 newer"
+    )
+    assert main(["audit", "list", "--offset", "45"]) == 0
+    out, err = capsys.readouterr()
+    assert [int(line.split()[0]) for line in out.splitlines()] == [1, 2, 3, 4, 5]
+    assert err.strip() == "5 of 50 entries shown; left out: 45 newer"
+
+
+def test_list_action_filter_counts_only_matching_entries(
+    isolated_environment: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _entries(10)
+    assert main(["audit", "list", "--action", "check.", "--limit", "2"]) == 0
+    out, err = capsys.readouterr()
+    assert [line.split()[3] for line in out.splitlines()] == ["check.attest"] * 2
+    assert err.strip() == "2 of 5 entries shown; left out: 3 older (--offset 2 to page back)"
+
+
+def test_list_refuses_a_negative_limit(
+    isolated_environment: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["audit", "list", "--limit", "-1"])
+    assert exit_.value.code == 2
+    assert "must be 0 or more" in capsys.readouterr().err
