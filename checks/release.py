@@ -22,11 +22,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from checks.catalog import Checklist, ChecklistItem, Role, Severity
+from core import __version__
+from core.config import Settings
 from core.events import Verdict
 from core.store import AuthorizationRow, CheckResultRow, SignoffRow, WaiverRow
 
 SATISFIED = frozenset({Verdict.PASS.value, Verdict.WARN.value})
 DEFAULT_ROLES: tuple[str, ...] = tuple(role.value for role in Role)
+
+
+def default_release(settings: Settings) -> str:
+    """The release the console and the CLI use when none is given: ``QD_RELEASE``, else
+    the running version (``quarterdeck --version``). One answer for both front ends, so
+    what one records the other reads."""
+    return settings.release.strip() or __version__
 
 
 @dataclass(frozen=True, slots=True)

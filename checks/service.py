@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from checks.catalog import Checklist, builtin_checklist
 from checks.ledger import record_results
 from checks.probes import ProbeContext, ProbeRegistry, ProbeResult, target_from_settings
-from checks.release import Release
+from checks.release import Release, default_release
 from checks.runner import run_checklist
 from core import __version__
 from core.access import SYSTEM, Capability, Principal
@@ -113,7 +113,7 @@ class ReadinessService:
             self.load_error = exc
             log.error("readiness checklist %r not loaded: %s", self.checklist_id, exc)
             return
-        self._spawn(RunRequest(self.checklist))
+        self._spawn(RunRequest(self.checklist, version=default_release(self.deck.settings)))
 
     async def stop(self) -> None:
         """Cancel any run in progress and wait until it has finished unwinding."""

@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from core.store import Store
 
 EXIT_NOT_READY = 1
-DEFAULT_RELEASE = "unversioned"
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -103,7 +102,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _release_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--release", default=DEFAULT_RELEASE, metavar="VERSION")
+    parser.add_argument("--release", default=None, metavar="VERSION",
+                        help="the release (default: QD_RELEASE, else the running version, "
+                        "as in the console)")  # fmt: skip
     parser.add_argument("--env", default=None, metavar="NAME",
                         help="environment (default: QD_ENVIRONMENT)")  # fmt: skip
     parser.add_argument("--as", dest="who", default=None, metavar="NAME",
@@ -123,9 +124,10 @@ def _checklist(spec: str) -> Checklist:
 
 
 def _release(args: argparse.Namespace, checklist: Checklist) -> Release:
-    from checks.release import Release
+    from checks.release import Release, default_release
 
-    return Release(checklist.id, args.release, args.env or args.settings.environment)
+    version = args.release or default_release(args.settings)
+    return Release(checklist.id, version, args.env or args.settings.environment)
 
 
 def _roles(settings: Settings) -> tuple[str, ...]:

@@ -26,7 +26,7 @@ from textual.widgets import Input, Label, Select
 
 from checks import Checklist, ChecklistItem, builtin_checklists
 from checks.ledger import LedgerError, attest, authorize, history, sign_off, state, waive
-from checks.release import Release, ReleaseState
+from checks.release import Release, ReleaseState, default_release
 from checks.reports import as_json, as_junit, as_markdown
 from console.focus import focus_now
 from console.modes import MODES
@@ -36,14 +36,12 @@ from console.screens.form import FormField, FormScreen
 from console.widgets.checklist_tree import ChecklistTree
 from console.widgets.evidence_pane import EvidencePane
 from console.widgets.release_banner import ReleaseBanner, banner_text
-from core import __version__
 from core.access import Capability, PermissionDenied
 from core.events import Verdict
 from core.store import CheckResultRow, Store
 
 log = logging.getLogger(__name__)
 
-DEFAULT_RELEASE = "unversioned"  # what the CLI records when no --release is given
 REPORT_FORMATS = ("markdown", "json", "junit")
 REPORT_SUFFIX = {"markdown": "md", "json": "json", "junit": "xml"}
 
@@ -121,7 +119,8 @@ class ReadinessScreen(DeckScreen):
         self.checklists: dict[str, Checklist] = {}
         self._loaded = asyncio.Event()  # set once the checklists are read (or failed to be)
         self.checklist: Checklist | None = None
-        self.version = __version__  # the build running: the readiness service records it
+        # QD_RELEASE, else the build running: what the CLI reads when given no --release
+        self.version = default_release(self.console.settings)
         self.exported: Path | None = None  # the last report written
         self._history: tuple[str | None, list[CheckResultRow]] = (None, [])
 
@@ -234,7 +233,7 @@ class ReadinessScreen(DeckScreen):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "readiness-release":
-            self.version = event.value.strip() or DEFAULT_RELEASE
+            self.version = event.value.strip() or default_release(self.deck.settings)
             self.reload()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
