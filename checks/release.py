@@ -89,6 +89,19 @@ class ReleaseState:
     voided_authorization: AuthorizationRow | None  # the newest one a change has voided
 
     @property
+    def targets(self) -> list[str]:
+        """The targets the current verdicts were given on, newest first (one, usually;
+        more when the release was judged against different deployments)."""
+        rows = [s.result for s in self.items if s.result is not None and s.result.target]
+        rows.sort(key=lambda row: row.ts, reverse=True)
+        return list(dict.fromkeys(row.target for row in rows))
+
+    @property
+    def target(self) -> str:
+        """What reports print as the target: every one, newest first, or "not recorded"."""
+        return ", ".join(self.targets) or "not recorded"
+
+    @property
     def blocking_failures(self) -> list[ItemState]:
         return [s for s in self.items if s.blocking and not s.satisfied]
 

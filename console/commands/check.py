@@ -206,7 +206,8 @@ def run_command(args: argparse.Namespace) -> int:
     store = _store(settings)
     try:
         results = asyncio.run(_run_probes(args, checklist, store))
-        _ledger_call(record_results, store, release, results, _actor(args))
+        _ledger_call(record_results, store, release, results, _actor(args),
+                     args.target.rstrip("/"))  # fmt: skip
         current = state(store, checklist, release, required_roles=roles)
     finally:
         store.dispose()
@@ -256,6 +257,7 @@ def _write_reports(
     failures = current.blocking_failures
     verdict = "READY" if current.ready else f"NOT READY: {len(failures)} blocking item(s)"
     print(f"\n{current.release}: {verdict}")
+    print(f"target: {current.target}")
 
 
 # --- the release manager's side -------------------------------------------------------------
@@ -326,7 +328,8 @@ def attest_command(args: argparse.Namespace) -> int:
     store = _store(args.settings)
     try:
         _ledger_call(attest, store, checklist, _release(args, checklist), args.item,
-                     Verdict(args.verdict), _actor(args), args.note, args.evidence)  # fmt: skip
+                     Verdict(args.verdict), _actor(args), args.note, args.evidence,
+                     args.settings.check_target.strip().rstrip("/"))  # fmt: skip
     finally:
         store.dispose()
     print(f"{args.item}: {args.verdict}, attested by {_actor(args).name}")

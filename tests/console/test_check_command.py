@@ -86,6 +86,9 @@ def test_a_release_goes_from_not_ready_to_authorized(
     failed = suite.find("testcase/failure/..")
     assert failed is not None and failed.get("name").startswith("ops.rollback_rehearsed")
     assert "**NOT READY**" in markdown.read_text()
+    assert "Target: http://127.0.0.1:9" in markdown.read_text()
+    targets = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert targets["target"] == "http://127.0.0.1:9"
 
     code, _, _ = run(capsys, "check", "run", str(gate), "--target", "http://127.0.0.1:9",
                      *common, "--probes-only")  # fmt: skip
@@ -102,6 +105,8 @@ def test_a_release_goes_from_not_ready_to_authorized(
     code, out, _ = run(capsys, "check", "status", str(gate), "--json", *common)
     status = json.loads(out)
     assert status["ready"] and status["authorized"] and status["missing_roles"] == []
+    assert status["target"] == "http://127.0.0.1:9" and status["targets"] == [status["target"]]
+    assert status["items"][0]["target"] == "http://127.0.0.1:9"
 
     gate.write_text(CHECKLIST.format(free=100))  # the disk now fails its (new) threshold
     code, _, _ = run(capsys, "check", "run", str(gate), "--target", "http://127.0.0.1:9",
