@@ -121,9 +121,9 @@ class ReadinessScreen(DeckScreen):
     ReadinessScreen #readiness-controls { height: 1; margin: 0 1; }
     ReadinessScreen #readiness-controls Label { width: auto; margin-right: 1; color: $text-muted; }
     ReadinessScreen #readiness-target { width: 1fr; min-width: 16; margin-right: 1; }
-    ReadinessScreen #readiness-release { width: 14; margin-right: 1; }
-    ReadinessScreen #readiness-environment { width: 12; margin-right: 1; }
-    ReadinessScreen #readiness-checklist { width: 16; }
+    ReadinessScreen #readiness-release { width: 11; margin-right: 1; }
+    ReadinessScreen #readiness-environment { width: 10; margin-right: 1; }
+    ReadinessScreen #readiness-checklist { width: 14; }
     ReadinessScreen ChecklistTree { width: 3fr; }
     ReadinessScreen EvidencePane { width: 2fr; }
     """
@@ -219,6 +219,11 @@ class ReadinessScreen(DeckScreen):
                                               required_roles=self.roles,
                                               now=self.console.clock())  # fmt: skip
         except Exception as exc:
+            if not getattr(self.deck, "running", True) and self.console._start_deck:
+                # the Deck is still starting (its schema not made yet): read again soon
+                self.query_one(ReleaseBanner).update("Waiting for the store to start…")
+                self.set_timer(1.0, self.reload)
+                return
             log.exception("readiness state not read")
             self.notify(f"The readiness ledger cannot be read: {exc}", severity="error")
             return
