@@ -74,9 +74,11 @@ def _add(store: Store, row: SQLModel) -> None:
 
 
 def record_results(
-    store: Store, release: Release, results: Mapping[str, ProbeResult], actor: Principal
-) -> None:
-    """Store a probe run's results and audit the run with its verdict counts."""
+    store: Store, release: Release, results: Mapping[str, ProbeResult], actor: Principal,
+    target: str = "",
+) -> None:  # fmt: skip
+    """Store a probe run's results, each with the ``target`` it examined, and audit the
+    run with its verdict counts and target."""
     permit(store, actor, Capability.RUN_CHECKS, "check.run", str(release))
     now = time.time()
     with store.session() as session:
@@ -86,20 +88,21 @@ def record_results(
                 environment=release.environment, item_id=item_id,
                 verdict=result.verdict.value, reason=result.reason,
                 evidence_json=json.dumps(result.evidence, sort_keys=True, default=str),
-                source="probe", actor=actor.name, ts=now,
+                source="probe", actor=actor.name, ts=now, target=target,
             ))  # fmt: skip
         session.commit()
     counts: dict[str, int] = {}
     for result in results.values():
         counts[result.verdict.value] = counts.get(result.verdict.value, 0) + 1
-    record(store, actor, "check.run", str(release), {"verdicts": counts})
+    record(store, actor, "check.run", str(release), {"verdicts": counts, "target": target})
 
 
 def attest(
     store: Store, checklist: Checklist, release: Release, item_id: str, verdict: Verdict,
-    actor: Principal, note: str, evidence: str = "",
+    actor: Principal, note: str, evidence: str = "", target: str = "",
 ) -> None:  # fmt: skip
-    """A named person's verdict on a manual item, with a note and the evidence seen."""
+    """A named person's verdict on a manual item, with a note, the evidence seen and the
+    target (deployment) it was about."""
     permit(store, actor, Capability.ATTEST, "check.attest", f"{release} {item_id}")
     item = _item(checklist, item_id)
     if item.probe is not None:
@@ -111,10 +114,11 @@ def attest(
         checklist=release.checklist, version=release.version, environment=release.environment,
         item_id=item_id, verdict=verdict.value, reason=note,
         evidence_json=json.dumps({"evidence": evidence}), source="attestation", actor=actor.name,
-        note=note, ts=time.time(),
+        note=note, ts=time.time(), target=target,
     ))  # fmt: skip
     record(store, actor, "check.attest", f"{release} {item_id}",
-                 {"verdict": verdict.value, "note": note, "evidence": evidence})  # fmt: skip
+                 {"verdict": verdict.value, "note": note, "evidence": evidence,
+                  "target": target})  # fmt: skip
 
 
 def waive(

@@ -22,11 +22,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from checks.catalog import Checklist, ChecklistItem, Role, Severity
+from core import __version__
+from core.config import Settings
 from core.events import Verdict
 from core.store import AuthorizationRow, CheckResultRow, SignoffRow, WaiverRow
 
 SATISFIED = frozenset({Verdict.PASS.value, Verdict.WARN.value})
 DEFAULT_ROLES: tuple[str, ...] = tuple(role.value for role in Role)
+
+
+def default_release(settings: Settings) -> str:
+    """The release the console and the CLI use when none is given: ``QD_RELEASE``, else
+    the running version (``quarterdeck --version``). One answer for both front ends, so
+    what one records the other reads."""
+    return settings.release.strip() or __version__
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +87,19 @@ class ReleaseState:
     required_roles: tuple[str, ...]
     authorization: AuthorizationRow | None  # valid
     voided_authorization: AuthorizationRow | None  # the newest one a change has voided
+
+    @property
+    def targets(self) -> list[str]:
+        """The targets the current verdicts were given on, newest first (one, usually;
+        more when the release was judged against different deployments)."""
+        rows = [s.result for s in self.items if s.result is not None and s.result.target]
+        rows.sort(key=lambda row: row.ts, reverse=True)
+        return list(dict.fromkeys(row.target for row in rows))
+
+    @property
+    def target(self) -> str:
+        """What reports print as the target: every one, newest first, or "not recorded"."""
+        return ", ".join(self.targets) or "not recorded"
 
     @property
     def blocking_failures(self) -> list[ItemState]:

@@ -39,6 +39,7 @@ def as_json(release: ReleaseState) -> dict[str, Any]:
     r = release.release
     return {
         "checklist": r.checklist, "version": r.version, "environment": r.environment,
+        "target": release.targets[0] if release.targets else None, "targets": release.targets,
         "ready": release.ready, "authorizable": release.authorizable,
         "authorized": release.authorization is not None,
         "missing_roles": release.missing_roles,
@@ -47,6 +48,7 @@ def as_json(release: ReleaseState) -> dict[str, Any]:
              "severity": s.item.severity.value, "kind": s.item.kind.value,
              "status": s.status, "verdict": s.verdict, "reason": _reason(s),
              "actor": s.result.actor if s.result else None,
+             "target": s.result.target if s.result else None,
              "evidence": json.loads(s.result.evidence_json) if s.result else {},
              "waiver": _waiver(s)}
             for s in release.items
@@ -71,6 +73,7 @@ def as_junit(release: ReleaseState, elapsed: dict[str, float] | None = None) -> 
     })  # fmt: skip
     properties = ET.SubElement(suite, "properties")
     ET.SubElement(properties, "property", name="environment", value=release.release.environment)
+    ET.SubElement(properties, "property", name="target", value=release.target)
     ET.SubElement(properties, "property", name="ready", value=str(release.ready).lower())
     for state in items:
         case = ET.SubElement(suite, "testcase", {
@@ -108,6 +111,7 @@ def as_markdown(release: ReleaseState) -> str:
         verdict += f", deployment authorized by {release.authorization.who}"
     lines = [
         f"# Readiness: {r.checklist} {r.version} ({r.environment})", "",
+        f"Target: {release.target}", "",
         f"**{verdict}**. {len(release.blocking_failures)} blocking item(s) unsatisfied; "
         f"sign-offs missing: {', '.join(release.missing_roles) or 'none'}.", "",
         "| Item | Severity | Status | Reason |", "| --- | --- | --- | --- |",

@@ -12,14 +12,14 @@ from typing import Any, Protocol
 from checks.catalog import Checklist, builtin_checklist
 from checks.ledger import record_results
 from checks.probes import ProbeContext, ProbeRegistry, ProbeResult, target_from_settings
-from checks.release import Release
+from checks.release import Release, default_release
 from checks.runner import run_checklist
 from core import __version__
 from core.access import SYSTEM, Capability, Principal
 from core.bus import Bus
 from core.config import Settings
 from core.events import CheckUpdate
-from core.guard import permit_async
+from core.guard import permit_async, record
 from core.health.breaker import BreakerRegistry
 
 log = logging.getLogger(__name__)
@@ -35,13 +35,17 @@ class DeckLike(Protocol):
     breakers: BreakerRegistry
 
 
-def context_from_deck(deck: DeckLike) -> ProbeContext:
-    """A probe context built from the Deck's current state and the target settings."""
+def context_from_deck(
+    deck: DeckLike, target: str | None = None, environment: str = ""
+) -> ProbeContext:
+    """A probe context built from the Deck's current state and the target settings;
+    ``target`` (a base URL) replaces ``QD_CHECK_TARGET``, ``environment`` QD_ENVIRONMENT."""
+    base_url = deck.settings.check_target if target is None else target
     return ProbeContext(
         settings=deck.settings,
         database_engine=deck.store.engine,
         engine_mode=str(deck.engine.mode),
-        target=target_from_settings(deck.settings, deck.settings.check_target),
+        target=target_from_settings(deck.settings, base_url, environment),
         breakers=deck.breakers,
     )
 
@@ -49,12 +53,15 @@ def context_from_deck(deck: DeckLike) -> ProbeContext:
 @dataclass(frozen=True, slots=True)
 class RunRequest:
     """What one run covers: a checklist (all of it, or ``only`` some items), the
-    version its results are recorded for, and who asked."""
+    version and environment its results are recorded for, who asked, and the target
+    (None: the service's)."""
 
     checklist: Checklist
     only: frozenset[str] | None = None
     version: str = __version__
     actor: Principal = SYSTEM
+    environment: str = ""
+    target: str | None = None
 
 
 class ReadinessService:
@@ -70,6 +77,10 @@ class ReadinessService:
     checklist (an item keeps its previous result while a rerun is in
     progress). ``rerun`` can also run part of a checklist, or another one, for
     a given version: runs go one at a time, through the same bounded runner.
+
+    ``target`` is the deployment (base URL) runs examine, ``QD_CHECK_TARGET`` at
+    first; ``set_target`` changes it for every later run, from any session, and
+    audits who changed it from what to what. Each verdict records its target.
     """
 
     def __init__(
@@ -90,6 +101,7 @@ class ReadinessService:
         # A given checklist replaces the built-in one (tests, and later user checklists).
         self.checklist: Checklist | None = checklist
         self.results: dict[str, ProbeResult] = {}
+        self.target: str = deck.settings.check_target.strip()
         self.updates: dict[str, CheckUpdate] = {}
         self.load_error: Exception | None = None
         self.runs_completed = 0
@@ -113,7 +125,7 @@ class ReadinessService:
             self.load_error = exc
             log.error("readiness checklist %r not loaded: %s", self.checklist_id, exc)
             return
-        self._spawn(RunRequest(self.checklist))
+        self._spawn(RunRequest(self.checklist, version=default_release(self.deck.settings)))
 
     async def stop(self) -> None:
         """Cancel any run in progress and wait until it has finished unwinding."""
@@ -127,19 +139,39 @@ class ReadinessService:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+    async def set_target(self, target: str, *, actor: Principal) -> str:
+        """Make ``target`` (a base URL; "" for none) the one later runs examine and audit
+        the change as ``check.target`` with the previous one; the actor's role must hold
+        ``run_checks``. Returns the previous target. Setting the same one records nothing."""
+        target = target.strip().rstrip("/")
+        previous = self.target
+        await permit_async(self.deck.store, actor, Capability.RUN_CHECKS, "check.target",
+                           target or "(none)")  # fmt: skip
+        if target == previous:
+            return previous
+        if target and not target.startswith(("http://", "https://")):
+            raise ValueError(f"a target is an http:// or https:// URL, not {target!r}")
+        self.target = target
+        await asyncio.to_thread(record, self.deck.store, actor, "check.target",
+                                target or "(none)", {"from": previous, "to": target})  # fmt: skip
+        log.info("readiness target set by %s: %r -> %r", actor.name, previous, target)
+        return previous
+
     async def rerun(
         self,
         only: Collection[str] | None = None,
         *,
         checklist: Checklist | None = None,
         version: str = __version__,
+        environment: str = "",
         actor: Principal,
     ) -> dict[str, ProbeResult]:
         """Run again (after any run in progress) and return the results.
 
         By default the whole of this service's checklist; ``only`` limits the
         run to those item ids (a section, one item), ``checklist`` runs another
-        checklist. Results are recorded for ``version`` by ``actor``, whose role
+        checklist. Results are recorded for ``version`` and ``environment`` (""
+        is QD_ENVIRONMENT) with the current ``target``, by ``actor``, whose role
         must hold ``run_checks`` (``PermissionDenied``, audited, if not).
         """
         subject = checklist.id if checklist is not None else self.checklist_id
@@ -149,7 +181,8 @@ class ReadinessService:
                 self.checklist = await self._load()
                 self.load_error = None
             checklist = self.checklist
-        request = RunRequest(checklist, None if only is None else frozenset(only), version, actor)
+        request = RunRequest(checklist, None if only is None else frozenset(only), version, actor,
+                             environment)  # fmt: skip
         task = self._spawn(request)
         try:
             return await task
@@ -178,9 +211,10 @@ class ReadinessService:
         async with self._run_lock:
             checklist = request.checklist
             own = self.checklist is not None and checklist.id == self.checklist.id
+            target = self.target if request.target is None else request.target
             results = await run_checklist(
                 checklist,
-                context_from_deck(self.deck),
+                context_from_deck(self.deck, target, request.environment),
                 self._publish_own if own else self.deck.bus.publish,
                 self.concurrency,
                 self.timeout,
@@ -189,7 +223,7 @@ class ReadinessService:
                 only=request.only,
             )
             self.runs_completed += 1
-            await self._store_results(request, results)
+            await self._store_results(request, results, target)
             counts = collections.Counter(result.verdict.value for result in results.values())
             log.info(
                 "readiness run of %r finished: %s",
@@ -198,12 +232,15 @@ class ReadinessService:
             )
             return results
 
-    async def _store_results(self, request: RunRequest, results: dict[str, ProbeResult]) -> None:
-        """Record the run in the readiness ledger for its version and this environment."""
-        release = Release(request.checklist.id, request.version, self.deck.settings.environment)
+    async def _store_results(
+        self, request: RunRequest, results: dict[str, ProbeResult], target: str
+    ) -> None:
+        """Record the run in the readiness ledger for its version and environment."""
+        environment = request.environment or self.deck.settings.environment
+        release = Release(request.checklist.id, request.version, environment)
         try:
             await asyncio.to_thread(record_results, self.deck.store, release, results,
-                                    request.actor)  # fmt: skip
+                                    request.actor, target)  # fmt: skip
         except Exception:
             log.exception("readiness results not recorded")
 

@@ -214,6 +214,11 @@ class Settings(BaseSettings):
     check_target: str = Field(
         default="", description="The deployment the console's probes examine."
     )
+    release: str = Field(
+        default="",
+        description="The release the console and `quarterdeck check` record and read when none "
+        "is given; empty means the running version.",
+    )
     check_api_key: str | None = Field(default=None, description="A valid key for the target.")
     check_ca_file: Path | None = Field(default=None, description="CA the target's cert needs.")
     check_redis_url: str | None = None

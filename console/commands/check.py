@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from core.store import Store
 
 EXIT_NOT_READY = 1
-DEFAULT_RELEASE = "unversioned"
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -119,7 +118,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _release_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--release", default=DEFAULT_RELEASE, metavar="VERSION")
+    parser.add_argument("--release", default=None, metavar="VERSION",
+                        help="the release (default: QD_RELEASE, else the running version, "
+                        "as in the console)")  # fmt: skip
     parser.add_argument("--env", default=None, metavar="NAME",
                         help="environment (default: QD_ENVIRONMENT)")  # fmt: skip
     parser.add_argument("--as", dest="who", default=None, metavar="NAME",
@@ -139,9 +140,10 @@ def _checklist(spec: str) -> Checklist:
 
 
 def _release(args: argparse.Namespace, checklist: Checklist) -> Release:
-    from checks.release import Release
+    from checks.release import Release, default_release
 
-    return Release(checklist.id, args.release, args.env or args.settings.environment)
+    version = args.release or default_release(args.settings)
+    return Release(checklist.id, version, args.env or args.settings.environment)
 
 
 def _roles(settings: Settings) -> tuple[str, ...]:
@@ -220,7 +222,8 @@ def run_command(args: argparse.Namespace) -> int:
     store = _store(settings)
     try:
         results = asyncio.run(_run_probes(args, checklist, store))
-        _ledger_call(record_results, store, release, results, _actor(args))
+        _ledger_call(record_results, store, release, results, _actor(args),
+                     args.target.rstrip("/"))  # fmt: skip
         current = state(store, checklist, release, required_roles=roles)
     finally:
         store.dispose()
@@ -270,6 +273,7 @@ def _write_reports(
     failures = current.blocking_failures
     verdict = "READY" if current.ready else f"NOT READY: {len(failures)} blocking item(s)"
     print(f"\n{current.release}: {verdict}")
+    print(f"target: {current.target}")
 
 
 # --- the release manager's side -------------------------------------------------------------
@@ -371,7 +375,8 @@ def attest_command(args: argparse.Namespace) -> int:
     store = _store(args.settings)
     try:
         _ledger_call(attest, store, checklist, _release(args, checklist), args.item,
-                     Verdict(args.verdict), _actor(args), args.note, args.evidence)  # fmt: skip
+                     Verdict(args.verdict), _actor(args), args.note, args.evidence,
+                     args.settings.check_target.strip().rstrip("/"))  # fmt: skip
     finally:
         store.dispose()
     print(f"{args.item}: {args.verdict}, attested by {_actor(args).name}")

@@ -26,7 +26,7 @@ from textual.widgets import Input, Label, Select
 
 from checks import Checklist, ChecklistItem, builtin_checklists
 from checks.ledger import LedgerError, attest, authorize, history, sign_off, state, waive
-from checks.release import Release, ReleaseState
+from checks.release import Release, ReleaseState, default_release
 from checks.reports import as_json, as_junit, as_markdown
 from console.focus import focus_now
 from console.modes import MODES
@@ -35,19 +35,20 @@ from console.screens.confirm import ConfirmScreen
 from console.screens.form import FormField, FormScreen
 from console.widgets.checklist_tree import ChecklistTree
 from console.widgets.evidence_pane import EvidencePane
-from console.widgets.release_banner import ReleaseBanner, banner_text
-from core import __version__
+from console.widgets.release_banner import ReleaseBanner, banner_text, refusal_lines
 from core.access import Capability, PermissionDenied
 from core.events import Verdict
 from core.store import CheckResultRow, Store
 
 log = logging.getLogger(__name__)
 
-DEFAULT_RELEASE = "unversioned"  # what the CLI records when no --release is given
 #: The release report to sign (``checks.release_report``) first, then the status reports.
 RELEASE_REPORT_FORMATS = {"release pdf": "pdf", "release markdown": "markdown"}
 REPORT_FORMATS = (*RELEASE_REPORT_FORMATS, "markdown", "json", "junit")
 REPORT_SUFFIX = {"markdown": "md", "json": "json", "junit": "xml"}
+#: header input id -> the field it edits
+HEADER_FIELDS = {"readiness-target": "target", "readiness-release": "release",
+                 "readiness-environment": "environment"}  # fmt: skip
 
 
 def render_report(current: ReleaseState, fmt: str) -> str:
@@ -82,7 +83,14 @@ class ReadinessScreen(DeckScreen):
         a / s / i: run every probe, the selected section's, the selected item's.
         t: attest the selected manual item. W: waive the selected item.
         S: sign off for a role. A: authorize deployment. x: export the report.
-        c: the next checklist. v: edit the release version.
+        c: the next checklist. v: edit the release version. f: failing items only.
+
+    The header line (the cockpit) holds the target (the deployment the probes examine,
+    the readiness service's, shared by every session), the release and the environment:
+    each is edited in place (``v`` or tab into it; enter or leaving the field commits
+    it) or from the palette ("Set readiness target…"), and each committed change is
+    audited with who changed it from what to what. The next run examines that target
+    and records its verdicts for that release and environment.
     """
 
     TITLE_TEXT = MODES["readiness"].title
@@ -96,6 +104,7 @@ class ReadinessScreen(DeckScreen):
         "sign_off": Need(Capability.SIGN_OFF, "check.signoff"),
         "authorize": Need(Capability.AUTHORIZE, "deployment.authorize"),
         "export": Need(Capability.RUN_CHECKS, "check.export"),
+        "set_target": Need(Capability.RUN_CHECKS, "check.target"),
     }
     BINDINGS = [
         Binding("a", "run_all", "Run all", id="readiness.run_all"),
@@ -108,12 +117,15 @@ class ReadinessScreen(DeckScreen):
         Binding("x", "export", "Export", id="readiness.export"),
         Binding("c", "next_checklist", "Checklist", id="readiness.checklist", show=False),
         Binding("v", "edit_release", "Release", id="readiness.release", show=False),
+        Binding("f", "failing_only", "Failing only", id="readiness.failing_only"),
     ]
     DEFAULT_CSS = """
     ReadinessScreen #readiness-controls { height: 1; margin: 0 1; }
     ReadinessScreen #readiness-controls Label { width: auto; margin-right: 1; color: $text-muted; }
-    ReadinessScreen #readiness-release { width: 20; margin-right: 2; }
-    ReadinessScreen #readiness-checklist { width: 20; }
+    ReadinessScreen #readiness-target { width: 1fr; min-width: 16; margin-right: 1; }
+    ReadinessScreen #readiness-release { width: 11; margin-right: 1; }
+    ReadinessScreen #readiness-environment { width: 10; margin-right: 1; }
+    ReadinessScreen #readiness-checklist { width: 14; }
     ReadinessScreen ChecklistTree { width: 3fr; }
     ReadinessScreen EvidencePane { width: 2fr; }
     """
@@ -123,7 +135,13 @@ class ReadinessScreen(DeckScreen):
         self.checklists: dict[str, Checklist] = {}
         self._loaded = asyncio.Event()  # set once the checklists are read (or failed to be)
         self.checklist: Checklist | None = None
-        self.version = __version__  # the build running: the readiness service records it
+        # QD_RELEASE, else the build running: what the CLI reads when given no --release
+        self.version = default_release(self.console.settings)
+        self.environment = self.console.settings.environment
+        # what was last committed (audited) of the release and environment fields
+        self._committed = {"release": self.version, "environment": self.environment}
+        self._target_pending: str | None = None  # a target being set
+        self._refusal: list[str] | None = None  # an authorization refusal being shown
         self.exported: Path | None = None  # the last report written
         self._history: tuple[str | None, list[CheckResultRow]] = (None, [])
 
@@ -134,9 +152,14 @@ class ReadinessScreen(DeckScreen):
         yield from self.compose_header()
         yield ReleaseBanner("Reading the ledger…", id="readiness-banner", markup=False)
         with Horizontal(id="readiness-controls"):
+            yield Label("Target")
+            yield Input(self.target, placeholder="not set: http(s)://…", id="readiness-target",
+                        compact=True)  # fmt: skip
             yield Label("Release")
             yield Input(self.version, placeholder="version", id="readiness-release", compact=True)
-            yield Label("Checklist")
+            yield Label("Env")
+            yield Input(self.environment, placeholder="environment", id="readiness-environment",
+                        compact=True)  # fmt: skip
             yield Select([("production", "production")], value="production", allow_blank=False,
                          id="readiness-checklist", compact=True)  # fmt: skip
         with Horizontal(id="readiness-body"):
@@ -173,10 +196,16 @@ class ReadinessScreen(DeckScreen):
         return tuple(self.deck.settings.signoff_roles)
 
     @property
+    def target(self) -> str:
+        """The deployment the next run examines: the readiness service's (shared)."""
+        service = self.console.readiness
+        return service.target if service is not None else self.console.settings.check_target
+
+    @property
     def release(self) -> Release | None:
         if self.checklist is None:
             return None
-        return Release(self.checklist.id, self.version, self.deck.settings.environment)
+        return Release(self.checklist.id, self.version, self.environment)
 
     def reload(self) -> None:
         """Read the release's state from the ledger again (in a thread), then redraw."""
@@ -192,6 +221,11 @@ class ReadinessScreen(DeckScreen):
                                               required_roles=self.roles,
                                               now=self.console.clock())  # fmt: skip
         except Exception as exc:
+            if not getattr(self.deck, "running", True) and self.console._start_deck:
+                # the Deck is still starting (its schema not made yet): read again soon
+                self.query_one(ReleaseBanner).update("Waiting for the store to start…")
+                self.set_timer(1.0, self.reload)
+                return
             log.exception("readiness state not read")
             self.notify(f"The readiness ledger cannot be read: {exc}", severity="error")
             return
@@ -210,6 +244,9 @@ class ReadinessScreen(DeckScreen):
 
     def _draw_evidence(self) -> None:
         pane, item = self.query_one(EvidencePane), self.tree.selected_item
+        if self._refusal is not None:
+            pane.show_refusal("Authorization refused", self._refusal)
+            return
         if item is None:
             pane.show(None, None, ())
             return
@@ -218,7 +255,14 @@ class ReadinessScreen(DeckScreen):
                   rows if item_id == item.id else ())  # fmt: skip
 
     def on_checklist_tree_selected(self, event: ChecklistTree.Selected) -> None:
+        self._refusal = None  # moving on from a refusal shows the evidence again
         self._read_history()
+
+    def on_resize(self) -> None:
+        """Under 100 columns the evidence gets half the width (words need room to wrap)."""
+        narrow = self.size.width < 100
+        self.tree.styles.width = "1fr" if narrow else "3fr"
+        self.query_one(EvidencePane).styles.width = "1fr" if narrow else "2fr"
 
     def on_checklist_tree_updated(self, event: ChecklistTree.Updated) -> None:
         item = self.tree.selected_item
@@ -236,12 +280,112 @@ class ReadinessScreen(DeckScreen):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "readiness-release":
-            self.version = event.value.strip() or DEFAULT_RELEASE
+            self.version = event.value.strip() or default_release(self.deck.settings)
+            self.reload()
+        elif event.input.id == "readiness-environment":
+            self.environment = event.value.strip() or self.deck.settings.environment
             self.reload()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "readiness-release":
+        if event.input.id in HEADER_FIELDS:
+            self._commit(HEADER_FIELDS[event.input.id], event.value)
             focus_now(self.query_one("#checklist-tree"))
+
+    def on_input_blurred(self, event: Input.Blurred) -> None:
+        if event.input.id in HEADER_FIELDS:
+            self._commit(HEADER_FIELDS[event.input.id], event.value)
+
+    def _commit(self, field: str, value: str) -> None:
+        """A header field's edit is done: set it, and audit it if it changed."""
+        value = value.strip()
+        if field == "target":
+            value = value.rstrip("/")
+            if value != self.target and value != self._target_pending:
+                self._target_pending = value
+                self._set_target(value)
+            return
+        if field == "release":
+            self.version = value or default_release(self.deck.settings)
+            value = self.version
+        else:
+            self.environment = value or self.deck.settings.environment
+            value = self.environment
+        previous = self._committed[field]
+        if value == previous:
+            return
+        self._committed[field] = value
+        self._show_field(field, value)
+        self.reload()
+        subject = self.checklist.id if self.checklist is not None else "readiness"
+        self._audit(f"check.{field}", subject, {"from": previous, "to": value})
+
+    def _show_field(self, field: str, value: str) -> None:
+        box = self.query_one(f"#readiness-{field}", Input)
+        if box.value.strip() != value:
+            with box.prevent(Input.Changed):
+                box.value = value
+        if not box.has_focus:
+            box.cursor_position = 0  # a long URL shows from its start
+
+    @work(group="readiness-audit")
+    async def _audit(self, action: str, subject: str, detail: dict[str, Any]) -> None:
+        from core.guard import record
+
+        try:
+            await asyncio.to_thread(record, self.deck.store, self.user, action, subject, detail)
+        except Exception:
+            log.exception("%s by %s not audited", action, self.user.name)
+            self.notify(f"The change was not audited: {action}", severity="error")
+
+    @work(group="readiness-target", exclusive=True)
+    async def _set_target(self, value: str) -> None:
+        service = self.console.readiness
+        if service is None:
+            self.notify("No readiness service in this console.", severity="error")
+            return
+        try:
+            previous = await service.set_target(value, actor=self.user)
+            self.reload()
+        except PermissionDenied as exc:
+            self.notify(f"Setting the target refused: {exc}.", severity="error", timeout=15)
+        except ValueError as exc:
+            self.notify(str(exc), severity="error", timeout=15)
+        else:
+            shown = service.target or "none"
+            self.notify(f"Readiness target: {shown} (was {previous or 'none'}); "
+                        "the next run examines it.")  # fmt: skip
+        finally:
+            self._target_pending = None
+        self._show_field("target", self.target)
+
+    def action_set_field(self, field: str) -> None:
+        """Edit the target, release or environment in a dialog (the palette's way)."""
+        if field == "target" and self.denial_for("set_target"):
+            self.refuse("set_target", "Set readiness target", "palette")
+            return
+        current = {"target": self.target, "release": self.version,
+                   "environment": self.environment}[field]  # fmt: skip
+        help_text = {
+            "target": "The deployment (base URL) the next run examines, for every session.",
+            "release": "The version whose verdicts this screen shows and records.",
+            "environment": "The environment whose verdicts this screen shows and records.",
+        }[field]
+        form = FormScreen(f"Set readiness {field}",
+                          (FormField("value", field.capitalize(), default=current,
+                                     required=field != "target"),),
+                          f"{help_text}\nNow: {current or 'not set'}. The change is audited.",
+                          "Set")  # fmt: skip
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is not None:
+                self._show_field(field, values["value"])
+                self._commit(field, values["value"])
+
+        self.app.push_screen(form, done)
+
+    def action_failing_only(self) -> None:
+        shown = self.tree.toggle_failing_only()
+        self.notify("Failing items only." if shown else "Every item.", timeout=3)
 
     def action_next_checklist(self) -> None:
         ids = list(self.checklists)
@@ -290,9 +434,11 @@ class ReadinessScreen(DeckScreen):
         service, checklist, version = self.console.readiness, self.checklist, self.version
         if service is None or checklist is None:
             return  # the load failed, and said so
-        self.notify(f"Running {what} of {checklist.id} {version}…")
+        on = service.target or "no target set"
+        self.notify(f"Running {what} of {checklist.id} {version} on {on}…")
         try:
             results = await service.rerun(only, checklist=checklist, version=version,
+                                          environment=self.environment,
                                           actor=self.user)  # fmt: skip
         except PermissionDenied as exc:
             self.notify(f"The run of {what} refused: {exc}.", severity="error", timeout=15)
@@ -352,9 +498,11 @@ class ReadinessScreen(DeckScreen):
             if values is not None:
                 self._record(f"{item.id}: {values['verdict']}, attested by {self.user.name}",
                              attest, checklist, release, item.id, Verdict(values["verdict"]),
-                             self.user, values["note"], values["evidence"])  # fmt: skip
+                             self.user, values["note"], values["evidence"],
+                             self.target)  # fmt: skip
 
-        detail = f"{item.title}\nNeeds: {item.evidence}\nRelease: {release}"
+        detail = (f"{item.title}\nNeeds: {item.evidence}\nRelease: {release}, target "
+                  f"{self.target or 'not set'}")  # fmt: skip
         self.app.push_screen(FormScreen(f"Attest {item.id}", fields, detail, "Attest"), done)
 
     def action_waive(self, item_id: str | None = None) -> None:
@@ -410,21 +558,47 @@ class ReadinessScreen(DeckScreen):
         if checklist is None or release is None:
             return
         if current is not None and not current.authorizable:
-            reasons = current.reasons_not_authorizable()
-            shown = "; ".join(reasons[:4]) + (
-                f"; and {len(reasons) - 4} more" if len(reasons) > 4 else ""
-            )
-            detail = f"Not ready: {shown}.\nThe ledger will refuse, and audit the refusal."
+            shown = "\n".join(refusal_lines(current, named=3, everything=False)[2:])
+            detail = f"Not ready:\n{shown}\nThe ledger will refuse, and audit the refusal."
         else:
             detail = "Every blocking item is satisfied and every role has signed."
 
         def done(yes: bool | None) -> None:
             if yes:
-                self._record(f"{release}: deployment authorized by {self.user.name}", authorize,
-                             checklist, release, self.user, self.roles)  # fmt: skip
+                self._authorize(checklist, release)
 
         self.app.push_screen(ConfirmScreen(f"Authorize deployment of {release}?", detail,
                                            yes="Authorize"), done)  # fmt: skip
+
+    @work(group="readiness-ledger")
+    async def _authorize(self, checklist: Checklist, release: Release) -> None:
+        """Authorize; a refusal is summarised in the evidence pane (counts by state, the
+        first blockers, how many more), with a one-line notification pointing there."""
+        store = self.deck.store
+        try:
+            await asyncio.to_thread(authorize, store, checklist, release, self.user, self.roles)
+        except LedgerError as exc:
+            try:
+                current = await asyncio.to_thread(state, store, checklist, release,
+                                                  required_roles=self.roles,
+                                                  now=self.console.clock())  # fmt: skip
+            except Exception:
+                log.exception("readiness state not read")
+                self.notify(str(exc), severity="error", timeout=15)
+            else:
+                self._refusal = refusal_lines(current)
+                self._draw_evidence()
+                self.notify(f"Not authorized: {len(current.blocking_failures)} blocking, "
+                            f"{len(current.missing_roles)} sign-off(s) missing (see Evidence).",
+                            severity="error", timeout=8)  # fmt: skip
+        except PermissionDenied as exc:
+            self.notify(str(exc), severity="error", timeout=15)
+        except Exception as exc:
+            log.exception("readiness authorization failed")
+            self.notify(f"Not recorded: {exc}", severity="error", timeout=15)
+        else:
+            self.notify(f"{release}: deployment authorized by {self.user.name}")
+        self.reload()
 
     # --- reports ------------------------------------------------------------------------
 
@@ -473,6 +647,15 @@ class ReadinessScreen(DeckScreen):
     # --- the palette --------------------------------------------------------------------
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
+        yield PaletteCommand("Set readiness target…", f"now {self.target or 'not set'}",
+                             lambda: self.action_set_field("target"), "set_target")  # fmt: skip
+        yield PaletteCommand("Set readiness release…", f"now {self.version}",
+                             lambda: self.action_set_field("release"))  # fmt: skip
+        yield PaletteCommand("Set readiness environment…", f"now {self.environment}",
+                             lambda: self.action_set_field("environment"))  # fmt: skip
+        yield PaletteCommand("Show failing items only" if not self.tree.failing_only
+                             else "Show every item", "the checklist tree",
+                             self.action_failing_only)  # fmt: skip
         checklist, release = self.checklist, self.release
         if checklist is None or release is None:
             return

@@ -35,6 +35,7 @@ BADGES: dict[str, tuple[str, str]] = {
 SYMBOL_ORDER = "✔!≈✘○…⟳"  # the order of the counts on a section's line
 BADGE_WIDTH = max(len(badge) for badge, _ in BADGES.values())
 IN_FLIGHT = frozenset({Verdict.PENDING, Verdict.RUNNING})
+FAILING = frozenset({"fail", "error"})  # what "failing only" keeps (a waived item is not)
 
 
 def item_status(state: ItemState, live: CheckUpdate | None = None) -> str:
@@ -74,6 +75,10 @@ class ChecklistTree(BusPane):
 
     A run's progress (probes finished / probes in the run) is the border subtitle;
     it follows any run of this checklist, from this session or another.
+
+    ``toggle_failing_only`` shows only the items failing now (fail or error, live or
+    in the ledger) under their sections, with each section's counts still over all
+    its items; the list follows the verdicts as they change.
 
     COMPONENT_CLASSES:
         checklist-tree--pass, --warn, --fail, --muted, --running: badge colours.
@@ -127,6 +132,8 @@ class ChecklistTree(BusPane):
         self._done: set[str] = set()
         self._items: dict[str, TreeNode[tuple[str, str]]] = {}
         self._sections: dict[str, TreeNode[tuple[str, str]]] = {}
+        self._ids: frozenset[str] = frozenset()
+        self.failing_only = False
 
     def compose(self) -> ComposeResult:
         tree: Tree[tuple[str, str]] = Tree("checklist", id="checklist-tree")
@@ -162,6 +169,31 @@ class ChecklistTree(BusPane):
             return None
         return next((s for s in self.state.items if s.item.id == item_id), None)
 
+    def toggle_failing_only(self) -> bool:
+        """Show only the failing items, or every item again; returns the new setting."""
+        self.failing_only = not self.failing_only
+        if self.checklist is not None:
+            self._build(self.checklist)
+            self._relabel(None)
+        return self.failing_only
+
+    def _statuses(self) -> dict[str, str]:
+        if self.state is None:
+            return {}
+        return {s.item.id: item_status(s, self.live.get(s.item.id)) for s in self.state.items}
+
+    def _visible(self, checklist: Checklist, statuses: dict[str, str]) -> list[ChecklistItem]:
+        if not self.failing_only or self.state is None:
+            return list(checklist.items)
+        # an item being rerun keeps its place until its new verdict is in
+        ledger = {s.item.id: s.status for s in self.state.items}
+        in_flight = {v.value for v in IN_FLIGHT}
+        return [
+            item for item in checklist.items
+            if statuses.get(item.id) in FAILING
+            or (statuses.get(item.id) in in_flight and ledger.get(item.id) in FAILING)
+        ]  # fmt: skip
+
     def select_item(self, item_id: str) -> None:
         node = self._items.get(item_id)
         if node is not None:
@@ -186,6 +218,7 @@ class ChecklistTree(BusPane):
             self._wave.clear()
             self._done.clear()
             self.progress = Progress(0, 0)
+            self._ids = frozenset(item.id for item in checklist.items)
             self._build(checklist)
         self.state = state
         self.live = {k: u for k, u in self.live.items() if u.verdict in IN_FLIGHT}
@@ -197,7 +230,7 @@ class ChecklistTree(BusPane):
         touched: set[str] = set()
         completed = False
         for update in events:
-            if update.checklist != self.checklist.id or update.item_id not in self._items:
+            if update.checklist != self.checklist.id or update.item_id not in self._ids:
                 continue
             if update.verdict is Verdict.MANUAL:
                 continue  # a manual item's state is the ledger's, not the runner's reminder
@@ -225,25 +258,44 @@ class ChecklistTree(BusPane):
 
     def _build(self, checklist: Checklist) -> None:
         tree = self._tree
+        node = tree.cursor_node
+        keep = node.data if node is not None else None
         tree.clear()
         self._items.clear()
         self._sections.clear()
-        for item in checklist.items:
+        visible = self._visible(checklist, self._statuses())
+        for item in visible:
             section = self._sections.get(item.section)
             if section is None:
                 section = tree.root.add(item.section, data=("section", item.section), expand=True)
                 self._sections[item.section] = section
             self._items[item.id] = section.add_leaf(item.title, data=("item", item.id))
-        self.border_title = f"{checklist.title} · {len(checklist.items)} items"
+        total = len(checklist.items)
+        if self.failing_only:
+            self.border_title = f"{checklist.title} · failing only: {len(visible)} of {total}"
+            if not visible:
+                tree.root.add_leaf(Text("No failing items (f: show every item)", style="italic"))
+        else:
+            self.border_title = f"{checklist.title} · {total} items"
+        if keep is not None and keep[0] == "item" and keep[1] in self._items:
+            tree.move_cursor(self._items[keep[1]])
+        elif keep is not None and keep[0] == "section" and keep[1] in self._sections:
+            tree.move_cursor(self._sections[keep[1]])
 
     def _relabel(self, touched: set[str] | None) -> None:
         if self.state is None or self.checklist is None:
             return
-        statuses = {s.item.id: item_status(s, self.live.get(s.item.id)) for s in self.state.items}
+        statuses = self._statuses()
+        if self.failing_only:
+            visible = {item.id for item in self._visible(self.checklist, statuses)}
+            if visible != set(self._items):
+                self._build(self.checklist)
+                touched = None
         sections: set[str] = set()
         for state in self.state.items:
-            if touched is None or state.item.id in touched:
-                self._items[state.item.id].set_label(self._item_label(state, statuses))
+            node = self._items.get(state.item.id)
+            if node is not None and (touched is None or state.item.id in touched):
+                node.set_label(self._item_label(state, statuses))
                 sections.add(state.item.section)
         for section in sections:
             ids = [i.id for i in self.checklist.items if i.section == section]

@@ -20,6 +20,31 @@ from console.widgets.checklist_tree import BADGES, IN_FLIGHT, item_status
 from core.events import CheckUpdate
 from core.store import CheckResultRow
 
+LABEL_WIDTH = 7  # "Section", "Decided": the longest label
+
+
+def _plain(value: Any) -> str:
+    """A measurement as words that can wrap: lists joined with commas, not JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | tuple):
+        return ", ".join(_plain(v) for v in value) or "none"
+    if value is None:
+        return "none"
+    return json.dumps(value, default=str)
+
+
+def _decided(state: ItemState) -> str:
+    """How the item is decided: its probe, or who attested it for the owning team."""
+    item = state.item
+    if item.probe:
+        return f"probe {item.probe}"
+    team = item.owner.value
+    result = state.result
+    if result is not None and result.source == "attestation":
+        return f"attested by {result.actor} for {team}"
+    return f"manual: needs an attestation for {team}"
+
 
 class EvidencePane(VerticalScroll):
     """Shows ``show(state, live, history)``: the item, its current badge and reason, the
@@ -75,25 +100,44 @@ class EvidencePane(VerticalScroll):
     def _style(self, name: str) -> Any:
         return self.get_component_rich_style(f"evidence-pane--{name}", partial=True)
 
-    def _summary(self, state: ItemState, live: CheckUpdate | None) -> Table:
+    def show_refusal(self, title: str, lines: Sequence[str]) -> None:
+        """Show why an action was refused (an authorization) in place of the evidence,
+        until another item is shown."""
+        self.showing = None
+        self.border_title = title
+        text = Text()
+        for n, line in enumerate(lines):
+            text.append(("\n" if n else "") + line,
+                        style=self._style("fail") if n == 0 else "")  # fmt: skip
+        self.query_one("#evidence-body", Static).update(text)
+
+    def _summary(self, state: ItemState, live: CheckUpdate | None) -> Group:
+        """What matters under pressure first (status, reason, what was measured), then
+        what the item is. Values wrap at words in the width left beside short labels;
+        the measurements take the whole width, one ``key: value`` per line."""
         item = state.item
         badge, tone = BADGES.get(item_status(state, live), ("?", "muted"))
-        how = f"probe {item.probe}" if item.probe else f"manual, attested by {item.owner.value}"
         reason, evidence = self._measured(state, live)
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(style=self._style("label"), no_wrap=True)
-        grid.add_column(overflow="fold")
-        grid.add_row("Status", Text.assemble((badge, self._style(tone)),
-                                             f"  {item.severity.value}"))  # fmt: skip
-        grid.add_row("Item", item.title)
-        grid.add_row("Section", item.section)
-        grid.add_row("Decided", how)
-        grid.add_row("Why", item.why)
-        grid.add_row("Needs", item.evidence)
-        grid.add_row("Reason", reason)
+        top = self._grid()
+        top.add_row("Status", Text.assemble((badge, self._style(tone)),
+                                            f"  {item.severity.value}"))  # fmt: skip
+        top.add_row("Reason", reason)
+        measured = Text()
         for key, value in evidence.items():
-            shown = value if isinstance(value, str) else json.dumps(value, default=str)
-            grid.add_row(f"  {key}", shown)
+            measured.append(f"\n  {key}: ", style=self._style("label"))
+            measured.append(_plain(value))
+        about = self._grid()
+        about.add_row("Item", item.title)
+        about.add_row("Section", item.section)
+        about.add_row("Decided", _decided(state))
+        about.add_row("Why", item.why)
+        about.add_row("Needs", item.evidence)
+        return Group(top, measured, about) if evidence else Group(top, about)
+
+    def _grid(self) -> Table:
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(style=self._style("label"), no_wrap=True, width=LABEL_WIDTH)
+        grid.add_column(ratio=1)
         return grid
 
     @staticmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import text
 from sqlmodel import Field, SQLModel
 
 
@@ -171,6 +172,8 @@ class CheckResultRow(SQLModel, table=True):
     actor: str
     note: str = ""
     ts: float
+    # the deployment examined (its base URL); "" when none was set or before it was recorded
+    target: str = Field(default="", sa_column_kwargs={"server_default": text("''")})
 
 
 class WaiverRow(SQLModel, table=True):

@@ -45,6 +45,16 @@ def test_context_from_deck_reads_settings_engine_and_mode(
     assert ctx.engine_mode == "live"
 
 
+def test_context_from_deck_takes_the_target_and_environment_given(
+    settings: Settings, wal_engine: Engine
+) -> None:
+    """The console's target (set on the Readiness screen) replaces QD_CHECK_TARGET."""
+    deck = fake_deck(settings, wal_engine)
+    assert ReadinessService(deck).target == settings.check_target
+    ctx = context_from_deck(deck, "http://127.0.0.1:9/", "staging")
+    assert (ctx.target.base_url, ctx.target.environment) == ("http://127.0.0.1:9", "staging")
+
+
 async def test_start_with_builtin_checklist_runs_once_and_publishes(
     settings: Settings, wal_engine: Engine
 ) -> None:

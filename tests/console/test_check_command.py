@@ -86,6 +86,9 @@ def test_a_release_goes_from_not_ready_to_authorized(
     failed = suite.find("testcase/failure/..")
     assert failed is not None and failed.get("name").startswith("ops.rollback_rehearsed")
     assert "**NOT READY**" in markdown.read_text()
+    assert "Target: http://127.0.0.1:9" in markdown.read_text()
+    targets = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert targets["target"] == "http://127.0.0.1:9"
 
     code, _, _ = run(capsys, "check", "run", str(gate), "--target", "http://127.0.0.1:9",
                      *common, "--probes-only")  # fmt: skip
@@ -102,6 +105,8 @@ def test_a_release_goes_from_not_ready_to_authorized(
     code, out, _ = run(capsys, "check", "status", str(gate), "--json", *common)
     status = json.loads(out)
     assert status["ready"] and status["authorized"] and status["missing_roles"] == []
+    assert status["target"] == "http://127.0.0.1:9" and status["targets"] == [status["target"]]
+    assert status["items"][0]["target"] == "http://127.0.0.1:9"
 
     gate.write_text(CHECKLIST.format(free=100))  # the disk now fails its (new) threshold
     code, _, _ = run(capsys, "check", "run", str(gate), "--target", "http://127.0.0.1:9",
@@ -186,3 +191,47 @@ def test_a_broken_checklist_file_names_its_line_and_field(
     gate.write_text(CHECKLIST.format(free=1).replace('severity = "advisory"', 'severity = "meh"'))
     code, _, err = run(capsys, "check", "run", str(gate), "--target", "http://x")
     assert code == 2 and f"{gate}:" in err and "severity" in err
+
+
+async def test_check_status_shows_the_consoles_attestations_without_release(
+    isolated_environment: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The console and the CLI resolve the default release the same way (QD_RELEASE, else
+    the running version): what one records, the other reads, with no --release."""
+    from core import __version__
+    from core.access import Role
+    from tests.console.frozen import frozen_app
+    from tests.console.pilot import wait_until
+    from tests.console.test_readiness_screen import fill
+
+    app = frozen_app(isolated_environment, role=Role.RELEASE_MANAGER, user="rita")
+    app.deck.store.create_schema()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("5")
+        tree = app.screen.query_one("ChecklistTree")
+        await wait_until(pilot, lambda: tree.state is not None)
+        assert tree.state.release.version == __version__
+        tree.select_item("security.input_validation")
+        await pilot.press("t")
+        await fill(pilot, verdict="pass", note="schemas on every route")
+        await wait_until(pilot, lambda: tree.state.items and any(
+            s.result is not None for s in tree.state.items))  # fmt: skip
+    app.deck.store.dispose()
+    out = run(capsys, "check", "status", "production", "--json")[1]
+    status = json.loads(out)
+    assert status["version"] == __version__
+    item = next(i for i in status["items"] if i["id"] == "security.input_validation")
+    assert (item["verdict"], item["actor"]) == ("pass", "rita")
+
+
+def test_qd_release_is_the_default_release_of_the_cli(
+    gate: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("QD_RELEASE", "7.1.0")
+    code = run(capsys, "check", "attest", str(gate), "ops.rollback_rehearsed", "pass",
+               "--note", "rehearsed", "--as", "olga")[0]  # fmt: skip
+    assert code == 0
+    status = json.loads(run(capsys, "check", "status", str(gate), "--json")[1])
+    assert status["version"] == "7.1.0"
+    rehearsed = next(i for i in status["items"] if i["id"] == "ops.rollback_rehearsed")
+    assert rehearsed["actor"] == "olga"

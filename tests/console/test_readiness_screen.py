@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 
-from textual.widgets import Input, Select
+from textual.widgets import Input, Select, Static
 
 from checks import builtin_checklist
 from checks.ledger import history, state
@@ -16,12 +16,13 @@ from checks.reports import as_json, as_markdown
 from console.screens.confirm import ConfirmScreen
 from console.screens.form import FormScreen
 from console.widgets.checklist_tree import ChecklistTree, item_status
+from console.widgets.evidence_pane import EvidencePane
 from core.access import Role
 from core.audit import read_entries
 from core.config import Settings
 from core.store import SignoffRow, WaiverRow
 from tests.console.frozen import FROZEN_TS
-from tests.console.pilot import make_app, wait_until
+from tests.console.pilot import make_app, static_text, wait_until
 
 VERSION = "3.0.0"
 
@@ -118,6 +119,9 @@ async def test_attest_waive_and_sign_off_are_recorded_with_the_user(make_frozen_
         await wait_until(pilot, lambda: statuses(tree, "security.input_validation") == ["warn"])
         (row,) = history(store, rel, "security.input_validation")
         assert (row.source, row.actor, row.verdict) == ("attestation", "rita", "warn")
+        evidence = app.screen.query_one(EvidencePane)
+        await wait_until(pilot, lambda: "attested by rita for Development"
+                         in static_text(evidence.query_one("#evidence-body", Static)))  # fmt: skip
         (entry,) = read_entries(store, "check.attest")
         assert entry.actor == "rita" and entry.detail["evidence"] == "PR 412"
 
@@ -145,7 +149,17 @@ async def test_attest_waive_and_sign_off_are_recorded_with_the_user(make_frozen_
         await wait_until(pilot, lambda: bool(read_entries(store, "deployment.refused")))
         assert read_entries(store, "deployment.refused")[0].actor == "rita"
         assert state(store, checklist, rel).authorization is None
-        await wait_until(pilot, lambda: "cannot be authorized" in messages(app))
+        # a summary in the evidence pane, not a screen-tall toast listing every item
+        evidence = app.screen.query_one(EvidencePane)
+        await wait_until(pilot, lambda: evidence.border_title == "Authorization refused")
+        shown = static_text(evidence.query_one("#evidence-body", Static))
+        assert "cannot be authorized" in shown and "blocking item(s) unsatisfied:" in shown
+        assert "34 manual, 20 pending" in shown  # counted by state
+        assert "more, listed below" in shown and "Sign-offs missing (7)" in shown
+        (toast,) = [n.message for n in app._notifications if "Not authorized" in n.message]
+        assert len(toast) < 100 and "security." not in toast
+        tree.select_item("security.cors")  # moving on shows the evidence again
+        await wait_until(pilot, lambda: evidence.border_title == "Evidence · security.cors")
 
 
 async def test_viewer_cannot_sign_off_and_only_the_refusals_are_recorded(make_frozen_app) -> None:
@@ -220,3 +234,85 @@ async def test_palette_offers_state_aware_readiness_commands(make_frozen_app) ->
         commands["Readiness checklist: monitoring"].run()
         await wait_until(pilot, lambda: tree.checklist.id == "monitoring")
         await wait_until(pilot, lambda: tree.state.release.checklist == "monitoring")
+
+
+async def test_a_target_set_in_the_console_is_examined_by_the_next_run_and_recorded(
+    make_frozen_app,
+) -> None:
+    """The palette's "Set readiness target…" (audited: who, from what, to what) makes the
+    next run probe that target; its verdicts, the banner and the report carry it."""
+    app = make_frozen_app(role=Role.RELEASE_MANAGER, user="rita")
+    store = app.deck.store
+    store.create_schema()
+    target = "http://127.0.0.1:9"  # nothing listens: the probe fails on it, not on "not set"
+    async with app.run_test(size=(120, 40)) as pilot:
+        tree = await open_release(pilot)
+        commands = {c.title: c for c in app.screen.palette_commands()}
+        assert {"Set readiness target…", "Set readiness release…",
+                "Set readiness environment…"} <= set(commands)  # fmt: skip
+        commands["Set readiness target…"].run()
+        await fill(pilot, value=target + "/")
+        await wait_until(pilot, lambda: app.readiness.target == target)
+        (entry,) = read_entries(store, "check.target")
+        assert (entry.actor, entry.detail["from"], entry.detail["to"]) == ("rita", "", target)
+        assert app.screen.query_one("#readiness-target", Input).value == target
+
+        tree.select_item("monitoring.health_endpoint")
+        await pilot.press("i")
+        rel = release(app)
+        await wait_until(pilot, lambda: bool(history(store, rel, "monitoring.health_endpoint")))
+        (row,) = history(store, rel, "monitoring.health_endpoint")
+        assert row.target == target and "base_url is not set" not in row.reason
+        await wait_until(pilot, lambda: tree.state.targets == [target])
+        banner = static_text(app.screen.query_one("#readiness-banner", Static))
+        assert f"on {target}" in banner
+        screen = app.screen
+        screen.action_export("markdown")
+        await wait_until(pilot, lambda: screen.exported is not None)
+        assert f"Target: {target}" in screen.exported.read_text()
+
+
+async def test_release_and_environment_edits_are_audited_from_and_to(make_frozen_app) -> None:
+    app = make_frozen_app(role=Role.VIEWER, user="vic")
+    store = app.deck.store
+    store.create_schema()
+    async with app.run_test(size=(120, 40)) as pilot:
+        tree = await open_release(pilot)  # typed, not committed yet
+        field = app.screen.query_one("#readiness-release", Input)
+        field.focus()
+        await pilot.press("enter")  # committed
+        await wait_until(pilot, lambda: bool(read_entries(store, "check.release")))
+        (entry,) = read_entries(store, "check.release")
+        assert (entry.actor, entry.detail["to"]) == ("vic", VERSION)
+        {c.title: c for c in app.screen.palette_commands()}["Set readiness environment…"].run()
+        await fill(pilot, value="staging")
+        await wait_until(pilot, lambda: tree.state.release.environment == "staging")
+        (entry,) = read_entries(store, "check.environment")
+        assert (entry.detail["from"], entry.detail["to"]) == ("paper", "staging")
+        # a viewer may look at another release, not change what the probes examine
+        assert "may not run checks" in (app.screen.denial_for("set_target") or "")
+
+
+async def test_failing_only_shows_the_failing_items_and_follows_new_verdicts(
+    make_frozen_app,
+) -> None:
+    from core.events import CheckUpdate, Verdict
+    from tests.console.test_fits_terminal_sizes import footer_rows
+
+    app = make_frozen_app()
+    app.deck.store.create_schema()
+    async with app.run_test(size=(120, 40)) as pilot:
+        tree = await open_release(pilot)
+        screen = app.screen
+        await pilot.pause(0.1)
+        assert "f Failing only" in "".join(footer_rows(app))
+        keys = [b.key for b in screen.BINDINGS]
+        assert len(keys) == len(set(keys))
+        await pilot.press("f")
+        await wait_until(pilot, lambda: tree.failing_only)
+        assert tree.border_title.endswith("failing only: 0 of 90")
+        app.deck.bus.publish(CheckUpdate("production", "security.headers", Verdict.FAIL, "CSP"))
+        await wait_until(pilot, lambda: list(tree._items) == ["security.headers"])
+        assert tree.border_title.endswith("failing only: 1 of 90")
+        await pilot.press("f")
+        await wait_until(pilot, lambda: len(tree._items) == 90)

@@ -22,6 +22,7 @@ from tests.console.frozen import FROZEN_TS, SIZES, SNAPSHOT_THEMES
 VERSION = "2.4.0"
 RELEASE = Release("production", VERSION, "paper")
 HOUR = 3600.0
+TARGET = "https://paper.example.test"  # the target the seeded verdicts were given on
 
 RESULTS = (  # item, verdict, reason, evidence, source, actor
     ("security.headers", "fail", "missing: Content-Security-Policy",
@@ -50,7 +51,7 @@ def seed_ledger(store: Store) -> None:
             ts = FROZEN_TS - (len(RESULTS) - n) * HOUR
             session.add(CheckResultRow(**where, item_id=item_id, verdict=verdict, reason=reason,
                                        evidence_json=json.dumps(evidence), source=source,
-                                       actor=actor, ts=ts))  # fmt: skip
+                                       actor=actor, ts=ts, target=TARGET))  # fmt: skip
         session.add(WaiverRow(**where, item_id="security.cors", approver="carol",
                               justification="CORS is off: no browser client in paper trading",
                               approver_role="Security", expires_at=FROZEN_TS + 7 * 24 * HOUR,

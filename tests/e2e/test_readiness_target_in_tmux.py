@@ -1,0 +1,59 @@
+"""The readiness target set in the console, in a real terminal at 80x24: set from the
+palette, examined by the next run, and printed in the markdown report `x` exports."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from tests.e2e.tmux import TmuxSession
+
+ROOT = Path(__file__).resolve().parents[2]
+TARGET = "http://127.0.0.1:9"  # nothing listens: every HTTP probe fails on this target
+
+
+def test_the_target_set_in_the_console_is_in_the_exported_markdown(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    env = {
+        "QD_DATA_DIR": str(data),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "QD_DEMO_JOB": "false",
+        "TERM": "xterm-256color",
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", str(tmp_path)),
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+    }
+    terminal = TmuxSession(80, 24, env, ROOT)
+    try:
+        terminal.type(f'{sys.executable} -m console.cli; echo "EXIT=$?"')
+        terminal.press("Enter")
+        terminal.wait_for(lambda s: "Portfolio" in s, timeout=60)
+        terminal.press("5")
+        terminal.wait_for(lambda s: "Target not set" in s and "BLOCKED" in s, timeout=90)
+
+        terminal.press("C-p")
+        terminal.wait_for(lambda s: "🔎" in s, timeout=10)
+        terminal.type("Set readiness target")
+        terminal.wait_for(lambda s: "now not set" in s, timeout=10)
+        terminal.press("Enter")
+        terminal.wait_for(lambda s: "The change is audited" in s, timeout=10)
+        terminal.type(TARGET)
+        terminal.press("C-s")
+        terminal.wait_for(lambda s: f"Target {TARGET}" in s, timeout=10)
+
+        terminal.press("a")
+        terminal.wait_for(lambda s: f"on {TARGET}" in s and "Ran every probe" in s, timeout=120)
+        terminal.press("x")
+        terminal.wait_for(lambda s: "Export the readiness report" in s, timeout=10)
+        terminal.press("C-s")  # markdown, the first format
+        terminal.wait_for(lambda s: "Report written" in s, timeout=30)
+        (report,) = (data / "exports").glob("readiness-production-*.md")
+        text = report.read_text()
+        assert f"Target: {TARGET}" in text
+        assert "target.base_url is not set" not in text
+
+        terminal.press("q")
+        terminal.wait_for(lambda s: "EXIT=0" in s, timeout=30)
+    finally:
+        terminal.close()
