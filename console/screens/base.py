@@ -176,6 +176,11 @@ class DeckScreen(Screen[None]):
                     self.refuse(binding.action, binding.description, f"key {event.key}")
                     return
 
+    def unfinished(self) -> str | None:
+        """What quitting now would cut short on this screen (asked before the app quits),
+        or None."""
+        return None
+
     def palette_commands(self) -> Iterable[PaletteCommand]:
         """Commands that depend on what is on this screen right now; none by default."""
         return ()
