@@ -166,7 +166,7 @@ class RunbookScreen(DeckScreen):
         elif session is not None and session.finished:
             text = verdict(session.run, book.rto_minutes)
             if not session.run.dry_run:
-                text += " · enter starts a new run"
+                text = f"enter starts a new run · {text}"
         self.query_one("#runbook-summary", Static).update(text)
 
     def choose(self, runbook_id: str) -> None:
@@ -214,8 +214,8 @@ class RunbookScreen(DeckScreen):
             pane.update("")
             return
         pane.border_title = f"{step.kind.value} step: {step.id}"
-        critical = ("critical: a failure stops the run (retry, skip or abandon)" if step.critical
-                    else "not critical: a failure is recorded and the run goes on")  # fmt: skip
+        critical = ("critical: a failure stops the run" if step.critical
+                    else "not critical: the run goes on after a failure")  # fmt: skip
         lines = [step.title, critical, "", step.instructions]
         if step.command:
             lines += ["", f"$ {step.command}", f"(timeout {step.timeout}s)"]
