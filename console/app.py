@@ -61,7 +61,8 @@ class QuarterdeckApp(App[int]):
     BINDINGS:
         1-8: the dashboard, research, jobs, trading, readiness, runbook, audit and logs.
         ?: every key binding. ctrl+p: the command palette.
-        q / ctrl+q: stop the engine cleanly and quit.
+        q / ctrl+q: stop the engine cleanly and quit (asking first while a runbook run
+            is under way).
 
     ``clock`` (epoch seconds) is injected so that tests can freeze every clock
     the screens show. ``start_deck`` False means the Deck belongs to someone else
@@ -112,6 +113,7 @@ class QuarterdeckApp(App[int]):
         self._start_deck = start_deck
         self._handle_sigterm = handle_sigterm
         self._quitting = False
+        self._asking_to_quit = False
         self._session: int | None = None
         self._visited_modes: set[str] = set()
         self._hold_frames = True
@@ -254,13 +256,39 @@ class QuarterdeckApp(App[int]):
 
     def _on_sigterm(self) -> None:
         log.info("SIGTERM received: shutting down")
-        self.call_later(self.action_quit)
+        self.call_later(self.shut_down)  # nobody to ask
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
+    def unfinished_work(self) -> list[str]:
+        """What quitting now would cut short, as each screen says (``DeckScreen.unfinished``):
+        a runbook run under way."""
+        screens = [screen for stack in self._screen_stacks.values() for screen in stack]
+        return [what for screen in screens
+                if isinstance(screen, DeckScreen) and (what := screen.unfinished())]  # fmt: skip
+
     async def action_quit(self) -> None:
+        """Leave, asking first when that would cut work short (a runbook run under way)."""
+        if self._quitting:
+            return
+        unfinished = self.unfinished_work()
+        if not unfinished:
+            await self.shut_down()
+            return
+
+        async def answered(yes: bool | None) -> None:
+            self._asking_to_quit = False
+            if yes:
+                await self.shut_down()
+
+        if not self._asking_to_quit:
+            self._asking_to_quit = True
+            self.push_screen(ConfirmScreen("Quit with a run under way?", "\n".join(unfinished),
+                                           yes="Quit"), answered)  # fmt: skip
+
+    async def shut_down(self) -> None:
         """Stop the Deck (draining the store writer) if this app started it, then leave."""
         if self._quitting:
             return

@@ -74,7 +74,7 @@ def _location(finding: dict[str, Any]) -> str:
     )
 
 
-@probe("code.bandit", params=BanditParams)
+@probe("code.bandit", params=BanditParams, needs=("project_dir",))
 async def bandit(ctx: ProbeContext, params: BanditParams) -> ProbeResult:
     """Bandit finds no security issue of medium severity or worse in the source tree."""
     project_dir = ctx.target.project_dir

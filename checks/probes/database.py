@@ -139,7 +139,7 @@ def _examine(backup: Path, tables: list[str]) -> dict[str, object]:
         return _restore(backup, Path(scratch), tables)
 
 
-@probe("database.backup", params=BackupParams)
+@probe("database.backup", params=BackupParams, needs=("backup_dir",))
 async def backup(ctx: ProbeContext, params: BackupParams) -> ProbeResult:
     """The newest database backup is recent and restores into an intact SQLite database
     holding the store's tables."""

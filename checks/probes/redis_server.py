@@ -83,7 +83,7 @@ async def _configuration(url: str, timeout: float, ca_file: str | None) -> dict[
         await client.aclose()
 
 
-@probe("redis.config", params=RedisConfigParams)
+@probe("redis.config", params=RedisConfigParams, needs=("redis_url",))
 async def config(ctx: ProbeContext, params: RedisConfigParams) -> ProbeResult:
     """Redis refuses unauthenticated clients, persists (RDB snapshots and AOF) and has
     a memory limit."""

@@ -37,6 +37,9 @@ class ProbeSpec:
     #: Measures timing in this process, so runs alone, after the others: their work
     #: on the same loop would otherwise be counted as the target's latency.
     exclusive: bool = False
+    #: The ``Target`` fields it cannot run without (``base_url``, ``api_key``...): what a
+    #: runbook's pre-flight checks before a probe step runs.
+    needs: tuple[str, ...] = ()
 
     @property
     def description(self) -> str:
@@ -53,7 +56,12 @@ class ProbeRegistry:
         self._specs: dict[str, ProbeSpec] = {}
 
     def register(
-        self, name: str, *, params: type[ProbeParams] = ProbeParams, exclusive: bool = False
+        self,
+        name: str,
+        *,
+        params: type[ProbeParams] = ProbeParams,
+        exclusive: bool = False,
+        needs: tuple[str, ...] = (),
     ) -> Callable[[F], F]:
         """Decorator registering an ``async def probe(ctx, params) -> ProbeResult``."""
 
@@ -62,7 +70,7 @@ class ProbeRegistry:
                 raise TypeError(f"probe {name!r} must be an async function")
             if name in self._specs:
                 raise ValueError(f"probe {name!r} is already registered")
-            self._specs[name] = ProbeSpec(name, function, params, exclusive)
+            self._specs[name] = ProbeSpec(name, function, params, exclusive, needs)
             return function
 
         return decorate
@@ -90,10 +98,14 @@ REGISTRY = ProbeRegistry()
 
 
 def probe(
-    name: str, *, params: type[ProbeParams] = ProbeParams, exclusive: bool = False
+    name: str,
+    *,
+    params: type[ProbeParams] = ProbeParams,
+    exclusive: bool = False,
+    needs: tuple[str, ...] = (),
 ) -> Callable[[F], F]:
     """Register a built-in probe in ``REGISTRY`` under ``name``."""
-    return REGISTRY.register(name, params=params, exclusive=exclusive)
+    return REGISTRY.register(name, params=params, exclusive=exclusive, needs=needs)
 
 
 def registry_in(context: Any) -> ProbeRegistry:

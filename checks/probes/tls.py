@@ -251,7 +251,7 @@ def _inspect(endpoint: Endpoint, ca_file: Path | None, timeout: float) -> dict[s
     }
 
 
-@probe("tls.certificate", params=CertificateParams)
+@probe("tls.certificate", params=CertificateParams, needs=("base_url",))
 async def certificate(ctx: ProbeContext, params: CertificateParams) -> ProbeResult:
     """The service offers only TLS 1.2+ and presents an unexpired certificate for its name,
     signed by the configured CA."""

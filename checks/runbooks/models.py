@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import (
     AfterValidator,
     Field,
+    StrictBool,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -33,6 +34,10 @@ class Step(StrictModel):
     title: Text
     kind: StepKind
     instructions: Text
+    #: A critical step that fails stops the run until someone retries it, skips it (with
+    #: a reason) or abandons the run; a step that is not critical fails, is recorded,
+    #: and the run goes on. Unsaid, a step is critical: stopping is the safe default.
+    critical: StrictBool = True  # TOML has true and false; "yes" is a mistake
     # After ``kind`` so their validators can see it.
     command: str | None = Field(default=None, validate_default=True)
     timeout: int | None = Field(default=None, validate_default=True)

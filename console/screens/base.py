@@ -182,6 +182,11 @@ class DeckScreen(Screen[None]):
                     return True
         return False
 
+    def unfinished(self) -> str | None:
+        """What quitting now would cut short on this screen (asked before the app quits),
+        or None."""
+        return None
+
     def palette_commands(self) -> Iterable[PaletteCommand]:
         """Commands that depend on what is on this screen right now; none by default."""
         return ()

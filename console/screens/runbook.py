@@ -2,12 +2,18 @@
 the RTO clock.
 
 A run is what ``quarterdeck runbook run`` does, taken one step at a time
-(``checks.runbooks.execute.RunbookSession``): the same step execution, the
-same rules (a failed step stops the run; the rest are skipped) and the same
-audit entries, written here from a thread with the user's name. What the
-screen adds is a question before each step that changes something: a shell
-step shows its command and runs only on "y"; a manual step asks whether it
-was done ("n" fails it, as at the terminal); Escape leaves the step for later.
+(``checks.runbooks.execute.RunbookSession``): the same pre-flight, the same
+step execution, the same rules and the same audit entries, written here from
+a thread with the user's name. A failed step that is not critical is recorded
+and the run goes on; a failed critical step holds the run until the operator
+retries it (``r``), skips it (``s``, asking why) or abandons the run (``X``,
+asking why). What the screen adds is a question before each step that changes
+something: a shell step shows its command and runs only on "y"; a manual step
+asks whether it was done ("n" fails it, as at the terminal); Escape leaves the
+step for later. A dry run is the pre-flight alone ("ready" or "would fail at
+step N: ..."); the RTO timer runs only for real runs. A new run after a
+finished one asks first and starts from a clean table; quitting while a run is
+under way asks (``unfinished``).
 """
 
 from __future__ import annotations
@@ -27,13 +33,14 @@ from textual.widgets import DataTable, RichLog, Static
 
 from checks.probes import ProbeContext
 from checks.runbooks import Runbook, Step, StepKind, builtin_runbooks
-from checks.runbooks.execute import Outcome, RunbookSession, StepResult, audit_to
+from checks.runbooks.execute import Outcome, RunbookSession, StepResult, audit_to, verdict
 from checks.service import context_from_deck
 from console.focus import focus_now
 from console.formatting import stopwatch
 from console.modes import MODES
 from console.screens.base import DeckScreen, Need, PaletteCommand
 from console.screens.confirm import ConfirmScreen
+from console.screens.reason import ReasonScreen
 from console.widgets.fit_table import FitTable
 from console.widgets.keyed_rows import upsert_row
 from console.widgets.rto_timer import RtoTimer
@@ -45,7 +52,8 @@ STATES: dict[str, str] = {  # a step's state as shown: symbol and word
     Outcome.DONE: "✔ done",
     Outcome.FAILED: "✘ failed",
     Outcome.SKIPPED: "↷ skipped",
-    Outcome.DRY_RUN: "◌ dry run",
+    Outcome.DRY_RUN: "◌ ready",
+    Outcome.WOULD_FAIL: "✘ would fail",
     "next": "▶ next",
     "waiting": "· waiting",
 }
@@ -57,7 +65,8 @@ class RunbookScreen(DeckScreen):
 
     BINDINGS:
         enter: run the next step (confirming first if it changes something).
-        d: a dry run of every step. X: abandon the run. c: the next runbook.
+        r: retry the failed critical step. s: skip it (asks why).
+        d: a dry run (the pre-flight). X: abandon the run (asks why). c: the next runbook.
     """
 
     TITLE_TEXT = MODES["runbook"].title
@@ -66,17 +75,21 @@ class RunbookScreen(DeckScreen):
         "run_step": Need(Capability.RUN_RUNBOOK, "runbook.step"),
         "dry_run": Need(Capability.RUN_RUNBOOK, "runbook.start"),
         "abandon": Need(Capability.RUN_RUNBOOK, "runbook.abandon"),
+        "retry": Need(Capability.RUN_RUNBOOK, "runbook.retry"),
+        "skip": Need(Capability.RUN_RUNBOOK, "runbook.skip"),
     }
     BINDINGS = [
         # priority: the steps table would take Enter for itself (and a click selects a
         # row there, which must never run anything)
         Binding("enter", "run_step", "Run next step", id="runbook.run_step", priority=True),
+        Binding("r", "retry", "Retry step", id="runbook.retry"),
+        Binding("s", "skip", "Skip step", id="runbook.skip"),
         Binding("d", "dry_run", "Dry run", id="runbook.dry_run"),
         Binding("X", "abandon", "Abandon run", id="runbook.abandon"),
         Binding("c", "next_runbook", "Runbook", id="runbook.choose"),
     ]
     DEFAULT_CSS = """
-    RunbookScreen #runbook-top { height: 1; margin: 0 1; }
+    RunbookScreen #runbook-top { height: auto; max-height: 3; margin: 0 1; }
     RunbookScreen #runbook-summary { width: 1fr; text-style: bold; }
     RunbookScreen #runbook-steps { width: 3fr; height: 1fr; border: round $primary; }
     RunbookScreen #runbook-side { width: 2fr; }
@@ -131,6 +144,31 @@ class RunbookScreen(DeckScreen):
     def running(self) -> bool:
         return self.session is not None and self.session.started and not self.session.finished
 
+    def unfinished(self) -> str | None:
+        if not self.running:
+            return None
+        assert self.book is not None and self.session is not None
+        done = len(self.session.run.results)
+        return (f"The {self.book.id} run by {self.session.actor.name} is under way: "
+                f"{done} of {len(self.book.steps)} steps recorded. Quitting leaves it "
+                "unfinished (the audit shows where it stopped).")  # fmt: skip
+
+    def _summary(self) -> None:
+        """The line above the table: what Enter does now, or what the run is waiting for."""
+        book, session = self.book, self.session
+        if book is None:
+            return
+        text = f"{book.title}: RTO {book.rto_minutes} min · enter runs the next step"
+        if session is not None and session.blocked is not None:
+            number = len(session.run.results)
+            text = (f"Step {number} failed and is critical: r retry · s skip (asks why) · "
+                    "X abandon (asks why)")  # fmt: skip
+        elif session is not None and session.finished:
+            text = verdict(session.run, book.rto_minutes)
+            if not session.run.dry_run:
+                text = f"enter starts a new run · {text}"
+        self.query_one("#runbook-summary", Static).update(text)
+
     def choose(self, runbook_id: str) -> None:
         """Show another runbook (refused while a run of the current one is under way)."""
         if self.running:
@@ -143,9 +181,6 @@ class RunbookScreen(DeckScreen):
         table.clear()
         table.border_title = f"{self.book.title} · {len(self.book.steps)} steps"
         self.query_one(RtoTimer).reset(self.book.rto_minutes * 60.0)
-        self.query_one("#runbook-summary", Static).update(
-            f"{self.book.title}: RTO {self.book.rto_minutes} min · enter runs the next step"
-        )
         self._show_steps()
         focus_now(table)
 
@@ -164,6 +199,7 @@ class RunbookScreen(DeckScreen):
             upsert_row(table, step.id, {"n": str(number), "state": state,
                                         "kind": step.kind.value, "title": step.title})  # fmt: skip
         self._show_step_detail()
+        self._summary()
 
     def _selected_step(self) -> Step | None:
         table = self.query_one("#runbook-steps", DataTable)
@@ -178,7 +214,9 @@ class RunbookScreen(DeckScreen):
             pane.update("")
             return
         pane.border_title = f"{step.kind.value} step: {step.id}"
-        lines = [step.title, "", step.instructions]
+        critical = ("critical: a failure stops the run" if step.critical
+                    else "not critical: the run goes on after a failure")  # fmt: skip
+        lines = [step.title, critical, "", step.instructions]
         if step.command:
             lines += ["", f"$ {step.command}", f"(timeout {step.timeout}s)"]
         if step.probe:
@@ -213,8 +251,25 @@ class RunbookScreen(DeckScreen):
             context = dataclasses.replace(context, target=target)
         return context
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Enter is a priority binding, resolved by the app before this screen's on_key
+        # could refuse it: a disabled Enter was swallowed unsaid and unaudited. Enabled,
+        # the action itself says why and audits the refusal (the palette and help, which
+        # ask denial_for, still show it as refused).
+        if action == "run_step":
+            return True
+        return super().check_action(action, parameters)
+
     def action_run_step(self) -> None:
+        if self.denial_for("run_step"):
+            self.refuse("run_step", "Run next step", "key enter")
+            return
         if self.book is None or self._busy:
+            return
+        session = self.session
+        if session is not None and session.blocked is not None:
+            self.notify(f"Step {len(session.run.results)} failed: r retries it, s skips it, "
+                        "X abandons the run.", severity="warning")  # fmt: skip
             return
         self._busy = True
         self._run_step()
@@ -228,8 +283,9 @@ class RunbookScreen(DeckScreen):
             self._busy = False
 
     async def _run_next_step(self) -> None:
-        if self.session is None or self.session.finished:
-            await self._start(dry_run=False)
+        fresh = self.session is None or self.session.finished or not self.session.started
+        if fresh and not await self._start_real_run():
+            return
         session = self.session
         assert session is not None
         step = session.next_step
@@ -240,63 +296,196 @@ class RunbookScreen(DeckScreen):
             return
         self._write(f"▶ {step.id}: {step.title}")
         await self._record(step, await session.run_next(lambda _: _answered(answer)))
-        while session.stopped and not session.finished:  # the CLI skips the rest
-            skipped = session.next_step
-            assert skipped is not None
-            await self._record(skipped, await session.run_next(_never))
         self._after_step()
 
-    async def _start(self, dry_run: bool) -> None:
+    async def _start_real_run(self) -> bool:
+        """A new real run: after a finished one, only once the operator agrees to clear its
+        table; after the pre-flight, and despite a problem in a critical step only if they
+        agree. False if nothing started."""
         assert self.book is not None
-        self.session = self._new_session(dry_run)
-        await self.session.start()
+        previous = self.session
+        if previous is not None and previous.finished and not previous.run.dry_run:
+            question = ConfirmScreen(
+                f"Start a new {self.book.id} run?",
+                f"The last run is over ({verdict(previous.run, self.book.rto_minutes)}). "
+                "Its table is cleared; its record stays in the audit trail.", yes="New run",
+            )  # fmt: skip
+            if not await self.app.push_screen_wait(question):
+                return False
+        session = self._new_session(dry_run=False)
+        self.session = session
+        self._clear()
+        checked = await session.check()
+        if not checked.ready:
+            self._write(f"pre-flight: {checked.verdict()}")
+            for line in checked.lines():
+                self._write(f"  {line}")
+        if checked.stopping_step is not None:
+            question = ConfirmScreen(
+                f"Start the {self.book.id} run anyway?",
+                "The pre-flight found problems:\n" + "\n".join(checked.lines())
+                + "\n\nA dry run (d) shows them again; fix them and start later.",
+                yes="Start anyway",
+            )  # fmt: skip
+            if not await self.app.push_screen_wait(question):
+                self._write(f"{self.book.id} not started")
+                self.session = None
+                self._show_steps()
+                return False
+        await self._start(session)
+        return True
+
+    def _clear(self) -> None:
+        """A clean table, log and timer for the run about to start."""
+        assert self.book is not None
         self.query_one("#runbook-log", RichLog).clear()
-        dry = " (dry run)" if dry_run else ""
+        self.query_one(RtoTimer).reset(self.book.rto_minutes * 60.0)
+        self._show_steps()
+
+    async def _start(self, session: RunbookSession) -> None:
+        assert self.book is not None
+        await session.start()
+        dry = " (dry run: the pre-flight, nothing runs)" if session.run.dry_run else ""
         self._write(f"{self.book.title}: {len(self.book.steps)} steps, "
                     f"RTO {self.book.rto_minutes} min{dry}, by {self.user.name}")  # fmt: skip
-        self.query_one(RtoTimer).start(self.session.elapsed)
+        if not session.run.dry_run:  # the clock runs for real runs only
+            self.query_one(RtoTimer).start(session.elapsed)
+        self._show_steps()
 
-    async def _ask(self, step: Step, number: int) -> bool | None:
+    async def _ask(self, step: Step, number: int, again: str = "") -> bool | None:
         """The operator's answer before ``step`` runs: True to go ahead, False (manual
         steps only) for "not done", None to leave it for later."""
         if step.kind is StepKind.SHELL:
             detail = f"{step.instructions}\n\n$ {step.command}"
-            question = ConfirmScreen(f"Run step {number}: {step.title}?", detail, yes="Run")
+            question = ConfirmScreen(f"Run step {number}{again}: {step.title}?", detail,
+                                     yes="Run")  # fmt: skip
             return await self.app.push_screen_wait(question)
         if step.kind is StepKind.MANUAL:
-            question = ConfirmScreen(f"Step {number}: {step.title}. Done?", step.instructions,
-                                     yes="Done", no="Not done")  # fmt: skip
+            question = ConfirmScreen(f"Step {number}{again}: {step.title}. Done?",
+                                     step.instructions, yes="Done", no="Not done")  # fmt: skip
             return await self.app.push_screen_wait(question)
         return True  # a probe only looks
 
     async def _record(self, step: Step, result: StepResult) -> None:
         session = self.session
         assert session is not None and self.book is not None
-        rto = self.book.rto_minutes * 60.0
-        late = " OVER RTO" if session.run.elapsed > rto else ""
-        self._write(f"[{stopwatch(session.run.elapsed)} / {stopwatch(rto)}{late}] "
-                    f"{result.outcome.value:<8} {step.id}: {result.detail}")  # fmt: skip
+        if session.run.dry_run:
+            self._write(f"{result.outcome.value:<10} {step.id}: {result.detail}")
+        else:
+            rto = self.book.rto_minutes * 60.0
+            late = " OVER RTO" if session.run.elapsed > rto else ""
+            self._write(f"[{stopwatch(session.run.elapsed)} / {stopwatch(rto)}{late}] "
+                        f"{result.outcome.value:<8} {step.id}: {result.detail}")  # fmt: skip
         if result.output.strip():
             self._write("    " + result.output.rstrip().replace("\n", "\n    "))
+        if session.blocked is not None:
+            self._write(f"  step {len(session.run.results)} is critical: r retries it, s skips "
+                        "it (asks why), X abandons the run (asks why)")  # fmt: skip
+            self.notify(f"{step.title} failed: r retry, s skip, X abandon.", severity="error",
+                        timeout=10)  # fmt: skip
         self._show_steps()
 
     def _after_step(self) -> None:
         session, book = self.session, self.book
         assert session is not None and book is not None
-        following = session.next_step
         table = self.query_one("#runbook-steps", DataTable)
+        if session.blocked is not None:
+            table.move_cursor(row=len(session.run.results) - 1)
+            return
+        following = session.next_step
         if following is not None:
             table.move_cursor(row=book.steps.index(following))
             return
         self.query_one(RtoTimer).stop()
-        run = session.run
-        verdict = "succeeded" if run.succeeded else "FAILED"
-        rto_note = "within" if run.within_rto else "OVER"
-        self._write(f"{book.id} {verdict} in {stopwatch(run.elapsed)}, {rto_note} the "
-                    f"{book.rto_minutes}-minute RTO")  # fmt: skip
-        self.notify(
-            f"{book.title} {verdict}.", severity="information" if run.succeeded else "error"
-        )
+        text = verdict(session.run, book.rto_minutes)
+        self._write(text)
+        if session.run.dry_run and not session.run.succeeded:
+            self._write("problems the pre-flight found:")
+            for line in session.run.preflight.lines() if session.run.preflight else []:
+                self._write(f"  {line}")
+        self._summary()
+        self.notify(text, severity="information" if session.run.succeeded else "error",
+                    timeout=10)  # fmt: skip
+
+    # --- a failed critical step: retry, skip, abandon -----------------------------------
+
+    def _blocked(self, what: str) -> bool:
+        if self.session is None or self.session.blocked is None or self._busy:
+            if not self._busy:
+                self.notify(f"Nothing to {what}: no critical step has failed.",
+                            severity="warning")  # fmt: skip
+            return False
+        return True
+
+    def action_retry(self) -> None:
+        if not self._blocked("retry"):
+            return
+        self._busy = True
+        self._retry()
+
+    @work(group="runbook-step")
+    async def _retry(self) -> None:
+        try:
+            with self.refusals("Retry step"):
+                session = self.session
+                assert session is not None
+                step = session.blocked_step
+                assert step is not None
+                number = len(session.run.results)
+                answer = await self._ask(step, number, again=" again")
+                if answer is None:
+                    return
+                self._write(f"↻ {step.id}: retry by {self.user.name}")
+                await self._record(step, await session.retry(lambda _: _answered(answer)))
+                self._after_step()
+        finally:
+            self._busy = False
+
+    def action_skip(self) -> None:
+        if not self._blocked("skip"):
+            return
+        session = self.session
+        assert session is not None and session.blocked_step is not None
+        step = session.blocked_step
+        number = len(session.run.results)
+
+        async def done(reason: str | None) -> None:
+            if not reason or session is not self.session or session.blocked is None:
+                return
+            self._busy = True
+            try:
+                with self.refusals("Skip step"):
+                    result = await session.skip(reason)
+                    self._write(f"↷ {step.id}: {result.detail}")
+                    self._show_steps()
+                    self._after_step()
+            finally:
+                self._busy = False
+
+        self.app.push_screen(ReasonScreen(f"Skip failed step {number} ({step.title}) and go "
+                                          "on? Why?"), done)  # fmt: skip
+
+    def action_abandon(self) -> None:
+        if not self.running or self._busy:
+            self.notify("No run is under way.", severity="warning")
+            return
+        book, session = self.book, self.session
+        assert book is not None and session is not None
+
+        async def done(reason: str | None) -> None:
+            if not reason or session is not self.session or session.finished:
+                return
+            self._busy = True
+            try:
+                with self.refusals("Abandon run"):
+                    for result in await session.abandon(reason):
+                        await self._record(book.step(result.step_id), result)
+                    self._after_step()
+            finally:
+                self._busy = False
+
+        self.app.push_screen(ReasonScreen(f"Abandon the {book.id} run? The remaining steps "
+                                          "are recorded as skipped. Why?"), done)  # fmt: skip
 
     def action_dry_run(self) -> None:
         if self.book is None or self._busy:
@@ -316,36 +505,24 @@ class RunbookScreen(DeckScreen):
             self._busy = False
 
     async def _dry_run_steps(self) -> None:
-        await self._start(dry_run=True)
-        session = self.session
-        assert session is not None
+        assert self.book is not None
+        previous = self.session
+        if previous is not None and previous.finished and not previous.run.dry_run:
+            question = ConfirmScreen(
+                f"Dry-run the {self.book.id} runbook?",
+                f"The last run is over ({verdict(previous.run, self.book.rto_minutes)}). "
+                "Its table is cleared; its record stays in the audit trail.", yes="Dry run",
+            )  # fmt: skip
+            if not await self.app.push_screen_wait(question):
+                return
+        session = self._new_session(dry_run=True)
+        await session.check()  # a permission refusal is raised by start, before anything shows
+        self.session = session
+        self._clear()
+        await self._start(session)
         while (step := session.next_step) is not None:
             await self._record(step, await session.run_next(_never))
         self._after_step()
-
-    def action_abandon(self) -> None:
-        if not self.running or self._busy:
-            self.notify("No run is under way.", severity="warning")
-            return
-        book = self.book
-        assert book is not None
-
-        async def done(yes: bool | None) -> None:
-            session = self.session
-            if not yes or session is None or session.finished:
-                return
-            self._busy = True
-            try:
-                with self.refusals("Abandon run"):
-                    for result in await session.abandon(f"stopped by {self.user.name}"):
-                        await self._record(book.step(result.step_id), result)
-                    self._after_step()
-            finally:
-                self._busy = False
-
-        detail = "The remaining steps are recorded as skipped, and the run as failed."
-        self.app.push_screen(ConfirmScreen(f"Abandon the {book.id} run?", detail,
-                                           yes="Abandon"), done)  # fmt: skip
 
     def action_next_runbook(self) -> None:
         ids = list(self.runbooks)
@@ -364,6 +541,18 @@ class RunbookScreen(DeckScreen):
             commands.append(PaletteCommand(f"Run step: {step.title}", f"{self.book.id}/{step.id}",
                                            self.action_run_step,
                                            "run_step"))  # fmt: skip
+        if self.book is not None and session is not None and session.blocked_step is not None:
+            step = session.blocked_step
+            subject = f"{self.book.id}/{step.id}"
+            commands += [
+                PaletteCommand(f"Retry failed step: {step.title}", subject, self.action_retry,
+                               "retry"),
+                PaletteCommand(f"Skip failed step: {step.title}", f"{subject} (asks why)",
+                               self.action_skip, "skip"),
+            ]  # fmt: skip
+        if self.running:
+            commands.append(PaletteCommand("Abandon the run", "asks why", self.action_abandon,
+                                           "abandon"))  # fmt: skip
         return commands
 
 

@@ -25,6 +25,7 @@ class Step:
     params: dict[str, Any] = field(default_factory=dict)
     instructions: str = "do the thing"
     title: str = "a step"
+    critical: bool = True
 
 
 @dataclass
@@ -110,13 +111,15 @@ async def test_a_step_past_its_timeout_is_killed_with_its_children(tmp_path: Pat
     assert not leftover.exists()
 
 
-async def test_a_dry_run_runs_nothing_and_an_unconfirmed_step_fails(tmp_path: Path) -> None:
+async def test_a_dry_run_runs_nothing_and_an_unconfirmed_step_fails(
+    tmp_path: Path, registry: ProbeRegistry
+) -> None:
     marker = tmp_path / "ran"
     book = Runbook([Step("stop_traffic", "shell", f"touch {marker}"), Step("notify", "manual"),
                     Step("health", "probe", probe="test.pass")])  # fmt: skip
     recorder = Recorder()
     dry = await execute_runbook(book, actor=OLGA, confirm=recorder.confirm, audit=recorder.audit,
-                                dry_run=True)  # fmt: skip
+                                registry=registry, dry_run=True)  # fmt: skip
     assert [r.outcome for r in dry.results] == [Outcome.DRY_RUN] * 3
     assert dry.results[0].detail == f"would run: touch {marker} (timeout 5s)"
     assert not marker.exists() and recorder.asked == []

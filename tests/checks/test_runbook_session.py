@@ -51,15 +51,18 @@ async def test_abandoning_skips_the_remaining_steps_and_finishes_the_run(tmp_pat
     await session.start()
     await session.run_next(recorder.confirm)
     skipped = await session.abandon("stopped by the operator")
+    why = "abandoned by olga: stopped by the operator"
     assert [(r.step_id, r.outcome, r.detail) for r in skipped] == [
-        ("revert", Outcome.SKIPPED, "stopped by the operator"),
-        ("resume", Outcome.SKIPPED, "stopped by the operator"),
-    ]
+        ("revert", Outcome.SKIPPED, why), ("resume", Outcome.SKIPPED, why),
+    ]  # fmt: skip
     assert not marker.exists() and recorder.asked == ["notify"]
     assert session.finished and not session.run.succeeded
     assert [a for a, _, _ in recorder.entries] == [
-        "runbook.start", "runbook.step", "runbook.step", "runbook.step", "runbook.finish",
+        "runbook.start", "runbook.step", "runbook.abandon", "runbook.step", "runbook.step",
+        "runbook.finish",
     ]  # fmt: skip
+    assert recorder.entries[2][2]["reason"] == "stopped by the operator"
+    assert recorder.entries[2][2]["at_step"] == 2
 
 
 async def test_a_session_starts_once_and_runs_nothing_before_it_starts() -> None:

@@ -68,6 +68,21 @@ def test_builtin_runbooks_load_rollback_and_deployment() -> None:
                 assert step.probe in REGISTRY and step.timeout
 
 
+def test_builtin_steps_say_whether_they_are_critical() -> None:
+    for runbook in builtin_runbooks().values():
+        unsaid = [s.id for s in runbook.steps if "critical" not in s.model_fields_set]
+        assert not unsaid, f"{runbook.id}: {unsaid} do not say critical = true|false"
+    rollback = builtin_runbook("rollback")
+    best_effort = {s.id for s in rollback.steps if not s.critical}
+    assert best_effort == {"preserve_logs", "notify", "post_incident"}
+    assert all(rollback.step(i).critical
+               for i in ("revert_version", "restore_database", "start_service"))  # fmt: skip
+
+
+def test_a_step_that_does_not_say_is_critical(tmp_path: Path) -> None:
+    assert all(step.critical for step in load_runbook(_write(tmp_path, VALID)).steps)
+
+
 def test_builtin_runbook_unknown_id_raises_keyerror() -> None:
     with pytest.raises(KeyError, match="known: deployment, rollback"):
         builtin_runbook("upgrade")
@@ -94,6 +109,8 @@ def test_valid_runbook_loads_steps_in_order(tmp_path: Path) -> None:
         ("max_latency_ms = 250", "max_latency_ms = -1", ":23: steps[1].params: invalid params"),
         ('id = "mini"', 'id = "Mini Runbook"', ":2: runbook.id: String should match pattern"),
         ('sources = ["003: Database Rollback"]', "sources = []", ":24: steps[1].sources:"),
+        ('kind = "shell"', 'kind = "shell"\ncritical = "yes"',
+         ":11: steps[0].critical: Input should be a valid boolean"),
     ],
 )  # fmt: skip
 def test_broken_runbook_names_file_line_and_field(

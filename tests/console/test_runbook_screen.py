@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import RichLog
+from textual.widgets import RichLog, Static
 
 from checks.runbooks import load_runbook
 from console.screens.confirm import ConfirmScreen
@@ -14,7 +14,8 @@ from console.widgets.rto_timer import RtoTimer
 from core.access import Role
 from core.audit import read_entries
 from tests.console.frozen import FROZEN_TS
-from tests.console.pilot import wait_until
+from tests.console.pilot import answer as answer_reason
+from tests.console.pilot import static_text, wait_until
 from tests.console.test_runbook_command import RUNBOOK
 
 
@@ -107,10 +108,74 @@ async def test_steps_run_one_per_enter_with_confirmations_and_are_audited(
         assert finish.detail["within_rto"] is False and finish.detail["succeeded"] is True
 
 
-async def test_a_step_not_done_stops_the_run_and_skips_the_rest(
+def use_drill(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, command: str) -> None:
+    book = tmp_path / "drill.toml"
+    book.write_text(RUNBOOK.format(command=command))
+    monkeypatch.setattr("console.screens.runbook.builtin_runbooks",
+                        lambda: {"drill": load_runbook(book)})  # fmt: skip
+
+
+def summary(app) -> str:
+    return " ".join(static_text(app.screen.query_one("#runbook-summary", Static)).split())
+
+
+async def idle(pilot) -> None:
+    await wait_until(pilot, lambda: not pilot.app.screen._busy)
+
+
+async def test_a_failed_critical_step_is_retried_or_skipped_with_a_reason_and_audited(
+    make_frozen_app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tried = tmp_path / "tried"
+    use_drill(monkeypatch, tmp_path, f"test -e {tried} || {{ touch {tried}; exit 1; }}")
+    app = make_frozen_app(role=Role.OPERATOR, user="olga")
+    app.deck.store.create_schema()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_runbook(pilot)
+        screen = app.screen
+        await pilot.press("enter")
+        await answer(pilot, "y")
+        await wait_until(pilot, lambda: screen.session.blocked is not None)
+        await idle(pilot)
+        assert "Step 1 failed and is critical: r retry" in summary(app)
+        await pilot.press("enter")  # nothing runs past a failed critical step
+        await pilot.pause(0.1)
+        assert len(screen.session.run.results) == 1 and screen.session.blocked is not None
+
+        await pilot.press("r")  # the retry asks again, then runs: this time it passes
+        await answer(pilot, "y")
+        await wait_until(pilot, lambda: screen.session.blocked is None)
+        await idle(pilot)
+        assert [r.outcome.value for r in screen.session.run.results] == ["done"]
+
+        await pilot.press("enter")
+        await answer(pilot, "n")  # not done: a failed critical step again
+        await wait_until(pilot, lambda: screen.session.blocked is not None)
+        await idle(pilot)
+        await pilot.press("s")
+        await answer_reason(pilot, "told the desk by phone")
+        await wait_until(pilot, lambda: screen.session.blocked is None and not screen._busy)
+        assert screen.session.next_step.id == "verify_database"
+        await pilot.press("enter")  # the probe
+        await wait_until(pilot, lambda: screen.session.finished)
+        await wait_until(pilot, lambda: "drill FAILED: completed with failed steps notify"
+                         in log_text(app))  # fmt: skip
+        assert "skipped by olga: told the desk by phone" in log_text(app)
+        entries = [(e.actor, e.action, e.subject, e.detail.get("reason"))
+                   for e in read_entries(app.deck.store, "runbook.")]  # fmt: skip
+        assert [e for e in entries if e[1] in ("runbook.retry", "runbook.skip")] == [
+            ("olga", "runbook.retry", "drill/preserve_logs", "retrying after: exit 1"),
+            ("olga", "runbook.skip", "drill/notify", "told the desk by phone"),
+        ]
+        assert not screen.running and "enter starts a new run" in summary(app)
+
+
+async def test_abandon_asks_why_stops_the_timer_and_a_new_run_asks_first(
     make_frozen_app, drill: Path
 ) -> None:
-    app = make_frozen_app(role=Role.ADMIN, user="ada")
+    app = make_frozen_app(role=Role.OPERATOR, user="olga")
+    clock = FakeClock()
+    app.clock = clock
     app.deck.store.create_schema()
     async with app.run_test(size=(120, 40)) as pilot:
         await open_runbook(pilot)
@@ -118,17 +183,68 @@ async def test_a_step_not_done_stops_the_run_and_skips_the_rest(
         await pilot.press("enter")
         await answer(pilot, "y")
         await wait_until(pilot, lambda: len(screen.session.run.results) == 1 and not screen._busy)
+        assert screen.query_one(RtoTimer).has_class("-running")
+        await pilot.press("X")
+        await answer_reason(pilot, "drill over")
+        await wait_until(pilot, lambda: screen.session.finished and not screen._busy)
+        assert [r.detail for r in screen.session.run.results[1:]] == [
+            "abandoned by olga: drill over"] * 2  # fmt: skip
+        assert not screen.query_one(RtoTimer).has_class("-running")
+        clock.now += 100  # the abandoned run's clock stands still
+        await pilot.pause(1.2)
+        assert "RTO 00:00 / 05:00" in timer_text(app)
+        abandon = read_entries(app.deck.store, "runbook.abandon")[0]
+        assert (abandon.actor, abandon.detail["reason"]) == ("olga", "drill over")
+
+        await pilot.press("enter")  # a new run asks first; Escape keeps the old table
+        await answer(pilot, "escape")
+        await idle(pilot)
+        assert len(screen.session.run.results) == 3
         await pilot.press("enter")
-        await answer(pilot, "n")  # not done: the step fails, as at the terminal
-        await wait_until(pilot, lambda: screen.session.finished)
+        await answer(pilot, "y")  # "New run": a clean table, then the first step's question
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen)
+                         and "Run step 1" in app.screen.question)  # fmt: skip
+        log = " ".join(line.text for line in screen.query_one("#runbook-log", RichLog).lines)
+        assert screen.session.run.results == [] and "abandoned" not in log
+        table = screen.query_one("#runbook-steps")
+        states = [str(table.get_cell(key, "state")) for key in
+                  ("preserve_logs", "notify", "verify_database")]  # fmt: skip
+        assert states == ["▶ next", "· waiting", "· waiting"]
+        await pilot.press("escape")
+
+
+async def test_a_dry_run_is_the_preflight_and_its_clock_does_not_run(
+    make_frozen_app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("QD_DRILL_DIR", raising=False)
+    use_drill(monkeypatch, tmp_path, "mkdir -p ${QD_DRILL_DIR}")
+    app = make_frozen_app(role=Role.OPERATOR, user="olga")
+    clock = FakeClock()
+    app.clock = clock
+    app.deck.store.create_schema()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_runbook(pilot)
+        screen = app.screen
+        await pilot.press("d")
+        await wait_until(pilot, lambda: screen.session is not None and screen.session.finished)
+        await idle(pilot)
         outcomes = [r.outcome.value for r in screen.session.run.results]
-        assert outcomes == ["done", "failed", "skipped"]
-        finish = read_entries(app.deck.store, "runbook.finish")[0]
-        assert finish.detail["succeeded"] is False
-        await wait_until(pilot, lambda: "drill FAILED" in log_text(app))
+        assert outcomes == ["would-fail", "dry-run", "dry-run"]
+        verdict = "drill would fail at step 1: QD_DRILL_DIR is not set"
+        await wait_until(pilot, lambda: verdict in log_text(app))
+        assert verdict in summary(app) and "succeeded" not in log_text(app)
+        clock.now += 100
+        await pilot.pause(1.2)
+        assert "RTO 00:00 / 05:00" in timer_text(app)
+        assert not screen.query_one(RtoTimer).has_class("-running")
+
+        monkeypatch.setenv("QD_DRILL_DIR", str(tmp_path / "drill"))
+        await pilot.press("d")  # after a dry run, another needs no question
+        await wait_until(pilot, lambda: "drill is ready" in summary(app))
+        assert not (tmp_path / "drill").exists()
 
 
-async def test_abandon_and_dry_run_are_audited(make_frozen_app, drill: Path) -> None:
+async def test_quitting_during_a_run_asks_first(make_frozen_app, drill: Path) -> None:
     app = make_frozen_app(role=Role.OPERATOR, user="olga")
     app.deck.store.create_schema()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -137,17 +253,14 @@ async def test_abandon_and_dry_run_are_audited(make_frozen_app, drill: Path) -> 
         await pilot.press("enter")
         await answer(pilot, "y")
         await wait_until(pilot, lambda: len(screen.session.run.results) == 1 and not screen._busy)
-        await pilot.press("X")
-        await answer(pilot, "y")
-        await wait_until(pilot, lambda: screen.session.finished)
-        assert [r.detail for r in screen.session.run.results[1:]] == ["stopped by olga"] * 2
-        await pilot.press("d")
-        await wait_until(pilot, lambda: screen.session.run.dry_run and screen.session.finished)
-        assert [r.outcome.value for r in screen.session.run.results] == ["dry-run"] * 3
-        actions = [a for _, a, _ in runbook_audit(app)]
-        assert actions == ["runbook.start"] + ["runbook.step"] * 3 + ["runbook.finish"] + (
-            ["runbook.start"] + ["runbook.step"] * 3 + ["runbook.finish"]
-        )
+        await pilot.press("1")  # from another screen too
+        await pilot.press("q")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert app.screen.question == "Quit with a run under way?"
+        assert "The drill run by olga is under way: 1 of 3 steps" in app.screen.detail
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert app.is_running and not app._quitting
 
 
 async def test_a_viewer_cannot_run_a_step(make_frozen_app, drill: Path) -> None:

@@ -1,5 +1,6 @@
 """Snapshots of the runbook screen at 120x40 and 80x24, dark and high-contrast: the rollback
-runbook with its first (manual) step confirmed and the RTO timer on the frozen clock."""
+runbook started despite its pre-flight's problems (listed in the output), its first (manual)
+step confirmed and the RTO timer on the frozen clock."""
 
 from __future__ import annotations
 
@@ -26,7 +27,11 @@ async def confirm_first_step(pilot) -> None:
     screen = app.screen
     await wait_for(lambda: screen.book is not None)
     await pilot.press("enter")
+    # nothing is set up for the rollback here: the pre-flight's problems, then "start anyway"
     await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+    assert app.screen.question == "Start the rollback run anyway?"
+    await pilot.press("y")
+    await wait_for(lambda: isinstance(app.screen, ConfirmScreen) and "Done" in app.screen.question)
     await pilot.press("y")
     await wait_for(lambda: screen.session is not None and len(screen.session.run.results) == 1)
     await wait_for(lambda: not screen._busy)

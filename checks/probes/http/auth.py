@@ -135,7 +135,7 @@ def token_from(response: httpx.Response) -> str | None:
     return None
 
 
-@probe("http.auth", params=AuthParams)
+@probe("http.auth", params=AuthParams, needs=("base_url", "api_key"))
 async def auth(ctx: ProbeContext, params: AuthParams) -> ProbeResult:
     """Protected routes refuse bad credentials; tokens are short-lived; logins lock out.
 

@@ -74,7 +74,7 @@ def leaks_in(response: httpx.Response) -> list[dict[str, str]]:
     return found
 
 
-@probe("http.error_leaks", params=ErrorLeaksParams)
+@probe("http.error_leaks", params=ErrorLeaksParams, needs=("base_url",))
 async def error_leaks(ctx: ProbeContext, params: ErrorLeaksParams) -> ProbeResult:
     """Error responses show no stack traces, exception names or debug pages.
 

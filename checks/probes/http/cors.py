@@ -50,7 +50,7 @@ def judge_cors(
     return Verdict.PASS, None
 
 
-@probe("http.cors", params=CorsParams)
+@probe("http.cors", params=CorsParams, needs=("base_url",))
 async def cors(ctx: ProbeContext, params: CorsParams) -> ProbeResult:
     """No foreign or ``null`` origin may read ``path`` cross-origin.
 

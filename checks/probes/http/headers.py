@@ -100,7 +100,7 @@ def judge(
     return Verdict.PASS, f"{graded}, every header test passed", findings
 
 
-@probe("http.security_headers", params=SecurityHeadersParams)
+@probe("http.security_headers", params=SecurityHeadersParams, needs=("base_url",))
 async def security_headers(ctx: ProbeContext, params: SecurityHeadersParams) -> ProbeResult:
     """Security headers score at least ``min_grade`` on the HTTP Observatory scale.
 

@@ -20,7 +20,7 @@ class HealthParams(ProbeParams):
     max_latency_ms: float = Field(default=500.0, gt=0)
 
 
-@probe("http.health", params=HealthParams)
+@probe("http.health", params=HealthParams, needs=("base_url",))
 async def health(ctx: ProbeContext, params: HealthParams) -> ProbeResult:
     """The health endpoint answers ``expect_status`` (and the expected text) within the latency.
 

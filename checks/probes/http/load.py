@@ -39,7 +39,7 @@ def percentile(sorted_values: list[float], p: float) -> float:
     return sorted_values[rank - 1]
 
 
-@probe("http.load", params=LoadParams, exclusive=True)
+@probe("http.load", params=LoadParams, exclusive=True, needs=("base_url",))
 async def load(ctx: ProbeContext, params: LoadParams) -> ProbeResult:
     """``requests`` GETs of ``path``, ``concurrency`` at a time, within latency and error bounds.
 

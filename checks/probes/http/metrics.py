@@ -37,7 +37,7 @@ def metric_names(text: str, content_type: str) -> set[str]:
     return names
 
 
-@probe("http.metrics", params=MetricsParams)
+@probe("http.metrics", params=MetricsParams, needs=("base_url",))
 async def metrics(ctx: ProbeContext, params: MetricsParams) -> ProbeResult:
     """The metrics endpoint answers 200 in Prometheus text format with the required metrics.
 

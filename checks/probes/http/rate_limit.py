@@ -40,7 +40,7 @@ class RateLimitParams(ProbeParams):
         return self
 
 
-@probe("http.rate_limit", params=RateLimitParams)
+@probe("http.rate_limit", params=RateLimitParams, needs=("base_url",))
 async def rate_limit(ctx: ProbeContext, params: RateLimitParams) -> ProbeResult:
     """A burst of at most ``burst`` GETs of ``path`` meets 429 with retry guidance.
 

@@ -45,7 +45,7 @@ def judge_redirect(url: str, status: int, location: str | None) -> tuple[Verdict
     return Verdict.PASS, f"{url} redirects ({status}) to {target}"
 
 
-@probe("http.https_redirect", params=HttpsRedirectParams)
+@probe("http.https_redirect", params=HttpsRedirectParams, needs=("base_url",))
 async def https_redirect(ctx: ProbeContext, params: HttpsRedirectParams) -> ProbeResult:
     """Plain HTTP is redirected (301/302/307/308) to https on the same host.
 
