@@ -251,19 +251,7 @@ class RunbookScreen(DeckScreen):
             context = dataclasses.replace(context, target=target)
         return context
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Enter is a priority binding, resolved by the app before this screen's on_key
-        # could refuse it: a disabled Enter was swallowed unsaid and unaudited. Enabled,
-        # the action itself says why and audits the refusal (the palette and help, which
-        # ask denial_for, still show it as refused).
-        if action == "run_step":
-            return True
-        return super().check_action(action, parameters)
-
     def action_run_step(self) -> None:
-        if self.denial_for("run_step"):
-            self.refuse("run_step", "Run next step", "key enter")
-            return
         if self.book is None or self._busy:
             return
         session = self.session
