@@ -30,7 +30,9 @@ from typing import Any
 from checks.catalog import Checklist
 from checks.ledger import state
 from checks.release import DEFAULT_ROLES, ItemState, Release, ReleaseState
+from core.access import Principal
 from core.exports import pdf
+from core.guard import record
 from core.store import Store
 
 #: Characters of one item's evidence a report prints (the JSON report has all of it).
@@ -385,9 +387,11 @@ def export(
     audit_key_file: Path,
     required_roles: Iterable[str] = DEFAULT_ROLES,
     now: float | None = None,
+    actor: Principal | None = None,
 ) -> Path:
     """Write the release report (``fmt`` "pdf" or "markdown") into ``folder`` under a name
-    that says what and when, and return its path: the console's export. Blocking."""
+    that says what and when, and return its path: the console's export, audited as
+    ``actor``'s when given. Blocking."""
     report = gather(store, checklist, release, configured_target=configured_target,
                     audit_key_file=audit_key_file, required_roles=required_roles,
                     now=now)  # fmt: skip
@@ -396,7 +400,19 @@ def export(
     name = f"release-report-{checklist.id}-{version}-{release.environment}-{stamp}"
     folder.mkdir(parents=True, exist_ok=True)
     if fmt == "pdf":
-        return write_pdf(report, folder / f"{name}.pdf")
-    path = folder / f"{name}.md"
-    path.write_text(as_markdown(report), encoding="utf-8")
+        path = write_pdf(report, folder / f"{name}.pdf")
+    else:
+        path = folder / f"{name}.md"
+        path.write_text(as_markdown(report), encoding="utf-8")
+    if actor is not None:
+        audit_export(store, actor, release, report, path)
     return path
+
+
+def audit_export(store: Store, actor: Principal, release: Release, report: ReleaseReport,
+                 path: Path) -> None:  # fmt: skip
+    """Record who exported which release's report, where, and what it said: the report a
+    release manager signs is itself on the trail."""
+    record(store, actor, "check.report", str(release),
+           {"path": str(path), "target": report.target, "ready": report.state.ready,
+            "audit_verified": report.audit.ok})  # fmt: skip

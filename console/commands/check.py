@@ -299,7 +299,7 @@ def status_command(args: argparse.Namespace) -> int:
 
 
 def report_command(args: argparse.Namespace) -> int:
-    from checks.release_report import as_markdown, gather, write_pdf
+    from checks.release_report import as_markdown, audit_export, gather, write_pdf
 
     settings = args.settings
     checklist = _checklist(args.checklist)
@@ -309,16 +309,19 @@ def report_command(args: argparse.Namespace) -> int:
         report = gather(store, checklist, release, configured_target=settings.check_target,
                         audit_key_file=settings.audit_key_file,
                         required_roles=_roles(settings))  # fmt: skip
+        markdown = as_markdown(report)
+        try:
+            if args.markdown is not None:
+                args.markdown.write_text(markdown, encoding="utf-8")
+            if args.pdf is not None:
+                write_pdf(report, args.pdf)
+        except OSError as exc:
+            raise UsageError(f"cannot write the report: {exc}") from None
+        for path in (args.markdown, args.pdf):
+            if path is not None:
+                audit_export(store, _actor(args), release, report, path)
     finally:
         store.dispose()
-    markdown = as_markdown(report)
-    try:
-        if args.markdown is not None:
-            args.markdown.write_text(markdown, encoding="utf-8")
-        if args.pdf is not None:
-            write_pdf(report, args.pdf)
-    except OSError as exc:
-        raise UsageError(f"cannot write the report: {exc}") from None
     if args.markdown is None and args.pdf is None:
         print(markdown, end="")
         return 0

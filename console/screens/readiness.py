@@ -629,9 +629,9 @@ class ReadinessScreen(DeckScreen):
                 path = await asyncio.to_thread(
                     export, self.deck.store, checklist, release,
                     fmt=RELEASE_REPORT_FORMATS[fmt], folder=settings.exports_dir,
-                    configured_target=settings.check_target,
+                    configured_target=self.target,
                     audit_key_file=settings.audit_key_file, required_roles=self.roles,
-                    now=self.console.clock(),
+                    now=self.console.clock(), actor=self.user,
                 )  # fmt: skip
             else:
                 path = await asyncio.to_thread(export_report, self.deck.store, checklist,

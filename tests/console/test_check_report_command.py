@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from console.cli import main
+from core.audit import read_entries
+from core.store import Store
 from tests.console.test_check_command import CHECKLIST
 
 TARGET = "https://staging.desk.example"
@@ -55,6 +57,15 @@ def test_report_writes_markdown_and_pdf_with_the_same_facts(
         assert fact in text, fact
     expiry = next(line for line in md.splitlines() if line.startswith("| infra.disk | valid |"))
     assert expiry.split(" | ")[2] in text  # the waiver's expiry, in both
+    store = Store(f"sqlite:///{isolated_environment / 'quarterdeck.db'}")
+    try:  # the report signed is on the trail: who exported which release, where, saying what
+        exported = [(e.actor, e.subject, e.detail["path"], e.detail["target"])
+                    for e in read_entries(store, "check.report")]  # fmt: skip
+    finally:
+        store.dispose()
+    release_name = exported[0][1]
+    assert "2.0.0" in release_name
+    assert exported == [("alice", release_name, str(path), TARGET) for path in (markdown, pdf)]
 
     assert main(["check", "report", str(gate), *common]) == 0  # no file: the Markdown
     printed = capsys.readouterr().out

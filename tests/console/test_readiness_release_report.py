@@ -7,6 +7,7 @@ import pytest
 
 from checks.ledger import state
 from checks.release_report import as_markdown, gather
+from core.audit import read_entries
 from tests.console.frozen import FROZEN_TS
 from tests.console.pilot import wait_until
 from tests.console.test_check_report_command import pdf_text
@@ -34,17 +35,19 @@ async def test_x_exports_the_release_report_as_pdf_and_markdown(
         assert pdf.parent == settings.exports_dir and pdf.suffix == ".pdf"
         assert pdf.name == "release-report-production-3.0.0-paper-20261123T120000Z.pdf"
         assert str(pdf) in messages(app)
+        (audited,) = read_entries(store, "check.report")
+        assert (audited.actor, audited.detail["path"]) == (app.user.name, str(pdf))
         text = pdf_text(pdf)
         for fact in (f"Target {TARGET}", "Release 3.0.0", "NOT READY", "audit trail verified"):
             assert fact in text, fact
 
         screen.exported = None
-        screen.action_export("release markdown")  # what the palette's command runs
-        await wait_until(pilot, lambda: screen.exported is not None)
         expected = as_markdown(gather(store, checklist, rel, configured_target=TARGET,
                                       audit_key_file=settings.audit_key_file,
                                       required_roles=tuple(settings.signoff_roles),
                                       now=FROZEN_TS))  # fmt: skip
+        screen.action_export("release markdown")  # what the palette's command runs
+        await wait_until(pilot, lambda: screen.exported is not None)
         assert screen.exported.read_text() == expected
         assert f"| **Target** | {TARGET} |" in expected
         current = state(store, checklist, rel, required_roles=tuple(settings.signoff_roles))
