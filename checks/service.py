@@ -16,6 +16,7 @@ from checks.release import Release, default_release
 from checks.runner import run_checklist
 from core import __version__
 from core.access import SYSTEM, Capability, Principal
+from core.audit import read_entries
 from core.bus import Bus
 from core.config import Settings
 from core.events import CheckUpdate
@@ -64,6 +65,14 @@ class RunRequest:
     target: str | None = None
 
 
+def remembered_target(store: Any, configured: str) -> str:
+    """The target last set in a console (the newest ``check.target`` on the audit trail),
+    else ``configured`` (QD_CHECK_TARGET): a release manager's choice outlives a restart,
+    until set again; setting it empty goes back to the configured one."""
+    newest = read_entries(store, "check.target", limit=1)
+    return (newest[0].detail.get("to") or configured) if newest else configured
+
+
 class ReadinessService:
     """Loads a built-in checklist, runs it once on start and again on request.
 
@@ -79,8 +88,10 @@ class ReadinessService:
     a given version: runs go one at a time, through the same bounded runner.
 
     ``target`` is the deployment (base URL) runs examine, ``QD_CHECK_TARGET`` at
-    first; ``set_target`` changes it for every later run, from any session, and
-    audits who changed it from what to what. Each verdict records its target.
+    first (with ``remember_target``, the one last set in a console, read back from
+    the audit trail at ``start``); ``set_target`` changes it for every later run,
+    from any session, and audits who changed it from what to what. Each verdict
+    records its target.
     """
 
     def __init__(
@@ -92,8 +103,10 @@ class ReadinessService:
         concurrency: int = 8,
         timeout: float = 5.0,
         registry: ProbeRegistry | None = None,
+        remember_target: bool = False,
     ) -> None:
         self.deck = deck
+        self.remember_target = remember_target
         self.checklist_id = checklist_id
         self.concurrency = concurrency
         self.timeout = timeout
@@ -118,6 +131,9 @@ class ReadinessService:
         A broken catalog is logged and kept in ``load_error``; it does not
         stop the Deck from starting.
         """
+        if self.remember_target:
+            self.target = await asyncio.to_thread(remembered_target, self.deck.store,
+                                                  self.target)  # fmt: skip
         try:
             if self.checklist is None:
                 self.checklist = await self._load()

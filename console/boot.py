@@ -35,7 +35,7 @@ class DeckRecipe:
         from core.deck import Deck
 
         deck = Deck(self.settings, bus=self.bus)
-        readiness = ReadinessService(deck)
+        readiness = ReadinessService(deck, remember_target=True)
         deck.add_service(readiness)
         import_screens()
         return deck, readiness

@@ -132,7 +132,7 @@ async def _serve(settings: Settings, host: str, port: int, http_port: int | None
     from core.deck import Deck
 
     deck = Deck(settings)
-    readiness = ReadinessService(deck)
+    readiness = ReadinessService(deck, remember_target=True)
     deck.add_service(readiness)
     ssh = await listen_ssh(deck, readiness, host, port)
     print(f"quarterdeck: SSH on {host}:{ssh.port}, host key {ssh.fingerprint}", flush=True)

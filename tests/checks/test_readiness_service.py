@@ -236,3 +236,33 @@ async def test_rerun_of_part_of_another_checklist_records_it_for_the_version_ask
     assert [(r.verdict, r.actor) for r in rows] == [("fail", "olga")]
     assert history(store, release, "t.a") == []
     store.dispose()
+
+
+async def test_a_target_set_in_a_console_outlives_a_restart(settings: Settings) -> None:
+    """The newest ``check.target`` on the audit trail is where the next start begins;
+    set empty, the configured QD_CHECK_TARGET is back."""
+    from core.deck import Deck
+
+    configured = settings.model_copy(update={"check_target": "http://127.0.0.1:1"})
+    admin = Principal("rita", Role.ADMIN)
+
+    async def started() -> tuple[Deck, ReadinessService]:
+        deck = Deck(configured)
+        service = ReadinessService(deck, remember_target=True)
+        deck.add_service(service)
+        await deck.start()
+        return deck, service
+
+    deck, service = await started()
+    assert service.target == "http://127.0.0.1:1"
+    await service.set_target("http://127.0.0.1:9/", actor=admin)
+    await deck.stop()
+
+    deck, service = await started()
+    assert service.target == "http://127.0.0.1:9"
+    await service.set_target("", actor=admin)
+    await deck.stop()
+
+    deck, service = await started()
+    assert service.target == "http://127.0.0.1:1"
+    await deck.stop()
