@@ -17,6 +17,12 @@ from core.health.breaker import BreakerRegistry
 FINAL_VERDICTS = frozenset({Verdict.PASS, Verdict.WARN, Verdict.FAIL, Verdict.ERROR})
 
 
+#: Why a probe of the deployment could not run, and where the target is given.
+NO_TARGET = ("target.base_url is not set: give the deployment's URL on the Readiness screen "
+             "(its target field, or the palette's Set readiness target…), with --target or "
+             "with QD_CHECK_TARGET")  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
     """The deployment the HTTP, TLS and service probes examine, per environment.

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 
-from checks.probes.base import ProbeContext, ProbeParams, ProbeResult
+from checks.probes.base import NO_TARGET, ProbeContext, ProbeParams, ProbeResult
 from checks.probes.registry import probe
 from core.events import Verdict
 
@@ -257,7 +257,7 @@ async def certificate(ctx: ProbeContext, params: CertificateParams) -> ProbeResu
     signed by the configured CA."""
     target = ctx.target
     if not target.base_url:
-        return ProbeResult(Verdict.ERROR, "target.base_url is not set")
+        return ProbeResult(Verdict.ERROR, NO_TARGET)
     try:
         endpoint = parse_endpoint(target.base_url)
     except ValueError as exc:

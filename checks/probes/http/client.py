@@ -30,7 +30,7 @@ from typing import Any
 
 import httpx
 
-from checks.probes.base import ProbeResult, Target
+from checks.probes.base import NO_TARGET, ProbeResult, Target
 from core.events import Verdict
 from core.health.breaker import BreakerRegistry, CircuitOpen
 
@@ -95,7 +95,7 @@ def credential_headers(api_key: str) -> dict[str, str]:
 def missing_setting(target: Target, *, api_key: bool = False) -> ProbeResult | None:
     """An ERROR result naming the first target setting the probe needs and lacks, else None."""
     if not target.base_url.strip():
-        return ProbeResult(Verdict.ERROR, "target.base_url is not set", {"setting": "base_url"})
+        return ProbeResult(Verdict.ERROR, NO_TARGET, {"setting": "base_url"})
     if not target.base_url.startswith(("http://", "https://")):
         reason = f"target.base_url {target.base_url!r} is not an http:// or https:// URL"
         return ProbeResult(Verdict.ERROR, reason, {"setting": "base_url"})

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from checks import REGISTRY, Checklist, ProbeContext, ProbeResult, run_checklist
 from checks.probes import Target
+from checks.probes.base import NO_TARGET
 from checks.probes.http.auth import AuthParams
 from checks.probes.http.client import ProbeClient, Unreachable
 from checks.probes.http.headers import SecurityHeadersParams
@@ -298,7 +299,7 @@ def test_bad_params_are_rejected_naming_the_field(
 async def test_probe_without_base_url_is_an_error_naming_it(ctx: ProbeContext, name: str) -> None:
     result = await run(name, dataclasses.replace(ctx, target=Target(api_key="k")))
     assert result.verdict is ERROR
-    assert result.reason == "target.base_url is not set"
+    assert result.reason == NO_TARGET
 
 
 async def test_auth_on_a_missing_route_is_an_error_naming_the_param(make_ctx: MakeContext) -> None:

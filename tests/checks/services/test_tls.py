@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from checks.probes import REGISTRY
+from checks.probes.base import NO_TARGET
 from checks.probes.tls import CertificateParams, _pinned_context, certificate, parse_endpoint
 from core.events import Verdict
 
@@ -135,7 +136,7 @@ async def test_nothing_listening_fails_without_raising(make_ctx: MakeContext, tm
 @pytest.mark.parametrize(
     ("target", "reason"),
     [
-        ({}, "target.base_url is not set"),
+        ({}, NO_TARGET),
         ({"base_url": "http://127.0.0.1:8080"}, "is not an https:// URL"),
         ({"base_url": "https://127.0.0.1:1/", "ca_file": Path("/nonexistent/ca.pem")},
          "target.ca_file /nonexistent/ca.pem does not exist"),
