@@ -167,7 +167,7 @@ async def prepare(case: str, app, pilot) -> None:
     """Put Research in the state the case measures."""
     screen = app.screen
     if case == "research-result":
-        screen.action_backtest()
+        await screen.action_backtest()
         view = screen.query_one("#result-title")
         await wait_until(pilot, lambda: "·" in str(view.content))
     elif case == "research-heatmap":
