@@ -219,6 +219,8 @@ def _verdict(s: ItemState) -> str:
 def _run_text(run: RunbookRecord | None, what: str) -> tuple[str, str, str, str, str]:
     if run is None:
         return (what, "none recorded", "", "", "")
+    if run.dry_run:  # the pre-flight alone: nothing ran, so there is no time to hold
+        return (what, when(run.finished_at), run.actor, run.outcome, "not timed (a dry run)")
     if run.rto_seconds is None:
         against = "RTO unknown"
     else:
