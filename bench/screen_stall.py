@@ -117,7 +117,7 @@ async def run(profile: str | None, why: bool = False) -> dict[str, tuple[float, 
         deck = Deck(settings)
         readiness = ReadinessService(deck)
         deck.add_service(readiness)
-        app = QuarterdeckApp(deck, readiness)
+        app = QuarterdeckApp(deck, readiness, manage_heap=True)
         beat = Heartbeat()
         results: dict[str, tuple[float, float]] = {}
         profiler = cProfile.Profile() if profile else None

@@ -90,6 +90,7 @@ class QuarterdeckApp(App[int]):
         clock: Callable[[], float] = time.time,
         start_deck: bool = True,
         handle_sigterm: bool = False,
+        manage_heap: bool = False,
     ) -> None:
         lean_strips.install()
         super().__init__()
@@ -117,8 +118,9 @@ class QuarterdeckApp(App[int]):
         self._session: int | None = None
         self._visited_modes: set[str] = set()
         self._hold_frames = True
-        #: Freezes the heap after a screen's first showing (local console only).
-        self.heap = HeapSettler()
+        #: Freezes the heap after a screen's first showing: the one console of a process
+        #: (``quarterdeck``), not SSH sessions (the server's heap) nor tests' many apps.
+        self.heap = HeapSettler() if manage_heap else None
         #: Where in each beat this console's live panes redraw (``console.pace``).
         self.redraw_phase = 0.0
 
@@ -185,7 +187,8 @@ class QuarterdeckApp(App[int]):
 
     def on_unmount(self) -> None:
         PACE.closed()
-        self.heap.cancel()
+        if self.heap is not None:
+            self.heap.cancel()
         if self._session is not None:
             self.deck.sessions.close(self._session)
             self._session = None
@@ -211,8 +214,8 @@ class QuarterdeckApp(App[int]):
 
     def settle_heap(self) -> None:
         """Freeze the heap soon (``console.heap``): a new screen, or a large result read,
-        is long-lived. The local console only: SSH sessions' heap is the server's."""
-        if self._start_deck:
+        is long-lived."""
+        if self.heap is not None:
             self.heap.settle_soon()
 
     def delay_update(self, delay: float = 0.05) -> None:
@@ -249,7 +252,8 @@ class QuarterdeckApp(App[int]):
             # as long as the process. Freezing it keeps full collections from walking
             # it: they had stalled the loop for ~170 ms every second or so at 10k ticks/s.
             gc.freeze()
-            HeapSettler.install()
+            if self.heap is not None:
+                HeapSettler.install()
         except Exception as exc:
             log.exception("the deck failed to start")
             self.notify(f"The engine failed to start: {exc}", severity="error", timeout=60)

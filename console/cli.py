@@ -103,7 +103,7 @@ def run_console(
         recipe = DeckRecipe(settings)
         servers: list[Service] = []
         if ssh_port is None and http_port is None:
-            app = QuarterdeckApp(recipe, handle_sigterm=True)
+            app = QuarterdeckApp(recipe, handle_sigterm=True, manage_heap=True)
         else:  # the ports are bound before anything starts, so a taken one fails at once
             deck, readiness = recipe.build()
             try:
@@ -122,7 +122,7 @@ def run_console(
                 for server in servers:
                     await server.stop()
                 raise
-            app = QuarterdeckApp(deck, readiness, handle_sigterm=True)
+            app = QuarterdeckApp(deck, readiness, handle_sigterm=True, manage_heap=True)
         try:
             result = await app.run_async()
         finally:
