@@ -248,11 +248,12 @@ class QuarterdeckApp(App[int]):
     async def _start(self) -> None:
         try:
             await self.deck.start()
-            # Everything built so far (numba, SQLAlchemy, the strategy library...) lives
-            # as long as the process. Freezing it keeps full collections from walking
-            # it: they had stalled the loop for ~170 ms every second or so at 10k ticks/s.
-            gc.freeze()
             if self.heap is not None:
+                # Everything built so far (numba, SQLAlchemy, the strategy library...)
+                # lives as long as the process. Freezing it keeps full collections from
+                # walking it: they had stalled the loop for ~170 ms every second or so at
+                # 10k ticks/s.
+                gc.freeze()
                 HeapSettler.install()
         except Exception as exc:
             log.exception("the deck failed to start")
