@@ -5,9 +5,7 @@ chain's verification at the time of export."""
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,6 +29,7 @@ from core.access import Principal, Role
 from core.audit import append_entry
 from core.events import Verdict
 from core.store import Store
+from tests.core.test_report import pdf_text
 
 from .support import item
 
@@ -83,15 +82,6 @@ def report(store: Store, checklist: Checklist, tmp_path: Path) -> ReleaseReport:
     rollback_run(store, dry_run=False, elapsed=185.0, succeeded=True)
     return gather(store, checklist, RELEASE, configured_target=TARGET,
                   audit_key_file=tmp_path / "audit.pem", required_roles=ROLES)  # fmt: skip
-
-
-def pdf_text(pdf: Path) -> str:
-    tool = shutil.which("pdftotext")
-    if tool is None:
-        pytest.fail("pdftotext is missing: install Debian's poppler-utils")
-    done = subprocess.run([tool, "-layout", str(pdf), "-"], capture_output=True, text=True,
-                          check=True, timeout=60)  # fmt: skip
-    return " ".join(done.stdout.split())
 
 
 def row(markdown: str, item_id: str) -> str:

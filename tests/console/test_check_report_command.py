@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,17 +10,9 @@ from console.cli import main
 from core.audit import read_entries
 from core.store import Store
 from tests.console.test_check_command import CHECKLIST
+from tests.core.test_report import pdf_text
 
 TARGET = "https://staging.desk.example"
-
-
-def pdf_text(pdf: Path) -> str:
-    tool = shutil.which("pdftotext")
-    if tool is None:
-        pytest.fail("pdftotext is missing: install Debian's poppler-utils")
-    done = subprocess.run([tool, "-layout", str(pdf), "-"], capture_output=True, text=True,
-                          check=True, timeout=60)  # fmt: skip
-    return " ".join(done.stdout.split())
 
 
 def test_report_writes_markdown_and_pdf_with_the_same_facts(

@@ -10,8 +10,8 @@ from checks.release_report import as_markdown, gather
 from core.audit import read_entries
 from tests.console.frozen import FROZEN_TS
 from tests.console.pilot import wait_until
-from tests.console.test_check_report_command import pdf_text
 from tests.console.test_readiness_screen import fill, messages, open_release, release
+from tests.core.test_report import pdf_text
 
 TARGET = "https://staging.desk.example"
 

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from tests.console.test_check_report_command import pdf_text
+from tests.core.test_report import pdf_text
 from tests.e2e.tmux import TmuxSession
 
 ROOT = Path(__file__).resolve().parents[2]
