@@ -4,12 +4,11 @@ Markdown) and the status report the console exports."""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 from tests.core.test_report import pdf_text
-from tests.e2e.tmux import TmuxSession
+from tests.e2e.tmux import TmuxSession, console_env
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET = "http://127.0.0.1:9"  # nothing listens: every HTTP probe fails on this target
@@ -17,16 +16,7 @@ TARGET = "http://127.0.0.1:9"  # nothing listens: every HTTP probe fails on this
 
 def test_the_target_set_in_the_console_is_in_the_exported_reports(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    env = {
-        "QD_DATA_DIR": str(data),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "QD_DEMO_JOB": "false",
-        "TERM": "xterm-256color",
-        "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", str(tmp_path)),
-        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
-    }
-    terminal = TmuxSession(80, 24, env, ROOT)
+    terminal = TmuxSession(80, 24, console_env(tmp_path), ROOT)
     try:
         terminal.type(f'{sys.executable} -m console.cli; echo "EXIT=$?"')
         terminal.press("Enter")

@@ -4,28 +4,18 @@ still."""
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from pathlib import Path
 
-from tests.e2e.tmux import TmuxSession
+from tests.e2e.tmux import TmuxSession, console_env
 
 ROOT = Path(__file__).resolve().parents[2]
 QUARTERDECK = Path(sys.executable).with_name("quarterdeck")
 
 
 def test_the_rollback_dry_run_in_the_console_says_where_it_would_fail(tmp_path: Path) -> None:
-    env = {
-        "QD_DATA_DIR": str(tmp_path / "data"),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "QD_DEMO_JOB": "false",
-        "TERM": "xterm-256color",
-        "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", str(tmp_path)),
-        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
-    }
-    terminal = TmuxSession(80, 24, env, ROOT)
+    terminal = TmuxSession(80, 24, console_env(tmp_path), ROOT)
     try:
         terminal.type(f'env -u QD_SERVICE -u QD_VENV {QUARTERDECK}; echo "EXIT=$?"')
         terminal.press("Enter")

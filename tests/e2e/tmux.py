@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import time
@@ -65,3 +66,17 @@ class TmuxSession:
 
     def close(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=10)
+
+
+def console_env(tmp_path: Path) -> dict[str, str]:
+    """A console's environment of its own: data and config under ``tmp_path``, no demo job,
+    a 256-colour terminal, and this test run's PATH, HOME and PYTHONPATH."""
+    return {
+        "QD_DATA_DIR": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "QD_DEMO_JOB": "false",
+        "TERM": "xterm-256color",
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", str(tmp_path)),
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+    }
