@@ -97,11 +97,7 @@ def resolve_target(current: ReleaseState, configured: str) -> tuple[str, str]:
     """The target the verdicts were recorded against, if the ledger recorded one, else
     the configured one; and where it came from."""
     recorded = sorted(
-        {
-            str(target)
-            for s in current.items
-            if s.result is not None and (target := getattr(s.result, "target", None))
-        }
+        {s.result.target for s in current.items if s.result is not None and s.result.target}
     )
     if len(recorded) == 1:
         return recorded[0], "recorded with the verdicts"
@@ -147,8 +143,7 @@ def _outcome(detail: dict[str, Any], dry_run: bool) -> str:
     verdict = detail.get("verdict")
     if isinstance(verdict, str) and verdict:
         return verdict
-    if isinstance(detail.get("ready"), bool):
-        return "ready" if detail["ready"] else "not ready"
+    # runs recorded before runbooks gave their verdict
     if dry_run:
         return "completed (a dry run: nothing was run)" if detail.get("succeeded") else "failed"
     return "succeeded" if detail.get("succeeded") else "FAILED"

@@ -245,7 +245,10 @@ class RunbookScreen(DeckScreen):
                               clock=self.console.clock)  # fmt: skip
 
     def _probe_context(self) -> ProbeContext:
-        context = context_from_deck(self.deck)
+        """The readiness target the Deck examines (set on the Readiness screen, else
+        QD_CHECK_TARGET), so a rollback verifies the deployment the checks judge."""
+        readiness = self.console.readiness
+        context = context_from_deck(self.deck, readiness.target if readiness else None)
         if context.target.project_dir is None:  # as the CLI: the current directory
             target = dataclasses.replace(context.target, project_dir=Path.cwd())
             context = dataclasses.replace(context, target=target)

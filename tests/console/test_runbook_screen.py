@@ -278,3 +278,44 @@ async def test_a_viewer_cannot_run_a_step(make_frozen_app, drill: Path) -> None:
         refused = sorted((e.actor, e.action, e.subject) for e in read_entries(app.deck.store))
         assert refused == [("vic", "denied.runbook.start", "Dry run"),
                            ("vic", "denied.runbook.step", "Run next step")]  # fmt: skip
+
+
+HEALTH_RUNBOOK = """\
+[runbook]
+id = "verify"
+title = "Verify"
+description = "Verify the deployment."
+rto_minutes = 5
+
+[[steps]]
+id = "verify_health"
+title = "Verify health"
+kind = "probe"
+instructions = "The service answers."
+probe = "http.health"
+params = { path = "/health", expect_status = 200, max_latency_ms = 500 }
+timeout = 10
+sources = ["001: Rollback Plan"]
+"""
+
+
+async def test_probe_steps_examine_the_target_set_on_the_readiness_screen(
+    make_frozen_app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rollback verifies the deployment the readiness checks judge: the target set in
+    the console, not only QD_CHECK_TARGET (empty here, so the pre-flight would object)."""
+    monkeypatch.delenv("QD_CHECK_TARGET", raising=False)
+    book = tmp_path / "verify.toml"
+    book.write_text(HEALTH_RUNBOOK)
+    monkeypatch.setattr("console.screens.runbook.builtin_runbooks",
+                        lambda: {"verify": load_runbook(book)})  # fmt: skip
+    app = make_frozen_app(role=Role.OPERATOR, user="olga")
+    app.deck.store.create_schema()
+    app.readiness.target = "http://127.0.0.1:9"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_runbook(pilot)
+        screen = app.screen
+        await pilot.press("d")
+        await wait_until(pilot, lambda: screen.session is not None and screen.session.finished)
+        assert "verify is ready" in " ".join(log_text(app).split())
+        assert "base_url is not set" not in log_text(app)
