@@ -10,7 +10,7 @@ import signal
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -35,6 +35,7 @@ from console.screens.reason import ReasonScreen
 from core.access import Principal
 from core.bus import Bus
 from core.config import Settings
+from core.deck_loop import Remote
 from core.preferences import Preferences
 from themes import DEFAULT_THEME, THEME_NAMES, register_themes
 
@@ -64,7 +65,10 @@ class QuarterdeckApp(App[int]):
         q / ctrl+q: stop the engine cleanly and quit (asking first while a runbook run
             is under way).
 
-    ``clock`` (epoch seconds) is injected so that tests can freeze every clock
+    ``deck_loop`` is the loop the Deck runs on when that is not this app's (the
+    console's Deck runs on a thread of its own, ``core.deck_loop``): the app then
+    holds the Deck and its readiness service as ``Remote`` objects, whose commands
+    run there. ``clock`` (epoch seconds) is injected so that tests can freeze every clock
     the screens show. ``start_deck`` False means the Deck belongs to someone else
     (an SSH session's app): quitting then ends this app only. Where the user is
     ("local", or an SSH client) is ``user.source``.
@@ -91,6 +95,7 @@ class QuarterdeckApp(App[int]):
         start_deck: bool = True,
         handle_sigterm: bool = False,
         manage_heap: bool = False,
+        deck_loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         lean_strips.install()
         super().__init__()
@@ -100,12 +105,13 @@ class QuarterdeckApp(App[int]):
         self.deck_ready = asyncio.Event()
         self.deck_attached: Signal[Deck] = Signal(self, "deck-attached")
         self._recipe: DeckRecipe | None = None
+        self._deck_loop = deck_loop
         self._pending_mode: str | None = None
         self._held_keys: list[events.Key] = []  # pressed after a screen key, while pending
         if isinstance(deck, DeckRecipe):
             self._recipe = deck
         else:
-            self.deck = deck
+            self.deck, self.readiness = self._reach(deck, readiness)
             self.deck_ready.set()
         self.user = user or Principal(getpass.getuser(), self.settings.console_role)
         self.clock = clock
@@ -142,9 +148,21 @@ class QuarterdeckApp(App[int]):
         if self._recipe is not None:
             self.call_after_refresh(self.run_worker, self._build(self._recipe), name="deck-build")
 
+    def _reach(
+        self, deck: Deck, readiness: ReadinessService | None
+    ) -> tuple[Deck, ReadinessService | None]:
+        """The Deck and its readiness service as this app calls them: themselves on the
+        app's own loop, else ``Remote``."""
+        if self._deck_loop is None:
+            return deck, readiness
+        remote = cast("Deck", Remote(deck, self._deck_loop))
+        return remote, None if readiness is None else cast(
+            "ReadinessService", Remote(readiness, self._deck_loop)
+        )
+
     async def _build(self, recipe: DeckRecipe) -> None:
         try:
-            self.deck, self.readiness = await asyncio.to_thread(recipe.build)
+            self.deck, self.readiness = self._reach(*await asyncio.to_thread(recipe.build))
         except Exception as exc:
             log.exception("the deck could not be built")
             self.notify(f"The engine could not be built: {exc}", severity="error", timeout=60)

@@ -10,7 +10,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from console.commands import (
     account,
@@ -35,7 +35,9 @@ from core.executor_spec import check_executor_spec
 from core.logs import configure_logging
 
 if TYPE_CHECKING:
-    from core.deck import Service
+    from checks import ReadinessService
+    from core.deck import Deck, Service
+    from core.deck_loop import DeckLoop
 
 EXIT_USAGE = 2
 EXIT_STORE_UNAVAILABLE = 3
@@ -95,44 +97,61 @@ def build_parser() -> argparse.ArgumentParser:
 def run_console(
     settings: Settings, ssh_port: int | None = None, http_port: int | None = None
 ) -> int:
+    """The console on this terminal, its Deck on a loop and thread of its own
+    (``core.deck_loop``): a screen's layout never holds the engine's loop."""
+    from core.deck_loop import DeckLoop
+
+    deck_loop = DeckLoop().start()
+    try:
+        return asyncio.run(_console(settings, deck_loop, ssh_port, http_port))
+    finally:
+        deck_loop.close()
+
+
+async def _console(
+    settings: Settings, deck_loop: DeckLoop, ssh_port: int | None, http_port: int | None
+) -> int:
     # Imported here so that `quarterdeck --version` and headless commands stay fast.
     from console.app import QuarterdeckApp
     from console.boot import DeckRecipe
+    from core.deck_loop import Remote, ServiceOn, on_loop
 
-    async def run() -> int:
-        recipe = DeckRecipe(settings)
-        servers: list[Service] = []
-        if ssh_port is None and http_port is None:
-            app = QuarterdeckApp(recipe, handle_sigterm=True, manage_heap=True)
-        else:  # the ports are bound before anything starts, so a taken one fails at once
-            deck, readiness = recipe.build()
-            try:
-                ssh = None
-                if ssh_port is not None:
-                    ssh = await serve.listen_ssh(deck, readiness, settings.ssh_host, ssh_port)
-                    servers.append(ssh)
-                    print(f"quarterdeck: SSH on {settings.ssh_host}:{ssh.port}, host key "
-                          f"{ssh.fingerprint}", file=sys.stderr)  # fmt: skip
-                if http_port is not None:
-                    http = await serve.listen_http(deck, readiness, ssh, http_port)
-                    servers.append(http)
-                    print(f"quarterdeck: {http.scheme.upper()} on {http.host}:{http.port}",
-                          file=sys.stderr)  # fmt: skip
-            except BaseException:
-                for server in servers:
-                    await server.stop()
-                raise
-            app = QuarterdeckApp(deck, readiness, handle_sigterm=True, manage_heap=True)
+    recipe = DeckRecipe(settings)
+    servers: list[Service] = []
+    if ssh_port is None and http_port is None:
+        app = QuarterdeckApp(recipe, handle_sigterm=True, manage_heap=True,
+                             deck_loop=deck_loop.loop)  # fmt: skip
+    else:  # the ports are bound before anything starts, so a taken one fails at once
+        deck, readiness = recipe.build()
+        remote = cast("Deck", Remote(deck, deck_loop.loop))
+        remote_readiness = cast("ReadinessService", Remote(readiness, deck_loop.loop))
         try:
-            result = await app.run_async()
-        finally:
-            if app.deck_ready.is_set():
-                await app.deck.stop()  # a no-op after a normal quit; cleans up after a crash
+            ssh = None
+            if ssh_port is not None:
+                ssh = await serve.listen_ssh(remote, remote_readiness, settings.ssh_host, ssh_port)
+                servers.append(ssh)
+                print(f"quarterdeck: SSH on {settings.ssh_host}:{ssh.port}, host key "
+                      f"{ssh.fingerprint}", file=sys.stderr)  # fmt: skip
+            if http_port is not None:
+                listening = serve.listen_http(deck, readiness, ssh, http_port)
+                http = await on_loop(deck_loop.loop, listening)
+                servers.append(ServiceOn(http, deck_loop.loop))
+                print(f"quarterdeck: {http.scheme.upper()} on {http.host}:{http.port}",
+                      file=sys.stderr)  # fmt: skip
+        except BaseException:
             for server in servers:
-                await server.stop()  # closes the port if the Deck never started
-        return app.return_code if app.return_code is not None else (result or 0)
-
-    return asyncio.run(run())
+                await server.stop()
+            raise
+        app = QuarterdeckApp(deck, readiness, handle_sigterm=True, manage_heap=True,
+                             deck_loop=deck_loop.loop)  # fmt: skip
+    try:
+        result = await app.run_async()
+    finally:
+        if app.deck_ready.is_set():
+            await app.deck.stop()  # a no-op after a normal quit; cleans up after a crash
+        for server in servers:
+            await server.stop()  # closes the port if the Deck never started
+    return app.return_code if app.return_code is not None else (result or 0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

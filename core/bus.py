@@ -12,12 +12,20 @@ The bus can also remember the newest events of a topic (``keep``) for subscriber
 that ask to start from them (``subscribe(..., replay=True)``): a console opened long
 after the start (an SSH session) shows the fills, alerts and equity so far, not only
 what happens after it opened.
+
+The bus belongs to one event loop (the Deck's, ``attach``), and may be used from
+others: a console drawing on a loop and thread of its own subscribes here. Events
+are always delivered on the bus's loop (``publish`` from elsewhere is handed over),
+and a subscription made on another loop is woken on its own loop: what reaches it
+from the bus's thread waits in that loop's inbox, and one wake-up of that loop takes
+all that has arrived, whatever the number of subscriptions there.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import threading
 from collections.abc import AsyncIterator, Callable, Hashable
 from typing import Any
 
@@ -37,8 +45,16 @@ class Subscription:
         self._latest: dict[type, Any] = {}
         self._ready = asyncio.Event()
         self.closed = False
+        #: The loop this subscription is read on (None: made outside any loop).
+        self._inbox: _Inbox | None = None
 
     def _offer(self, event: Any) -> None:
+        if self._inbox is not None and asyncio._get_running_loop() is not self._inbox.loop:
+            self._inbox.post(self, event)
+        else:
+            self._take(event)
+
+    def _take(self, event: Any) -> None:
         if self.latest_only:
             if type(event) in self._latest:
                 self.dropped += 1
@@ -106,6 +122,34 @@ class Subscription:
         self.close()
 
 
+class _Inbox:
+    """Events from the bus's thread for the subscriptions read on another loop. One
+    wake-up (``call_soon_threadsafe`` writes to a pipe) delivers all that arrived before
+    that loop got to it, rather than one per event and subscription."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self._events: collections.deque[tuple[Subscription, Any]] = collections.deque()
+        self._scheduled = False
+
+    def post(self, subscription: Subscription, event: Any) -> None:
+        self._events.append((subscription, event))
+        if not self._scheduled:
+            self._scheduled = True
+            try:
+                self.loop.call_soon_threadsafe(self._deliver)
+            except RuntimeError:  # that loop is closed: nobody reads there any more
+                self._events.clear()
+
+    def _deliver(self) -> None:
+        self._scheduled = False  # before draining: what arrives meanwhile is taken too, or
+        events = self._events  # schedules the next delivery
+        while events:
+            subscription, event = events.popleft()
+            if not subscription.closed:
+                subscription._take(event)
+
+
 class Kept:
     """The newest events of one topic, by key: each key keeps its newest event, and the
     newest ``newest`` keys are kept. With no ``per`` every event is its own key."""
@@ -138,10 +182,14 @@ class Bus:
         self._kept: list[Kept] = []
         self._keep_routes: dict[type, tuple[Kept, ...]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._inboxes: dict[asyncio.AbstractEventLoop, _Inbox] = {}
+        #: Subscribing may happen on another thread than publishing: the lists of
+        #: subscriptions, the routes built from them and the kept events change under it.
+        self._lock = threading.Lock()
         self.published = 0
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Bind the loop that ``publish_threadsafe`` hands events to."""
+        """Bind the bus to its loop: events are delivered there, whoever publishes them."""
         self._loop = loop
 
     def keep(self, topic: type, newest: int,
@@ -149,8 +197,9 @@ class Bus:
         """Remember the newest ``newest`` events of ``topic`` (and its subclasses) for
         ``replay``. With ``per``, the newest event of each key it gives (None: not kept),
         for the newest ``newest`` keys: one equity point a minute, say."""
-        self._kept.append(Kept(topic, newest, per))
-        self._keep_routes.clear()
+        with self._lock:
+            self._kept.append(Kept(topic, newest, per))
+            self._keep_routes.clear()
 
     def subscribe(
         self, *topics: type, maxsize: int = 10_000, latest_only: bool = False,
@@ -161,21 +210,32 @@ class Bus:
         if not topics:
             raise ValueError("subscribe needs at least one topic")
         subscription = Subscription(self, topics, maxsize, latest_only)
-        self._subscriptions.append(subscription)
-        self._routes.clear()
-        if replay:
-            for event in self._replay(topics):
-                subscription._offer(event)
+        here = asyncio._get_running_loop()
+        with self._lock:
+            if here is not None:  # read there, whichever loop publishes
+                subscription._inbox = self._inboxes.setdefault(here, _Inbox(here))
+            self._subscriptions.append(subscription)
+            self._routes.clear()
+            replayed = self._replay(topics) if replay else []
+        for event in replayed:
+            subscription._take(event)
         return subscription
 
     def publish(self, event: Any) -> None:
-        """Deliver ``event`` to every matching subscription. Never blocks."""
+        """Deliver ``event`` to every matching subscription. Never blocks. Called off the
+        bus's loop (while it runs), it hands the event to that loop."""
+        loop = self._loop
+        if loop is not None and asyncio._get_running_loop() is not loop and loop.is_running():
+            loop.call_soon_threadsafe(self.publish, event)
+            return
         self.published += 1
         kept = self._keep_routes.get(type(event))
         if kept is None:
             kept = self._keep_route_for(type(event))
-        for keeper in kept:
-            keeper.add(self.published, event)
+        if kept:
+            with self._lock:
+                for keeper in kept:
+                    keeper.add(self.published, event)
         route = self._routes.get(type(event))
         if route is None:
             route = self._route_for(type(event))
@@ -188,8 +248,9 @@ class Bus:
         return [found[seq] for seq in sorted(found)]
 
     def _keep_route_for(self, event_type: type) -> tuple[Kept, ...]:
-        route = tuple(k for k in self._kept if issubclass(event_type, k.topic))
-        self._keep_routes[event_type] = route
+        with self._lock:
+            route = tuple(k for k in self._kept if issubclass(event_type, k.topic))
+            self._keep_routes[event_type] = route
         return route
 
     def publish_threadsafe(self, event: Any) -> None:
@@ -204,11 +265,13 @@ class Bus:
 
     def _route_for(self, event_type: type) -> tuple[Subscription, ...]:
         ancestry = event_type.__mro__
-        route = tuple(s for s in self._subscriptions if any(t in ancestry for t in s.topics))
-        self._routes[event_type] = route
+        with self._lock:
+            route = tuple(s for s in self._subscriptions if any(t in ancestry for t in s.topics))
+            self._routes[event_type] = route
         return route
 
     def _remove(self, subscription: Subscription) -> None:
-        if subscription in self._subscriptions:
-            self._subscriptions.remove(subscription)
-            self._routes.clear()
+        with self._lock:
+            if subscription in self._subscriptions:
+                self._subscriptions.remove(subscription)
+                self._routes.clear()

@@ -14,10 +14,11 @@ import gc
 import logging
 import signal
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from console.commands.errors import UsageError
 from console.commands.executor import add_executor_argument
+from core.deck_loop import DeckLoop, Remote, ServiceOn, on_loop
 
 if TYPE_CHECKING:
     from checks import ReadinessService
@@ -92,7 +93,8 @@ async def listen_ssh(
         raise CannotListen(
             f"cannot listen for SSH on {host}:{port}: {exc.strerror or exc}"
         ) from None
-    deck.add_service(ssh)
+    # Its sessions' apps run where it listens (the consoles' loop), wherever the Deck runs.
+    deck.add_service(ServiceOn(ssh, asyncio.get_running_loop()))
     return ssh
 
 
@@ -128,22 +130,37 @@ async def listen_http(
 
 
 async def _serve(settings: Settings, host: str, port: int, http_port: int | None) -> int:
+    """The Deck on a loop and thread of its own (``core.deck_loop``), the monitoring port
+    on that loop; the SSH server and its sessions' apps on this one."""
     from checks import ReadinessService
     from core.deck import Deck
 
     deck = Deck(settings)
     readiness = ReadinessService(deck, remember_target=True)
     deck.add_service(readiness)
-    ssh = await listen_ssh(deck, readiness, host, port)
-    print(f"quarterdeck: SSH on {host}:{ssh.port}, host key {ssh.fingerprint}", flush=True)
-    http = None
-    if http_port is not None:
-        try:
-            http = await listen_http(deck, readiness, ssh, http_port)
-        except CannotListen:
-            await ssh.stop()
-            raise
-        print(f"quarterdeck: {http.scheme.upper()} on {http.host}:{http.port}", flush=True)
+    deck_loop = DeckLoop().start()
+    remote = cast("Deck", Remote(deck, deck_loop.loop))
+    try:
+        ssh = await listen_ssh(remote, cast("ReadinessService", Remote(readiness, deck_loop.loop)),
+                               host, port)  # fmt: skip
+        print(f"quarterdeck: SSH on {host}:{ssh.port}, host key {ssh.fingerprint}", flush=True)
+        http = None
+        if http_port is not None:
+            try:
+                http = await on_loop(deck_loop.loop, listen_http(deck, readiness, ssh, http_port))
+            except CannotListen:
+                await ssh.stop()
+                raise
+            print(f"quarterdeck: {http.scheme.upper()} on {http.host}:{http.port}", flush=True)
+        await _run_until_signalled(remote, ssh, http, deck_loop)
+    finally:
+        deck_loop.close()
+    return 0
+
+
+async def _run_until_signalled(
+    deck: Deck, ssh: SSHService, http: HttpServer | None, deck_loop: DeckLoop
+) -> None:
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -160,5 +177,4 @@ async def _serve(settings: Settings, host: str, port: int, http_port: int | None
         await deck.stop()
         await ssh.stop()  # a no-op after the Deck stopped it; closes the port if start failed
         if http is not None:
-            await http.stop()
-    return 0
+            await on_loop(deck_loop.loop, http.stop())

@@ -304,7 +304,7 @@ class ResearchScreen(DeckScreen):
         """Ids of the finished optimizations the Deck knows (this run's, and the newest of
         earlier runs' read back at start), newest first."""
         return sorted(
-            (u.job_id for u in self.deck.jobs.jobs.values()
+            (u.job_id for u in list(self.deck.jobs.jobs.values())
              if u.kind == "optimize" and u.state is JobState.DONE),
             reverse=True,
         )  # fmt: skip

@@ -102,7 +102,7 @@ class ReadinessPane(BusPane):
     def _update_title(self, table: DataTable[Any]) -> None:
         if self.readiness is None or not self.readiness.results:
             return
-        verdicts = [r.verdict for r in self.readiness.results.values()]
+        verdicts = [r.verdict for r in list(self.readiness.results.values())]
         passed = sum(v is Verdict.PASS for v in verdicts)
         self.border_subtitle = (
             f"{passed}/{len(verdicts)} automated checks pass · {table.row_count} items"
