@@ -126,8 +126,9 @@ POSITIVE_COUNT = Bound(True, 1, MAX_COUNT)
 #: A row id: SQLite integers are 64-bit.
 ROW_ID = Bound(True, 1, 2**63 - 1)
 PORT = Bound(True, 0, 65_535)
-#: Walk-forward windows: each needs a segment of the history of its own.
-WINDOWS = Bound(True, 1, 1_000)
+#: Walk-forward windows: each needs a segment of the history of its own (how many fit
+#: depends on the data, which says so itself).
+WINDOWS = Bound(True, 1, 100_000)
 #: Parallel workers or probes.
 CONCURRENCY = Bound(True, 1, 1_024)
 #: A waiver's life: ten years at most; ``inf`` would be a waiver that never expires.
