@@ -85,5 +85,5 @@ def checked_search(
     if method != "tpe":  # grid and random searches list every combination first
         check_size(combinations, limit, "the grid")
     planned = planned_evaluations(combinations, method, trials) * runs
-    check_size(planned, limit, f"the search over {runs} windows" if runs > 1 else "the search")
+    check_size(planned, limit, f"the search, run {runs} times," if runs > 1 else "the search")
     return planned
