@@ -49,9 +49,7 @@ async def test_an_optimization_past_the_sweep_limit_is_refused_naming_it(
         screen = await open_research(pilot)
         await pilot.press("o")
         await wait_until(pilot, lambda: "refused" in messages(app))
-        assert "the grid has 25 combinations, more than QD_SWEEP_MAX_COMBOS (10)" in (
-            messages(app)
-        )
+        assert "the grid has 25 combinations, more than QD_SWEEP_MAX_COMBOS (10)" in (messages(app))
         assert deck.jobs.jobs == {}
         screen.form.field("bars").value = "nan"
         await pilot.pause()

@@ -78,7 +78,7 @@ def test_a_checked_number_is_always_finite_and_within(value: float) -> None:
 def test_backtest_config_names_the_field_it_refuses() -> None:
     with pytest.raises(ValueError, match=r"^cash: expected a number in \(0, 1e\+15\], got inf"):
         BacktestConfig(cash=math.inf)
-    with pytest.raises(ValueError, match="slippage_bps: .* got 30000"):
+    with pytest.raises(ValueError, match=r"slippage_bps: .* got 30000"):
         BacktestConfig(slippage_bps=30_000)
 
 
