@@ -196,3 +196,15 @@ def test_as_a_process_a_huge_cash_backtest_is_refused_and_json_stays_json(
 
     document = json.loads(done.stdout, parse_constant=strict)
     assert document["equity_final"] > 0
+
+
+def test_a_config_file_cannot_give_inf_either(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("starting_cash = inf\ncommission = nan\n")  # TOML has both literals
+    monkeypatch.setenv("QD_CONFIG_FILE", str(config))
+    assert main(["jobs", "list"]) == 2
+    err = capsys.readouterr().err
+    assert f"starting_cash in {config}: Input should be a finite number" in err
+    assert f"commission in {config}: Input should be a finite number" in err
