@@ -59,8 +59,8 @@ def verify_command(args: argparse.Namespace) -> int:
         store.dispose()
     if args.json:
         print(jsontext.dumps({"ok": True, "entries": verified.entries,
-                          "checkpoints": verified.checkpoints,
-                          "last_checkpoint_at": verified.last_checkpoint_at}))  # fmt: skip
+                              "checkpoints": verified.checkpoints,
+                              "last_checkpoint_at": verified.last_checkpoint_at}))  # fmt: skip
     else:
         tail = (f", the newest covering {verified.last_checkpoint_at}"
                 if verified.last_checkpoint_at is not None else "")  # fmt: skip
@@ -98,8 +98,8 @@ def list_command(args: argparse.Namespace) -> int:
         store.dispose()
     if args.json:
         print(jsontext.dumps([{"seq": e.seq, "ts": e.ts, "actor": e.actor, "action": e.action,
-                           "subject": e.subject, "detail": e.detail} for e in entries],
-                         indent=2))  # fmt: skip
+                               "subject": e.subject, "detail": e.detail} for e in entries],
+                             indent=2))  # fmt: skip
     else:
         for e in entries:
             when = datetime.fromtimestamp(e.ts, UTC).isoformat(timespec="seconds")
