@@ -10,7 +10,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, NoReturn, cast
 
 from console.commands import (
     account,
@@ -64,8 +64,17 @@ def _with_executor(settings: Settings, args: argparse.Namespace) -> Settings:
         raise UsageError(f"--executor: {exc}") from None
 
 
+class Parser(argparse.ArgumentParser):
+    """Usage errors on one line that names the command and the option, exit code 2:
+    ``quarterdeck backtest: argument --cash: expected a number in (0, 1e+15], got 'inf'``.
+    Its subcommands' parsers are of this class too (argparse's default)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (--help for usage)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="quarterdeck",
         description="Operations console for a trading desk: paper trading, research, readiness.",
     )

@@ -8,20 +8,40 @@ read the same without colour.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 UP = "▲"
 DOWN = "▼"
 LEVEL = "•"
 
 
+#: Enough digits for any finite float (up to 1.8e308) with its decimals: the default
+#: context's 28 raised InvalidOperation on a figure past about 1e26.
+_EXACT = Context(prec=400)
+
+
 def _rounded(value: float, places: int) -> Decimal:
-    return Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return Decimal(repr(float(value))).quantize(
+        Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=_EXACT
+    )
+
+
+def _unbounded(value: float) -> str | None:
+    """How a figure without a value shows (``∞``, ``-∞``, ``n/a``), or None for a finite
+    one: a profit factor without losses is infinite, and is shown, not an exception."""
+    if math.isnan(value):
+        return "n/a"
+    if math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    return None
 
 
 def money(value: float, places: int = 2) -> str:
     """``1234.5`` -> ``1,234.50``; negatives keep their minus sign."""
+    if (shown := _unbounded(value)) is not None:
+        return shown
     rounded = _rounded(value, places)
     if rounded == 0:
         rounded = abs(rounded)  # never show -0.00
@@ -30,6 +50,8 @@ def money(value: float, places: int = 2) -> str:
 
 def signed_money(value: float, places: int = 2) -> str:
     """``12.5`` -> ``▲ +12.50``, ``-3`` -> ``▼ -3.00``, ``0`` -> ``• 0.00``."""
+    if (shown := _unbounded(value)) is not None:
+        return shown
     rounded = _rounded(value, places)
     if rounded > 0:
         return f"{UP} +{rounded:,.{places}f}"
@@ -40,6 +62,8 @@ def signed_money(value: float, places: int = 2) -> str:
 
 def percent(fraction: float, places: int = 2) -> str:
     """A fraction as a percentage: ``0.01234`` -> ``1.23%``."""
+    if (shown := _unbounded(fraction)) is not None:
+        return shown
     rounded = _rounded(fraction * 100.0, places)
     if rounded == 0:
         rounded = abs(rounded)
@@ -47,6 +71,8 @@ def percent(fraction: float, places: int = 2) -> str:
 
 
 def signed_percent(fraction: float, places: int = 2) -> str:
+    if (shown := _unbounded(fraction)) is not None:
+        return shown
     rounded = _rounded(fraction * 100.0, places)
     if rounded > 0:
         return f"{UP} +{rounded:.{places}f}%"
@@ -57,6 +83,8 @@ def signed_percent(fraction: float, places: int = 2) -> str:
 
 def quantity(value: float) -> str:
     """Up to 6 decimals, trailing zeros dropped: ``1.500000`` -> ``1.5``."""
+    if (shown := _unbounded(value)) is not None:
+        return shown
     text = f"{_rounded(value, 6):,.6f}".rstrip("0").rstrip(".")
     return "0" if text in ("", "-0") else text
 
@@ -66,11 +94,15 @@ def price(value: float, tick: float = 0.0) -> str:
     of ``tick`` (half away from zero), so ``price(1.0799800000000002, 0.00001)`` is
     ``1.07998`` and ``price(101.3, 0.25)`` is ``101.25``. With no tick known (0), enough
     decimals for its size: 5 under 10, 2 otherwise."""
+    if (shown := _unbounded(value)) is not None:
+        return shown
     if tick <= 0:
         return money(value, 5 if abs(value) < 10 else 2)
     step = Decimal(repr(float(tick))).normalize()
     places = max(0, -int(step.as_tuple().exponent))
-    steps = (Decimal(repr(float(value))) / step).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    steps = _EXACT.divide(Decimal(repr(float(value))), step).quantize(
+        Decimal(1), rounding=ROUND_HALF_UP, context=_EXACT
+    )
     return f"{steps * step:,.{places}f}"
 
 

@@ -22,7 +22,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from core import bounds
 from core.access import Role
+from core.bounds import DEFAULT_SWEEP_MAX_COMBOS, MAX_COUNT
 from core.executor_spec import check_executor_spec
 
 
@@ -95,21 +97,18 @@ class LiveStrategy(BaseModel):
     """One strategy the live engine runs (``strategies`` in the config file, or
     ``QD_STRATEGIES`` as a JSON list of these objects)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     id: str
     params: dict[str, float] = Field(default_factory=dict)
     symbols: list[str] = Field(
         default_factory=list, description="Symbols it trades; empty means every feed symbol."
     )
-    cash: float | None = Field(
-        default=None, gt=0, description="Its sub-ledger; default an equal share of starting_cash."
+    cash: float | None = bounds.CASH.field(
+        None, description="Its sub-ledger; default an equal share of starting_cash."
     )
-    fraction: float | None = Field(
-        default=None,
-        gt=0,
-        le=1,
-        description="Of a symbol's cash per entry; default position_fraction.",
+    fraction: float | None = bounds.FRACTION.field(
+        None, description="Of a symbol's cash per entry; default position_fraction."
     )
     direction: Literal["long", "short", "both"] | None = None
 
@@ -129,7 +128,10 @@ class LiveStrategy(BaseModel):
 class Settings(BaseSettings):
     """Everything configurable about a Quarterdeck process (see the README's table)."""
 
-    model_config = SettingsConfigDict(env_prefix="QD_", extra="forbid", validate_default=True)
+    # No NaN or infinity in any number, but for the limits whose documented "off" is inf.
+    model_config = SettingsConfigDict(
+        env_prefix="QD_", extra="forbid", validate_default=True, allow_inf_nan=False
+    )
 
     data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str = Field(
@@ -142,11 +144,13 @@ class Settings(BaseSettings):
     log_max_bytes: int = Field(default=5_000_000, gt=0)
     log_backups: int = Field(default=5, ge=0)
 
-    sim_seed: int = 7
+    sim_seed: int = bounds.SEED.field(7)
     sim_symbols: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["BTCUSD", "ETHUSD", "SPY", "EURUSD"]
     )
-    sim_tick_rate: float = Field(default=400.0, gt=0, description="Ticks per second, all symbols.")
+    sim_tick_rate: float = Field(
+        default=400.0, gt=0, le=1e6, description="Ticks per second, all symbols."
+    )
     sim_tick_seconds: float = Field(default=1.0, gt=0, description="Simulated seconds per tick.")
     sim_bar_seconds: int = Field(default=15, gt=0, description="Simulated seconds per bar.")
 
@@ -172,10 +176,10 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="No update for this long: stale."
     )
 
-    risk_max_order_notional: float = Field(default=math.inf, gt=0)
-    risk_max_position_notional: float = Field(default=math.inf, gt=0)
+    risk_max_order_notional: float = Field(default=math.inf, gt=0, allow_inf_nan=True)
+    risk_max_position_notional: float = Field(default=math.inf, gt=0, allow_inf_nan=True)
     risk_daily_loss_limit: float | None = Field(
-        default=None, gt=0,
+        default=None, gt=0, allow_inf_nan=True,
         description="Money lost in a UTC day before trading only reduces; unset: 2% of "
         "the starting cash (inf: no limit).",
     )  # fmt: skip
@@ -189,17 +193,19 @@ class Settings(BaseSettings):
         default="paper", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$",
         description="The paper account traded: it continues across restarts until reset.",
     )  # fmt: skip
-    starting_cash: float = Field(default=1_000_000.0, gt=0, description="A new account's cash.")
+    starting_cash: float = bounds.CASH.field(1_000_000.0, description="A new account's cash.")
     strategies: list[LiveStrategy] = Field(
         default_factory=list,
         description="Live strategies; empty means sma_cross(strategy_fast, strategy_slow).",
     )
     strategy_fast: int = Field(default=5, ge=1)
     strategy_slow: int = Field(default=20, ge=2)
-    position_fraction: float = Field(
-        default=0.9, gt=0, le=1, description="Fraction of a symbol's allocation put to work."
+    position_fraction: float = bounds.FRACTION.field(
+        0.9, description="Fraction of a symbol's allocation put to work."
     )
-    commission: float = Field(default=0.0005, ge=0, description="Fraction of notional per fill.")
+    commission: float = bounds.COMMISSION.field(
+        0.0005, description="Fraction of notional per fill."
+    )
 
     demo_job: bool = Field(default=True, description="Submit one optimizer job on start.")
     job_concurrency: int = Field(default=0, ge=0, description="Jobs at once; 0 is one per core.")
@@ -208,6 +214,11 @@ class Settings(BaseSettings):
         description="Where optimization and batch sweeps run: local, or a Dask cluster's "
         "scheduler as dask://HOST:PORT.",
     )
+    sweep_max_combos: int = Field(
+        default=DEFAULT_SWEEP_MAX_COMBOS, ge=1, le=MAX_COUNT,
+        description="Combinations one optimization, walk-forward or batch may evaluate; "
+        "a larger one is refused before it starts.",
+    )  # fmt: skip
     job_threads: int = Field(
         default=0, ge=0, description="Threads one sweep may use; 0 is every core but one."
     )
@@ -238,7 +249,7 @@ class Settings(BaseSettings):
     export_retention_hours: float = Field(
         default=24.0, gt=0, description="Export files older than this are removed (audited)."
     )
-    health_interval: float = Field(default=1.0, gt=0)
+    health_interval: float = Field(default=1.0, gt=0, le=3_600)
     alert_webhook_url: str = Field(
         default="", description="Slack-compatible incoming webhook for alerts; empty: none."
     )

@@ -123,6 +123,7 @@ class Deck:
         self.jobs = JobManager(
             self.bus, self.writer, JOB_KINDS, store=self.store,
             concurrency=s.job_concurrency or None, executor=executor_for(s.executor),
+            max_combos=s.sweep_max_combos,
         )  # fmt: skip
         set_thread_budget(s.job_threads or max(1, (os.cpu_count() or 1) - 1))
         self.sessions = SessionRegistry(self.bus)

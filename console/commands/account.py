@@ -8,7 +8,6 @@ and it archives the old account rather than deleting it. Reading works while
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from console import formatting as fmt
 from console.commands.actor import cli_actor
 from console.commands.errors import UsageError
+from core import jsontext
 
 if TYPE_CHECKING:
     from core.config import Settings
@@ -80,7 +80,7 @@ def show_command(args: argparse.Namespace) -> int:
     finally:
         store.dispose()
     if args.json:
-        print(json.dumps(document, indent=2))
+        print(jsontext.dumps(document, indent=2))
     else:
         print(_text(row, document, tick_sizes(args.settings, document)))
     return 0
@@ -106,7 +106,7 @@ def list_command(args: argparse.Namespace) -> int:
         store.dispose()
     listed = [_row_fields(row) for row in rows]
     if args.json:
-        print(json.dumps(listed, indent=2))
+        print(jsontext.dumps(listed, indent=2))
         return 0
     if not rows:
         print("no accounts yet: one opens when serve or the console first starts")

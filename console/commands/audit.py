@@ -8,7 +8,9 @@ page leaves out is said, on stderr, so ``--json`` stays a clean list.
 from __future__ import annotations
 
 import argparse
-import json
+
+from console.commands.options import number
+from core import bounds, jsontext
 
 EXIT_TAMPERED = 1
 
@@ -24,23 +26,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     show = actions.add_parser(
         "list", help="every entry, oldest first (or a page of them with --limit/--offset)"
     )
-    show.add_argument("--limit", type=_count, default=None, metavar="N",
+    show.add_argument("--limit", type=number(bounds.COUNT), default=None, metavar="N",
                       help="only the newest N (after --offset); default: all")  # fmt: skip
-    show.add_argument("--offset", type=_count, default=0, metavar="K",
+    show.add_argument("--offset", type=number(bounds.COUNT), default=0, metavar="K",
                       help="leave out the newest K first (to page back)")  # fmt: skip
     show.add_argument("--action", default="", metavar="PREFIX", help="e.g. check. or export.")
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=list_command)
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
-    return value
 
 
 def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -59,16 +51,16 @@ def verify_command(args: argparse.Namespace) -> int:
         verified = verify_audit(store, args.settings.audit_key_file)
     except Tampered as exc:
         if args.json:
-            print(json.dumps({"ok": False, "problem": str(exc)}))
+            print(jsontext.dumps({"ok": False, "problem": str(exc)}))
         else:
             print(f"audit trail does NOT verify: {exc}")
         return EXIT_TAMPERED
     finally:
         store.dispose()
     if args.json:
-        print(json.dumps({"ok": True, "entries": verified.entries,
-                          "checkpoints": verified.checkpoints,
-                          "last_checkpoint_at": verified.last_checkpoint_at}))  # fmt: skip
+        print(jsontext.dumps({"ok": True, "entries": verified.entries,
+                              "checkpoints": verified.checkpoints,
+                              "last_checkpoint_at": verified.last_checkpoint_at}))  # fmt: skip
     else:
         tail = (f", the newest covering {verified.last_checkpoint_at}"
                 if verified.last_checkpoint_at is not None else "")  # fmt: skip
@@ -105,9 +97,9 @@ def list_command(args: argparse.Namespace) -> int:
     finally:
         store.dispose()
     if args.json:
-        print(json.dumps([{"seq": e.seq, "ts": e.ts, "actor": e.actor, "action": e.action,
-                           "subject": e.subject, "detail": e.detail} for e in entries],
-                         indent=2))  # fmt: skip
+        print(jsontext.dumps([{"seq": e.seq, "ts": e.ts, "actor": e.actor, "action": e.action,
+                               "subject": e.subject, "detail": e.detail} for e in entries],
+                             indent=2))  # fmt: skip
     else:
         for e in entries:
             when = datetime.fromtimestamp(e.ts, UTC).isoformat(timespec="seconds")

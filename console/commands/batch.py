@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from dataclasses import asdict
 from typing import Any
 
 from console.commands.errors import UsageError
 from console.commands.executor import add_executor_argument, sweep_executor
+from console.commands.options import number
 from console.commands.research import add_config_arguments, config_from
+from core import bounds, jsontext
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -21,11 +22,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
                         help="strategy ids, or 'all'")  # fmt: skip
     parser.add_argument("--data", action="append", required=True, metavar="FILE",
                         help="CSV or Parquet OHLCV; repeat for more datasets")  # fmt: skip
-    parser.add_argument("--trials", type=int, default=1, metavar="N",
+    parser.add_argument("--trials", type=number(bounds.POSITIVE_COUNT), default=1, metavar="N",
                         help="parameter sets per pair, defaults first (default 1)")  # fmt: skip
     parser.add_argument("--objective", default="sharpe", metavar="METRIC")
-    parser.add_argument("--min-trades", type=int, default=1, metavar="N")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--min-trades", type=number(bounds.COUNT), default=1, metavar="N")
+    parser.add_argument("--seed", type=number(bounds.SEED), default=0)
     add_config_arguments(parser)
     add_executor_argument(parser)
     parser.add_argument("--json", action="store_true", help="machine-readable output")
@@ -43,8 +44,6 @@ def batch_command(args: argparse.Namespace) -> int:
         strategies = [get_strategy(s) for s in ids]
         objective = Objective(args.objective)
         config = config_from(args)
-        if args.trials < 1:
-            raise UsageError("--trials must be at least 1")
         datasets = {path: load_bars(path) for path in dict.fromkeys(args.data)}
     except (KeyError, ParameterError, ValueError, DataFileError) as exc:
         raise UsageError(str(exc)) from None
@@ -57,7 +56,7 @@ def batch_command(args: argparse.Namespace) -> int:
         "seconds": time.perf_counter() - started,
     }
     if args.json:
-        print(json.dumps(document, indent=2))
+        print(jsontext.dumps(document, indent=2))
         return 0
     metric = objective.metric
     ranked = sorted(rows, key=lambda r: objective.score(r.metrics), reverse=True)

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from console.commands.actor import cli_actor
 from console.commands.errors import UsageError
+from console.commands.options import number
+from core import bounds, jsontext
 
 if TYPE_CHECKING:
     from checks import Checklist
@@ -52,9 +53,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         action="store_true",
         help="judge the automated items alone (manual ones are not counted)",
     )
-    run.add_argument("--concurrency", type=int, default=16, metavar="N")
-    run.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
-                     help="per probe")  # fmt: skip
+    run.add_argument("--concurrency", type=number(bounds.CONCURRENCY), default=16, metavar="N")
+    run.add_argument("--timeout", type=number(bounds.TIMEOUT_SECONDS), default=5.0,
+                     metavar="SECONDS", help="per probe")  # fmt: skip
     run.set_defaults(handler=run_command)
 
     status = actions.add_parser("status", help="where a release stands")
@@ -100,7 +101,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     waive.add_argument("item", metavar="ITEM")
     waive.add_argument("--justification", required=True)
     waive.add_argument("--role", required=True, help="the approver's role")
-    waive.add_argument("--days", type=float, required=True, help="valid for this many days")
+    waive.add_argument(
+        "--days", type=number(bounds.DAYS), required=True, help="valid for this many days"
+    )
     _release_arguments(waive)
     waive.set_defaults(handler=waive_command)
 
@@ -191,7 +194,7 @@ def list_command(args: argparse.Namespace) -> int:
     except ChecklistError as exc:
         raise UsageError(str(exc)) from None
     if args.json:
-        print(json.dumps({
+        print(jsontext.dumps({
             "checklists": [{"id": c.id, "title": c.title, "items": len(c.items),
                             "probes": len(c.probe_items), "manual": len(c.manual_items)}
                            for c in checklists.values()],
@@ -266,7 +269,7 @@ def _write_reports(
     except OSError as exc:
         raise UsageError(f"cannot write the report: {exc}") from None
     if args.json:
-        print(json.dumps(as_json(current), indent=2))
+        print(jsontext.dumps(as_json(current), indent=2))
         return
     for item in current.items:
         print(summary_line(item))
@@ -347,7 +350,7 @@ def history_command(args: argparse.Namespace) -> int:
         store.dispose()
     if args.json:
         print(
-            json.dumps(
+            jsontext.dumps(
                 [
                     {
                         "ts": r.ts,
@@ -389,8 +392,6 @@ def attest_command(args: argparse.Namespace) -> int:
 def waive_command(args: argparse.Namespace) -> int:
     from checks.ledger import waive
 
-    if args.days <= 0:
-        raise UsageError("--days must be positive")
     checklist = _checklist(args.checklist)
     store = _store(args.settings)
     expires = time.time() + args.days * 86_400

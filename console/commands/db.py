@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 
 from console.commands.errors import UsageError
+from console.commands.options import number
+from core import bounds
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -18,7 +20,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     upgrade.set_defaults(handler=upgrade_command)
     backup = actions.add_parser("backup", help="an online copy of a SQLite store into DIR")
     backup.add_argument("directory", type=Path, metavar="DIR")
-    backup.add_argument("--keep", type=int, metavar="N", help="keep only the newest N backups")
+    backup.add_argument(
+        "--keep",
+        type=number(bounds.POSITIVE_COUNT),
+        metavar="N",
+        help="keep only the newest N backups",
+    )
     backup.set_defaults(handler=backup_command)
 
 

@@ -13,7 +13,9 @@ from pathlib import Path
 
 from console.commands import report
 from console.commands.errors import UsageError
+from console.commands.options import number
 from console.commands.research import add_config_arguments, config_from, parse_params
+from core import bounds
 
 Subcommands = argparse._SubParsersAction  # type: ignore[type-arg]
 
@@ -29,7 +31,7 @@ def add_pine_parser(subcommands: Subcommands) -> None:
     pine.add_argument(
         "--param", action="append", default=[], metavar="NAME=VALUE", help="repeatable"
     )
-    pine.add_argument("--best-of", type=int, default=None, metavar="JOB",
+    pine.add_argument("--best-of", type=number(bounds.ROW_ID), default=None, metavar="JOB",
                       help="the best parameters of finished optimize job JOB (of STRATEGY), "
                            "from the store, instead of --param")  # fmt: skip
     add_config_arguments(pine)

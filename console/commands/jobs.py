@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from console.commands.errors import UsageError
 from console.commands.executor import add_executor_argument
+from console.commands.options import number
+from core import bounds, jsontext
 
 if TYPE_CHECKING:
     from core.config import Settings
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
 STATES = ("queued", "running", "paused", "done", "failed", "cancelled")
 PRIORITIES = ("high", "normal", "low")
 EXIT_NOT_DONE = 1
+#: ``jobs work --concurrency``: 0 takes the setting.
+JOB_SLOTS = bounds.Bound(True, 0, bounds.CONCURRENCY.high)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -37,31 +41,31 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
     listing = actions.add_parser("list", help="jobs, newest first")
     listing.add_argument("--state", choices=STATES, default=None)
-    listing.add_argument("--limit", type=int, default=50, metavar="N")
+    listing.add_argument("--limit", type=number(bounds.POSITIVE_COUNT), default=50, metavar="N")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=list_command)
 
     show = actions.add_parser("show", help="one job: parameters, progress, result, files")
-    show.add_argument("job_id", type=int, metavar="ID")
+    show.add_argument("job_id", type=number(bounds.ROW_ID), metavar="ID")
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=show_command)
 
     cancel = actions.add_parser("cancel", help="stop a queued, running or paused job")
-    cancel.add_argument("job_id", type=int, metavar="ID")
+    cancel.add_argument("job_id", type=number(bounds.ROW_ID), metavar="ID")
     cancel.add_argument("--by", default=None, metavar="NAME",
                         help="who asks (default: the login name)")  # fmt: skip
-    cancel.add_argument("--wait", type=float, default=5.0, metavar="SECONDS",
+    cancel.add_argument("--wait", type=number(bounds.WAIT_SECONDS), default=5.0, metavar="SECONDS",
                         help="how long to wait for a running job to stop")  # fmt: skip
     cancel.set_defaults(handler=cancel_command)
 
     for action, text in (("pause", "hold a job: a running one gives up its slot"),
                          ("resume", "let a paused job go on")):  # fmt: skip
         control = actions.add_parser(action, help=text)
-        control.add_argument("job_id", type=int, metavar="ID")
+        control.add_argument("job_id", type=number(bounds.ROW_ID), metavar="ID")
         control.add_argument("--by", default=None, metavar="NAME")
         control.set_defaults(handler=control_command, control=action)
     priority = actions.add_parser("priority", help="move a waiting job up or down the queue")
-    priority.add_argument("job_id", type=int, metavar="ID")
+    priority.add_argument("job_id", type=number(bounds.ROW_ID), metavar="ID")
     priority.add_argument("level", choices=PRIORITIES)
     priority.add_argument("--by", default=None, metavar="NAME")
     priority.set_defaults(handler=control_command, control="priority")
@@ -80,7 +84,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add_executor_argument(work)
     work.add_argument("--until-idle", action="store_true",
                       help="exit once no job is queued or running")  # fmt: skip
-    work.add_argument("--concurrency", type=int, default=0, metavar="N",
+    work.add_argument("--concurrency", type=number(JOB_SLOTS), default=0, metavar="N",
                       help="jobs at once (default: the setting, one per core)")  # fmt: skip
     work.set_defaults(handler=work_command)
 
@@ -118,7 +122,7 @@ def list_command(args: argparse.Namespace) -> int:
     jobs = records.list_jobs(store, args.state, args.limit)
     store.dispose()
     if args.json:
-        print(json.dumps([_document(row) for row in jobs], indent=2))
+        print(jsontext.dumps([_document(row) for row in jobs], indent=2))
         return 0
     if not jobs:
         print("no jobs")
@@ -143,11 +147,11 @@ def show_command(args: argparse.Namespace) -> int:
         raise UsageError(f"no job {args.job_id}")
     document = {**_document(row), "checkpoints": saved}
     if args.json:
-        print(json.dumps(document, indent=2))
+        print(jsontext.dumps(document, indent=2))
         return 0
     for name, value in document.items():
         if isinstance(value, dict | list):
-            value = json.dumps(value, sort_keys=True)
+            value = jsontext.dumps(value, sort_keys=True)
         print(f"{name:>12}: {value if value is not None else '-'}")
     return 0
 
@@ -226,7 +230,7 @@ def control_command(args: argparse.Namespace) -> int:
 def submit_command(args: argparse.Namespace) -> int:
     from core.events import JobPriority, JobState
     from core.jobs import JOB_KINDS, records
-    from core.jobs.kinds import find_kind
+    from core.jobs.kinds import admit, find_kind
     from core.store import JobRow
 
     try:
@@ -234,7 +238,7 @@ def submit_command(args: argparse.Namespace) -> int:
         if not isinstance(params, dict):
             raise UsageError("JSON: expected an object of the job's fields")
         kind = find_kind(JOB_KINDS, args.kind)
-        request = kind.parse(params)
+        request = admit(JOB_KINDS, args.kind, params, args.settings.sweep_max_combos)
     except json.JSONDecodeError as exc:
         raise UsageError(f"JSON: {exc}") from None
     except ValueError as exc:
@@ -242,7 +246,7 @@ def submit_command(args: argparse.Namespace) -> int:
     store = _store(args.settings)
     row = JobRow(
         kind=kind.name, title=kind.title(request), state=JobState.QUEUED.value,
-        params_json=json.dumps(params, sort_keys=True),
+        params_json=jsontext.dumps(params, sort_keys=True),
         priority=int(JobPriority[args.priority.upper()]), created_at=time.time(),
     )  # fmt: skip
     job_id = records.insert_job(store, row)
@@ -267,7 +271,7 @@ async def _work(settings: Settings, concurrency: int, until_idle: bool) -> int:
     manager = JobManager(
         Bus(), writer, JOB_KINDS, store=store,
         concurrency=concurrency or settings.job_concurrency or None,
-        executor=executor_for(settings.executor),
+        executor=executor_for(settings.executor), max_combos=settings.sweep_max_combos,
     )  # fmt: skip
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.commands.errors import UsageError
 from console.commands.executor import add_executor_argument, sweep_executor
+from console.commands.options import number
 from console.commands.research import add_config_arguments, config_from, iso
+from core import bounds, jsontext
+
+if TYPE_CHECKING:
+    from core.research.optimizer import Space
+    from core.research.strategies import Strategy
 
 #: Above this many returns (trials x bars), PBO uses a seeded sample of trials.
 PBO_BUDGET = 20_000_000
@@ -20,7 +25,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--data", required=True, metavar="FILE", help="CSV or Parquet OHLCV")
     add_search_arguments(parser, grid_required=True)
     parser.add_argument("--walk-forward", choices=["rolling", "anchored"], default=None)
-    parser.add_argument("--windows", type=int, default=4, metavar="K")
+    parser.add_argument("--windows", type=number(bounds.WINDOWS), default=4, metavar="K")
     parser.add_argument("--overfitting", action="store_true",
                         help="report PBO (CSCV) and the deflated Sharpe ratio")  # fmt: skip
     add_config_arguments(parser)
@@ -36,10 +41,10 @@ def add_search_arguments(
     parser.add_argument("--grid", action="append", required=grid_required, default=None,
                         metavar="NAME=START:STOP[:STEP]")  # fmt: skip
     parser.add_argument("--method", choices=["grid", "random", "tpe"], default="grid")
-    parser.add_argument("--trials", type=int, default=None, metavar="N")
+    parser.add_argument("--trials", type=number(bounds.POSITIVE_COUNT), default=None, metavar="N")
     parser.add_argument("--objective", default="sharpe", metavar="METRIC")
-    parser.add_argument("--min-trades", type=int, default=1, metavar="N")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--min-trades", type=number(bounds.COUNT), default=1, metavar="N")
+    parser.add_argument("--seed", type=number(bounds.SEED), default=0)
 
 
 def parse_grid(specs: list[str]) -> dict[str, Any]:
@@ -59,6 +64,19 @@ def parse_grid(specs: list[str]) -> dict[str, Any]:
     return space
 
 
+def check_search(args: argparse.Namespace, strategy: Strategy, space: Space) -> None:
+    """The grid within each parameter's range, and the search (with a walk-forward's
+    windows) within ``QD_SWEEP_MAX_COMBOS``, before any data is read."""
+    from core.research.space import checked_search
+
+    runs = 1 + (args.windows if args.walk_forward not in (None, "none") else 0)
+    limit = args.settings.sweep_max_combos
+    try:
+        checked_search(strategy, space, args.method, args.trials, limit, runs)
+    except ValueError as exc:
+        raise UsageError(f"--grid: {exc}") from None
+
+
 def optimize_command(args: argparse.Namespace) -> int:
     from core.market.loader import DataFileError, load_bars
     from core.research.optimizer import Objective, optimize
@@ -67,17 +85,10 @@ def optimize_command(args: argparse.Namespace) -> int:
 
     try:
         strategy = get_strategy(args.strategy)
-        known = {p.name for p in strategy.params}
         space = parse_grid(args.grid)
-        unknown = sorted(set(space) - known)
-        if unknown:
-            raise UsageError(
-                f"{strategy.id} has no parameter {unknown[0]!r} (known: {', '.join(sorted(known))})"
-            )
+        check_search(args, strategy, space)
         objective = Objective(args.objective)
         config = config_from(args)
-        if args.trials is not None and args.trials < 1:
-            raise UsageError("--trials must be at least 1")
         bars = load_bars(args.data)
     except (KeyError, ParameterError, ValueError, DataFileError) as exc:
         raise UsageError(str(exc)) from None
@@ -122,7 +133,7 @@ def optimize_command(args: argparse.Namespace) -> int:
     if args.overfitting and result.best is not None:
         document["overfitting"] = overfitting_report(strategy, bars, result, config, args.seed)
     if args.json:
-        print(json.dumps(document, indent=2))
+        print(jsontext.dumps(document, indent=2))
     else:
         print_summary(strategy.id, document, objective.metric)
     return 0

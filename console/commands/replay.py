@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from console.commands.errors import UsageError
+from console.commands.options import number
 from console.commands.research import add_cost_arguments, iso, parse_params
+from core import bounds, jsontext
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -21,7 +22,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--units", choices=["whole", "fractional"], default="whole")
     parser.add_argument("--direction", choices=["long", "short", "both"], default=None,
                         help="sides to trade (default: the strategy's own)")  # fmt: skip
-    parser.add_argument("--size", type=float, default=1.0, metavar="F",
+    parser.add_argument("--size", type=number(bounds.FRACTION), default=1.0, metavar="F",
                         help="fraction of equity per entry")  # fmt: skip
     parser.add_argument("--journal", default=None, metavar="PATH",
                         help="SQLite journal: commit as it goes, resume after a crash")  # fmt: skip
@@ -79,7 +80,7 @@ def replay_command(args: argparse.Namespace) -> int:
     if args.json:
         document = {"strategy": strategy.id, "params": params, "fills": fills, "trades": trades,
                     "portfolio": portfolio, "equity_final": p.equity}  # fmt: skip
-        print(json.dumps(document, indent=2))
+        print(jsontext.dumps(document, indent=2))
         return 0
     shown = " ".join(f"{k}={v}" for k, v in params.items())
     print(f"{strategy.name} ({strategy.id}) {shown}: {len(fills)} fills, {len(trades)} trades")

@@ -9,8 +9,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from console.commands.errors import UsageError
-from console.commands.optimize import add_search_arguments, overfitting_report, parse_grid
+from console.commands.optimize import (
+    add_search_arguments,
+    check_search,
+    overfitting_report,
+    parse_grid,
+)
+from console.commands.options import number
 from console.commands.research import add_config_arguments, config_from, parse_params
+from core import bounds
 
 if TYPE_CHECKING:
     from core.exports.report import OptimizationReport
@@ -39,7 +46,7 @@ def add_parser(export_subcommands: argparse._SubParsersAction) -> None:  # type:
     parser.add_argument("-o", "--output", required=True, metavar="FILE.pdf", help="the PDF")
     parser.add_argument(
         "--max-trades",
-        type=int,
+        type=number(bounds.COUNT),
         default=None,
         metavar="N",
         help="list at most N trades (default 5000)",
@@ -51,7 +58,7 @@ def add_parser(export_subcommands: argparse._SubParsersAction) -> None:  # type:
     search.add_argument(
         "--walk-forward", choices=["rolling", "anchored", "none"], default="rolling"
     )
-    search.add_argument("--windows", type=int, default=4, metavar="K")
+    search.add_argument("--windows", type=number(bounds.WINDOWS), default=4, metavar="K")
     add_config_arguments(parser)
     parser.set_defaults(handler=report_command)
 
@@ -74,8 +81,6 @@ def report_command(args: argparse.Namespace) -> int:
     from core.research.strategies import ParameterError, get_strategy
 
     output = output_path(args.output)
-    if args.max_trades is not None and args.max_trades < 0:
-        raise UsageError("--max-trades must not be negative")
     try:
         strategy = get_strategy(args.strategy)
         fixed = parse_params(args.param)
@@ -111,15 +116,8 @@ def search_space(
     from core.research.optimizer import Objective, Range
 
     Objective(args.objective)  # ValueError names the metric
-    if args.trials is not None and args.trials < 1:
-        raise UsageError("--trials must be at least 1")
     space = parse_grid(args.grid)
-    known = {p.name for p in strategy.params}
-    unknown = sorted(set(space) - known)
-    if unknown:
-        raise UsageError(
-            f"{strategy.id} has no parameter {unknown[0]!r} (known: {', '.join(sorted(known))})"
-        )
+    check_search(args, strategy, space)
     both = sorted(set(space) & set(fixed))
     if both:
         raise UsageError(f"--param {both[0]} and --grid {both[0]}: give one or the other")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from console.commands.errors import UsageError
+from console.commands.options import number
+from core import bounds, jsontext
 
 if TYPE_CHECKING:
     from core.research.backtest import BacktestConfig
@@ -32,11 +33,15 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
 
 def add_cost_arguments(parser: argparse.ArgumentParser) -> None:
     """Cash and the costs of a fill: shared by backtest, optimize, batch and replay."""
-    parser.add_argument("--cash", type=float, default=100_000.0, metavar="X")
-    parser.add_argument("--commission", type=float, default=0.0, metavar="F",
+    parser.add_argument("--cash", type=number(bounds.CASH), default=100_000.0, metavar="X")
+    parser.add_argument("--commission", type=number(bounds.COMMISSION), default=0.0, metavar="F",
                         help="fraction of notional per fill")  # fmt: skip
-    parser.add_argument("--fixed-fee", type=float, default=0.0, metavar="X", help="per fill")
-    parser.add_argument("--slippage-bps", type=float, default=0.0, metavar="B")
+    parser.add_argument(
+        "--fixed-fee", type=number(bounds.FEE), default=0.0, metavar="X", help="per fill"
+    )
+    parser.add_argument(
+        "--slippage-bps", type=number(bounds.SLIPPAGE_BPS), default=0.0, metavar="B"
+    )
 
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,10 +49,10 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     add_cost_arguments(parser)
     parser.add_argument("--fill", choices=["next_open", "close"], default="next_open")
     parser.add_argument("--units", choices=["whole", "fractional"], default="whole")
-    parser.add_argument("--size", type=float, default=1.0, metavar="F",
+    parser.add_argument("--size", type=number(bounds.FRACTION), default=1.0, metavar="F",
                         help="fraction of equity per entry")  # fmt: skip
-    parser.add_argument("--stop-loss", type=float, default=None, metavar="F")
-    parser.add_argument("--take-profit", type=float, default=None, metavar="F")
+    parser.add_argument("--stop-loss", type=number(bounds.STOP_LOSS), default=None, metavar="F")
+    parser.add_argument("--take-profit", type=number(bounds.TAKE_PROFIT), default=None, metavar="F")
     parser.add_argument("--close-at-end", action="store_true")
     parser.add_argument("--direction", choices=["long", "short", "both"], default=None,
                         help="sides to trade (default: the strategy's own)")  # fmt: skip
@@ -91,7 +96,7 @@ def strategies_command(args: argparse.Namespace) -> int:
 
     described = [describe(s) for s in sorted(REGISTRY.values(), key=lambda s: s.id)]
     if args.json:
-        print(json.dumps(described, indent=2))
+        print(jsontext.dumps(described, indent=2))
         return 0
     width = max(len(s["id"]) for s in described)
     for s in described:
@@ -139,7 +144,7 @@ def backtest_command(args: argparse.Namespace) -> int:
             "trades": trades,
             "equity_final": result.metrics["equity_final"],
         }
-        print(json.dumps(document, indent=2))
+        print(jsontext.dumps(document, indent=2))
         return 0
     print_report(strategy, params, result.metrics, trades)
     return 0

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, cast
 
 from console.commands.errors import UsageError
 from console.commands.executor import add_executor_argument
+from console.commands.options import number
+from core import bounds
 from core.deck_loop import DeckLoop, Remote, ServiceOn, on_loop
 
 if TYPE_CHECKING:
@@ -55,14 +57,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.set_defaults(handler=serve_command)
 
 
-def port_number(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{port} is not a port number (0-65535)")
-    return port
+#: An argparse type: a TCP port (0 picks a free one).
+port_number = number(bounds.PORT)
 
 
 def serve_command(args: argparse.Namespace) -> int:

@@ -11,24 +11,28 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from console.focus import focus_now
+from core.bounds import Bound, OutOfBounds
 
 
 @dataclass(frozen=True, slots=True)
 class FormField:
-    """One field: free text, or one of ``choices`` (shown as a Select)."""
+    """One field: free text, or one of ``choices`` (shown as a Select); with ``bound``, a
+    number that bound accepts (``core.bounds``, as the command line checks it)."""
 
     key: str
     label: str
     choices: tuple[str, ...] = ()
     default: str = ""
     required: bool = True
+    bound: Bound | None = None
 
 
 class FormScreen(ModalScreen[dict[str, str] | None]):
     """Returns ``{key: value}`` (text stripped) on submit, or None on Escape.
 
     Enter in a text field moves to the next one, and submits from the last;
-    a required field left blank is refused with a message, and the dialog stays.
+    a required field left blank, or a number outside its field's bound, is refused
+    with a message naming the field, and the dialog stays.
 
     BINDINGS:
         ctrl+s: submit. escape: cancel.
@@ -102,8 +106,16 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
     def action_submit(self) -> None:
         values = self.values()
         for field in self.fields:
+            problem = None
             if field.required and not values[field.key]:
-                self.notify(f"{field.label} is required.", severity="warning")
+                problem = f"{field.label} is required."
+            elif field.bound is not None and values[field.key]:
+                try:
+                    field.bound.check(values[field.key])
+                except OutOfBounds as exc:
+                    problem = f"{field.label}: {exc}."
+            if problem is not None:
+                self.notify(problem, severity="warning")
                 focus_now(self.query_one(f"#form-{field.key}"))
                 return
         self.dismiss(values)

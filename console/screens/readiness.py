@@ -36,6 +36,7 @@ from console.screens.form import FormField, FormScreen
 from console.widgets.checklist_tree import ChecklistTree
 from console.widgets.evidence_pane import EvidencePane
 from console.widgets.release_banner import ReleaseBanner, banner_text, refusal_lines
+from core import bounds
 from core.access import Capability, PermissionDenied
 from core.events import Verdict
 from core.store import CheckResultRow, Store
@@ -512,19 +513,13 @@ class ReadinessScreen(DeckScreen):
         fields = (
             FormField("justification", "Justification"),
             FormField("role", "Your role (the approver's)", self.roles),
-            FormField("days", "Valid for (days)", default="7"),
+            FormField("days", "Valid for (days)", default="7", bound=bounds.DAYS),
         )
 
         def done(values: dict[str, str] | None) -> None:
             if values is None:
                 return
-            try:
-                days = float(values["days"])
-            except ValueError:
-                days = 0.0
-            if days <= 0:
-                self.notify("The waiver's days must be a positive number.", severity="error")
-                return
+            days = bounds.DAYS.check(values["days"])  # the form refused anything else
             self._record(f"{item.id}: waived by {self.user.name} ({values['role']}) for "
                          f"{days:g} day(s)", waive, checklist, release, item.id,
                          values["justification"], self.user, values["role"],

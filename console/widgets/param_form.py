@@ -19,10 +19,11 @@ from textual.message import Message
 from textual.widgets import Input, Label, Select, Static
 
 from console import formatting as fmt
+from core import bounds
 from core.research.strategies import Param, ParameterError, Params, Strategy
 
-BARS_MIN = 100
-BARS_MAX = 1_000_000
+BARS_MIN = int(bounds.SIM_BARS.low or 0)
+BARS_MAX = int(bounds.SIM_BARS.high or 0)
 
 
 @dataclass(frozen=True)
@@ -36,13 +37,12 @@ class RunInputs:
 
 
 def bars_error(text: str) -> str | None:
+    """The bars field's error, as a ``sim:`` job would refuse it, or None."""
     try:
-        count = int(text)
-    except ValueError:
-        count = 0
-    if BARS_MIN <= count <= BARS_MAX:
-        return None
-    return f"bars: {text!r} is not a whole number from {BARS_MIN:,} to {BARS_MAX:,}"
+        bounds.SIM_BARS.check(text)
+    except bounds.OutOfBounds as exc:
+        return f"bars: {exc}"
+    return None
 
 
 def hint(param: Param) -> str:

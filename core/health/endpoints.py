@@ -11,13 +11,13 @@ status is 503 when a component is down, so a load balancer can act on it.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from core import jsontext
 from core.events import BreakerState, FeedState, JobState, RiskState
 from core.health.http import Handler, Response
 from core.health.metrics import deck_registry
@@ -44,7 +44,7 @@ class DeckEndpoints:
         uptime = time.time() - deck.started_at if deck.started_at and deck.running else 0.0
         body = {"status": "ok" if deck.running else "starting", "run_id": deck.run_id,
                 "uptime_s": round(uptime, 3)}  # fmt: skip
-        return Response(200, json.dumps(body).encode())
+        return Response(200, jsontext.dumps(body).encode())
 
     async def metrics(self) -> Response:
         return Response(200, generate_latest(self.registry), CONTENT_TYPE_LATEST)
@@ -71,7 +71,7 @@ class DeckEndpoints:
             worst = DOWN
         body = {"status": worst, "run_id": deck.run_id, "running": deck.running,
                 "components": components}  # fmt: skip
-        return Response(503 if worst == DOWN else 200, json.dumps(body).encode())
+        return Response(503 if worst == DOWN else 200, jsontext.dumps(body).encode())
 
     async def _store(self) -> dict[str, Any]:
         store = self.sources.deck.store

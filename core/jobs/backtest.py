@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from core import bounds
 from core.jobs.context import JobContext
 from core.jobs.datasets import dataset_bars
-from core.jobs.kinds import JobKind, parse_request
+from core.jobs.kinds import JobKind, check_numbers, parse_request
 from core.research.backtest import BacktestConfig
 from core.research.runner import run_backtest
 from core.research.strategies import Direction, get_strategy
@@ -25,6 +26,8 @@ class BacktestRequest:
     bars: int = 5_000
 
     def __post_init__(self) -> None:
+        check_numbers(self, "backtest", {"cash": bounds.CASH, "commission": bounds.COMMISSION,
+                                         "seed": bounds.SEED, "bars": bounds.SIM_BARS})  # fmt: skip
         get_strategy(self.strategy).resolve(self.params)  # names a bad parameter
         if self.direction not in (None, *Direction):
             raise ValueError(f"direction: {self.direction!r} is not long, short or both")

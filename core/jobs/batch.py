@@ -6,12 +6,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from core import bounds
 from core.jobs.context import JobContext
 from core.jobs.datasets import dataset_bars
-from core.jobs.kinds import JobKind, parse_request
+from core.jobs.kinds import JobKind, check_numbers, parse_request
 from core.research.backtest import BacktestConfig
 from core.research.batch import BatchRow, run_batch
 from core.research.optimizer import Objective
+from core.research.space import check_size
 from core.research.strategies import get_strategy
 
 
@@ -31,9 +33,15 @@ class BatchRequest:
             raise ValueError("batch: needs at least one strategy and one dataset")
         for strategy in self.strategies:
             get_strategy(strategy)
-        if self.trials < 1:
-            raise ValueError(f"trials: must be at least 1, got {self.trials}")
+        numbers = {"trials": bounds.POSITIVE_COUNT, "commission": bounds.COMMISSION,
+                   "seed": bounds.SEED}  # fmt: skip
+        check_numbers(self, "batch", numbers)
         Objective(self.objective)
+
+    def check_size(self, limit: int) -> None:
+        """A ``ValueError`` if the batch would run more than ``limit`` backtests."""
+        runs = self.trials * len(self.strategies) * len(self.datasets)
+        check_size(runs, limit, "the batch")
 
     @property
     def title(self) -> str:
@@ -67,4 +75,5 @@ BATCH = JobKind(
     lambda params: parse_request(BatchRequest, "batch", params, ("strategies", "datasets")),
     run_batch_job,
     lambda r: r.title,
+    BatchRequest.check_size,
 )

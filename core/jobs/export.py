@@ -13,9 +13,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core import bounds
 from core.jobs.context import JobContext
 from core.jobs.datasets import SIMULATED, dataset_bars
-from core.jobs.kinds import JobKind, parse_request
+from core.jobs.kinds import JobKind, check_numbers, parse_request
 from core.research.backtest import BacktestConfig
 from core.research.runner import run_backtest
 from core.research.strategies import get_strategy
@@ -38,6 +39,9 @@ class ExportRequest:
     source_job: int | None = None
 
     def __post_init__(self) -> None:
+        check_numbers(self, "export", {"cash": bounds.CASH, "commission": bounds.COMMISSION,
+                                       "seed": bounds.SEED, "bars": bounds.SIM_BARS,
+                                       "source_job": bounds.ROW_ID})  # fmt: skip
         if self.format not in FORMATS:
             raise ValueError(f"format: {self.format!r} is not one of {', '.join(FORMATS)}")
         get_strategy(self.strategy).resolve(self.params)  # names a bad parameter

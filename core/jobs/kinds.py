@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
+from core.bounds import Bound, OutOfBounds
 from core.jobs.context import JobContext
 
 Params = Mapping[str, Any]
@@ -24,6 +25,9 @@ class JobKind:
     parse: Callable[[Params], Any]
     run: Callable[[Any, JobContext], dict[str, Any]]
     title: Callable[[Any], str]
+    #: ``check_size(request, limit)``: a ``ValueError`` if the job would evaluate more
+    #: combinations than ``limit`` (``QD_SWEEP_MAX_COMBOS``); None for a job of one run.
+    check_size: Callable[[Any, int], None] | None = None
 
 
 class UnknownJobKindError(ValueError):
@@ -36,6 +40,33 @@ def find_kind(kinds: Mapping[str, JobKind], name: str) -> JobKind:
     except KeyError:
         known = ", ".join(sorted(kinds))
         raise UnknownJobKindError(f"unknown job kind {name!r} (known: {known})") from None
+
+
+def admit(kinds: Mapping[str, JobKind], name: str, params: Params, max_combos: int) -> Any:
+    """The request of a job about to be queued: parsed, and within ``max_combos``
+    (``QD_SWEEP_MAX_COMBOS``), so an oversized search is refused at submission rather
+    than failing (or exhausting memory) when it runs. A ``ValueError`` names the problem."""
+    kind = find_kind(kinds, name)
+    request = kind.parse(params)
+    if kind.check_size is not None:
+        kind.check_size(request, max_combos)
+    return request
+
+
+def check_numbers(request: Any, kind: str, bounded: Mapping[str, Bound]) -> None:
+    """Each field named in ``bounded`` (unless None) a number within its bound, stored as
+    the ``int`` or ``float`` it is; a ``ValueError`` names the kind and the field.
+    JSON text is not a number here: ``"seed": "7"`` is refused, not read."""
+    for name, bound in bounded.items():
+        value = getattr(request, name)
+        if value is None:
+            continue
+        try:
+            if isinstance(value, str):
+                raise OutOfBounds(f"expected {bound.describe()}, got {value!r}")
+            object.__setattr__(request, name, bound.check(value))  # frozen dataclasses too
+        except OutOfBounds as exc:
+            raise ValueError(f"{kind}: {name}: {exc}") from None
 
 
 def parse_request(

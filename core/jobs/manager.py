@@ -27,11 +27,13 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from core import jsontext
+from core.bounds import DEFAULT_SWEEP_MAX_COMBOS
 from core.bus import Bus
 from core.events import JobPriority, JobState, JobUpdate
 from core.jobs import records
 from core.jobs.context import JobContext
-from core.jobs.kinds import JobKind, Params, find_kind
+from core.jobs.kinds import JobKind, Params, admit, find_kind
 from core.logs import correlated
 from core.research.executors import LOCAL, SweepExecutor
 from core.research.sweep import Cancelled
@@ -78,6 +80,7 @@ class JobManager:
         poll_interval: float = 0.5,
         executor: SweepExecutor = LOCAL,
         history: int = HISTORY,
+        max_combos: int = DEFAULT_SWEEP_MAX_COMBOS,
     ) -> None:
         self._bus = bus
         self._writer = writer
@@ -88,6 +91,8 @@ class JobManager:
             raise ValueError(f"concurrency must be at least 1, got {concurrency!r}")
         self._poll_interval = poll_interval
         self._history = history
+        #: ``QD_SWEEP_MAX_COMBOS``: a job that would evaluate more is refused at submission.
+        self.max_combos = max_combos
         self.executor = executor
         self.owner = records.owner_name()
         self._jobs: dict[int, _Job] = {}
@@ -129,12 +134,12 @@ class JobManager:
     ) -> int:
         """Queue a job; a ``ValueError`` names a bad kind or parameter. Returns its id."""
         job_kind = find_kind(self._kinds, kind)
-        request = job_kind.parse(params)
+        request = admit(self._kinds, kind, params, self.max_combos)
         row = JobRow(
             kind=kind,
             title=job_kind.title(request),
             state=JobState.QUEUED.value,
-            params_json=json.dumps(dict(params), sort_keys=True),
+            params_json=jsontext.dumps(dict(params), sort_keys=True),
             priority=int(priority),
             owner=self.owner,
             heartbeat_at=time.time(),
@@ -288,8 +293,8 @@ class JobManager:
                 files = [str(path) for path in job.context.files]
                 self._finish(
                     job, JobState.DONE, summary=str(result.get("summary", "")),
-                    result_json=json.dumps(result, sort_keys=True, default=str),
-                    files_json=json.dumps(files), finished_at=time.time(),
+                    result_json=jsontext.dumps(result, sort_keys=True, default=str),
+                    files_json=jsontext.dumps(files), finished_at=time.time(),
                 )  # fmt: skip
 
     def _stopped(self, job: _Job) -> None:
@@ -322,7 +327,7 @@ class JobManager:
     def _save_checkpoint(self, job_id: int, payload: Any) -> None:
         if self._writer is None or job_id not in self._jobs:
             return
-        text = json.dumps(payload, sort_keys=True)
+        text = jsontext.dumps(payload, sort_keys=True)
         self._writer.append(JobCheckpointRow(job_id=job_id, payload_json=text,
                                              created_at=time.time()))  # fmt: skip
 

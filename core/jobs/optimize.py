@@ -6,17 +6,25 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
+from core import bounds
 from core.events import JobState
 from core.jobs.context import JobContext
 from core.jobs.datasets import dataset_bars
-from core.jobs.kinds import JobKind, Params, parse_request
+from core.jobs.kinds import JobKind, Params, check_numbers, parse_request
 from core.jobs.records import checkpoints, get_job
 from core.research.backtest import BacktestConfig
 from core.research.optimizer import Evaluation, Objective, Range, optimize
-from core.research.strategies import get_strategy
+from core.research.space import check_space, checked_search
+from core.research.strategies import ParameterError, get_strategy
 from core.store import JobRow, Store
+
+#: The numeric fields of an optimize (and walk-forward) request, and what they may be.
+NUMBERS = {
+    "trials": bounds.POSITIVE_COUNT, "min_trades": bounds.COUNT, "commission": bounds.COMMISSION,
+    "seed": bounds.SEED, "bars": bounds.SIM_BARS,
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -24,6 +32,7 @@ class OptimizeRequest:
     """``dataset`` is a CSV/Parquet file or ``sim:SYMBOL`` (simulated hourly bars of
     ``bars`` length from ``seed``); ``grid`` maps a parameter to (start, stop, step)."""
 
+    KIND: ClassVar[str] = "optimize"
     strategy: str
     dataset: str
     grid: dict[str, tuple[float, float, float]] = field(default_factory=dict)
@@ -36,16 +45,38 @@ class OptimizeRequest:
     bars: int = 5_000
 
     def __post_init__(self) -> None:
-        strategy = get_strategy(self.strategy)  # UnknownStrategyError names it
-        known = {p.name for p in strategy.params}
-        for name, bounds in self.grid.items():
-            if name not in known:
-                raise ValueError(f"grid: {self.strategy} has no parameter {name!r}")
-            Range(*bounds)
+        check_numbers(self, self.KIND, NUMBERS)
+        try:
+            check_space(get_strategy(self.strategy), self.space())
+        except ParameterError as exc:  # names the parameter and its range
+            raise ValueError(f"grid: {exc}") from None
         if self.method not in ("grid", "random", "tpe"):
             raise ValueError(f"method: {self.method!r} is not grid, random or tpe")
         Objective(self.objective)
         BacktestConfig(commission=self.commission)
+
+    def space(self) -> dict[str, Range]:
+        """``grid`` as ranges; a ``ValueError`` names a bad one."""
+        if not isinstance(self.grid, dict):
+            raise ValueError(f"grid: expected {{NAME: [START, STOP, STEP]}}, got {self.grid!r}")
+        space = {}
+        for name, ends in self.grid.items():
+            if not isinstance(ends, list | tuple) or len(ends) not in (2, 3):
+                raise ValueError(f"grid: {name}: expected [START, STOP, STEP], got {ends!r}")
+            try:
+                space[name] = Range(*ends)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"grid: {name}: {exc}") from None
+        return space
+
+    def runs(self) -> int:
+        """Searches the job makes: one (a walk-forward makes one per window)."""
+        return 1
+
+    def check_size(self, limit: int) -> None:
+        """A ``ValueError`` if the search would evaluate more than ``limit`` combinations."""
+        checked_search(get_strategy(self.strategy), self.space(), self.method, self.trials,
+                       limit, self.runs())  # fmt: skip
 
     @property
     def title(self) -> str:
@@ -60,7 +91,7 @@ def run_optimize(request: OptimizeRequest, context: JobContext) -> dict[str, Any
     strategy = get_strategy(request.strategy)
     bars = dataset_bars(request.dataset, request.seed, request.bars)
     context.progress(0, 1)
-    space = {name: Range(*bounds) for name, bounds in request.grid.items()}
+    space = request.space()
     resume = evaluations_from_checkpoints(context.resume)
 
     def save(segment: list[Evaluation]) -> None:
@@ -129,7 +160,9 @@ def best_of(store: Store, job_id: int) -> tuple[OptimizeRequest, dict[str, float
 def with_grid_tuples(params: Params) -> dict[str, Any]:
     """Stored parameters with the grid's bounds as tuples again (JSON made them lists)."""
     values = dict(params)
-    values["grid"] = {k: tuple(v) for k, v in values.get("grid", {}).items()}
+    grid = values.get("grid", {})
+    if isinstance(grid, dict):  # anything else is refused by the request, naming it
+        values["grid"] = {k: tuple(v) if isinstance(v, list) else v for k, v in grid.items()}
     return values
 
 
@@ -137,4 +170,6 @@ def parse_optimize(params: Params) -> OptimizeRequest:
     return parse_request(OptimizeRequest, "optimize", with_grid_tuples(params))
 
 
-OPTIMIZE = JobKind("optimize", parse_optimize, run_optimize, lambda r: r.title)
+OPTIMIZE = JobKind(
+    "optimize", parse_optimize, run_optimize, lambda r: r.title, OptimizeRequest.check_size
+)

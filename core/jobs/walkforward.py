@@ -4,14 +4,15 @@ each window checkpointed."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, ClassVar
 
+from core import bounds
 from core.jobs.context import JobContext
 from core.jobs.datasets import dataset_bars
-from core.jobs.kinds import JobKind, Params, parse_request
+from core.jobs.kinds import JobKind, Params, check_numbers, parse_request
 from core.jobs.optimize import OptimizeRequest, with_grid_tuples
 from core.research.backtest import BacktestConfig
-from core.research.optimizer import Objective, Range
+from core.research.optimizer import Objective
 from core.research.strategies import get_strategy
 from core.research.walkforward import WindowResult, walk_forward
 
@@ -20,6 +21,7 @@ from core.research.walkforward import WindowResult, walk_forward
 class WalkForwardRequest(OptimizeRequest):
     """An optimization repeated over ``windows`` in-sample/out-of-sample splits."""
 
+    KIND: ClassVar[str] = "walk_forward"
     mode: str = "rolling"
     windows: int = 4
 
@@ -27,8 +29,10 @@ class WalkForwardRequest(OptimizeRequest):
         super().__post_init__()
         if self.mode not in ("rolling", "anchored"):
             raise ValueError(f"mode: {self.mode!r} is not rolling or anchored")
-        if self.windows < 1:
-            raise ValueError(f"windows: must be at least 1, got {self.windows}")
+        check_numbers(self, "walk_forward", {"windows": bounds.WINDOWS})
+
+    def runs(self) -> int:
+        return self.windows
 
     @property
     def title(self) -> str:
@@ -48,7 +52,7 @@ def run_walk_forward(request: WalkForwardRequest, context: JobContext) -> dict[s
         for window in context.resume
     ]  # fmt: skip
     result = walk_forward(
-        strategy, bars, {name: Range(*bounds) for name, bounds in request.grid.items()},
+        strategy, bars, request.space(),
         mode=request.mode, windows=request.windows, method=request.method,  # type: ignore[arg-type]
         trials=request.trials, objective=Objective(request.objective),
         config=BacktestConfig(commission=request.commission), min_trades=request.min_trades,
@@ -71,4 +75,7 @@ def parse_walk_forward(params: Params) -> WalkForwardRequest:
     return parse_request(WalkForwardRequest, "walk_forward", with_grid_tuples(params))
 
 
-WALK_FORWARD = JobKind("walk_forward", parse_walk_forward, run_walk_forward, lambda r: r.title)
+WALK_FORWARD = JobKind(
+    "walk_forward", parse_walk_forward, run_walk_forward, lambda r: r.title,
+    WalkForwardRequest.check_size,
+)  # fmt: skip

@@ -29,6 +29,7 @@ from typing import Literal
 import numpy as np
 from numba import njit
 
+from core import bounds
 from core.research.signals import HOLD, target_position
 
 Fill = Literal["next_open", "close"]
@@ -51,16 +52,20 @@ class BacktestConfig:
     direction: Side | None = None  # None: the strategy's own direction
 
     def __post_init__(self) -> None:
+        numbers = {"cash": bounds.CASH, "commission": bounds.COMMISSION,
+                   "fixed_fee": bounds.FEE, "slippage_bps": bounds.SLIPPAGE_BPS,
+                   "size": bounds.FRACTION, "stop_loss": bounds.STOP_LOSS,
+                   "take_profit": bounds.TAKE_PROFIT}  # fmt: skip
+        for name, bound in numbers.items():
+            value = getattr(self, name)
+            if value is not None:
+                try:
+                    bound.check(value)
+                except bounds.OutOfBounds as exc:
+                    raise ValueError(f"{name}: {exc}") from None
         checks = [
-            (self.cash > 0, "cash must be positive"),
-            (self.commission >= 0, "commission must not be negative"),
-            (self.fixed_fee >= 0, "fixed_fee must not be negative"),
-            (self.slippage_bps >= 0, "slippage_bps must not be negative"),
             (self.fill in ("next_open", "close"), "fill must be next_open or close"),
             (self.units in ("whole", "fractional"), "units must be whole or fractional"),
-            (0 < self.size <= 1, "size must be in (0, 1]"),
-            (self.stop_loss is None or 0 < self.stop_loss < 1, "stop_loss must be in (0, 1)"),
-            (self.take_profit is None or self.take_profit > 0, "take_profit must be positive"),
             (
                 self.direction in (None, "long", "short", "both"),
                 "direction must be long, short or both",

@@ -8,6 +8,8 @@ Searches run in the calling thread (a worker, never the event loop), report
 from __future__ import annotations
 
 import itertools
+import math
+import numbers
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,14 +40,24 @@ class Range:
     step: float = 1
 
     def __post_init__(self) -> None:
+        for end in ("start", "stop", "step"):
+            value = getattr(self, end)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise ValueError(f"{end} must be a number, got {value!r}")
+            if not math.isfinite(value):
+                raise ValueError(f"{end} must be a finite number, got {value}")
         if self.step <= 0:
             raise ValueError(f"step must be positive, got {self.step}")
         if self.stop < self.start:
             raise ValueError(f"stop {self.stop} is below start {self.start}")
 
+    @property
+    def count(self) -> int:
+        """How many values ``values()`` lists, known without listing them."""
+        return math.floor((self.stop - self.start) / self.step + 1e-9) + 1
+
     def values(self) -> list[float]:
-        count = int(np.floor((self.stop - self.start) / self.step + 1e-9)) + 1
-        return [self.start + self.step * i for i in range(count)]
+        return [self.start + self.step * i for i in range(self.count)]
 
 
 Space = Mapping[str, Range]
@@ -118,6 +130,12 @@ def grid_combinations(strategy: Strategy, space: Space) -> list[Params]:
             combos.append(strategy.resolve(dict(zip(names, values, strict=True))))
         except ParameterError:
             continue
+    if not combos:
+        rules = " and ".join(text for text, _ in strategy.constraints) or "its parameter ranges"
+        shown = ", ".join(f"{n} {space[n].start:g}..{space[n].stop:g}" for n in names)
+        raise ParameterError(
+            f"{strategy.id}: no combination of the grid ({shown}) satisfies {rules}"
+        )
     return combos
 
 

@@ -106,4 +106,4 @@ def test_list_refuses_a_negative_limit(
     with pytest.raises(SystemExit) as exit_:
         main(["audit", "list", "--limit", "-1"])
     assert exit_.value.code == 2
-    assert "must be 0 or more" in capsys.readouterr().err
+    assert "argument --limit: expected a whole number in [0, " in capsys.readouterr().err

@@ -65,7 +65,7 @@ def test_settings_pine_cannot_express_are_warned_about_on_stderr() -> None:
         (["sma_cross", "--param", "fast=500"], "fast: 500 is outside [2, 200]"),
         (["sma_cross", "--param", "speed=3"], "no parameter 'speed'"),
         (["sma_cross", "--param", "fast"], "--param 'fast': expected NAME=VALUE"),
-        (["sma_cross", "--size", "2"], "size must be in (0, 1]"),
+        (["sma_cross", "--size", "2"], "argument --size: expected a number in (0, 1]"),
     ],
 )
 def test_bad_input_exits_2_naming_the_field(args: list[str], named: str) -> None:

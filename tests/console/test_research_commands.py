@@ -81,7 +81,8 @@ def test_backtest_prints_a_readable_report(goog_csv: Path) -> None:
         (["backtest", "sma_cross", "--data", "{data}", "--param", "fast=40", "--param", "slow=30"],
          "fast < slow"),
         (["backtest", "sma_cross", "--data", "{data}", "--param", "speed"], "NAME=VALUE"),
-        (["backtest", "sma_cross", "--data", "{data}", "--size", "2"], "size must be in (0, 1]"),
+        (["backtest", "sma_cross", "--data", "{data}", "--size", "2"],
+         "argument --size: expected a number in (0, 1]"),
         (["backtest", "sma_cross", "--data", "/no/such/file.csv"], "file.csv"),
     ],
 )  # fmt: skip

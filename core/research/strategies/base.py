@@ -6,6 +6,7 @@ Everything else (the live engine, the optimizer, the UI, exports) reads a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -48,8 +49,10 @@ class Param:
         """``value`` as this parameter's type, checked against its range."""
         try:
             number = self.type(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # int(inf) overflows
             raise ParameterError(f"{self.name}: {value!r} is not a {self.type.__name__}") from None
+        if isinstance(value, bool) or not math.isfinite(number):
+            raise ParameterError(f"{self.name}: {value!r} is not a finite number")
         if self.type is int and isinstance(value, float | str) and float(value) != number:
             raise ParameterError(f"{self.name}: {value!r} is not a whole number")
         if not self.min <= number <= self.max:

@@ -1,0 +1,29 @@
+"""JSON that is JSON, for every document Quarterdeck prints or stores.
+
+``json.dumps`` writes NaN and the infinities as ``NaN`` and ``Infinity``, which no
+strict parser reads. Here a non-finite float becomes ``null`` (a metric with no value,
+such as a Sharpe ratio of a run without variance), and anything else that cannot be
+JSON is an error rather than text that looks like it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+
+def finite(value: Any) -> Any:
+    """``value`` with every non-finite float, at any depth, replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(item) for item in value]
+    return value
+
+
+def dumps(value: Any, **kwargs: Any) -> str:
+    """``json.dumps`` of ``finite(value)``, never writing ``NaN`` or ``Infinity``."""
+    return json.dumps(finite(value), allow_nan=False, **kwargs)
