@@ -9,7 +9,7 @@ from typing import Any, overload
 import numpy as np
 
 from core.market.history import Bars, periods_per_year
-from core.research.backtest import BacktestConfig, run_kernel
+from core.research.backtest import BacktestConfig, bankrupt_bar, run_kernel
 from core.research.metrics import as_dict, metrics_kernel
 from core.research.strategies import Params, Strategy
 
@@ -104,6 +104,8 @@ class BacktestResult:
     trades: TradeTable
     equity: np.ndarray
     metrics: dict[str, float]
+    bankrupt_bar: int | None = None  # the bar the account was wiped out at; the run stopped
+    bankrupt_time: float | None = None  # that bar's time
 
 
 def years_spanned(ts: np.ndarray) -> float:
@@ -132,4 +134,8 @@ def run_backtest(
     )
     last_close = float(bars["close"][-1]) if ts.size else 0.0
     trades = TradeTable(ts, last_close, index, price, numbers, count)
-    return BacktestResult(strategy.id, resolved, config, trades, equity, as_dict(metrics))
+    wiped = bankrupt_bar(equity)
+    return BacktestResult(
+        strategy.id, resolved, config, trades, equity, as_dict(metrics),
+        wiped, None if wiped is None else float(ts[wiped]),
+    )  # fmt: skip
