@@ -11,6 +11,8 @@ from typing import Any
 from console.commands.errors import UsageError
 from console.commands.executor import add_executor_argument, sweep_executor
 from console.commands.research import add_config_arguments, config_from
+from console.formatting import ratio
+from core.research.outcomes import json_ready
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -57,7 +59,7 @@ def batch_command(args: argparse.Namespace) -> int:
         "seconds": time.perf_counter() - started,
     }
     if args.json:
-        print(json.dumps(document, indent=2))
+        print(json.dumps(json_ready(document), indent=2, allow_nan=False))
         return 0
     metric = objective.metric
     ranked = sorted(rows, key=lambda r: objective.score(r.metrics), reverse=True)
@@ -65,6 +67,6 @@ def batch_command(args: argparse.Namespace) -> int:
     print(f"{len(rows)} runs in {document['seconds']:.2f}s, ranked by {metric}")
     for r in ranked:
         shown = " ".join(f"{k}={v}" for k, v in r.params.items())
-        print(f"  {r.strategy:<{width}}  {r.metrics[metric]:>9.4f}  "
+        print(f"  {r.strategy:<{width}}  {ratio(r.metrics[metric], 4):>9}  "
               f"{int(r.metrics['trades']):>5} trades  {r.dataset}  {shown}")  # fmt: skip
     return 0

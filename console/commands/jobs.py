@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from console.commands.errors import UsageError
 from console.commands.executor import add_executor_argument
+from core.research.outcomes import json_ready
 
 if TYPE_CHECKING:
     from core.config import Settings
@@ -118,7 +119,7 @@ def list_command(args: argparse.Namespace) -> int:
     jobs = records.list_jobs(store, args.state, args.limit)
     store.dispose()
     if args.json:
-        print(json.dumps([_document(row) for row in jobs], indent=2))
+        print(json.dumps(json_ready([_document(row) for row in jobs]), indent=2, allow_nan=False))
         return 0
     if not jobs:
         print("no jobs")
@@ -141,9 +142,9 @@ def show_command(args: argparse.Namespace) -> int:
     store.dispose()
     if row is None:
         raise UsageError(f"no job {args.job_id}")
-    document = {**_document(row), "checkpoints": saved}
+    document = json_ready({**_document(row), "checkpoints": saved})
     if args.json:
-        print(json.dumps(document, indent=2))
+        print(json.dumps(document, indent=2, allow_nan=False))
         return 0
     for name, value in document.items():
         if isinstance(value, dict | list):

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.commands.errors import UsageError
 from console.commands.executor import add_executor_argument, sweep_executor
 from console.commands.research import add_config_arguments, config_from, iso
+from console.formatting import ratio
+from core.research.outcomes import json_ready
+
+if TYPE_CHECKING:
+    from core.research.optimizer import Evaluation
 
 #: Above this many returns (trials x bars), PBO uses a seeded sample of trials.
 PBO_BUDGET = 20_000_000
@@ -89,9 +94,8 @@ def optimize_command(args: argparse.Namespace) -> int:
         except ParameterError as exc:
             raise UsageError(str(exc)) from None
         document: dict[str, Any] = {
-            "best": None if result.best is None
-            else {"params": result.best.params, "metrics": result.best.metrics},
-            "results": [{"params": e.params, "metrics": e.metrics} for e in result.evaluations],
+            "best": None if result.best is None else evaluation_json(result.best),
+            "results": [evaluation_json(e) for e in result.evaluations],
             "evaluations": len(result.evaluations),
             "seconds": result.seconds,
         }  # fmt: skip
@@ -122,10 +126,21 @@ def optimize_command(args: argparse.Namespace) -> int:
     if args.overfitting and result.best is not None:
         document["overfitting"] = overfitting_report(strategy, bars, result, config, args.seed)
     if args.json:
-        print(json.dumps(document, indent=2))
+        print(json.dumps(json_ready(document), indent=2, allow_nan=False))
     else:
         print_summary(strategy.id, document, objective.metric)
     return 0
+
+
+def evaluation_json(evaluation: Evaluation) -> dict[str, Any]:
+    """One evaluated parameter set; ``bankrupt``: its account was wiped out (ranked last)."""
+    from core.research.outcomes import is_bankrupt
+
+    return {
+        "params": evaluation.params,
+        "metrics": evaluation.metrics,
+        "bankrupt": is_bankrupt(evaluation.metrics),
+    }
 
 
 def overfitting_report(strategy, bars, result, config, seed: int) -> dict[str, Any]:
@@ -147,7 +162,8 @@ def overfitting_report(strategy, bars, result, config, seed: int) -> dict[str, A
         signals = strategy.signals(bars, evaluation.params, config.direction)
         equity, *_ = run_kernel(bars, signals, config)
         previous = np.concatenate(([config.cash], equity[:-1]))
-        columns.append(equity / previous - 1.0)
+        alive = previous > 0.0  # after a bankruptcy the account holds 0: no more returns
+        columns.append(np.where(alive, equity / np.where(alive, previous, 1.0) - 1.0, 0.0))
     returns = np.column_stack(columns)
     stds = returns.std(axis=0, ddof=1)
     sharpes = np.where(stds > 0, returns.mean(axis=0) / np.where(stds > 0, stds, 1), 0.0)
@@ -170,7 +186,7 @@ def print_summary(strategy_id: str, document: dict[str, Any], metric: str) -> No
         print("  no combination met the minimum trade count")
     else:
         shown = " ".join(f"{k}={v}" for k, v in best["params"].items())
-        print(f"  best {shown}: {metric}={best['metrics'][metric]:.4f}")
+        print(f"  best {shown}: {metric}={ratio(best['metrics'][metric], 4)}")
     wf = document.get("walk_forward")
     if wf:
         for w in wf["windows"]:

@@ -116,6 +116,7 @@ def iso(ts: float | None) -> str | None:
 
 def backtest_command(args: argparse.Namespace) -> int:
     from core.market.loader import DataFileError, load_bars
+    from core.research.outcomes import json_ready
     from core.research.runner import run_backtest
     from core.research.strategies import ParameterError, get_strategy
 
@@ -138,10 +139,13 @@ def backtest_command(args: argparse.Namespace) -> int:
             "metrics": result.metrics,
             "trades": trades,
             "equity_final": result.metrics["equity_final"],
+            "bankrupt": result.bankrupt_bar is not None,
+            "bankrupt_bar": result.bankrupt_bar,
+            "bankrupt_time": iso(result.bankrupt_time),
         }
-        print(json.dumps(document, indent=2))
+        print(json.dumps(json_ready(document), indent=2, allow_nan=False))
         return 0
-    print_report(strategy, params, result.metrics, trades)
+    print_report(strategy, params, result.metrics, trades, result.bankruptcy)
     return 0
 
 
@@ -150,8 +154,10 @@ def print_report(
     params: dict[str, Any],
     metrics: dict[str, float],
     trades: list[dict[str, Any]],
+    bankruptcy: str | None = None,
 ) -> None:
     from console import formatting as fmt
+    from core.research.outcomes import BANKRUPTCY_EFFECT, INFINITE, NO_LOSSES
 
     shown = " ".join(f"{k}={v}" for k, v in params.items())
     print(f"{strategy.name} ({strategy.id}) {shown}")
@@ -164,9 +170,14 @@ def print_report(
             text = f"{int(value):,}"
         elif name == "equity_final":
             text = fmt.money(value)
+        elif value == float("inf"):
+            text = INFINITE
         else:
             text = f"{value:.3f}"
-        print(f"  {name:<14}{text:>16}")
+        note = f"  ({NO_LOSSES})" if text == INFINITE else ""
+        print(f"  {name:<14}{text:>16}{note}")
+    if bankruptcy:
+        print(f"\n  {bankruptcy}: {BANKRUPTCY_EFFECT}")
     print(
         f"\n  {'entry':<25} {'exit':<25} {'size':>10} {'entry px':>12} {'exit px':>12} {'pnl':>14}"
     )

@@ -9,7 +9,7 @@ over all bars. CAGR compounds over the calendar span. Trade statistics count
 closed trades (an open trade is included only when closed at the end);
 profit factor is gross profit over gross loss in money (backtesting.py
 divides summed trade returns instead): infinite when trades won and none
-lost (JSON has no infinity: ``json_ready`` writes it as null beside a
+lost (JSON has no infinity: ``core.research.outcomes.json_ready`` writes it as null beside a
 ``profit_factor_note``), 0 when nothing won. Exposure is the share of bars
 that end with a position on.
 
@@ -25,8 +25,6 @@ metric without building a trade list.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 from numba import njit
@@ -149,30 +147,3 @@ def metrics_kernel(
 def as_dict(values: np.ndarray) -> dict[str, float]:
     """A metrics vector from ``metrics_kernel`` by name."""
     return {name: float(values[i]) for i, name in enumerate(METRIC_NAMES)}
-
-
-#: How an infinite profit factor reads wherever a metric is shown, and why it is infinite.
-INFINITE = "∞"
-NO_LOSSES = "no losing trades"
-
-
-def is_bankrupt(metrics: Mapping[str, float]) -> bool:
-    """A run whose account was wiped out: its final equity is exactly 0 (see ``backtest``)."""
-    return metrics["equity_final"] <= 0.0
-
-
-def json_ready(document: Any) -> Any:
-    """``document`` as valid JSON can hold it: an infinite profit factor becomes null with a
-    ``profit_factor_note`` beside it saying why; any other non-finite number becomes null."""
-    if isinstance(document, Mapping):
-        out: dict[str, Any] = {}
-        for key, value in document.items():
-            out[key] = json_ready(value)
-            if key == "profit_factor" and value == math.inf:
-                out["profit_factor_note"] = f"infinite: {NO_LOSSES}"
-        return out
-    if isinstance(document, list | tuple):
-        return [json_ready(item) for item in document]
-    if isinstance(document, float) and not math.isfinite(document):
-        return None
-    return document

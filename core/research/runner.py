@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any, overload
 
 import numpy as np
@@ -106,6 +107,14 @@ class BacktestResult:
     metrics: dict[str, float]
     bankrupt_bar: int | None = None  # the bar the account was wiped out at; the run stopped
     bankrupt_time: float | None = None  # that bar's time
+
+    @property
+    def bankruptcy(self) -> str | None:
+        """``bankrupt at bar N (time)``: the one wording every front end shows, or None."""
+        if self.bankrupt_bar is None or self.bankrupt_time is None:
+            return None
+        when = datetime.fromtimestamp(self.bankrupt_time, UTC).isoformat()
+        return f"bankrupt at bar {self.bankrupt_bar:,} ({when})"
 
 
 def years_spanned(ts: np.ndarray) -> float:
