@@ -132,7 +132,8 @@ def monthly_returns(ts: np.ndarray, equity: np.ndarray, start_cash: float) -> Mo
         last = np.append(last, ids.size - 1)
         closing = equity[last]
         opening = np.concatenate(([start_cash], closing[:-1]))
-        return ids[last], closing / opening - 1.0
+        with np.errstate(invalid="ignore", divide="ignore"):  # after a bankruptcy: 0 / 0
+            return ids[last], np.where(opening > 0, closing / opening - 1.0, np.nan)
 
     month_keys, month_values = period_returns(month_ids)
     year_keys, year_values = period_returns(year_ids)
@@ -190,6 +191,11 @@ async def render_report_async(
 
 
 # --- the pieces ------------------------------------------------------------------------------
+
+
+def _sentence(text: str) -> str:
+    """``text`` with its first letter a capital (``str.capitalize`` lowers the rest)."""
+    return text[:1].upper() + text[1:]
 
 
 @dataclass(frozen=True)
@@ -380,7 +386,7 @@ class _Builder:
             ["Data range", f"{self.date(ts[0])} to {self.date(ts[-1])}"],
             ["Bars", f"{ts.size:,} ({_spacing(ts)})"],
             *(
-                [["Outcome", self.backtest.bankruptcy.capitalize()]]
+                [["Outcome", _sentence(self.backtest.bankruptcy)]]
                 if self.backtest.bankruptcy
                 else []
             ),
@@ -471,7 +477,7 @@ class _Builder:
         return [
             self.paragraph("Performance", self.heading),
             *(
-                [self.paragraph(f"{bankruptcy.capitalize()}: {BANKRUPTCY_EFFECT}.")]
+                [self.paragraph(f"{_sentence(bankruptcy)}: {BANKRUPTCY_EFFECT}.")]
                 if bankruptcy
                 else []
             ),

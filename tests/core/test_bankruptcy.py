@@ -100,3 +100,35 @@ def test_no_ratio_of_a_wiped_out_run_is_positive_and_it_ranks_last() -> None:
     for metric in METRIC_NAMES:  # whichever objective, even one the wipe-out looks good on
         objective = Objective(metric)
         assert objective.score(metrics) < objective.score(healthy), metric
+
+
+def squeezed_bars(n: int = 120, at: int = 110) -> dict[str, np.ndarray]:
+    """A steady fall, then the price multiplies by 40 overnight at bar ``at``."""
+    close = 100.0 * np.exp(-0.03 * np.arange(n))
+    close[at:] *= 40.0
+    open_ = np.r_[close[0], close[:-1]]
+    open_[at] = close[at]
+    return {
+        "ts": 1_704_067_200.0 + 86_400.0 * np.arange(n),  # daily from 2024-01-01
+        "open": open_, "high": np.maximum(open_, close) * 1.005,
+        "low": np.minimum(open_, close) * 0.995, "close": close, "volume": np.zeros(n),
+    }  # fmt: skip
+
+
+def test_the_pdf_report_says_bankrupt_and_leaves_the_months_after_blank(tmp_path) -> None:
+    from core.exports.report import build_report, monthly_returns
+    from core.research.runner import run_backtest
+    from core.research.strategies import get_strategy
+    from tests.core.test_report import pdf_text
+
+    bars = squeezed_bars(n=160)  # the squeeze in April; May and June come after
+    strategy = get_strategy("donchian_breakout")
+    result = run_backtest(strategy, bars, None, BacktestConfig(direction="short"))
+    assert result.bankruptcy == "bankrupt at bar 110 (2024-04-20T00:00:00+00:00)"
+    months = monthly_returns(bars["ts"], result.equity, 100_000.0)
+    assert months.months[0, 3] == -1.0  # April
+    assert np.isnan(months.months[0, 4:6]).all()  # nothing is a return on 0
+    path = build_report(tmp_path / "wiped.pdf", strategy, bars, result, data_name="squeeze.csv")
+    text = pdf_text(path)
+    assert "Outcome Bankrupt at bar 110 (2024-04-20T00:00:00+00:00)" in text
+    assert "Bankrupt at bar 110 (2024-04-20T00:00:00+00:00): equity reached zero; the" in text
