@@ -12,6 +12,8 @@ import math
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Context, Decimal
 
+from core.research.outcomes import INFINITE
+
 UP = "▲"
 DOWN = "▼"
 LEVEL = "•"
@@ -46,6 +48,16 @@ def money(value: float, places: int = 2) -> str:
     if rounded == 0:
         rounded = abs(rounded)  # never show -0.00
     return f"{rounded:,.{places}f}"
+
+
+def ratio(value: float, places: int = 2) -> str:
+    """A ratio such as a Sharpe or a profit factor: ``money`` for a finite one; an
+    infinite one (a profit factor without a losing trade) is ``∞``."""
+    if math.isnan(value):
+        return "n/a"
+    if math.isinf(value):
+        return INFINITE if value > 0 else f"-{INFINITE}"
+    return money(value, places)
 
 
 def signed_money(value: float, places: int = 2) -> str:

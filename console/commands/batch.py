@@ -11,6 +11,7 @@ from console.commands.errors import UsageError
 from console.commands.executor import add_executor_argument, sweep_executor
 from console.commands.options import number
 from console.commands.research import add_config_arguments, config_from
+from console.formatting import ratio
 from core import bounds, jsontext
 
 
@@ -64,6 +65,6 @@ def batch_command(args: argparse.Namespace) -> int:
     print(f"{len(rows)} runs in {document['seconds']:.2f}s, ranked by {metric}")
     for r in ranked:
         shown = " ".join(f"{k}={v}" for k, v in r.params.items())
-        print(f"  {r.strategy:<{width}}  {r.metrics[metric]:>9.4f}  "
+        print(f"  {r.strategy:<{width}}  {ratio(r.metrics[metric], 4):>9}  "
               f"{int(r.metrics['trades']):>5} trades  {r.dataset}  {shown}")  # fmt: skip
     return 0

@@ -145,7 +145,7 @@ def show_command(args: argparse.Namespace) -> int:
     store.dispose()
     if row is None:
         raise UsageError(f"no job {args.job_id}")
-    document = {**_document(row), "checkpoints": saved}
+    document = jsontext.finite({**_document(row), "checkpoints": saved})
     if args.json:
         print(jsontext.dumps(document, indent=2))
         return 0

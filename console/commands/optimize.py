@@ -9,10 +9,11 @@ from console.commands.errors import UsageError
 from console.commands.executor import add_executor_argument, sweep_executor
 from console.commands.options import number
 from console.commands.research import add_config_arguments, config_from, iso
+from console.formatting import ratio
 from core import bounds, jsontext
 
 if TYPE_CHECKING:
-    from core.research.optimizer import Space
+    from core.research.optimizer import Evaluation, Space
     from core.research.strategies import Strategy
 
 #: Above this many returns (trials x bars), PBO uses a seeded sample of trials.
@@ -100,9 +101,8 @@ def optimize_command(args: argparse.Namespace) -> int:
         except ParameterError as exc:
             raise UsageError(str(exc)) from None
         document: dict[str, Any] = {
-            "best": None if result.best is None
-            else {"params": result.best.params, "metrics": result.best.metrics},
-            "results": [{"params": e.params, "metrics": e.metrics} for e in result.evaluations],
+            "best": None if result.best is None else evaluation_json(result.best),
+            "results": [evaluation_json(e) for e in result.evaluations],
             "evaluations": len(result.evaluations),
             "seconds": result.seconds,
         }  # fmt: skip
@@ -139,6 +139,17 @@ def optimize_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def evaluation_json(evaluation: Evaluation) -> dict[str, Any]:
+    """One evaluated parameter set; ``bankrupt``: its account was wiped out (ranked last)."""
+    from core.research.outcomes import is_bankrupt
+
+    return {
+        "params": evaluation.params,
+        "metrics": evaluation.metrics,
+        "bankrupt": is_bankrupt(evaluation.metrics),
+    }
+
+
 def overfitting_report(strategy, bars, result, config, seed: int) -> dict[str, Any]:
     import numpy as np
 
@@ -158,7 +169,8 @@ def overfitting_report(strategy, bars, result, config, seed: int) -> dict[str, A
         signals = strategy.signals(bars, evaluation.params, config.direction)
         equity, *_ = run_kernel(bars, signals, config)
         previous = np.concatenate(([config.cash], equity[:-1]))
-        columns.append(equity / previous - 1.0)
+        alive = previous > 0.0  # after a bankruptcy the account holds 0: no more returns
+        columns.append(np.where(alive, equity / np.where(alive, previous, 1.0) - 1.0, 0.0))
     returns = np.column_stack(columns)
     stds = returns.std(axis=0, ddof=1)
     sharpes = np.where(stds > 0, returns.mean(axis=0) / np.where(stds > 0, stds, 1), 0.0)
@@ -181,7 +193,7 @@ def print_summary(strategy_id: str, document: dict[str, Any], metric: str) -> No
         print("  no combination met the minimum trade count")
     else:
         shown = " ".join(f"{k}={v}" for k, v in best["params"].items())
-        print(f"  best {shown}: {metric}={best['metrics'][metric]:.4f}")
+        print(f"  best {shown}: {metric}={ratio(best['metrics'][metric], 4)}")
     wf = document.get("walk_forward")
     if wf:
         for w in wf["windows"]:

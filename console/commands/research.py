@@ -143,10 +143,13 @@ def backtest_command(args: argparse.Namespace) -> int:
             "metrics": result.metrics,
             "trades": trades,
             "equity_final": result.metrics["equity_final"],
+            "bankrupt": result.bankrupt_bar is not None,
+            "bankrupt_bar": result.bankrupt_bar,
+            "bankrupt_time": iso(result.bankrupt_time),
         }
         print(jsontext.dumps(document, indent=2))
         return 0
-    print_report(strategy, params, result.metrics, trades)
+    print_report(strategy, params, result.metrics, trades, result.bankruptcy)
     return 0
 
 
@@ -155,8 +158,10 @@ def print_report(
     params: dict[str, Any],
     metrics: dict[str, float],
     trades: list[dict[str, Any]],
+    bankruptcy: str | None = None,
 ) -> None:
     from console import formatting as fmt
+    from core.research.outcomes import BANKRUPTCY_EFFECT, INFINITE, NO_LOSSES
 
     shown = " ".join(f"{k}={v}" for k, v in params.items())
     print(f"{strategy.name} ({strategy.id}) {shown}")
@@ -169,9 +174,14 @@ def print_report(
             text = f"{int(value):,}"
         elif name == "equity_final":
             text = fmt.money(value)
+        elif value == float("inf"):
+            text = INFINITE
         else:
             text = f"{value:.3f}"
-        print(f"  {name:<14}{text:>16}")
+        note = f"  ({NO_LOSSES})" if text == INFINITE else ""
+        print(f"  {name:<14}{text:>16}{note}")
+    if bankruptcy:
+        print(f"\n  {bankruptcy}: {BANKRUPTCY_EFFECT}")
     print(
         f"\n  {'entry':<25} {'exit':<25} {'size':>10} {'entry px':>12} {'exit px':>12} {'pnl':>14}"
     )

@@ -208,7 +208,8 @@ class ResearchScreen(DeckScreen):
             self.notify(f"Backtest failed: {exc}", severity="error")
             return
         params = " ".join(f"{k}={v}" for k, v in result.params.items())
-        view.show(f"{title} · {params}", result)
+        wiped = f" · {result.bankruptcy.upper()}" if result.bankruptcy else ""
+        view.show(f"{title} · {params}{wiped}", result)
         self.result = result
 
     # --- jobs --------------------------------------------------------------------------

@@ -12,6 +12,7 @@ COMPONENT_CLASSES:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from rich.console import RenderableType
@@ -32,7 +33,7 @@ def value_text(metric: str) -> Callable[[float], str]:
     """How a cell shows ``metric``: percentages as such, ratios with two decimals."""
     if metric in PERCENT_METRICS:
         return lambda value: fmt.percent(value, 1)
-    return lambda value: fmt.money(value, 2)
+    return lambda value: fmt.ratio(value, 2)
 
 
 def bands(heatmap: Heatmap, objective: Objective) -> list[list[int | None]]:
@@ -41,7 +42,7 @@ def bands(heatmap: Heatmap, objective: Objective) -> list[list[int | None]]:
         objective.score({heatmap.metric: v})
         for line in heatmap.values
         for v in line
-        if v is not None
+        if v is not None and math.isfinite(v)
     ]
     low, high = (min(scores), max(scores)) if scores else (0.0, 0.0)
     span = high - low
@@ -49,9 +50,12 @@ def bands(heatmap: Heatmap, objective: Objective) -> list[list[int | None]]:
     def band(value: float | None) -> int | None:
         if value is None:
             return None
+        score = objective.score({heatmap.metric: value})
+        if math.isinf(score):  # an infinite profit factor: the best there is
+            return BANDS - 1 if score > 0 else 0
         if span <= 0:
             return BANDS // 2
-        share = (objective.score({heatmap.metric: value}) - low) / span
+        share = (score - low) / span
         return min(BANDS - 1, int(share * BANDS))
 
     return [[band(v) for v in line] for line in heatmap.values]

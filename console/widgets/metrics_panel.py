@@ -14,7 +14,7 @@ from console import formatting as fmt
 
 
 def _ratio(value: float) -> str:
-    return fmt.money(value, 2)
+    return fmt.ratio(value, 2)
 
 
 def _count(value: float) -> str:

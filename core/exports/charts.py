@@ -137,6 +137,8 @@ def heatmap_chart(
                     axes.text(
                         c, r, f"{grid[r, c]:.2f}", ha="center", va="center", fontsize=6, color=ink
                     )
+                elif np.isinf(grid[r, c]):  # a profit factor without a losing trade
+                    axes.text(c, r, "∞", ha="center", va="center", fontsize=7, color="black")
     if best is not None:
         r, c = best
         axes.add_patch(_box(c, r))

@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from decimal import ROUND_HALF_UP, Decimal
 
+from core.research.outcomes import INFINITE
+
 NOT_A_NUMBER = "n/a"
 
 #: Metrics shown as percentages; the rest as plain numbers (``trades`` as a count).
@@ -83,6 +85,8 @@ def metric(name: str, value: float | None) -> str:
         return f"{int(value):,}"
     if name == "equity_final":
         return money(value)
+    if value == math.inf:  # a profit factor without a losing trade
+        return INFINITE
     return number(value)
 
 

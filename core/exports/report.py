@@ -44,6 +44,7 @@ from core.exports.pdf import register_fonts as _register_fonts
 from core.exports.pdf import table as _table
 from core.market.history import Bars
 from core.research.optimizer import Evaluation, OptimizationResult, Range
+from core.research.outcomes import BANKRUPTCY_EFFECT, INFINITE, NO_LOSSES
 from core.research.runner import BacktestResult
 from core.research.strategies import Strategy
 from core.research.walkforward import WalkForwardResult
@@ -131,7 +132,8 @@ def monthly_returns(ts: np.ndarray, equity: np.ndarray, start_cash: float) -> Mo
         last = np.append(last, ids.size - 1)
         closing = equity[last]
         opening = np.concatenate(([start_cash], closing[:-1]))
-        return ids[last], closing / opening - 1.0
+        with np.errstate(invalid="ignore", divide="ignore"):  # after a bankruptcy: 0 / 0
+            return ids[last], np.where(opening > 0, closing / opening - 1.0, np.nan)
 
     month_keys, month_values = period_returns(month_ids)
     year_keys, year_values = period_returns(year_ids)
@@ -191,6 +193,11 @@ async def render_report_async(
 # --- the pieces ------------------------------------------------------------------------------
 
 
+def _sentence(text: str) -> str:
+    """``text`` with its first letter a capital (``str.capitalize`` lowers the rest)."""
+    return text[:1].upper() + text[1:]
+
+
 @dataclass(frozen=True)
 class _Charts:
     equity: bytes
@@ -234,7 +241,7 @@ def score_grid(
     better = np.fmax if maximise else np.fmin
     for e in evaluations:
         value = e.metrics[metric]
-        if not math.isfinite(value):
+        if math.isnan(value):
             continue
         r, c = row[e.params[y]], column[e.params[x]]
         grid[r, c] = better(grid[r, c], value)
@@ -353,7 +360,8 @@ class _Builder:
         return page_width()
 
     def metric(self, name: str) -> str:
-        return fig.metric(name, self.backtest.metrics[name])
+        shown = fig.metric(name, self.backtest.metrics[name])
+        return f"{shown} ({NO_LOSSES})" if shown == INFINITE else shown
 
     # -- pages ---------------------------------------------------------------------------
 
@@ -377,6 +385,11 @@ class _Builder:
             ["Data", self.data_name],
             ["Data range", f"{self.date(ts[0])} to {self.date(ts[-1])}"],
             ["Bars", f"{ts.size:,} ({_spacing(ts)})"],
+            *(
+                [["Outcome", _sentence(self.backtest.bankruptcy)]]
+                if self.backtest.bankruptcy
+                else []
+            ),
             ["Generated", f"{self.generated:%Y-%m-%d %H:%M} UTC by Quarterdeck {__version__}"],
         ]
         story.append(self.table(facts, [110, self.width - 110], header=False, right_from=2))
@@ -460,8 +473,14 @@ class _Builder:
             size=8.5,
             extra=[("ALIGN", (2, 0), (2, -1), "LEFT")],
         )
+        bankruptcy = self.backtest.bankruptcy
         return [
             self.paragraph("Performance", self.heading),
+            *(
+                [self.paragraph(f"{_sentence(bankruptcy)}: {BANKRUPTCY_EFFECT}.")]
+                if bankruptcy
+                else []
+            ),
             metrics,
             Spacer(1, 4),
             self.paragraph(

@@ -293,7 +293,9 @@ class JobManager:
                 files = [str(path) for path in job.context.files]
                 self._finish(
                     job, JobState.DONE, summary=str(result.get("summary", "")),
-                    result_json=jsontext.dumps(result, sort_keys=True, default=str),
+                    # as computed, infinities too (a profit factor without a loss):
+                    # Python reads it back; printed documents go through jsontext
+                    result_json=json.dumps(result, sort_keys=True, default=str),
                     files_json=jsontext.dumps(files), finished_at=time.time(),
                 )  # fmt: skip
 
@@ -327,7 +329,7 @@ class JobManager:
     def _save_checkpoint(self, job_id: int, payload: Any) -> None:
         if self._writer is None or job_id not in self._jobs:
             return
-        text = jsontext.dumps(payload, sort_keys=True)
+        text = json.dumps(payload, sort_keys=True)
         self._writer.append(JobCheckpointRow(job_id=job_id, payload_json=text,
                                              created_at=time.time()))  # fmt: skip
 

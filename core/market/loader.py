@@ -1,9 +1,11 @@
 """Loading OHLCV bars from CSV or Parquet files, refusing bad data rather than fixing it.
 
 Column names are matched case-insensitively. The time column is one of
-``date``, ``time``, ``timestamp`` or ``datetime``: ISO dates or times (naive
-means UTC) or epoch numbers, seconds or milliseconds (values above 1e11 are
-milliseconds). ``volume`` is optional and reads as 0 when absent. Every
+``date``, ``time``, ``timestamp`` or ``datetime`` (a Parquet file's named
+index counts as a column): real datetimes, ISO dates or times (naive means
+UTC) or epoch numbers in seconds, milliseconds, microseconds or nanoseconds,
+all read by ``core.market.times``. ``volume`` is optional and reads as 0
+when absent. Every
 problem raises ``DataFileError`` naming the file, the line (CSV, header =
 line 1) or row (Parquet, first row = 1) and the column.
 """
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.market.history import Bars
+from core.market.times import epoch_seconds
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,7 +50,9 @@ def _read(path: Path) -> tuple[pd.DataFrame, int]:
         if suffix in (".csv", ".csv.gz"):
             return pd.read_csv(path, dtype=str, keep_default_na=False), 2
         if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(path), 1
+            frame = pd.read_parquet(path)
+            named_index = any(name is not None for name in frame.index.names)
+            return (frame.reset_index() if named_index else frame), 1
     except FileNotFoundError:
         raise DataFileError(path, None, None, "no such file") from None
     except (OSError, ValueError, pd.errors.ParserError, ImportError) as exc:
@@ -80,7 +85,7 @@ def load_bars(path: str | Path) -> Bars:
     def fail(index: int, column: str, problem: str) -> DataFileError:
         return DataFileError(path, index + offset, column, problem)
 
-    ts = _times(frame[columns[time_names[0]]], time_names[0], fail)
+    ts = epoch_seconds(frame[columns[time_names[0]]], time_names[0], fail)
     bars: Bars = {"ts": ts}
     for name in (*PRICE_COLUMNS, "volume"):
         if name not in columns:
@@ -94,21 +99,6 @@ def load_bars(path: str | Path) -> Bars:
         bars[name] = np.ascontiguousarray(values)
     _check(bars, time_names[0], fail)
     return bars
-
-
-def _times(raw: pd.Series, column: str, fail: Fail) -> np.ndarray:
-    import pandas as pd
-
-    numeric = pd.to_numeric(raw, errors="coerce")
-    if numeric.notna().all():
-        values = numeric.to_numpy(np.float64)
-        return np.where(np.abs(values) > 1e11, values / 1000.0, values)
-    text = raw.astype(str)
-    parsed = pd.to_datetime(text, errors="coerce", utc=True, format="mixed")
-    bad = np.flatnonzero(parsed.isna().to_numpy())
-    if bad.size:
-        raise fail(int(bad[0]), column, f"not a date or time: {text.iloc[bad[0]]!r}")
-    return parsed.astype("datetime64[ns, UTC]").astype(np.int64).to_numpy() / 1e9
 
 
 def _check(bars: Bars, time_column: str, fail: Fail) -> None:

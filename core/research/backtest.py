@@ -18,6 +18,11 @@ Conventions (each configurable through ``BacktestConfig``):
   either, the position stays flat until the strategy signals again.
 - A position open at the end is marked to market, not closed, unless
   ``close_at_end`` (then it is sold at the last close, with costs).
+- An account whose equity at a close is zero or below is bankrupt, as in
+  backtesting.py: its position is closed at that close (with the costs of
+  any fill), the run stops, and equity is 0 from that bar on. So a run is
+  bankrupt exactly when its final equity is 0, and its first zero is the bar
+  (``bankrupt_bar``).
 """
 
 from __future__ import annotations
@@ -111,8 +116,8 @@ def backtest_kernel(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """Run the account over the bars.
 
-    Returns the equity after each close; ``trade_index`` (n, 2): entry and exit
-    bar (-1 while open); ``trade_price`` (n, 2): entry and exit fill price;
+    Returns the equity after each close (0 from a bankruptcy on); ``trade_index``
+    (n, 2): entry and exit bar (-1 while open); ``trade_price`` (n, 2): entry and exit fill price;
     ``trade_numbers`` (n, 2): signed units and net PnL (both legs' costs; for
     an open trade, minus its entry costs); and the number of trades.
     """
@@ -167,6 +172,15 @@ def backtest_kernel(
             else:
                 pending = target
         equity[i] = cash + units * close[i]
+        if equity[i] <= 0.0:  # wiped out: liquidate at this close and stop trading
+            if units != 0.0:
+                cash, units, count, entry_price, entry_cost = _execute(
+                    0, close[i], i, cash, units, count, entry_price, entry_cost,
+                    size, commission, fixed_fee, slippage, whole_units,
+                    trade_index, trade_price, trade_numbers,
+                )  # fmt: skip
+            equity[i:] = 0.0
+            return equity, trade_index, trade_price, trade_numbers, count
 
     if close_at_end and units != 0.0 and n > 0:
         cash, units, count, entry_price, entry_cost = _execute(
@@ -174,7 +188,7 @@ def backtest_kernel(
             size, commission, fixed_fee, slippage, whole_units,
             trade_index, trade_price, trade_numbers,
         )  # fmt: skip
-        equity[n - 1] = cash
+        equity[n - 1] = max(cash, 0.0)  # costs that wipe the account out end it too
     return equity, trade_index, trade_price, trade_numbers, count
 
 
@@ -249,6 +263,12 @@ def _execute(
     return cash, units, count, entry_price, entry_cost
 
 
+def bankrupt_bar(equity: np.ndarray) -> int | None:
+    """The bar at which the account was wiped out (its equity's first zero), or None."""
+    wiped = np.flatnonzero(equity <= 0.0)
+    return int(wiped[0]) if wiped.size else None
+
+
 @njit(cache=True, nogil=True)
 def equity_metrics(equity: np.ndarray, start_cash: float, periods_per_year: float) -> np.ndarray:
     """[total_return, max_drawdown, sharpe] of an equity curve.
@@ -256,11 +276,15 @@ def equity_metrics(equity: np.ndarray, start_cash: float, periods_per_year: floa
     Sharpe is the mean over the standard deviation (ddof 1) of per-bar simple
     returns, times sqrt(periods_per_year), with a zero risk-free rate.
     Max drawdown is the largest fall from a running peak, as a positive fraction.
+    A bankrupt run's returns end at its bankruptcy (a -100% bar), and its Sharpe
+    is never positive, whatever the bars before did.
     """
-    n = equity.shape[0]
     out = np.zeros(3)
-    if n == 0:
+    if equity.shape[0] == 0:
         return out
+    wiped = equity[equity.shape[0] - 1] <= 0.0
+    equity = equity[: trading_bars(equity)]
+    n = equity.shape[0]
     out[0] = equity[n - 1] / start_cash - 1.0
     peak = start_cash
     worst = 0.0
@@ -281,7 +305,22 @@ def equity_metrics(equity: np.ndarray, start_cash: float, periods_per_year: floa
         deviation = return_deviation(equity, start_cash, mean)
         if deviation > 1e-9:
             out[2] = mean / deviation * math.sqrt(periods_per_year)
+    if wiped:
+        out[2] = min(out[2], 0.0)
     return out
+
+
+@njit(cache=True, nogil=True)
+def trading_bars(equity: np.ndarray) -> int:
+    """How many bars the account traded: through its bankruptcy (equity's first zero)
+    if it went bankrupt, else all of them. Returns end there: nothing is a return on 0."""
+    n = equity.shape[0]
+    if n == 0 or equity[n - 1] > 0.0:
+        return n
+    for i in range(n):
+        if equity[i] <= 0.0:
+            return i + 1
+    return n
 
 
 @njit(cache=True, nogil=True)

@@ -58,7 +58,7 @@ class Heatmap:
             (objective.score({self.metric: value}), row, column)
             for row, line in enumerate(self.values)
             for column, value in enumerate(line)
-            if value is not None and math.isfinite(value)
+            if value is not None and not math.isnan(value)
         ]
         if not cells:
             return None
@@ -101,7 +101,7 @@ def heatmap(
     for evaluation in evaluations:
         key = (x_of[float(evaluation.params[x])], y_of[float(evaluation.params[y])])
         value = evaluation.metrics[objective.metric]
-        if not math.isfinite(value) or evaluation.metrics["trades"] < min_trades:
+        if math.isnan(value) or evaluation.metrics["trades"] < min_trades:
             continue
         held = best.get(key)
         if held is None or objective.score({objective.metric: value}) > objective.score(

@@ -8,8 +8,15 @@ Sortino's downside deviation is the root mean square of the negative returns
 over all bars. CAGR compounds over the calendar span. Trade statistics count
 closed trades (an open trade is included only when closed at the end);
 profit factor is gross profit over gross loss in money (backtesting.py
-divides summed trade returns instead). Exposure is the share of bars that
-end with a position on.
+divides summed trade returns instead): infinite when trades won and none
+lost (JSON has no infinity: ``core.jsontext`` writes it as null beside a
+``profit_factor_note``), 0 when nothing won. Exposure is the share of bars
+that end with a position on.
+
+A bankrupt run (``core.research.backtest``: equity reached 0, the run
+stopped) has a final equity of 0, a total return and a CAGR of -100%, a max
+drawdown of 100%, its return statistics over the bars up to its bankruptcy,
+and no positive Sharpe, Sortino or Calmar.
 
 The kernel works on the backtest kernel's raw outputs, so a sweep gets every
 metric without building a trade list.
@@ -22,7 +29,7 @@ import math
 import numpy as np
 from numba import njit
 
-from core.research.backtest import equity_metrics, return_deviation
+from core.research.backtest import equity_metrics, return_deviation, trading_bars
 
 METRIC_NAMES = (
     "total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar",
@@ -48,28 +55,34 @@ def metrics_kernel(
     n = equity.shape[0]
     basics = equity_metrics(equity, start_cash, periods_per_year)
     total_return, max_drawdown, sharpe = basics[0], basics[1], basics[2]
+    traded = equity[: trading_bars(equity)]  # a bankrupt run's returns end at its bankruptcy
+    wiped = n > 0 and equity[n - 1] <= 0.0
 
     total = 0.0
     downside_sq = 0.0
     previous = start_cash
-    for i in range(n):
-        r = equity[i] / previous - 1.0
+    for i in range(traded.shape[0]):
+        r = traded[i] / previous - 1.0
         total += r
         if r < 0.0:
             downside_sq += r * r
-        previous = equity[i]
+        previous = traded[i]
     volatility = 0.0
     sortino = 0.0
-    if n > 1:
-        volatility = return_deviation(equity, start_cash, total / n) * math.sqrt(periods_per_year)
-    if n > 0:
-        downside = math.sqrt(downside_sq / n)
+    m = traded.shape[0]
+    if m > 1:
+        volatility = return_deviation(traded, start_cash, total / m) * math.sqrt(periods_per_year)
+    if m > 0:
+        downside = math.sqrt(downside_sq / m)
         if downside > 0.0:
-            sortino = (total / n) / downside * math.sqrt(periods_per_year)
+            sortino = (total / m) / downside * math.sqrt(periods_per_year)
     final = equity[n - 1] if n > 0 else start_cash
     cagr = 0.0
     if years > 0.0 and final > 0.0:
         cagr = (final / start_cash) ** (1.0 / years) - 1.0
+    if wiped:  # everything lost: -100% a year, and no ratio of the run is positive
+        cagr = -1.0
+        sortino = min(sortino, 0.0)
     calmar = cagr / max_drawdown if max_drawdown > 0.0 else 0.0
 
     closed = 0
@@ -117,7 +130,10 @@ def metrics_kernel(
     out[5] = max_drawdown
     out[6] = calmar
     out[7] = wins / closed if closed else 0.0
-    out[8] = gross_profit / gross_loss if gross_loss > 0.0 else 0.0
+    if gross_loss > 0.0:
+        out[8] = gross_profit / gross_loss
+    elif gross_profit > 0.0:
+        out[8] = np.inf  # no losing trade: profit without loss, the best a profit factor gets
     out[9] = closed
     out[10] = in_market / n if n else 0.0
     out[11] = return_sum / closed if closed else 0.0

@@ -21,6 +21,7 @@ from core.market.history import Bars
 from core.research.backtest import BacktestConfig
 from core.research.executors import LOCAL, SweepExecutor
 from core.research.metrics import METRIC_NAMES, as_dict
+from core.research.outcomes import is_bankrupt
 from core.research.runner import run_backtest
 from core.research.strategies import ParameterError, Params, Strategy
 from core.research.sweep import Cancelled, ProgressCallback
@@ -76,7 +77,10 @@ class Objective:
         return self.metric not in MINIMISED
 
     def score(self, metrics: Mapping[str, float]) -> float:
-        """Higher is better, whichever way the metric points."""
+        """Higher is better, whichever way the metric points; a bankrupt run scores
+        lowest of all (-inf), whatever its metric says."""
+        if "equity_final" in metrics and is_bankrupt(metrics):
+            return -math.inf
         value = metrics[self.metric]
         return value if self.maximise else -value
 
@@ -262,7 +266,9 @@ def _tpe(
             study.tell(trial, state=optuna.trial.TrialState.PRUNED)
         else:
             score = search.objective.score(evaluation.metrics)
-            qualified = search.qualifies(evaluation) and np.isfinite(score)
+            # +inf (a profit factor without losses) is the best there is; -inf (bankrupt)
+            # and NaN rank with the unqualified
+            qualified = search.qualifies(evaluation) and score > -math.inf
             study.tell(trial, score if qualified else -1e300)
         if progress is not None:
             progress(done, trials)

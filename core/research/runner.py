@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any, overload
 
 import numpy as np
 
 from core.market.history import Bars, periods_per_year
-from core.research.backtest import BacktestConfig, run_kernel
+from core.research.backtest import BacktestConfig, bankrupt_bar, run_kernel
 from core.research.metrics import as_dict, metrics_kernel
 from core.research.strategies import Params, Strategy
 
@@ -104,6 +105,16 @@ class BacktestResult:
     trades: TradeTable
     equity: np.ndarray
     metrics: dict[str, float]
+    bankrupt_bar: int | None = None  # the bar the account was wiped out at; the run stopped
+    bankrupt_time: float | None = None  # that bar's time
+
+    @property
+    def bankruptcy(self) -> str | None:
+        """``bankrupt at bar N (time)``: the one wording every front end shows, or None."""
+        if self.bankrupt_bar is None or self.bankrupt_time is None:
+            return None
+        when = datetime.fromtimestamp(self.bankrupt_time, UTC).isoformat()
+        return f"bankrupt at bar {self.bankrupt_bar:,} ({when})"
 
 
 def years_spanned(ts: np.ndarray) -> float:
@@ -132,4 +143,8 @@ def run_backtest(
     )
     last_close = float(bars["close"][-1]) if ts.size else 0.0
     trades = TradeTable(ts, last_close, index, price, numbers, count)
-    return BacktestResult(strategy.id, resolved, config, trades, equity, as_dict(metrics))
+    wiped = bankrupt_bar(equity)
+    return BacktestResult(
+        strategy.id, resolved, config, trades, equity, as_dict(metrics),
+        wiped, None if wiped is None else float(ts[wiped]),
+    )  # fmt: skip

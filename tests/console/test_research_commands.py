@@ -180,3 +180,82 @@ def test_replay_json_trades_equal_the_backtest_json_trades(goog_csv: Path) -> No
     assert set(ours["portfolio"]) >= {"cash", "equity", "realized_pnl", "positions"}
     bad = quarterdeck("replay", "supertrend", "--data", str(goog_csv), "--param", "window=0")
     assert bad.returncode == 2 and "window" in bad.stderr
+
+
+def squeeze_csv(folder: Path, factor: float) -> Path:
+    """A steady fall, then (with ``factor`` > 1) the price multiplies overnight at bar 110:
+    a short breakout's one trade wins, or with a big enough squeeze wipes the account out."""
+    import numpy as np
+    import pandas as pd
+
+    n = 120
+    close = 100.0 * np.exp(-0.03 * np.arange(n))
+    close[110:] *= factor
+    open_ = np.r_[close[0], close[:-1]]
+    open_[110] = close[110]
+    path = folder / f"squeeze{factor:g}.csv"
+    pd.DataFrame({
+        "Date": pd.date_range("2024-01-01", periods=n, freq="D"), "Open": open_,
+        "High": np.maximum(open_, close) * 1.005, "Low": np.minimum(open_, close) * 0.995,
+        "Close": close,
+    }).to_csv(path, index=False)  # fmt: skip
+    return path
+
+
+def test_a_parquet_datetime_column_backtests_like_the_csv(goog_csv: Path, tmp_path: Path) -> None:
+    import pandas as pd
+
+    frame = pd.read_csv(goog_csv, parse_dates=["Date"])
+    frame["Date"] = frame["Date"].dt.tz_localize("UTC").dt.tz_convert("America/New_York")
+    frame.to_parquet(tmp_path / "goog.parquet")
+    runs = [
+        quarterdeck("backtest", "sma_cross", "--data", str(path), "--json")
+        for path in (goog_csv, tmp_path / "goog.parquet")
+    ]
+    assert all(r.returncode == 0 for r in runs), runs[1].stderr
+    from_csv, from_parquet = (json.loads(r.stdout) for r in runs)
+    assert from_parquet["metrics"] == from_csv["metrics"]
+    assert from_parquet["trades"] == from_csv["trades"]
+
+
+def test_an_unreadable_time_exits_2_naming_file_row_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "prices.csv"
+    path.write_text("timestamp,open,high,low,close\n1704153600,1,1,1,1\n1704240000000,1,1,1,1\n")
+    result = quarterdeck("backtest", "sma_cross", "--data", str(path))
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith(
+        "prices.csv:3 [timestamp]: epoch in milliseconds where the first row is in seconds: "
+        "1704240000000"
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_a_wiped_out_short_stops_and_says_bankrupt_in_text_and_json(tmp_path: Path) -> None:
+    data = str(squeeze_csv(tmp_path, 40.0))
+    args = ("backtest", "donchian_breakout", "--data", data, "--direction", "short")
+    text = quarterdeck(*args)
+    assert text.returncode == 0, text.stderr
+    assert "bankrupt at bar 110 (2024-04-20T00:00:00+00:00): equity reached zero" in text.stdout
+    document = json.loads(quarterdeck(*args, "--json").stdout)
+    assert document["bankrupt"] is True
+    assert (document["bankrupt_bar"], document["bankrupt_time"]) == (
+        110, "2024-04-20T00:00:00+00:00"
+    )  # fmt: skip
+    metrics = document["metrics"]
+    assert metrics["equity_final"] == 0.0
+    assert metrics["total_return"] == metrics["cagr"] == -1.0
+    assert max(metrics["sharpe"], metrics["sortino"], metrics["calmar"]) <= 0.0
+
+
+def test_a_lossless_profit_factor_is_infinity_in_text_and_null_with_a_note_in_json(
+    tmp_path: Path,
+) -> None:
+    data = str(squeeze_csv(tmp_path, 1.0))
+    args = ("backtest", "donchian_breakout", "--data", data, "--direction", "short",
+            "--close-at-end")  # fmt: skip
+    text = quarterdeck(*args)
+    assert "profit_factor                ∞  (no losing trades)" in text.stdout
+    document = json.loads(quarterdeck(*args, "--json").stdout)
+    assert document["metrics"]["profit_factor"] is None
+    assert document["metrics"]["profit_factor_note"] == "infinite: no losing trades"
+    assert document["bankrupt"] is False
