@@ -30,7 +30,7 @@ from console.commands import (
 from console.commands.errors import UsageError
 from console.commands.executor import add_executor_argument
 from core import __version__
-from core.config import ConfigurationError, Settings, load_settings
+from core.config import ConfigurationError, Settings, load_settings, make_directories
 from core.executor_spec import check_executor_spec
 from core.logs import configure_logging
 
@@ -167,6 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = _with_executor(load_settings(), args)
+        make_directories(settings)
     except (ConfigurationError, UsageError) as exc:
         print(f"quarterdeck: {exc}", file=sys.stderr)
         return EXIT_USAGE

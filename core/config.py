@@ -7,8 +7,10 @@ the ``QD_`` prefix, the TOML file named by ``QD_CONFIG_FILE`` (default
 
 from __future__ import annotations
 
+import json
 import math
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -19,6 +21,7 @@ from pydantic_settings import (
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -49,12 +52,26 @@ class ConfigurationError(ValueError):
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """``Settings`` from the environment and config file, or a ``ConfigurationError``."""
+    """``Settings`` from the environment and config file, or a ``ConfigurationError``
+    naming the file or variable: the one place where reading settings can fail."""
     config_file = default_config_file()
+    if os.environ.get("QD_CONFIG_FILE") and not config_file.is_file():
+        state = "is a directory" if config_file.is_dir() else "does not exist"
+        raise ConfigurationError(f"QD_CONFIG_FILE: {config_file} {state}")
     try:
         return Settings(**overrides)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigurationError(f"{config_file}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigurationError(
+            f"{config_file}: line {line}: not UTF-8 (byte {exc.object[exc.start]:#04x}); "
+            "a config file is UTF-8 TOML"
+        ) from None
+    except OSError as exc:
+        raise ConfigurationError(f"{config_file}: cannot read: {exc.strerror or exc}") from None
+    except SettingsError as exc:  # a variable the source could not decode (JSON)
+        raise ConfigurationError(_undecodable(exc)) from None
     except ValidationError as exc:
         lines = [f"invalid configuration ({exc.error_count()} problem(s)):"]
         for error in exc.errors():
@@ -65,6 +82,59 @@ def load_settings(**overrides: Any) -> Settings:
             else:  # a rule across settings names the settings itself
                 lines.append(f"  {message}")
         raise ConfigurationError("\n".join(lines)) from None
+
+
+def _undecodable(exc: SettingsError) -> str:
+    """``QD_STRATEGIES: not valid JSON: ...`` for pydantic-settings' "error parsing value
+    for field "strategies" from source ..."."""
+    field = re.search(r'field "([^"]+)"', str(exc))
+    name = f"QD_{field.group(1).upper()}" if field else "a QD_ variable"
+    cause = exc.__cause__
+    if isinstance(cause, json.JSONDecodeError):
+        return f"{name}: not valid JSON: {cause}"
+    return f"{name}: {cause or exc}"
+
+
+def make_directories(settings: Settings) -> None:
+    """Create the data directory, its logs folder and a SQLite store's folder, or a
+    ``ConfigurationError`` naming the setting whose path cannot be used (a file where a
+    directory belongs, a folder that cannot be created)."""
+    wanted = [("QD_DATA_DIR", settings.data_dir), ("QD_DATA_DIR", settings.log_file.parent)]
+    database = sqlite_path(settings.resolved_database_url)
+    if database is not None:
+        setting = "QD_DATABASE_URL" if settings.database_url else "QD_DATA_DIR"
+        if database.is_dir():
+            raise ConfigurationError(f"{setting}: {database} is a directory, not a database file")
+        wanted.append((setting, database.parent))
+    for setting, directory in wanted:
+        try:
+            create_directory(directory)
+        except ValueError as exc:
+            raise ConfigurationError(f"{setting}: {exc}") from None
+
+
+def create_directory(directory: Path) -> None:
+    """``directory`` and its parents, or a ``ValueError`` saying which path is in the way
+    (a file where a directory belongs) or why it cannot be created."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocker = next(p for p in (directory, *directory.parents) if p.exists())
+        raise ValueError(f"{blocker} is a file, not a directory") from None
+    except OSError as exc:
+        raise ValueError(
+            f"cannot create the directory {directory}: {exc.strerror or exc}"
+        ) from None
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite ``url``; None for another database or an in-memory one."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
 
 
 DATABASE_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql", "postgres", "postgresql+psycopg")

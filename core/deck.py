@@ -21,7 +21,7 @@ import numpy as np
 
 from core.access import SYSTEM, Capability, Principal
 from core.announce import announce_audit, announce_logs
-from core.audit import sign_checkpoint
+from core.audit import Tampered, sign_checkpoint
 from core.bus import Bus
 from core.config import Settings
 from core.events import (
@@ -494,7 +494,7 @@ class Deck:
     def _sign_audit(self) -> None:
         try:
             sign_checkpoint(self.store, self.settings.audit_key_file)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, Tampered) as exc:
             log.error("audit checkpoint not signed: %s", exc)
 
 

@@ -60,7 +60,8 @@ def verify_command(args: argparse.Namespace) -> int:
     if args.json:
         print(jsontext.dumps({"ok": True, "entries": verified.entries,
                               "checkpoints": verified.checkpoints,
-                              "last_checkpoint_at": verified.last_checkpoint_at}))  # fmt: skip
+                              "last_checkpoint_at": verified.last_checkpoint_at,
+                              "pinned_at": verified.pinned_at}))  # fmt: skip
     else:
         tail = (f", the newest covering {verified.last_checkpoint_at}"
                 if verified.last_checkpoint_at is not None else "")  # fmt: skip
@@ -70,11 +71,14 @@ def verify_command(args: argparse.Namespace) -> int:
 
 
 def checkpoint_command(args: argparse.Namespace) -> int:
-    from core.audit import sign_checkpoint
+    from core.audit import Tampered, sign_checkpoint
 
     store = _store(args)
     try:
         row = sign_checkpoint(store, args.settings.audit_key_file)
+    except Tampered as exc:
+        print(f"audit trail does NOT verify, nothing signed: {exc}")
+        return EXIT_TAMPERED
     finally:
         store.dispose()
     if row is None:

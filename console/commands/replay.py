@@ -52,11 +52,13 @@ def replay_command(args: argparse.Namespace) -> int:
     if args.journal:
         from pathlib import Path
 
-        from core.store import Store
         from core.trading.journal import Journal
+        from core.trading.journal_file import JournalFileError, open_journal_store
 
-        store = Store(f"sqlite:///{Path(args.journal).resolve()}")
-        store.create_schema()
+        try:
+            store = open_journal_store(Path(args.journal))
+        except JournalFileError as exc:
+            raise UsageError(f"--journal: {exc}") from None
         journal = Journal(store, args.run_id or f"replay:{strategy.id}:{Path(args.data).name}")
     result = replay_history(strategy, bars, params, cash=args.cash, size=args.size,
                             fill_model=fill_model, whole_units=args.units == "whole",

@@ -53,9 +53,16 @@ def bind_port(host: str, port: int) -> socket.socket:
     return sock
 
 
+NO_NAME = "(no user name)"  # never a user's name: parentheses and spaces are not allowed
+
+
 def printable(text: str, limit: int = 64) -> str:
-    """A client-chosen string (a user name) made safe for the log and the audit trail."""
+    """A client-chosen string (a user name) made safe for the log and the audit trail;
+    an empty or blank one is ``NO_NAME``, since an audit entry needs an actor and a
+    refused login is recorded all the same."""
     cleaned = "".join(c if c.isprintable() else "?" for c in text[:limit])
+    if not cleaned.strip():
+        return NO_NAME
     return cleaned + ("..." if len(text) > limit else "")
 
 
@@ -179,7 +186,9 @@ class _Gate(asyncssh.SSHServer):
         self.conn: asyncssh.SSHServerConnection | None = None
         self.address = "?"
         self.source = "?"
-        self.name = ""
+        # asyncssh calls begin_auth only for a name other than the empty one it starts
+        # from, so a client that sends an empty name is judged (and audited) under this.
+        self.name = printable("")
         self.user: User | None = None
         self.logged_in = False
 

@@ -11,8 +11,15 @@ keys = ["ssh-ed25519 AAAA... alice@laptop"]
 A user listed here logs in with one of their keys, or with a certificate
 signed by a listed authority whose principals include their name; either
 way their role comes from this file. ``quarterdeck users`` writes the file
-(rewriting it whole: comments are not kept). Every problem names the file,
-the line and the field.
+(rewriting it whole: comments are not kept) through ``save_users``, its one
+writer, which quotes every name (``[users."john.smith"]``) and refuses to
+write text that would not read back as the same users. Every problem names
+the file, the line and the field.
+
+A name with a dot written unquoted (``[users.john.smith]``, as versions before
+quoting wrote it) is, in TOML, a table ``john`` holding a table ``smith``;
+it is read back as the user ``john.smith``, so such a file still loads and the
+next ``quarterdeck users`` command rewrites it quoted.
 """
 
 from __future__ import annotations
@@ -64,11 +71,12 @@ class Users:
         return any(own.public_data == authority.public_data for own in self.authorities)
 
 
+NAME_RULE = "1-32 of a-z, 0-9, '_', '.', '-', starting with a letter or '_'"
+
+
 def check_name(name: str) -> str:
     if not NAME.match(name):
-        raise UsersFileError(
-            f"user name {name!r}: use 1-32 of a-z, 0-9, '_', '.', '-', starting with a letter"
-        )
+        raise UsersFileError(f"user name {name!r}: use {NAME_RULE}")
     return name
 
 
@@ -130,10 +138,13 @@ def _parse(path: Path, data: dict[str, Any], lines: SourceMap) -> Users:
     if not isinstance(tables, dict):
         raise fail(("users",), "must be tables: [users.NAME]")
     users: dict[str, User] = {}
-    for name, table in tables.items():
-        loc: tuple[str | int, ...] = ("users", name)
+    for written, table in _entries(tables):
+        name = ".".join(written)
+        loc: tuple[str | int, ...] = ("users", *written)
         if not NAME.match(name):
-            raise fail(loc, "a user name is 1-32 of a-z, 0-9, '_', '.', '-', from a letter")
+            raise fail(loc, f"a user name is {NAME_RULE}")
+        if name in users:
+            raise fail(loc, f"user {name!r} is written twice (quoted and unquoted)")
         if not isinstance(table, dict):
             raise fail(loc, "must be a table with role and keys")
         extra = sorted(set(table) - {"role", "keys"})
@@ -149,6 +160,28 @@ def _parse(path: Path, data: dict[str, Any], lines: SourceMap) -> Users:
         keys = tuple(_key(entry, fail, (*loc, "keys", n)) for n, entry in enumerate(entries))
         users[name] = User(name, role, keys)
     return Users(users, authorities)
+
+
+def _entries(tables: dict[str, Any]) -> list[tuple[tuple[str, ...], Any]]:
+    """Each user's name as written (its key parts) and its table. A table that holds
+    tables is a dotted name written unquoted: its tables are users ``parent.child``, and
+    it is a user itself only if it has fields of its own."""
+    found: list[tuple[tuple[str, ...], Any]] = []
+
+    def walk(parts: tuple[str, ...], value: Any) -> None:
+        if not isinstance(value, dict):
+            found.append((parts, value))
+            return
+        nested = {key: inner for key, inner in value.items() if isinstance(inner, dict)}
+        own = {key: inner for key, inner in value.items() if key not in nested}
+        if own or not nested:
+            found.append((parts, own))
+        for key, inner in nested.items():
+            walk((*parts, key), inner)
+
+    for name, table in tables.items():
+        walk((name,), table)
+    return found
 
 
 def _list(value: Any, fail: Any, loc: tuple[str | int, ...]) -> list[Any]:
@@ -177,7 +210,7 @@ def render(users: Users) -> str:
         keys = ", ".join(json.dumps(key_line(k)) for k in users.authorities)
         out += [f"{AUTHORITY_KEY} = [{keys}]", ""]
     for user in sorted(users.users.values(), key=lambda u: u.name):
-        out.append(f"[users.{user.name}]")
+        out.append(f"[users.{json.dumps(user.name)}]")  # quoted: a dot stays in the name
         out.append(f"role = {json.dumps(user.role.value)}")
         out.append("keys = [" + "".join(f"\n    {json.dumps(key_line(k))}," for k in user.keys)
                    + ("\n]" if user.keys else "]"))  # fmt: skip
@@ -186,11 +219,28 @@ def render(users: Users) -> str:
 
 
 def save_users(path: Path, users: Users) -> None:
-    """Write atomically: a reader (the running server) sees the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(render(users), encoding="utf-8")
-    os.replace(temporary, path)
+    """The one writer of the users file. Writes atomically (a reader, the running server,
+    sees the old file or the new one), and only text that reads back as ``users``."""
+    text = render(users)
+    if _summary(_parse(path, tomllib.loads(text), scan(text))) != _summary(users):
+        raise UsersFileError(f"{path}: not written: the new text would not read back as "
+                             "the same users")  # fmt: skip
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise UsersFileError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def _summary(users: Users) -> tuple[object, ...]:
+    """What the file must keep: each user's role and keys, and the authorities."""
+    return (
+        sorted((u.name, u.role.value, tuple(key_line(k) for k in u.keys))
+               for u in users.users.values()),
+        tuple(key_line(k) for k in users.authorities),
+    )  # fmt: skip
 
 
 def add_user(path: Path, name: str, role: Role, key: asyncssh.SSHKey) -> tuple[User, bool]:

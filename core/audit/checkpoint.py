@@ -3,6 +3,9 @@
 The hash chain shows an edit anywhere before the head; a checkpoint also pins
 the head itself, so rewriting the whole chain from some entry on (or
 truncating it) no longer verifies against a signature made earlier. The
+newest checkpoint is also pinned outside the database, in a head file beside
+the key (``core.audit.head``), so deleting the checkpoints with the tail does
+not verify either. The
 private key lives in a file outside the database (created on first use,
 mode 0600), and verification uses the public key derived from that file,
 never a key stored beside the data it vouches for.
@@ -12,6 +15,7 @@ Functions here block: call them from a worker thread.
 
 from __future__ import annotations
 
+import bisect
 import os
 import time
 from dataclasses import dataclass
@@ -20,8 +24,9 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlmodel import col, func, select
+from sqlmodel import Session, col, func, select
 
+from core.audit.head import Head, check_head, head_file, pin_head, read_head, store_identity
 from core.audit.trail import Tampered, verify_trail
 from core.store import AuditCheckpointRow, AuditRow, Store
 
@@ -33,6 +38,7 @@ class Verified:
     last_checkpoint_at: int | None  # entry count the newest checkpoint covers
     last_checkpoint_id: int | None = None
     last_checkpoint_ts: float | None = None  # when the newest checkpoint was signed
+    pinned_at: int | None = None  # entry count the head file beside the key pins
 
 
 def load_or_create_key(path: Path) -> Ed25519PrivateKey:
@@ -59,28 +65,49 @@ def _message(count: int, head: str) -> bytes:
 
 
 def sign_checkpoint(store: Store, key_path: Path) -> AuditCheckpointRow | None:
-    """Sign the trail's current length and head; None if nothing was added since the last."""
+    """Sign the trail's current length and head, and pin it in the head file beside the
+    key; None if nothing was added since the last. ``Tampered`` (nothing signed) when the
+    trail or the checkpoints lost the head pinned before: signing now would vouch for
+    the loss."""
     key = load_or_create_key(key_path)
+    where = head_file(key_path, store)
+    pinned = read_head(where, store_identity(store), key.public_key())
     with store.session() as session:
+        if pinned is not None:
+            _check_pinned(session, pinned, where)
         head = session.exec(select(AuditRow).order_by(col(AuditRow.seq).desc()).limit(1)).first()
         if head is None:
             return None
         # Entries up to the head only: a writer may commit between the two reads.
-        count = session.exec(
-            select(func.count()).select_from(AuditRow).where(col(AuditRow.seq) <= head.seq)
-        ).one()
+        count = _entries_up_to(session, head.seq or 0)
         latest = session.exec(
             select(AuditCheckpointRow).order_by(col(AuditCheckpointRow.id).desc()).limit(1)
         ).first()
         if latest is not None and latest.head_hash == head.hash:
-            return None
-        row = AuditCheckpointRow(ts=time.time(), entries=count, head_seq=head.seq or 0,
-                                 head_hash=head.hash,
-                                 signature=key.sign(_message(count, head.hash)).hex())  # fmt: skip
-        session.add(row)
-        session.commit()
-        session.refresh(row)
+            row = None  # nothing new; the pin may still predate the head file
+        else:
+            signature = key.sign(_message(count, head.hash)).hex()
+            row = AuditCheckpointRow(ts=time.time(), entries=count, head_seq=head.seq or 0,
+                                     head_hash=head.hash, signature=signature)  # fmt: skip
+            session.add(row)
+            session.commit()
+            session.refresh(row)
+    pin_head(key_path, store, key, Head(count, head.seq or 0, head.hash))
     return row
+
+
+def _entries_up_to(session: Session, seq: int) -> int:
+    query = select(func.count()).select_from(AuditRow).where(col(AuditRow.seq) <= seq)
+    return int(session.exec(query).one())
+
+
+def _check_pinned(session: Session, pinned: Head, where: Path) -> None:
+    entry = session.get(AuditRow, pinned.seq)
+    checkpoint = session.exec(
+        select(AuditCheckpointRow.id).where(AuditCheckpointRow.head_hash == pinned.hash).limit(1)
+    ).first()
+    check_head(pinned, where, entry.hash if entry is not None else None,
+               _entries_up_to(session, pinned.seq), checkpoint is not None)  # fmt: skip
 
 
 def verify_audit(store: Store, key_path: Path) -> Verified:
@@ -112,7 +139,16 @@ def verify_audit(store: Store, key_path: Path) -> Verified:
             raise Tampered(f"{where}: the trail has {ordered.index(checkpoint.head_seq) + 1} "
                            "entries up to the signed head (inserted or deleted)",
                            checkpoint.head_seq)  # fmt: skip
+    pinned = None
+    if public is not None:
+        head_path = head_file(key_path, store)
+        pinned = read_head(head_path, store_identity(store), public)
+        if pinned is not None:
+            up_to = bisect.bisect_right(ordered, pinned.seq)
+            checkpointed = any(c.head_hash == pinned.hash for c in checkpoints)
+            check_head(pinned, head_path, hashes.get(pinned.seq), up_to, checkpointed)
+    pinned_at = pinned.entries if pinned is not None else None
     if not checkpoints:
-        return Verified(entries, 0, None)
+        return Verified(entries, 0, None, pinned_at=pinned_at)
     last = checkpoints[-1]
-    return Verified(entries, len(checkpoints), last.entries, last.id, last.ts)
+    return Verified(entries, len(checkpoints), last.entries, last.id, last.ts, pinned_at)

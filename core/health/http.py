@@ -10,7 +10,10 @@ Hostile clients are bounded: the request head must arrive whole within
 answered (400/431 where there is still something to say) and closed. A
 keep-alive connection that stays quiet for ``read_timeout`` is closed too, as
 is one that does not read its answers within that time; beyond
-``max_connections`` open at once, a new one is answered 503 and closed.
+``max_connections`` open at once, a new one is answered 503 and closed. One
+client address holds at most ``max_per_client`` of them: one more from it is
+answered 429 and closed at once, and counts toward nothing, so one address
+holding slow connections cannot turn everyone else away.
 Routes other than the ``open_paths`` (``/health``, which a load balancer polls
 and which costs nothing) are rate limited per client address: 429 with
 ``Retry-After``.
@@ -44,9 +47,12 @@ READ_TIMEOUT = 5.0  # seconds a client has to send a whole request head
 MAX_HEAD = 8192  # bytes of request line and headers
 MAX_HEADERS = 64
 MAX_CONNECTIONS = 64  # open at once; more are answered 503 and closed
+MAX_PER_CLIENT = 8  # open at once from one client address; more are answered 429 and closed
 RATE_PER_SECOND = 10.0  # per client address, on the routes that are not open_paths
 RATE_BURST = 20
 OPEN_PATHS = frozenset({"/health"})
+# Headers a request may repeat only with the same value (RFC 9112, 6.3 and 3.2).
+SINGLE_HEADERS = frozenset({"content-length", "host"})
 SECURITY_HEADERS = (
     ("Cache-Control", "no-store"),
     ("X-Content-Type-Options", "nosniff"),
@@ -95,6 +101,7 @@ class HttpServer:
         read_timeout: float = READ_TIMEOUT,
         max_head: int = MAX_HEAD,
         max_connections: int = MAX_CONNECTIONS,
+        max_per_client: int = MAX_PER_CLIENT,
         tls: ssl.SSLContext | None = None,
         limiter: RateLimiter | None = None,
         open_paths: frozenset[str] = OPEN_PATHS,
@@ -105,6 +112,7 @@ class HttpServer:
         self.read_timeout = read_timeout
         self.max_head = max_head
         self.max_connections = max_connections
+        self.max_per_client = max_per_client
         self.tls = tls
         self.limiter = limiter or RateLimiter(RATE_PER_SECOND, RATE_BURST)
         self.open_paths = open_paths
@@ -114,6 +122,8 @@ class HttpServer:
         self._server: asyncio.Server | None = None
         # Open connections' writers, with the tasks serving them.
         self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
+        # Connections being served (not turned away), by client address.
+        self._served: collections.Counter[str] = collections.Counter()
 
     @property
     def scheme(self) -> str:
@@ -153,18 +163,27 @@ class HttpServer:
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        full = len(self._connections) >= self.max_connections
+        peer = writer.get_extra_info("peername")
+        client = str(peer[0]) if isinstance(peer, tuple) else "local"
         self._connections[task] = writer
+        served = False
         try:
-            if full:  # its request is read (bounded as any) so that closing does not reset it
+            if self._served[client] >= self.max_per_client:  # answered now, held for nothing
+                await self._write(writer, Response(
+                    429, b'{"error": "too many connections from this address"}',
+                    headers=(("Retry-After", str(math.ceil(self.read_timeout))),),
+                ))  # fmt: skip
+                return
+            if self._served.total() >= self.max_connections:
+                # its request is read (bounded as any) so that closing does not reset it
                 with contextlib.suppress(TimeoutError, asyncio.LimitOverrunError,
                                          asyncio.IncompleteReadError):  # fmt: skip
                     async with asyncio.timeout(self.read_timeout):
                         await reader.readuntil(b"\r\n\r\n")
                 await self._write(writer, Response(503, b'{"error": "too many connections"}'))
                 return
-            peer = writer.get_extra_info("peername")
-            client = str(peer[0]) if isinstance(peer, tuple) else "local"
+            self._served[client] += 1
+            served = True
             while answer := await self._exchange(reader, client):
                 response, keep_alive, head_only = answer
                 await self._write(writer, response, keep_alive, head_only=head_only)
@@ -176,6 +195,10 @@ class HttpServer:
             pass  # the client went away
         finally:
             self._connections.pop(task, None)
+            if served:
+                self._served[client] -= 1
+                if not self._served[client]:
+                    del self._served[client]
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
@@ -272,7 +295,11 @@ def parse_head(head: bytes) -> Request:
         name, colon, value = header.partition(":")
         if not colon or not name or name != name.strip():
             raise BadRequest(HTTPStatus.BAD_REQUEST, "malformed header")
-        headers[name.lower()] = value.strip()
+        key, value = name.lower(), value.strip()
+        if key in SINGLE_HEADERS and headers.setdefault(key, value) != value:
+            # Two lengths: a proxy in front may frame the request by the other one.
+            raise BadRequest(HTTPStatus.BAD_REQUEST, f"conflicting {name} headers")
+        headers[key] = value
     if headers.get("content-length", "0") != "0" or "transfer-encoding" in headers:
         raise BadRequest(HTTPStatus.BAD_REQUEST, "request bodies are not accepted")
     connection = headers.get("connection", "").lower()

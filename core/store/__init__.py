@@ -1,6 +1,6 @@
 """Persistence: SQLModel tables, the database engine and the batching writer."""
 
-from core.store.database import Store, StoreUnavailable, create_database_engine
+from core.store.database import Store, StoreDamaged, StoreUnavailable, create_database_engine
 from core.store.tables import (
     AccountRow,
     AuditCheckpointRow,
@@ -33,6 +33,7 @@ __all__ = [
     "JournalRow",
     "SignoffRow",
     "Store",
+    "StoreDamaged",
     "StoreUnavailable",
     "WaiverRow",
     "create_database_engine",

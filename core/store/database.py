@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,8 @@ from sqlalchemy import URL, Engine, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import Insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 from core.store import (
@@ -51,6 +52,35 @@ class StoreUnavailable(Exception):
     password) and says why."""
 
 
+class StoreDamaged(StoreUnavailable):
+    """A SQLite file that is not, or no longer, a whole database; the message names the
+    file and how to put a backup in its place."""
+
+
+# SQLite's primary result codes for a damaged file (a torn page, a truncated file, bytes
+# that are not a database at all), as sqlite3 reports them in ``sqlite_errorcode``.
+_DAMAGE_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether ``exc`` (a driver error, or SQLAlchemy's wrapping of one) says the SQLite
+    file itself is damaged, as opposed to busy, missing or refused."""
+    original = getattr(exc, "orig", None) or exc
+    code = getattr(original, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in _DAMAGE_CODES
+
+
+def damaged(url: str, exc: BaseException) -> StoreDamaged:
+    """The error for a damaged SQLite file: which file, SQLite's words, and the way back."""
+    path = make_url(url).database
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return StoreDamaged(
+        f"the database {path} is damaged ({reason}): stop Quarterdeck, move it and its "
+        "-wal and -shm files aside, and copy the newest backup (quarterdeck-*.db from "
+        "`quarterdeck db backup DIR`) in its place"
+    )
+
+
 def printable_url(url: str) -> str:
     """``url`` as it may be shown and logged: any password masked."""
     return make_url(url).render_as_string(hide_password=True)
@@ -60,6 +90,17 @@ def unavailable(url: str, exc: OperationalError) -> StoreUnavailable:
     """The error for a database at ``url`` that refused us: where, and the driver's reason."""
     reason = str(exc.orig or exc).strip().splitlines()[0]
     return StoreUnavailable(f"cannot use the database at {printable_url(url)}: {reason}")
+
+
+def _damage_names_the_file(url: str) -> Callable[[ExceptionContext], None]:
+    """A ``handle_error`` hook: damage found by any statement, however late, is raised as
+    ``StoreDamaged`` naming the file, the one error every front end knows (exit code 3)."""
+
+    def hook(context: ExceptionContext) -> None:
+        if is_damage(context.original_exception):
+            raise damaged(url, context.original_exception)
+
+    return hook
 
 
 def engine_url(url: str) -> URL:
@@ -77,6 +118,7 @@ def create_database_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(parsed, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "handle_error", _damage_names_the_file(url))
         return engine
     return create_engine(parsed, pool_pre_ping=True)
 
@@ -117,8 +159,12 @@ class Store:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         try:
             migrations.upgrade(self.engine)
-        except OperationalError as exc:
-            raise unavailable(self.url, exc) from exc
+        except (DatabaseError, sqlite3.DatabaseError) as exc:
+            if is_damage(exc):  # found while connecting, before SQLAlchemy's hook applies
+                raise damaged(self.url, exc) from exc
+            if isinstance(exc, OperationalError):
+                raise unavailable(self.url, exc) from exc
+            raise
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)

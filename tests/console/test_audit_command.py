@@ -107,3 +107,23 @@ def test_list_refuses_a_negative_limit(
         main(["audit", "list", "--limit", "-1"])
     assert exit_.value.code == 2
     assert "argument --limit: expected a whole number in [0, " in capsys.readouterr().err
+
+
+def test_a_tail_deleted_with_its_checkpoints_does_not_verify(
+    isolated_environment: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = load_settings()
+    _entries(20)
+    assert run(capsys, "audit", "checkpoint")[1].startswith("signed checkpoint 1: 20 entries")
+    with sqlite3.connect(settings.data_dir / "quarterdeck.db") as connection:
+        connection.execute("DELETE FROM audit WHERE seq > 16")
+        connection.execute("DELETE FROM audit_checkpoints")
+    code, out = run(capsys, "audit", "verify")
+    assert code == 1
+    assert out.startswith("audit trail does NOT verify: the trail no longer has the signed "
+                          "head entry 20 (20 entries), pinned in ")  # fmt: skip
+    assert str(settings.audit_key_file.parent) in out
+    code, out = run(capsys, "audit", "verify", "--json")
+    assert code == 1 and json.loads(out)["ok"] is False
+    code, out = run(capsys, "audit", "checkpoint")
+    assert code == 1 and out.startswith("audit trail does NOT verify, nothing signed: ")

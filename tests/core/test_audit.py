@@ -92,3 +92,74 @@ def test_a_checkpoint_signed_by_another_key_is_refused(store: Store, tmp_path: P
     load_or_create_key(tmp_path / "mine.pem")
     with pytest.raises(Tampered, match="signature does not verify"):
         verify_audit(store, tmp_path / "mine.pem")
+
+
+def _deleted(store: Store, *statements: str) -> None:
+    with store.engine.begin() as connection:  # a writer going round the trail
+        for statement in statements:
+            connection.exec_driver_sql(statement)
+
+
+def _signed_trail(store: Store, key: Path, entries: int = 16) -> None:
+    for i in range(entries):
+        append_entry(store, "alice", "test.write", str(i))
+        if i in (7, entries - 1):
+            sign_checkpoint(store, key)
+
+
+def test_deleting_the_tail_with_every_checkpoint_is_found_by_the_head_file(
+    store: Store, tmp_path: Path
+) -> None:
+    key = tmp_path / "keys" / "audit.pem"
+    _signed_trail(store, key)
+    assert verify_audit(store, key).pinned_at == 16
+    _deleted(store, "DELETE FROM audit WHERE seq > 10", "DELETE FROM audit_checkpoints")
+    assert verify_trail(store) == 10  # the chain alone cannot tell
+    with pytest.raises(Tampered, match=r"no longer has the signed head entry 16 \(16 entries\), "
+                                       r"pinned in .*audit\.head-[0-9a-f]{16}\.json"):  # fmt: skip
+        verify_audit(store, key)
+    # and a new checkpoint does not launder the loss
+    append_entry(store, "mallory", "test.write", "after")
+    with pytest.raises(Tampered, match="no longer has the signed head"):
+        sign_checkpoint(store, key)
+    with pytest.raises(Tampered, match="no longer has the signed head"):
+        verify_audit(store, key)
+
+
+def test_deleting_only_the_checkpoints_is_found_too(store: Store, tmp_path: Path) -> None:
+    key = tmp_path / "audit.pem"
+    _signed_trail(store, key)
+    _deleted(store, "DELETE FROM audit_checkpoints")
+    with pytest.raises(Tampered, match=r"checkpoint of the signed head entry 16 .* is gone from "
+                                       "the database: checkpoints were deleted"):  # fmt: skip
+        verify_audit(store, key)
+
+
+def test_an_edited_head_file_does_not_verify(store: Store, tmp_path: Path) -> None:
+    import json
+
+    from core.audit.head import head_file
+
+    key = tmp_path / "audit.pem"
+    _signed_trail(store, key)
+    path = head_file(key, store)
+    document = json.loads(path.read_text())
+    path.write_text(json.dumps({**document, "entries": 3, "head_seq": 3}))
+    with pytest.raises(Tampered, match=r"head file .* does not verify with this key"):
+        verify_audit(store, key)
+    path.write_text("{not json")
+    with pytest.raises(Tampered, match=r"head file .* cannot be read"):
+        verify_audit(store, key)
+
+
+def test_a_trail_signed_before_head_files_verifies_and_is_pinned_at_the_next_signing(
+    store: Store, tmp_path: Path
+) -> None:
+    from core.audit.head import head_file
+
+    key = tmp_path / "audit.pem"
+    _signed_trail(store, key)
+    head_file(key, store).unlink()  # as a trail checkpointed by an earlier version
+    assert verify_audit(store, key).pinned_at is None
+    assert sign_checkpoint(store, key) is None  # nothing new to sign, but the head is pinned
+    assert verify_audit(store, key).pinned_at == 16

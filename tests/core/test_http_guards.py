@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import logging
 import ssl
@@ -125,3 +126,64 @@ async def test_each_answer_names_its_request_and_the_log_carries_the_same_id() -
     assert failed.status_code == 500
     (entry,) = [e for e in tail.entries() if e.message == "http /broken failed"]
     assert dict(entry.fields)["request_id"] == failed.headers["x-request-id"]
+
+
+async def raw_exchange(port: int, data: bytes, local: str = "127.0.0.1") -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(local, 0))
+    writer.write(data)
+    await writer.drain()
+    async with asyncio.timeout(10):
+        answer = await reader.read()
+    writer.close()
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        (b"Content-Length: 5\r\nContent-Length: 0\r\n", b"400"),
+        (b"Content-Length: 0\r\nContent-Length: 5\r\n", b"400"),
+        (b"Content-Length: 0\r\ncontent-length: 0\r\n", b"200"),  # the same length twice
+        (b"Host: a.example\r\nHost: b.example\r\n", b"400"),
+    ],
+    ids=["5-then-0", "0-then-5", "same-twice", "two-hosts"],
+)
+async def test_conflicting_length_or_host_headers_are_refused(
+    plain: HttpServer, headers: bytes, status: bytes
+) -> None:
+    request = b"GET /health HTTP/1.1\r\n" + headers + b"Connection: close\r\n\r\n"
+    answer = await raw_exchange(plain.port, request + b"hello")
+    assert answer.startswith(b"HTTP/1.1 " + status), answer[:120]
+    if status == b"400":
+        assert b"conflicting" in answer
+
+
+async def test_one_address_holding_many_slow_connections_does_not_turn_others_away() -> None:
+    http = HttpServer({"/health": ok}, host="127.0.0.1", port=0, read_timeout=60.0)
+    await http.listen()
+    hog: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    try:
+        for _ in range(http.max_connections + 6):  # more than the server holds at all
+            reader, writer = await asyncio.open_connection(
+                "127.0.0.1", http.port, local_addr=("127.0.0.2", 0)
+            )
+            hog.append((reader, writer))  # and it sends nothing, for as long as it may
+        reads = [asyncio.ensure_future(reader.read()) for reader, _ in hog]
+        turned_away = len(hog) - http.max_per_client
+        async with asyncio.timeout(30):
+            while sum(task.done() for task in reads) < turned_away:
+                await asyncio.sleep(0.05)
+        answers = [task.result() for task in reads if task.done()]
+        assert all(a.startswith(b"HTTP/1.1 429 Too Many Requests") for a in answers)
+        assert b"too many connections from this address" in answers[0]
+        assert http.connections == http.max_per_client  # the rest are held for nothing
+        for local in ("127.0.0.1", "127.0.0.3"):  # everyone else is served
+            request = b"GET /health HTTP/1.1\r\nConnection: close\r\n\r\n"
+            answer = await raw_exchange(http.port, request, local)
+            assert answer.startswith(b"HTTP/1.1 200 OK"), answer[:80]
+        for task in reads:
+            task.cancel()
+    finally:
+        for _, writer in hog:
+            writer.close()
+        await http.stop()
