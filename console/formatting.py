@@ -12,7 +12,7 @@ import math
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Context, Decimal
 
-from core.research.outcomes import INFINITE
+from core.outcomes import INFINITE
 
 UP = "▲"
 DOWN = "▼"

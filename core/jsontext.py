@@ -14,7 +14,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from core.research.outcomes import NO_LOSSES
+from core.outcomes import NO_LOSSES
 
 
 def finite(value: Any) -> Any:

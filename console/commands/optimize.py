@@ -141,7 +141,7 @@ def optimize_command(args: argparse.Namespace) -> int:
 
 def evaluation_json(evaluation: Evaluation) -> dict[str, Any]:
     """One evaluated parameter set; ``bankrupt``: its account was wiped out (ranked last)."""
-    from core.research.outcomes import is_bankrupt
+    from core.outcomes import is_bankrupt
 
     return {
         "params": evaluation.params,

@@ -161,7 +161,7 @@ def print_report(
     bankruptcy: str | None = None,
 ) -> None:
     from console import formatting as fmt
-    from core.research.outcomes import BANKRUPTCY_EFFECT, INFINITE, NO_LOSSES
+    from core.outcomes import BANKRUPTCY_EFFECT, INFINITE, NO_LOSSES
 
     shown = " ".join(f"{k}={v}" for k, v in params.items())
     print(f"{strategy.name} ({strategy.id}) {shown}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from decimal import ROUND_HALF_UP, Decimal
 
-from core.research.outcomes import INFINITE
+from core.outcomes import INFINITE
 
 NOT_A_NUMBER = "n/a"
 

@@ -43,8 +43,8 @@ from core.exports.pdf import generated_default as _generated_default
 from core.exports.pdf import register_fonts as _register_fonts
 from core.exports.pdf import table as _table
 from core.market.history import Bars
+from core.outcomes import BANKRUPTCY_EFFECT, INFINITE, NO_LOSSES
 from core.research.optimizer import Evaluation, OptimizationResult, Range
-from core.research.outcomes import BANKRUPTCY_EFFECT, INFINITE, NO_LOSSES
 from core.research.runner import BacktestResult
 from core.research.strategies import Strategy
 from core.research.walkforward import WalkForwardResult

@@ -47,7 +47,10 @@ READ_TIMEOUT = 5.0  # seconds a client has to send a whole request head
 MAX_HEAD = 8192  # bytes of request line and headers
 MAX_HEADERS = 64
 MAX_CONNECTIONS = 64  # open at once; more are answered 503 and closed
-MAX_PER_CLIENT = 8  # open at once from one client address; more are answered 429 and closed
+#: Open at once from one client address; more are answered 429 and closed. Half of
+#: ``MAX_CONNECTIONS``: a load check at concurrency 20 (the readiness catalog's) passes,
+#: and one address can never hold every slot.
+MAX_PER_CLIENT = 32
 RATE_PER_SECOND = 10.0  # per client address, on the routes that are not open_paths
 RATE_BURST = 20
 OPEN_PATHS = frozenset({"/health"})

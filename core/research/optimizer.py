@@ -18,10 +18,10 @@ from typing import Literal
 import numpy as np
 
 from core.market.history import Bars
+from core.outcomes import is_bankrupt
 from core.research.backtest import BacktestConfig
 from core.research.executors import LOCAL, SweepExecutor
 from core.research.metrics import METRIC_NAMES, as_dict
-from core.research.outcomes import is_bankrupt
 from core.research.runner import run_backtest
 from core.research.strategies import ParameterError, Params, Strategy
 from core.research.sweep import Cancelled, ProgressCallback

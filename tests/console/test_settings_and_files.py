@@ -92,7 +92,7 @@ def bars_csv(tmp_path: Path) -> Path:
     import pandas as pd
 
     frame = pd.DataFrame(random_bars(120, seed=3))
-    frame["ts"] = frame["ts"].astype("int64")
+    frame["ts"] = 1_704_067_200 + frame["ts"].astype("int64")  # daily from 2024
     path = tmp_path / "bars.csv"
     frame.rename(columns={"ts": "timestamp"}).to_csv(path, index=False)
     return path
