@@ -14,6 +14,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from core.research.optimizer import Evaluation, Objective
 from core.research.strategies import Strategy
 
@@ -94,32 +96,35 @@ def heatmap(
     cell once there are more of them, each cell the best over its range, labelled by
     its range's first value: a screen shows what fits it, whatever the grid's size (a
     200 x 400 grid drawn cell for cell had stalled the console for seconds)."""
-    xs = sorted({float(e.params[x]) for e in evaluations})
-    ys = sorted({float(e.params[y]) for e in evaluations})
-    x_of, y_of = _bins(xs, max_columns), _bins(ys, max_rows)
-    best: dict[tuple[float, float], float] = {}
-    for evaluation in evaluations:
-        key = (x_of[float(evaluation.params[x])], y_of[float(evaluation.params[y])])
-        value = evaluation.metrics[objective.metric]
-        if math.isnan(value) or evaluation.metrics["trades"] < min_trades:
-            continue
-        held = best.get(key)
-        if held is None or objective.score({objective.metric: value}) > objective.score(
-            {objective.metric: held}
-        ):
-            best[key] = value
-    columns = tuple(sorted(set(x_of.values())))
-    rows = tuple(sorted(set(y_of.values())))
-    values = tuple(tuple(best.get((xv, yv)) for xv in columns) for yv in rows)
+    count = len(evaluations)
+    xv = np.fromiter((e.params[x] for e in evaluations), float, count)
+    yv = np.fromiter((e.params[y] for e in evaluations), float, count)
+    value = np.fromiter((e.metrics[objective.metric] for e in evaluations), float, count)
+    trades = np.fromiter((e.metrics["trades"] for e in evaluations), float, count)
+    columns, column_of = _binned(xv, max_columns)
+    rows, row_of = _binned(yv, max_rows)
+    counted = ~np.isnan(value) & (trades >= min_trades)
+    score = value if objective.maximise else -value
+    best = np.full((len(rows), len(columns)), -np.inf)
+    np.maximum.at(best, (row_of[counted], column_of[counted]), score[counted])
+    landed = np.zeros(best.shape, dtype=bool)
+    landed[row_of[counted], column_of[counted]] = True
+    cells = best if objective.maximise else -best
+    values = tuple(
+        tuple(float(v) if hit else None for v, hit in zip(line, hits, strict=True))
+        for line, hits in zip(cells.tolist(), landed.tolist(), strict=True)
+    )
     return Heatmap(x, y, objective.metric, columns, rows, values)
 
 
-def _bins(values: list[float], most: int | None) -> dict[float, float]:
-    """Each of the sorted ``values`` to the first value of its bin: at most ``most`` bins
-    of neighbouring values, as even as they divide (no bins without ``most``)."""
-    if most is None or len(values) <= most:
-        return {value: value for value in values}
-    count, firsts, bins = len(values), {}, {}
-    for i, value in enumerate(values):
-        bins[value] = firsts.setdefault(i * most // count, value)
-    return bins
+def _binned(values: np.ndarray, most: int | None) -> tuple[tuple[float, ...], np.ndarray]:
+    """The cells' labels along one axis and each value's cell: at most ``most`` cells of
+    neighbouring distinct values, as even as they divide, each labelled by its first
+    value (a cell per distinct value without ``most``)."""
+    distinct = np.unique(values)
+    index = np.searchsorted(distinct, values)
+    if most is None or len(distinct) <= most:
+        return tuple(distinct.tolist()), index
+    group = np.arange(len(distinct)) * most // len(distinct)
+    firsts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    return tuple(distinct[firsts].tolist()), np.searchsorted(firsts, index, side="right") - 1

@@ -71,3 +71,55 @@ def test_checkpoints_read_back_as_evaluations() -> None:
     assert evaluations_from_checkpoints(payloads) == [
         Evaluation({"fast": 5}, {"sharpe": 1.0}), Evaluation({"fast": 6}, {"sharpe": 2.0}),
     ]  # fmt: skip
+
+
+def naive_heatmap(evaluations, x, y, objective, min_trades, columns, rows):  # type: ignore[no-untyped-def]
+    """The heatmap by its definition, one evaluation at a time: each cell the best over
+    its range of x and y, bins as even as they divide."""
+
+    def bins(values: list[float], most: int) -> dict[float, float]:
+        if len(values) <= most:
+            return {v: v for v in values}
+        firsts: dict[int, float] = {}
+        return {v: firsts.setdefault(i * most // len(values), v) for i, v in enumerate(values)}
+
+    x_of = bins(sorted({float(e.params[x]) for e in evaluations}), columns)
+    y_of = bins(sorted({float(e.params[y]) for e in evaluations}), rows)
+    best: dict[tuple[float, float], float] = {}
+    for e in evaluations:
+        value = e.metrics[objective.metric]
+        if value != value or e.metrics["trades"] < min_trades:
+            continue
+        key = (x_of[float(e.params[x])], y_of[float(e.params[y])])
+        held = best.get(key)
+        if held is None or objective.score({objective.metric: value}) > objective.score(
+            {objective.metric: held}
+        ):
+            best[key] = value
+    xs, ys = sorted(set(x_of.values())), sorted(set(y_of.values()))
+    return tuple(xs), tuple(ys), tuple(tuple(best.get((a, b)) for a in xs) for b in ys)
+
+
+def test_the_heatmap_equals_its_definition_on_random_searches() -> None:
+    import random
+
+    rng = random.Random(11)
+    for trial in range(30):
+        evaluations = [
+            Evaluation(
+                {"fast": rng.randint(2, 60), "slow": rng.randint(3, 90), "k": rng.random()},
+                {
+                    "sharpe": rng.choice([rng.gauss(0, 1), float("nan"), float("inf")]),
+                    "max_drawdown": rng.random(),
+                    "trades": float(rng.randint(0, 9)),
+                },
+            )
+            for _ in range(rng.randint(1, 400))
+        ]
+        metric = "sharpe" if trial % 2 else "max_drawdown"
+        columns, rows = rng.randint(1, 40), rng.randint(1, 40)
+        drawn = heatmap(evaluations, "fast", "slow", Objective(metric), 3,
+                        max_columns=columns, max_rows=rows)  # fmt: skip
+        assert (drawn.xs, drawn.ys, drawn.values) == naive_heatmap(
+            evaluations, "fast", "slow", Objective(metric), 3, columns, rows
+        )
