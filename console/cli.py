@@ -33,6 +33,7 @@ from core import __version__
 from core.config import ConfigurationError, Settings, load_settings, make_directories
 from core.executor_spec import check_executor_spec
 from core.logs import configure_logging
+from core.research import strategy_sources
 
 if TYPE_CHECKING:
     from checks import ReadinessService
@@ -174,6 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(
         settings.log_file, settings.log_level, settings.log_max_bytes, settings.log_backups
     )
+    strategy_sources.use(settings.user_strategies_dir)
     if args.command is None:
         try:
             return run_console(settings, args.console_ssh_port, args.console_http_port)
