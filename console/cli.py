@@ -54,6 +54,14 @@ def _unavailable(exc: Exception) -> bool:
     return isinstance(exc, StoreUnavailable | ExecutorUnavailable | AccountInUse)
 
 
+def _bad_strategy_code(exc: Exception) -> bool:
+    """Whether ``exc`` is a user strategy failing in a run (it raised, or returned a
+    wrong output): its file and line on one line, exit code 2, not a traceback."""
+    from core.research.strategies.user import StrategyCodeError
+
+    return isinstance(exc, StrategyCodeError)
+
+
 def _with_executor(settings: Settings, args: argparse.Namespace) -> Settings:
     """``settings`` with the ``--executor`` given (on the command, or before it)."""
     spec = getattr(args, "executor", None) or args.console_executor
@@ -206,6 +214,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"quarterdeck {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:
+        if _bad_strategy_code(exc):
+            print(f"quarterdeck {args.command}: strategy code: {exc}", file=sys.stderr)
+            return EXIT_USAGE
         if not _unavailable(exc):
             raise
         print(f"quarterdeck {args.command}: {exc}", file=sys.stderr)

@@ -75,10 +75,6 @@ def load_errors() -> list[LoadError]:
 
 
 def get_strategy(strategy_id: str) -> Strategy:
-    try:
-        return REGISTRY[strategy_id]
-    except KeyError:
-        pass
     _ensure_loaded()
     try:
         return REGISTRY[strategy_id]

@@ -109,7 +109,7 @@ def check_strategy(strategy: Strategy, bars: Bars | None = None, speed: bool = T
     if speed:
         report.call_seconds = call_time(run, bars)
         report.combos_per_second = sweep_speed(strategy, bars)
-        add(Check("speed", True, f"one call on {n:,} bars: {report.call_seconds * 1e3:.1f} ms; "
+        add(Check("speed", True, f"one call on {n:,} bars: {report.call_seconds * 1e3:.3g} ms; "
                   f"a sweep runs about {report.combos_per_second:,.0f} combinations/s per "
                   "core"))  # fmt: skip
     return report
@@ -163,7 +163,7 @@ def look_ahead(run: Callable[[Bars], np.ndarray], bars: Bars, full: np.ndarray) 
     bar, stop, alone, later = earliest
     return Check("look-ahead", False,
                  f"look-ahead at bar {bar}: its signal is {signal_name(later)} with the whole "
-                 f"history but {signal_name(alone)} on the first {stop:,} bars, so it reads "
+                 f"history but {signal_name(alone)} with only bars 0 to {stop - 1}, so it reads "
                  "bars after the one it signals on (shift(-1), centred windows, "
                  "whole-history statistics)")  # fmt: skip
 
