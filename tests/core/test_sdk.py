@@ -41,7 +41,7 @@ pytestmark = [
 ]
 
 #: The issue's example, exactly as written there.
-EXAMPLE = '''\
+EXAMPLE = """\
 import pandas as pd
 from core.sdk import Param, strategy
 
@@ -56,9 +56,9 @@ def channel_breakout(bars, n, m):
     upper = pd.Series(bars["high"]).rolling(n).max().shift(1).to_numpy()
     lower = pd.Series(bars["low"]).rolling(m).min().shift(1).to_numpy()
     return close > upper, close < lower
-'''
+"""
 
-PEEK = '''\
+PEEK = """\
 import pandas as pd
 from core.sdk import Param, strategy
 
@@ -68,7 +68,7 @@ def peek(bars, n):
     close = pd.Series(bars["close"])
     tomorrow = close.shift(-1)
     return (tomorrow > close).to_numpy(), (tomorrow < close).to_numpy()
-'''
+"""
 
 BROKEN = {
     "syntax.py": ("from core.sdk import strategy\n\ndef f(:\n    pass\n", 3, "SyntaxError"),
@@ -185,7 +185,10 @@ def test_a_sweep_of_a_user_strategy_equals_its_backtests(folder: Path) -> None:
 
 
 def test_four_arrays_trade_both_sides_and_nan_is_no_signal(folder: Path) -> None:
-    write(folder, "both.py", textwrap.dedent('''\
+    write(
+        folder,
+        "both.py",
+        textwrap.dedent("""\
         import numpy as np
         from core.sdk import Param, strategy
 
@@ -198,7 +201,8 @@ def test_four_arrays_trade_both_sides_and_nan_is_no_signal(folder: Path) -> None
             c = pd.Series(bars["close"])
             f, s = c.rolling(fast).mean().to_numpy(), c.rolling(slow).mean().to_numpy()
             return f > s, f < s, f < s, f > s
-        '''))
+        """),
+    )
     made = get_strategy("both_sides")
     assert made.direction is Direction.BOTH and made.family.value == "trend"
     result = run_backtest(made, bars_from(GOOG))
@@ -225,7 +229,10 @@ def test_broken_files_name_their_file_and_line_while_the_others_load(folder: Pat
 
 
 def test_a_run_that_raises_later_names_the_users_line(folder: Path) -> None:
-    write(folder, "fragile.py", textwrap.dedent('''\
+    write(
+        folder,
+        "fragile.py",
+        textwrap.dedent("""\
         from core.sdk import Param, strategy
 
         @strategy(id="fragile", name="Fragile",
@@ -235,7 +242,8 @@ def test_a_run_that_raises_later_names_the_users_line(folder: Path) -> None:
                 raise ValueError("seven is not allowed")
             c = bars["close"]
             return c > c.mean(), c < c.mean()
-        '''))
+        """),
+    )
     with pytest.raises(StrategyCodeError, match=r"fragile\.py:7: ValueError: seven"):
         run_backtest(get_strategy("fragile"), bars_from(GOOG), {"n": 7})
 
@@ -245,8 +253,11 @@ def test_an_id_taken_by_a_builtin_or_another_file_is_refused_naming_both(folder:
     write(folder, "b_channel.py", EXAMPLE)
     write(folder, "mine.py", EXAMPLE.replace('"channel_breakout"', '"sma_cross"'))
     messages = [str(e) for e in load_errors()]
-    assert any(f"{folder / 'b_channel.py'}:4: strategy id 'channel_breakout' is taken by the "
-               f"strategy from {folder / 'a_channel.py'}" in m for m in messages), messages
+    assert any(
+        f"{folder / 'b_channel.py'}:4: strategy id 'channel_breakout' is taken by the "
+        f"strategy from {folder / 'a_channel.py'}" in m
+        for m in messages
+    ), messages
     assert any("mine.py:4: strategy id 'sma_cross' is taken by the built-in strategy "
                "'sma_cross'" in m for m in messages), messages  # fmt: skip
     assert get_strategy("sma_cross") is BUILTINS["sma_cross"]
@@ -293,7 +304,10 @@ def test_check_passes_a_causal_strategy_and_names_the_look_ahead_bar(folder: Pat
 
 
 def test_a_nondeterministic_strategy_fails_its_check(folder: Path) -> None:
-    write(folder, "dice.py", textwrap.dedent('''\
+    write(
+        folder,
+        "dice.py",
+        textwrap.dedent("""\
         import numpy as np
         from core.sdk import strategy
 
@@ -301,20 +315,25 @@ def test_a_nondeterministic_strategy_fails_its_check(folder: Path) -> None:
         def dice(bars):
             roll = np.random.default_rng().random(bars["close"].shape[0])
             return roll > 0.9, roll < 0.1
-        '''))
+        """),
+    )
     report = check_strategy(get_strategy("dice"), speed=False)
     assert not next(c for c in report.checks if c.name == "deterministic").ok
 
 
 def test_the_bars_a_strategy_sees_are_read_only(folder: Path) -> None:
-    write(folder, "vandal.py", textwrap.dedent('''\
+    write(
+        folder,
+        "vandal.py",
+        textwrap.dedent("""\
         from core.sdk import strategy
 
         @strategy(id="vandal", name="Vandal")
         def vandal(bars):
             bars["close"][:] = 0.0
             return bars["close"] > 1, bars["close"] < 1
-        '''))
+        """),
+    )
     (error,) = load_errors()
     assert error.line == 5 and "read-only" in error.message
 
@@ -352,7 +371,7 @@ def test_a_strategy_without_pine_says_so_on_export(folder: Path) -> None:
     from core.exports.pine import export_pine
 
     write(folder, "channel.py", EXAMPLE)
-    with pytest.raises(ValueError, match="channel_breakout .* has no Pine Script body"):
+    with pytest.raises(ValueError, match=r"channel_breakout .* has no Pine Script body"):
         export_pine(get_strategy("channel_breakout"))
 
 

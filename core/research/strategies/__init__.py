@@ -10,7 +10,6 @@ lists the library. What did not load is in ``load_errors()``.
 from __future__ import annotations
 
 from core.research import strategy_sources
-
 from core.research.strategies.bands import BANDS
 from core.research.strategies.base import (
     Direction,

@@ -211,9 +211,9 @@ def load_entry_points(
             found = [made] if isinstance(made, Strategy) else []
             path = _source_file(target)
         if not found:
-            loaded.errors.append(LoadError(label, None,
-                                           f"entry point {point.name} = {point.value} names no "
-                                           "@strategy function, module of them or Strategy"))  # fmt: skip
+            message = (f"entry point {point.name} = {point.value} names no @strategy "
+                       "function, module of them or Strategy")  # fmt: skip
+            loaded.errors.append(LoadError(label, None, message))
             continue
         code = Path(path).read_bytes() if path else point.value.encode()
         version = f"{dist.version if dist else '0'}+{source_version(code)}"
@@ -251,9 +251,9 @@ def merge(builtins: Mapping[str, Strategy], *batches: Loaded) -> Loaded:
             if taken is not None:
                 other = ("the built-in strategy" if taken.source == "built-in"
                          else f"the strategy from {taken.source}")  # fmt: skip
-                merged.errors.append(LoadError(made.source, line,
-                                               f"strategy id {made.id!r} is taken by {other} "
-                                               f"{taken.id!r} ({taken.name}); choose another id"))  # fmt: skip
+                message = (f"strategy id {made.id!r} is taken by {other} {taken.id!r} "
+                           f"({taken.name}); choose another id")  # fmt: skip
+                merged.errors.append(LoadError(made.source, line, message))
                 continue
             owner[made.id] = made
             merged.strategies.append(made)

@@ -135,15 +135,17 @@ def signal_codes(output: Any, n: int, origin: str) -> np.ndarray:
             got += f" of {len(output)}"
         raise StrategyCodeError(
             "must return 2 arrays (entries, exits) or 4 (long entries, long exits, "
-            f"short entries, short exits), got {got}", origin
+            f"short entries, short exits), got {got}",
+            origin,
         )
     names = ("long entries", "long exits", "short entries", "short exits")
     arrays = []
     for label, value in zip(names, output, strict=False):
         array = np.asarray(value) if not isinstance(value, np.ndarray) else value
         if array.dtype != np.bool_:
-            raise StrategyCodeError(f"{label} must be a boolean array, got dtype "
-                                    f"{array.dtype} (compare, e.g. close > upper)", origin)  # fmt: skip
+            message = (f"{label} must be a boolean array, got dtype {array.dtype} "
+                       "(compare, e.g. close > upper)")  # fmt: skip
+            raise StrategyCodeError(message, origin)
         if array.shape != (n,):
             raise StrategyCodeError(f"{label} must have one value per bar "
                                     f"({n}), got shape {array.shape}", origin)  # fmt: skip
@@ -235,7 +237,7 @@ def as_strategy(
         pine=pine,
         constraints=constraints,  # type: ignore[arg-type]
         recursive=lookback is None,  # unknown look-back: the live engine keeps a long history
-        source=getattr(fn, "__code__", None) and fn.__code__.co_filename or "?",
+        source=(getattr(fn, "__code__", None) and fn.__code__.co_filename) or "?",
         version="unloaded",  # the loader sets the hash of the file or package
     )
 
