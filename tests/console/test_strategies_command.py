@@ -22,8 +22,12 @@ QUARTERDECK = str(Path(sys.executable).with_name("quarterdeck"))
 def env(tmp_path: Path) -> dict[str, str]:
     folder = tmp_path / "strategies"
     folder.mkdir(mode=0o700)
-    return {**os.environ, "QD_DATA_DIR": str(tmp_path / "data"),
-            "QD_STRATEGIES_DIR": str(folder), "XDG_CONFIG_HOME": str(tmp_path / "config")}  # fmt: skip
+    return {
+        **os.environ,
+        "QD_DATA_DIR": str(tmp_path / "data"),
+        "QD_STRATEGIES_DIR": str(folder),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
 
 
 def quarterdeck(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
