@@ -33,6 +33,7 @@ from core import __version__
 from core.config import ConfigurationError, Settings, load_settings, make_directories
 from core.executor_spec import check_executor_spec
 from core.logs import configure_logging
+from core.research import strategy_sources
 
 if TYPE_CHECKING:
     from checks import ReadinessService
@@ -51,6 +52,14 @@ def _unavailable(exc: Exception) -> bool:
     from core.store.accounts import AccountInUse
 
     return isinstance(exc, StoreUnavailable | ExecutorUnavailable | AccountInUse)
+
+
+def _bad_strategy_code(exc: Exception) -> bool:
+    """Whether ``exc`` is a user strategy failing in a run (it raised, or returned a
+    wrong output): its file and line on one line, exit code 2, not a traceback."""
+    from core.research.strategies.user import StrategyCodeError
+
+    return isinstance(exc, StrategyCodeError)
 
 
 def _with_executor(settings: Settings, args: argparse.Namespace) -> Settings:
@@ -174,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(
         settings.log_file, settings.log_level, settings.log_max_bytes, settings.log_backups
     )
+    strategy_sources.use(settings.user_strategies_dir)
     if args.command is None:
         try:
             return run_console(settings, args.console_ssh_port, args.console_http_port)
@@ -204,6 +214,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"quarterdeck {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:
+        if _bad_strategy_code(exc):
+            print(f"quarterdeck {args.command}: strategy code: {exc}", file=sys.stderr)
+            return EXIT_USAGE
         if not _unavailable(exc):
             raise
         print(f"quarterdeck {args.command}: {exc}", file=sys.stderr)

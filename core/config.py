@@ -363,6 +363,10 @@ class Settings(BaseSettings):
     ssh_users_file: Path | None = Field(
         default=None, description="Who may log in over SSH; empty means <data_dir>/users.toml."
     )
+    strategies_dir: Path | None = Field(
+        default=None,
+        description="The folder of user strategy files; empty means <data_dir>/strategies.",
+    )
     ssh_host_key_file: Path | None = Field(
         default=None,
         description="SSH host key, created on first start; empty means "
@@ -488,6 +492,10 @@ class Settings(BaseSettings):
     @property
     def preferences_dir(self) -> Path:
         return self.data_dir / "preferences"
+
+    @property
+    def user_strategies_dir(self) -> Path:
+        return self.strategies_dir or self.data_dir / "strategies"
 
     @property
     def users_file(self) -> Path:

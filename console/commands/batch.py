@@ -38,10 +38,11 @@ def batch_command(args: argparse.Namespace) -> int:
     from core.market.loader import DataFileError, load_bars
     from core.research.batch import run_batch
     from core.research.optimizer import Objective
-    from core.research.strategies import REGISTRY, ParameterError, get_strategy
+    from core.research.strategies import ParameterError, all_strategies, get_strategy
 
     try:
-        ids = sorted(REGISTRY) if args.strategies == ["all"] else args.strategies
+        everything = [s.id for s in all_strategies()]  # built-ins and user strategies
+        ids = everything if args.strategies == ["all"] else args.strategies
         strategies = [get_strategy(s) for s in ids]
         objective = Objective(args.objective)
         config = config_from(args)

@@ -60,9 +60,9 @@ def pine_command(args: argparse.Namespace) -> int:
         given = parse_params(args.param) if args.best_of is None else best_params(args)
         params = strategy.resolve(given)
         config = config_from(args)
+        script = export_pine(strategy, params, config)
     except (KeyError, ParameterError, ValueError) as exc:
         raise UsageError(str(exc)) from None
-    script = export_pine(strategy, params, config)
     for note in unmatched(config):
         print(f"quarterdeck export pine: warning: {note}", file=sys.stderr)
     if args.output is None:

@@ -101,6 +101,8 @@ def optimize_command(args: argparse.Namespace) -> int:
         except ParameterError as exc:
             raise UsageError(str(exc)) from None
         document: dict[str, Any] = {
+            "strategy": strategy.id,
+            "strategy_version": strategy.version,
             "best": None if result.best is None else evaluation_json(result.best),
             "results": [evaluation_json(e) for e in result.evaluations],
             "evaluations": len(result.evaluations),

@@ -6,6 +6,7 @@ import argparse
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from console.commands import strategies
 from console.commands.errors import UsageError
 from console.commands.options import number
 from core import bounds, jsontext
@@ -19,6 +20,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     listing = commands.add_parser("strategies", help="list the strategy library")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     listing.set_defaults(handler=strategies_command)
+    strategies.add_subcommands(listing)
 
     backtest = commands.add_parser("backtest", help="backtest one strategy on a data file")
     backtest.add_argument("strategy", metavar="STRATEGY")
@@ -88,21 +90,34 @@ def describe(strategy: Strategy) -> dict[str, Any]:
             }
             for p in strategy.params
         ],
+        "source": strategy.source,
+        "version": strategy.version,
     }
 
 
 def strategies_command(args: argparse.Namespace) -> int:
-    from core.research.strategies import REGISTRY
+    """The library, built-ins and user strategies; what did not load goes to stderr
+    (``strategies list --json`` has it in the document)."""
+    from core.research.strategies import all_strategies, load_errors
 
-    described = [describe(s) for s in sorted(REGISTRY.values(), key=lambda s: s.id)]
+    described = [describe(s) for s in all_strategies()]
     if args.json:
         print(jsontext.dumps(described, indent=2))
-        return 0
+    else:
+        print_listing(described)
+    strategies.print_errors(load_errors())
+    return 0
+
+
+def print_listing(described: list[dict[str, Any]]) -> None:
+    """One line a strategy; a user strategy's source and version after its parameters."""
     width = max(len(s["id"]) for s in described)
     for s in described:
         params = ", ".join(f"{p['name']}={p['default']}" for p in s["params"])
-        print(f"{s['id']:<{width}}  {s['family']:<20} {s['direction']:<5}  {params}")
-    return 0
+        line = f"{s['id']:<{width}}  {s['family']:<20} {s['direction']:<5}  {params}"
+        if s["source"] != "built-in":
+            line += f"  [{s['source']} {s['version']}]"
+        print(line)
 
 
 def parse_params(pairs: list[str]) -> dict[str, str]:
@@ -139,6 +154,8 @@ def backtest_command(args: argparse.Namespace) -> int:
     if args.json:
         document = {
             "strategy": strategy.id,
+            "strategy_version": strategy.version,
+            "strategy_source": strategy.source,
             "params": params,
             "metrics": result.metrics,
             "trades": trades,

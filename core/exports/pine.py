@@ -48,6 +48,7 @@ def export_pine(
     """The Pine Script v6 strategy for ``strategy`` with ``params`` (defaults updated,
     checked by ``Strategy.resolve``) under ``config`` (default: ``BacktestConfig()``)."""
     config = config or BacktestConfig()
+    check_pine_body(strategy)
     resolved = strategy.resolve(params)
     direction = config.direction or strategy.direction.value
     sections = [
@@ -58,6 +59,15 @@ def export_pine(
         order_logic(strategy.pine, config, direction),
     ]
     return "\n".join(sections)
+
+
+def check_pine_body(strategy: Strategy) -> None:
+    """A ``ValueError`` for a strategy with no Pine body (a user strategy may give none)."""
+    if not strategy.pine.strip():
+        raise ValueError(
+            f"{strategy.id} ({strategy.source}) has no Pine Script body, so it cannot be "
+            "exported to Pine: give pine=... in its @strategy(...)"
+        )
 
 
 def header(strategy: Strategy, params: Params, config: BacktestConfig, direction: str) -> str:

@@ -56,6 +56,8 @@ def run_backtest_job(request: BacktestRequest, context: JobContext) -> dict[str,
     return {
         "summary": f"total return {metrics['total_return']:.2%}, sharpe {metrics['sharpe']:.2f}, "
         f"{int(metrics['trades'])} trades",
+        "strategy": strategy.id,
+        "strategy_version": strategy.version,
         "params": result.params,
         "metrics": metrics,
         "trades": [trade.as_json() for trade in result.trades],

@@ -44,7 +44,12 @@ class ExportRequest:
                                        "source_job": bounds.ROW_ID})  # fmt: skip
         if self.format not in FORMATS:
             raise ValueError(f"format: {self.format!r} is not one of {', '.join(FORMATS)}")
-        get_strategy(self.strategy).resolve(self.params)  # names a bad parameter
+        strategy = get_strategy(self.strategy)
+        strategy.resolve(self.params)  # names a bad parameter
+        if self.format == "pine":
+            from core.exports.pine import check_pine_body
+
+            check_pine_body(strategy)
         BacktestConfig(cash=self.cash, commission=self.commission)
 
     @property
@@ -79,7 +84,8 @@ def run_export(request: ExportRequest, context: JobContext) -> dict[str, Any]:
         context.add_file(path)
         parameters = request.describe_params()
         return {"summary": f"wrote {path.name} with {parameters}", "path": str(path),
-                "parameters": parameters}  # fmt: skip
+                "parameters": parameters, "strategy": strategy.id,
+                "strategy_version": strategy.version}  # fmt: skip
     return _report(request, context, config, folder, stamp)
 
 
@@ -107,6 +113,8 @@ def _report(request: ExportRequest, context: JobContext, config: BacktestConfig,
         "path": str(path),
         "parameters": parameters,
         "metrics": metrics,
+        "strategy": strategy.id,
+        "strategy_version": strategy.version,
     }
 
 

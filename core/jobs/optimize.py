@@ -106,8 +106,10 @@ def run_optimize(request: OptimizeRequest, context: JobContext) -> dict[str, Any
         seed=request.seed, progress=context.progress, should_stop=context.should_stop,
         resume=resume, on_segment=save, executor=context.executor,
     )  # fmt: skip
+    code = {"strategy": strategy.id, "strategy_version": strategy.version}
     if result.best is None:
-        return {"summary": "no combination traded", "evaluations": len(result.evaluations)}
+        return {"summary": "no combination traded", "evaluations": len(result.evaluations),
+                **code}  # fmt: skip
     best = result.best
     shown = " ".join(f"{k}={v}" for k, v in best.params.items())
     return {
@@ -116,6 +118,7 @@ def run_optimize(request: OptimizeRequest, context: JobContext) -> dict[str, Any
         "best_metrics": best.metrics,
         "evaluations": len(result.evaluations),
         "resumed_evaluations": len(resume),
+        **code,
     }
 
 

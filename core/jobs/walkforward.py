@@ -65,6 +65,8 @@ def run_walk_forward(request: WalkForwardRequest, context: JobContext) -> dict[s
     return {
         "summary": f"{len(result.windows)} windows, {request.objective} degradation {shown}",
         "windows": [asdict(window) for window in result.windows],
+        "strategy": strategy.id,
+        "strategy_version": strategy.version,
         "mean_in_sample": result.mean_in_sample,
         "mean_out_of_sample": result.mean_out_of_sample,
         "degradation": degradation,

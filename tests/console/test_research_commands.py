@@ -42,7 +42,8 @@ def test_strategies_json_lists_every_strategy_with_its_parameters() -> None:
     assert result.returncode == 0, result.stderr
     listed = json.loads(result.stdout)
     sma = next(s for s in listed if s["id"] == "sma_cross")
-    assert set(sma) == {"id", "name", "family", "direction", "description", "params"}
+    assert set(sma) == {"id", "name", "family", "direction", "description", "params", "source",
+                        "version"}  # fmt: skip
     assert sma["params"][0] == {
         "name": "fast", "type": "int", "default": 10, "min": 2, "max": 200, "step": 1,
     }  # fmt: skip

@@ -39,7 +39,7 @@ def alternative_params(strategy: Strategy, seed: int) -> dict[str, int | float]:
 
 def test_the_library_has_at_least_65_strategies_in_every_family() -> None:
     assert len(REGISTRY) >= 65
-    assert {s.family for s in STRATEGIES} == set(Family)
+    assert {s.family for s in STRATEGIES} == set(Family) - {Family.CUSTOM}  # CUSTOM: users'
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES, ids=IDS)

@@ -6,10 +6,14 @@ Everything else (the live engine, the optimizer, the UI, exports) reads a
 
 from __future__ import annotations
 
+import hashlib
 import math
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,6 +27,7 @@ class Family(StrEnum):
     VOLUME = "volume"
     BREAKOUT = "volatility/breakout"
     PATTERN = "pattern"
+    CUSTOM = "custom"  # a user strategy that names no family of its own
 
 
 class Direction(StrEnum):
@@ -75,6 +80,16 @@ ATR_PINE = "wilderAtr(n) => ta.rma(ta.tr(false), n)\n"
 SignalKernel = Callable[..., np.ndarray]
 
 
+def source_version(source: bytes) -> str:
+    """The version of some code: the first 12 hex digits of its SHA-256."""
+    return hashlib.sha256(source).hexdigest()[:12]
+
+
+@cache
+def _module_version(path: str) -> str:
+    return source_version(Path(path).read_bytes())
+
+
 @dataclass(frozen=True)
 class Strategy:
     """One trading rule.
@@ -95,7 +110,13 @@ class Strategy:
     ``pine`` is the body of the Pine Script v6 strategy the exporter wraps: it
     may use every parameter by name and must define the bool series
     ``longEntry`` and ``shortEntry``; ``longExit`` and ``shortExit`` are
-    optional (exits otherwise come from the opposite entry).
+    optional (exits otherwise come from the opposite entry). An empty ``pine``
+    means the strategy has none (a user strategy may give none).
+
+    ``source`` says where the code comes from: ``built-in``, a strategy file's
+    path or a package (``name==version``); ``version`` identifies that code (a
+    hash of its source file, and the package version for a package), so a
+    result can be traced to the exact code that produced it.
     """
 
     id: str
@@ -112,6 +133,14 @@ class Strategy:
     #: For "fast(close) crosses slow(close)" rules with ``fast``/``slow`` windows:
     #: the feature kernel ``f(close, window)``, which sweeps compute once per window.
     cross_feature: Callable[[np.ndarray, int], np.ndarray] | None = None
+    source: str = "built-in"
+    version: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.version:  # a built-in: the hash of the module its kernel lives in
+            module = sys.modules.get(getattr(self.signal, "__module__", ""))
+            path = getattr(module, "__file__", None)
+            object.__setattr__(self, "version", _module_version(path) if path else "unknown")
 
     def defaults(self) -> Params:
         return {p.name: p.default for p in self.params}

@@ -1,0 +1,98 @@
+"""Quarterdeck's strategy SDK: the one public module a strategy file imports.
+
+A strategy is a function of the bars and its parameters that returns boolean
+arrays, one value per bar::
+
+    import pandas as pd
+    from core.sdk import Param, strategy
+
+    @strategy(
+        id="channel_breakout",
+        name="Channel breakout",
+        params=[Param("n", int, default=20, min=2, max=200, step=1),
+                Param("m", int, default=10, min=2, max=200, step=1)],
+    )
+    def channel_breakout(bars, n, m):
+        close = bars["close"]
+        upper = pd.Series(bars["high"]).rolling(n).max().shift(1).to_numpy()
+        lower = pd.Series(bars["low"]).rolling(m).min().shift(1).to_numpy()
+        return close > upper, close < lower
+
+``bars`` maps ``open``, ``high``, ``low``, ``close`` and ``volume`` to read-only
+float arrays. Return ``(entries, exits)`` for the long side, or ``(long_entries,
+long_exits, short_entries, short_exits)``. A signal on bar t is read at its
+close and fills by the run's fill rule (the next open by default), exactly as
+the built-ins' do. The decorated function stays a plain function (call it in
+your own tests); the strategy it defines is ``fn.__quarterdeck_strategy__``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from core.research.strategies.base import Direction, Family, Param, ParameterError, Params, Strategy
+from core.research.strategies.user import (
+    ATTRIBUTE,
+    Constraint,
+    StrategyCodeError,
+    UserFunction,
+    as_strategy,
+    sample_bars,
+)
+
+
+def strategy(
+    *,
+    id: str,
+    name: str,
+    params: Sequence[Param] = (),
+    constraints: Sequence[Constraint] = (),
+    family: Family | str = Family.CUSTOM,
+    description: str = "",
+    direction: Direction | str | None = None,
+    pine: str = "",
+    lookback: int | Callable[[Params], int] | None = None,
+) -> Callable[[UserFunction], UserFunction]:
+    """Declare ``fn(bars, **params)`` a Quarterdeck strategy.
+
+    - ``id``: unique, lowercase letters, digits and ``_``; it may not be a built-in's.
+    - ``params``: ``Param(name, int | float, default=, min=, max=, step=)``, each
+      passed to the function by name; sweeps and the optimizer range over them.
+    - ``constraints``: ``("slow > fast", lambda p: p["slow"] > p["fast"])`` pairs
+      every parameter set must satisfy (the defaults included).
+    - ``family``: one of ``trend``, ``mean reversion``, ``volume``,
+      ``volatility/breakout``, ``pattern``, ``custom`` (the default).
+    - ``description``: shown in the listing and reports (default: the docstring).
+    - ``direction``: the side(s) it trades by default; without it, ``long`` for a
+      function returning two arrays, ``both`` for four.
+    - ``pine``: a Pine Script v6 body defining ``longEntry`` and ``shortEntry`` (and
+      optionally ``longExit``, ``shortExit``) from the parameters, for the Pine export.
+    - ``lookback``: the bars ending at bar t that its signal at t needs (an int or a
+      function of the parameters), for the live engine; without it, a guess.
+
+    The function is called once on sample bars when the decorator runs, so a broken
+    one is reported (file and line) when its file loads, not in the middle of a run.
+    """
+
+    def decorate(fn: UserFunction) -> UserFunction:
+        made = as_strategy(
+            fn, id=id, name=name, params=params, constraints=constraints, family=family,
+            description=description, direction=direction, pine=pine, lookback=lookback,
+        )  # fmt: skip
+        setattr(fn, ATTRIBUTE, made)
+        return fn
+
+    return decorate
+
+
+__all__ = [
+    "Direction",
+    "Family",
+    "Param",
+    "ParameterError",
+    "Params",
+    "Strategy",
+    "StrategyCodeError",
+    "sample_bars",
+    "strategy",
+]
