@@ -508,3 +508,30 @@ async def test_backtest_and_walk_forward_jobs_give_the_research_results() -> Non
     with pytest.raises(ValueError, match="direction"):
         BacktestRequest("sma_cross", "sim:SPY", direction="up")
     await manager.stop()
+
+
+def test_an_optimization_saves_small_checkpoints_that_read_back_as_its_evaluations(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A segment of thousands of evaluations (a million-combination sweep's are 20,000)
+    is saved as rows of at most CHECKPOINT_ROWS (encoding one holds the interpreter), and
+    they read back as the whole search."""
+    from core.research import optimizer
+
+    monkeypatch.setattr(optimizer, "SEGMENT", 5_000)
+    from core.jobs.optimize import (
+        CHECKPOINT_ROWS,
+        OptimizeRequest,
+        evaluations_from_checkpoints,
+        run_optimize,
+    )
+
+    saved: list[Any] = []
+    request = OptimizeRequest("sma_cross", "sim:SPY", {"fast": (2, 60, 1), "slow": (3, 140, 1)},
+                              bars=400, min_trades=0)  # fmt: skip
+    result = run_optimize(request, JobContext(lambda done, total: None, save=saved.append))
+    sizes = [len(payload["params"]) for payload in saved]
+    assert result["evaluations"] > CHECKPOINT_ROWS and max(sizes) == CHECKPOINT_ROWS
+    assert sum(sizes) == result["evaluations"]
+    evaluations = evaluations_from_checkpoints(json.loads(json.dumps(saved)))
+    assert len({tuple(e.params.values()) for e in evaluations}) == result["evaluations"]
