@@ -13,6 +13,7 @@ shift issue): every answer under 250 ms, and the engine's tick-to-order p99 kept
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -106,9 +107,15 @@ class HealthProbe(threading.Thread):
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ticks-per-second", type=int, default=4000,
+                        help="the simulator's tick rate (QD_SIM_TICK_RATE; the default "
+                        "market is 400)")  # fmt: skip
+    market = {**FAST_MARKET,
+              "QD_SIM_TICK_RATE": str(parser.parse_args().ticks_per_second)}  # fmt: skip
     with tempfile.TemporaryDirectory() as folder:
         env = {**os.environ, "QD_DATA_DIR": str(Path(folder) / "data"), "QD_DEMO_JOB": "false",
-               **FAST_MARKET}  # fmt: skip
+               **market}  # fmt: skip
         queue_the_sweep(env)
         port = free_port()
         console_env = {k: v for k, v in env.items() if k.startswith(("QD_", "HOME", "PYTHON"))}
