@@ -381,6 +381,7 @@ class _Builder:
         ]
         facts = [
             ["Strategy", f"{s.name} ({s.id}), {s.family.value}"],
+            ["Code", self.paragraph(f"{s.source}, version {s.version}", self.cell)],  # wraps a path
             ["Direction traded", f"{direction} ({whose})"],
             ["Data", self.data_name],
             ["Data range", f"{self.date(ts[0])} to {self.date(ts[-1])}"],

@@ -141,6 +141,7 @@ def test_backtest_report_text_names_the_run_and_shows_its_metrics(backtest_pdf) 
     for expected in (
         "Backtest report",
         "SMA crossover (sma_cross)",
+        f"built-in, version {get_strategy('sma_cross').version}",  # the code that ran
         "sp500.csv",
         "fast 10 10",
         "slow 75 30",
