@@ -366,7 +366,7 @@ class Deck:
         was = await self.engine.restart_strategy(actor.name, why, newest)
         await self._audit(actor, "strategy.restart", strategy,
                           {"why": why, "old_version": was.version, "new_version": newest.version,
-                           "source": newest.source, "run_id": self.run_id})  # fmt: skip
+                           "strategy_source": newest.source, "run_id": self.run_id})  # fmt: skip
         return was.version, newest.version
 
     async def _audit_fault(self, fault: StrategyFault) -> None:
