@@ -15,7 +15,15 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -73,14 +81,18 @@ def load_settings(**overrides: Any) -> Settings:
     except SettingsError as exc:  # a variable the source could not decode (JSON)
         raise ConfigurationError(_undecodable(exc)) from None
     except ValidationError as exc:
-        lines = [f"invalid configuration ({exc.error_count()} problem(s)):"]
+        problems = []
         for error in exc.errors():
             field = ".".join(str(part) for part in error["loc"])
             message = error["msg"].removeprefix("Value error, ")
             if field:
-                lines.append(f"  QD_{field.upper()} or {field} in {config_file}: {message}")
+                problems.append(f"QD_{field.upper()} or {field} in {config_file}: {message}")
             else:  # a rule across settings names the settings itself
-                lines.append(f"  {message}")
+                problems.append(message)
+        if len(problems) == 1:  # one line, as every other error of the command line
+            raise ConfigurationError(f"invalid configuration: {problems[0]}") from None
+        lines = [f"invalid configuration ({len(problems)} problems):"]
+        lines += [f"  {problem}" for problem in problems]
         raise ConfigurationError("\n".join(lines)) from None
 
 
@@ -163,6 +175,22 @@ def check_database_url(url: str) -> str:
 FEED_VENUES = ("binance", "coinbase", "generic")
 
 
+def strategies_folder(strategies_dir: Path | None, data_dir: Path) -> Path:
+    """The folder user strategies load from: ``strategies_dir``, else in the data dir."""
+    return strategies_dir or data_dir / "strategies"
+
+
+def _names_user_strategies(value: Any) -> bool:
+    """Whether the raw ``strategies`` setting names an id that is not built in."""
+    if not isinstance(value, list):
+        return False
+    from core.research.strategies import BUILTINS
+
+    ids = [item.get("id") if isinstance(item, dict) else getattr(item, "id", None)
+           for item in value]  # fmt: skip
+    return any(isinstance(i, str) and i not in BUILTINS for i in ids)
+
+
 class LiveStrategy(BaseModel):
     """One strategy the live engine runs (``strategies`` in the config file, or
     ``QD_STRATEGIES`` as a JSON list of these objects)."""
@@ -185,12 +213,9 @@ class LiveStrategy(BaseModel):
     @model_validator(mode="after")
     def _known_strategy_and_params(self) -> LiveStrategy:
         # Imported here: the strategy kernels pull in numba, which plain settings do not need.
-        from core.research.strategies import get_strategy
+        from core.research.strategy_lookup import find
 
-        try:
-            strategy = get_strategy(self.id)
-        except KeyError as exc:
-            raise ValueError(str(exc)) from None
+        strategy = find(self.id)  # unknown: says why (the load error of its file)
         strategy.resolve(self.params)  # a ParameterError (ValueError) names the parameter
         return self
 
@@ -264,6 +289,11 @@ class Settings(BaseSettings):
         description="The paper account traded: it continues across restarts until reset.",
     )  # fmt: skip
     starting_cash: float = bounds.CASH.field(1_000_000.0, description="A new account's cash.")
+    # Before ``strategies``: their user strategy ids are looked up in this folder.
+    strategies_dir: Path | None = Field(
+        default=None,
+        description="The folder of user strategy files; empty means <data_dir>/strategies.",
+    )
     strategies: list[LiveStrategy] = Field(
         default_factory=list,
         description="Live strategies; empty means sma_cross(strategy_fast, strategy_slow).",
@@ -363,10 +393,6 @@ class Settings(BaseSettings):
     ssh_users_file: Path | None = Field(
         default=None, description="Who may log in over SSH; empty means <data_dir>/users.toml."
     )
-    strategies_dir: Path | None = Field(
-        default=None,
-        description="The folder of user strategy files; empty means <data_dir>/strategies.",
-    )
     ssh_host_key_file: Path | None = Field(
         default=None,
         description="SSH host key, created on first start; empty means "
@@ -384,6 +410,20 @@ class Settings(BaseSettings):
     def _split_symbols(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("strategies", mode="before")
+    @classmethod
+    def _user_strategies_from_this_folder(cls, value: Any, info: ValidationInfo) -> Any:
+        """A live strategy that is not built in is a user strategy: have the registry
+        load them from this configuration's folder before its id is looked up."""
+        if "data_dir" not in info.data or not _names_user_strategies(value):
+            return value  # (a data_dir that failed validation is reported on its own)
+        from core.research import strategy_sources  # here: as light as the rest of settings
+
+        folder = strategies_folder(info.data.get("strategies_dir"), info.data["data_dir"])
+        if strategy_sources.configured()[:2] != (folder, True):
+            strategy_sources.use(folder)
         return value
 
     @field_validator("database_url")
@@ -495,7 +535,7 @@ class Settings(BaseSettings):
 
     @property
     def user_strategies_dir(self) -> Path:
-        return self.strategies_dir or self.data_dir / "strategies"
+        return strategies_folder(self.strategies_dir, self.data_dir)
 
     @property
     def users_file(self) -> Path:

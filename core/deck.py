@@ -19,12 +19,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from core.access import SYSTEM, Capability, Principal
+from core.access import SYSTEM, Capability, Principal, Role
 from core.announce import announce_audit, announce_logs
 from core.audit import Tampered, sign_checkpoint
 from core.bus import Bus
 from core.config import Settings
 from core.events import (
+    ENGINE,
     EQUITY_POINTS,
     AlertRaised,
     Fill,
@@ -45,6 +46,7 @@ from core.jobs.retention import remove_expired_exports
 from core.logs import log_tail
 from core.market import PriceSimulator, SimulatorFeed
 from core.market.feeds import FileReplayFeed
+from core.research import strategy_lookup
 from core.research.executors import executor_for
 from core.research.runner import run_backtest
 from core.research.strategies import get_strategy
@@ -59,7 +61,7 @@ from core.trading.account import (
     load_account,
     strategy_figures,
 )
-from core.trading.engine import LiveEngine
+from core.trading.engine import LiveEngine, StrategyFault
 from core.trading.fill_model import FillModel
 from core.trading.journal import Journal, Recovered
 from core.trading.orders import OrderEvent
@@ -72,6 +74,8 @@ from core.wiring import instruments, live_specs, make_feed, risk_limits
 log = logging.getLogger(__name__)
 HOUSEKEEPING_INTERVAL = 3600.0  # seconds between export retention sweeps and audit checkpoints
 HOLD_INTERVAL = 10.0  # seconds between "this process still trades the account" notes
+#: The engine, in the audit trail, when it stops a strategy whose code failed.
+ENGINE_ACTOR = Principal(ENGINE, Role.ADMIN, source="engine")
 
 
 class Service(Protocol):
@@ -117,6 +121,7 @@ class Deck:
             journal=self.journal,
             risk_limits=risk_limits(s),
             instruments=self.instruments,
+            on_fault=self._audit_fault,
         )
         if isinstance(self.feed, SimulatorFeed):
             self.engine.tick_due = self.feed.due  # a stalled loop shows in the latency
@@ -317,8 +322,7 @@ class Deck:
         """A live strategy's drill-down (its fills are read off the loop). ``ValueError``
         names an unknown strategy."""
         engine = self.engine
-        if strategy not in engine.specs_by_id:
-            raise ValueError(f"no live strategy {strategy!r} (running: {engine.label})")
+        code = engine.live_spec(strategy).strategy
         account_id = self.account.account.id if self.account is not None else ""
         fills = await asyncio.to_thread(account_fills, self.store, account_id, strategy)
         prices = {s: (p, engine.portfolio.ts) for s, p in engine.execution.last_prices.items()}
@@ -326,7 +330,7 @@ class Deck:
         return StrategyReport(
             strategy, strategy not in engine.stopped, engine.stopped_by.get(strategy),
             figures or StrategyFigures(Portfolio(0.0)), tuple(fills[-recent:]),
-            tuple(engine.signals.get(strategy, ())),
+            tuple(engine.signals.get(strategy, ())), code.version, code.source,
         )  # fmt: skip
 
     async def stop_strategy(self, actor: Principal, why: str, strategy: str) -> bool:
@@ -347,6 +351,29 @@ class Deck:
             await self._audit(actor, "strategy.start", strategy,
                               {"why": why, "run_id": self.run_id})  # fmt: skip
         return changed
+
+    async def restart_strategy(self, actor: Principal, why: str, strategy: str) -> tuple[str, str]:
+        """Run the newest loaded code of a live strategy from its next signal, keeping its
+        positions and ledger (a stopped one runs again); returns the old and new versions.
+        A ``ValueError`` says why not (its file does not load now, its parameters no
+        longer fit, trading is halted...), and the code it ran stays."""
+        await permit_async(self.store, actor, Capability.TRADE, "strategy.restart", strategy)
+        self.engine.live_spec(strategy)  # an unknown one before any file is loaded
+        try:
+            newest = await asyncio.to_thread(strategy_lookup.newest, strategy)
+        except ValueError as exc:
+            raise ValueError(f"the new version does not load: {exc}") from None
+        was = await self.engine.restart_strategy(actor.name, why, newest)
+        await self._audit(actor, "strategy.restart", strategy,
+                          {"why": why, "old_version": was.version, "new_version": newest.version,
+                           "strategy_source": newest.source, "run_id": self.run_id})  # fmt: skip
+        return was.version, newest.version
+
+    async def _audit_fault(self, fault: StrategyFault) -> None:
+        """The engine stopped a strategy whose code failed: audited as its stop."""
+        detail = {"why": fault.why, "version": fault.version, "symbol": fault.symbol,
+                  "at": fault.at, "error": fault.error, "run_id": self.run_id}  # fmt: skip
+        await self._audit(ENGINE_ACTOR, "strategy.stop", fault.strategy, detail)
 
     async def cancel_order(self, actor: Principal, why: str, order_id: int) -> bool:
         """Cancel one working order. False if it had already filled or gone."""

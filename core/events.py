@@ -14,6 +14,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from core.audit import AuditEntry
 
+#: Who stops a live strategy whose code raised or returned a wrong output.
+ENGINE = "engine"
+#: The strategy version of a fill journaled before fills recorded one.
+UNKNOWN_VERSION = "unknown"
+
 
 @dataclass(frozen=True, slots=True)
 class Tick:
@@ -58,6 +63,9 @@ class Fill:
     commission: float
     ts: float
     slippage: float = 0.0
+    #: The version of the strategy code that traded (``Strategy.version``); fills
+    #: journaled before versions were recorded read as ``UNKNOWN_VERSION``.
+    strategy_version: str = UNKNOWN_VERSION
 
     @property
     def reference_price(self) -> float:
@@ -364,8 +372,10 @@ class SessionsChanged:
 
 @dataclass(frozen=True, slots=True)
 class StrategyChanged:
-    """An operator started or stopped a live strategy. A stopped strategy places no
-    orders; its positions stay as they are (the kill switch is what flattens)."""
+    """An operator started or stopped a live strategy, or the engine stopped one whose
+    code failed (``who`` is ``ENGINE``). A stopped strategy places no orders; its
+    positions stay as they are (the kill switch is what flattens). A restart is a start
+    with the ``version`` of the code it runs from then on ("": the code is unchanged)."""
 
     ts: float
     strategy: str
@@ -375,6 +385,7 @@ class StrategyChanged:
     #: When it happened by the wall clock (``ts`` is market time, which a simulator or
     #: a replay runs ahead of or behind); not part of the change's identity.
     at: float = field(default_factory=time.time, compare=False)
+    version: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -170,9 +170,10 @@ def _text(row: AccountRow, document: dict[str, Any], ticks: dict[str, float]) ->
     lines.append(f"strategies: {len(document['strategies'])}")
     for st in document["strategies"]:
         why = f" ({st['stopped_by']}: {st['stopped_why']})" if st["stopped_by"] else ""
+        version = f"  version {st['strategy_version']}" if st["strategy_version"] else ""
         lines.append(f"  {st['id']:<20} {st['state']}{why}  total {st['total_pnl']:+,.2f}  "
                      f"fees {st['fees']:,.2f}  trades {st['trades']}  "
-                     f"turnover {st['turnover']:,.0f}")  # fmt: skip
+                     f"turnover {st['turnover']:,.0f}{version}")  # fmt: skip
     positions = document["positions"]
     lines.append(f"positions: {len(positions)}")
     for p in positions:

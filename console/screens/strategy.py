@@ -86,6 +86,7 @@ def figures(report: StrategyReport) -> Text:
         state = "stopped"
     rows: list[tuple[str, str]] = [
         ("State", state),
+        ("Code", f"version {report.version} ({report.source})"),
         ("Realized", fmt.signed_money(ledger.realized_pnl)),
         ("Unrealized", fmt.signed_money(ledger.unrealized_pnl)),
         ("Gross PnL", fmt.signed_money(report.gross_pnl)),
@@ -109,7 +110,8 @@ def recent(report: StrategyReport, tick_size: Callable[[str], float]) -> Text:
     for fill in reversed(report.recent_fills):
         text.append(f"  {fmt.utc_timestamp(fill.ts)}  {fill.side:<4} {fill.quantity:>10,.6g} "
                     f"{fill.symbol:<8} @ {fmt.price(fill.price, tick_size(fill.symbol))}  "
-                    f"fees {fmt.money(fill.commission + fill.slippage)}\n")  # fmt: skip
+                    f"fees {fmt.money(fill.commission + fill.slippage)}  "
+                    f"v {fill.strategy_version}\n")  # fmt: skip
     if not report.recent_fills:
         text.append("  none yet\n")
     text.append(f"Newest signals ({len(report.signals)})\n", style="bold")

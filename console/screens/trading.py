@@ -1,7 +1,7 @@
-"""The trading screen: strategies running (start and stop them), working orders (cancel
-them), the account and its risk, recent orders and fills, the kill switch and the
-operator's reset. Everything that changes trading asks for a reason, recorded in the
-journal and the audit trail with who gave it.
+"""The trading screen: strategies running (start, stop and restart them on their newest
+code), working orders (cancel them), the account and its risk, recent orders and fills,
+the kill switch and the operator's reset. Everything that changes trading asks for a
+reason, recorded in the journal and the audit trail with who gave it.
 
 Stopping a strategy leaves its positions as they are: it only stops new decisions
 (and cancels its working orders). Getting out is a separate, deliberate act, the kill
@@ -30,9 +30,9 @@ from core.events import RiskState
 
 
 class TradingScreen(DeckScreen):
-    """BINDINGS: s stop / g start the strategy under the cursor, x cancel the working
-    order under the cursor, k kill switch, R reset risk; each asks for a reason. ``enter``
-    on a strategy opens its drill-down."""
+    """BINDINGS: s stop / g start / r restart (on its newest loaded code) the strategy
+    under the cursor, x cancel the working order under the cursor, k kill switch, R reset
+    risk; each asks for a reason. ``enter`` on a strategy opens its drill-down."""
 
     TITLE_TEXT = MODES["trading"].title
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
@@ -42,11 +42,13 @@ class TradingScreen(DeckScreen):
         "reset_account": Need(Capability.RESET_ACCOUNT, "account.reset"),
         "stop_strategy": Need(Capability.TRADE, "strategy.stop"),
         "start_strategy": Need(Capability.TRADE, "strategy.start"),
+        "restart_strategy": Need(Capability.TRADE, "strategy.restart"),
         "cancel_order": Need(Capability.TRADE, "order.cancel"),
     }
     BINDINGS = [
         Binding("s", "stop_strategy", "Stop strategy", id="trading.stop_strategy"),
         Binding("g", "start_strategy", "Start strategy", id="trading.start_strategy"),
+        Binding("r", "restart_strategy", "Restart strategy", id="trading.restart_strategy"),
         Binding("x", "cancel_order", "Cancel order", id="trading.cancel_order"),
         Binding("k", "kill", "Kill switch", id="trading.kill"),
         Binding("R", "reset_risk", "Reset risk", id="trading.reset_risk"),
@@ -91,6 +93,11 @@ class TradingScreen(DeckScreen):
         if name is not None:
             self._start(name)
 
+    def action_restart_strategy(self) -> None:
+        name = self.query_one(StrategiesTable).selected
+        if name is not None:
+            self._restart(name)
+
     def _stop(self, name: str) -> None:
         async def stop(reason: str | None) -> None:
             if reason is None:
@@ -126,6 +133,25 @@ class TradingScreen(DeckScreen):
                     self.notify(f"Strategy {name} is already running.", severity="warning")
 
         self.app.push_screen(ReasonScreen(f"Start strategy {name} trading again?"), start)
+
+    def _restart(self, name: str) -> None:
+        async def restart(reason: str | None) -> None:
+            if reason is None:
+                return
+            with self.refusals(f"Restart strategy {name}"):
+                try:
+                    old, new = await self.deck.restart_strategy(self.user, reason, name)
+                except ValueError as exc:
+                    self.notify(f"Strategy {name} not restarted (it runs as it was): {exc}",
+                                severity="error", timeout=15)  # fmt: skip
+                    return
+                same = " (the same code)" if old == new else ""
+                self.notify(f"Strategy {name} restarted: version {old} -> {new}{same}; "
+                            "positions kept, it trades from its next signal.")  # fmt: skip
+
+        question = (f"Restart strategy {name} on its newest loaded code? Its positions and "
+                    "ledger stay; its working orders are cancelled.")  # fmt: skip
+        self.app.push_screen(ReasonScreen(question), restart)
 
     # --- orders -----------------------------------------------------------------------
 
@@ -219,8 +245,8 @@ class TradingScreen(DeckScreen):
     # --- the palette ------------------------------------------------------------------
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
-        """Stop or start each strategy (by its state), reset the account, and cancel each
-        working order."""
+        """Stop or start each strategy (by its state), restart it on its newest code, reset
+        the account, and cancel each working order."""
         stopped = self.deck.engine.stopped
         for spec in self.deck.engine.specs:
             name = spec.strategy.id
@@ -231,6 +257,9 @@ class TradingScreen(DeckScreen):
             else:
                 yield PaletteCommand(f"Stop strategy {name}", f"running; trades {symbols}",
                                      lambda n=name: self._stop(n), "stop_strategy")  # fmt: skip
+            yield PaletteCommand(f"Restart strategy {name}",
+                                 f"on its newest loaded code (runs {spec.strategy.version})",
+                                 lambda n=name: self._restart(n), "restart_strategy")  # fmt: skip
         yield PaletteCommand("Reset the paper account…", "archive it and start a new one "
                              "(halted and flat first)", self.action_reset_account,
                              "reset_account")  # fmt: skip

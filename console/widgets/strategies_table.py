@@ -1,5 +1,5 @@
-"""The live strategies: running or stopped, their sub-ledger's equity and PnL, and what
-they trade with which parameters."""
+"""The live strategies: running or stopped, their sub-ledger's equity and PnL, the
+version of the code each runs, and what they trade with which parameters."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ class StrategiesTable(BusPane):
     """One row per strategy, keyed by its id; ``selected`` is the one under the cursor.
 
     Built from the engine's specs and stopped set when mounted, then kept current
-    from ``StrategyChanged`` and each strategy's sub-ledger in the portfolio snapshots.
+    from ``StrategyChanged`` (a restart's carries the new code's version) and each
+    strategy's sub-ledger in the portfolio snapshots.
 
     COMPONENT_CLASSES:
         strategies-table--stopped: a stopped strategy's state (the word is shown too).
@@ -47,6 +48,7 @@ class StrategiesTable(BusPane):
         super().__init__(bus, max_hz, **kwargs)
         self.specs = specs
         self.stopped_by = dict(stopped_by)
+        self.versions = {spec.strategy.id: spec.strategy.version for spec in specs}
 
     @property
     def stopped(self) -> set[str]:
@@ -55,10 +57,10 @@ class StrategiesTable(BusPane):
     def compose(self) -> ComposeResult:
         self.border_title = "Strategies"
         # Too narrow for all: the widest of these give up cells first (the short state last)
-        table = FitTable(shrink=("symbols", "params", "why", "state"), id="strategies",
-                         cursor_type="row", zebra_stripes=True)  # fmt: skip
+        table = FitTable(shrink=("symbols", "params", "why", "version", "state"),
+                         id="strategies", cursor_type="row", zebra_stripes=True)  # fmt: skip
         for label, key in (("Strategy", "id"), ("State", "state"), ("PnL", "pnl"),
-                           ("Equity", "equity"), ("Params", "params"),
+                           ("Equity", "equity"), ("Version", "version"), ("Params", "params"),
                            ("Symbols", "symbols"), ("Why", "why")):  # fmt: skip
             table.add_column(label, key=key)
         yield table
@@ -69,8 +71,9 @@ class StrategiesTable(BusPane):
             params = " ".join(f"{k}={v}" for k, v in spec.params.items()) or "defaults"
             table.add_row(
                 spec.strategy.id, self._state(spec.strategy.id), Text("--", justify="right"),
-                Text(fmt.money(spec.cash), justify="right"), params, ", ".join(spec.symbols),
-                self._why(spec.strategy.id), key=spec.strategy.id,
+                Text(fmt.money(spec.cash), justify="right"), self.versions[spec.strategy.id],
+                params, ", ".join(spec.symbols), self._why(spec.strategy.id),
+                key=spec.strategy.id,
             )  # fmt: skip
         self._subtitle()
 
@@ -78,6 +81,8 @@ class StrategiesTable(BusPane):
         table = self.query_one("#strategies", DataTable)
         ledgers: dict[str, PortfolioSnapshot] = {}
         for event in events:
+            if isinstance(event, StrategyChanged) and event.version:
+                self.versions[event.strategy] = event.version
             if isinstance(event, StrategyChanged) and event.running:
                 self.stopped_by.pop(event.strategy, None)
             elif isinstance(event, StrategyChanged):
@@ -86,7 +91,8 @@ class StrategiesTable(BusPane):
                 ledgers.update((ledger.name, ledger) for ledger in event.strategies)
         for spec in self.specs:
             name = spec.strategy.id
-            cells: dict[str, Text | str] = {"state": self._state(name), "why": self._why(name)}
+            cells: dict[str, Text | str] = {"state": self._state(name), "why": self._why(name),
+                                            "version": self.versions.get(name, "")}  # fmt: skip
             ledger = ledgers.get(name)
             if ledger is not None:
                 cells["pnl"] = self._pnl(ledger.total_pnl)

@@ -6,6 +6,8 @@ Rules (thresholds from the settings, ``QD_ALERT_*``):
 - ``risk_limit``: the daily loss or the drawdown is within
   ``drawdown_within_percent`` of its limit;
 - ``risk_state``: the risk state changed (halted, reducing, reset), once per change;
+- ``strategy_fault``: the engine stopped a live strategy whose code raised or returned a
+  wrong output (its file, line and error), once per stop;
 - ``job_failures``: more than ``job_failures_per_hour`` jobs failed in the last hour;
 - ``error_rate``: more than ``errors_per_minute`` ERROR records were logged in a minute;
 - ``memory``: the machine's memory is over ``memory_percent`` in use.
@@ -25,7 +27,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from core.bus import Bus
-from core.events import AlertRaised, HealthSnapshot, JobState, JobUpdate, RiskSnapshot, Severity
+from core.events import (
+    ENGINE,
+    AlertRaised,
+    HealthSnapshot,
+    JobState,
+    JobUpdate,
+    RiskSnapshot,
+    Severity,
+    StrategyChanged,
+)
 from core.trading.risk import RiskEvent
 
 log = logging.getLogger(__name__)
@@ -83,7 +94,8 @@ class AlertEvaluator:
         self._errors = errors
         self._sinks = list(sinks)
         self._clock = clock
-        self._events = bus.subscribe(HealthSnapshot, RiskEvent, JobUpdate, maxsize=1_000)
+        self._events = bus.subscribe(HealthSnapshot, RiskEvent, JobUpdate, StrategyChanged,
+                                     maxsize=1_000)  # fmt: skip
         self._active: dict[tuple[str, str], float] = {}  # (rule, subject) -> last raised at
         self._failed_jobs: dict[int, float] = {}  # job id -> when it failed
         self._task: asyncio.Task[None] | None = None
@@ -119,6 +131,10 @@ class AlertEvaluator:
             self._on_risk_event(event)
         elif isinstance(event, JobUpdate) and event.state is JobState.FAILED:
             self._failed_jobs.setdefault(event.job_id, self._clock())
+        elif isinstance(event, StrategyChanged) and not event.running and event.who == ENGINE:
+            self._emit(AlertRaised("strategy_fault", Severity.CRITICAL, event.strategy,
+                                   f"strategy {event.strategy} stopped by the engine, its "
+                                   f"positions kept: {event.why}", self._clock()))  # fmt: skip
 
     def _on_health(self, health: HealthSnapshot) -> None:
         rules = self.rules

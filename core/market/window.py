@@ -37,6 +37,14 @@ class BarWindow:
         if self._end - self._start > self.capacity:
             self._start += 1
 
+    def resized(self, capacity: int) -> BarWindow:
+        """A window of ``capacity`` holding the newest of these bars that fit."""
+        window = BarWindow(capacity)
+        kept = min(len(self), capacity)
+        window._data[:, :kept] = self._data[:, self._end - kept : self._end]
+        window._end = kept
+        return window
+
     def columns(self) -> dict[str, np.ndarray]:
         rows = self._data[:, self._start : self._end]
         return {name: rows[i] for i, name in enumerate(COLUMNS)}

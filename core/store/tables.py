@@ -25,6 +25,8 @@ class FillRow(SQLModel, table=True):
     commission: float
     ts: float
     slippage: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})
+    #: The strategy code's version (rows from before versions were recorded: "unknown").
+    strategy_version: str = Field(default="unknown", sa_column_kwargs={"server_default": "unknown"})
 
 
 class EquityRow(SQLModel, table=True):

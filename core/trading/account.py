@@ -100,7 +100,8 @@ def account_document(
         "fills": [
             {"id": f.fill_id, "ts": f.ts, "symbol": f.symbol, "side": f.side,
              "quantity": f.quantity, "price": f.price, "commission": f.commission,
-             "strategy": f.strategy, "run_id": f.run_id, "order_id": f.order_id}
+             "strategy": f.strategy, "strategy_version": f.strategy_version,
+             "run_id": f.run_id, "order_id": f.order_id}
             for f in fills
         ],
     }  # fmt: skip
@@ -115,11 +116,12 @@ def total_pnl(portfolio: Portfolio) -> float:
 @dataclass
 class StrategyFigures:
     """One strategy's figures from its own fills: its ledger (PnL, fees), the round trips
-    it closed and the notional it traded."""
+    it closed, the notional it traded and the code version its newest fill came from."""
 
     ledger: Portfolio
     trades: int = 0
     turnover: float = 0.0
+    version: str | None = None
 
 
 def strategy_figures(
@@ -135,6 +137,7 @@ def strategy_figures(
         now = one.ledger.position(row.symbol).quantity
         one.trades += held != 0 and (now == 0 or (now > 0) != (held > 0))
         one.turnover += abs(row.quantity * row.price)
+        one.version = row.strategy_version
     for symbol, (price, ts) in prices.items():
         for one in figures.values():
             one.ledger.mark(symbol, price, ts)
@@ -159,12 +162,14 @@ def _strategy(name: str, one: StrategyFigures, state: Recovered, live: bool) -> 
         "realized_pnl": ledger.realized_pnl, "unrealized_pnl": ledger.unrealized_pnl,
         "fees": ledger.commissions + ledger.slippage, "total_pnl": total_pnl(ledger),
         "trades": one.trades, "turnover": one.turnover, "fills": ledger.fills,
+        "strategy_version": one.version,
     }  # fmt: skip
 
 
 def fill_of(row: FillRow) -> Fill:
     return Fill(row.fill_id, row.order_id, row.strategy, row.symbol, Side(row.side),
-                row.quantity, row.price, row.commission, row.ts, row.slippage)  # fmt: skip
+                row.quantity, row.price, row.commission, row.ts, row.slippage,
+                row.strategy_version)  # fmt: skip
 
 
 def _positions(figures: dict[str, StrategyFigures]) -> list[dict[str, Any]]:

@@ -17,6 +17,14 @@ orders are cancelled; its positions are left as they are. Stopping is "no new
 decisions", not "get out": closing positions is a separate, deliberate act
 (the kill switch), so stopping a misbehaving strategy never itself trades.
 
+A strategy's code never takes the engine down. One that raises, or returns a
+wrong output, while its signals are computed is stopped by the engine (who
+"engine", why naming the file, line and error), with its positions kept and no
+order sent; every other strategy and symbol goes on. Each strategy runs the
+``Strategy`` object it was given, whatever a reload of the strategies folder
+later puts in the registry, until an operator restarts it with newer code
+(``restart_strategy``): its positions, ledger and bars carry over.
+
 The kill switch means it: it halts trading, cancels every working order,
 stops every strategy (each with who and why) and flattens every position at
 its symbol's next tick, each strategy's own position by an order in its name
@@ -32,11 +40,12 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
 from core.bus import Bus, Subscription
 from core.events import (
+    ENGINE,
     Bar,
     Fill,
     PortfolioSnapshot,
@@ -49,6 +58,7 @@ from core.events import (
 from core.market.window import BarWindow
 from core.research.signals import HOLD, LONG, SHORT, target_position
 from core.research.strategies import Direction, Params, Strategy
+from core.research.strategies.user import StrategyCodeError, describe_exception, raised_at
 from core.store import BatchWriter, EquityRow
 from core.tasks import cancel_and_wait
 from core.trading.execution import Execution
@@ -86,6 +96,30 @@ class Signal:
     target: int
 
 
+@dataclass(frozen=True, slots=True)
+class StrategyFault:
+    """The engine stopped a strategy whose code failed on a symbol's bar at ``ts``:
+    ``at`` is the file and line, ``error`` what went wrong."""
+
+    ts: float
+    strategy: str
+    version: str
+    symbol: str
+    at: str
+    error: str
+
+    @property
+    def why(self) -> str:
+        return f"{self.at}: {self.error}"
+
+
+def fault_of(exc: BaseException) -> tuple[str, str]:
+    """Where strategy code failed (``path:line``) and what the error was."""
+    if isinstance(exc, StrategyCodeError):
+        return exc.at or raised_at(exc), exc.message
+    return raised_at(exc), describe_exception(exc)
+
+
 @dataclass(frozen=True)
 class StrategySpec:
     """One strategy to run: its parameters, symbols, cash and sizing."""
@@ -116,6 +150,13 @@ class Book:
         self.bars = BarWindow(self.capacity)
 
 
+def bars_kept(strategy: Strategy, params: Params) -> int:
+    """The bars a book of ``strategy`` keeps: its look-back, or a long history for a
+    recursive rule."""
+    lookback = strategy.lookback(params)
+    return max(lookback, RECURSIVE_HISTORY) if strategy.recursive else lookback
+
+
 class LiveEngine:
     mode = "paper"
 
@@ -132,9 +173,12 @@ class LiveEngine:
         journal: Journal | None = None,
         snapshot_every: int = SNAPSHOT_EVERY,
         quiet: bool = False,
+        on_fault: Callable[[StrategyFault], Awaitable[None]] | None = None,
     ) -> None:
         """``quiet``: log none of its trading, for a throwaway engine (the readiness
-        drill) whose kills and fills are not the desk's and must not read like them."""
+        drill) whose kills and fills are not the desk's and must not read like them.
+        ``on_fault`` hears of each strategy the engine stopped, once that is journaled
+        and published (the Deck audits it)."""
         if not specs:
             raise ValueError("the engine needs at least one strategy")
         self._bus = bus
@@ -158,8 +202,7 @@ class LiveEngine:
         self._by_symbol: dict[str, list[Book]] = {s: [] for s in symbols}
         for spec in specs:
             params = spec.strategy.resolve(spec.params)
-            lookback = spec.strategy.lookback(params)
-            capacity = max(lookback, RECURSIVE_HISTORY) if spec.strategy.recursive else lookback
+            capacity = bars_kept(spec.strategy, params)
             for symbol in spec.symbols:
                 book = Book(spec, params, symbol, capacity, spec.cash / len(spec.symbols))
                 self.books[spec.strategy.id, symbol] = book
@@ -168,6 +211,8 @@ class LiveEngine:
         self.stopped_by: dict[str, StrategyChanged] = {}  # who stopped each, when and why
         self.signals: dict[str, deque[Signal]] = {}  # each strategy's newest signals
         self._outbox: list[Fill | OrderEvent | RiskEvent | StrategyChanged] = []
+        self._faults: list[StrategyFault] = []  # stopped, not yet told to ``on_fault``
+        self.on_fault = on_fault
         self._task: asyncio.Task[None] | None = None
         self._committing: asyncio.Future[int] | None = None
         self._cursors: dict[str, tuple[float, str, float]] = {}  # symbol: ts, event, price
@@ -233,8 +278,22 @@ class LiveEngine:
                 for event in subscription.drain():
                     self.handle(event)
                 self._batch_at = None
-                await self._commit()
-                self.publish()
+                await self.flush()
+
+    async def flush(self) -> None:
+        """Commit what was handled, publish it, then tell ``on_fault`` of each strategy
+        the engine stopped meanwhile (public so replays and tests driving ``handle``
+        can end a batch as the loop does)."""
+        await self._commit()
+        self.publish()
+        faults, self._faults = self._faults, []
+        for fault in faults:
+            if self.on_fault is None:
+                continue
+            try:
+                await self.on_fault(fault)
+            except Exception:  # the loop goes on whatever the listener does
+                log.exception("reporting the stop of strategy %s failed", fault.strategy)
 
     async def _commit(self) -> None:
         """Commit the journal in a worker thread. The commit is shielded: cancelling the
@@ -324,16 +383,67 @@ class LiveEngine:
         stay. False if it was stopped already; a ``ValueError`` names an unknown one."""
         if not self._switch(who, why, strategy, running=False):
             return False
+        self._drop_orders(strategy, f"strategy stopped: {why}")
+        await self._commit()
+        self.publish()
+        return True
+
+    def _drop_orders(self, strategy: str, reason: str) -> None:
+        """Forget ``strategy``'s pending targets and cancel its working orders."""
         for book in self.books.values():
             if book.spec.strategy.id == strategy:
                 book.pending = HOLD
         for order in self.broker.working():
             if order.request.strategy == strategy:
-                self.execution.cancel(order.order_id, f"strategy stopped: {why}",
-                                      self.portfolio.ts)  # fmt: skip
+                self.execution.cancel(order.order_id, reason, self.portfolio.ts)
+
+    async def restart_strategy(self, who: str, why: str, strategy: Strategy) -> Strategy:
+        """Run ``strategy`` (newer code of the live strategy with its id) from its next
+        signal: its books keep their positions, cash and bars, its ledger stays; the old
+        code's pending targets and working orders go; a stopped strategy runs again.
+        Returns the code it ran before. A ``ValueError`` says why not (unknown, halted,
+        its parameters no longer fit, or the new code fails on the bars it would see),
+        and the old code stays as it was."""
+        require_who_and_why(who, why)
+        old = self.live_spec(strategy.id)
+        if self.execution.risk.state is RiskState.HALTED:
+            raise ValueError(f"trading is halted: an admin's risk reset comes before "
+                             f"{strategy.id} can restart")  # fmt: skip
+        try:
+            params = strategy.resolve(old.params)
+        except ValueError as exc:
+            raise ValueError(f"its parameters no longer fit the new version: {exc}") from None
+        books = [book for book in self.books.values() if book.spec is old]
+        try:
+            capacity = bars_kept(strategy, params)
+            for book in books:  # what the next bar will ask of it, tried now
+                if len(book.bars):
+                    strategy.signals(book.bars.columns(), params, old.direction)
+        except Exception as exc:
+            at, error = fault_of(exc)
+            raise ValueError(f"the new version fails on the live bars: {at}: {error}") from None
+        new = replace(old, strategy=strategy)
+        at = next(i for i, spec in enumerate(self.specs) if spec is old)
+        self.specs[at] = self.specs_by_id[strategy.id] = new  # in place: views hold the list
+        for book in books:
+            book.spec, book.params = new, params
+            if capacity != book.capacity:
+                book.capacity, book.bars = capacity, book.bars.resized(capacity)
+        self._drop_orders(strategy.id, f"strategy restarted: {why}")
+        self.stopped_by.pop(strategy.id, None)
+        reason = f"restarted, version {old.strategy.version} -> {strategy.version}: {why}"
+        self._record(StrategyChanged(self.portfolio.ts, strategy.id, True, who, reason,
+                                     version=strategy.version))  # fmt: skip
         await self._commit()
         self.publish()
-        return True
+        return old.strategy
+
+    def live_spec(self, strategy: str) -> StrategySpec:
+        """The spec ``strategy`` runs by now, or a ``ValueError`` naming the live ones."""
+        spec = self.specs_by_id.get(strategy)
+        if spec is None:
+            raise ValueError(f"no live strategy {strategy!r} (running: {self.label})")
+        return spec
 
     async def start_strategy(self, who: str, why: str, strategy: str) -> bool:
         """Let a stopped strategy trade again from its next signal. False if it was
@@ -355,8 +465,7 @@ class LiveEngine:
 
     def _switch(self, who: str, why: str, strategy: str, *, running: bool) -> bool:
         require_who_and_why(who, why)
-        if strategy not in self.specs_by_id:
-            raise ValueError(f"no live strategy {strategy!r} (running: {self.label})")
+        self.live_spec(strategy)
         if (strategy not in self.stopped) == running:
             return False
         if running and self.execution.risk.state is RiskState.HALTED:
@@ -495,15 +604,31 @@ class LiveEngine:
             book.bars.append(bar)
             if book.spec.strategy.id in self.stopped_by:
                 continue
-            signals = book.spec.strategy.signals(
-                book.bars.columns(), book.params, book.spec.direction
-            )
             position = 0 if book.units == 0 else (1 if book.units > 0 else -1)
-            target = target_position(int(signals[-1]), position)
+            try:
+                signals = book.spec.strategy.signals(
+                    book.bars.columns(), book.params, book.spec.direction
+                )
+                target = target_position(int(signals[-1]), position)
+            except (Exception, SystemExit) as exc:  # strategy code: never the engine's end
+                self._fault(book, bar, exc)
+                continue
             if target != HOLD:
                 book.pending = target
                 self.signals.setdefault(book.spec.strategy.id, deque(maxlen=RECENT_SIGNALS)
                                         ).append(Signal(bar.ts, bar.symbol, target))  # fmt: skip
+
+    def _fault(self, book: Book, bar: Bar, exc: BaseException) -> None:
+        """Stop the strategy whose code failed on ``bar``, keeping its positions."""
+        strategy = book.spec.strategy
+        at, error = fault_of(exc)
+        fault = StrategyFault(bar.ts, strategy.id, strategy.version, bar.symbol, at, error)
+        self._log.error("strategy %s (version %s) failed on %s: %s", strategy.id,
+                        strategy.version, bar.symbol, fault.why,
+                        exc_info=not isinstance(exc, StrategyCodeError))  # fmt: skip
+        self._switch(ENGINE, fault.why, strategy.id, running=False)
+        self._drop_orders(strategy.id, f"strategy stopped: {fault.why}")
+        self._faults.append(fault)
 
     def _on_tick(self, tick: Tick) -> None:
         for ledger in self.ledgers.values():
@@ -556,7 +681,12 @@ class LiveEngine:
         self.execution.execute_now(request, tick, bypass_risk=bypass_risk)
 
     def _record(self, event: Fill | OrderEvent | RiskEvent | StrategyChanged) -> None:
-        """Everything the execution path does passes here, in order."""
+        """Everything the execution path does passes here, in order. A fill in a live
+        strategy's name records the version of the code it runs."""
+        if isinstance(event, Fill):
+            spec = self.specs_by_id.get(event.strategy)
+            if spec is not None:
+                event = replace(event, strategy_version=spec.strategy.version)
         if self._journal is not None:
             self._journal.record(event)
         if isinstance(event, Fill):

@@ -148,7 +148,7 @@ def fill_columns(fill: Fill) -> dict[str, object]:
         "fill_id": fill.fill_id, "order_id": fill.order_id, "strategy": fill.strategy,
         "symbol": fill.symbol, "side": fill.side.value, "quantity": fill.quantity,
         "price": fill.price, "commission": fill.commission, "ts": fill.ts,
-        "slippage": fill.slippage,
+        "slippage": fill.slippage, "strategy_version": fill.strategy_version,
     }  # fmt: skip
 
 

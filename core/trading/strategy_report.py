@@ -26,6 +26,8 @@ class StrategyReport:
     figures: StrategyFigures
     recent_fills: tuple[FillRow, ...]  # newest last
     signals: tuple[Signal, ...]  # newest last
+    version: str = ""  # of the code it runs now
+    source: str = ""  # where that code comes from: built-in, a file, a package
 
     @property
     def fees(self) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import getpass
 import sqlite3
+from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable, Static
@@ -13,11 +14,12 @@ from checks import ReadinessService
 from console.app import QuarterdeckApp
 from console.screens.reason import ReasonScreen
 from core.access import PermissionDenied, Principal, Role
-from core.config import Settings
+from core.config import LiveStrategy, Settings
 from core.deck import Deck
 from core.events import RiskState, Side
 from core.trading.orders import OrderRequest, OrderStatus, OrderType
 from tests.console.pilot import answer, make_app, wait_until
+from tests.core.test_live_user_strategies import EXITS, HOLDER, folder, write  # noqa: F401
 
 
 def audited(settings: Settings) -> list[tuple[str, str, str]]:
@@ -68,6 +70,33 @@ async def test_stopping_and_starting_a_strategy_asks_why_and_is_audited(
     ]
 
 
+async def test_restart_asks_why_runs_the_newest_code_and_shows_its_version(
+    settings: Settings,
+    folder: Path,  # noqa: F811
+) -> None:
+    write(folder, "holder.py", HOLDER)
+    app, deck = make_app(settings.model_copy(update={"strategies": [LiveStrategy(id="holder")]}))
+    me = getpass.getuser()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        await wait_until(pilot, lambda: deck.running)
+        table = app.screen.query_one("#strategies", DataTable)
+        first = deck.engine.specs_by_id["holder"].strategy.version
+        assert str(table.get_cell("holder", "version")) == first
+        titles = {c.title for c in app.screen.palette_commands()}
+        assert "Restart strategy holder" in titles
+        write(folder, "holder.py", EXITS)
+        await pilot.press("r")
+        await answer(pilot, "get out")
+        await wait_until(pilot, lambda: deck.engine.specs_by_id["holder"].strategy.version != first)
+        new = deck.engine.specs_by_id["holder"].strategy.version
+        await wait_until(pilot, lambda: str(table.get_cell("holder", "version")) == new)
+        await wait_until(pilot, lambda: any("restarted: version" in n.message
+                                            for n in app._notifications))  # fmt: skip
+        await pilot.press("q")
+    assert audited(settings) == [(me, "strategy.restart", "holder")]
+
+
 async def test_cancel_order_asks_why_then_cancels_the_working_order(settings: Settings) -> None:
     app, deck = make_app(settings)
     me = getpass.getuser()
@@ -115,7 +144,8 @@ async def test_a_viewer_sees_trading_controls_disabled_and_pressing_says_why(
         assert deck.engine.stopped == set()
         refused = {c.title: c.help for c in app.get_system_commands(app.screen)}
         assert refused["Stop strategy sma_cross"] == f"disabled: {reason}"
-        for action in ("kill", "cancel_order", "stop_strategy", "start_strategy", "reset_risk"):
+        for action in ("kill", "cancel_order", "stop_strategy", "start_strategy",
+                       "restart_strategy", "reset_risk"):  # fmt: skip
             assert app.screen.check_action(action, ()) is None  # None: shown disabled
         await pilot.press("q")
 
