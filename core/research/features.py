@@ -171,6 +171,6 @@ class FeatureTable:
         return self.slot_of[self.plan.ids[block]]
 
 
-def table_rows(model: FeatureModel, n: int, memory: int = FEATURE_MEMORY) -> int:
-    """Rows of ``n`` bars that fit ``memory``, at least one combination's features."""
-    return max(len(model.features), memory // (8 * max(n, 1)))
+def table_rows(model: FeatureModel, n: int) -> int:
+    """Rows of ``n`` bars that fit ``FEATURE_MEMORY``, at least one combination's features."""
+    return max(len(model.features), FEATURE_MEMORY // (8 * max(n, 1)))

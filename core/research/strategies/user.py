@@ -56,6 +56,9 @@ class StrategyCodeError(ValueError):
     def __str__(self) -> str:
         return f"{self.at}: {self.message}" if self.at else self.message
 
+    def __reduce__(self) -> tuple[Any, ...]:  # raised on a Dask worker, re-raised here
+        return type(self), (self.message, self.at)
+
 
 def where(fn: UserFunction) -> str:
     """``path:line`` of ``fn``'s definition."""
