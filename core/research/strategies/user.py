@@ -356,11 +356,17 @@ def _probe(fn: UserFunction, compiled: bool, features: Sequence[Feature],
 
 
 def _feature(feature: Feature, bars: Mapping[str, np.ndarray], values: Params) -> np.ndarray:
+    """A feature at ``values``; what its kernel raises names the raising line, a wrong
+    output the kernel's definition."""
     try:
-        return feature_array(feature, feature.compute(bars, feature.key(values)), PROBE_BARS)
+        output = feature.compute(bars, feature.key(values))
     except Exception as exc:
         filename = getattr(getattr(feature.kernel, "__code__", None), "co_filename", None)
         raise StrategyCodeError(describe_exception(exc), raised_at(exc, filename)) from exc
+    try:
+        return feature_array(feature, output, PROBE_BARS)
+    except ValueError as exc:
+        raise StrategyCodeError(str(exc), where(feature.kernel)) from None
 
 
 def call_compiled(fn: UserFunction, bars: Mapping[str, np.ndarray], values: list[Any]) -> Any:
