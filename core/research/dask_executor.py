@@ -9,8 +9,10 @@ yet finished on the scheduler, so the cluster does not go on computing for a
 search nobody waits for; a chunk already running finishes (Dask cannot
 interrupt a task) and is dropped.
 
-Workers need Quarterdeck installed (the same version): a chunk names its
-strategy by id and the worker looks it up in its own library.
+Workers need Quarterdeck installed (the same version), and the strategy files
+or packages a sweep uses: a chunk names its strategy by id, source and version
+(``StrategyRef``), and the worker loads it from its own disk the way this
+process did, refusing another version with an error naming the file.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ from core.market.history import Bars
 from core.research.backtest import BacktestConfig
 from core.research.executors import SweepTask
 from core.research.metrics import METRIC_NAMES
-from core.research.strategies import Params, Strategy, get_strategy
+from core.research.strategies import Params, Strategy
+from core.research.strategies.remote import StrategyRef
 from core.research.sweep import Cancelled, ProgressCallback, sweep
 
 #: Chunks per worker thread: enough to balance uneven workers, few enough that the
@@ -46,13 +49,13 @@ CONNECT_TIMEOUT = 10.0
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters, from glibc's malloc.h
 
 
-def _sweep_chunk(strategy_id: str, bars: Bars, combos: list[Params], config: BacktestConfig,
+def _sweep_chunk(strategy: StrategyRef, bars: Bars, combos: list[Params], config: BacktestConfig,
                  start: int) -> np.ndarray:  # fmt: skip
     """Runs on a worker: the local sweep of one chunk, on one thread. Dask runs as many
     chunks at once as the worker has threads; a chunk that also fanned out over every
     core would oversubscribe the machine."""
     _restore_allocator()
-    return sweep(get_strategy(strategy_id), bars, combos, config, start=start, workers=1)
+    return sweep(strategy.load(), bars, combos, config, start=start, workers=1)
 
 
 @functools.cache
@@ -132,10 +135,11 @@ class DaskExecutor:
         chunks = [range(i, min(i + size, len(combos))) for i in range(0, len(combos), size)]
         data = self._scatter(client, bars)
         name = self._name("sweep", strategy.id)
+        ref = StrategyRef.of(strategy)
         futures = []
         for i, rows in enumerate(chunks):
             part = list(combos[rows.start : rows.stop])
-            futures.append(client.submit(_sweep_chunk, strategy.id, data, part, config, start,
+            futures.append(client.submit(_sweep_chunk, ref, data, part, config, start,
                                          key=f"{name}-{i}"))  # fmt: skip
         out = np.empty((len(combos), len(METRIC_NAMES)))
         done = 0
@@ -164,8 +168,8 @@ class DaskExecutor:
         for strategy, bars, combos in tasks:
             if id(bars) not in scattered:
                 scattered[id(bars)] = self._send(client, bars)
-            futures.append(client.submit(_sweep_chunk, strategy.id, scattered[id(bars)],
-                                         list(combos), config, 0,
+            futures.append(client.submit(_sweep_chunk, StrategyRef.of(strategy),
+                                         scattered[id(bars)], list(combos), config, 0,
                                          key=self._name("batch", strategy.id)))  # fmt: skip
         finished: dict[int, np.ndarray] = {}
         following = 0

@@ -262,3 +262,39 @@ def zone_crossover_signals(
         if (out[i] == LONG and not slow[i] < lower) or (out[i] == SHORT and not slow[i] > upper):
             out[i] = HOLD
     return out
+
+
+@njit(cache=True, nogil=True)
+def entry_exit_codes(long_in: np.ndarray, long_out: np.ndarray) -> np.ndarray:
+    """Codes of a long side's boolean entries and exits: ``LONG`` on an entry (it wins
+    over an exit on the same bar), ``EXIT_LONG`` on an exit, ``HOLD`` elsewhere."""
+    n = long_in.shape[0]
+    out = np.full(n, HOLD, dtype=np.int8)
+    for i in range(n):
+        if long_in[i]:
+            out[i] = LONG
+        elif long_out[i]:
+            out[i] = EXIT_LONG
+    return out
+
+
+@njit(cache=True, nogil=True)
+def both_sides_codes(
+    long_in: np.ndarray, long_out: np.ndarray, short_in: np.ndarray, short_out: np.ndarray
+) -> np.ndarray:
+    """Codes of both sides' boolean entries and exits: an entry wins over exits, long
+    and short entries together cancel out (``HOLD``), both exits together are
+    ``FLAT``."""
+    n = long_in.shape[0]
+    out = np.full(n, HOLD, dtype=np.int8)
+    for i in range(n):
+        if long_in[i] or short_in[i]:
+            if not (long_in[i] and short_in[i]):
+                out[i] = LONG if long_in[i] else SHORT
+        elif long_out[i] and short_out[i]:
+            out[i] = FLAT
+        elif long_out[i]:
+            out[i] = EXIT_LONG
+        elif short_out[i]:
+            out[i] = EXIT_SHORT
+    return out

@@ -1,24 +1,25 @@
 """Evaluate many parameter sets of one strategy at once: every metric, no trade lists.
 
-Two paths, chosen per strategy:
+Three paths, chosen per strategy:
 
 - A rule declared as "fast feature crosses slow feature" (``Strategy.cross_feature``,
   the moving-average crossovers) computes each distinct window's feature once
   and runs all combinations in one ``prange`` kernel across the cores.
+- A rule with a feature model (``Strategy.features``: user strategies declaring
+  features, numba user functions) computes each distinct feature once and runs
+  its rule and the backtest per combination in one generated ``prange`` kernel
+  (a numba rule) or in threads (``core.research.feature_sweep``).
 - Any other rule runs its signal kernel and the backtest per combination in a
   pool of threads; every kernel is compiled ``nogil``, so the threads run in
   parallel.
 
 Work goes in chunks so progress is reported and a cancellation is honoured
-between chunks. Parallel kernels are entered one at a time per process: numba's
-fallback threading layer (workqueue) aborts the process when two threads
-launch parallel kernels at once, and one sweep already uses every core.
+between chunks. A sweep on one thread runs inline, without a pool.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -27,14 +28,23 @@ import numpy as np
 from numba import njit, prange
 
 from core.market.history import Bars, periods_per_year
-from core.research.backtest import BacktestConfig, backtest_kernel
-from core.research.metrics import METRIC_NAMES, metrics_kernel
+from core.research.backtest import BacktestConfig
+from core.research.feature_sweep import sweep_features
+from core.research.metrics import METRIC_NAMES
 from core.research.runner import years_spanned
 from core.research.signals import DIRECTION_CODES, apply_direction, crossover_signals
 from core.research.strategies import Params, Strategy
+from core.research.sweep_parts import (
+    PARALLEL,
+    Cancelled,
+    ProgressCallback,
+    chunks,
+    evaluate_signals,
+    settings_arrays,
+)
 
-ProgressCallback = Callable[[int, int], None]
-_PARALLEL = threading.Lock()
+__all__ = ["Cancelled", "ProgressCallback", "set_thread_budget", "sweep"]
+
 _thread_budget = os.cpu_count() or 1
 
 
@@ -44,28 +54,6 @@ def set_thread_budget(threads: int) -> None:
     ``QD_JOB_THREADS``): a sweep on every core had slowed key presses several times."""
     global _thread_budget
     _thread_budget = max(1, min(threads, numba.config.NUMBA_NUM_THREADS))
-
-
-class Cancelled(Exception):
-    """The caller asked the search to stop."""
-
-
-@njit(cache=True, nogil=True)
-def evaluate_signals(
-    open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray,
-    signals: np.ndarray, settings: np.ndarray, flags: np.ndarray, years: float, ppy: float,
-) -> np.ndarray:  # fmt: skip
-    """Backtest ``signals`` and return the metrics vector.
-
-    ``settings`` = [cash, size, commission, fixed_fee, slippage, stop_loss,
-    take_profit]; ``flags`` = [fill_on_close, whole_units, close_at_end].
-    """
-    equity, index, price, numbers, count = backtest_kernel(
-        open_, high, low, close, signals,
-        settings[0], settings[1], settings[2], settings[3], settings[4],
-        flags[0], flags[1], settings[5], settings[6], flags[2],
-    )  # fmt: skip
-    return metrics_kernel(equity, settings[0], years, ppy, index, price, numbers, count)
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -88,19 +76,6 @@ def cross_sweep_kernel(
     return out
 
 
-def _settings(config: BacktestConfig) -> tuple[np.ndarray, np.ndarray]:
-    settings = np.array([
-        config.cash, config.size, config.commission, config.fixed_fee,
-        config.slippage_bps / 10_000.0, config.stop_loss or 0.0, config.take_profit or 0.0,
-    ])  # fmt: skip
-    flags = np.array([config.fill == "close", config.units == "whole", config.close_at_end])
-    return settings, flags
-
-
-def _chunks(total: int, size: int) -> list[range]:
-    return [range(i, min(i + size, total)) for i in range(0, total, size)]
-
-
 def sweep(
     strategy: Strategy,
     bars: Bars,
@@ -115,7 +90,7 @@ def sweep(
     """Metrics (one row per combination, columns ``METRIC_NAMES``) of ``combos``,
     already resolved, over ``bars``; bars before ``start`` only warm indicators up."""
     config = config or BacktestConfig()
-    settings, flags = _settings(config)
+    settings, flags = settings_arrays(config)
     ts = bars["ts"][start:]
     years, ppy = years_spanned(ts), periods_per_year(ts)
     direction = DIRECTION_CODES[config.direction or strategy.direction]
@@ -124,9 +99,9 @@ def sweep(
     chunk = max(256, 64 * workers)
     done = 0
 
-    def report(rows: range) -> None:
+    def report(count: int) -> None:
         nonlocal done
-        done += len(rows)
+        done = count
         if progress is not None:
             progress(done, len(combos))
         if should_stop() and done < len(combos):
@@ -143,15 +118,20 @@ def sweep(
             features[i] = feature(bars["close"], w)
         fast_rows = np.array([row[int(p["fast"])] for p in combos], dtype=np.int64)
         slow_rows = np.array([row[int(p["slow"])] for p in combos], dtype=np.int64)
-        for rows in _chunks(len(combos), chunk):
-            with _PARALLEL:
+        for rows in chunks(len(combos), chunk):
+            with PARALLEL:
                 numba.set_num_threads(min(workers, numba.config.NUMBA_NUM_THREADS))
                 out[rows.start : rows.stop] = cross_sweep_kernel(
                     bars["open"], bars["high"], bars["low"], bars["close"], features,
                     fast_rows[rows.start : rows.stop], slow_rows[rows.start : rows.stop], start,
                     direction, settings, flags, years, ppy,
                 )  # fmt: skip
-            report(rows)
+            report(rows.stop)
+        return out
+    if strategy.features is not None:
+        arguments = (direction, settings, flags, years, ppy)
+        sweep_features(strategy, strategy.features, bars, combos, out, arguments, start=start,
+                       workers=workers, chunk=chunk, report=report)  # fmt: skip
         return out
 
     o, h, lo, c = (bars[k][start:] for k in ("open", "high", "low", "close"))
@@ -160,8 +140,14 @@ def sweep(
         signals = strategy.signals(bars, combos[k], config.direction)[start:]
         out[k] = evaluate_signals(o, h, lo, c, signals, settings, flags, years, ppy)
 
+    if workers == 1:
+        for rows in chunks(len(combos), chunk):
+            for k in rows:
+                evaluate(k)
+            report(rows.stop)
+        return out
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sweep") as pool:
-        for rows in _chunks(len(combos), chunk):
+        for rows in chunks(len(combos), chunk):
             list(pool.map(evaluate, rows))
-            report(rows)
+            report(rows.stop)
     return out

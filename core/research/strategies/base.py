@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from core.research.features import FeatureModel
 from core.research.signals import DIRECTION_CODES, apply_direction
 
 
@@ -133,6 +134,9 @@ class Strategy:
     #: For "fast(close) crosses slow(close)" rules with ``fast``/``slow`` windows:
     #: the feature kernel ``f(close, window)``, which sweeps compute once per window.
     cross_feature: Callable[[np.ndarray, int], np.ndarray] | None = None
+    #: The rule's features and the rule of them (``core.research.features``): sweeps
+    #: compute each distinct feature once; ``signal`` is the same rule, features included.
+    features: FeatureModel | None = None
     source: str = "built-in"
     version: str = ""
 

@@ -28,8 +28,11 @@ from core.research.strategies.user import sample_bars
 HISTORY = 5_000
 #: Prefixes the look-ahead check computes: up to half on signal bars, the rest evenly.
 PREFIXES = 200
-#: Combinations the sweep-speed estimate runs (one core).
+#: Combinations the sweep-speed estimate runs (one core): a rule swept per combination
+#: in Python, and a rule with a feature model (whose features repeat across them, as
+#: they do in a real grid).
 SPEED_COMBOS = 24
+MODEL_SPEED_COMBOS = 1_024
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,7 @@ class Report:
     warmup: int | None = None  # the first bar any signal is given on, with the defaults
     call_seconds: float | None = None  # one call on the history, with the defaults
     combos_per_second: float | None = None  # a sweep's speed on one core
+    sweep_path: str | None = None  # how a sweep runs it (``sweep_path``)
 
     @property
     def ok(self) -> bool:
@@ -61,7 +65,7 @@ class Report:
             "strategy": self.strategy, "source": self.source, "version": self.version,
             "ok": self.ok, "checks": [c.as_json() for c in self.checks],
             "warmup": self.warmup, "call_seconds": self.call_seconds,
-            "sweep_combos_per_second": self.combos_per_second,
+            "sweep_combos_per_second": self.combos_per_second, "sweep_path": self.sweep_path,
         }  # fmt: skip
 
 
@@ -109,9 +113,10 @@ def check_strategy(strategy: Strategy, bars: Bars | None = None, speed: bool = T
     if speed:
         report.call_seconds = call_time(run, bars)
         report.combos_per_second = sweep_speed(strategy, bars)
+        report.sweep_path = sweep_path(strategy)
         add(Check("speed", True, f"one call on {n:,} bars: {report.call_seconds * 1e3:.3g} ms; "
                   f"a sweep runs about {report.combos_per_second:,.0f} combinations/s per "
-                  "core"))  # fmt: skip
+                  f"core ({PATHS[report.sweep_path]})"))  # fmt: skip
     return report
 
 
@@ -187,11 +192,31 @@ def call_time(run: Callable[[Bars], np.ndarray], bars: Bars, calls: int = 5) -> 
     return float(np.median(times))
 
 
+#: How a sweep runs a strategy, as ``core.research.sweep`` chooses.
+PATHS = {
+    "compiled": "numba rule and backtest in one parallel kernel, each distinct feature "
+    "computed once: scales with the cores",
+    "features": "each distinct feature computed once, the Python rule per combination in threads",
+    "per combination": "the function and the backtest per combination in threads",
+    "cross": "crossover of features computed once, in one parallel kernel",
+}
+
+
+def sweep_path(strategy: Strategy) -> str:
+    if strategy.cross_feature is not None:
+        return "cross"
+    if strategy.features is None:
+        return "per combination"
+    return "compiled" if strategy.features.compiled else "features"
+
+
 def sweep_speed(strategy: Strategy, bars: Bars) -> float:
-    """Combinations per second of a small one-core sweep around the defaults."""
+    """Combinations per second of a one-core sweep around the defaults, on the path a
+    real sweep takes (the first sweep of a compiled rule compiles its kernel: not timed)."""
     from core.research.sweep import sweep
 
-    combos = neighbours(strategy, SPEED_COMBOS)
+    many = strategy.features is not None or strategy.cross_feature is not None
+    combos = neighbours(strategy, MODEL_SPEED_COMBOS if many else SPEED_COMBOS)
     sweep(strategy, bars, combos[:2], workers=1)  # loads the compiled kernels
     started = time.perf_counter()
     sweep(strategy, bars, combos, workers=1)

@@ -5,7 +5,12 @@ bar: ``(long_entries, long_exits)`` for the long side, or ``(long_entries,
 long_exits, short_entries, short_exits)`` for both. ``as_strategy`` wraps it
 in a signal kernel of the built-ins' shape (one signal code per bar), so the
 backtest, the optimizer, walk-forward, batch, replay and the exports take it
-unchanged. A bar's codes, read at its close like every built-in's:
+unchanged. With declared ``features``, the function is the rule of them
+(``fn(bars, **features, **params)``) and the strategy carries a
+``FeatureModel``, so a sweep computes each distinct feature once. A numba
+function is called positionally instead (``core.research.strategies.compiled``)
+and always carries a model, so a sweep runs it in one parallel kernel. A bar's
+codes, read at its close like every built-in's:
 
 - a long entry is ``LONG``, a short entry ``SHORT`` (both at once: no signal);
 - otherwise a long exit is ``EXIT_LONG``, a short exit ``EXIT_SHORT`` (both:
@@ -28,12 +33,13 @@ from typing import Any
 
 import numpy as np
 
-from core.research.signals import EXIT_LONG, EXIT_SHORT, FLAT, HOLD, LONG, SHORT
+from core.research.features import COLUMNS, Feature, FeatureModel, feature_array, model_signal
+from core.research.signals import both_sides_codes, entry_exit_codes
 from core.research.strategies.base import Direction, Family, Param, Params, Strategy
+from core.research.strategies.compiled import compiled_rule, is_compiled
 
 UserFunction = Callable[..., Any]
 Constraint = tuple[str, Callable[[Params], bool]]
-COLUMNS = ("open", "high", "low", "close", "volume")
 ID_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,63}")
 #: The attribute ``@strategy`` sets on the function it decorates (the loader looks for it).
 ATTRIBUTE = "__quarterdeck_strategy__"
@@ -49,6 +55,9 @@ class StrategyCodeError(ValueError):
 
     def __str__(self) -> str:
         return f"{self.at}: {self.message}" if self.at else self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:  # raised on a Dask worker, re-raised here
+        return type(self), (self.message, self.at)
 
 
 def where(fn: UserFunction) -> str:
@@ -150,20 +159,7 @@ def signal_codes(output: Any, n: int, origin: str) -> np.ndarray:
             raise StrategyCodeError(f"{label} must have one value per bar "
                                     f"({n}), got shape {array.shape}", origin)  # fmt: skip
         arrays.append(array)
-    codes = np.full(n, HOLD, dtype=np.int8)
-    if len(arrays) == 2:
-        long_in, long_out = arrays
-        codes[long_out] = EXIT_LONG
-        codes[long_in] = LONG
-        return codes
-    long_in, long_out, short_in, short_out = arrays
-    codes[long_out] = EXIT_LONG
-    codes[short_out] = EXIT_SHORT
-    codes[long_out & short_out] = FLAT
-    codes[long_in] = LONG
-    codes[short_in] = SHORT
-    codes[long_in & short_in] = HOLD
-    return codes
+    return entry_exit_codes(*arrays) if len(arrays) == 2 else both_sides_codes(*arrays)
 
 
 def call(fn: UserFunction, bars: Mapping[str, np.ndarray], params: Params) -> Any:
@@ -177,13 +173,21 @@ def call(fn: UserFunction, bars: Mapping[str, np.ndarray], params: Params) -> An
 
 
 def user_kernel(fn: UserFunction, names: Sequence[str]) -> Callable[..., np.ndarray]:
-    """A signal kernel ``(open, high, low, close, volume, *params)`` around ``fn``."""
+    """A signal kernel ``(open, high, low, close, volume, *values)`` around ``fn``, which
+    takes the ``values`` by ``names`` (features, then parameters). The read-only bars
+    are made once for the columns a sweep passes to every call, not once per call."""
+    origin = where(fn)
+    last: tuple[tuple[Any, ...], dict[str, np.ndarray]] = ((), {})
 
     def signal(*arguments: Any) -> np.ndarray:
+        nonlocal last
         columns, values = arguments[:5], arguments[5:]
-        bars = read_only_bars(columns)
+        seen, bars = last
+        if len(seen) != 5 or any(a is not b for a, b in zip(seen, columns, strict=True)):
+            bars = read_only_bars(columns)
+            last = (columns, bars)
         output = call(fn, bars, dict(zip(names, values, strict=True)))
-        return signal_codes(output, bars["close"].shape[0], where(fn))
+        return signal_codes(output, bars["close"].shape[0], origin)
 
     signal.__wrapped__ = fn  # type: ignore[attr-defined]
     signal.__module__ = __name__
@@ -203,6 +207,7 @@ def as_strategy(
     direction: Direction | str | None = None,
     pine: str = "",
     lookback: int | Callable[[Params], int] | None = None,
+    features: Sequence[Feature] = (),
 ) -> Strategy:
     """``fn`` as a ``Strategy``; see ``core.sdk.strategy`` for the arguments."""
     params, constraints = tuple(params), tuple(tuple(c) for c in constraints)  # type: ignore[misc]
@@ -212,19 +217,17 @@ def as_strategy(
     except ValueError:
         known = ", ".join(f.value for f in Family)
         raise StrategyCodeError(f"{id}: family {family!r} is not one of: {known}") from None
-    accepted = inspect.signature(fn).parameters
-    takes_all = any(p.kind is p.VAR_KEYWORD for p in accepted.values())
-    missing = [p.name for p in params if p.name not in accepted and not takes_all]
-    if missing:
-        raise StrategyCodeError(f"{id}: the function takes no parameter {', '.join(missing)} "
-                                "(it is called as fn(bars, **params))", where(fn))  # fmt: skip
-    arrays = _probe(fn, {p.name: p.type(p.default) for p in params})
+    features = check_features(id, features, params)
+    compiled = is_compiled(fn)
+    check_signature(id, fn, compiled, [f.name for f in features], [p.name for p in params])
+    arrays = _probe(fn, compiled, features, {p.name: p.type(p.default) for p in params})
     if direction is None:
         direction = Direction.BOTH if arrays == 4 else Direction.LONG
     try:
         direction = Direction(direction)
     except ValueError:
         raise StrategyCodeError(f"{id}: direction must be long, short or both") from None
+    model, signal = _rule(fn, compiled, features, [p.name for p in params], arrays)
     return Strategy(
         id=id,
         name=name,
@@ -232,7 +235,8 @@ def as_strategy(
         direction=direction,
         description=description or (inspect.getdoc(fn) or name),
         params=params,
-        signal=user_kernel(fn, [p.name for p in params]),
+        signal=signal,
+        features=model,
         lookback=_lookback(lookback, params),
         pine=pine,
         constraints=constraints,  # type: ignore[arg-type]
@@ -240,6 +244,73 @@ def as_strategy(
         source=(getattr(fn, "__code__", None) and fn.__code__.co_filename) or "?",
         version="unloaded",  # the loader sets the hash of the file or package
     )
+
+
+def check_features(
+    id: str, features: Sequence[Feature], params: Sequence[Param]
+) -> tuple[Feature, ...]:
+    """``features`` as a tuple, or a ``StrategyCodeError`` for one that cannot work: not a
+    ``Feature``, a name that is not unique (among features and parameters), a parameter
+    or an input column that does not exist, a kernel that is not callable."""
+    names = {p.name for p in params}
+    seen: set[str] = set()
+    for f in features:
+        if not isinstance(f, Feature):
+            raise StrategyCodeError(f"{id}: features must be Feature(...) objects, got {f!r}")
+        label = f"{id}: feature {f.name!r}"
+        if not isinstance(f.name, str) or not f.name.isidentifier() or f.name in seen | names:
+            raise StrategyCodeError(f"{label}: not a unique Python name (among features and "
+                                    "parameters)")  # fmt: skip
+        seen.add(f.name)
+        if not callable(f.kernel):
+            raise StrategyCodeError(f"{label}: its kernel {f.kernel!r} is not callable")
+        unknown = [p for p in f.params if p not in names]
+        if unknown:
+            raise StrategyCodeError(f"{label}: no parameter {', '.join(map(repr, unknown))} "
+                                    f"(known: {', '.join(sorted(names)) or 'none'})")  # fmt: skip
+        columns = [c for c in f.inputs if c not in COLUMNS]
+        if columns:
+            raise StrategyCodeError(f"{label}: no input column {', '.join(map(repr, columns))} "
+                                    f"(known: {', '.join(COLUMNS)})")  # fmt: skip
+    return tuple(features)
+
+
+def check_signature(id: str, fn: UserFunction, compiled: bool, features: Sequence[str],
+                    params: Sequence[str]) -> None:  # fmt: skip
+    """A ``StrategyCodeError`` when ``fn`` cannot be called as it will be: by keyword
+    (``fn(bars, **features, **params)``) or, compiled, positionally."""
+    accepted = inspect.signature(fn).parameters
+    if compiled:
+        expected = ["open", "high", "low", "close", "volume", *features, *params]
+        if len(accepted) != len(expected):
+            raise StrategyCodeError(f"{id}: the numba function takes {len(accepted)} arguments, "
+                                    f"expected {len(expected)}: ({', '.join(expected)}), in that "
+                                    "order", where(fn))  # fmt: skip
+        return
+    takes_all = any(p.kind is p.VAR_KEYWORD for p in accepted.values())
+    missing = [name for name in (*features, *params) if name not in accepted and not takes_all]
+    if missing:
+        call = "fn(bars, **features, **params)" if features else "fn(bars, **params)"
+        raise StrategyCodeError(f"{id}: the function takes no parameter {', '.join(missing)} "
+                                f"(it is called as {call})", where(fn))  # fmt: skip
+
+
+def _rule(fn: UserFunction, compiled: bool, features: tuple[Feature, ...], names: list[str],
+          arrays: int) -> tuple[FeatureModel | None, Callable[..., np.ndarray]]:  # fmt: skip
+    """The strategy's feature model (None for a plain function without features) and
+    its signal kernel."""
+    if compiled:
+        rule = compiled_rule(fn, len(features) + len(names), arrays, where(fn))
+    elif features:
+        rule = user_kernel(fn, [*(f.name for f in features), *names])
+    else:
+        return None, user_kernel(fn, names)
+    model = FeatureModel(features, rule, compiled)
+    signal = model_signal(model, names)
+    signal.__wrapped__ = fn  # type: ignore[attr-defined]
+    signal.__module__ = __name__
+    signal.__qualname__ = f"user_kernel({getattr(fn, '__qualname__', fn)})"
+    return model, signal
 
 
 def _lookback(declared: int | Callable[[Params], int] | None, params: Sequence[Param]) -> Any:
@@ -268,14 +339,45 @@ def sample_bars(n: int, seed: int = 0) -> dict[str, np.ndarray]:
     return {"open": open_, "high": high, "low": low, "close": close, "volume": volume}
 
 
-def _probe(fn: UserFunction, defaults: Params) -> int:
+def _probe(fn: UserFunction, compiled: bool, features: Sequence[Feature],
+           defaults: Params) -> int:  # fmt: skip
     """How many arrays ``fn`` returns (2 or 4), from one call on sample bars with its
-    defaults; a ``StrategyCodeError`` naming file and line if it raises or returns
-    something else."""
+    defaults (and its features at the defaults); a ``StrategyCodeError`` naming file and
+    line if it (or a feature) raises or returns something else."""
     sample = sample_bars(PROBE_BARS)
-    output = call(fn, read_only_bars(sample[c] for c in COLUMNS), defaults)
+    bars = read_only_bars(sample[c] for c in COLUMNS)
+    computed = {f.name: _feature(f, bars, defaults) for f in features}
+    if compiled:
+        output = call_compiled(fn, bars, [*computed.values(), *defaults.values()])
+    else:
+        output = call(fn, bars, {**computed, **defaults})
     signal_codes(output, PROBE_BARS, where(fn))
     return len(output)
+
+
+def _feature(feature: Feature, bars: Mapping[str, np.ndarray], values: Params) -> np.ndarray:
+    """A feature at ``values``; what its kernel raises names the raising line, a wrong
+    output the kernel's definition."""
+    try:
+        output = feature.compute(bars, feature.key(values))
+    except Exception as exc:
+        filename = getattr(getattr(feature.kernel, "__code__", None), "co_filename", None)
+        raise StrategyCodeError(describe_exception(exc), raised_at(exc, filename)) from exc
+    try:
+        return feature_array(feature, output, PROBE_BARS)
+    except ValueError as exc:
+        raise StrategyCodeError(str(exc), where(feature.kernel)) from None
+
+
+def call_compiled(fn: UserFunction, bars: Mapping[str, np.ndarray], values: list[Any]) -> Any:
+    """``fn(open, high, low, close, volume, *values)``; a compile error or what it raises
+    becomes a one-line ``StrategyCodeError`` naming its definition."""
+    try:
+        return fn(*(bars[c] for c in COLUMNS), *values)
+    except Exception as exc:
+        first = next((line for line in str(exc).splitlines() if line.strip()), "")
+        kind = "numba cannot compile it" if "Typing" in type(exc).__name__ else type(exc).__name__
+        raise StrategyCodeError(f"{kind}: {first.strip()}", where(fn)) from exc
 
 
 def strategy_of(obj: Any) -> Strategy | None:
