@@ -20,6 +20,7 @@ from backtesting.test import GOOG
 from core.research import strategy_sources
 from core.research.backtest import BacktestConfig
 from core.research.runner import run_backtest
+from core.research.signals import LONG
 from core.research.strategies import (
     BUILTINS,
     REGISTRY,
@@ -30,7 +31,7 @@ from core.research.strategies import (
     load_user_strategies,
 )
 from core.research.strategies.checking import check_strategy
-from core.research.strategies.user import StrategyCodeError
+from core.research.strategies.user import StrategyCodeError, sample_bars
 from core.research.sweep import sweep
 from tests.core.data import bars_from
 
@@ -379,3 +380,32 @@ def test_builtins_record_a_version_of_their_source() -> None:
     sma = get_strategy("sma_cross")
     assert sma.source == "built-in" and len(sma.version) == 12
     assert os.fspath(Path(sys.modules[sma.signal.__module__].__file__ or "")).endswith(".py")
+
+
+def test_a_file_saved_again_at_once_at_the_same_size_runs_its_new_code(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Import's bytecode cache is keyed by mtime (in seconds) and size: the loader runs
+    the bytes it hashed, so an edit saved within the second is never shadowed."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)  # as on a user's machine
+    text = (
+        "from core.sdk import Param, strategy\n\n"
+        '@strategy(id="edited", name="Edited", params=[Param("n", int, default=5, min=2, '
+        "max=50, step=1)])\n"
+        "def edited(bars, n):\n"
+        "    c = bars['close']\n"
+        "    return c > c.mean() + 0 * n, c < c.mean() + 0 * n\n"
+    )
+    path = write(folder, "edited.py", text)
+    stamp = path.stat().st_mtime_ns
+    first = get_strategy("edited")
+    changed = text.replace("c > c.mean()", "c < c.mean()", 1)  # the same size, the other side
+    path.write_text(changed)
+    os.utime(path, ns=(stamp, stamp))  # same mtime too: the cache could not tell
+    strategy_sources.use(folder, entry_points=False)
+    second = get_strategy("edited")
+    assert second.version != first.version
+    bars = sample_bars(500)
+    codes = second.signal(*(bars[c] for c in ("open", "high", "low", "close", "volume")), 5)
+    below = bars["close"] < bars["close"].mean()
+    assert np.array_equal(codes == LONG, below)  # the new rule's entries, not the old

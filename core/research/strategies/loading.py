@@ -99,18 +99,25 @@ def module_name(path: Path) -> str:
     return f"{MODULE_PREFIX}.{stem}"
 
 
-def import_file(path: Path) -> ModuleType:
-    """Import ``path`` as a fresh module (replacing an earlier load of it)."""
+def import_file(path: Path, source: bytes) -> ModuleType:
+    """Run ``source``, the bytes just read from ``path``, as a fresh module (replacing an
+    earlier load of it).
+
+    The very bytes whose hash is the version are compiled, never a bytecode cache:
+    import's ``__pycache__`` is keyed by the file's mtime and size, so a file saved
+    twice within a second at the same size would run the older code under the newer
+    version, and a file changed between hashing and import would run unhashed code.
+    """
     name = module_name(path)
     if MODULE_PREFIX not in sys.modules:  # a namespace for the user modules
         sys.modules[MODULE_PREFIX] = ModuleType(MODULE_PREFIX)
     spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
+    if spec is None:
         raise ImportError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # as import does: dataclasses and pickling look it up
     try:
-        spec.loader.exec_module(module)
+        exec(compile(source, str(path), "exec"), module.__dict__)  # the bytes hashed
     except BaseException:
         sys.modules.pop(name, None)
         raise
@@ -166,7 +173,7 @@ def load_file(path: Path) -> Loaded:
         return loaded
     try:
         source = path.read_bytes()
-        module = import_file(path)
+        module = import_file(path, source)
     except Exception as exc:  # anything a user's module does at import
         loaded.errors.append(import_error(exc, path))
         return loaded
