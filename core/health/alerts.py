@@ -8,7 +8,9 @@ Rules (thresholds from the settings, ``QD_ALERT_*``):
 - ``risk_state``: the risk state changed (halted, reducing, reset), once per change;
 - ``job_failures``: more than ``job_failures_per_hour`` jobs failed in the last hour;
 - ``error_rate``: more than ``errors_per_minute`` ERROR records were logged in a minute;
-- ``memory``: the machine's memory is over ``memory_percent`` in use.
+- ``memory``: the machine's memory is over ``memory_percent`` in use;
+- ``strategy_load``: a user strategy file (or package) did not load, one alert per
+  place (file and line); cleared once a load no longer fails there.
 
 A condition is raised when it begins, raised again every ``repeat_seconds``
 while it lasts, and cleared (``active=False``) when it ends. Each alert goes on
@@ -25,7 +27,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from core.bus import Bus
-from core.events import AlertRaised, HealthSnapshot, JobState, JobUpdate, RiskSnapshot, Severity
+from core.events import (
+    AlertRaised,
+    HealthSnapshot,
+    JobState,
+    JobUpdate,
+    RiskSnapshot,
+    Severity,
+    StrategiesLoaded,
+)
 from core.trading.risk import RiskEvent
 
 log = logging.getLogger(__name__)
@@ -83,7 +93,8 @@ class AlertEvaluator:
         self._errors = errors
         self._sinks = list(sinks)
         self._clock = clock
-        self._events = bus.subscribe(HealthSnapshot, RiskEvent, JobUpdate, maxsize=1_000)
+        self._events = bus.subscribe(HealthSnapshot, RiskEvent, JobUpdate, StrategiesLoaded,
+                                     maxsize=1_000)  # fmt: skip
         self._active: dict[tuple[str, str], float] = {}  # (rule, subject) -> last raised at
         self._failed_jobs: dict[int, float] = {}  # job id -> when it failed
         self._task: asyncio.Task[None] | None = None
@@ -119,6 +130,18 @@ class AlertEvaluator:
             self._on_risk_event(event)
         elif isinstance(event, JobUpdate) and event.state is JobState.FAILED:
             self._failed_jobs.setdefault(event.job_id, self._clock())
+        elif isinstance(event, StrategiesLoaded):
+            self._on_strategies_loaded(event)
+
+    def _on_strategies_loaded(self, loaded: StrategiesLoaded) -> None:
+        failing = {e.source if e.line is None else f"{e.source}:{e.line}": e
+                   for e in loaded.errors}  # fmt: skip
+        for place, error in failing.items():
+            self._condition("strategy_load", place, True, Severity.WARNING,
+                            f"strategy code did not load: {error}")  # fmt: skip
+        for rule, place in self.active:
+            if rule == "strategy_load" and place not in failing:
+                self._condition(rule, place, False, Severity.INFO, "")
 
     def _on_health(self, health: HealthSnapshot) -> None:
         rules = self.rules
