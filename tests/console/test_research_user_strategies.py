@@ -6,10 +6,8 @@ notice, and the jobs screen names the version a job ran."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from textual.widgets import Static
 
 from console.screens.jobs import JobsScreen
@@ -20,23 +18,9 @@ from console.widgets.strategy_load_errors import StrategyLoadErrors
 from core.access import SYSTEM
 from core.config import Settings
 from core.events import JobState
-from core.research import strategy_sources
-from core.research.strategies import BUILTINS, REGISTRY, load_user_strategies
+from core.research.strategies import REGISTRY
 from tests.console.pilot import make_app, static_text, wait_until
 from tests.core.test_strategy_library import BREAKOUT, BROKEN, write
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Iterator[Path]:
-    """A private strategies folder the Deck takes user strategies from; built-ins only
-    again afterwards."""
-    path = tmp_path / "strategies"
-    path.mkdir(mode=0o700)
-    strategy_sources.use(path, entry_points=False)
-    yield path
-    strategy_sources.use(None, entry_points=False)
-    load_user_strategies()
-    assert REGISTRY == BUILTINS
 
 
 async def open_research(pilot) -> ResearchScreen:
@@ -63,9 +47,9 @@ def notices(app) -> list[str]:
 
 
 async def test_research_lists_user_strategy_with_its_file_and_version(
-    settings: Settings, folder: Path
+    settings: Settings, strategy_folder: Path
 ) -> None:
-    path = write(folder, "channel_breakout.py", BREAKOUT)
+    path = write(strategy_folder, "channel_breakout.py", BREAKOUT)
     app, _ = make_app(settings)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_research(pilot)
@@ -84,10 +68,10 @@ async def test_research_lists_user_strategy_with_its_file_and_version(
 
 
 async def test_broken_file_shows_on_research_screen_and_as_alert(
-    settings: Settings, folder: Path
+    settings: Settings, strategy_folder: Path
 ) -> None:
-    write(folder, "channel_breakout.py", BREAKOUT)
-    bad = write(folder, "broken.py", BROKEN)
+    write(strategy_folder, "channel_breakout.py", BREAKOUT)
+    bad = write(strategy_folder, "broken.py", BROKEN)
     app, _ = make_app(settings)
     error = f"{bad}:4: SyntaxError: invalid syntax"
     async with app.run_test(size=(120, 40)) as pilot:
@@ -104,16 +88,16 @@ async def test_broken_file_shows_on_research_screen_and_as_alert(
 
 
 async def test_saved_change_shows_new_version_and_notice_keeping_cursor(
-    settings: Settings, folder: Path
+    settings: Settings, strategy_folder: Path
 ) -> None:
-    write(folder, "channel_breakout.py", BREAKOUT)
+    write(strategy_folder, "channel_breakout.py", BREAKOUT)
     app, _ = make_app(settings)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_research(pilot)
         await cursor_to(pilot, screen, "channel_breakout")
         old = screen.form.strategy.version
         screen.form.field("n").value = "30"
-        write(folder, "channel_breakout.py", BREAKOUT.replace("shift(1)", "shift(2)"))
+        write(strategy_folder, "channel_breakout.py", BREAKOUT.replace("shift(1)", "shift(2)"))
         await wait_until(pilot, lambda: screen.form.strategy.version != old)
         new = REGISTRY["channel_breakout"].version
         assert screen.form.strategy.version == new
@@ -124,7 +108,7 @@ async def test_saved_change_shows_new_version_and_notice_keeping_cursor(
         assert screen.form.field("n").value == "30"  # the value typed stays
         notice = f"strategies reloaded: channel_breakout {old} → {new}"
         await wait_until(pilot, lambda: notice in notices(app))
-        write(folder, "channel_breakout.py", BROKEN)  # a save that breaks it
+        write(strategy_folder, "channel_breakout.py", BROKEN)  # a save that breaks it
         await wait_until(pilot, lambda: "channel_breakout" not in REGISTRY)
         await wait_until(pilot, lambda: any("channel_breakout removed" in n for n in notices(app)))
         [broken] = [n for n in notices(app) if "channel_breakout removed" in n]
@@ -134,9 +118,9 @@ async def test_saved_change_shows_new_version_and_notice_keeping_cursor(
 
 
 async def test_jobs_details_name_the_strategy_version_a_job_ran(
-    settings: Settings, folder: Path
+    settings: Settings, strategy_folder: Path
 ) -> None:
-    write(folder, "channel_breakout.py", BREAKOUT)
+    write(strategy_folder, "channel_breakout.py", BREAKOUT)
     app, deck = make_app(settings)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: deck.strategy_library.latest is not None)

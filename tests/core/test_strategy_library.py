@@ -62,23 +62,14 @@ BROKEN = "from core.sdk import strategy\n\n\ndef oops(:\n    pass\n"
 
 
 def write(folder: Path, name: str, text: str) -> Path:
+    """Save a strategy file as editors do, whole at once (a new file renamed over the
+    old): a watcher never sees it half written."""
     path = folder / name
-    path.write_text(text)
-    path.chmod(0o600)
+    draft = folder / f".{name}.draft"  # a dot file: not a strategy file
+    draft.write_text(text)
+    draft.chmod(0o600)
+    draft.replace(path)
     return path
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Iterator[Path]:
-    """A private strategies folder the registry takes user strategies from; the registry
-    is built-ins only again afterwards."""
-    path = tmp_path / "strategies"
-    path.mkdir(mode=0o700)
-    strategy_sources.use(path, entry_points=False)
-    yield path
-    strategy_sources.use(None, entry_points=False)
-    load_user_strategies()
-    assert REGISTRY == BUILTINS
 
 
 @pytest.fixture
@@ -90,7 +81,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture
-async def library(store: Store, folder: Path) -> AsyncIterator[StrategyLibrary]:
+async def library(store: Store, strategy_folder: Path) -> AsyncIterator[StrategyLibrary]:
     """A library on a bus of the test's loop, not started: each test starts it."""
     bus = Bus()
     bus.attach(asyncio.get_running_loop())
@@ -117,10 +108,10 @@ async def next_load(library: StrategyLibrary, subscription, reload: bool = True)
 
 
 async def test_start_audits_each_user_strategy_and_each_failed_file(
-    library: StrategyLibrary, folder: Path, store: Store
+    library: StrategyLibrary, strategy_folder: Path, store: Store
 ) -> None:
-    good = write(folder, "channel_breakout.py", BREAKOUT)
-    bad = write(folder, "broken.py", BROKEN)
+    good = write(strategy_folder, "channel_breakout.py", BREAKOUT)
+    bad = write(strategy_folder, "broken.py", BROKEN)
     await library.start()
     loaded = library.latest
     assert loaded is not None and loaded.reload is False
@@ -135,16 +126,18 @@ async def test_start_audits_each_user_strategy_and_each_failed_file(
 
 
 async def test_reload_audits_only_what_changed(
-    library: StrategyLibrary, folder: Path, store: Store
+    library: StrategyLibrary, strategy_folder: Path, store: Store
 ) -> None:
-    write(folder, "channel_breakout.py", BREAKOUT)
-    momentum = write(folder, "momentum.py", MOMENTUM)
+    write(strategy_folder, "channel_breakout.py", BREAKOUT)
+    momentum = write(strategy_folder, "momentum.py", MOMENTUM)
     await library.start()
     before = get_strategy("channel_breakout").version
     kept = get_strategy("momentum")
     start_entries = len(audited(store))
-    changed = write(folder, "channel_breakout.py", BREAKOUT.replace("rolling(m)", "rolling(m + 1)"))
-    bad = write(folder, "broken.py", BROKEN)
+    changed = write(
+        strategy_folder, "channel_breakout.py", BREAKOUT.replace("rolling(m)", "rolling(m + 1)")
+    )
+    bad = write(strategy_folder, "broken.py", BROKEN)
     loaded = await library.reload()
     after = get_strategy("channel_breakout").version
     assert after != before
@@ -168,17 +161,15 @@ async def test_reload_audits_only_what_changed(
 
 
 async def test_saved_change_reloads_and_is_announced(
-    library: StrategyLibrary, folder: Path
+    library: StrategyLibrary, strategy_folder: Path
 ) -> None:
-    path = write(folder, "channel_breakout.py", BREAKOUT)
+    path = write(strategy_folder, "channel_breakout.py", BREAKOUT)
     held = get_strategy("channel_breakout")
     with library._bus.subscribe(StrategiesLoaded) as loads:
         await library.start()
         await next_load(library, loads, reload=False)
-        write(folder, "channel_breakout.py", BREAKOUT.replace("shift(1)", "shift(2)"))
+        write(strategy_folder, "channel_breakout.py", BREAKOUT.replace("shift(1)", "shift(2)"))
         loaded = await next_load(library, loads)
-        while not loaded.changes:  # a save may come as two batches (truncate, then write)
-            loaded = await next_load(library, loads)
     now = get_strategy("channel_breakout")
     assert loaded.changes == (
         StrategyVersionChange("channel_breakout", str(path), held.version, now.version),
@@ -212,17 +203,17 @@ async def test_folder_created_after_start_is_watched(store: Store, tmp_path: Pat
 
 
 async def test_refused_folder_is_reported_and_still_watched(
-    library: StrategyLibrary, folder: Path
+    library: StrategyLibrary, strategy_folder: Path
 ) -> None:
-    folder.chmod(0o777)
-    write(folder, "momentum.py", MOMENTUM)
+    strategy_folder.chmod(0o777)
+    write(strategy_folder, "momentum.py", MOMENTUM)
     with library._bus.subscribe(StrategiesLoaded) as loads:
         await library.start()
         loaded = await next_load(library, loads, reload=False)
-        assert [e.source for e in loaded.errors] == [str(folder)]
+        assert [e.source for e in loaded.errors] == [str(strategy_folder)]
         assert "writable by group and other users" in loaded.errors[0].message
-        folder.chmod(0o700)
-        write(folder, "momentum.py", MOMENTUM + "\n")
+        strategy_folder.chmod(0o700)
+        write(strategy_folder, "momentum.py", MOMENTUM + "\n")
         while "momentum" not in REGISTRY:
             loaded = await next_load(library, loads)
     assert loaded.errors == ()
@@ -243,8 +234,10 @@ def test_strategy_load_alert_raised_per_place_and_cleared() -> None:
     ]  # fmt: skip
 
 
-def test_readers_in_other_threads_see_the_library_whole_during_reloads(folder: Path) -> None:
-    write(folder, "channel_breakout.py", BREAKOUT)
+def test_readers_in_other_threads_see_the_library_whole_during_reloads(
+    strategy_folder: Path,
+) -> None:
+    write(strategy_folder, "channel_breakout.py", BREAKOUT)
     load_user_strategies()
     whole = {len(BUILTINS), len(BUILTINS) + 1}
     seen: set[int] = set()
@@ -259,9 +252,9 @@ def test_readers_in_other_threads_see_the_library_whole_during_reloads(folder: P
     reader.start()
     try:
         for i in range(20):  # the file comes and goes: the registry grows and shrinks
-            path = folder / "channel_breakout.py"
+            path = strategy_folder / "channel_breakout.py"
             if i % 2:
-                write(folder, "channel_breakout.py", BREAKOUT)
+                write(strategy_folder, "channel_breakout.py", BREAKOUT)
             else:
                 path.unlink()
             load_user_strategies()
