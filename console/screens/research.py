@@ -184,14 +184,15 @@ class ResearchScreen(DeckScreen):
     async def _library_loaded(self) -> None:
         """The user strategies were (re)loaded: list them, keeping the cursor, and show
         the form's strategy as it is now (a new version keeps the values typed)."""
-        self.query_one(StrategyBrowser).set_strategies(REGISTRY.values())
+        browser = self.query_one(StrategyBrowser)
+        browser.set_strategies(REGISTRY.values())
         shown = self.form.strategy
         if shown is None:
             return
         now = REGISTRY.get(shown.id)
         if now is None:  # its file was removed, or no longer loads
             await self.form.show(REGISTRY[DEFAULT_STRATEGY])
-            self.query_one(StrategyBrowser).move_to(DEFAULT_STRATEGY)
+            browser.call_after_refresh(browser.move_to, DEFAULT_STRATEGY)  # new nodes' lines
         elif same_code(now, shown):
             self.form.strategy = now  # reloaded unchanged: the form's values stay as they are
         else:

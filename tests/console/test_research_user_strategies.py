@@ -114,6 +114,8 @@ async def test_saved_change_shows_new_version_and_notice_keeping_cursor(
         [broken] = [n for n in notices(app) if "channel_breakout removed" in n]
         assert "channel_breakout.py:4: SyntaxError: invalid syntax" in broken
         await wait_until(pilot, lambda: screen.form.strategy.id == "sma_cross")
+        await wait_until(pilot, lambda: tree.cursor_node is not None)
+        assert tree.cursor_node.data.id == "sma_cross"  # the list's cursor goes with it
         await pilot.press("q")
 
 
