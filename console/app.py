@@ -32,6 +32,7 @@ from console.screens.confirm import ConfirmScreen
 from console.screens.form import FormScreen
 from console.screens.help import HelpScreen, class_bindings
 from console.screens.reason import ReasonScreen
+from console.strategy_notices import announce_reloads
 from core.access import Principal
 from core.bus import Bus
 from core.config import Settings
@@ -141,6 +142,7 @@ class QuarterdeckApp(App[int]):
         if self.deck_ready.is_set():
             self._attach()
         self.switch_mode("dashboard")
+        self.run_worker(announce_reloads(self, self.bus), name="strategy-notices")
         if self._handle_sigterm:
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self._on_sigterm)
 

@@ -33,6 +33,7 @@ from core.events import (
     JobPriority,
     PortfolioSnapshot,
     RiskState,
+    StrategiesLoaded,
     StrategyChanged,
     equity_bucket,
 )
@@ -53,6 +54,7 @@ from core.research.strategies import get_strategy
 from core.research.sweep import set_thread_budget
 from core.sessions import SessionRegistry
 from core.store import BatchWriter, JobRow, Store, accounts
+from core.strategy_library import StrategyLibrary
 from core.tasks import cancel_and_wait
 from core.trading.account import (
     LoadedAccount,
@@ -95,6 +97,7 @@ def keep_history(bus: Bus) -> None:
     for topic in (RiskEvent, StrategyChanged, AlertRaised):
         bus.keep(topic, 100)
     bus.keep(HealthSnapshot, 1)
+    bus.keep(StrategiesLoaded, 1)  # the newest load's errors, for a research screen
     bus.keep(PortfolioSnapshot, EQUITY_POINTS, per=equity_bucket)
 
 
@@ -135,6 +138,7 @@ class Deck:
         self.health = HealthMonitor(self.bus, [self.feed], s.health_interval, s.data_dir,
                                     self.breakers.statuses)  # fmt: skip
         self.alerting = Alerting(self.bus, s, self.breakers, self.engine.risk_snapshot)
+        self.strategy_library = StrategyLibrary(self.bus, self.store)
         self._services: list[Service] = []
         self._started_services: list[Service] = []
         self.started_at: float | None = None
@@ -174,6 +178,7 @@ class Deck:
             self.health.start()
             self.alerting.start()
             await asyncio.to_thread(_warm_up_kernels)
+            await self.strategy_library.start()  # audited: after the schema
             self.engine.start()
             self.feed.start()
             for service in self._services:
@@ -193,6 +198,7 @@ class Deck:
                 except Exception:
                     log.exception("service %r failed to stop", service)
             self._started_services.clear()
+            await self.strategy_library.stop()
             await cancel_and_wait(self._housekeeping)
             self._housekeeping = None
             await self.jobs.stop()

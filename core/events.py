@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from core.audit import AuditEntry
+    from core.research.strategies.loading import LoadError
 
 #: Who stops a live strategy whose code raised or returned a wrong output.
 ENGINE = "engine"
@@ -403,3 +404,28 @@ class LogsAppended:
     tail from the last number seen rather than counting events."""
 
     seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyVersionChange:
+    """A user strategy that came (``old`` None), went (``new`` None) or changed version
+    (or file) in a load of the user strategies."""
+
+    strategy: str
+    source: str  # its file or package (the new one, if it moved)
+    old: str | None
+    new: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StrategiesLoaded:
+    """The user strategies were loaded: at the Deck's start (``reload`` False) or after a
+    change in the strategies folder. ``changes`` is what differs from the load before
+    (at start: every user strategy); ``errors`` is everything that did not load now, of
+    which ``new_errors`` did load, or failed otherwise, before. ``ts`` is wall clock."""
+
+    ts: float
+    reload: bool
+    changes: tuple[StrategyVersionChange, ...]
+    errors: tuple[LoadError, ...]
+    new_errors: tuple[LoadError, ...]

@@ -75,3 +75,19 @@ def dask_scheduler() -> Iterator[str]:
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as cluster:  # fmt: skip
         yield "dask://" + cluster.scheduler_address.removeprefix("tcp://")
+
+
+@pytest.fixture
+def strategy_folder(tmp_path: Path) -> Iterator[Path]:
+    """A private (0700) strategies folder the registry and the Deck take user strategies
+    from; the registry holds the built-ins only again afterwards."""
+    from core.research import strategy_sources
+    from core.research.strategies import BUILTINS, REGISTRY, load_user_strategies
+
+    path = tmp_path / "strategies"
+    path.mkdir(mode=0o700)
+    strategy_sources.use(path, entry_points=False)
+    yield path
+    strategy_sources.use(None, entry_points=False)
+    load_user_strategies()
+    assert REGISTRY == BUILTINS

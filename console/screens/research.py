@@ -1,5 +1,10 @@
 """The research screen: browse the strategy library, set parameters, backtest, search.
 
+The library is the built-ins and the user strategies, as the Deck loaded them (a
+user strategy shows its file and version); what did not load shows above the list.
+When the user strategies are reloaded (a file in the strategies folder was saved),
+the list and the form follow, the cursor staying on its strategy.
+
 A backtest of the form's strategy runs here, in a worker thread, and shows
 at once; an optimization, a walk-forward or an export runs as a job (see the
 jobs screen) and needs the RUN_JOBS capability. A finished optimization's
@@ -27,6 +32,7 @@ from console.widgets.backtest_view import BacktestView
 from console.widgets.heatmap_grid import BEST, HeatmapGrid
 from console.widgets.param_form import ParamForm, RunInputs
 from console.widgets.strategy_browser import StrategyBrowser
+from console.widgets.strategy_load_errors import StrategyLoadErrors
 from core.access import Capability
 from core.events import JobState
 from core.jobs import OptimizeRequest, WalkForwardRequest
@@ -36,12 +42,18 @@ from core.research.backtest import BacktestConfig
 from core.research.grids import default_grid, heatmap, varied_params
 from core.research.optimizer import Evaluation, Objective
 from core.research.runner import BacktestResult, run_backtest
-from core.research.strategies import REGISTRY
+from core.research.strategies import REGISTRY, Strategy
 
 DEFAULT_STRATEGY = "sma_cross"
 DEFAULT_BARS = 5_000
 WALK_FORWARD_WINDOWS = 4
 EXPORT_NOTICE_SECONDS = 20.0  # long enough to read, or copy, the file's path
+
+
+def same_code(a: Strategy, b: Strategy) -> bool:
+    """Whether two loads of a strategy are of the same code (a reload re-imports every
+    file, changed or not)."""
+    return (a.id, a.source, a.version) == (b.id, b.source, b.version)
 
 
 def backtest(inputs: RunInputs, seed: int, commission: float) -> BacktestResult:
@@ -111,7 +123,11 @@ class ResearchScreen(DeckScreen):
     def compose(self) -> ComposeResult:
         settings = self.deck.settings
         yield from self.compose_header()
+        bus, hz = self.console.bus, settings.ui_refresh_hz
+        yield StrategyLoadErrors(bus, hz, id="strategy-load-errors")
         with Horizontal(id="research-body"):
+            # The registry as loaded (never a load here: that imports user code); a
+            # load after this is announced, and the list follows (``_library_loaded``).
             yield StrategyBrowser(REGISTRY.values(), id="strategy-browser")
             with TabbedContent(id="research-tabs"):
                 with TabPane("Setup", id="tab-setup"), VerticalScroll():
@@ -163,6 +179,24 @@ class ResearchScreen(DeckScreen):
     async def _strategy_highlighted(self, event: StrategyBrowser.Highlighted) -> None:
         if event.strategy is not self.form.strategy:
             await self.form.show(event.strategy)
+
+    @on(StrategyLoadErrors.Loaded)
+    async def _library_loaded(self) -> None:
+        """The user strategies were (re)loaded: list them, keeping the cursor, and show
+        the form's strategy as it is now (a new version keeps the values typed)."""
+        browser = self.query_one(StrategyBrowser)
+        browser.set_strategies(REGISTRY.values())
+        shown = self.form.strategy
+        if shown is None:
+            return
+        now = REGISTRY.get(shown.id)
+        if now is None:  # its file was removed, or no longer loads
+            await self.form.show(REGISTRY[DEFAULT_STRATEGY])
+            browser.call_after_refresh(browser.move_to, DEFAULT_STRATEGY)  # new nodes' lines
+        elif same_code(now, shown):
+            self.form.strategy = now  # reloaded unchanged: the form's values stay as they are
+        else:
+            await self.form.show(now, keep_values=True)
 
     @on(StrategyBrowser.Chosen)
     async def _strategy_chosen(self, event: StrategyBrowser.Chosen) -> None:

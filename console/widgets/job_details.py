@@ -16,6 +16,7 @@ from textual.widgets import Static
 from console import formatting as fmt
 from console.widgets.bus_pane import BusPane
 from core.events import JobUpdate
+from core.research.strategies import REGISTRY
 from core.store import JobRow
 
 
@@ -99,6 +100,9 @@ class JobDetails(BusPane):
         times = [("created", row.created_at), ("started", row.started_at),
                  ("finished", row.finished_at)]  # fmt: skip
         facts.add_row("Times", " · ".join(f"{n} {fmt.clock(t)}" for n, t in times if t))
+        code = strategy_code(row)
+        if code is not None:
+            facts.add_row("Strategy", code)
         if row.note:
             facts.add_row("Note", row.note)
         if row.error:
@@ -109,6 +113,22 @@ class JobDetails(BusPane):
         if row.result_json:
             parts += [Text("Result", style=label), _json(row.result_json)]
         return Group(*parts)
+
+
+def strategy_code(row: JobRow) -> str | None:
+    """The strategy code a job ran: the id and version its result records; before there
+    is a result, the version its strategy has now (which it runs, unless the file is
+    changed meanwhile), said so. None for a job of no one strategy (a batch)."""
+    result = json.loads(row.result_json or "{}")
+    if isinstance(result, dict) and "strategy_version" in result:
+        return f"{result.get('strategy')} · version {result['strategy_version']}"
+    strategy_id = json.loads(row.params_json or "{}").get("strategy")
+    if not isinstance(strategy_id, str):
+        return None
+    strategy = REGISTRY.get(strategy_id)
+    if strategy is None:
+        return f"{strategy_id} · not loaded now"
+    return f"{strategy_id} · version {strategy.version} now (its result records the one run)"
 
 
 def _json(text: str) -> Text:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -48,6 +49,14 @@ def bars_error(text: str) -> str | None:
 def hint(param: Param) -> str:
     bounds = f"{fmt.quantity(param.min)}..{fmt.quantity(param.max)}"
     return f"{bounds}  {param.description}" if param.description else bounds
+
+
+def code_origin(strategy: Strategy) -> str:
+    """Where a strategy's code comes from: ``built-in``, or its file (or package) and
+    version, which every result of it records."""
+    if strategy.source == "built-in":
+        return "built-in"
+    return f"{strategy.source} · version {strategy.version}"
 
 
 class ParamForm(Vertical):
@@ -101,22 +110,27 @@ class ParamForm(Vertical):
         for error in self.query(".error"):
             error.display = False
 
-    async def show(self, strategy: Strategy) -> None:
-        """Rebuild the parameter fields for ``strategy``, at its defaults."""
+    async def show(self, strategy: Strategy, keep_values: bool = False) -> None:
+        """Rebuild the parameter fields for ``strategy``, at its defaults, or with
+        ``keep_values`` at the values typed for the parameters it still has (a new
+        version of the strategy shown)."""
+        typed = {}
+        if keep_values and self.strategy is not None:
+            typed = {p.name: self.field(p.name).value for p in self.strategy.params}
         self.strategy = strategy
         self.border_title = strategy.name
         self.query_one("#strategy-description", Static).update(
-            f"{strategy.id} · {strategy.family.value} · {strategy.direction.value}\n"
-            f"{strategy.description}"
-        )
+            Text(f"{strategy.id} · {strategy.family.value} · {strategy.direction.value}\n"
+                 f"{code_origin(strategy)}\n{strategy.description}")  # a user's text: no markup
+        )  # fmt: skip
         rows = self.query_one("#param-rows", Vertical)
         await rows.remove_children()
         widgets = []
         for param in strategy.params:
+            value = typed.get(param.name, fmt.quantity(param.default))
             field = Horizontal(
                 Label(param.name),
-                Input(fmt.quantity(param.default), id=f"param-{param.name}", name=param.name,
-                      compact=True),
+                Input(value, id=f"param-{param.name}", name=param.name, compact=True),
                 Static(hint(param), classes="hint"),
                 classes="field",
             )  # fmt: skip
@@ -152,7 +166,12 @@ class ParamForm(Vertical):
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
-        if event.input.name and self.strategy is not None:
+        # A field mounted for the strategy shown before (the list's cursor moved on, or a
+        # reload came, while its Changed was queued) is gone: nothing to check.
+        name = event.input.name
+        if not name or self.strategy is None or not event.input.is_attached:
+            return
+        if name == "bars" or any(p.name == name for p in self.strategy.params):
             self._check_field(event.input)
 
     @on(Input.Submitted)

@@ -75,6 +75,16 @@ class StrategyBrowser(Vertical):
             if leaf.data is not None
         ]
 
+    def set_strategies(self, strategies: Iterable[Strategy]) -> None:
+        """List ``strategies`` instead (the user strategies were reloaded): the filter
+        stays, and the cursor stays on its strategy's id while the list has it."""
+        node = self.tree.cursor_node
+        current = node.data.id if node is not None and node.data is not None else None
+        self._strategies = sorted(strategies, key=lambda s: s.id)
+        self.refilter(self.query_one("#strategy-filter", Input).value)
+        if current is not None:  # once the new nodes have their lines
+            self.call_after_refresh(self.move_to, current)
+
     def refilter(self, query: str) -> None:
         tree = self.tree
         tree.clear()

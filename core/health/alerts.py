@@ -10,7 +10,9 @@ Rules (thresholds from the settings, ``QD_ALERT_*``):
   wrong output (its file, line and error), once per stop;
 - ``job_failures``: more than ``job_failures_per_hour`` jobs failed in the last hour;
 - ``error_rate``: more than ``errors_per_minute`` ERROR records were logged in a minute;
-- ``memory``: the machine's memory is over ``memory_percent`` in use.
+- ``memory``: the machine's memory is over ``memory_percent`` in use;
+- ``strategy_load``: a user strategy file (or package) did not load, one alert per
+  place (file and line); cleared once a load no longer fails there.
 
 A condition is raised when it begins, raised again every ``repeat_seconds``
 while it lasts, and cleared (``active=False``) when it ends. Each alert goes on
@@ -35,6 +37,7 @@ from core.events import (
     JobUpdate,
     RiskSnapshot,
     Severity,
+    StrategiesLoaded,
     StrategyChanged,
 )
 from core.trading.risk import RiskEvent
@@ -95,7 +98,7 @@ class AlertEvaluator:
         self._sinks = list(sinks)
         self._clock = clock
         self._events = bus.subscribe(HealthSnapshot, RiskEvent, JobUpdate, StrategyChanged,
-                                     maxsize=1_000)  # fmt: skip
+                                     StrategiesLoaded, maxsize=1_000)  # fmt: skip
         self._active: dict[tuple[str, str], float] = {}  # (rule, subject) -> last raised at
         self._failed_jobs: dict[int, float] = {}  # job id -> when it failed
         self._task: asyncio.Task[None] | None = None
@@ -135,6 +138,18 @@ class AlertEvaluator:
             self._emit(AlertRaised("strategy_fault", Severity.CRITICAL, event.strategy,
                                    f"strategy {event.strategy} stopped by the engine, its "
                                    f"positions kept: {event.why}", self._clock()))  # fmt: skip
+        elif isinstance(event, StrategiesLoaded):
+            self._on_strategies_loaded(event)
+
+    def _on_strategies_loaded(self, loaded: StrategiesLoaded) -> None:
+        failing = {e.source if e.line is None else f"{e.source}:{e.line}": e
+                   for e in loaded.errors}  # fmt: skip
+        for place, error in failing.items():
+            self._condition("strategy_load", place, True, Severity.WARNING,
+                            f"strategy code did not load: {error}")  # fmt: skip
+        for rule, place in self.active:
+            if rule == "strategy_load" and place not in failing:
+                self._condition(rule, place, False, Severity.INFO, "")
 
     def _on_health(self, health: HealthSnapshot) -> None:
         rules = self.rules

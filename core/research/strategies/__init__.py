@@ -5,9 +5,17 @@ strategies folder, then the ``quarterdeck.strategies`` entry points, as
 ``core.research.strategy_sources`` names them) join it the first time
 ``get_strategy`` is asked for an id that is not built in, or ``all_strategies``
 lists the library. What did not load is in ``load_errors()``.
+
+A reload (the strategies folder changed: ``core.strategy_library``) may run while
+jobs, the engine and consoles read the registry in other threads: it builds the
+new map whole and then swaps it in, so a reader sees the library before or after
+the reload, never half of it, and a run keeps the ``Strategy`` it already holds.
 """
 
 from __future__ import annotations
+
+import threading
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
 
 from core.research import strategy_sources
 from core.research.strategies.bands import BANDS
@@ -26,12 +34,43 @@ from core.research.strategies.reversion import REVERSION
 from core.research.strategies.trend import TREND
 from core.research.strategies.volume import VOLUME
 
-REGISTRY: dict[str, Strategy] = {
+
+class Registry(Mapping[str, Strategy]):
+    """The strategies by id: a read-only view of a map that a reload replaces whole."""
+
+    def __init__(self, strategies: Mapping[str, Strategy]) -> None:
+        self._current = dict(strategies)
+
+    def __getitem__(self, strategy_id: str) -> Strategy:
+        return self._current[strategy_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._current)  # the map of now: a later swap does not change it
+
+    def __len__(self) -> int:
+        return len(self._current)
+
+    def keys(self) -> KeysView[str]:
+        return self._current.keys()
+
+    def values(self) -> ValuesView[Strategy]:
+        return self._current.values()
+
+    def items(self) -> ItemsView[str, Strategy]:
+        return self._current.items()
+
+    def swap(self, strategies: dict[str, Strategy]) -> None:
+        """Make ``strategies`` (a map nobody changes afterwards) the registry."""
+        self._current = strategies
+
+
+BUILTINS: dict[str, Strategy] = {
     s.id: s for s in (*TREND, *REVERSION, *VOLUME, *BREAKOUT, *BANDS, *PATTERN)
 }
-BUILTINS: dict[str, Strategy] = dict(REGISTRY)
+REGISTRY = Registry(BUILTINS)
 _loaded_generation = 0  # the strategy_sources generation the user strategies come from
-_errors: list[LoadError] = []
+_errors: tuple[LoadError, ...] = ()
+_loading = threading.Lock()  # one load at a time: a reload, and a job's first look-up
 
 
 class UnknownStrategyError(KeyError):
@@ -42,23 +81,28 @@ class UnknownStrategyError(KeyError):
 def load_user_strategies() -> list[LoadError]:
     """(Re)load the user strategies from the configured sources into ``REGISTRY``;
     what did not load, each naming its file (or package) and line."""
-    global _loaded_generation
+    with _loading:
+        return _load()
+
+
+def _load() -> list[LoadError]:
+    global _loaded_generation, _errors
     folder, entry_points, generation = strategy_sources.configured()
     batches = [load_folder(folder)] if folder is not None else []
     if entry_points:
         batches.append(load_entry_points())
     merged = merge(BUILTINS, *batches)
-    REGISTRY.clear()
-    REGISTRY.update(BUILTINS)
-    REGISTRY.update({s.id: s for s in merged.strategies})
-    _errors[:] = merged.errors
+    REGISTRY.swap({**BUILTINS, **{s.id: s for s in merged.strategies}})
+    _errors = tuple(merged.errors)
     _loaded_generation = generation
     return list(merged.errors)
 
 
 def _ensure_loaded() -> None:
     if _loaded_generation != strategy_sources.configured()[2]:
-        load_user_strategies()
+        with _loading:
+            if _loaded_generation != strategy_sources.configured()[2]:  # not loaded meanwhile
+                _load()
 
 
 def all_strategies() -> list[Strategy]:
@@ -90,6 +134,7 @@ __all__ = [
     "Param",
     "ParameterError",
     "Params",
+    "Registry",
     "Strategy",
     "UnknownStrategyError",
     "all_strategies",

@@ -87,11 +87,13 @@ def unsafe(path: Path) -> str | None:
     return None
 
 
+def is_strategy_file(path: Path) -> bool:
+    """Whether a ``path`` in the strategies folder is one the loader imports (by name)."""
+    return path.suffix == ".py" and not path.name.startswith(("_", ".", "test_"))
+
+
 def strategy_files(folder: Path) -> list[Path]:
-    return sorted(
-        p for p in folder.glob("*.py")
-        if not p.name.startswith(("_", ".", "test_")) and p.is_file()
-    )  # fmt: skip
+    return sorted(p for p in folder.glob("*.py") if is_strategy_file(p) and p.is_file())
 
 
 def module_name(path: Path) -> str:
