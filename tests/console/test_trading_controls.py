@@ -23,10 +23,13 @@ from tests.core.test_live_user_strategies import EXITS, HOLDER, folder, write  #
 
 
 def audited(settings: Settings) -> list[tuple[str, str, str]]:
-    """The trading entries of the audit trail (the readiness runner adds its own)."""
+    """The trading entries of the audit trail (the readiness runner adds its own, and the
+    strategy library its loads)."""
     database = sqlite3.connect(settings.data_dir / "quarterdeck.db")
     rows = database.execute("SELECT actor, action, subject FROM audit ORDER BY seq").fetchall()
-    return [row for row in rows if row[1].startswith(("strategy.", "order."))]
+    loads = ("strategy.load", "strategy.load_failed", "strategy.unload")
+    return [row for row in rows
+            if row[1].startswith(("strategy.", "order.")) and row[1] not in loads]  # fmt: skip
 
 
 def rest_an_order(deck: Deck) -> int:
