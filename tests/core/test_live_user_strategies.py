@@ -12,7 +12,6 @@ import asyncio
 import json
 import re
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -29,8 +28,6 @@ from core.market.history import simulated_bars
 from core.research import strategy_sources
 from core.research.backtest import BacktestConfig, run_kernel
 from core.research.strategies import (
-    BUILTINS,
-    REGISTRY,
     get_strategy,
     load_user_strategies,
 )
@@ -84,16 +81,8 @@ EXITS = HOLDER.replace("return close > 0, close < 0", "return close < 0, close >
 
 
 @pytest.fixture
-def folder(tmp_path: Path) -> Iterator[Path]:
-    """A private strategies folder the registry loads from; the registry is left as it
-    was (built-ins only) afterwards."""
-    path = tmp_path / "strategies"
-    path.mkdir(mode=0o700)
-    strategy_sources.use(path, entry_points=False)
-    yield path
-    strategy_sources.use(None, entry_points=False)
-    load_user_strategies()
-    assert REGISTRY == BUILTINS
+def folder(strategy_folder: Path) -> Path:
+    return strategy_folder  # tests/conftest.py: private, and the registry restored after
 
 
 def write(folder: Path, name: str, text: str) -> Path:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -94,16 +93,8 @@ BROKEN = {
 
 
 @pytest.fixture
-def folder(tmp_path: Path) -> Iterator[Path]:
-    """A private strategies folder the registry loads from; the registry is left as
-    it was (built-ins only) afterwards."""
-    path = tmp_path / "strategies"
-    path.mkdir(mode=0o700)
-    strategy_sources.use(path, entry_points=False)
-    yield path
-    strategy_sources.use(None, entry_points=False)
-    load_user_strategies()
-    assert REGISTRY == BUILTINS
+def folder(strategy_folder: Path) -> Path:
+    return strategy_folder  # tests/conftest.py: private, and the registry restored after
 
 
 def write(folder: Path, name: str, text: str) -> Path:
