@@ -12,17 +12,22 @@ from textual.widgets.data_table import Column, ColumnKey, RowKey
 
 
 def narrowed(
-    columns: list[tuple[str, int, int]], shrink: Sequence[str], excess: int
+    columns: list[tuple[str, int, int]],
+    shrink: Sequence[str],
+    excess: int,
+    last: Sequence[str] = (),
 ) -> dict[str, int]:
     """Widths for ``columns`` (key, content width, header width) ``excess`` cells too
     wide: the widest of the ``shrink`` columns gives up a cell, again and again (the
-    first named wins a tie), none below its header's width. Only narrowed columns are
-    in the result; the others keep their content's width."""
+    first named wins a tie), none below its header's width; those also in ``last``
+    only once every other is down to its header's. Only narrowed columns are in the
+    result; the others keep their content's width."""
     floor = {key: header for key, _, header in columns}
     widths = {key: content for key, content, _ in columns if key in set(shrink)}
     order = [key for key in shrink if key in widths]
     while excess > 0:
         cuttable = [key for key in order if widths[key] > floor[key]]
+        cuttable = [key for key in cuttable if key not in last] or cuttable
         if not cuttable:
             break
         widest = max(cuttable, key=lambda key: widths[key])
@@ -39,9 +44,13 @@ class FitTable(DataTable[Any]):
     width, and their cells end in an ellipsis instead of the table scrolling sideways
     and cutting the headers on its right edge. Widening gives the cells back."""
 
-    def __init__(self, *, shrink: tuple[str, ...] = (), **kwargs: Any) -> None:
+    def __init__(
+        self, *, shrink: tuple[str, ...] = (), shrink_last: tuple[str, ...] = (), **kwargs: Any
+    ) -> None:
+        """``shrink_last``: those of ``shrink`` that give up cells only when the others
+        cannot (a short state, say, that a reader needs whole)."""
         super().__init__(**kwargs)
-        self.shrink = shrink
+        self.shrink, self.shrink_last = shrink, shrink_last
 
     def add_row(
         self,
@@ -91,7 +100,7 @@ class FitTable(DataTable[Any]):
         need = self._row_label_column_width + sum(c.content_width + pad for c in columns.values())
         measured = [(key, c.content_width, c.label.cell_len) for key, c in columns.items()]
         shrink = [key for key in self.shrink if key in columns]
-        widths = narrowed(measured, shrink, need - room)
+        widths = narrowed(measured, shrink, need - room, self.shrink_last)
         changed = False
         for key, column in columns.items():
             auto = key not in widths

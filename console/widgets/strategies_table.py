@@ -56,9 +56,11 @@ class StrategiesTable(BusPane):
 
     def compose(self) -> ComposeResult:
         self.border_title = "Strategies"
-        # Too narrow for all: the widest of these give up cells first (the short state last)
+        # Too narrow for all: the widest of these give up cells first, the state (with who
+        # stopped it) only when the others cannot
         table = FitTable(shrink=("symbols", "params", "why", "version", "state"),
-                         id="strategies", cursor_type="row", zebra_stripes=True)  # fmt: skip
+                         shrink_last=("state",), id="strategies", cursor_type="row",
+                         zebra_stripes=True)  # fmt: skip
         for label, key in (("Strategy", "id"), ("State", "state"), ("PnL", "pnl"),
                            ("Equity", "equity"), ("Version", "version"), ("Params", "params"),
                            ("Symbols", "symbols"), ("Why", "why")):  # fmt: skip
@@ -71,7 +73,8 @@ class StrategiesTable(BusPane):
             params = " ".join(f"{k}={v}" for k, v in spec.params.items()) or "defaults"
             table.add_row(
                 spec.strategy.id, self._state(spec.strategy.id), Text("--", justify="right"),
-                Text(fmt.money(spec.cash), justify="right"), self.versions[spec.strategy.id],
+                Text(fmt.money(spec.cash), justify="right"),
+                short_version(self.versions[spec.strategy.id]),
                 params, ", ".join(spec.symbols), self._why(spec.strategy.id),
                 key=spec.strategy.id,
             )  # fmt: skip
@@ -91,8 +94,11 @@ class StrategiesTable(BusPane):
                 ledgers.update((ledger.name, ledger) for ledger in event.strategies)
         for spec in self.specs:
             name = spec.strategy.id
-            cells: dict[str, Text | str] = {"state": self._state(name), "why": self._why(name),
-                                            "version": self.versions.get(name, "")}  # fmt: skip
+            cells: dict[str, Text | str] = {
+                "state": self._state(name),
+                "why": self._why(name),
+                "version": short_version(self.versions.get(name, "")),
+            }
             ledger = ledgers.get(name)
             if ledger is not None:
                 cells["pnl"] = self._pnl(ledger.total_pnl)
@@ -129,3 +135,12 @@ class StrategiesTable(BusPane):
             return None
         key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
         return str(key.value)
+
+
+#: Hex digits of a version the table shows (the drill-down shows all 12): enough to
+#: tell versions apart at a glance, and the cells go to the state and its who.
+SHORT_VERSION = 8
+
+
+def short_version(version: str) -> str:
+    return version[:SHORT_VERSION]

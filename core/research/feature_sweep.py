@@ -62,7 +62,8 @@ def compiled_sweep(rule: Callable[..., np.ndarray], features: int,
         "np": np, "prange": prange, "rule": rule, "apply_direction": apply_direction,
         "evaluate_signals": evaluate_signals, "metrics": len(METRIC_NAMES),
     }  # fmt: skip
-    exec(compile(_TEMPLATE.format(arguments=arguments), "<feature sweep>", "exec"), namespace)
+    source = _TEMPLATE.format(arguments=arguments)  # numba takes no *args: one kernel per arity
+    exec(compile(source, "<feature sweep>", "exec"), namespace)  # nosec B102  our template
     return njit(nogil=True, parallel=True)(namespace["kernel"])
 
 

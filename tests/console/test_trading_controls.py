@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Static
 from checks import ReadinessService
 from console.app import QuarterdeckApp
 from console.screens.reason import ReasonScreen
+from console.widgets.strategies_table import short_version
 from core.access import PermissionDenied, Principal, Role
 from core.config import LiveStrategy, Settings
 from core.deck import Deck
@@ -85,7 +86,7 @@ async def test_restart_asks_why_runs_the_newest_code_and_shows_its_version(
         await wait_until(pilot, lambda: deck.running)
         table = app.screen.query_one("#strategies", DataTable)
         first = deck.engine.specs_by_id["holder"].strategy.version
-        assert str(table.get_cell("holder", "version")) == first
+        assert str(table.get_cell("holder", "version")) == short_version(first)
         titles = {c.title for c in app.screen.palette_commands()}
         assert "Restart strategy holder" in titles
         write(folder, "holder.py", EXITS)
@@ -93,7 +94,9 @@ async def test_restart_asks_why_runs_the_newest_code_and_shows_its_version(
         await answer(pilot, "get out")
         await wait_until(pilot, lambda: deck.engine.specs_by_id["holder"].strategy.version != first)
         new = deck.engine.specs_by_id["holder"].strategy.version
-        await wait_until(pilot, lambda: str(table.get_cell("holder", "version")) == new)
+        await wait_until(
+            pilot, lambda: str(table.get_cell("holder", "version")) == short_version(new)
+        )
         await wait_until(pilot, lambda: any("restarted: version" in n.message
                                             for n in app._notifications))  # fmt: skip
         await pilot.press("q")

@@ -56,7 +56,7 @@ def compiled_rule(fn: Callable[..., Any], arguments: int, arrays: int,
         "fn": fn, "codes": entry_exit_codes if arrays == 2 else both_sides_codes,
     }  # fmt: skip
     source = _TEMPLATE.format(arguments=names, checks=checks, outputs=outputs)
-    exec(compile(source, f"<rule of {origin}>", "exec"), namespace)
+    exec(compile(source, f"<rule of {origin}>", "exec"), namespace)  # nosec B102  our template
     rule = numba.njit(nogil=True)(namespace["rule"])
     rule.__wrapped__ = fn  # type: ignore[attr-defined]
     return rule
