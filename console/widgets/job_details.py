@@ -118,10 +118,12 @@ class JobDetails(BusPane):
 def strategy_code(row: JobRow) -> str | None:
     """The strategy code a job ran: the id and version its result records; before there
     is a result, the version its strategy has now (which it runs, unless the file is
-    changed meanwhile), said so. None for a job of no one strategy (a batch)."""
+    changed meanwhile), said so; a batch's, each strategy's. None before a batch's result."""
     result = json.loads(row.result_json or "{}")
     if isinstance(result, dict) and "strategy_version" in result:
         return f"{result.get('strategy')} · version {result['strategy_version']}"
+    if isinstance(result, dict) and isinstance(result.get("strategy_versions"), dict):
+        return ", ".join(f"{s} · version {v}" for s, v in result["strategy_versions"].items())
     strategy_id = json.loads(row.params_json or "{}").get("strategy")
     if not isinstance(strategy_id, str):
         return None

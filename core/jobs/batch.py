@@ -67,6 +67,7 @@ def run_batch_job(request: BatchRequest, context: JobContext) -> dict[str, Any]:
         "summary": f"best {best.strategy} on {best.dataset} "
         f"{request.objective}={best.metrics[request.objective]:.2f}",
         "rows": [asdict(r) for r in rows],
+        "strategy_versions": {s.id: s.version for s in strategies},  # the code each ran
     }
 
 

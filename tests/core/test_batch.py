@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from console.widgets.job_details import strategy_code
 from core.bus import Bus
 from core.events import JobState, JobUpdate
 from core.jobs import JOB_KINDS, BatchRequest, JobManager
+from core.jobs.batch import run_batch_job
+from core.jobs.context import JobContext
 from core.market.history import simulated_bars
 from core.research.batch import run_batch, sample_params
 from core.research.optimizer import Objective
 from core.research.runner import run_backtest
 from core.research.strategies import get_strategy
 from core.research.sweep import Cancelled
+from core.store import JobRow
 from tests.core.test_jobs import wait_for_state
 
 DATASETS = {
@@ -85,3 +91,16 @@ def test_a_batch_resumed_from_its_rows_ends_as_an_uninterrupted_one() -> None:
     assert resumed == whole
     with pytest.raises(ValueError, match="do not match"):
         run_batch(STRATEGIES, DATASETS, trials=3, resume=made[1:3])
+
+
+def test_a_batch_records_each_strategys_version_and_the_jobs_screen_shows_it() -> None:
+    request = BatchRequest(("sma_cross", "macd_signal"), ("sim:SPY",))
+    result = run_batch_job(request, JobContext(lambda done, total: None))
+    versions = {s: get_strategy(s).version for s in request.strategies}
+    assert result["strategy_versions"] == versions
+    row = JobRow(kind="batch", title=request.title, state=JobState.DONE.value, created_at=0.0,
+                 params_json=json.dumps(request.as_params()),
+                 result_json=json.dumps(result))  # fmt: skip
+    shown = strategy_code(row)
+    assert shown is not None
+    assert all(f"{s} · version {v}" in shown for s, v in versions.items())
