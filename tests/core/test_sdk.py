@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,7 @@ from core.research.strategies import (
 from core.research.strategies.checking import check_strategy
 from core.research.strategies.user import StrategyCodeError, sample_bars
 from core.research.sweep import sweep
-from tests.core.data import bars_from
+from tests.core.data import bars_from, sp500_frame
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:Some trades remain open"),
@@ -144,19 +145,35 @@ def test_the_issue_example_loads_beside_the_builtins_with_source_and_version(
     assert get_strategy("channel_breakout").version != made.version
 
 
-@pytest.mark.parametrize(("n", "m", "commission"), [(20, 10, 0.0), (55, 20, 0.002), (5, 5, 0.0)])
+def sp500_ohlcv() -> pd.DataFrame:
+    return sp500_frame()[["Open", "High", "Low", "Close", "Volume"]]
+
+
+@pytest.mark.parametrize(
+    ("data", "cash", "n", "m", "commission"),
+    [
+        (lambda: GOOG, 10_000, 20, 10, 0.0),
+        (lambda: GOOG, 10_000, 55, 20, 0.002),
+        (lambda: GOOG, 10_000, 5, 5, 0.0),
+        (sp500_ohlcv, 1_000_000, 20, 10, 0.0),  # 5,031 daily bars, 1999-2018
+        (sp500_ohlcv, 1_000_000, 50, 25, 0.001),
+    ],
+    ids=["goog-20-10", "goog-55-20-fees", "goog-5-5", "sp500-20-10", "sp500-50-25-fees"],
+)
 def test_channel_breakout_matches_backtesting_py_trade_for_trade(
-    folder: Path, n: int, m: int, commission: float
-) -> None:
+    folder: Path, data: Callable[[], pd.DataFrame], cash: float, n: int, m: int,
+    commission: float,
+) -> None:  # fmt: skip
     write(folder, "channel.py", EXAMPLE)
-    reference = Backtest(GOOG, ReferenceChannelBreakout, cash=10_000,
+    frame = data()
+    reference = Backtest(frame, ReferenceChannelBreakout, cash=cash,
                          commission=commission).run(n=n, m=m)  # fmt: skip
     ref_trades = reference["_trades"]
-    result = run_backtest(get_strategy("channel_breakout"), bars_from(GOOG), {"n": n, "m": m},
-                          BacktestConfig(cash=10_000, commission=commission))  # fmt: skip
+    result = run_backtest(get_strategy("channel_breakout"), bars_from(frame), {"n": n, "m": m},
+                          BacktestConfig(cash=cash, commission=commission))  # fmt: skip
     closed = [t for t in result.trades if t.exit_time is not None]
     assert len(closed) == len(ref_trades) > 3
-    index = GOOG.index
+    index = frame.index
     for ours, (_, theirs) in zip(closed, ref_trades.iterrows(), strict=True):
         assert ours.entry_time == index[int(theirs["EntryBar"])].timestamp()
         assert ours.exit_time == index[int(theirs["ExitBar"])].timestamp()
