@@ -205,9 +205,6 @@ class QuarterdeckApp(App[int]):
         if self._start_deck:
             self.run_worker(self._start(), name="deck-start")
 
-    def on_resize(self) -> None:
-        self.settle_heap()  # the relayout rebuilt every visible widget's render caches
-
     def on_unmount(self) -> None:
         PACE.closed()
         if self.heap is not None:

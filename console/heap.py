@@ -7,15 +7,12 @@ a full collection walks: on a console that had shown its screens, full passes
 took 60-270 ms (bench/README.md, "Every screen, every size"), several a minute,
 and each held the engine's loop for as long.
 
-So a little after a screen is first shown, a large result has been read or the
-terminal has been resized (a relayout builds every visible widget's render
-caches anew: on a console showing a big heatmap, the full passes that followed
-a resize held the whole process 250-320 ms), the young garbage is collected
-(generations 0 and 1, which is quick) and the heap frozen again; and, as for
-SSH sessions (``console.ssh.heap``), full passes run after 100
-middle-generation collections instead of 10. Frozen objects are still freed
-when nothing refers to them; only garbage in reference cycles that was already
-old when a freeze came stays, once per first showing of a screen or resize.
+So a little after a screen is first shown, or a large result has been read,
+the young garbage is collected (generations 0 and 1, which is quick) and the
+heap frozen again; and, as for SSH sessions (``console.ssh.heap``), full passes
+run after 100 middle-generation collections instead of 10. Frozen objects are
+still freed when nothing refers to them; only garbage in reference cycles that
+was already old when a freeze came stays, once per first showing of a screen.
 """
 
 from __future__ import annotations
@@ -29,8 +26,7 @@ FULL_PASS_AFTER = 100
 
 
 class HeapSettler:
-    """``settle_soon()`` freezes the heap ``delay`` seconds after the last of a burst of
-    calls (a terminal dragged to a new size resizes many times)."""
+    """``settle_soon()`` freezes the heap ``delay`` seconds later (once for many calls)."""
 
     def __init__(self, delay: float = FREEZE_DELAY) -> None:
         self.delay = delay
@@ -43,11 +39,13 @@ class HeapSettler:
         gc.set_threshold(young, middle, FULL_PASS_AFTER)
 
     def settle_soon(self) -> None:
-        self.cancel()
-        self._pending = asyncio.get_running_loop().call_later(self.delay, self.settle)
+        if self._pending is None:
+            self._pending = asyncio.get_running_loop().call_later(self.delay, self.settle)
 
     def settle(self) -> None:
-        self.cancel()
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
         gc.collect(1)
         gc.freeze()
         self.freezes += 1

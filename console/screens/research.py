@@ -409,7 +409,6 @@ class ResearchScreen(DeckScreen):
             max_columns=columns, max_rows=HEATMAP_ROWS,
         )  # fmt: skip
         grid.show(table, self._objective)
-        self.console.settle_heap()  # the new layout's render caches are long-lived
 
     def on_resize(self) -> None:
         """Lay the heatmap out again for the new width once the size has settled: a
