@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -191,6 +192,15 @@ def _names_user_strategies(value: Any) -> bool:
     return any(isinstance(i, str) and i not in BUILTINS for i in ids)
 
 
+def _whole_as_int(value: float) -> int | float:
+    return int(value) if value.is_integer() else value
+
+
+#: A parameter value: a number, a whole one kept whole (``n = 10`` is a window of 10,
+#: shown as ``n=10``, not ``n=10.0``).
+ParamValue = Annotated[float, AfterValidator(_whole_as_int)]
+
+
 class LiveStrategy(BaseModel):
     """One strategy the live engine runs (``strategies`` in the config file, or
     ``QD_STRATEGIES`` as a JSON list of these objects)."""
@@ -198,7 +208,7 @@ class LiveStrategy(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     id: str
-    params: dict[str, float] = Field(default_factory=dict)
+    params: dict[str, ParamValue] = Field(default_factory=dict)
     symbols: list[str] = Field(
         default_factory=list, description="Symbols it trades; empty means every feed symbol."
     )

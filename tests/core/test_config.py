@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from core.config import ConfigurationError, Settings, load_settings
+from core.config import ConfigurationError, LiveStrategy, Settings, load_settings
 
 
 def test_defaults_put_the_database_in_the_data_directory(isolated_environment: Path) -> None:
@@ -156,3 +156,11 @@ def test_an_unusable_database_url_is_named(
     monkeypatch.setenv(variable, value)
     with pytest.raises(ConfigurationError, match=message):
         load_settings()
+
+
+def test_a_live_strategys_whole_parameters_stay_whole() -> None:
+    """``n = 10`` in the config is a window of 10, shown as ``n=10`` (not ``10.0``)."""
+    params = LiveStrategy(id="sma_cross", params={"fast": 10, "slow": 30.0}).params
+    assert params == {"fast": 10, "slow": 30}
+    assert all(type(v) is int for v in params.values())
+    assert LiveStrategy(id="rsi_reversion", params={"lower": 27.5}).params["lower"] == 27.5
