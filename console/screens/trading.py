@@ -35,6 +35,7 @@ class TradingScreen(DeckScreen):
     risk; each asks for a reason. ``enter`` on a strategy opens its drill-down."""
 
     TITLE_TEXT = MODES["trading"].title
+    AUTO_FOCUS = "#strategies"  # arrows move between strategies, not scroll the screen
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     ACTIONS_NEED = {
         "kill": Need(Capability.TRADE, "risk.kill"),
