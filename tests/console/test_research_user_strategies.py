@@ -20,7 +20,8 @@ from core.config import Settings
 from core.events import JobState
 from core.research.strategies import REGISTRY
 from tests.console.pilot import make_app, static_text, wait_until
-from tests.core.test_strategy_library import BREAKOUT, BROKEN, write
+from tests.core.test_strategy_library import BREAKOUT, BROKEN
+from tests.strategy_files import write_strategy as write
 
 
 async def open_research(pilot) -> ResearchScreen:

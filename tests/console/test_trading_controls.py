@@ -20,7 +20,8 @@ from core.deck import Deck
 from core.events import RiskState, Side
 from core.trading.orders import OrderRequest, OrderStatus, OrderType
 from tests.console.pilot import answer, make_app, wait_until
-from tests.core.test_live_user_strategies import EXITS, HOLDER, folder, write  # noqa: F401
+from tests.core.test_live_user_strategies import EXITS, HOLDER, folder  # noqa: F401
+from tests.strategy_files import write_strategy as write
 
 
 def audited(settings: Settings) -> list[tuple[str, str, str]]:

@@ -35,6 +35,7 @@ from core.store import JournalRow, Store
 from core.trading.engine import LiveEngine, StrategySpec
 from core.trading.fill_model import FillModel
 from core.trading.journal import Journal, account_entries, recover
+from tests.strategy_files import write_strategy as write
 
 ALICE = Principal("alice", Role.OPERATOR)
 FAST = {"fast": 3, "slow": 8}
@@ -83,13 +84,6 @@ EXITS = HOLDER.replace("return close > 0, close < 0", "return close < 0, close >
 @pytest.fixture
 def folder(strategy_folder: Path) -> Path:
     return strategy_folder  # tests/conftest.py: private, and the registry restored after
-
-
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.write_text(text)
-    path.chmod(0o600)
-    return path
 
 
 async def deck_running(settings: Settings, *live: LiveStrategy) -> Deck:

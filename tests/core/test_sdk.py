@@ -34,6 +34,7 @@ from core.research.strategies.checking import check_strategy
 from core.research.strategies.user import StrategyCodeError, sample_bars
 from core.research.sweep import sweep
 from tests.core.data import bars_from, sp500_frame
+from tests.strategy_files import CHANNEL_BREAKOUT, write_strategy
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:Some trades remain open"),
@@ -41,23 +42,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::FutureWarning"),
 ]
 
-#: The issue's example, exactly as written there.
-EXAMPLE = """\
-import pandas as pd
-from core.sdk import Param, strategy
-
-@strategy(
-    id="channel_breakout",
-    name="Channel breakout",
-    params=[Param("n", int, default=20, min=2, max=200, step=1),
-            Param("m", int, default=10, min=2, max=200, step=1)],
-)
-def channel_breakout(bars, n, m):
-    close = bars["close"]
-    upper = pd.Series(bars["high"]).rolling(n).max().shift(1).to_numpy()
-    lower = pd.Series(bars["low"]).rolling(m).min().shift(1).to_numpy()
-    return close > upper, close < lower
-"""
+EXAMPLE = CHANNEL_BREAKOUT
 
 PEEK = """\
 import pandas as pd
@@ -99,9 +84,7 @@ def folder(strategy_folder: Path) -> Path:
 
 
 def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.write_text(text)
-    path.chmod(0o600)
+    path = write_strategy(folder, name, text)
     strategy_sources.use(folder, entry_points=False)  # a new generation: load again
     return path
 

@@ -27,26 +27,12 @@ from core.research.strategies import (
 from core.sdk import sample_bars
 from core.store import Store
 from core.strategy_library import StrategyLibrary
+from tests.strategy_files import CHANNEL_BREAKOUT
+from tests.strategy_files import write_strategy as write
 
 TIMEOUT = 30.0  # generous: the watcher hands a save on within a quarter of a second
 
-BREAKOUT = """\
-import pandas as pd
-from core.sdk import Param, strategy
-
-
-@strategy(
-    id="channel_breakout",
-    name="Channel breakout",
-    params=[Param("n", int, default=20, min=2, max=200, step=1),
-            Param("m", int, default=10, min=2, max=200, step=1)],
-)
-def channel_breakout(bars, n, m):
-    close = bars["close"]
-    upper = pd.Series(bars["high"]).rolling(n).max().shift(1).to_numpy()
-    lower = pd.Series(bars["low"]).rolling(m).min().shift(1).to_numpy()
-    return close > upper, close < lower
-"""
+BREAKOUT = CHANNEL_BREAKOUT
 MOMENTUM = """\
 from core.sdk import Param, strategy
 
@@ -59,17 +45,6 @@ def momentum(bars, n):
     return close > past * 1.01, close < past * 0.99
 """
 BROKEN = "from core.sdk import strategy\n\n\ndef oops(:\n    pass\n"
-
-
-def write(folder: Path, name: str, text: str) -> Path:
-    """Save a strategy file as editors do, whole at once (a new file renamed over the
-    old): a watcher never sees it half written."""
-    path = folder / name
-    draft = folder / f".{name}.draft"  # a dot file: not a strategy file
-    draft.write_text(text)
-    draft.chmod(0o600)
-    draft.replace(path)
-    return path
 
 
 @pytest.fixture

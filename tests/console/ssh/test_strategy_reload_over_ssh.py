@@ -9,7 +9,8 @@ from core.access import Role
 from core.config import Settings
 from core.research.strategies import REGISTRY
 from tests.console.ssh.served import connect, open_console, serving, until
-from tests.core.test_strategy_library import BREAKOUT, write
+from tests.strategy_files import CHANNEL_BREAKOUT as BREAKOUT
+from tests.strategy_files import write_strategy as write
 
 
 async def test_ssh_session_shows_the_notice_of_a_saved_strategy(
