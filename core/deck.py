@@ -365,8 +365,10 @@ class Deck:
         longer fit, trading is halted...), and the code it ran stays."""
         await permit_async(self.store, actor, Capability.TRADE, "strategy.restart", strategy)
         self.engine.live_spec(strategy)  # an unknown one before any file is loaded
+        if await asyncio.to_thread(strategy_lookup.stale, strategy):
+            await self.strategy_library.reload()  # audited and announced, as a save is
         try:
-            newest = await asyncio.to_thread(strategy_lookup.newest, strategy)
+            newest = await asyncio.to_thread(strategy_lookup.find, strategy)
         except ValueError as exc:
             raise ValueError(f"the new version does not load: {exc}") from None
         was = await self.engine.restart_strategy(actor.name, why, newest)

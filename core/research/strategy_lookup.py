@@ -2,9 +2,9 @@
 
 The registry says an id is unknown; whoever configured a user strategy wants to
 know why: the file that names it did not load (``file:line: message``). A
-restart wants the newest code of a running strategy: the folder is loaded again
-when the strategy's file changed on disk since it was loaded (a hot reload may
-have done so already), or when the id is not in the registry now.
+restart wants the newest code of a running strategy: the folder is to be loaded
+again (``stale``) when the strategy's file changed on disk since it was loaded (a
+hot reload may have done so already), or when the id is not in the registry now.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from core.research.strategies import (
     Strategy,
     get_strategy,
     load_errors,
-    load_user_strategies,
 )
 from core.research.strategies.base import source_version
 
@@ -32,16 +31,13 @@ def find(strategy_id: str) -> Strategy:
         raise ValueError(unknown(strategy_id)) from None
 
 
-def newest(strategy_id: str) -> Strategy:
-    """The newest loadable code of ``strategy_id`` (blocking: a reload imports files), or
-    a ``ValueError`` naming the load error of the file that defines it."""
+def stale(strategy_id: str) -> bool:
+    """Whether the registry may not hold the newest code of ``strategy_id`` (blocking:
+    it reads the strategy's file): it is not there, or its file changed since."""
     try:
-        current: Strategy | None = get_strategy(strategy_id)
+        return changed_on_disk(get_strategy(strategy_id))
     except KeyError:
-        current = None
-    if current is None or changed_on_disk(current):
-        load_user_strategies()
-    return find(strategy_id)
+        return True
 
 
 def changed_on_disk(strategy: Strategy) -> bool:

@@ -237,6 +237,21 @@ async def test_a_restart_runs_the_newest_version_keeping_positions_and_is_audite
     deck.store.dispose()
 
 
+async def test_a_restart_that_loads_a_changed_file_audits_that_load(
+    settings: Settings, folder: Path
+) -> None:
+    """No watcher saw the save: the restart loads the folder through the Deck's library,
+    so the new version is audited (and announced) as a save's would be."""
+    write(folder, "holder.py", HOLDER)
+    deck = await deck_running(settings, LiveStrategy(id="holder"))
+    write(folder, "holder.py", EXITS)
+    old, new = await deck.restart_strategy(ALICE, "new rule", "holder")
+    assert old != new
+    loads = [detail for _, subject, detail in audit(deck, "strategy.load") if subject == "holder"]
+    assert loads[-1]["version"] == new
+    deck.store.dispose()
+
+
 async def test_a_restart_to_code_that_does_not_load_or_fit_is_refused_and_the_old_runs_on(
     settings: Settings, folder: Path
 ) -> None:
