@@ -400,6 +400,46 @@ class Settings(BaseSettings):
     http_tls_key_file: Path | None = Field(
         default=None, description="PEM private key of http_tls_cert_file."
     )
+    api_token_seconds: int = Field(
+        default=900, ge=30, le=900,
+        description="Lifetime of an API access token, in seconds (at most 15 minutes).",
+    )  # fmt: skip
+    api_refresh_seconds: int = Field(
+        default=8 * 3600, ge=60, le=30 * 86400,
+        description="Lifetime of an API refresh token; each use rotates it.",
+    )  # fmt: skip
+    api_jwt_key_file: Path | None = Field(
+        default=None,
+        description="Secret that signs API tokens, created on first start; empty means "
+        "<data_dir>/api_jwt.key.",
+    )
+    api_cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Browser origins allowed to call the API (comma-separated); none by default.",
+    )
+    api_public: bool = Field(
+        default=False,
+        description="Serve the read-only transparency view /api/v1/public/performance.",
+    )
+    api_max_body_bytes: int = Field(
+        default=50 * 1024 * 1024, ge=1024, le=2 * 1024**3,
+        description="Largest request body the API reads (a dataset upload); larger is 413.",
+    )  # fmt: skip
+    api_rate_auth: str = Field(
+        default="10/minute",
+        description="Rate limit per client on /api/v1/auth (limits notation, e.g. 10/minute).",
+    )
+    api_rate_writes: str = Field(
+        default="60/minute", description="Rate limit per client on the API's writes."
+    )
+    api_rate_reads: str = Field(
+        default="20/second",
+        description="Rate limit per client on reads (/health itself is never limited).",
+    )
+    redis_url: str = Field(
+        default="",
+        description="Redis for the API's rate limits, shared by every process; empty: in memory.",
+    )
     ssh_users_file: Path | None = Field(
         default=None, description="Who may log in over SSH; empty means <data_dir>/users.toml."
     )
@@ -415,7 +455,10 @@ class Settings(BaseSettings):
         default=32, ge=1, description="SSH sessions at once; one more is turned away."
     )
 
-    @field_validator("sim_symbols", "feed_symbols", "feed_sources", "signoff_roles", mode="before")
+    @field_validator(
+        "sim_symbols", "feed_symbols", "feed_sources", "signoff_roles", "api_cors_origins",
+        mode="before",
+    )  # fmt: skip
     @classmethod
     def _split_symbols(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -452,6 +495,25 @@ class Settings(BaseSettings):
         value = value.strip()
         if value and not value.startswith(("http://", "https://")):
             raise ValueError(f"{value!r} is not an http:// or https:// URL")
+        return value
+
+    @field_validator("api_rate_auth", "api_rate_writes", "api_rate_reads")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse  # here: as light as the rest of settings
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate such as 10/minute or 5/second") from None
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"{value!r} is not a redis://, rediss:// or unix:// URL")
         return value
 
     @field_validator("log_level")

@@ -24,10 +24,10 @@ from core.deck_loop import DeckLoop, Remote, ServiceOn, on_loop
 
 if TYPE_CHECKING:
     from checks import ReadinessService
+    from console.api.server import ApiServer
     from console.ssh.server import SSHService
     from core.config import Settings
     from core.deck import Deck
-    from core.health.http import HttpServer
 
 log = logging.getLogger(__name__)
 DEFAULT_SSH_PORT = 2222
@@ -50,8 +50,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )  # fmt: skip
     parser.add_argument(
         "--http-port", type=port_number, default=None, metavar="N",
-        help="also serve /health, /health/detailed and /metrics over HTTP on this port "
-        "(0 picks a free one; address: the http_host setting, 127.0.0.1)",
+        help="also serve the control API (/api/v1), /health, /health/detailed and /metrics "
+        "over HTTP on this port (0 picks a free one; address: the http_host setting, "
+        "127.0.0.1)",
     )  # fmt: skip
     add_executor_argument(parser)
     parser.set_defaults(handler=serve_command)
@@ -96,13 +97,13 @@ async def listen_ssh(
 
 async def listen_http(
     deck: Deck, readiness: ReadinessService | None, ssh: SSHService | None, port: int
-) -> HttpServer:
-    """Bind the monitoring port on the ``http_host`` setting and make the server one of
-    the Deck's services (it answers ``/health`` from the moment it is bound)."""
-    from core.health.endpoints import DeckEndpoints
-    from core.health.http import HttpServer, server_tls
+) -> ApiServer:
+    """Bind the HTTP port on the ``http_host`` setting and make the API server one of
+    the Deck's services (it answers ``/health`` from the moment it is bound). Call it on
+    the Deck's loop: the API runs there."""
+    from console.api.context import ApiContext
+    from console.api.server import ApiServer, server_tls
     from core.health.metrics import HttpCollector
-    from core.health.sources import Sources
 
     settings = deck.settings
     host = settings.http_host
@@ -112,9 +113,9 @@ async def listen_http(
             tls = server_tls(settings.http_tls_cert_file, settings.http_tls_key_file)
         except ValueError as exc:
             raise CannotListen(f"cannot serve HTTPS: {exc}") from None
-    endpoints = DeckEndpoints(Sources(deck, readiness, ssh))
-    http = HttpServer(endpoints.routes(), host=host, port=port, tls=tls)
-    endpoints.registry.register(HttpCollector(http))
+    context = ApiContext(deck, readiness, ssh)
+    http = ApiServer(context, host=host, port=port, tls=tls)
+    context.endpoints.registry.register(HttpCollector(http))
     try:
         await http.listen()
     except OSError as exc:
@@ -155,7 +156,7 @@ async def _serve(settings: Settings, host: str, port: int, http_port: int | None
 
 
 async def _run_until_signalled(
-    deck: Deck, ssh: SSHService, http: HttpServer | None, deck_loop: DeckLoop
+    deck: Deck, ssh: SSHService, http: ApiServer | None, deck_loop: DeckLoop
 ) -> None:
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

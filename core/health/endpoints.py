@@ -14,12 +14,10 @@ import asyncio
 import time
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import generate_latest
 from sqlalchemy import text
 
-from core import jsontext
 from core.events import BreakerState, FeedState, JobState, RiskState
-from core.health.http import Handler, Response
 from core.health.metrics import deck_registry
 from core.health.sources import Sources
 from core.store import Store
@@ -35,21 +33,19 @@ class DeckEndpoints:
         self.store_timeout = store_timeout
         self.registry = deck_registry(sources)
 
-    def routes(self) -> dict[str, Handler]:
-        return {"/health": self.health, "/health/detailed": self.detailed,
-                "/metrics": self.metrics}  # fmt: skip
-
-    async def health(self) -> Response:
+    def health(self) -> dict[str, Any]:
+        """Liveness, from memory."""
         deck = self.sources.deck
         uptime = time.time() - deck.started_at if deck.started_at and deck.running else 0.0
-        body = {"status": "ok" if deck.running else "starting", "run_id": deck.run_id,
+        return {"status": "ok" if deck.running else "starting", "run_id": deck.run_id,
                 "uptime_s": round(uptime, 3)}  # fmt: skip
-        return Response(200, jsontext.dumps(body).encode())
 
-    async def metrics(self) -> Response:
-        return Response(200, generate_latest(self.registry), CONTENT_TYPE_LATEST)
+    def metrics(self) -> bytes:
+        """The Prometheus text exposition (``CONTENT_TYPE_LATEST``)."""
+        return generate_latest(self.registry)
 
-    async def detailed(self) -> Response:
+    async def detailed(self) -> tuple[int, dict[str, Any]]:
+        """The HTTP status (503 when a component is down) and the components' report."""
         components = {
             "store": await self._store(),
             "feeds": self._feeds(),
@@ -71,7 +67,7 @@ class DeckEndpoints:
             worst = DOWN
         body = {"status": worst, "run_id": deck.run_id, "running": deck.running,
                 "components": components}  # fmt: skip
-        return Response(503 if worst == DOWN else 200, jsontext.dumps(body).encode())
+        return 503 if worst == DOWN else 200, body
 
     async def _store(self) -> dict[str, Any]:
         store = self.sources.deck.store

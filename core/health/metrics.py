@@ -9,14 +9,14 @@ figures. Nothing is counted twice: the parts keep their counts, this reads them.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from core.events import BreakerState, JobState, RiskState
-from core.health.http import HttpServer
 from core.health.sources import Sources
 
 P = "quarterdeck_"
@@ -183,10 +183,21 @@ class DeckCollector(Collector):
         yield from (state, rejected, failures)
 
 
+class AnsweringServer(Protocol):
+    """The HTTP server (in ``console.api``): its answers by route and status, its open
+    connections."""
+
+    @property
+    def answers(self) -> Mapping[tuple[str, int], int]: ...
+
+    @property
+    def connections(self) -> int: ...
+
+
 class HttpCollector(Collector):
     """The monitoring server's own answers, by route and status."""
 
-    def __init__(self, server: HttpServer) -> None:
+    def __init__(self, server: AnsweringServer) -> None:
         self.server = server
 
     def collect(self) -> Iterator[Metric]:

@@ -1,0 +1,43 @@
+"""``/health``, ``/health/detailed`` and ``/metrics``: the monitoring routes, outside the
+versioned API (load balancers and Prometheus know them by these paths).
+
+``/health`` answers from memory and is never rate limited; ``/health/detailed`` asks the
+store one ``SELECT 1`` and is 503 when a component is down (``core.health.endpoints``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Response
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from console.api.context import ApiContext, context_of
+from console.api.responses import JsonText
+from core.health.endpoints import DeckEndpoints
+
+router = APIRouter(tags=["health"])
+
+
+def endpoints_of(context: Annotated[ApiContext, Depends(context_of)]) -> DeckEndpoints:
+    return context.endpoints
+
+
+Endpoints = Annotated[DeckEndpoints, Depends(endpoints_of)]
+
+
+@router.get("/health", summary="Liveness: ok once the Deck runs")
+async def health(endpoints: Endpoints) -> dict[str, Any]:
+    return endpoints.health()
+
+
+@router.get("/health/detailed", summary="Each component's status; 503 when one is down",
+            responses={503: {"description": "a component is down"}})  # fmt: skip
+async def detailed(endpoints: Endpoints) -> JsonText:
+    status, body = await endpoints.detailed()
+    return JsonText(body, status_code=status)
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+async def metrics(endpoints: Endpoints) -> Response:
+    return Response(endpoints.metrics(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,85 @@
+"""Errors as JSON problem details (RFC 9457), never a trace.
+
+Every refusal the API gives, whether raised by a route (``Problem``), by FastAPI's own
+validation, by Starlette's routing (404, 405) or by a bug (500), is one
+``application/problem+json`` document: ``type``, ``title``, ``status``, ``detail``
+and, for invalid input, ``errors`` naming each field. A 500 says only that the request
+failed and which request id to quote; the trace goes to the log.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+
+from console.api.responses import JsonText
+
+log = logging.getLogger(__name__)
+MEDIA_TYPE = "application/problem+json"
+
+
+class Problem(Exception):
+    """A refusal a route raises: its status, what went wrong, and headers to send."""
+
+    def __init__(
+        self, status: int, detail: str, *, headers: Mapping[str, str] | None = None,
+        **extra: Any,
+    ) -> None:  # fmt: skip
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.headers = dict(headers or {})
+        self.extra = extra
+
+
+class ProblemResponse(JsonText):
+    media_type = MEDIA_TYPE
+
+
+def problem(
+    status: int, detail: str, *, headers: Mapping[str, str] | None = None, **extra: Any
+) -> ProblemResponse:
+    """The problem document for ``status``."""
+    body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status,
+            "detail": detail, **extra}  # fmt: skip
+    return ProblemResponse(body, status_code=status, headers=dict(headers or {}))
+
+
+def field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
+    """Pydantic's errors as ``{"field": "body.grid.fast", "message": ...}``."""
+    return [{"field": ".".join(str(part) for part in error.get("loc", ())),
+             "message": str(error.get("msg", "invalid"))} for error in errors]  # fmt: skip
+
+
+def install(app: FastAPI) -> None:
+    """Answer every error of ``app`` as a problem document."""
+
+    async def raised(request: Request, exc: Exception) -> ProblemResponse:
+        assert isinstance(exc, Problem)
+        return problem(exc.status, exc.detail, headers=exc.headers, **exc.extra)
+
+    async def http_error(request: Request, exc: Exception) -> ProblemResponse:
+        assert isinstance(exc, HTTPException)
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        return problem(exc.status_code, detail, headers=exc.headers)
+
+    async def invalid(request: Request, exc: Exception) -> ProblemResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = field_errors(exc.errors())
+        first = errors[0] if errors else {"field": "request", "message": "invalid"}
+        return problem(422, f"{first['field']}: {first['message']}", errors=errors)
+
+    async def failed(request: Request, exc: Exception) -> ProblemResponse:
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        return problem(500, "the request failed; quote its X-Request-ID to the operators")
+
+    app.add_exception_handler(Problem, raised)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(Exception, failed)

@@ -1,0 +1,120 @@
+"""The API served by uvicorn on the Deck's loop, as one of the Deck's services.
+
+``listen()`` binds the port itself (so port 0 and a taken port are known before the
+Deck starts, as ``serve`` reports them) and starts answering at once: ``/health``
+says "starting" until the Deck runs. uvicorn installs no signal handlers off the main
+thread, and the Deck's loop runs in a thread of its own, so ``serve`` keeps its own
+SIGTERM handling. TLS is the context ``server_tls`` makes (TLS 1.2 at least).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import ssl
+from pathlib import Path
+
+import uvicorn
+
+from console.api.app import create_app
+from console.api.context import ApiContext
+from console.api.guard import ConnectionGuard, guarded_protocol
+
+log = logging.getLogger(__name__)
+READ_TIMEOUT = 5.0  # seconds a client has to send a whole request head
+MAX_HEAD = 8192  # bytes of request line and headers
+MAX_CONNECTIONS = 128  # served at once; more are answered 503
+#: Open at once from one client address; more are answered 429 and closed. Half of
+#: ``MAX_CONNECTIONS``: one address can never hold every slot.
+MAX_PER_CLIENT = 64
+STOP_TIMEOUT = 5.0  # seconds open requests and streams get to finish on stop
+
+
+class ApiServer:
+    def __init__(
+        self, context: ApiContext, *, host: str, port: int, tls: ssl.SSLContext | None = None,
+        read_timeout: float = READ_TIMEOUT, max_connections: int = MAX_CONNECTIONS,
+        max_per_client: int = MAX_PER_CLIENT,
+    ) -> None:  # fmt: skip
+        self.context = context
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.app = create_app(context)
+        config = uvicorn.Config(
+            self.app, lifespan="off", log_config=None, access_log=False, server_header=False,
+            proxy_headers=False, timeout_keep_alive=max(1, round(read_timeout)),
+            limit_concurrency=max_connections, h11_max_incomplete_event_size=MAX_HEAD,
+            timeout_graceful_shutdown=STOP_TIMEOUT, ws="websockets-sansio",
+            http=guarded_protocol(ConnectionGuard(read_timeout, max_per_client)),
+        )  # fmt: skip
+        config.load()
+        config.ssl = tls  # ours, rather than one uvicorn builds from file names
+        self._server = uvicorn.Server(config)
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls is not None else "http"
+
+    @property
+    def answers(self) -> dict[tuple[str, int], int]:
+        """Answers sent, by route template and status (for ``/metrics``)."""
+        return self.context.answers
+
+    @property
+    def connections(self) -> int:
+        """Connections open now."""
+        return len(self._server.server_state.connections)
+
+    async def listen(self) -> None:
+        """Bind the port (``OSError`` if taken) and begin answering."""
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.port))
+            sock.listen(2048)
+            sock.setblocking(False)
+        except OSError:
+            sock.close()
+            raise
+        self.port = sock.getsockname()[1]
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="api")
+        while not self._server.started and not self._task.done():
+            await asyncio.sleep(0.005)
+        if self._task.done():
+            self._task.result()  # raise what stopped it
+        log.info("%s listening on %s:%d", self.scheme, self.host, self.port)
+
+    async def start(self) -> None:
+        """Nothing to do: the routes answer from ``listen()`` on (liveness while starting)."""
+
+    async def stop(self) -> None:
+        """Close the port, let open requests finish (``STOP_TIMEOUT``), close the rest."""
+        if self._task is None:
+            return
+        self._server.should_exit = True
+        task, self._task = self._task, None
+        await task
+
+
+def server_tls(cert_file: Path, key_file: Path) -> ssl.SSLContext:
+    """A server context for the certificate chain and key (TLS 1.2 at least).
+
+    ``ValueError`` names the setting and file when either cannot be read or the
+    two do not belong together."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    for setting, path in (("http_tls_cert_file", cert_file), ("http_tls_key_file", key_file)):
+        if not path.is_file():
+            raise ValueError(f"{setting}: {path} is not a readable file")
+    try:
+        context.load_cert_chain(cert_file, key_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise ValueError(
+            f"http_tls_cert_file {cert_file} with http_tls_key_file {key_file}: "
+            f"{getattr(exc, 'reason', None) or exc}"
+        ) from None
+    return context
