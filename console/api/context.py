@@ -18,6 +18,7 @@ from core.health.sources import Sources
 
 if TYPE_CHECKING:
     from checks import ReadinessService
+    from console.api.caller import Authenticator
     from console.ssh.server import SSHService
     from core.config import Settings
     from core.deck import Deck
@@ -28,6 +29,8 @@ class ApiContext:
     deck: Deck
     readiness: ReadinessService | None = None
     ssh: SSHService | None = None
+    #: How a request proves who it is (bearer tokens); None: every protected call is 401.
+    authenticator: Authenticator | None = None
     #: The monitoring routes' reader (and its Prometheus registry).
     endpoints: DeckEndpoints = field(init=False)
     #: Answers sent, by route template (unknown paths as "other") and status: /metrics.

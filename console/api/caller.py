@@ -1,0 +1,33 @@
+"""Who is calling: the authenticated principal of a request, as a FastAPI dependency.
+
+Routes declare ``caller: Caller`` and pass it to the Deck's command layer, which checks
+the role (``core.guard``) and audits both the action and a refusal, exactly as for the
+console and SSH: the API adds no rule of its own. How a request proves who it is (the
+bearer token) is the ``Authenticator`` the application was built with.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Protocol
+
+from fastapi import Depends, Request
+
+from console.api.problems import Problem
+from core.access import Principal
+
+
+class Authenticator(Protocol):
+    async def principal(self, request: Request) -> Principal:
+        """The caller, or ``Problem`` 401 (no or bad credentials) or 429 (locked out)."""
+        ...
+
+
+async def current_principal(request: Request) -> Principal:
+    authenticator: Authenticator | None = request.app.state.context.authenticator
+    if authenticator is None:
+        raise Problem(401, "this server has no API authentication configured",
+                      headers={"www-authenticate": "Bearer"})  # fmt: skip
+    return await authenticator.principal(request)
+
+
+Caller = Annotated[Principal, Depends(current_principal)]
