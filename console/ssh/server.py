@@ -23,7 +23,7 @@ import asyncssh
 
 from console.ssh.heap import HeapKeeper
 from console.ssh.host_key import fingerprint, load_or_create_host_key
-from console.ssh.lockout import Lockout
+from console.lockout import Lockout
 from console.ssh.session import ConsoleSession
 from console.ssh.users import User, UsersFile
 from core.access import Principal

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from console.ssh.lockout import Lockout
+from console.lockout import Lockout
 
 
 class Clock:
@@ -82,3 +82,14 @@ def test_a_flood_of_names_is_bounded() -> None:
     for n in range(1_000):
         lockout.failure(f"user{n}", f"10.{n // 250}.{n % 250}.1")
     assert len(lockout._failures) <= 100
+
+
+def test_a_failure_without_a_user_counts_against_the_address_only() -> None:
+    clock = Clock()
+    lockout = Lockout(clock=clock)
+    for _ in range(4):
+        assert not lockout.failure(None, "10.0.0.1")
+    assert lockout.failure("alice", "10.0.0.1")  # the fifth from that address
+    assert lockout.remaining(None, "10.0.0.1") > 0
+    assert lockout.remaining(None, "10.0.0.2") == 0
+    assert lockout.remaining("alice", "10.0.0.2") > 0  # alice was named by the fifth
