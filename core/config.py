@@ -618,6 +618,10 @@ class Settings(BaseSettings):
         return self.ssh_host_key_file or self.data_dir / "ssh_host_ed25519_key"
 
     @property
+    def jwt_key_file(self) -> Path:
+        return self.api_jwt_key_file or self.data_dir / "api_jwt.key"
+
+    @property
     def log_file(self) -> Path:
         return self.data_dir / "logs" / "quarterdeck.jsonl"
 

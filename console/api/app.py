@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from console.api import edges, health, problems
+from console.api import auth, edges, health, problems
 from console.api.context import ApiContext
 from console.api.responses import JsonText
 from core import __version__ as version
@@ -29,6 +29,7 @@ def create_app(context: ApiContext) -> FastAPI:
     app.state.context = context
     problems.install(app)
     app.include_router(health.router)
+    app.include_router(auth.router, prefix=PREFIX)
     # Added innermost first: a request meets the edges, then CORS, the body bound and
     # the rate limits, and reaches the routes last.
     app.add_middleware(edges.RateLimits, settings=settings)

@@ -3,7 +3,8 @@
 Routes declare ``caller: Caller`` and pass it to the Deck's command layer, which checks
 the role (``core.guard``) and audits both the action and a refusal, exactly as for the
 console and SSH: the API adds no rule of its own. How a request proves who it is (the
-bearer token) is the ``Authenticator`` the application was built with.
+bearer token, or the API key itself) is the ``Authenticator`` the application was built
+with: ``console.api.authenticator``.
 """
 
 from __future__ import annotations

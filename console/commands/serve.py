@@ -100,9 +100,13 @@ async def listen_http(
 ) -> ApiServer:
     """Bind the HTTP port on the ``http_host`` setting and make the API server one of
     the Deck's services (it answers ``/health`` from the moment it is bound). Call it on
-    the Deck's loop: the API runs there."""
+    the Deck's loop: the API runs there. Its callers are judged with ``ssh``'s lockout
+    when there is one, so both front ends share it."""
+    from console.api.authenticator import open_authenticator
     from console.api.context import ApiContext
+    from console.api.jwt_key import JwtKeyError
     from console.api.server import ApiServer, server_tls
+    from console.lockout import Lockout
     from core.health.metrics import HttpCollector
 
     settings = deck.settings
@@ -113,7 +117,13 @@ async def listen_http(
             tls = server_tls(settings.http_tls_cert_file, settings.http_tls_key_file)
         except ValueError as exc:
             raise CannotListen(f"cannot serve HTTPS: {exc}") from None
-    context = ApiContext(deck, readiness, ssh)
+    # One lockout for both front ends: a guesser stopped over SSH is stopped here too.
+    lockout = ssh.lockout if ssh is not None else Lockout()
+    try:
+        authenticator = await open_authenticator(deck, lockout)
+    except JwtKeyError as exc:
+        raise UsageError(str(exc)) from None
+    context = ApiContext(deck, readiness, ssh, authenticator=authenticator)
     http = ApiServer(context, host=host, port=port, tls=tls)
     context.endpoints.registry.register(HttpCollector(http))
     try:

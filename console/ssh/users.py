@@ -1,4 +1,5 @@
-"""Who may log in over SSH: a TOML file of users, their roles and public keys.
+"""Who may log in, over SSH and the control API: a TOML file of users, their roles,
+public keys and API keys.
 
 ```toml
 cert-authority = ["ssh-ed25519 AAAA... ops-ca"]   # optional: trusted user CAs
@@ -6,11 +7,13 @@ cert-authority = ["ssh-ed25519 AAAA... ops-ca"]   # optional: trusted user CAs
 [users.alice]
 role = "operator"                                 # viewer, operator, release_manager, admin
 keys = ["ssh-ed25519 AAAA... alice@laptop"]
+api_keys = [{ id = "3f9a2c1d5e6f", sha256 = "...", created = "2027-01-20T09:00:00Z" }]
 ```
 
-A user listed here logs in with one of their keys, or with a certificate
-signed by a listed authority whose principals include their name; either
-way their role comes from this file. ``quarterdeck users`` writes the file
+A user listed here logs in over SSH with one of their keys, or with a certificate
+signed by a listed authority whose principals include their name, and calls the API
+with one of their API keys (``console.ssh.api_keys``: only a hash is kept); every way,
+their role comes from this file. ``quarterdeck users`` writes the file
 (rewriting it whole: comments are not kept) through ``save_users``, its one
 writer, which quotes every name (``[users."john.smith"]``) and refuses to
 write text that would not read back as the same users. Every problem names
@@ -28,15 +31,17 @@ import json
 import logging
 import os
 import re
+import threading
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import asyncssh
 
 from checks.catalog.source_map import SourceMap, scan
+from console.ssh.api_keys import HASH, KEY_ID, ApiKey, new_api_key
 from core.access import Role
 
 log = logging.getLogger(__name__)
@@ -54,9 +59,13 @@ class User:
     name: str
     role: Role
     keys: tuple[asyncssh.SSHKey, ...] = ()
+    api_keys: tuple[ApiKey, ...] = ()
 
     def holds(self, key: asyncssh.SSHKey) -> bool:
         return any(own.public_data == key.public_data for own in self.keys)
+
+    def api_key(self, key_id: str) -> ApiKey | None:
+        return next((key for key in self.api_keys if key.id == key_id), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +75,17 @@ class Users:
 
     def get(self, name: str) -> User | None:
         return self.users.get(name)
+
+    def holder_of(self, key_id: str) -> tuple[User, ApiKey] | None:
+        """The user holding the API key ``key_id``, and the key."""
+        for user in self.users.values():
+            key = user.api_key(key_id)
+            if key is not None:
+                return user, key
+        return None
+
+    def api_key_ids(self) -> set[str]:
+        return {key.id for user in self.users.values() for key in user.api_keys}
 
     def trusts(self, authority: asyncssh.SSHKey) -> bool:
         return any(own.public_data == authority.public_data for own in self.authorities)
@@ -147,9 +167,9 @@ def _parse(path: Path, data: dict[str, Any], lines: SourceMap) -> Users:
             raise fail(loc, f"user {name!r} is written twice (quoted and unquoted)")
         if not isinstance(table, dict):
             raise fail(loc, "must be a table with role and keys")
-        extra = sorted(set(table) - {"role", "keys"})
+        extra = sorted(set(table) - {"role", "keys", "api_keys"})
         if extra:
-            raise fail((*loc, extra[0]), "unknown field (a user has role and keys)")
+            raise fail((*loc, extra[0]), "unknown field (a user has role, keys and api_keys)")
         if "role" not in table:
             raise fail(loc, f"role is missing (one of {ROLES})")
         try:
@@ -158,8 +178,31 @@ def _parse(path: Path, data: dict[str, Any], lines: SourceMap) -> Users:
             raise fail((*loc, "role"), f"{table['role']!r} is not one of {ROLES}") from None
         entries = _list(table.get("keys", []), fail, (*loc, "keys"))
         keys = tuple(_key(entry, fail, (*loc, "keys", n)) for n, entry in enumerate(entries))
-        users[name] = User(name, role, keys)
+        api_keys = _api_keys(table.get("api_keys", []), fail, (*loc, "api_keys"))
+        users[name] = User(name, role, keys, api_keys)
+    ids = [key.id for user in users.values() for key in user.api_keys]
+    if len(ids) != len(set(ids)):
+        twice = next(key_id for key_id in ids if ids.count(key_id) > 1)
+        raise fail(("users",), f"API key id {twice!r} is written twice")
     return Users(users, authorities)
+
+
+def _api_keys(value: Any, fail: Any, loc: tuple[str | int, ...]) -> tuple[ApiKey, ...]:
+    if not isinstance(value, list):
+        raise fail(loc, "must be a list of {id, sha256, created} tables")
+    keys = []
+    for n, entry in enumerate(value):
+        where = f"entry {n + 1}"
+        if not isinstance(entry, dict) or set(entry) != {"id", "sha256", "created"}:
+            raise fail(loc, f"{where}: must be a table of id, sha256 and created")
+        if not all(isinstance(text, str) for text in entry.values()):
+            raise fail(loc, f"{where}: id, sha256 and created are strings")
+        if not KEY_ID.match(entry["id"]):
+            raise fail(loc, f"{where}: id {entry['id']!r} is not 12 hex digits")
+        if not HASH.match(entry["sha256"]):
+            raise fail(loc, f"{where}: sha256 is not 64 hex digits")
+        keys.append(ApiKey(entry["id"], entry["sha256"], entry["created"]))
+    return tuple(keys)
 
 
 def _entries(tables: dict[str, Any]) -> list[tuple[tuple[str, ...], Any]]:
@@ -214,6 +257,10 @@ def render(users: Users) -> str:
         out.append(f"role = {json.dumps(user.role.value)}")
         out.append("keys = [" + "".join(f"\n    {json.dumps(key_line(k))}," for k in user.keys)
                    + ("\n]" if user.keys else "]"))  # fmt: skip
+        if user.api_keys:
+            out.append("api_keys = [" + "".join(
+                f"\n    {{ id = {json.dumps(k.id)}, sha256 = {json.dumps(k.sha256)}, "
+                f"created = {json.dumps(k.created)} }}," for k in user.api_keys) + "\n]")  # fmt: skip
         out.append("")
     return "\n".join(out)
 
@@ -237,7 +284,7 @@ def save_users(path: Path, users: Users) -> None:
 def _summary(users: Users) -> tuple[object, ...]:
     """What the file must keep: each user's role and keys, and the authorities."""
     return (
-        sorted((u.name, u.role.value, tuple(key_line(k) for k in u.keys))
+        sorted((u.name, u.role.value, tuple(key_line(k) for k in u.keys), u.api_keys)
                for u in users.users.values()),
         tuple(key_line(k) for k in users.authorities),
     )  # fmt: skip
@@ -249,20 +296,54 @@ def add_user(path: Path, name: str, role: Role, key: asyncssh.SSHKey) -> tuple[U
     check_name(name)
     users = load_users(path)
     existing = users.get(name)
-    keys = existing.keys if existing else ()
-    if not any(own.public_data == key.public_data for own in keys):
-        keys = (*keys, key)
-    user = User(name, role, keys)
+    user = existing or User(name, role)
+    if not user.holds(key):
+        user = replace(user, keys=(*user.keys, key))
+    user = replace(user, role=role)
     save_users(path, Users({**users.users, name: user}, users.authorities))
     return user, existing is None
 
 
-def remove_user(path: Path, name: str) -> None:
+def add_api_key(path: Path, name: str, role: Role) -> tuple[User, ApiKey, str, bool]:
+    """Give ``name`` (added if new) a new API key and ``role``. Returns the user, the key,
+    the key's text (shown once: only its hash is written) and whether the user is new."""
+    check_name(name)
     users = load_users(path)
-    if name not in users.users:
+    existing = users.get(name)
+    key, text = new_api_key(taken=users.api_key_ids())
+    user = existing or User(name, role)
+    user = replace(user, role=role, api_keys=(*user.api_keys, key))
+    save_users(path, Users({**users.users, name: user}, users.authorities))
+    return user, key, text, existing is None
+
+
+def revoke_api_keys(path: Path, name: str, key_id: str | None = None) -> tuple[ApiKey, ...]:
+    """Remove ``name``'s API key ``key_id`` (None: all of them); returns those removed."""
+    users = load_users(path)
+    user = users.get(name)
+    if user is None:
         raise UsersFileError(f"{path}: no user {name!r}")
-    kept = {other: user for other, user in users.users.items() if other != name}
+    if not user.api_keys:
+        raise UsersFileError(f"{path}: {name} has no API keys")
+    if key_id is not None and user.api_key(key_id) is None:
+        held = ", ".join(key.id for key in user.api_keys)
+        raise UsersFileError(f"{path}: {name} has no API key {key_id!r} (theirs: {held})")
+    removed = tuple(key for key in user.api_keys if key_id in (None, key.id))
+    kept = tuple(key for key in user.api_keys if key not in removed)
+    save_users(path, Users({**users.users, name: replace(user, api_keys=kept)},
+                           users.authorities))  # fmt: skip
+    return removed
+
+
+def remove_user(path: Path, name: str) -> User:
+    """Remove ``name`` with all their keys; returns what they held."""
+    users = load_users(path)
+    user = users.get(name)
+    if user is None:
+        raise UsersFileError(f"{path}: no user {name!r}")
+    kept = {other: held for other, held in users.users.items() if other != name}
     save_users(path, Users(kept, users.authorities))
+    return user
 
 
 class UsersFile:
@@ -274,17 +355,20 @@ class UsersFile:
         self.path = path
         self._signature: tuple[int, int, int] | None = None
         self._users = Users()
+        self._lock = threading.Lock()  # the API reads it from worker threads
 
     def current(self) -> Users:
-        try:
-            stat = self.path.stat()
-            signature = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
-        except FileNotFoundError:
-            signature = None
-        if signature != self._signature:
-            self._signature = signature
+        with self._lock:
             try:
-                self._users = load_users(self.path)
-            except UsersFileError as exc:
-                log.error("users file not reloaded, the previous users stay in force: %s", exc)
-        return self._users
+                stat = self.path.stat()
+                signature = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+            except FileNotFoundError:
+                signature = None
+            if signature != self._signature:
+                self._signature = signature
+                try:
+                    self._users = load_users(self.path)
+                except UsersFileError as exc:
+                    log.error("users file not reloaded, the previous users stay in force: %s",
+                              exc)  # fmt: skip
+            return self._users

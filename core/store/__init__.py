@@ -3,6 +3,8 @@
 from core.store.database import Store, StoreDamaged, StoreUnavailable, create_database_engine
 from core.store.tables import (
     AccountRow,
+    ApiRefreshTokenRow,
+    ApiRevocationRow,
     AuditCheckpointRow,
     AuditRow,
     AuthorizationRow,
@@ -20,6 +22,8 @@ from core.store.writer import BatchWriter
 
 __all__ = [
     "AccountRow",
+    "ApiRefreshTokenRow",
+    "ApiRevocationRow",
     "AuditCheckpointRow",
     "AuditRow",
     "AuthorizationRow",

@@ -224,3 +224,34 @@ class AuthorizationRow(SQLModel, table=True):
     who: str
     fingerprint: str
     ts: float
+
+
+class ApiRefreshTokenRow(SQLModel, table=True):
+    """A refresh token of the control API, kept as the SHA-256 of its secret. Each use
+    rotates it: the row is marked used and a new one of the same ``family`` is issued;
+    a used token presented again revokes the whole family (``ApiRevocationRow``)."""
+
+    __tablename__ = "api_refresh_tokens"
+
+    id: str = Field(primary_key=True)
+    family: str = Field(index=True)
+    user: str = Field(index=True)
+    key_id: str = Field(index=True)  # the API key it was issued for
+    secret_sha256: str
+    issued_at: float
+    expires_at: float
+    used_at: float | None = None
+
+
+class ApiRevocationRow(SQLModel, table=True):
+    """A revoked API access token (``jti``) or token family (``family``: its refresh
+    tokens and the access tokens issued with them), kept until ``expires_at``, when
+    everything it stops has expired anyway."""
+
+    __tablename__ = "api_revocations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    jti: str | None = Field(default=None, index=True)
+    family: str | None = Field(default=None, index=True)
+    revoked_at: float
+    expires_at: float

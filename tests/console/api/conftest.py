@@ -1,35 +1,36 @@
 """A real ``serve``-like API: a Deck, the API server on 127.0.0.1, and httpx clients that
-call it as a given role."""
+call it as a given role, with real tokens: a user of each role holds an API key in the
+test's users file, and a client's first request trades it for an access token at
+``POST /api/v1/auth/token``."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 
 import httpx
 import pytest
-from fastapi import Request
 
 from checks import ReadinessService
+from console.api.authenticator import ApiAuthenticator, open_authenticator
 from console.api.context import ApiContext
-from console.api.problems import Problem
 from console.api.server import ApiServer
-from core.access import Principal, Role
+from console.lockout import Lockout
+from console.ssh.users import add_api_key
+from core.access import Role
 from core.config import Settings
 from core.deck import Deck
 
 
-class TokenPerRole:
-    """Stands in for the token service until it lands: ``Bearer <role>`` is that role.
-    Only this fixture uses it; tests go through ``Api.client(role)``, which will mint
-    real tokens instead."""
+def role_user(role: Role) -> str:
+    """The user a test calls as for ``role`` (the name its audit entries carry)."""
+    return f"{role.value}-user"
 
-    async def principal(self, request: Request) -> Principal:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or token not in set(Role):
-            raise Problem(401, "a bearer token is needed", headers={"www-authenticate": "Bearer"})
-        client = request.client.host if request.client else "local"
-        return Principal(f"{token}-user", Role(token), source=f"api {client}")
+
+def role_keys(settings: Settings) -> dict[Role, str]:
+    """A user of each role, with a new API key each, in the users file of ``settings``."""
+    return {role: add_api_key(settings.users_file, role_user(role), role)[2] for role in Role}
 
 
 @dataclass
@@ -37,15 +38,67 @@ class Api:
     deck: Deck
     readiness: ReadinessService
     server: ApiServer
+    keys: dict[Role, str]  # each role's API key
+    tokens: dict[Role, str] = field(default_factory=dict)  # minted once per role
 
     @property
     def url(self) -> str:
         return f"{self.server.scheme}://127.0.0.1:{self.server.port}"
 
+    @property
+    def authenticator(self) -> ApiAuthenticator:
+        authenticator = self.server.context.authenticator
+        assert isinstance(authenticator, ApiAuthenticator)
+        return authenticator
+
     def client(self, role: Role | None = None) -> httpx.AsyncClient:
         """A client calling as ``role`` (None: no credentials)."""
-        headers = {"authorization": f"Bearer {role.value}"} if role is not None else {}
-        return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=30)
+        auth = RoleToken(self, role) if role is not None else None
+        return httpx.AsyncClient(base_url=self.url, auth=auth, timeout=30)
+
+    async def token(self, role: Role) -> str:
+        """An access token for ``role``'s user, from the token route."""
+        if role not in self.tokens:
+            async with httpx.AsyncClient(base_url=self.url, timeout=30) as client:
+                answer = await client.post("/api/v1/auth/token",
+                                           headers={"x-api-key": self.keys[role]})  # fmt: skip
+            assert answer.status_code == 200, answer.text
+            self.tokens[role] = answer.json()["access_token"]
+        return self.tokens[role]
+
+
+class RoleToken(httpx.Auth):
+    """``Authorization: Bearer`` with the role's access token, minted at the first request."""
+
+    def __init__(self, api: Api, role: Role) -> None:
+        self.api = api
+        self.role = role
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        request.headers["authorization"] = f"Bearer {await self.api.token(self.role)}"
+        yield request
+
+
+@asynccontextmanager
+async def serving(
+    settings: Settings, keys: dict[Role, str], lockout: Lockout | None = None
+) -> AsyncIterator[Api]:
+    """A Deck serving the API as ``listen_http`` wires it, until the block ends."""
+    deck = Deck(settings)
+    readiness = ReadinessService(deck)
+    deck.add_service(readiness)
+    authenticator = await open_authenticator(deck, lockout or Lockout())
+    context = ApiContext(deck, readiness, authenticator=authenticator)
+    server = ApiServer(context, host="127.0.0.1", port=0)
+    await server.listen()
+    deck.add_service(server)
+    await deck.start()
+    try:
+        yield Api(deck, readiness, server, keys)
+    finally:
+        await deck.stop()
 
 
 @pytest.fixture
@@ -56,15 +109,5 @@ def api_settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 async def api(api_settings: Settings) -> AsyncIterator[Api]:
-    deck = Deck(api_settings)
-    readiness = ReadinessService(deck)
-    deck.add_service(readiness)
-    context = ApiContext(deck, readiness, authenticator=TokenPerRole())
-    server = ApiServer(context, host="127.0.0.1", port=0)
-    await server.listen()
-    deck.add_service(server)
-    await deck.start()
-    try:
-        yield Api(deck, readiness, server)
-    finally:
-        await deck.stop()
+    async with serving(api_settings, role_keys(api_settings)) as served:
+        yield served
