@@ -1,5 +1,6 @@
-"""``/api/v1/auth``: an API key for tokens, a refresh token for the next ones, and
-revocation. The judging, lockout and audit are the ``ApiAuthenticator``'s."""
+"""``/api/v1/auth``: an API key for tokens, a refresh token for the next ones,
+revocation, and who the caller is. The judging, lockout and audit are the
+``ApiAuthenticator``'s."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field
 
 from console.api.authenticator import ApiAuthenticator
+from console.api.caller import Caller
 from console.api.context import ApiContext, context_of
 from console.api.problems import Problem
 from console.api.tokens import MAX_TOKEN_CHARS, Issued
@@ -63,6 +65,11 @@ class Revoked(BaseModel):
     revoked: Literal["access_token", "refresh_token"]
 
 
+class Me(BaseModel):
+    user: str
+    role: str
+
+
 @router.post("/token", summary="Exchange an API key (X-API-Key) for tokens",
              responses=REFUSALS)  # fmt: skip
 async def token(
@@ -82,3 +89,9 @@ async def refresh(request: Request, authority: Authority, body: RefreshRequest) 
              responses=REFUSALS)  # fmt: skip
 async def revoke(request: Request, authority: Authority, body: RevokeRequest) -> Revoked:
     return Revoked(revoked=await authority.revoke(request, body.token))  # type: ignore[arg-type]
+
+
+@router.get("/me", summary="Who the credentials sent are (a token or an API key)",
+            responses=REFUSALS)  # fmt: skip
+async def me(caller: Caller) -> Me:
+    return Me(user=caller.name, role=caller.role.value)

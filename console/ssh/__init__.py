@@ -2,6 +2,7 @@
 
 ``server`` (listening, authentication, lockout, audit), ``session`` (one app per
 SSH session), ``driver`` (Textual drawn on an SSH channel), ``users`` (the users
-file), and ``host_key`` (the lockout rules are ``console.lockout``, shared with the API). Nothing is imported here, so that
-``quarterdeck users`` does not load Textual.
+file, shared with the API, and its API keys in ``api_keys``) and ``host_key``; the
+lockout rules are ``console.lockout``, shared with the API. Nothing is imported here, so
+that ``quarterdeck users`` does not load Textual.
 """

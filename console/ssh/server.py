@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import asyncssh
 
+from console.lockout import Lockout
 from console.ssh.heap import HeapKeeper
 from console.ssh.host_key import fingerprint, load_or_create_host_key
-from console.lockout import Lockout
 from console.ssh.session import ConsoleSession
 from console.ssh.users import User, UsersFile
 from core.access import Principal

@@ -248,7 +248,7 @@ def key_line(key: asyncssh.SSHKey) -> str:
 
 def render(users: Users) -> str:
     """The file's text for ``users``: TOML, strings written as JSON strings (valid TOML)."""
-    out = ["# Quarterdeck SSH users; `quarterdeck users` rewrites this file.", ""]
+    out = ["# Quarterdeck users (SSH and the API); `quarterdeck users` rewrites this file.", ""]
     if users.authorities:
         keys = ", ".join(json.dumps(key_line(k)) for k in users.authorities)
         out += [f"{AUTHORITY_KEY} = [{keys}]", ""]
@@ -258,11 +258,15 @@ def render(users: Users) -> str:
         out.append("keys = [" + "".join(f"\n    {json.dumps(key_line(k))}," for k in user.keys)
                    + ("\n]" if user.keys else "]"))  # fmt: skip
         if user.api_keys:
-            out.append("api_keys = [" + "".join(
-                f"\n    {{ id = {json.dumps(k.id)}, sha256 = {json.dumps(k.sha256)}, "
-                f"created = {json.dumps(k.created)} }}," for k in user.api_keys) + "\n]")  # fmt: skip
+            tables = "".join(f"\n    {_api_key_table(key)}," for key in user.api_keys)
+            out.append(f"api_keys = [{tables}\n]")
         out.append("")
     return "\n".join(out)
+
+
+def _api_key_table(key: ApiKey) -> str:
+    return (f"{{ id = {json.dumps(key.id)}, sha256 = {json.dumps(key.sha256)}, "
+            f"created = {json.dumps(key.created)} }}")  # fmt: skip
 
 
 def save_users(path: Path, users: Users) -> None:

@@ -84,11 +84,11 @@ def revoke_families(
     if not families:
         return
     with store.session() as session, session.begin():
-        last = dict(session.execute(
+        last: dict[str, float] = dict(session.execute(
             select(ApiRefreshTokenRow.family, func.max(ApiRefreshTokenRow.expires_at))
             .where(col(ApiRefreshTokenRow.family).in_(families))
             .group_by(col(ApiRefreshTokenRow.family))
-        ).tuples())  # fmt: skip
+        ).all())  # fmt: skip
         for family in families:
             until = max(last.get(family, now), now + access_seconds)
             session.add(ApiRevocationRow(family=family, revoked_at=now, expires_at=until))
