@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
 from console.api.responses import JsonText
+from core.access import PermissionDenied
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
@@ -75,6 +76,11 @@ def install(app: FastAPI) -> None:
         first = errors[0] if errors else {"field": "request", "message": "invalid"}
         return problem(422, f"{first['field']}: {first['message']}", errors=errors)
 
+    async def permission_denied(request: Request, exc: Exception) -> ProblemResponse:
+        # the command layer refused and already audited it as ``denied.<action>``
+        assert isinstance(exc, PermissionDenied)
+        return problem(403, exc.reason)
+
     async def failed(request: Request, exc: Exception) -> ProblemResponse:
         log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
         return problem(500, "the request failed; quote its X-Request-ID to the operators")
@@ -82,4 +88,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Problem, raised)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(PermissionDenied, permission_denied)
     app.add_exception_handler(Exception, failed)
