@@ -129,11 +129,13 @@ async def authenticate(websocket: WebSocket, context: ApiContext) -> Principal:
     ``Authorization`` header, else its ``token`` query parameter as a bearer token."""
     if context.authenticator is None:
         raise Problem(401, "this server has no API authentication configured")
-    scope = websocket.scope
+    # The authenticator reads a request's headers and client address; the handshake is
+    # that request (Starlette's Request only takes an http scope, hence the type).
+    scope = {**websocket.scope, "type": "http"}
     token = websocket.query_params.get("token")
     if token and "authorization" not in websocket.headers:
         header = (b"authorization", f"Bearer {token}".encode("latin-1", "replace"))
-        scope = {**scope, "headers": [*scope["headers"], header]}
+        scope["headers"] = [*scope["headers"], header]
     return await context.authenticator.principal(Request(scope))
 
 

@@ -63,7 +63,7 @@ async def test_portfolio_is_the_account_document_without_its_fills(api: Api) -> 
     document = await asyncio.to_thread(
         lambda: account_document(
             load_account(deck.store, row), account_fills(deck.store, row.id), {STRATEGY}
-        )  # fmt: skip
+        )
     )
     assert set(body) == set(document) - {"fills"}
     assert body["account_id"] == row.id
@@ -172,8 +172,8 @@ async def test_a_strategy_stops_and_starts_on_an_operators_word(api: Api) -> Non
     assert stopped.json() == {"strategy": STRATEGY, "state": "stopped", "changed": True}
     assert again.json()["changed"] is False
     assert started.json()["changed"] is True and api.deck.engine.stopped == set()
-    assert [e.detail["why"] for e in await audited(api.deck, "strategy.")] == ["review",
-                                                                             "reviewed"]  # fmt: skip
+    whys = [e.detail["why"] for e in await audited(api.deck, "strategy.")]
+    assert whys == ["review", "reviewed"]
 
 
 async def test_a_restart_runs_the_newest_code_and_says_which(api: Api) -> None:
