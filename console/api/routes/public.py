@@ -56,7 +56,10 @@ class PerformanceCache:
 
 
 def performance_document(deck: Deck) -> dict[str, Any]:
-    curve = [s for s in deck.bus.kept(PortfolioSnapshot) if equity_bucket(s) is not None]
+    # the account's points from the first market event on (the engine's first snapshot,
+    # before any price, has no market time)
+    curve = [s for s in deck.bus.kept(PortfolioSnapshot)
+             if equity_bucket(s) is not None and s.ts > 0]  # fmt: skip
     points = [{"ts": s.ts, "equity": s.equity,
                "return": s.equity / s.starting_equity - 1 if s.starting_equity else 0.0,
                "drawdown": s.drawdown} for s in curve]  # fmt: skip

@@ -3,11 +3,14 @@ when ``QD_API_PUBLIC`` is on; nothing else of the account."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from limits import parse
 
 from console.api.routes.public import CACHE_SECONDS, PerformanceCache
 from core.config import Settings
+from core.events import PortfolioSnapshot
 from tests.console.api.conftest import Api
 
 
@@ -26,6 +29,10 @@ async def test_the_public_view_is_off_unless_enabled(api: Api) -> None:
 
 
 async def test_anyone_reads_the_curve_and_nothing_of_the_account(api: Api) -> None:
+    with api.deck.bus.subscribe(PortfolioSnapshot) as snapshots:
+        async with asyncio.timeout(60):
+            while (await snapshots.get()).ts <= 0:  # until the market has moved
+                pass
     async with api.client() as client:  # no credentials
         answer = await client.get("/api/v1/public/performance")
     assert answer.status_code == 200
@@ -33,8 +40,9 @@ async def test_anyone_reads_the_curve_and_nothing_of_the_account(api: Api) -> No
     assert answer.headers["ratelimit-limit"] == str(reads.amount)  # limited as reads are
     body = answer.json()
     assert set(body) == {"as_of", "total_return", "max_drawdown", "points"}
-    assert body["points"], "the engine publishes the account as it starts"
+    assert body["points"]
     assert set(body["points"][0]) == {"ts", "equity", "return", "drawdown"}
+    assert body["points"][0]["ts"] > 0  # from the first market event on
     assert body["as_of"] == body["points"][-1]["ts"]
     assert body["total_return"] == body["points"][-1]["return"]
     for word in ("cash", "position", "order", "strateg", "fill"):
