@@ -13,6 +13,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from console.api.server import MAX_WS_MESSAGE
 from console.api.stream import MAX_ERRORS, MAX_MESSAGE
 from core.access import Role
 from core.events import AlertRaised, Severity
@@ -147,5 +148,17 @@ async def test_a_client_that_keeps_sending_garbage_is_closed_with_a_reason(api: 
                 assert (await receive(socket))["type"] == "error"
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
     assert "bad messages" in closed.value.rcvd.reason
+    async with api.client() as client:
+        assert (await client.get("/health")).json()["status"] == "ok"
+
+
+async def test_a_huge_message_closes_the_stream_with_message_too_big(api: Api) -> None:
+    async with stream(api) as socket:
+        await receive(socket)  # welcome
+        await socket.send(json.dumps({"subscribe": ["x" * (MAX_WS_MESSAGE + 1)]}))
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await receive(socket)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
     async with api.client() as client:
         assert (await client.get("/health")).json()["status"] == "ok"
