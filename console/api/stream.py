@@ -16,7 +16,8 @@ keep only their newest, which is all a view of the current state needs.
 
 A message that is not understood (not JSON, an unknown topic, a binary or oversized
 frame) is answered ``{"type": "error", "error": ...}`` and the stream goes on; after
-``MAX_ERRORS`` of them the socket is closed with 1008 and a reason; a message over 64 KiB closes it at once (1009).
+``MAX_ERRORS`` of them the socket is closed with 1008 and a reason. A message over
+64 KiB closes it at once (1009: ``server.MAX_WS_MESSAGE``).
 """
 
 from __future__ import annotations
