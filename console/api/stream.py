@@ -65,7 +65,8 @@ POLICY_VIOLATION = 1008
 def event_message(event: Any) -> str:
     """One event as the stream sends it."""
     data = dataclasses.asdict(event) if dataclasses.is_dataclass(event) else {}
-    return jsontext.dumps({"type": "event", "topic": TOPIC_OF[type(event)],
+    topic = next(TOPIC_OF[kind] for kind in type(event).__mro__ if kind in TOPIC_OF)
+    return jsontext.dumps({"type": "event", "topic": topic,
                            "event": type(event).__name__, "data": data},
                           default=str)  # fmt: skip
 

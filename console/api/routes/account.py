@@ -34,6 +34,8 @@ Context = Annotated[ApiContext, Depends(context_of)]
 MAX_PAGE = 1000
 #: Order events read to find the recent orders (each order's newest one).
 ORDER_SCAN = 5000
+StrategyFilter = Annotated[str | None, Query(max_length=200, description="Only this strategy's.")]
+SymbolFilter = Annotated[str | None, Query(max_length=50, description="Only this symbol's.")]
 
 
 def account_of(deck: Deck) -> AccountRow:
@@ -60,15 +62,15 @@ async def portfolio(context: Context, caller: Caller) -> dict[str, Any]:
 @router.get("/orders", response_model=Orders, summary="Working orders, and recent ones")
 async def orders(
     context: Context, caller: Caller,
-    strategy: Annotated[str | None, Query(description="Only this strategy's.")] = None,
-    symbol: Annotated[str | None, Query(description="Only this symbol's.")] = None,
-    status: Annotated[str | None, Query(description="Only orders in this status.")] = None,
+    strategy: StrategyFilter = None,
+    symbol: SymbolFilter = None,
+    status: Annotated[OrderStatus | None, Query(description="Only orders in this status.")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Recent orders at most.")] = 100,
 ) -> dict[str, Any]:  # fmt: skip
     deck = context.deck
     row = account_of(deck)
 
-    def wanted(request: OrderRequest, state: str) -> bool:
+    def wanted(request: OrderRequest, state: OrderStatus) -> bool:
         return ((strategy is None or request.strategy == strategy)
                 and (symbol is None or request.symbol == symbol)
                 and (status is None or state == status))  # fmt: skip
@@ -76,11 +78,11 @@ async def orders(
     working = [
         _order(o.order_id, o.request, o.status, o.filled_quantity, o.reason, o.ts)
         for o in deck.engine.broker.working()
-        if wanted(o.request, o.status.value)
+        if wanted(o.request, o.status)
     ]
     events = await asyncio.to_thread(recent_orders, deck.store, row.id, ORDER_SCAN)
     recent = [_order(e.order_id, e.request, e.status, e.filled_quantity, e.reason, e.ts)
-              for e in events if wanted(e.request, e.status.value)][:limit]  # fmt: skip
+              for e in events if wanted(e.request, e.status)][:limit]  # fmt: skip
     return {"working": working, "recent": recent}
 
 
@@ -100,8 +102,8 @@ async def fills(
     before: Annotated[int | None, Query(ge=0, description="Fills with ids below this "
                                         "(the previous page's next_before).")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Fills per page.")] = 100,
-    strategy: Annotated[str | None, Query(description="Only this strategy's.")] = None,
-    symbol: Annotated[str | None, Query(description="Only this symbol's.")] = None,
+    strategy: StrategyFilter = None,
+    symbol: SymbolFilter = None,
 ) -> dict[str, Any]:  # fmt: skip
     deck = context.deck
     row = account_of(deck)

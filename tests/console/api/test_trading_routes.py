@@ -100,6 +100,7 @@ async def test_orders_list_working_and_recent_with_filters(api: Api) -> None:
         orders = (await client.get("/api/v1/orders")).json()
         filled = (await client.get("/api/v1/orders", params={"status": "filled"})).json()
         other = (await client.get("/api/v1/orders", params={"symbol": "NOPE"})).json()
+        bad = await client.get("/api/v1/orders", params={"status": "lost"})
     working = {o["id"]: o for o in orders["working"]}
     assert working[order_id]["type"] == "limit"
     recent = {o["id"]: o for o in orders["recent"]}
@@ -107,6 +108,7 @@ async def test_orders_list_working_and_recent_with_filters(api: Api) -> None:
     assert filled["working"] == [] and filled["recent"]
     assert all(o["status"] == "filled" for o in filled["recent"])
     assert other == {"working": [], "recent": []}
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.status"
 
 
 async def test_risk_shows_each_limit_and_an_unset_one_as_null(api: Api) -> None:
