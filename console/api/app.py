@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from console.api import edges, health, problems
 from console.api.context import ApiContext
 from console.api.responses import JsonText
+from console.api.routes import backtests, datasets, job_files, jobs, strategies
 from core import __version__ as version
 
 PREFIX = "/api/v1"
@@ -29,6 +30,8 @@ def create_app(context: ApiContext) -> FastAPI:
     app.state.context = context
     problems.install(app)
     app.include_router(health.router)
+    for research in (strategies, datasets, backtests, jobs, job_files):
+        app.include_router(research.router, prefix=PREFIX)
     # Added innermost first: a request meets the edges, then CORS, the body bound and
     # the rate limits, and reaches the routes last.
     app.add_middleware(edges.RateLimits, settings=settings)
