@@ -25,11 +25,7 @@ from core.jobs import BatchRequest, OptimizeRequest, WalkForwardRequest
 from core.research.space import SearchTooLarge
 from core.research.strategies import ParameterError
 
-GridRange = Annotated[
-    list[int | float], Field(min_length=2, max_length=3,
-                             description="[START, STOP] or [START, STOP, STEP], both ends "
-                                         "included (the CLI's NAME=START:STOP:STEP)")
-]  # fmt: skip
+GridRange = Annotated[list[int | float], Field(min_length=2, max_length=3)]
 
 
 class Job(BaseModel):
@@ -44,8 +40,10 @@ class Search(Job):
     method: Literal["grid", "random", "tpe"] = "grid"
     grid: dict[str, GridRange] = Field(
         default_factory=dict, max_length=50,
-        description="The values to search, by parameter; a parameter left out keeps its "
-                    "default. Within each parameter's range (`GET /api/v1/strategies/{id}`).",
+        description="The values to search, by parameter: [START, STOP] or [START, STOP, "
+                    "STEP], both ends included (the CLI's NAME=START:STOP:STEP), within the "
+                    "parameter's range (`GET /api/v1/strategies/{id}`); a parameter left out "
+                    "keeps its default.",
     )  # fmt: skip
     trials: int | None = bounds.POSITIVE_COUNT.field(
         None, description="Combinations a random or TPE search tries (default: all, or 100)."

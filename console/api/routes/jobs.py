@@ -64,13 +64,16 @@ class JobDocument(BaseModel):
 
 
 def document(deck: Deck, row: JobRow, checkpoints: int | None = None) -> dict[str, Any]:
+    """``jobs show --json``'s fields (``checkpoints`` for one job), with its progress and,
+    while it runs in this process, its speed and ETA."""
     live = deck.jobs.jobs.get(row.id or 0)
-    running = live is not None and not live.state.finished
+    if live is not None and live.state.finished:
+        live = None
     extra = {"checkpoints": checkpoints} if checkpoints is not None else {}
     return {**job_document(row), **extra,
             "progress": row.done / row.total if row.total > 0 else None,
-            "rate": live.rate if running and live else None,
-            "eta_seconds": live.eta_seconds if running and live else None}  # fmt: skip
+            "rate": live.rate if live else None,
+            "eta_seconds": live.eta_seconds if live else None}  # fmt: skip
 
 
 async def stored_job(deck: Deck, job_id: int) -> JobRow:

@@ -170,3 +170,18 @@ async def test_a_backtest_of_a_dataset_beyond_the_bound_is_refused(
     assert answer.status_code == 422
     assert answer.json()["errors"][0]["field"] == "body.dataset"
     assert "has 300 bars, more than a synchronous backtest runs (200)" in answer.json()["detail"]
+
+
+async def test_the_openapi_document_describes_the_research_routes(api: Api) -> None:
+    async with api.client() as client:
+        document = (await client.get("/api/v1/openapi.json")).json()
+    paths = document["paths"]
+    tags = {path: {t for op in paths[path].values() for t in op["tags"]} for path in paths}
+    assert tags["/api/v1/strategies/{strategy_id}"] == {"strategies"}
+    assert tags["/api/v1/datasets"] == {"datasets"}
+    assert tags["/api/v1/backtests"] == {"backtests"}
+    assert tags["/api/v1/jobs/{job_id}/files/{name}"] == {"jobs"}
+    kinds = document["paths"]["/api/v1/jobs"]["post"]["requestBody"]["content"]
+    assert "discriminator" in str(kinds)
+    grid = document["components"]["schemas"]["OptimizeJob"]["properties"]["grid"]
+    assert "START, STOP" in grid["description"]
