@@ -10,7 +10,17 @@ from fastapi.middleware.cors import CORSMiddleware
 from console.api import edges, health, problems, stream
 from console.api.context import ApiContext
 from console.api.responses import JsonText
-from console.api.routes import account, public, readiness, trading
+from console.api.routes import (
+    account,
+    backtests,
+    datasets,
+    job_files,
+    jobs,
+    public,
+    readiness,
+    strategies,
+    trading,
+)
 from core import __version__ as version
 
 PREFIX = "/api/v1"
@@ -30,7 +40,9 @@ def create_app(context: ApiContext) -> FastAPI:
     app.state.context = context
     problems.install(app)
     app.include_router(health.router)
-    for resource in (account, trading, readiness, public, stream):
+    resources = (strategies, datasets, backtests, jobs, job_files, account, trading, readiness,
+                 public, stream)  # fmt: skip
+    for resource in resources:
         app.include_router(resource.router, prefix=PREFIX)
     app.state.readiness_runs = readiness.ReadinessRuns()
     app.state.performance_cache = public.PerformanceCache()

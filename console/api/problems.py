@@ -1,7 +1,8 @@
 """Errors as JSON problem details (RFC 9457), never a trace.
 
 Every refusal the API gives, whether raised by a route (``Problem``), by FastAPI's own
-validation, by Starlette's routing (404, 405) or by a bug (500), is one
+validation, by Starlette's routing (404, 405), by the command layer refusing the
+caller's role (403, ``PermissionDenied``) or by a bug (500), is one
 ``application/problem+json`` document: ``type``, ``title``, ``status``, ``detail``
 and, for invalid input, ``errors`` naming each field. A 500 says only that the request
 failed and which request id to quote; the trace goes to the log.
@@ -77,9 +78,9 @@ def install(app: FastAPI) -> None:
         return problem(422, f"{first['field']}: {first['message']}", errors=errors)
 
     async def permission_denied(request: Request, exc: Exception) -> ProblemResponse:
-        # the command layer refused and already audited it as ``denied.<action>``
+        """The command layer refused the caller's role (and audited ``denied.<action>``)."""
         assert isinstance(exc, PermissionDenied)
-        return problem(403, exc.reason)
+        return problem(403, exc.reason, action=exc.action, capability=exc.capability.value)
 
     async def failed(request: Request, exc: Exception) -> ProblemResponse:
         log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
