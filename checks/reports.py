@@ -43,6 +43,11 @@ def as_json(release: ReleaseState) -> dict[str, Any]:
         "ready": release.ready, "authorizable": release.authorizable,
         "authorized": release.authorization is not None,
         "missing_roles": release.missing_roles,
+        "signoffs": [{"role": role, "who": row.who, "note": row.note, "at": _when(row.ts)}
+                     for role, row in release.signed.items()],
+        "authorization": ({"who": release.authorization.who,
+                           "at": _when(release.authorization.ts)}
+                          if release.authorization is not None else None),
         "items": [
             {"id": s.item.id, "title": s.item.title, "section": s.item.section,
              "severity": s.item.severity.value, "kind": s.item.kind.value,

@@ -190,6 +190,27 @@ class ReadinessService:
         is QD_ENVIRONMENT) with the current ``target``, by ``actor``, whose role
         must hold ``run_checks`` (``PermissionDenied``, audited, if not).
         """
+        task = await self.begin(only, checklist=checklist, version=version,
+                                environment=environment, actor=actor)  # fmt: skip
+        try:
+            return await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # our caller is being cancelled: let it unwind
+            return dict(self.results)  # the run was cancelled by stop()
+
+    async def begin(
+        self,
+        only: Collection[str] | None = None,
+        *,
+        checklist: Checklist | None = None,
+        version: str = __version__,
+        environment: str = "",
+        actor: Principal,
+    ) -> asyncio.Task[dict[str, ProbeResult]]:
+        """``rerun``'s run, started and not waited for (a front end answers at once and
+        follows it); the actor is checked, and a refusal raised, before it starts."""
         subject = checklist.id if checklist is not None else self.checklist_id
         await permit_async(self.deck.store, actor, Capability.RUN_CHECKS, "check.run", subject)
         if checklist is None:
@@ -199,14 +220,7 @@ class ReadinessService:
             checklist = self.checklist
         request = RunRequest(checklist, None if only is None else frozenset(only), version, actor,
                              environment)  # fmt: skip
-        task = self._spawn(request)
-        try:
-            return await task
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if current is not None and current.cancelling():
-                raise  # our caller is being cancelled: let it unwind
-            return dict(self.results)  # the run was cancelled by stop()
+        return self._spawn(request)
 
     async def _load(self) -> Checklist:
         return await asyncio.to_thread(builtin_checklist, self.checklist_id, registry=self.registry)

@@ -242,6 +242,11 @@ class Bus:
         for subscription in route:
             subscription._offer(event)
 
+    def kept(self, *topics: type) -> list[Any]:
+        """The kept events of ``topics``, oldest first (what ``replay`` starts from)."""
+        with self._lock:
+            return self._replay(topics)
+
     def _replay(self, topics: tuple[type, ...]) -> list[Any]:
         found = {seq: event for keeper in self._kept for seq, event in keeper.events.values()
                  if isinstance(event, topics)}  # fmt: skip

@@ -602,6 +602,11 @@ class Settings(BaseSettings):
         return self.data_dir / "exports"
 
     @property
+    def catalog_dir(self) -> Path:
+        """The data catalog: datasets uploaded through the API (``core.market.catalog``)."""
+        return self.data_dir / "catalog"
+
+    @property
     def preferences_dir(self) -> Path:
         return self.data_dir / "preferences"
 

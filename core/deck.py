@@ -15,7 +15,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import numpy as np
 
@@ -46,6 +46,7 @@ from core.jobs.optimize import best_of
 from core.jobs.retention import remove_expired_exports
 from core.logs import log_tail
 from core.market import PriceSimulator, SimulatorFeed
+from core.market.catalog import Catalog, Dataset
 from core.market.feeds import FileReplayFeed
 from core.research import strategy_lookup
 from core.research.executors import executor_for
@@ -128,10 +129,11 @@ class Deck:
         )
         if isinstance(self.feed, SimulatorFeed):
             self.engine.tick_due = self.feed.due  # a stalled loop shows in the latency
+        self.catalog = Catalog(s.catalog_dir)  # uploaded datasets, for jobs and the API
         self.jobs = JobManager(
             self.bus, self.writer, JOB_KINDS, store=self.store,
             concurrency=s.job_concurrency or None, executor=executor_for(s.executor),
-            max_combos=s.sweep_max_combos,
+            max_combos=s.sweep_max_combos, catalog=self.catalog,
         )  # fmt: skip
         set_thread_budget(s.job_threads or max(1, (os.cpu_count() or 1) - 1))
         self.sessions = SessionRegistry(self.bus)
@@ -474,6 +476,7 @@ class Deck:
         format: str = "report",
         bars: int = 5_000,
         seed: int = 0,
+        priority: JobPriority = JobPriority.NORMAL,
     ) -> int:
         """Queue a PDF report (``format="report"``) of ``strategy`` on ``dataset``, or its
         Pine Script (``"pine"``), into the exports folder."""
@@ -482,7 +485,7 @@ class Deck:
             strategy, dataset, str(s.exports_dir), format=format, params=params or {},
             commission=s.commission, seed=seed, bars=bars,
         )  # fmt: skip
-        return await self.submit_job(actor, "export", request.as_params())
+        return await self.submit_job(actor, "export", request.as_params(), priority)
 
     async def submit_export_of_best(
         self, actor: Principal, job_id: int, *, format: str = "report"
@@ -510,9 +513,25 @@ class Deck:
             raise KeyError(job_id)
         return row
 
-    async def submit_batch(self, actor: Principal, request: BatchRequest) -> int:
+    async def submit_batch(
+        self, actor: Principal, request: BatchRequest, priority: JobPriority = JobPriority.NORMAL
+    ) -> int:
         """Queue a strategies x datasets batch; returns its job id."""
-        return await self.submit_job(actor, "batch", request.as_params())
+        return await self.submit_job(actor, "batch", request.as_params(), priority)
+
+    async def add_dataset(
+        self, actor: Principal, name: str, data: BinaryIO, symbol: str | None = None
+    ) -> tuple[Dataset, bool]:
+        """Validate the bar file ``name`` read from ``data`` and keep it in the data
+        catalog, for jobs to run on as ``catalog:ID``: the dataset, and whether it is new
+        (the same bytes uploaded again are the same dataset). A ``DataFileError`` names
+        the file, row and column of bad data."""
+        await permit_async(self.store, actor, Capability.RUN_JOBS, "dataset.add", name)
+        dataset, created = await asyncio.to_thread(self.catalog.add, name, data, symbol)
+        if created:
+            await self._audit(actor, "dataset.add", f"dataset {dataset.id}",
+                              {"name": dataset.name, "rows": dataset.rows})  # fmt: skip
+        return dataset, created
 
     async def _keep_house(self) -> None:
         """Now and then hourly: remove expired export files and sign an audit checkpoint."""

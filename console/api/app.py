@@ -7,9 +7,20 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from console.api import auth, edges, health, problems
+from console.api import auth, edges, health, problems, stream
 from console.api.context import ApiContext
 from console.api.responses import JsonText
+from console.api.routes import (
+    account,
+    backtests,
+    datasets,
+    job_files,
+    jobs,
+    public,
+    readiness,
+    strategies,
+    trading,
+)
 from core import __version__ as version
 
 PREFIX = "/api/v1"
@@ -29,7 +40,12 @@ def create_app(context: ApiContext) -> FastAPI:
     app.state.context = context
     problems.install(app)
     app.include_router(health.router)
-    app.include_router(auth.router, prefix=PREFIX)
+    resources = (auth, strategies, datasets, backtests, jobs, job_files, account, trading,
+                 readiness, public, stream)  # fmt: skip
+    for resource in resources:
+        app.include_router(resource.router, prefix=PREFIX)
+    app.state.readiness_runs = readiness.ReadinessRuns()
+    app.state.performance_cache = public.PerformanceCache()
     # Added innermost first: a request meets the edges, then CORS, the body bound and
     # the rate limits, and reaches the routes last.
     app.add_middleware(edges.RateLimits, settings=settings)

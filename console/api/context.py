@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from core.config import Settings
     from core.deck import Deck
 
+STREAM_QUEUE = 1000
+
 
 @dataclass(slots=True)
 class ApiContext:
@@ -35,6 +37,8 @@ class ApiContext:
     endpoints: DeckEndpoints = field(init=False)
     #: Answers sent, by route template (unknown paths as "other") and status: /metrics.
     answers: collections.Counter[tuple[str, int]] = field(default_factory=collections.Counter)
+    #: Events a stream client may fall behind by before its oldest are dropped.
+    stream_queue: int = STREAM_QUEUE
 
     def __post_init__(self) -> None:
         self.endpoints = DeckEndpoints(self.sources)

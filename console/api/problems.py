@@ -1,7 +1,8 @@
 """Errors as JSON problem details (RFC 9457), never a trace.
 
 Every refusal the API gives, whether raised by a route (``Problem``), by FastAPI's own
-validation, by Starlette's routing (404, 405) or by a bug (500), is one
+validation, by Starlette's routing (404, 405), by the command layer refusing the
+caller's role (403, ``PermissionDenied``) or by a bug (500), is one
 ``application/problem+json`` document: ``type``, ``title``, ``status``, ``detail``
 and, for invalid input, ``errors`` naming each field. A 500 says only that the request
 failed and which request id to quote; the trace goes to the log.
@@ -19,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
 from console.api.responses import JsonText
+from core.access import PermissionDenied
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
@@ -75,6 +77,11 @@ def install(app: FastAPI) -> None:
         first = errors[0] if errors else {"field": "request", "message": "invalid"}
         return problem(422, f"{first['field']}: {first['message']}", errors=errors)
 
+    async def permission_denied(request: Request, exc: Exception) -> ProblemResponse:
+        """The command layer refused the caller's role (and audited ``denied.<action>``)."""
+        assert isinstance(exc, PermissionDenied)
+        return problem(403, exc.reason, action=exc.action, capability=exc.capability.value)
+
     async def failed(request: Request, exc: Exception) -> ProblemResponse:
         log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
         return problem(500, "the request failed; quote its X-Request-ID to the operators")
@@ -82,4 +89,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Problem, raised)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(PermissionDenied, permission_denied)
     app.add_exception_handler(Exception, failed)

@@ -29,6 +29,9 @@ MAX_CONNECTIONS = 128  # served at once; more are answered 503
 #: ``MAX_CONNECTIONS``: one address can never hold every slot.
 MAX_PER_CLIENT = 64
 STOP_TIMEOUT = 5.0  # seconds open requests and streams get to finish on stop
+#: Bytes of one WebSocket message from a client: past it the stream is closed (1009).
+#: The stream's own messages are far smaller (``console.api.stream.MAX_MESSAGE``).
+MAX_WS_MESSAGE = 65_536
 
 
 class ApiServer:
@@ -47,6 +50,7 @@ class ApiServer:
             proxy_headers=False, timeout_keep_alive=max(1, round(read_timeout)),
             limit_concurrency=max_connections, h11_max_incomplete_event_size=MAX_HEAD,
             timeout_graceful_shutdown=STOP_TIMEOUT, ws="websockets-sansio",
+            ws_max_size=MAX_WS_MESSAGE,
             http=guarded_protocol(ConnectionGuard(read_timeout, max_per_client)),
         )  # fmt: skip
         config.load()

@@ -101,7 +101,8 @@ def _time(ts: float | None) -> str | None:
     return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
 
 
-def _document(row: JobRow) -> dict[str, Any]:
+def job_document(row: JobRow) -> dict[str, Any]:
+    """A job as ``jobs list --json`` prints it (and the API answers it)."""
     from core.events import JobPriority
 
     return {
@@ -122,14 +123,14 @@ def list_command(args: argparse.Namespace) -> int:
     jobs = records.list_jobs(store, args.state, args.limit)
     store.dispose()
     if args.json:
-        print(jsontext.dumps([_document(row) for row in jobs], indent=2))
+        print(jsontext.dumps([job_document(row) for row in jobs], indent=2))
         return 0
     if not jobs:
         print("no jobs")
         return 0
     print(f"{'ID':>5}  {'STATE':<9}  {'PRIO':<6}  {'KIND':<8}  {'PROGRESS':>13}  TITLE")
     for row in jobs:
-        document = _document(row)
+        document = job_document(row)
         progress = f"{row.done:,}/{row.total:,}" if row.total else "-"
         print(f"{row.id:>5}  {row.state:<9}  {document['priority']:<6}  {row.kind:<8}  "
               f"{progress:>13}  {row.title}")  # fmt: skip
@@ -145,7 +146,7 @@ def show_command(args: argparse.Namespace) -> int:
     store.dispose()
     if row is None:
         raise UsageError(f"no job {args.job_id}")
-    document = jsontext.finite({**_document(row), "checkpoints": saved})
+    document = jsontext.finite({**job_document(row), "checkpoints": saved})
     if args.json:
         print(jsontext.dumps(document, indent=2))
         return 0
@@ -262,6 +263,7 @@ def work_command(args: argparse.Namespace) -> int:
 async def _work(settings: Settings, concurrency: int, until_idle: bool) -> int:
     from core.bus import Bus
     from core.jobs import JOB_KINDS, JobManager
+    from core.market.catalog import Catalog
     from core.research.executors import executor_for
     from core.store import BatchWriter
 
@@ -272,6 +274,7 @@ async def _work(settings: Settings, concurrency: int, until_idle: bool) -> int:
         Bus(), writer, JOB_KINDS, store=store,
         concurrency=concurrency or settings.job_concurrency or None,
         executor=executor_for(settings.executor), max_combos=settings.sweep_max_combos,
+        catalog=Catalog(settings.catalog_dir),
     )  # fmt: skip
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -13,6 +13,7 @@ from core import bounds, jsontext
 
 if TYPE_CHECKING:
     from core.research.backtest import BacktestConfig
+    from core.research.runner import BacktestResult
     from core.research.strategies import Strategy
 
 
@@ -147,27 +148,31 @@ def backtest_command(args: argparse.Namespace) -> int:
     except (KeyError, ParameterError, ValueError, DataFileError) as exc:
         raise UsageError(str(exc)) from None
     result = run_backtest(strategy, bars, params, config)
-    trades = [
-        {**t.as_json(), "entry_time": iso(t.entry_time), "exit_time": iso(t.exit_time)}
-        for t in result.trades
-    ]
+    document = backtest_document(strategy, result)
     if args.json:
-        document = {
-            "strategy": strategy.id,
-            "strategy_version": strategy.version,
-            "strategy_source": strategy.source,
-            "params": params,
-            "metrics": result.metrics,
-            "trades": trades,
-            "equity_final": result.metrics["equity_final"],
-            "bankrupt": result.bankrupt_bar is not None,
-            "bankrupt_bar": result.bankrupt_bar,
-            "bankrupt_time": iso(result.bankrupt_time),
-        }
         print(jsontext.dumps(document, indent=2))
         return 0
-    print_report(strategy, params, result.metrics, trades, result.bankruptcy)
+    print_report(strategy, params, result.metrics, document["trades"], result.bankruptcy)
     return 0
+
+
+def backtest_document(strategy: Strategy, result: BacktestResult) -> dict[str, Any]:
+    """``backtest --json``: the run's figures, trades and the code that produced them."""
+    return {
+        "strategy": strategy.id,
+        "strategy_version": strategy.version,
+        "strategy_source": strategy.source,
+        "params": result.params,
+        "metrics": result.metrics,
+        "trades": [
+            {**t.as_json(), "entry_time": iso(t.entry_time), "exit_time": iso(t.exit_time)}
+            for t in result.trades
+        ],
+        "equity_final": result.metrics["equity_final"],
+        "bankrupt": result.bankrupt_bar is not None,
+        "bankrupt_bar": result.bankrupt_bar,
+        "bankrupt_time": iso(result.bankrupt_time),
+    }
 
 
 def print_report(

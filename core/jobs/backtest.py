@@ -7,7 +7,6 @@ from typing import Any
 
 from core import bounds
 from core.jobs.context import JobContext
-from core.jobs.datasets import dataset_bars
 from core.jobs.kinds import JobKind, check_numbers, parse_request
 from core.research.backtest import BacktestConfig
 from core.research.runner import run_backtest
@@ -48,7 +47,7 @@ class BacktestRequest:
 def run_backtest_job(request: BacktestRequest, context: JobContext) -> dict[str, Any]:
     strategy = get_strategy(request.strategy)
     context.progress(0, 1)
-    bars = dataset_bars(request.dataset, request.seed, request.bars)
+    bars = context.bars(request.dataset, request.seed, request.bars)
     context.check()
     result = run_backtest(strategy, bars, request.params, request.config())
     context.progress(1, 1)

@@ -8,7 +8,6 @@ from typing import Any
 
 from core import bounds
 from core.jobs.context import JobContext
-from core.jobs.datasets import dataset_bars
 from core.jobs.kinds import JobKind, check_numbers, parse_request
 from core.research.backtest import BacktestConfig
 from core.research.batch import BatchRow, run_batch
@@ -19,7 +18,8 @@ from core.research.strategies import get_strategy
 
 @dataclass(frozen=True)
 class BatchRequest:
-    """``datasets`` are data files, or ``sim:SYMBOL`` for 5,000 simulated hourly bars."""
+    """``datasets`` are data files, ``catalog:ID``, or ``sim:SYMBOL`` for 5,000 simulated
+    hourly bars."""
 
     strategies: tuple[str, ...]
     datasets: tuple[str, ...]
@@ -53,7 +53,7 @@ class BatchRequest:
 
 def run_batch_job(request: BatchRequest, context: JobContext) -> dict[str, Any]:
     strategies = [get_strategy(s) for s in request.strategies]
-    datasets = {spec: dataset_bars(spec, request.seed) for spec in request.datasets}
+    datasets = {spec: context.bars(spec, request.seed) for spec in request.datasets}
     context.progress(0, len(strategies) * len(datasets))
     rows = run_batch(
         strategies, datasets, BacktestConfig(commission=request.commission),

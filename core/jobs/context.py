@@ -14,6 +14,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from core.jobs.datasets import dataset_bars
+from core.market.catalog import Catalog
+from core.market.history import Bars
 from core.research.executors import LOCAL, SweepExecutor
 from core.research.sweep import Cancelled
 
@@ -37,6 +40,7 @@ class JobContext:
         save: Callable[[Any], None] | None = None,
         on_park: Callable[[], None] | None = None,
         executor: SweepExecutor = LOCAL,
+        catalog: Catalog | None = None,
         max_updates_per_second: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -45,6 +49,7 @@ class JobContext:
         self._save = save
         self._on_park = on_park
         self.executor = executor  # where the job's sweeps run
+        self.catalog = catalog  # where a ``catalog:ID`` dataset is read from
         self._cancel = threading.Event()
         self._running = threading.Event()
         self._running.set()
@@ -75,6 +80,11 @@ class JobContext:
         """``should_stop`` for code that unwinds by exception: raises ``Cancelled``."""
         if self.should_stop():
             raise Cancelled
+
+    def bars(self, spec: str, seed: int = 0, count: int = 5_000) -> Bars:
+        """The bars of a dataset spec (``core.jobs.datasets``), reading ``catalog:ID``
+        from this process's data catalog."""
+        return dataset_bars(spec, seed, count, self.catalog)
 
     def checkpoint(self, payload: Any) -> None:
         """Save ``payload`` (JSON-able) so a restart can carry on from here."""

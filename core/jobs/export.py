@@ -15,7 +15,7 @@ from typing import Any
 
 from core import bounds
 from core.jobs.context import JobContext
-from core.jobs.datasets import SIMULATED, dataset_bars
+from core.jobs.datasets import SIMULATED
 from core.jobs.kinds import JobKind, check_numbers, parse_request
 from core.research.backtest import BacktestConfig
 from core.research.runner import run_backtest
@@ -95,7 +95,7 @@ def _report(request: ExportRequest, context: JobContext, config: BacktestConfig,
 
     strategy = get_strategy(request.strategy)
     context.progress(0, 3)
-    bars = dataset_bars(request.dataset, request.seed, request.bars)
+    bars = context.bars(request.dataset, request.seed, request.bars)
     context.check()
     result = run_backtest(strategy, bars, request.params, config)
     context.progress(1, 3)

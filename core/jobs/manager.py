@@ -35,6 +35,7 @@ from core.jobs import records
 from core.jobs.context import JobContext
 from core.jobs.kinds import JobKind, Params, admit, find_kind
 from core.logs import correlated
+from core.market.catalog import Catalog
 from core.research.executors import LOCAL, SweepExecutor
 from core.research.sweep import Cancelled
 from core.store import BatchWriter, JobCheckpointRow, JobRow, Store
@@ -81,6 +82,7 @@ class JobManager:
         executor: SweepExecutor = LOCAL,
         history: int = HISTORY,
         max_combos: int = DEFAULT_SWEEP_MAX_COMBOS,
+        catalog: Catalog | None = None,
     ) -> None:
         self._bus = bus
         self._writer = writer
@@ -94,6 +96,7 @@ class JobManager:
         #: ``QD_SWEEP_MAX_COMBOS``: a job that would evaluate more is refused at submission.
         self.max_combos = max_combos
         self.executor = executor
+        self.catalog = catalog  # where jobs read ``catalog:ID`` datasets
         self.owner = records.owner_name()
         self._jobs: dict[int, _Job] = {}
         self._ready: list[tuple[int, int, int]] = []  # (priority, seq, job id)
@@ -240,7 +243,7 @@ class JobManager:
             JobPriority(row.priority if row.priority is not None else 1),
         )  # fmt: skip
         context = JobContext(report, resume=resume, save=save, on_park=park,
-                             executor=self.executor)  # fmt: skip
+                             executor=self.executor, catalog=self.catalog)  # fmt: skip
         job = _Job(kind, request, row, update, context, next(self._seq))
         self._jobs[job_id] = job
         self._set(job, state=state)

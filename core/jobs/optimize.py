@@ -11,7 +11,6 @@ from typing import Any, ClassVar
 from core import bounds
 from core.events import JobState
 from core.jobs.context import JobContext
-from core.jobs.datasets import dataset_bars
 from core.jobs.kinds import JobKind, Params, check_numbers, parse_request
 from core.jobs.records import checkpoints, get_job
 from core.research.backtest import BacktestConfig
@@ -29,8 +28,9 @@ NUMBERS = {
 
 @dataclass(frozen=True)
 class OptimizeRequest:
-    """``dataset`` is a CSV/Parquet file or ``sim:SYMBOL`` (simulated hourly bars of
-    ``bars`` length from ``seed``); ``grid`` maps a parameter to (start, stop, step)."""
+    """``dataset`` is a CSV/Parquet file, ``catalog:ID`` or ``sim:SYMBOL`` (simulated
+    hourly bars of ``bars`` length from ``seed``); ``grid`` maps a parameter to (start,
+    stop, step)."""
 
     KIND: ClassVar[str] = "optimize"
     strategy: str
@@ -95,7 +95,7 @@ CHECKPOINT_ROWS = 2_048
 def run_optimize(request: OptimizeRequest, context: JobContext) -> dict[str, Any]:
     """Run the search in the calling thread; returns the best parameters and metrics."""
     strategy = get_strategy(request.strategy)
-    bars = dataset_bars(request.dataset, request.seed, request.bars)
+    bars = context.bars(request.dataset, request.seed, request.bars)
     context.progress(0, 1)
     space = request.space()
     resume = evaluations_from_checkpoints(context.resume)

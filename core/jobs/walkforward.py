@@ -8,7 +8,6 @@ from typing import Any, ClassVar
 
 from core import bounds
 from core.jobs.context import JobContext
-from core.jobs.datasets import dataset_bars
 from core.jobs.kinds import JobKind, Params, check_numbers, parse_request
 from core.jobs.optimize import OptimizeRequest, with_grid_tuples
 from core.research.backtest import BacktestConfig
@@ -44,7 +43,7 @@ class WalkForwardRequest(OptimizeRequest):
 
 def run_walk_forward(request: WalkForwardRequest, context: JobContext) -> dict[str, Any]:
     strategy = get_strategy(request.strategy)
-    bars = dataset_bars(request.dataset, request.seed, request.bars)
+    bars = context.bars(request.dataset, request.seed, request.bars)
     context.progress(0, request.windows)
     saved = [
         WindowResult(**{**window, "in_sample": tuple(window["in_sample"]),

@@ -66,6 +66,24 @@ def account_fills(store: Store, account_id: str, strategy: str | None = None) ->
         return list(session.exec(query))
 
 
+def fill_page(
+    store: Store, account_id: str, *, limit: int, before: int | None = None,
+    strategy: str | None = None, symbol: str | None = None,
+) -> list[FillRow]:  # fmt: skip
+    """The account's newest ``limit`` fills (of one strategy, of one symbol) whose fill id
+    is below ``before``, newest first: a page, and the next one from its last id."""
+    query = select(FillRow).where(FillRow.account_id == account_id)
+    if before is not None:
+        query = query.where(FillRow.fill_id < before)
+    if strategy is not None:
+        query = query.where(FillRow.strategy == strategy)
+    if symbol is not None:
+        query = query.where(FillRow.symbol == symbol)
+    query = query.order_by(col(FillRow.fill_id).desc()).limit(limit)
+    with store.session() as session:
+        return list(session.exec(query))
+
+
 def account_document(
     loaded: LoadedAccount, fills: list[FillRow], live: set[str] | None = None
 ) -> dict[str, Any]:
@@ -97,14 +115,16 @@ def account_document(
             {"symbol": c.symbol, "ts": c.ts, "event": c.event, "price": c.price}
             for c in sorted(state.cursors.values(), key=lambda c: c.symbol)
         ],
-        "fills": [
-            {"id": f.fill_id, "ts": f.ts, "symbol": f.symbol, "side": f.side,
-             "quantity": f.quantity, "price": f.price, "commission": f.commission,
-             "strategy": f.strategy, "strategy_version": f.strategy_version,
-             "run_id": f.run_id, "order_id": f.order_id}
-            for f in fills
-        ],
+        "fills": [fill_fields(f) for f in fills],
     }  # fmt: skip
+
+
+def fill_fields(f: FillRow) -> dict[str, Any]:
+    """One fill as the account document (and the API's ``/fills``) shows it."""
+    return {"id": f.fill_id, "ts": f.ts, "symbol": f.symbol, "side": f.side,
+            "quantity": f.quantity, "price": f.price, "commission": f.commission,
+            "strategy": f.strategy, "strategy_version": f.strategy_version,
+            "run_id": f.run_id, "order_id": f.order_id}  # fmt: skip
 
 
 def total_pnl(portfolio: Portfolio) -> float:

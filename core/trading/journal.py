@@ -142,6 +142,25 @@ def account_entries(store: Store, account_id: str) -> list[Entry]:
     return [_decode(kind, decode(text)[0]) for kind, text in rows]
 
 
+def recent_orders(store: Store, account_id: str, scan: int) -> list[OrderEvent]:
+    """Each order's newest event among the account's newest ``scan`` order events, newest
+    first: what became of its recent orders, whichever run placed them."""
+    query = (
+        select(JournalRow.payload_json)
+        .where(JournalRow.account_id == account_id, JournalRow.kind == "order")
+        .order_by(col(JournalRow.seq).desc())
+        .limit(scan)
+    )
+    with store.engine.connect() as connection:
+        rows = connection.execute(query).all()
+    newest: dict[int, OrderEvent] = {}
+    for (text,) in rows:
+        event = _decode("order", _JSON.raw_decode(text)[0])
+        assert isinstance(event, OrderEvent)
+        newest.setdefault(event.order_id, event)
+    return list(newest.values())
+
+
 def fill_columns(fill: Fill) -> dict[str, object]:
     """A fill as the ``fills`` table's columns."""
     return {

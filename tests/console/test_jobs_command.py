@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -115,3 +116,23 @@ def test_pause_resume_and_priority_of_a_job_nobody_runs(
     assert quarterdeck(capsys, "jobs", "resume", "1")[:2] == (0, "job 1: resume\n")
     assert json.loads(quarterdeck(capsys, "jobs", "show", "1", "--json")[1])["state"] == "queued"
     assert quarterdeck(capsys, "jobs", "pause", "9")[0] == 2
+
+
+def test_a_job_submitted_on_a_catalog_dataset_runs_in_a_worker(
+    isolated_environment: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from core.config import Settings
+    from core.market.catalog import Catalog
+    from tests.bar_files import bars_csv
+
+    catalog = Catalog(Settings().catalog_dir)
+    dataset, _ = catalog.add("spy.csv", io.BytesIO(bars_csv(400)))
+    request = {"strategy": "sma_cross", "dataset": f"catalog:{dataset.id}", "min_trades": 0,
+               "grid": {"fast": [5, 10, 5], "slow": [20, 30, 10]}}  # fmt: skip
+    code, out, _ = quarterdeck(capsys, "jobs", "submit", "optimize", json.dumps(request))
+    assert code == 0
+    assert quarterdeck(capsys, "jobs", "work", "--until-idle")[0] == 0
+    code, out, _ = quarterdeck(capsys, "jobs", "show", out.strip(), "--json")
+    shown = json.loads(out)
+    assert shown["state"] == "done", shown["error"]
+    assert shown["result"]["evaluations"] == 4

@@ -1,13 +1,13 @@
 """A real ``serve``-like API: a Deck, the API server on 127.0.0.1, and httpx clients that
 call it as a given role, with real tokens: a user of each role holds an API key in the
-test's users file, and a client's first request trades it for an access token at
-``POST /api/v1/auth/token``."""
+test's users file, traded for an access token at ``POST /api/v1/auth/token`` once the
+server runs (so each test's audit trail begins with those four ``api.token`` entries)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -39,7 +39,7 @@ class Api:
     readiness: ReadinessService
     server: ApiServer
     keys: dict[Role, str]  # each role's API key
-    tokens: dict[Role, str] = field(default_factory=dict)  # minted once per role
+    tokens: dict[Role, str]  # each role's access token
 
     @property
     def url(self) -> str:
@@ -53,32 +53,19 @@ class Api:
 
     def client(self, role: Role | None = None) -> httpx.AsyncClient:
         """A client calling as ``role`` (None: no credentials)."""
-        auth = RoleToken(self, role) if role is not None else None
-        return httpx.AsyncClient(base_url=self.url, auth=auth, timeout=30)
+        headers = {"authorization": f"Bearer {self.tokens[role]}"} if role is not None else {}
+        return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=30)
 
-    async def token(self, role: Role) -> str:
-        """An access token for ``role``'s user, from the token route."""
-        if role not in self.tokens:
-            async with httpx.AsyncClient(base_url=self.url, timeout=30) as client:
-                answer = await client.post("/api/v1/auth/token",
-                                           headers={"x-api-key": self.keys[role]})  # fmt: skip
+
+async def mint(url: str, keys: dict[Role, str]) -> dict[Role, str]:
+    """An access token for each role's user, from the token route."""
+    tokens = {}
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        for role, key in keys.items():
+            answer = await client.post("/api/v1/auth/token", headers={"x-api-key": key})
             assert answer.status_code == 200, answer.text
-            self.tokens[role] = answer.json()["access_token"]
-        return self.tokens[role]
-
-
-class RoleToken(httpx.Auth):
-    """``Authorization: Bearer`` with the role's access token, minted at the first request."""
-
-    def __init__(self, api: Api, role: Role) -> None:
-        self.api = api
-        self.role = role
-
-    async def async_auth_flow(
-        self, request: httpx.Request
-    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        request.headers["authorization"] = f"Bearer {await self.api.token(self.role)}"
-        yield request
+            tokens[role] = answer.json()["access_token"]
+    return tokens
 
 
 @asynccontextmanager
@@ -96,7 +83,8 @@ async def serving(
     deck.add_service(server)
     await deck.start()
     try:
-        yield Api(deck, readiness, server, keys)
+        url = f"{server.scheme}://127.0.0.1:{server.port}"
+        yield Api(deck, readiness, server, keys, await mint(url, keys))
     finally:
         await deck.stop()
 

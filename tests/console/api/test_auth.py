@@ -57,8 +57,9 @@ def secret(settings: Settings) -> bytes:
     return load_or_create_jwt_key(settings.jwt_key_file)[0]
 
 
-def actions(api: Api, prefix: str = "api.") -> list[str]:
-    return [entry.action for entry in read_entries(api.deck.store, prefix)]
+def actions(api: Api) -> list[str]:
+    """The API's audit entries after the fixture's own token exchanges."""
+    return [entry.action for entry in read_entries(api.deck.store, "api.")][len(Role) :]
 
 
 async def test_a_key_buys_a_short_lived_token_with_every_claim(
@@ -76,7 +77,7 @@ async def test_a_key_buys_a_short_lived_token_with_every_claim(
     assert claims["exp"] - claims["iat"] == 300
     assert abs(claims["iat"] - time.time()) < 60 and claims["jti"]
     assert answer.headers["cache-control"] == "no-store"
-    (entry,) = read_entries(api.deck.store, "api.token")
+    entry = read_entries(api.deck.store, "api.token")[-1]
     assert entry.actor == "operator-user" and entry.detail["source"] == "api 127.0.0.1"
     assert entry.detail["role"] == "operator"
     again = jwt.decode((await exchange(api, api.keys[Role.OPERATOR])).json()["access_token"],
@@ -230,7 +231,7 @@ async def test_revoke_an_access_token_alone_or_a_refresh_tokens_family(api: Api)
     assert (await post(api, REFRESH, {"refresh_token": second["refresh_token"]})).status_code \
         == 401  # fmt: skip
     assert (await post(api, REVOKE, {"token": "qdr_nonsense"})).status_code == 401
-    assert actions(api, "api.revoke") == ["api.revoke", "api.revoke"]
+    assert actions(api).count("api.revoke") == 2
 
 
 async def test_a_missing_key_on_the_token_route_is_a_counted_failure(api: Api) -> None:
