@@ -179,6 +179,8 @@ async def stream(websocket: WebSocket) -> None:
         return
     follower = Follower(context.deck.bus, context.stream_queue)
     sender = asyncio.create_task(_send(websocket, follower), name="stream-send")
+    # A streaming client is connected as a console session is: every header lists them.
+    session = context.deck.sessions.open(caller, caller.source)
     try:
         await websocket.send_text(jsontext.dumps({
             "type": "welcome", "user": caller.name, "role": caller.role.value,
@@ -188,6 +190,7 @@ async def stream(websocket: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
+        context.deck.sessions.close(session)
         sender.cancel()
         with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
             await sender

@@ -162,3 +162,14 @@ async def test_a_huge_message_closes_the_stream_with_message_too_big(api: Api) -
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
     async with api.client() as client:
         assert (await client.get("/health")).json()["status"] == "ok"
+
+
+async def test_a_streaming_client_is_listed_among_the_sessions_while_connected(api: Api) -> None:
+    async with stream(api, Role.OPERATOR) as socket:
+        await receive(socket)
+        connected = api.deck.sessions.sessions
+    assert [(s.user, s.role) for s in connected] == [("operator-user", "operator")]
+    assert connected[0].source == "api 127.0.0.1"
+    async with asyncio.timeout(10):
+        while api.deck.sessions.sessions:
+            await asyncio.sleep(0.02)
