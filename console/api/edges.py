@@ -50,6 +50,7 @@ HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
 UNLIMITED_PATHS = frozenset({"/health"})  # a load balancer's poll costs nothing
 HTTP_VERSIONS = frozenset({"1.0", "1.1"})
 MAX_HEAD = 8192  # bytes of request line and headers
+FRAMING = {b"content-length": 1, b"transfer-encoding": 2}
 #: Seconds the shared rate-limit store has to answer before a request is refused (503).
 REDIS_TIMEOUT = 2.0
 
@@ -105,15 +106,22 @@ class Edges:
 
 def refused(scope: Scope) -> ProblemResponse | None:
     """The refusal of a request h11 let through: another HTTP version (it reads any
-    HTTP/x.y), or a head over ``MAX_HEAD`` (h11 bounds only a head still incomplete,
-    so a larger one arriving in one segment passes it)."""
+    HTTP/x.y); a head over ``MAX_HEAD`` (h11 bounds only a head still incomplete, so a
+    larger one arriving in one segment passes it); both a length and a transfer coding
+    (RFC 9112 6.3: a proxy in front may frame the body by the other one)."""
     close = {"connection": "close"}
     if scope.get("http_version", "1.1") not in HTTP_VERSIONS:
         return problem(505, "this server speaks HTTP/1.0 and HTTP/1.1 only", headers=close)
     size = len(scope.get("raw_path", b"")) + len(scope.get("query_string", b""))
-    size += sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+    framing = 0
+    for name, value in scope["headers"]:
+        size += len(name) + len(value) + 4
+        framing |= FRAMING.get(name, 0)
     if size > MAX_HEAD:
         return problem(431, f"the request head is larger than {MAX_HEAD:,} bytes", headers=close)
+    if framing == 3:
+        return problem(400, "a request may not have both Content-Length and "
+                       "Transfer-Encoding", headers=close)  # fmt: skip
     return None
 
 

@@ -21,6 +21,7 @@ from console.api.app import create_app
 from console.api.context import ApiContext
 from console.api.edges import MAX_HEAD, Edges
 from console.api.guard import ConnectionGuard, guarded_protocol, unavailable
+from core.health.metrics import HttpCollector
 
 log = logging.getLogger(__name__)
 READ_TIMEOUT = 5.0  # seconds a client has to send a whole request head
@@ -57,6 +58,7 @@ class ApiServer:
         config.ssl = tls  # ours, rather than one uvicorn builds from file names
         self._server = uvicorn.Server(config)
         self._task: asyncio.Task[None] | None = None
+        context.endpoints.registry.register(HttpCollector(self))  # its answers, on /metrics
 
     @property
     def scheme(self) -> str:

@@ -103,7 +103,6 @@ async def listen_http(
     the Deck's loop: the API runs there."""
     from console.api.context import ApiContext
     from console.api.server import ApiServer, server_tls
-    from core.health.metrics import HttpCollector
 
     settings = deck.settings
     host = settings.http_host
@@ -115,7 +114,6 @@ async def listen_http(
             raise CannotListen(f"cannot serve HTTPS: {exc}") from None
     context = ApiContext(deck, readiness, ssh)
     http = ApiServer(context, host=host, port=port, tls=tls)
-    context.endpoints.registry.register(HttpCollector(http))
     try:
         await http.listen()
     except OSError as exc:
