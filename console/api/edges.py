@@ -142,7 +142,11 @@ def secured(
 
 class BodyLimit:
     """Refuse a request body over ``max_bytes`` with 413: at once when its
-    ``Content-Length`` says so, else as soon as the bytes read pass the bound."""
+    ``Content-Length`` says so, else as soon as the bytes read pass the bound.
+
+    The connection stays open: uvicorn reads and discards the rest of the body, within
+    the connection guard's read timeout (``guard``), so a client that sends the whole
+    body before reading (most do) gets the 413 rather than a reset connection."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -182,8 +186,7 @@ class TooLarge(HTTPException):
     the body"; this one it answers as the 413 it is."""
 
     def __init__(self, max_bytes: int) -> None:
-        super().__init__(413, f"the request body is larger than {max_bytes:,} bytes",
-                         headers={"connection": "close"})  # fmt: skip
+        super().__init__(413, f"the request body is larger than {max_bytes:,} bytes")
 
 
 class RateLimits:

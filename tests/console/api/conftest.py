@@ -3,7 +3,7 @@ call it as a given role."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
@@ -68,3 +68,26 @@ async def api(api_settings: Settings) -> AsyncIterator[Api]:
         yield Api(deck, readiness, server)
     finally:
         await deck.stop()
+
+
+ServeUnstarted = Callable[..., Awaitable[ApiServer]]
+
+
+@pytest.fixture
+async def serve_unstarted(settings: Settings) -> AsyncIterator[ServeUnstarted]:
+    """``await serve_unstarted(settings=..., read_timeout=..., tls=...)``: an API server
+    (no authenticator) for a Deck that is not started (``/health`` says "starting"), to
+    test the edges and guards with settings and bounds of the test's own; stopped when
+    the test ends."""
+    servers: list[ApiServer] = []
+
+    async def start(settings: Settings = settings, **options: object) -> ApiServer:
+        server = ApiServer(ApiContext(Deck(settings)), host="127.0.0.1", port=0,
+                           **options)  # type: ignore[arg-type]  # fmt: skip
+        await server.listen()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        await server.stop()

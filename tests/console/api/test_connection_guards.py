@@ -8,38 +8,16 @@ import asyncio
 import email.utils
 import logging
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
-from console.api.context import ApiContext
 from console.api.server import ApiServer, server_tls
-from core.config import Settings
-from core.deck import Deck
 from core.logs import LogTail
 from tests.checks.services.pki import Authority
-
-Serve = Callable[..., Awaitable[ApiServer]]
-
-
-@pytest.fixture
-async def serve(settings: Settings) -> AsyncIterator[Serve]:
-    """``await serve(read_timeout=..., ...)``: an API server for a Deck that is not
-    started (``/health`` says "starting"), stopped when the test ends."""
-    servers: list[ApiServer] = []
-
-    async def start(**options: object) -> ApiServer:
-        server = ApiServer(ApiContext(Deck(settings)), host="127.0.0.1", port=0,
-                           **options)  # type: ignore[arg-type]  # fmt: skip
-        await server.listen()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        await server.stop()
+from tests.console.api.conftest import ServeUnstarted
 
 
 async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -95,9 +73,9 @@ GET = b"GET /health HTTP/1.1\r\nHost: x\r\n"
          "two-hosts", "same-length-twice"],
 )  # fmt: skip
 async def test_bad_requests_are_refused_as_problems_and_the_server_stays_up(
-    serve: Serve, request_bytes: bytes, status: bytes, says: bytes
+    serve_unstarted: ServeUnstarted, request_bytes: bytes, status: bytes, says: bytes
 ) -> None:
-    server = await serve()
+    server = await serve_unstarted()
     answer = await raw(server.port, request_bytes)
     assert answer.startswith(b"HTTP/1.1 " + status), answer[:120]
     assert says in answer, answer
@@ -109,8 +87,10 @@ async def test_bad_requests_are_refused_as_problems_and_the_server_stays_up(
     assert await health(server) == 200
 
 
-async def test_a_client_that_sends_nothing_or_half_a_head_is_disconnected(serve: Serve) -> None:
-    server = await serve(read_timeout=0.5)
+async def test_a_client_that_sends_nothing_or_half_a_head_is_disconnected(
+    serve_unstarted: ServeUnstarted,
+) -> None:
+    server = await serve_unstarted(read_timeout=0.5)
     silent = await asyncio.open_connection("127.0.0.1", server.port)
     slow = await asyncio.open_connection("127.0.0.1", server.port)
     slow[1].write(b"GET /hea")  # and then nothing more
@@ -124,8 +104,10 @@ async def test_a_client_that_sends_nothing_or_half_a_head_is_disconnected(serve:
     assert await health(server) == 200
 
 
-async def test_a_keep_alive_connection_falls_silent_and_is_closed(serve: Serve) -> None:
-    server = await serve(read_timeout=0.5)
+async def test_a_keep_alive_connection_falls_silent_and_is_closed(
+    serve_unstarted: ServeUnstarted,
+) -> None:
+    server = await serve_unstarted(read_timeout=0.5)
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
     writer.write(GET + b"\r\n")
     async with asyncio.timeout(5):
@@ -135,8 +117,10 @@ async def test_a_keep_alive_connection_falls_silent_and_is_closed(serve: Serve) 
     writer.close()
 
 
-async def test_a_client_that_does_not_read_its_answers_is_disconnected(serve: Serve) -> None:
-    server = await serve(read_timeout=0.5)
+async def test_a_client_that_does_not_read_its_answers_is_disconnected(
+    serve_unstarted: ServeUnstarted,
+) -> None:
+    server = await serve_unstarted(read_timeout=0.5)
     _, writer = await asyncio.open_connection("127.0.0.1", server.port)
     writer.write((GET + b"\r\n") * 20_000)  # megabytes of answers, never read
     await until(lambda: server.connections == 1)
@@ -145,8 +129,10 @@ async def test_a_client_that_does_not_read_its_answers_is_disconnected(serve: Se
     assert await health(server) == 200
 
 
-async def test_connections_beyond_the_limit_are_answered_503(serve: Serve) -> None:
-    server = await serve(max_connections=2)
+async def test_connections_beyond_the_limit_are_answered_503(
+    serve_unstarted: ServeUnstarted,
+) -> None:
+    server = await serve_unstarted(max_connections=2)
     idle = [await asyncio.open_connection("127.0.0.1", server.port) for _ in range(2)]
     await until(lambda: server.connections == 2)
     answer = await raw(server.port, GET + b"\r\n")
@@ -162,8 +148,10 @@ async def test_connections_beyond_the_limit_are_answered_503(serve: Serve) -> No
     assert server.answers[("other", 503)] == 1
 
 
-async def test_keep_alive_serves_many_requests_on_one_connection(serve: Serve) -> None:
-    server = await serve()
+async def test_keep_alive_serves_many_requests_on_one_connection(
+    serve_unstarted: ServeUnstarted,
+) -> None:
+    server = await serve_unstarted()
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
     for _ in range(3):
         writer.write(GET + b"\r\n")
@@ -177,9 +165,9 @@ async def test_keep_alive_serves_many_requests_on_one_connection(serve: Serve) -
 
 
 async def test_one_address_holding_many_slow_connections_does_not_turn_others_away(
-    serve: Serve,
+    serve_unstarted: ServeUnstarted,
 ) -> None:
-    server = await serve(read_timeout=60.0, max_connections=16, max_per_client=8)
+    server = await serve_unstarted(read_timeout=60.0, max_connections=16, max_per_client=8)
     hog: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
     try:
         for _ in range(20):  # more than the server holds at all
@@ -206,8 +194,10 @@ async def test_one_address_holding_many_slow_connections_does_not_turn_others_aw
             writer.close()
 
 
-async def test_every_answer_carries_date_and_the_security_headers(serve: Serve) -> None:
-    server = await serve()
+async def test_every_answer_carries_date_and_the_security_headers(
+    serve_unstarted: ServeUnstarted,
+) -> None:
+    server = await serve_unstarted()
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as client:
         answers = [
             await client.get(path) for path in ("/health", "/nowhere", "/api/v1/openapi.json")
@@ -232,12 +222,12 @@ async def test_every_answer_carries_date_and_the_security_headers(serve: Serve) 
 
 @pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1_1 is deprecated:DeprecationWarning")
 async def test_tls_serves_https_with_hsts_and_no_tls_below_1_2(
-    serve: Serve, tmp_path: Path
+    serve_unstarted: ServeUnstarted, tmp_path: Path
 ) -> None:
     authority = Authority.create()
     ca_file = authority.write(tmp_path / "ca.pem")
     cert_file, key_file = authority.issue(tmp_path, "monitor")
-    server = await serve(tls=server_tls(cert_file, key_file))
+    server = await serve_unstarted(tls=server_tls(cert_file, key_file))
     assert server.scheme == "https"
     trust = ssl.create_default_context(cafile=str(ca_file))
     async with httpx.AsyncClient(verify=trust) as client:
@@ -263,9 +253,9 @@ def test_unreadable_or_mismatched_tls_files_name_the_setting(tmp_path: Path) -> 
 
 
 async def test_each_answer_names_its_request_and_a_failure_is_logged_once_with_it(
-    serve: Serve,
+    serve_unstarted: ServeUnstarted,
 ) -> None:
-    server = await serve()
+    server = await serve_unstarted()
 
     @server.app.get("/api/v1/broken")
     async def broken() -> None:
