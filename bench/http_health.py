@@ -80,7 +80,7 @@ async def socket_client(base: str, start: float, until: float, interval: float,
         started = time.perf_counter()
         writer.write(b"GET /health HTTP/1.1\r\nHost: bench\r\n\r\n")
         head = await reader.readuntil(b"\r\n\r\n")
-        length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+        length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
         await reader.readexactly(length)
         latencies.append(time.perf_counter() - started)
         assert head.startswith(b"HTTP/1.1 200"), head

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
+from console.api.edges import storage_uri
 from console.api.server import ApiServer
 from core.access import Role
 from core.config import Settings
@@ -128,3 +129,13 @@ async def test_two_servers_share_their_limits_in_redis_and_refuse_without_it(
         assert refused.headers["retry-after"] == "5"
         assert "rate limiting is unavailable" in refused.json()["detail"]
         assert (await client.get("/health")).status_code == 200  # never limited, still up
+
+
+@pytest.mark.parametrize(
+    ("redis_url", "uri"),
+    [("redis://h:6379/0", "async+redis://h:6379/0"),
+     ("rediss://h:6380", "async+rediss://h:6380"),
+     ("unix:///run/redis.sock", "async+redis+unix:///run/redis.sock")],
+)  # fmt: skip
+def test_the_redis_url_setting_names_the_limiters_storage(redis_url: str, uri: str) -> None:
+    assert storage_uri(redis_url) == uri
