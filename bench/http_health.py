@@ -1,6 +1,7 @@
 """/health latency under a bounded local load, against a real `quarterdeck serve`.
 
     .venv/bin/python -m bench.http_health [--clients 20] [--seconds 5] [--interval 0.02]
+                                          [--baseline DIR]
 
 Starts ``quarterdeck serve --ssh-port 0 --http-port 0`` in its own process
 with the simulator at 10,000 ticks/s, then runs ``--clients`` httpx clients
@@ -9,7 +10,11 @@ with the simulator at 10,000 ticks/s, then runs ``--clients`` httpx clients
 requests/s) for ``--seconds``, then the same load from bare sockets, which
 shows how much of the httpx figure is httpx's own work in this one process.
 Prints p50/p99/max as the clients see them and the server's event-loop lag
-from ``/metrics`` afterwards. Target (issue 9): p99 under 5 ms.
+from ``/metrics`` afterwards. Target (issues 9 and 26): p99 under 5 ms.
+
+``--baseline DIR`` measures a source tree of another version first (for instance
+``git archive 8f6f586 | tar -x -C DIR``, the hand-written server before the API), then
+this one, in the same run, and prints the ratio of each figure (this / baseline).
 """
 
 from __future__ import annotations
@@ -33,13 +38,13 @@ ROOT = Path(__file__).resolve().parent.parent
 TICK_RATE = "10000"
 
 
-def start_serve(data: Path) -> tuple[subprocess.Popen[str], str]:
-    env = {**os.environ, "QD_DATA_DIR": str(data / "data"), "PYTHONPATH": str(ROOT),
+def start_serve(data: Path, root: Path = ROOT) -> tuple[subprocess.Popen[str], str]:
+    env = {**os.environ, "QD_DATA_DIR": str(data / "data"), "PYTHONPATH": str(root),
            "XDG_CONFIG_HOME": str(data / "config"), "QD_DEMO_JOB": "false",
            "QD_SIM_TICK_RATE": TICK_RATE}  # fmt: skip
     process = subprocess.Popen(
         [sys.executable, "-m", "console.cli", "serve", "--ssh-port", "0", "--http-port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=root,
     )  # fmt: skip
     assert process.stdout is not None
     base = ""
@@ -80,7 +85,7 @@ async def socket_client(base: str, start: float, until: float, interval: float,
         started = time.perf_counter()
         writer.write(b"GET /health HTTP/1.1\r\nHost: bench\r\n\r\n")
         head = await reader.readuntil(b"\r\n\r\n")
-        length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+        length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
         await reader.readexactly(length)
         latencies.append(time.perf_counter() - started)
         assert head.startswith(b"HTTP/1.1 200"), head
@@ -112,24 +117,24 @@ def gauge(text: str, name: str) -> float:
     return float("nan")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--interval", type=float, default=0.02)
-    args = parser.parse_args()
-    print(f"/health, {args.clients} clients every {args.interval * 1000:g} ms for "
-          f"{args.seconds:g} s, simulator at {TICK_RATE} ticks/s")  # fmt: skip
+Figures = dict[str, tuple[float, float, float]]  # client kind: p50, p99, max (ms)
+
+
+def measure(root: Path, args: argparse.Namespace) -> Figures:
+    """Start ``serve`` from the source tree ``root``, load it with each kind of client,
+    print and return the figures."""
+    figures: Figures = {}
     with tempfile.TemporaryDirectory() as folder:
-        process, base = start_serve(Path(folder))
+        process, base = start_serve(Path(folder), root)
         try:
             time.sleep(1.0)  # let the feed and engine settle
             for kind in CLIENTS:
                 latencies = asyncio.run(load(kind, base, args.clients, args.seconds, args.interval))
                 ms = sorted(x * 1000 for x in latencies)
                 p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+                figures[kind] = (statistics.median(ms), p99, ms[-1])
                 print(f"  {kind:6} requests {len(ms)} ({len(ms) / args.seconds:.0f}/s)  p50 "
-                      f"{statistics.median(ms):.2f} ms  p99 {p99:.2f} ms  "
+                      f"{figures[kind][0]:.2f} ms  p99 {p99:.2f} ms  "
                       f"max {ms[-1]:.2f} ms")  # fmt: skip
             metrics = httpx.get(f"{base}/metrics").text
         finally:
@@ -140,6 +145,32 @@ def main() -> None:
     ticks = gauge(metrics, "quarterdeck_feed_ticks_total")
     print(f"  server loop lag: last {lag:.1f} ms, worst in the last interval {worst:.1f} ms; "
           f"feed ticks {ticks:.0f}")  # fmt: skip
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--interval", type=float, default=0.02)
+    parser.add_argument("--baseline", type=Path, default=None, metavar="DIR",
+                        help="measure this source tree first, then compare")  # fmt: skip
+    args = parser.parse_args()
+    print(f"/health, {args.clients} clients every {args.interval * 1000:g} ms for "
+          f"{args.seconds:g} s, simulator at {TICK_RATE} ticks/s; load average "
+          f"{os.getloadavg()[0]:.2f}")  # fmt: skip
+    baseline = None
+    if args.baseline is not None:
+        print(f"baseline: {args.baseline}")
+        baseline = measure(args.baseline.resolve(), args)
+        print(f"this tree: {ROOT}")
+    figures = measure(ROOT, args)
+    if baseline is not None:
+        for kind, (p50, p99, worst) in figures.items():
+            old = baseline[kind]
+            print(f"  {kind:6} this / baseline: p50 {p50 / old[0]:.2f}x  p99 {p99 / old[1]:.2f}x  "
+                  f"max {worst / old[2]:.2f}x")  # fmt: skip
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

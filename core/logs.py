@@ -211,5 +211,5 @@ def configure_logging(log_file: Path, level: str, max_bytes: int, backups: int) 
     root.addHandler(handler)
     root.setLevel(level)
     logging.captureWarnings(True)
-    for noisy in ("numba", "asyncio", "sqlalchemy"):
+    for noisy in ("numba", "asyncio", "sqlalchemy", "uvicorn"):  # uvicorn: start/stop chatter
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

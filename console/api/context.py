@@ -52,7 +52,7 @@ class ApiContext:
         return Sources(self.deck, self.readiness, self.ssh)
 
 
-def context_of(request: Request) -> ApiContext:
+async def context_of(request: Request) -> ApiContext:
     """The context an application was built with (a FastAPI dependency)."""
     context: ApiContext = request.app.state.context
     return context

@@ -13,42 +13,53 @@ import logging
 import math
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
-from starlette.datastructures import MutableHeaders
+from limits.errors import StorageError
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from console.api.problems import problem
+from console.api.problems import ProblemResponse, problem
 from core.config import Settings
 from core.logs import correlated
 
 log = logging.getLogger(__name__)
+#: On every answer (unless the answer sets its own): keep the JSON inert in a browser
+#: (no sniffing, framing, referrers or caching, not loadable by other origins).
 SECURITY_HEADERS = (
-    ("cache-control", "no-store"),
-    ("x-content-type-options", "nosniff"),
-    ("x-frame-options", "DENY"),
-    ("referrer-policy", "no-referrer"),
+    (b"cache-control", b"no-store"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-resource-policy", b"same-origin"),
 )
-CSP = "default-src 'none'; frame-ancestors 'none'"
+CSP = b"default-src 'none'; frame-ancestors 'none'"
 #: The interactive documentation pages load FastAPI's Swagger UI and ReDoc bundles.
 DOCS_CSP = (
-    "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
-    "https://cdn.redoc.ly; worker-src blob:; connect-src 'self'; frame-ancestors 'none'"
+    b"default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    b"font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
+    b"https://cdn.redoc.ly; worker-src blob:; connect-src 'self'; frame-ancestors 'none'"
 )
 DOCS_PATHS = frozenset({"/api/v1/docs", "/api/v1/redoc"})
-HSTS = ("strict-transport-security", "max-age=63072000; includeSubDomains")
+HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
 UNLIMITED_PATHS = frozenset({"/health"})  # a load balancer's poll costs nothing
+HTTP_VERSIONS = frozenset({"1.0", "1.1"})
+MAX_HEAD = 8192  # bytes of request line and headers
+FRAMING = {b"content-length": 1, b"transfer-encoding": 2}
+#: Seconds the shared rate-limit store has to answer before a request is refused (503).
+REDIS_TIMEOUT = 2.0
 
 
 class Edges:
     """Request id (``X-Request-ID``, and bound to every record logged while answering),
-    the security headers, and the count of answers by route and status for ``/metrics``."""
+    the security headers, HEAD answered as GET without its body, a failure answered as a
+    500 problem (logged once, with its trace and request id), and the count of answers by
+    route and status for ``/metrics``."""
 
     def __init__(self, app: ASGIApp, answers: collections.Counter[tuple[str, int]]) -> None:
         self.app = app
@@ -59,30 +70,83 @@ class Edges:
             await self.app(scope, receive, send)
             return
         request_id = uuid.uuid4().hex[:16]
-        path = scope["path"]
-        secure = scope.get("scheme") in ("https", "wss")
+        csp = DOCS_CSP if scope["path"] in DOCS_PATHS else CSP
+        hsts = scope.get("scheme") in ("https", "wss")
+        # uvicorn sends no body for a HEAD, whatever the application sends: the routes
+        # need only answer GET (FastAPI's routes do not answer HEAD themselves).
+        inner = {**scope, "method": "GET"} if scope.get("method") == "HEAD" else scope
+        started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS:
-                    headers.setdefault(name, value)
-                headers.setdefault("content-security-policy",
-                                   DOCS_CSP if path in DOCS_PATHS else CSP)  # fmt: skip
-                if secure:
-                    headers.setdefault(*HSTS)
-                headers["x-request-id"] = request_id
-                route = scope.get("route")
+                started = True
+                headers = secured(message.get("headers", ()), csp, hsts)
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+                route = inner.get("route")
                 self.answers[getattr(route, "path", "other"), message["status"]] += 1
             await send(message)
 
         with correlated(request_id=request_id):
-            await self.app(scope, receive, send_with_headers)
+            try:
+                if refusal := refused(scope):
+                    await refusal(scope, receive, send_with_headers)
+                else:
+                    await self.app(inner, receive, send_with_headers)
+            except Exception:
+                # Logged here, once: Starlette's error middleware would log it again and
+                # re-raise it to uvicorn, which logs it a third time and drops the connection.
+                log.exception("%s %s failed", scope.get("method", "WEBSOCKET"), scope["path"])
+                if scope["type"] == "http" and not started:
+                    detail = f"the request failed; quote its id {request_id} to the operators"
+                    failed = problem(500, detail, request_id=request_id)
+                    await failed(scope, receive, send_with_headers)
+
+
+def refused(scope: Scope) -> ProblemResponse | None:
+    """The refusal of a request h11 let through: another HTTP version (it reads any
+    HTTP/x.y); a head over ``MAX_HEAD`` (h11 bounds only a head still incomplete, so a
+    larger one arriving in one segment passes it); both a length and a transfer coding
+    (RFC 9112 6.3: a proxy in front may frame the body by the other one)."""
+    close = {"connection": "close"}
+    if scope.get("http_version", "1.1") not in HTTP_VERSIONS:
+        return problem(505, "this server speaks HTTP/1.0 and HTTP/1.1 only", headers=close)
+    size = len(scope.get("raw_path", b"")) + len(scope.get("query_string", b""))
+    framing = 0
+    for name, value in scope["headers"]:
+        size += len(name) + len(value) + 4
+        framing |= FRAMING.get(name, 0)
+    if size > MAX_HEAD:
+        return problem(431, f"the request head is larger than {MAX_HEAD:,} bytes", headers=close)
+    if framing == 3:
+        return problem(400, "a request may not have both Content-Length and "
+                       "Transfer-Encoding", headers=close)  # fmt: skip
+    return None
+
+
+def secured(
+    headers: Iterable[tuple[bytes, bytes]], csp: bytes, hsts: bool
+) -> list[tuple[bytes, bytes]]:
+    """``headers`` with the security headers it does not set itself (and without a
+    request id of its own: the edge sets that)."""
+    answer = [(name, value) for name, value in headers if name != b"x-request-id"]
+    present = {name for name, _ in answer}
+    answer += [header for header in SECURITY_HEADERS if header[0] not in present]
+    if b"content-security-policy" not in present:
+        answer.append((b"content-security-policy", csp))
+    if hsts and HSTS[0] not in present:
+        answer.append(HSTS)
+    return answer
 
 
 class BodyLimit:
     """Refuse a request body over ``max_bytes`` with 413: at once when its
-    ``Content-Length`` says so, else as soon as the bytes read pass the bound."""
+    ``Content-Length`` says so, else as soon as the bytes read pass the bound.
+
+    The connection stays open: uvicorn reads and discards the rest of the body, within
+    the connection guard's read timeout (``guard``), so a client that sends the whole
+    body before reading (most do) gets the 413 rather than a reset connection."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -94,7 +158,7 @@ class BodyLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+            await self._refuse(TooLarge(self.max_bytes), scope, receive, send)
             return
         seen = 0
 
@@ -103,21 +167,26 @@ class BodyLimit:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.max_bytes:
-                raise TooLarge
+                raise TooLarge(self.max_bytes)
             return message
 
         try:
             await self.app(scope, bounded, send)
-        except TooLarge:
-            await self._refuse(scope, receive, send)
+        except TooLarge as exc:  # read outside FastAPI's handlers
+            await self._refuse(exc, scope, receive, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        detail = f"the request body is larger than {self.max_bytes:,} bytes"
-        await problem(413, detail, headers={"connection": "close"})(scope, receive, send)
+    @staticmethod
+    async def _refuse(exc: TooLarge, scope: Scope, receive: Receive, send: Send) -> None:
+        await problem(413, exc.detail, headers=exc.headers)(scope, receive, send)
 
 
-class TooLarge(Exception):
-    """A body passed the bound while being read."""
+class TooLarge(HTTPException):
+    """A body passed the bound. An ``HTTPException``: FastAPI reads a route's body inside
+    its own error handling, which would make any other exception a 400 "error parsing
+    the body"; this one it answers as the 413 it is."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"the request body is larger than {max_bytes:,} bytes")
 
 
 class RateLimits:
@@ -138,8 +207,9 @@ class RateLimits:
         self.storage: Storage = MemoryStorage()
         if settings.redis_url:
             self.storage = RedisStorage(
-                f"async+{settings.redis_url}", implementation="redispy", wrap_exceptions=True
-            )
+                storage_uri(settings.redis_url), implementation="redispy", wrap_exceptions=True,
+                socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT,
+            )  # fmt: skip
         self.limiter = MovingWindowRateLimiter(self.storage)
         self._clock = clock
 
@@ -153,8 +223,9 @@ class RateLimits:
         try:
             allowed = await self.limiter.hit(item, kind, client)
             stats = await self.limiter.get_window_stats(item, kind, client)
-        except Exception as exc:  # the shared store is down: refuse rather than run unlimited
-            log.error("rate limiter store unavailable (%s): refusing %s", exc, scope["path"])
+        except StorageError as exc:  # the shared store is down: refuse rather than run unlimited
+            log.error("rate limiter store unavailable (%s): refusing %s", exc.storage_error,
+                      scope["path"])  # fmt: skip
             await problem(503, "rate limiting is unavailable; try again shortly",
                           headers={"retry-after": "5"})(scope, receive, send)  # fmt: skip
             return
@@ -169,12 +240,11 @@ class RateLimits:
             response = problem(429, detail, headers=retry)
             await response(scope, receive, send)
             return
+        raw = [(name.encode(), value.encode()) for name, value in limit_headers.items()]
 
         async def send_with_limits(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in limit_headers.items():
-                    headers.setdefault(name, value)
+                message = {**message, "headers": [*message.get("headers", ()), *raw]}
             await send(message)
 
         await self.app(scope, receive, send_with_limits)
@@ -184,6 +254,12 @@ def endpoint_type(method: str, path: str) -> str:
     if path.startswith("/api/v1/auth"):
         return "auth"
     return "reads" if method in ("GET", "HEAD", "OPTIONS") else "writes"
+
+
+def storage_uri(redis_url: str) -> str:
+    """``limits``' name for the ``redis_url`` setting (``async+redis://``,
+    ``async+redis+unix://`` for a socket)."""
+    return "async+" + ("redis+" if redis_url.startswith("unix://") else "") + redis_url
 
 
 def _window(item: RateLimitItem) -> str:

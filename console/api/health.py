@@ -7,10 +7,11 @@ store one ``SELECT 1`` and is 503 when a component is down (``core.health.endpoi
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
+from pydantic import BaseModel
 
 from console.api.context import ApiContext, context_of
 from console.api.responses import JsonText
@@ -19,16 +20,25 @@ from core.health.endpoints import DeckEndpoints
 router = APIRouter(tags=["health"])
 
 
-def endpoints_of(context: Annotated[ApiContext, Depends(context_of)]) -> DeckEndpoints:
+class Liveness(BaseModel):
+    status: Literal["ok", "starting"]
+    run_id: str
+    uptime_s: float
+
+
+async def endpoints_of(context: Annotated[ApiContext, Depends(context_of)]) -> DeckEndpoints:
     return context.endpoints
 
 
 Endpoints = Annotated[DeckEndpoints, Depends(endpoints_of)]
 
 
-@router.get("/health", summary="Liveness: ok once the Deck runs")
-async def health(endpoints: Endpoints) -> dict[str, Any]:
-    return endpoints.health()
+@router.get("/health", summary="Liveness: ok once the Deck runs", response_model=Liveness)
+async def health(request: Request) -> JsonText:
+    # No dependencies to solve and the answer as it is (not validated against its model
+    # again): /health is polled often and has a latency budget (bench/README.md).
+    context: ApiContext = request.app.state.context
+    return JsonText(context.endpoints.health())
 
 
 @router.get("/health/detailed", summary="Each component's status; 503 when one is down",

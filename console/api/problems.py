@@ -2,15 +2,14 @@
 
 Every refusal the API gives, whether raised by a route (``Problem``), by FastAPI's own
 validation, by Starlette's routing (404, 405), by the command layer refusing the
-caller's role (403, ``PermissionDenied``) or by a bug (500), is one
-``application/problem+json`` document: ``type``, ``title``, ``status``, ``detail``
-and, for invalid input, ``errors`` naming each field. A 500 says only that the request
-failed and which request id to quote; the trace goes to the log.
+caller's role (403, ``PermissionDenied``) or by a bug (500, answered by
+``edges.Edges``), is one ``application/problem+json`` document: ``type``, ``title``,
+``status``, ``detail`` and, for invalid input, ``errors`` naming each field. A 500 says
+only that the request failed and which request id to quote; the trace goes to the log.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -22,7 +21,6 @@ from starlette.exceptions import HTTPException
 from console.api.responses import JsonText
 from core.access import PermissionDenied
 
-log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
 
 
@@ -82,12 +80,7 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, PermissionDenied)
         return problem(403, exc.reason, action=exc.action, capability=exc.capability.value)
 
-    async def failed(request: Request, exc: Exception) -> ProblemResponse:
-        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
-        return problem(500, "the request failed; quote its X-Request-ID to the operators")
-
     app.add_exception_handler(Problem, raised)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(PermissionDenied, permission_denied)
-    app.add_exception_handler(Exception, failed)

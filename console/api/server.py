@@ -19,12 +19,13 @@ import uvicorn
 
 from console.api.app import create_app
 from console.api.context import ApiContext
-from console.api.guard import ConnectionGuard, guarded_protocol
+from console.api.edges import MAX_HEAD, Edges
+from console.api.guard import ConnectionGuard, guarded_protocol, unavailable
+from core.health.metrics import HttpCollector
 
 log = logging.getLogger(__name__)
 READ_TIMEOUT = 5.0  # seconds a client has to send a whole request head
-MAX_HEAD = 8192  # bytes of request line and headers
-MAX_CONNECTIONS = 128  # served at once; more are answered 503
+MAX_CONNECTIONS = 128  # open at once; a request on one more is answered 503
 #: Open at once from one client address; more are answered 429 and closed. Half of
 #: ``MAX_CONNECTIONS``: one address can never hold every slot.
 MAX_PER_CLIENT = 64
@@ -45,18 +46,22 @@ class ApiServer:
         self.port = port
         self.tls = tls
         self.app = create_app(context)
+        guard = ConnectionGuard(
+            read_timeout=read_timeout, max_connections=max_connections,
+            max_per_client=max_per_client, tls=tls is not None,
+            unavailable=Edges(unavailable, context.answers),
+        )  # fmt: skip
         config = uvicorn.Config(
             self.app, lifespan="off", log_config=None, access_log=False, server_header=False,
             proxy_headers=False, timeout_keep_alive=max(1, round(read_timeout)),
-            limit_concurrency=max_connections, h11_max_incomplete_event_size=MAX_HEAD,
-            timeout_graceful_shutdown=STOP_TIMEOUT, ws="websockets-sansio",
-            ws_max_size=MAX_WS_MESSAGE,
-            http=guarded_protocol(ConnectionGuard(read_timeout, max_per_client)),
+            h11_max_incomplete_event_size=MAX_HEAD, timeout_graceful_shutdown=STOP_TIMEOUT,
+            ws="websockets-sansio", ws_max_size=MAX_WS_MESSAGE, http=guarded_protocol(guard),
         )  # fmt: skip
         config.load()
         config.ssl = tls  # ours, rather than one uvicorn builds from file names
         self._server = uvicorn.Server(config)
         self._task: asyncio.Task[None] | None = None
+        context.endpoints.registry.register(HttpCollector(self))  # its answers, on /metrics
 
     @property
     def scheme(self) -> str:
@@ -75,7 +80,9 @@ class ApiServer:
     async def listen(self) -> None:
         """Bind the port (``OSError`` if taken) and begin answering."""
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # IPPROTO_TCP: asyncio sets TCP_NODELAY only on sockets that say they are TCP;
+        # without it a keep-alive answer can wait ~40 ms for a delayed ACK (Nagle).
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((self.host, self.port))

@@ -107,7 +107,6 @@ async def listen_http(
     from console.api.jwt_key import JwtKeyError
     from console.api.server import ApiServer, server_tls
     from console.lockout import Lockout
-    from core.health.metrics import HttpCollector
 
     settings = deck.settings
     host = settings.http_host
@@ -125,7 +124,6 @@ async def listen_http(
         raise UsageError(str(exc)) from None
     context = ApiContext(deck, readiness, ssh, authenticator=authenticator)
     http = ApiServer(context, host=host, port=port, tls=tls)
-    context.endpoints.registry.register(HttpCollector(http))
     try:
         await http.listen()
     except OSError as exc:

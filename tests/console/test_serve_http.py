@@ -1,4 +1,5 @@
-"""`serve --http-port`: the monitoring routes wired to the Deck, readiness and SSH."""
+"""`serve --http-port`: the API server and its monitoring routes wired to the Deck,
+readiness and SSH."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from checks import ReadinessService
+from console.api.server import ApiServer
 from console.cli import main
 from console.commands.serve import listen_http, listen_ssh
 from console.ssh.server import SSHService
@@ -26,7 +28,6 @@ from core.access import Role
 from core.config import Settings
 from core.deck import Deck
 from core.events import Verdict
-from core.health.http import HttpServer
 from tests.console.ssh.keys import make_key
 from tests.console.ssh.served import Served, connect, open_console, until
 
@@ -38,7 +39,7 @@ class Serving:
     deck: Deck
     readiness: ReadinessService
     ssh: SSHService
-    http: HttpServer
+    http: ApiServer
     keys: dict[str, Path]
 
 
@@ -146,6 +147,8 @@ def test_serve_answers_health_over_http_until_sigterm(tmp_path: Path) -> None:
         health = httpx.get(f"{base}/health", timeout=10)
         assert health.status_code == 200 and health.json()["status"] == "ok"
         assert "quarterdeck_uptime_seconds" in httpx.get(f"{base}/metrics", timeout=10).text
+        missing = httpx.get(f"{base}/api/v1/nothing", timeout=10)
+        assert missing.status_code == 404 and missing.json()["status"] == 404
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0
         with pytest.raises(httpx.ConnectError):

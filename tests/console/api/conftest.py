@@ -5,7 +5,7 @@ server runs (so each test's audit trail begins with those four ``api.token`` ent
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -58,13 +58,16 @@ class Api:
 
 
 async def mint(url: str, keys: dict[Role, str]) -> dict[Role, str]:
-    """An access token for each role's user, from the token route."""
+    """An access token for each role's user, from the token route. Each is asked for from
+    an address of its own (127.0.0.10 on), so that the tests' rate-limit windows and
+    lockout counts at 127.0.0.1 start empty, whatever limits a test sets."""
     tokens = {}
-    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-        for role, key in keys.items():
+    for number, (role, key) in enumerate(keys.items(), start=10):
+        transport = httpx.AsyncHTTPTransport(local_address=f"127.0.0.{number}")
+        async with httpx.AsyncClient(base_url=url, timeout=30, transport=transport) as client:
             answer = await client.post("/api/v1/auth/token", headers={"x-api-key": key})
-            assert answer.status_code == 200, answer.text
-            tokens[role] = answer.json()["access_token"]
+        assert answer.status_code == 200, answer.text
+        tokens[role] = answer.json()["access_token"]
     return tokens
 
 
@@ -99,3 +102,26 @@ def api_settings(settings: Settings) -> Settings:
 async def api(api_settings: Settings) -> AsyncIterator[Api]:
     async with serving(api_settings, role_keys(api_settings)) as served:
         yield served
+
+
+ServeUnstarted = Callable[..., Awaitable[ApiServer]]
+
+
+@pytest.fixture
+async def serve_unstarted(settings: Settings) -> AsyncIterator[ServeUnstarted]:
+    """``await serve_unstarted(settings=..., read_timeout=..., tls=...)``: an API server
+    (no authenticator) for a Deck that is not started (``/health`` says "starting"), to
+    test the edges and guards with settings and bounds of the test's own; stopped when
+    the test ends."""
+    servers: list[ApiServer] = []
+
+    async def start(settings: Settings = settings, **options: object) -> ApiServer:
+        server = ApiServer(ApiContext(Deck(settings)), host="127.0.0.1", port=0,
+                           **options)  # type: ignore[arg-type]  # fmt: skip
+        await server.listen()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        await server.stop()

@@ -1,4 +1,5 @@
-"""The monitoring routes on a real started Deck (SQLite, simulator), over real HTTP."""
+"""The monitoring routes (/health, /health/detailed, /metrics) on a real started Deck
+(SQLite, simulator), served by the API server over real HTTP."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from console.api.context import ApiContext
+from console.api.server import ApiServer
 from core.access import Principal, Role
 from core.config import Settings
 from core.deck import Deck
-from core.health.endpoints import DeckEndpoints
-from core.health.http import HttpServer
-from core.health.sources import Sources
+from tests.console.api.conftest import Api
 
 ADMIN = Principal("ada", Role.ADMIN, source="test")
 
@@ -24,23 +25,14 @@ ADMIN = Principal("ada", Role.ADMIN, source="test")
 @dataclass
 class Running:
     deck: Deck
-    http: HttpServer
+    http: ApiServer
     client: httpx.AsyncClient
 
 
 @pytest.fixture
-async def running(settings: Settings) -> AsyncIterator[Running]:
-    deck = Deck(settings)
-    http = HttpServer(DeckEndpoints(Sources(deck)).routes(), host="127.0.0.1", port=0,
-                      read_timeout=0.5)  # fmt: skip
-    await http.listen()
-    deck.add_service(http)
-    await deck.start()
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{http.port}") as client:
-            yield Running(deck, http, client)
-    finally:
-        await deck.stop()
+async def running(api: Api) -> AsyncIterator[Running]:
+    async with api.client() as client:  # the monitoring routes ask for no credentials
+        yield Running(api.deck, api.server, client)
 
 
 async def until(condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
@@ -91,7 +83,7 @@ async def test_detailed_lists_each_component_with_its_status(running: Running) -
     assert response.status_code == 200
     body = response.json()
     components = body["components"]
-    assert set(components) == {"store", "feeds", "engine", "jobs", "alerts"}
+    assert set(components) == {"store", "feeds", "engine", "jobs", "alerts", "probes"}
     alerts = components["alerts"]  # the simulator calls out to nobody: no breakers
     assert (alerts["status"], alerts["breakers"], alerts["last_error"]) == ("ok", {}, None)
     for component in components.values():
@@ -136,91 +128,43 @@ async def test_metrics_fills_equal_the_engines_count_once_it_is_quiet(running: R
     assert found["quarterdeck_order_rejects_total", ()] == deck.engine.rejects
 
 
-async def test_unknown_paths_404_and_other_methods_405(running: Running) -> None:
-    assert (await running.client.get("/nope")).status_code == 404
+async def test_unknown_paths_404_other_methods_405_and_head_answers(running: Running) -> None:
+    missing = await running.client.get("/nope")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
     posted = await running.client.post("/health")
     assert posted.status_code == 405
-    assert posted.headers["allow"] == "GET, HEAD"
+    assert posted.headers["allow"] == "GET"
+    assert posted.json()["status"] == 405
     head = await running.client.head("/health")
+    get = await running.client.get("/health")
     assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"] == "application/json"
+    assert head.headers["x-request-id"] != get.headers["x-request-id"]
+    assert (await running.client.head("/nope")).status_code == 404
 
 
-async def raw(port: int, data: bytes) -> bytes:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(data)
-    await writer.drain()
-    async with asyncio.timeout(5):
-        answer = await reader.read()
-    writer.close()
-    return answer
+async def test_metrics_count_answers_by_route_and_status(running: Running) -> None:
+    for path in ("/health", "/health", "/nowhere", "/health/detailed"):
+        await running.client.get(path)
+    await running.client.head("/health")
+    found = samples((await running.client.get("/metrics")).text)
+    assert found["quarterdeck_http_requests_total", (("code", "200"), ("path", "/health"))] == 3
+    assert found["quarterdeck_http_requests_total", (("code", "404"), ("path", "other"))] == 1
+    detailed = (("code", "200"), ("path", "/health/detailed"))
+    assert found["quarterdeck_http_requests_total", detailed] == 1
+    assert found["quarterdeck_http_connections", ()] >= 1  # this client's
 
 
-@pytest.mark.parametrize(
-    ("request_bytes", "status"),
-    [
-        (b"GARBAGE\r\n\r\n", b"400"),
-        (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", b"400"),  # TLS to a plain port
-        (b"GET /health HTTP/2.0\r\n\r\n", b"505"),
-        (b"GET /health HTTP/1.1\r\nbroken header\r\n\r\n", b"400"),
-        (b"GET /health HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", b"400"),
-        (b"GET /health HTTP/1.1\r\nX: " + b"a" * 9000 + b"\r\n\r\n", b"431"),
-    ],
-)
-async def test_bad_requests_are_refused_and_the_server_stays_up(
-    running: Running, request_bytes: bytes, status: bytes
-) -> None:
-    answer = await raw(running.http.port, request_bytes)
-    assert answer.startswith(b"HTTP/1.1 " + status), answer[:80]
-    assert (await running.client.get("/health")).status_code == 200
-
-
-async def test_a_client_that_sends_nothing_is_disconnected(running: Running) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", running.http.port)
-    writer.write(b"GET /hea")  # and then nothing more
-    await writer.drain()
-    async with asyncio.timeout(5):  # the server's read timeout is 0.5 s
-        assert await reader.read() == b""
-    writer.close()
-    assert (await running.client.get("/health")).status_code == 200
-
-
-async def test_a_client_that_does_not_read_its_answers_is_disconnected(running: Running) -> None:
-    _, writer = await asyncio.open_connection("127.0.0.1", running.http.port)
-    writer.write(b"GET /metrics HTTP/1.1\r\n\r\n" * 5000)  # megabytes of answers, never read
-    await until(lambda: running.http.connections == 1)
-    await until(lambda: running.http.connections == 0)  # the write timeout is 0.5 s
-    writer.close()
-    assert (await running.client.get("/health")).status_code == 200
-
-
-async def test_connections_beyond_the_limit_are_turned_away(running: Running) -> None:
-    running.http.max_connections = 2
-    idle = [await asyncio.open_connection("127.0.0.1", running.http.port) for _ in range(2)]
-    await until(lambda: running.http.connections == 2)
-    answer = await raw(running.http.port, b"GET /health HTTP/1.1\r\n\r\n")
-    assert answer.startswith(b"HTTP/1.1 503 Service Unavailable")
-    for _, writer in idle:
-        writer.close()
-    await until(lambda: running.http.connections == 0)
-    assert (await running.client.get("/health")).status_code == 200
-
-
-async def test_keep_alive_serves_many_requests_on_one_connection(running: Running) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", running.http.port)
-    for _ in range(3):
-        writer.write(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-        await writer.drain()
-        async with asyncio.timeout(5):
-            head = await reader.readuntil(b"\r\n\r\n")
-        length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
-        assert b"200 OK" in head and b'"status": "ok"' in await reader.readexactly(length)
-    writer.close()
+async def serve(deck: Deck) -> ApiServer:
+    http = ApiServer(ApiContext(deck), host="127.0.0.1", port=0)
+    await http.listen()
+    return http
 
 
 async def test_stopping_the_deck_closes_the_port(settings: Settings) -> None:
     deck = Deck(settings)
-    http = HttpServer(DeckEndpoints(Sources(deck)).routes(), host="127.0.0.1", port=0)
-    await http.listen()
+    http = await serve(deck)
     deck.add_service(http)
     await deck.start()
     idle_reader, idle_writer = await asyncio.open_connection("127.0.0.1", http.port)
@@ -249,8 +193,7 @@ async def test_a_websocket_feeds_reconnects_reach_metrics_and_details(settings: 
     live = settings.model_copy(update={"feed": "websocket", "feed_symbols": ["SPY"],
                                        "feed_sources": [f"generic={server.url}"]})  # fmt: skip
     deck = Deck(live)
-    http = HttpServer(DeckEndpoints(Sources(deck)).routes(), host="127.0.0.1", port=0)
-    await http.listen()
+    http = await serve(deck)
     deck.add_service(http)
     try:
         await deck.start()
