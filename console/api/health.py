@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.exposition import choose_encoder
 from pydantic import BaseModel
 
 from console.api.context import ApiContext, context_of
@@ -48,6 +48,10 @@ async def detailed(endpoints: Endpoints) -> JsonText:
     return JsonText(body, status_code=status)
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-async def metrics(endpoints: Endpoints) -> Response:
-    return Response(endpoints.metrics(), media_type=CONTENT_TYPE_LATEST)
+@router.get("/metrics", summary="Prometheus metrics (text, or OpenMetrics when accepted)",
+            response_class=Response)  # fmt: skip
+async def metrics(request: Request, endpoints: Endpoints) -> Response:
+    """The exposition format is negotiated as prometheus_client's own ASGI app does
+    (``Accept: application/openmetrics-text`` gets OpenMetrics)."""
+    encode, media_type = choose_encoder(request.headers.get("accept", ""))
+    return Response(encode(endpoints.registry), media_type=media_type)

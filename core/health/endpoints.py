@@ -14,7 +14,6 @@ import asyncio
 import time
 from typing import Any
 
-from prometheus_client import generate_latest
 from sqlalchemy import text
 
 from core.events import BreakerState, FeedState, JobState, RiskState
@@ -39,10 +38,6 @@ class DeckEndpoints:
         uptime = time.time() - deck.started_at if deck.started_at and deck.running else 0.0
         return {"status": "ok" if deck.running else "starting", "run_id": deck.run_id,
                 "uptime_s": round(uptime, 3)}  # fmt: skip
-
-    def metrics(self) -> bytes:
-        """The Prometheus text exposition (``CONTENT_TYPE_LATEST``)."""
-        return generate_latest(self.registry)
 
     async def detailed(self) -> tuple[int, dict[str, Any]]:
         """The HTTP status (503 when a component is down) and the components' report."""

@@ -207,3 +207,15 @@ async def test_a_websocket_feeds_reconnects_reach_metrics_and_details(settings: 
     name = deck.feed.status().name
     assert metrics["quarterdeck_feed_reconnects_total", (("feed", name),)] == 1
     assert details["components"]["feeds"]["feeds"][name]["reconnects"] == 1
+
+
+async def test_metrics_speak_openmetrics_to_a_scraper_that_asks(api: Api) -> None:
+    async with api.client() as client:
+        text = await client.get("/metrics")
+        open_metrics = await client.get(
+            "/metrics", headers={"accept": "application/openmetrics-text; version=1.0.0"}
+        )
+    assert text.headers["content-type"].startswith("text/plain; version=")
+    assert "quarterdeck_fills_total" in text.text
+    assert open_metrics.headers["content-type"].startswith("application/openmetrics-text")
+    assert open_metrics.text.rstrip().endswith("# EOF")
