@@ -17,6 +17,7 @@ from console.commands import (
     audit,
     batch,
     check,
+    datasets,
     db,
     export,
     jobs,
@@ -101,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_parser(commands)
     replay.add_parser(commands)
     jobs.add_parser(commands)
+    datasets.add_parser(commands)
     audit.add_parser(commands)
     check.add_parser(commands)
     runbook.add_parser(commands)

@@ -45,7 +45,7 @@ from core.jobs import JOB_KINDS, BatchRequest, ExportRequest, JobManager, Optimi
 from core.jobs.optimize import best_of
 from core.jobs.retention import remove_expired_exports
 from core.logs import log_tail
-from core.market import PriceSimulator, SimulatorFeed
+from core.market import PriceSimulator, SimulatorFeed, catalog_commands
 from core.market.catalog import Catalog, Dataset
 from core.market.feeds import FileReplayFeed
 from core.research import strategy_lookup
@@ -526,12 +526,8 @@ class Deck:
         catalog, for jobs to run on as ``catalog:ID``: the dataset, and whether it is new
         (the same bytes uploaded again are the same dataset). A ``DataFileError`` names
         the file, row and column of bad data."""
-        await permit_async(self.store, actor, Capability.RUN_JOBS, "dataset.add", name)
-        dataset, created = await asyncio.to_thread(self.catalog.add, name, data, symbol)
-        if created:
-            await self._audit(actor, "dataset.add", f"dataset {dataset.id}",
-                              {"name": dataset.name, "rows": dataset.rows})  # fmt: skip
-        return dataset, created
+        return await asyncio.to_thread(catalog_commands.add_dataset, self.store, self.catalog,
+                                       actor, name, data, symbol)  # fmt: skip
 
     async def _keep_house(self) -> None:
         """Now and then hourly: remove expired export files and sign an audit checkpoint."""

@@ -38,6 +38,7 @@ from core.events import JobState
 from core.jobs import OptimizeRequest, WalkForwardRequest
 from core.jobs.datasets import dataset_bars
 from core.jobs.optimize import saved_search
+from core.market.catalog import Catalog
 from core.research.backtest import BacktestConfig
 from core.research.grids import default_grid, heatmap, varied_params
 from core.research.optimizer import Evaluation, Objective
@@ -56,10 +57,12 @@ def same_code(a: Strategy, b: Strategy) -> bool:
     return (a.id, a.source, a.version) == (b.id, b.source, b.version)
 
 
-def backtest(inputs: RunInputs, seed: int, commission: float) -> BacktestResult:
-    """The form's backtest. Blocks (bars are simulated or read, the kernel is numba):
-    run it in a worker thread."""
-    bars = dataset_bars(inputs.dataset, seed, inputs.bars)
+def backtest(
+    inputs: RunInputs, seed: int, commission: float, catalog: Catalog | None = None
+) -> BacktestResult:
+    """The form's backtest, on a file, ``sim:SYMBOL`` or ``catalog:ID`` of ``catalog``.
+    Blocks (bars are simulated or read, the kernel is numba): run it in a worker thread."""
+    bars = dataset_bars(inputs.dataset, seed, inputs.bars, catalog)
     return run_backtest(inputs.strategy, bars, inputs.params, BacktestConfig(commission=commission))
 
 
@@ -120,6 +123,16 @@ class ResearchScreen(DeckScreen):
         self._search_job: int | None = None  # the optimization the heatmap shows
         self._relayout: Timer | None = None  # the heatmap's layout after a resize
 
+    def _datasets(self) -> list[tuple[str, str]]:
+        """The simulator's symbols, then the data catalog's datasets (uploaded over the
+        API or added with ``quarterdeck datasets add``), newest first."""
+        simulated = [
+            (f"sim:{symbol}", f"sim:{symbol}") for symbol in self.deck.settings.sim_symbols
+        ]
+        catalogued = [(f"{d.name}{f' {d.symbol}' if d.symbol else ''} · {d.rows:,} bars",
+                       f"catalog:{d.id}") for d in self.deck.catalog.entries()]  # fmt: skip
+        return simulated + catalogued
+
     def compose(self) -> ComposeResult:
         settings = self.deck.settings
         yield from self.compose_header()
@@ -131,8 +144,7 @@ class ResearchScreen(DeckScreen):
             yield StrategyBrowser(REGISTRY.values(), id="strategy-browser")
             with TabbedContent(id="research-tabs"):
                 with TabPane("Setup", id="tab-setup"), VerticalScroll():
-                    datasets = [f"sim:{symbol}" for symbol in settings.sim_symbols]
-                    yield ParamForm(datasets, DEFAULT_BARS, id="param-form")
+                    yield ParamForm(self._datasets(), DEFAULT_BARS, id="param-form")
                 with TabPane("Result", id="tab-result"):
                     yield BacktestView(id="backtest-view")
                 with TabPane("Heatmap", id="tab-heatmap"), VerticalScroll():
@@ -236,7 +248,8 @@ class ResearchScreen(DeckScreen):
         view.say(f"{title}: running…")
         s = self.deck.settings
         try:
-            result = await asyncio.to_thread(backtest, inputs, s.sim_seed, s.commission)
+            result = await asyncio.to_thread(backtest, inputs, s.sim_seed, s.commission,
+                                             self.deck.catalog)  # fmt: skip
         except (OSError, ValueError) as exc:
             view.say(f"{title}: failed")
             self.notify(f"Backtest failed: {exc}", severity="error")

@@ -84,7 +84,8 @@ class ParamForm(Vertical):
     class Submitted(Message):
         """Enter was pressed in one of the form's fields."""
 
-    def __init__(self, datasets: Sequence[str], bars: int, **kwargs: object) -> None:
+    def __init__(self, datasets: Sequence[tuple[str, str]], bars: int, **kwargs: object) -> None:
+        """``datasets``: (label, dataset spec) pairs, the first chosen."""
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._datasets = list(datasets)
         self._bars = bars
@@ -96,8 +97,7 @@ class ParamForm(Vertical):
         with Vertical(id="run-fields"):
             with Horizontal(classes="field"):
                 yield Label("dataset")
-                options = [(name, name) for name in self._datasets]
-                yield Select(options, value=self._datasets[0], allow_blank=False,
+                yield Select(self._datasets, value=self._datasets[0][1], allow_blank=False,
                              id="dataset", compact=True)  # fmt: skip
             with Horizontal(classes="field"):
                 yield Label("bars")

@@ -3,6 +3,7 @@ search, heatmap and export from the keyboard, and a viewer kept from launching j
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -20,10 +21,12 @@ from core.deck import Deck
 from core.events import JobState
 from core.jobs.datasets import dataset_bars
 from core.jobs.records import get_job
+from core.market.catalog import Catalog
 from core.research.backtest import BacktestConfig
 from core.research.grids import default_grid
 from core.research.runner import run_backtest
 from core.research.strategies import get_strategy
+from tests.bar_files import bars_csv
 from tests.console.pilot import static_text, wait_until
 
 BARS = "300"
@@ -267,4 +270,26 @@ async def test_research_viewer_sees_job_actions_disabled(settings: Settings) -> 
         await pilot.press("o", "w", "e", "E")
         await pilot.pause(0.3)
         assert deck.jobs.jobs == {}
+        await pilot.press("q")
+
+
+async def test_research_offers_the_data_catalog_and_backtests_on_it(settings: Settings) -> None:
+    dataset, _ = Catalog(settings.catalog_dir).add("spy.csv", io.BytesIO(bars_csv(400)), "SPY")
+    app, _ = research_app(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        screen = pilot.app.screen
+        assert isinstance(screen, ResearchScreen)
+        await wait_until(pilot, lambda: screen.form.strategy is not None)
+        choices = screen.query_one("#dataset", Select)._options  # (label, value) pairs
+        assert ("spy.csv SPY · 400 bars", f"catalog:{dataset.id}") in [
+            (str(label), value) for label, value in choices
+        ]
+        screen.query_one("#dataset", Select).value = f"catalog:{dataset.id}"
+        await pilot.press("b")
+        await wait_until(pilot, lambda: screen.result is not None)
+        bars = Catalog(settings.catalog_dir).bars(dataset.id)
+        direct = run_backtest(get_strategy("sma_cross"), bars, {"fast": 10, "slow": 30},
+                              BacktestConfig(commission=settings.commission))  # fmt: skip
+        assert screen.result is not None and screen.result.metrics == direct.metrics
         await pilot.press("q")
