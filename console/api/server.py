@@ -92,6 +92,9 @@ class ApiServer:
             sock.close()
             raise
         self.port = sock.getsockname()[1]
+        # FastAPI builds its OpenAPI document at the first request for it: ~0.3 s of
+        # Python that would stall the Deck's loop then. Built here, off the loop, once.
+        await asyncio.to_thread(self.app.openapi)
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="api")
         while not self._server.started and not self._task.done():
             await asyncio.sleep(0.005)
