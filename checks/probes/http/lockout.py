@@ -79,8 +79,7 @@ async def lockout(ctx: ProbeContext, params: LockoutParams) -> ProbeResult:
                 return ProbeResult(Verdict.FAIL, reason, evidence)
             if attempt == 1 and response.status_code in {404, 405}:
                 reason = (
-                    f"lockout not checked: POST {params.login_path} "
-                    f"answered {response.status_code}"
+                    f"lockout not checked: POST {params.login_path} answered {response.status_code}"
                 )
                 return ProbeResult(Verdict.WARN, reason, evidence)
         reason = (
