@@ -128,6 +128,8 @@ def test_production_checklist_passes_against_own_serve(tmp_path: Path) -> None:
     assert lockout["failures_before_lock"] == 5 and int(lockout["retry_after"]) > 0
     assert set(items["authentication.required"]["evidence"]["refusals"].values()) == {401}
     assert items["authentication.tokens"]["evidence"]["token_lifetime_s"] <= 900
-    throttled = items["security.rate_limiting"]["evidence"]
-    assert throttled["statuses"]["200"] >= 1 and "retry-after" in throttled["429_headers"]
+    # The reads allowance is the probe host's for the whole run, so the auth probes'
+    # reads just before may have spent most of it: the 429 and its guidance are the point.
+    throttled = items["security.rate_limiting"]["evidence"]["429_headers"]
+    assert {"retry-after", "ratelimit-limit", "ratelimit-remaining"} <= throttled.keys()
     assert items["network.https_redirect"]["evidence"]["status"] == 308
