@@ -46,7 +46,9 @@ async def run_checklist(
     Publishes, through ``publish``: first PENDING for each probe item and
     MANUAL for each manual item (in checklist order), then RUNNING when a
     probe starts and its final verdict when it ends. Exclusive probes (those
-    that time something) run one at a time after all the others. ``on_result`` is called
+    that time something, or spend the probe host's allowance at the target) run one at
+    a time after all the others, in checklist order, and those that lock the probe host
+    out of the target's logins after them. ``on_result`` is called
     with each result just before its final event is published, so a holder
     of results is never behind the bus.
     """
@@ -79,19 +81,27 @@ async def run_checklist(
             CheckUpdate(checklist.id, item.id, result.verdict, result.reason, dict(result.evidence))
         )
 
-    alone = [item for item in probes if _exclusive(registry, item)]
+    alone = sorted((item for item in probes if _alone(registry, item) is not None),
+                   key=lambda item: _alone(registry, item) == "last")  # fmt: skip
     async with asyncio.TaskGroup() as group:
         for item in probes:
-            if not _exclusive(registry, item):
+            if _alone(registry, item) is None:
                 group.create_task(run_item(item), name=f"probe:{item.id}")
     for item in alone:
         await run_item(item)
     return {item.id: results[item.id] for item in probes}
 
 
-def _exclusive(registry: ProbeRegistry, item: ChecklistItem) -> bool:
+def _alone(registry: ProbeRegistry, item: ChecklistItem) -> str | None:
+    """How the item's probe must run: None beside the others, "after" them alone,
+    "last" alone after every other probe."""
     name = str(item.probe)
-    return name in registry and registry.get(name).exclusive
+    if name not in registry:
+        return None
+    spec = registry.get(name)
+    if spec.locks_out:
+        return "last"
+    return "after" if spec.exclusive else None
 
 
 def _selected(checklist: Checklist, only: Collection[str] | None) -> tuple[ChecklistItem, ...]:

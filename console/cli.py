@@ -158,6 +158,11 @@ async def _console(
                 servers.append(ServiceOn(http, deck_loop.loop))
                 print(f"quarterdeck: {http.scheme.upper()} on {http.host}:{http.port}",
                       file=sys.stderr)  # fmt: skip
+                redirect = await on_loop(deck_loop.loop, serve.listen_redirect(settings, http))
+                if redirect is not None:
+                    servers.append(ServiceOn(redirect, deck_loop.loop))
+                    print(f"quarterdeck: HTTP on {redirect.host}:{redirect.port} redirects "
+                          "to HTTPS", file=sys.stderr)  # fmt: skip
         except BaseException:
             for server in servers:
                 await server.stop()

@@ -400,6 +400,11 @@ class Settings(BaseSettings):
     http_tls_key_file: Path | None = Field(
         default=None, description="PEM private key of http_tls_cert_file."
     )
+    http_redirect_port: int | None = Field(
+        default=None, ge=0, le=65_535,
+        description="With TLS, also listen for plain HTTP on this port (on http_host) and "
+        "answer every request with a 308 to the same URL on https (0 picks a free port).",
+    )  # fmt: skip
     api_token_seconds: int = Field(
         default=900, ge=30, le=900,
         description="Lifetime of an API access token, in seconds (at most 15 minutes).",
@@ -551,6 +556,11 @@ class Settings(BaseSettings):
             self._check_websocket()
         if (self.http_tls_cert_file is None) != (self.http_tls_key_file is None):
             raise ValueError("http_tls_cert_file and http_tls_key_file go together: set both")
+        if self.http_redirect_port is not None and self.http_tls_cert_file is None:
+            raise ValueError(
+                "http_redirect_port redirects plain HTTP to HTTPS: it needs http_tls_cert_file "
+                "and http_tls_key_file"
+            )
         named = sum(live.cash for live in self.strategies if live.cash is not None)
         if any(live.cash is None for live in self.strategies) and named >= self.starting_cash:
             raise ValueError(

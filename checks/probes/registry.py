@@ -34,12 +34,17 @@ class ProbeSpec:
     name: str
     function: ProbeFunction
     params: type[ProbeParams]
-    #: Measures timing in this process, so runs alone, after the others: their work
-    #: on the same loop would otherwise be counted as the target's latency.
+    #: Runs alone, after the others: it measures timing in this process (their work on
+    #: the same loop would be counted as the target's latency), or it spends what the
+    #: target allows the probe host (a rate limit, a count of failed logins), which
+    #: would throttle or lock out probes running beside it.
     exclusive: bool = False
     #: The ``Target`` fields it cannot run without (``base_url``, ``api_key``...): what a
     #: runbook's pre-flight checks before a probe step runs.
     needs: tuple[str, ...] = ()
+    #: Leaves the probe host locked out of the target's logins for minutes (a lockout
+    #: check): runs alone, after every other probe, exclusive ones included.
+    locks_out: bool = False
 
     @property
     def description(self) -> str:
@@ -62,6 +67,7 @@ class ProbeRegistry:
         params: type[ProbeParams] = ProbeParams,
         exclusive: bool = False,
         needs: tuple[str, ...] = (),
+        locks_out: bool = False,
     ) -> Callable[[F], F]:
         """Decorator registering an ``async def probe(ctx, params) -> ProbeResult``."""
 
@@ -70,7 +76,7 @@ class ProbeRegistry:
                 raise TypeError(f"probe {name!r} must be an async function")
             if name in self._specs:
                 raise ValueError(f"probe {name!r} is already registered")
-            self._specs[name] = ProbeSpec(name, function, params, exclusive, needs)
+            self._specs[name] = ProbeSpec(name, function, params, exclusive, needs, locks_out)
             return function
 
         return decorate
@@ -103,9 +109,12 @@ def probe(
     params: type[ProbeParams] = ProbeParams,
     exclusive: bool = False,
     needs: tuple[str, ...] = (),
+    locks_out: bool = False,
 ) -> Callable[[F], F]:
     """Register a built-in probe in ``REGISTRY`` under ``name``."""
-    return REGISTRY.register(name, params=params, exclusive=exclusive, needs=needs)
+    return REGISTRY.register(
+        name, params=params, exclusive=exclusive, needs=needs, locks_out=locks_out
+    )
 
 
 def registry_in(context: Any) -> ProbeRegistry:

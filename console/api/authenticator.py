@@ -2,13 +2,21 @@
 gate of the token routes, with the lockout and the audit trail SSH has.
 
 Every call is judged on the Deck's loop, its blocking part (the users file, the store)
-in a worker thread. A client whose address (or, once known, whose user name) is locked
-out is refused with 429 and ``Retry-After`` before anything else; a refused credential
-is 401, counted by the shared ``Lockout`` (5 within 5 minutes lock the address, and
-the user when known, for 5 minutes: over SSH too) and audited ``api.auth_failed``
-(``api.refresh_reuse`` for a refresh token used twice), the lock itself ``api.lockout``.
-A call with no credentials at all is 401 without counting, except on the token
-route, whose whole purpose is a login.
+in a worker thread. A refused credential is 401, counted by the shared ``Lockout`` (5
+within 5 minutes lock the address, and the user when known, for 5 minutes: over SSH
+too) and audited ``api.auth_failed`` (``api.refresh_reuse`` for a refresh token used
+twice), the lock itself ``api.lockout``. A call with no credentials at all is 401
+without counting, except on the token route, whose whole purpose is a login.
+
+A lock stops logins, not sessions, as over SSH (a lockout refuses new SSH logins; the
+sessions open carry on). A login is an API key presented (for tokens, or as
+``X-API-Key`` on a call): from a locked address or user it is refused with 429 and
+``Retry-After`` unjudged, right key or wrong, so a guesser learns nothing while locked.
+A session is a token a login issued: an access token, its refresh and its revocation
+are judged even while locked (a failure still counts), so an operator already signed
+in keeps the kill switch while someone who shares their address (a NAT, a VPN, a
+proxy) keeps failing, and the readiness probes' lockout check does not cut off the
+sessions of the host it ran from.
 
 A protected route takes ``Authorization: Bearer <access token>`` or, as scripts and
 the readiness probes use it, ``X-API-Key`` itself.
@@ -50,24 +58,25 @@ class ApiAuthenticator:
 
     async def principal(self, request: HTTPConnection) -> Principal:
         """The caller of a protected route (an HTTP request or a WebSocket)."""
-        address = self._admit(request)
+        address = self._address(request)
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         api_key = request.headers.get("x-api-key")
-        if scheme.lower() == "bearer" and token.strip():
+        if scheme.lower() == "bearer" and token.strip():  # a session: judged even if locked
             identity = await self._attempt(address, self.tokens.by_access_token, token.strip())
-        elif api_key:
+        elif api_key:  # a login, as over SSH
+            self._refuse_if_locked(None, address)
             identity = await self._attempt(address, self.tokens.by_api_key, api_key)
+            self._refuse_if_locked(identity.user.name, address)
+            self.lockout.success(identity.user.name, address)
         else:
             raise Problem(401, "this call needs a bearer token (Authorization: Bearer ...) "
                           "or an API key (X-API-Key)", headers=CHALLENGE)  # fmt: skip
-        self._refuse_if_locked(identity.user.name, address)  # locked meanwhile, over SSH say
-        if identity.family is None:  # an API key, not a token: a login, as over SSH
-            self.lockout.success(identity.user.name, address)
         return Principal(identity.user.name, identity.user.role, source=f"api {address}")
 
     async def exchange(self, request: HTTPConnection, api_key: str | None) -> Issued:
         """``POST /api/v1/auth/token``: an API key for a new token family (a login)."""
-        address = self._admit(request)
+        address = self._address(request)
+        self._refuse_if_locked(None, address)
         if not api_key:
             await self._failed(address, AuthFailure("the X-API-Key header is missing"))
         issued = await self._attempt(address, self.tokens.exchange, api_key or "")
@@ -77,26 +86,26 @@ class ApiAuthenticator:
         return issued
 
     async def refresh(self, request: HTTPConnection, refresh_token: str) -> Issued:
-        """``POST /api/v1/auth/refresh``: the family's next tokens (the old one is spent)."""
-        address = self._admit(request)
+        """``POST /api/v1/auth/refresh``: the family's next tokens (the old one is spent);
+        a session going on, so not refused by a lock."""
+        address = self._address(request)
         issued = await self._attempt(address, self.tokens.refresh, refresh_token)
-        self._refuse_if_locked(issued.identity.user.name, address)
         await self._audit(issued.identity, "api.refresh", address)
         return issued
 
     async def revoke(self, request: HTTPConnection, token: str) -> str:
-        """``POST /api/v1/auth/revoke``: returns the kind of token revoked."""
-        address = self._admit(request)
+        """``POST /api/v1/auth/revoke``: returns the kind of token revoked. Never refused
+        by a lock: revoking a leaked token is what its holder must always be able to do."""
+        address = self._address(request)
         kind, user = await self._attempt(address, self.tokens.revoke, token)
         await self._record(user, "api.revoke", address, token=kind)
         return kind
 
     # --- the parts ---------------------------------------------------------------------
 
-    def _admit(self, request: HTTPConnection) -> str:
-        """The client's address, unless it is locked out or the Deck is not running."""
+    def _address(self, request: HTTPConnection) -> str:
+        """The client's address, unless the Deck is not running."""
         address = client_address(request.scope)
-        self._refuse_if_locked(None, address)
         if not self.deck.running:
             raise Problem(503, "Quarterdeck is starting or stopping; try again shortly",
                           headers={"retry-after": "1"})  # fmt: skip

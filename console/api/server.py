@@ -1,17 +1,14 @@
 """The API served by uvicorn on the Deck's loop, as one of the Deck's services.
 
-``listen()`` binds the port itself (so port 0 and a taken port are known before the
-Deck starts, as ``serve`` reports them) and starts answering at once: ``/health``
-says "starting" until the Deck runs. uvicorn installs no signal handlers off the main
-thread, and the Deck's loop runs in a thread of its own, so ``serve`` keeps its own
-SIGTERM handling. TLS is the context ``server_tls`` makes (TLS 1.2 at least).
+``listen()`` binds the port (``console.api.listening``) and starts answering at once:
+``/health`` says "starting" until the Deck runs. TLS is the context ``server_tls``
+makes (TLS 1.2 at least).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import ssl
 from pathlib import Path
 
@@ -21,6 +18,7 @@ from console.api.app import create_app
 from console.api.context import ApiContext
 from console.api.edges import MAX_HEAD, Edges
 from console.api.guard import ConnectionGuard, guarded_protocol, unavailable
+from console.api.listening import Listening
 from core.health.metrics import HttpCollector
 
 log = logging.getLogger(__name__)
@@ -59,8 +57,7 @@ class ApiServer:
         )  # fmt: skip
         config.load()
         config.ssl = tls  # ours, rather than one uvicorn builds from file names
-        self._server = uvicorn.Server(config)
-        self._task: asyncio.Task[None] | None = None
+        self._listening = Listening(config, host=host, port=port, name="api")
         context.endpoints.registry.register(HttpCollector(self))  # its answers, on /metrics
 
     @property
@@ -75,31 +72,15 @@ class ApiServer:
     @property
     def connections(self) -> int:
         """Connections open now."""
-        return len(self._server.server_state.connections)
+        return self._listening.connections
 
     async def listen(self) -> None:
         """Bind the port (``OSError`` if taken) and begin answering."""
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        # IPPROTO_TCP: asyncio sets TCP_NODELAY only on sockets that say they are TCP;
-        # without it a keep-alive answer can wait ~40 ms for a delayed ACK (Nagle).
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self.port))
-            sock.listen(2048)
-            sock.setblocking(False)
-        except OSError:
-            sock.close()
-            raise
-        self.port = sock.getsockname()[1]
         # FastAPI builds its OpenAPI document at the first request for it: ~0.3 s of
         # Python that would stall the Deck's loop then. Built here, off the loop, once.
         await asyncio.to_thread(self.app.openapi)
-        self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="api")
-        while not self._server.started and not self._task.done():
-            await asyncio.sleep(0.005)
-        if self._task.done():
-            self._task.result()  # raise what stopped it
+        await self._listening.listen()
+        self.port = self._listening.port
         log.info("%s listening on %s:%d", self.scheme, self.host, self.port)
 
     async def start(self) -> None:
@@ -107,11 +88,7 @@ class ApiServer:
 
     async def stop(self) -> None:
         """Close the port, let open requests finish (``STOP_TIMEOUT``), close the rest."""
-        if self._task is None:
-            return
-        self._server.should_exit = True
-        task, self._task = self._task, None
-        await task
+        await self._listening.stop()
 
 
 def server_tls(cert_file: Path, key_file: Path) -> ssl.SSLContext:

@@ -24,6 +24,7 @@ from core.deck_loop import DeckLoop, Remote, ServiceOn, on_loop
 
 if TYPE_CHECKING:
     from checks import ReadinessService
+    from console.api.redirect import HttpsRedirect
     from console.api.server import ApiServer
     from console.ssh.server import SSHService
     from core.config import Settings
@@ -134,6 +135,26 @@ async def listen_http(
     return http
 
 
+async def listen_redirect(settings: Settings, https: ApiServer) -> HttpsRedirect | None:
+    """With the ``http_redirect_port`` setting, bind plain HTTP on the ``http_host``
+    setting, redirecting every request to ``https``'s port. Call it on the Deck's loop,
+    as ``listen_http``."""
+    from console.api.redirect import HttpsRedirect
+
+    if settings.http_redirect_port is None:
+        return None
+    host = settings.http_host
+    redirect = HttpsRedirect(host=host, port=settings.http_redirect_port, https_port=https.port)
+    try:
+        await redirect.listen()
+    except OSError as exc:
+        raise CannotListen(
+            f"cannot listen for HTTP on {host}:{settings.http_redirect_port} "
+            f"(http_redirect_port): {exc.strerror or exc}"
+        ) from None
+    return redirect
+
+
 async def _serve(settings: Settings, host: str, port: int, http_port: int | None) -> int:
     """The Deck on a loop and thread of its own (``core.deck_loop``), the monitoring port
     on that loop; the SSH server and its sessions' apps on this one."""
@@ -149,22 +170,30 @@ async def _serve(settings: Settings, host: str, port: int, http_port: int | None
         ssh = await listen_ssh(remote, cast("ReadinessService", Remote(readiness, deck_loop.loop)),
                                host, port)  # fmt: skip
         print(f"quarterdeck: SSH on {host}:{ssh.port}, host key {ssh.fingerprint}", flush=True)
-        http = None
+        servers: list[ApiServer | HttpsRedirect] = []  # on the Deck's loop
         if http_port is not None:
             try:
                 http = await on_loop(deck_loop.loop, listen_http(deck, readiness, ssh, http_port))
+                servers.append(http)
+                print(f"quarterdeck: {http.scheme.upper()} on {http.host}:{http.port}", flush=True)
+                redirect = await on_loop(deck_loop.loop, listen_redirect(settings, http))
             except CannotListen:
+                for server in servers:
+                    await on_loop(deck_loop.loop, server.stop())
                 await ssh.stop()
                 raise
-            print(f"quarterdeck: {http.scheme.upper()} on {http.host}:{http.port}", flush=True)
-        await _run_until_signalled(remote, ssh, http, deck_loop)
+            if redirect is not None:
+                servers.append(redirect)
+                print(f"quarterdeck: HTTP on {redirect.host}:{redirect.port} redirects to HTTPS",
+                      flush=True)  # fmt: skip
+        await _run_until_signalled(remote, ssh, servers, deck_loop)
     finally:
         deck_loop.close()
     return 0
 
 
 async def _run_until_signalled(
-    deck: Deck, ssh: SSHService, http: ApiServer | None, deck_loop: DeckLoop
+    deck: Deck, ssh: SSHService, servers: list[ApiServer | HttpsRedirect], deck_loop: DeckLoop
 ) -> None:
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -181,5 +210,5 @@ async def _run_until_signalled(
             loop.remove_signal_handler(signum)
         await deck.stop()
         await ssh.stop()  # a no-op after the Deck stopped it; closes the port if start failed
-        if http is not None:
-            await on_loop(deck_loop.loop, http.stop())
+        for server in servers:
+            await on_loop(deck_loop.loop, server.stop())

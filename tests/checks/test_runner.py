@@ -197,6 +197,34 @@ async def test_exclusive_probe_runs_alone_after_the_others(
     assert finals[-1] == "t.timed"
 
 
+async def test_probe_that_locks_out_runs_alone_after_every_other_probe(
+    make_checklist: MakeChecklist, ctx: ProbeContext, registry: ProbeRegistry, tracker: Tracker
+) -> None:
+    order: list[str] = []
+
+    @registry.register("test.lockout", locks_out=True)
+    async def lockout(ctx: ProbeContext, params: ProbeParams) -> ProbeResult:
+        order.append(f"lockout beside {tracker.active}")
+        return ProbeResult(Verdict.PASS, "locked")
+
+    @registry.register("test.burst", exclusive=True)
+    async def burst(ctx: ProbeContext, params: ProbeParams) -> ProbeResult:
+        order.append(f"burst beside {tracker.active}")
+        return ProbeResult(Verdict.PASS, "throttled")
+
+    checklist = make_checklist(
+        item("t.lockout", "test.lockout"),  # first in the checklist, yet run last
+        item("t.s0", "test.sleep", seconds=0.02),
+        item("t.burst", "test.burst"),
+        item("t.s1", "test.sleep", seconds=0.02),
+    )
+    results, recorder = await run(checklist, ctx, registry, concurrency=8)
+    assert order == ["burst beside 0", "lockout beside 0"]
+    assert list(results) == ["t.lockout", "t.s0", "t.burst", "t.s1"]  # checklist order
+    finals = [e.item_id for e in recorder.events if e.verdict is Verdict.PASS]
+    assert finals[-2:] == ["t.burst", "t.lockout"]
+
+
 async def test_on_result_sees_each_result_before_its_final_event(
     make_checklist: MakeChecklist, ctx: ProbeContext, registry: ProbeRegistry
 ) -> None:

@@ -1,4 +1,4 @@
-"""``http.auth``: protected routes refuse bad credentials, tokens are short-lived, logins lock out.
+"""``http.auth``: protected routes refuse bad credentials, and tokens are short-lived.
 
 How the probe authenticates (the contract it checks the service against):
 
@@ -7,12 +7,11 @@ How the probe authenticates (the contract it checks the service against):
 - a token is the API key itself when the key is a JWT, otherwise the one
   ``POST login_path`` returns when the API key is presented in ``X-API-Key``
   (an API-key-for-token exchange), read from the JSON field
-  ``access_token`` (or ``token``, ``id_token``, ``jwt``);
-- password logins are ``POST login_path`` with JSON ``{"username",
-  "password"}``. The lockout check sends wrong passwords for the dedicated
-  user name ``qd-readiness-probe`` only, so it never locks a real account.
-  A service that locks out by client address will also refuse the probe
-  host's logins for its lockout period after this probe runs.
+  ``access_token`` (or ``token``, ``id_token``, ``jwt``).
+
+The failing credentials it sends count toward a service's lockout of the probe
+host, so it runs alone (``exclusive``); whether failed logins lock out is
+``http.lockout``'s question.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ import time
 from typing import Any
 
 import httpx
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from checks.probes.base import ProbeContext, ProbeParams, ProbeResult
 from checks.probes.http.client import (
@@ -37,28 +36,17 @@ from checks.probes.http.client import (
 from checks.probes.registry import probe
 from core.events import Verdict
 
-PROBE_USER = "qd-readiness-probe"
+PROBE_USER = "qd-readiness-probe"  # the subject of the forged tokens
 REJECTED = frozenset({401, 403})
-LOCKED = frozenset({423, 429})
+LOCKED = frozenset({423, 429})  # what a service locked against the probe host answers
 TOKEN_FIELDS = ("access_token", "token", "id_token", "jwt")
 EVIDENCE_HEADERS = ("content-type", "www-authenticate", "retry-after", "set-cookie")
 
 
 class AuthParams(ProbeParams):
-    protected_path: str = "/api/orders"
-    login_path: str = "/auth/login"
+    protected_path: str = "/api/v1/portfolio"
+    login_path: str = "/api/v1/auth/token"
     max_jwt_lifetime_s: int = Field(default=900, gt=0)
-    lockout_after: int = Field(default=5, ge=1)
-    max_attempts: int = Field(default=10, ge=2)
-
-    @model_validator(mode="after")
-    def _room_to_see_a_lockout(self) -> AuthParams:
-        if self.max_attempts <= self.lockout_after:
-            raise ValueError(
-                f"max_attempts ({self.max_attempts}) must exceed lockout_after "
-                f"({self.lockout_after}) to see the refusal that follows the failures"
-            )
-        return self
 
 
 # --- JWT without a JWT library: the probe only reads claims and forges junk ---------
@@ -135,22 +123,20 @@ def token_from(response: httpx.Response) -> str | None:
     return None
 
 
-@probe("http.auth", params=AuthParams, needs=("base_url", "api_key"))
+@probe("http.auth", params=AuthParams, exclusive=True, needs=("base_url", "api_key"))
 async def auth(ctx: ProbeContext, params: AuthParams) -> ProbeResult:
-    """Protected routes refuse bad credentials; tokens are short-lived; logins lock out.
+    """Protected routes refuse bad credentials, and tokens are short-lived.
 
     1. ``protected_path`` accepts the configured API key (else ERROR: the key
-       is wrong and nothing below would mean anything);
+       is wrong, or the probe host is locked out, and nothing below would mean
+       anything);
     2. it refuses (401/403) no credentials, a wrong key, an expired JWT, an
        unsigned ``alg: none`` JWT and a malformed one;
     3. the token (the key if it is a JWT, else from the login exchange) has
-       ``exp - iat`` at most ``max_jwt_lifetime_s`` (claims read unverified);
-    4. wrong passwords for ``qd-readiness-probe`` are refused with 423/429 once
-       ``lockout_after`` have failed, within ``max_attempts`` attempts.
+       ``exp - iat`` at most ``max_jwt_lifetime_s`` (claims read unverified).
 
-    FAIL: any refusal missing, a token too long-lived or without ``exp``, a
-    wrong password accepted, or no lockout. WARN: no token to check, no login
-    endpoint, or a lockout later than ``lockout_after`` failures.
+    FAIL: any refusal missing, or a token too long-lived or without ``exp``.
+    WARN: no token to check.
     """
     api_key = ctx.target.api_key or ""
 
@@ -165,6 +151,14 @@ async def auth(ctx: ProbeContext, params: AuthParams) -> ProbeResult:
             label="valid API key",
             evidence_headers=EVIDENCE_HEADERS,
         )
+        if accepted.status_code in LOCKED:
+            retry = accepted.headers.get("retry-after")
+            reason = (
+                f"target.api_key is refused by GET {params.protected_path} "
+                f"({accepted.status_code}): the probe host is locked out or throttled"
+                + (f"; retry after {retry} s" if retry else "")
+            )
+            return ProbeResult(Verdict.ERROR, reason, evidence)
         if accepted.status_code in REJECTED:
             reason = (
                 f"target.api_key is refused by GET {params.protected_path} "
@@ -197,15 +191,13 @@ async def auth(ctx: ProbeContext, params: AuthParams) -> ProbeResult:
             evidence["token_source"] = source
             _check_lifetime(token, params, now, evidence, problems, warnings)
 
-        locked_after = await _check_lockout(http, params, evidence, problems, warnings)
-
         if problems:
             return ProbeResult(Verdict.FAIL, "; ".join(problems + warnings), evidence)
         if warnings:
             return ProbeResult(Verdict.WARN, "; ".join(warnings), evidence)
         reason = (
             f"{len(refusals)} bad credentials refused, token lifetime within "
-            f"{params.max_jwt_lifetime_s} s, login locked after {locked_after} failures"
+            f"{params.max_jwt_lifetime_s} s"
         )
         return ProbeResult(Verdict.PASS, reason, evidence)
 
@@ -256,46 +248,3 @@ def _check_lifetime(
         problems.append(
             f"token lives {lifetime:.0f} s ({measured}), over {params.max_jwt_lifetime_s} s"
         )
-
-
-async def _check_lockout(
-    http: ProbeClient,
-    params: AuthParams,
-    evidence: dict[str, object],
-    problems: list[str],
-    warnings: list[str],
-) -> int | None:
-    """Wrong passwords until a 423/429; returns the failures before it (None: no lockout)."""
-    statuses: list[int] = []
-    lockout: dict[str, object] = {"user": PROBE_USER, "statuses": statuses}
-    evidence["lockout"] = lockout
-    for attempt in range(1, params.max_attempts + 1):
-        response = await http.send(
-            "POST",
-            params.login_path,
-            json={"username": PROBE_USER, "password": "wrong-" + secrets.token_hex(8)},
-            record=False,
-        )
-        statuses.append(response.status_code)
-        if response.status_code in LOCKED:
-            failures = attempt - 1
-            lockout["failures_before_lock"] = failures
-            lockout["retry_after"] = response.headers.get("retry-after")
-            if failures > params.lockout_after:
-                warnings.append(
-                    f"login locked only after {failures} failures, more than {params.lockout_after}"
-                )
-            return failures
-        if response.is_success:
-            problems.append(f"POST {params.login_path} accepted a wrong password ({attempt})")
-            return None
-        if attempt == 1 and response.status_code in {404, 405}:
-            warnings.append(
-                f"lockout not checked: POST {params.login_path} answered {response.status_code}"
-            )
-            return None
-    problems.append(
-        f"no lockout: {params.max_attempts} wrong passwords for {PROBE_USER!r} "
-        f"answered {sorted(set(statuses))}, never 423/429"
-    )
-    return None

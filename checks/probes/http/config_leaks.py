@@ -47,9 +47,9 @@ MALFORMED_JSON = b'{"symbol": "QD-PROBE", "qty": '
 
 
 class ErrorLeaksParams(ProbeParams):
-    path: str = "/api/does-not-exist-qd-probe"
+    path: str = "/api/v1/does-not-exist-qd-probe"
     # Where the malformed (truncated JSON) request goes: a route that parses a body.
-    malformed_path: str = "/api/orders"
+    malformed_path: str = "/api/v1/jobs"
 
 
 def find_leaks(text: str) -> list[dict[str, str]]:

@@ -18,7 +18,7 @@ SEVERITY = {Verdict.PASS: 0, Verdict.WARN: 1, Verdict.FAIL: 2}
 
 
 class CorsParams(ProbeParams):
-    path: str = "/api/quotes"
+    path: str = "/api/v1/risk"
     foreign_origin: str = "https://evil.example"
 
 

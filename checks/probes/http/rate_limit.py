@@ -29,7 +29,7 @@ RATE_LIMIT_HEADERS = (
 
 
 class RateLimitParams(ProbeParams):
-    path: str = "/api/quotes"
+    path: str = "/api/v1/risk"
     burst: int = Field(default=50, ge=1, le=10_000)
     concurrency: int = Field(default=10, ge=1, le=200)
 
@@ -40,12 +40,13 @@ class RateLimitParams(ProbeParams):
         return self
 
 
-@probe("http.rate_limit", params=RateLimitParams, needs=("base_url",))
+@probe("http.rate_limit", params=RateLimitParams, exclusive=True, needs=("base_url",))
 async def rate_limit(ctx: ProbeContext, params: RateLimitParams) -> ProbeResult:
     """A burst of at most ``burst`` GETs of ``path`` meets 429 with retry guidance.
 
     Requests go ``concurrency`` at a time (with the API key, when configured,
-    since limits are often per key); none is sent after the first 429.
+    since limits are often per key); none is sent after the first 429. It runs
+    alone: the allowance it spends is the probe host's, which probes beside it share.
     PASS: a 429 with ``Retry-After`` or ``RateLimit*``/``X-RateLimit-*``
     headers. WARN: a 429 without any of them. FAIL: no 429 in the burst.
     """

@@ -18,6 +18,7 @@ from checks.probes.http.auth import AuthParams
 from checks.probes.http.client import ProbeClient, Unreachable
 from checks.probes.http.headers import SecurityHeadersParams
 from checks.probes.http.load import LoadParams
+from checks.probes.http.lockout import LockoutParams
 from checks.probes.http.rate_limit import RateLimitParams
 from core.events import Verdict
 
@@ -44,8 +45,11 @@ CASES = [
     ("http.auth", "good", {}, PASS),
     ("http.auth", "auth_bypass", {}, FAIL),
     ("http.auth", "long_jwt", {}, FAIL),
-    ("http.auth", "no_lockout", {}, FAIL),
-    ("http.auth", "good", {"lockout_after": 3, "max_attempts": 10}, WARN),  # locks after 5
+    # http.lockout
+    ("http.lockout", "good", {}, PASS),
+    ("http.lockout", "no_lockout", {}, FAIL),
+    ("http.lockout", "good", {"lockout_after": 3, "max_attempts": 10}, WARN),  # locks after 5
+    ("http.lockout", "good", {"login_path": "/api/v1/nothing-here"}, WARN),
     # http.rate_limit
     ("http.rate_limit", "good", {}, PASS),
     ("http.rate_limit", "no_rate_limit", {}, FAIL),
@@ -68,7 +72,7 @@ CASES = [
     ("http.cors", "good", {"foreign_origin": "https://desk.example"}, FAIL),  # own origin, shown
     # http.metrics
     ("http.metrics", "good", {}, PASS),
-    ("http.metrics", "good", {"required": ["qd_orders_total", "qd_engine_up"]}, PASS),
+    ("http.metrics", "good", {"required": ["qd_jobs_total", "qd_engine_up"]}, PASS),
     ("http.metrics", "good", {"required": ["qd_fills_total"]}, FAIL),
     ("http.metrics", "metrics_missing", {}, FAIL),
     ("http.metrics", "metrics_garbage", {}, FAIL),
@@ -113,11 +117,26 @@ async def test_auth_good_reports_refusals_and_token_lifetime(make_ctx: MakeConte
     assert set(result.evidence["refusals"].values()) == {401}
     assert len(result.evidence["refusals"]) == 5
     assert result.evidence["token_lifetime_s"] == 600
-    assert result.evidence["lockout"]["failures_before_lock"] == 5
-    assert result.evidence["lockout"]["retry_after"] == "300"
     sent = [e["request_headers"] for e in result.evidence["exchanges"]]
     assert VALID_API_KEY not in repr(sent)  # keys are masked in evidence
     assert {"X-API-Key": "<redacted>"} in sent
+
+
+async def test_lockout_good_reports_the_failures_before_the_lock(make_ctx: MakeContext) -> None:
+    result = await run("http.lockout", make_ctx("good", api_key=None))  # needs no key
+    assert result.verdict is PASS, result.reason
+    assert result.evidence["failures_before_lock"] == 5
+    assert result.evidence["statuses"] == [401] * 5 + [429]
+    assert result.evidence["retry_after"] == "300"
+    assert [e["status"] for e in result.evidence["exchanges"]] == [401] * 5 + [429]
+
+
+async def test_auth_on_a_locked_out_host_is_an_error_saying_so(make_ctx: MakeContext) -> None:
+    ctx = make_ctx("lock_by_address")
+    assert (await run("http.lockout", ctx)).verdict is PASS
+    result = await run("http.auth", ctx)  # the same probe host, now refused every login
+    assert result.verdict is ERROR
+    assert "locked out" in result.reason and "retry after 300 s" in result.reason
 
 
 async def test_auth_bypass_names_every_accepted_credential(make_ctx: MakeContext) -> None:
@@ -235,6 +254,7 @@ def test_all_http_probes_are_registered_with_their_params() -> None:
         "http.health",
         "http.https_redirect",
         "http.load",
+        "http.lockout",
         "http.metrics",
         "http.rate_limit",
         "http.security_headers",
@@ -247,16 +267,19 @@ def test_all_http_probes_are_registered_with_their_params() -> None:
         "max_latency_ms": 500.0,
     }
     assert defaults["http.auth"] == {
-        "protected_path": "/api/orders",
-        "login_path": "/auth/login",
+        "protected_path": "/api/v1/portfolio",
+        "login_path": "/api/v1/auth/token",
         "max_jwt_lifetime_s": 900,
+    }
+    assert defaults["http.lockout"] == {
+        "login_path": "/api/v1/auth/token",
         "lockout_after": 5,
         "max_attempts": 10,
     }
-    assert defaults["http.rate_limit"] == {"path": "/api/quotes", "burst": 50, "concurrency": 10}
+    assert defaults["http.rate_limit"] == {"path": "/api/v1/risk", "burst": 50, "concurrency": 10}
     assert defaults["http.security_headers"] == {"path": "/", "min_grade": "B"}
     assert defaults["http.cors"] == {
-        "path": "/api/quotes",
+        "path": "/api/v1/risk",
         "foreign_origin": "https://evil.example",
     }
     assert defaults["http.https_redirect"] == {"http_url": None}
@@ -271,8 +294,8 @@ def test_all_http_probes_are_registered_with_their_params() -> None:
         "max_error_rate": 0.001,
     }
     assert defaults["http.error_leaks"] == {
-        "path": "/api/does-not-exist-qd-probe",
-        "malformed_path": "/api/orders",
+        "path": "/api/v1/does-not-exist-qd-probe",
+        "malformed_path": "/api/v1/jobs",
     }
     for name in HTTP_PROBES:
         assert REGISTRY.get(name).description  # a one-line summary for the checklist
@@ -281,7 +304,7 @@ def test_all_http_probes_are_registered_with_their_params() -> None:
 @pytest.mark.parametrize(
     ("model", "params", "message"),
     [
-        (AuthParams, {"lockout_after": 10, "max_attempts": 10}, "must exceed lockout_after"),
+        (LockoutParams, {"lockout_after": 10, "max_attempts": 10}, "must exceed lockout_after"),
         (SecurityHeadersParams, {"min_grade": "E"}, "min_grade"),
         (RateLimitParams, {"burst": 5, "concurrency": 10}, "exceeds burst"),
         (LoadParams, {"requests": 0}, "requests"),

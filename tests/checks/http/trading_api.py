@@ -4,7 +4,8 @@ One ASGI app serves every configuration side by side: ``/{instance}/{config}/...
 reaches a fresh copy of the API built from ``CONFIGS[config]``, created on
 first use, with its own rate-limit bucket and login-failure counts. A test
 takes a new instance id, so no test sees another's state and one uvicorn
-server serves a whole test module.
+server serves a whole test module. Its routes have the shape of Quarterdeck's
+own API (``/api/v1/...``), where the probes' default paths point.
 
 The good configuration is what the probes should PASS: strict security
 headers, an origin allow-list, a token-bucket rate limit that answers 429
@@ -38,7 +39,6 @@ VALID_API_KEY = "qd-test-key-3f9a6c1e"
 JWT_SECRET = b"fixture-only-secret-not-for-production"
 USERS = {"trader": "correct horse battery staple"}
 ALLOWED_ORIGINS = frozenset({"https://desk.example"})
-PROTECTED_PREFIX = "/api/orders"
 
 GOOD_CSP = "default-src 'none'; frame-ancestors 'none'; form-action 'none'; base-uri 'none'"
 GOOD_HEADERS: Mapping[str, str] = {
@@ -67,6 +67,9 @@ class Config:
     auth_bypass: bool = False
     jwt_lifetime_s: int = 600
     lockout_after: int | None = 5  # None: never locks
+    # user: the lock refuses that user name's logins; address: every login of the locked
+    # client (its API key on any route too), as a lockout by client address does
+    lockout_scope: str = "user"
     debug: bool = False
     metrics: str = "ok"  # ok | missing | garbage
     health_delay_s: float = 0.0
@@ -117,6 +120,7 @@ CONFIGS: dict[str, Config] = {
     "auth_bypass": replace(GOOD, auth_bypass=True),
     "long_jwt": replace(GOOD, jwt_lifetime_s=86_400),
     "no_lockout": replace(GOOD, lockout_after=None),
+    "lock_by_address": replace(GOOD, lockout_scope="address"),
     # errors and debug
     "debug_traces": replace(GOOD, debug=True),
     # metrics
@@ -217,7 +221,7 @@ class TradingAPI:
         self.bucket = TokenBucket(config.rate_capacity)
         self.login_failures: dict[str, int] = {}
         self.metrics = CollectorRegistry()
-        self.orders = Counter("qd_orders", "Orders accepted", registry=self.metrics)
+        self.jobs = Counter("qd_jobs", "Jobs accepted", registry=self.metrics)
         self.requests = Counter(
             "qd_http_requests", "HTTP requests", ["route"], registry=self.metrics
         )
@@ -227,9 +231,10 @@ class TradingAPI:
             routes=[
                 Route("/", self.root),
                 Route("/health", self.health),
-                Route("/api/quotes", self.quotes),
-                Route("/api/orders", self.orders_route, methods=["GET", "POST"]),
-                Route("/auth/login", self.login, methods=["POST"]),
+                Route("/api/v1/risk", self.risk),
+                Route("/api/v1/portfolio", self.portfolio),
+                Route("/api/v1/jobs", self.submit_job, methods=["POST"]),
+                Route("/api/v1/auth/token", self.login, methods=["POST"]),
                 Route("/metrics", self.metrics_route),
             ],
             exception_handlers={404: self.not_found},
@@ -248,7 +253,7 @@ class TradingAPI:
             if method == "OPTIONS":
                 await Response(status_code=204, headers=added)(scope, receive, send)
                 return
-        if route == "/api/quotes" and self.config.rate_limit != "off":
+        if route == "/api/v1/risk" and self.config.rate_limit != "off":
             allowed = self.bucket.take()
             limit = {
                 "ratelimit-policy": f"{self.config.rate_capacity};w=1",
@@ -287,9 +292,9 @@ class TradingAPI:
         body = {"status": "ok" if ok else "degraded"}
         return JSONResponse(body, status_code=self.config.health_status)
 
-    async def quotes(self, request: Request) -> Response:
-        self.requests.labels(route="/api/quotes").inc()
-        return JSONResponse({"quotes": [{"symbol": "ES", "bid": 5000.25, "ask": 5000.5}]})
+    async def risk(self, request: Request) -> Response:
+        self.requests.labels(route="/api/v1/risk").inc()
+        return JSONResponse({"state": "active", "halted": False})
 
     def authenticated(self, request: Request) -> bool:
         if self.config.auth_bypass:
@@ -299,28 +304,39 @@ class TradingAPI:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         return scheme.lower() == "bearer" and verify_jwt(token)
 
-    async def orders_route(self, request: Request) -> Response:
-        if not self.authenticated(request):
-            return JSONResponse(
-                {"detail": "authentication required"},
-                status_code=401,
-                headers={"www-authenticate": 'Bearer realm="orders"'},
-            )
-        if request.method == "GET":
-            return JSONResponse({"orders": []})
+    def refusal(self, request: Request) -> Response | None:
+        if self.client_locked():
+            return self.locked()
+        if self.authenticated(request):
+            return None
+        return JSONResponse(
+            {"detail": "authentication required"},
+            status_code=401,
+            headers={"www-authenticate": 'Bearer realm="trading"'},
+        )
+
+    async def portfolio(self, request: Request) -> Response:
+        return self.refusal(request) or JSONResponse({"cash": 100_000.0, "positions": []})
+
+    async def submit_job(self, request: Request) -> Response:
+        refused = self.refusal(request)
+        if refused is not None:
+            return refused
         raw = await request.body()
         try:
-            order: Any = json.loads(raw)
+            job: Any = json.loads(raw)
         except json.JSONDecodeError:
             if self.config.debug:
                 raise  # the debug configuration lets it reach Starlette's debug page
             return JSONResponse({"detail": "the body is not valid JSON"}, status_code=400)
-        self.orders.inc()
-        return JSONResponse({"accepted": order}, status_code=201)
+        self.jobs.inc()
+        return JSONResponse({"accepted": job}, status_code=202)
 
     async def login(self, request: Request) -> Response:
         lifetime = self.config.jwt_lifetime_s
         key = request.headers.get("x-api-key")
+        if self.client_locked():
+            return self.locked()
         if key is not None:
             if not hmac.compare_digest(key, VALID_API_KEY):
                 return JSONResponse({"detail": "invalid API key"}, status_code=401)
@@ -337,17 +353,26 @@ class TradingAPI:
         failures = self.login_failures.get(username, 0)
         limit = self.config.lockout_after
         if limit is not None and failures >= limit:
-            return JSONResponse(
-                {"detail": "too many failed logins"},
-                status_code=429,
-                headers={"retry-after": "300"},
-            )
+            return self.locked()
         if USERS.get(username) != password:
             self.login_failures[username] = failures + 1
             return JSONResponse({"detail": "invalid credentials"}, status_code=401)
         self.login_failures.pop(username, None)
         token = issue_jwt(username, lifetime)
         return JSONResponse({"access_token": token, "token_type": "bearer", "expires_in": lifetime})
+
+    def client_locked(self) -> bool:
+        """Whether a lockout by client address is in force (the tests' one client)."""
+        limit = self.config.lockout_after
+        return (
+            self.config.lockout_scope == "address"
+            and limit is not None
+            and any(failures >= limit for failures in self.login_failures.values())
+        )
+
+    def locked(self) -> Response:
+        body = {"detail": "too many failed logins"}
+        return JSONResponse(body, status_code=429, headers={"retry-after": "300"})
 
     async def metrics_route(self, request: Request) -> Response:
         match self.config.metrics:

@@ -20,7 +20,7 @@ from core.access import Role
 from core.audit import read_entries
 from core.config import Settings
 from core.deck import Deck
-from tests.console.api.conftest import Api
+from tests.console.api.conftest import Api, role_user
 from tests.console.ssh.keys import make_key
 from tests.console.ssh.served import Served, connect
 
@@ -44,6 +44,26 @@ async def test_the_fifth_failure_locks_the_client_with_retry_after_and_audit(api
     assert "too many failed authentications" in locked.json()["detail"]
     actions = [entry.action for entry in read_entries(api.deck.store, "api.")][len(Role) :]
     assert actions == ["api.auth_failed"] * 5 + ["api.lockout"]
+
+
+async def test_a_lock_stops_logins_not_the_sessions_already_open(api: Api) -> None:
+    async with api.client() as client:
+        opened = await client.post("/api/v1/auth/token",
+                                   headers={"x-api-key": api.keys[Role.OPERATOR]})  # fmt: skip
+        for _ in range(5):
+            assert (await client.get(ME, headers=WRONG)).status_code == 401
+        login = await client.get(ME, headers={"x-api-key": api.keys[Role.OPERATOR]})
+        session = await client.get(
+            ME, headers={"authorization": f"Bearer {opened.json()['access_token']}"}
+        )
+        refreshed = await client.post(
+            "/api/v1/auth/refresh", json={"refresh_token": opened.json()["refresh_token"]}
+        )
+        forged = await client.get(ME, headers=WRONG)  # a session credential still judged
+    assert login.status_code == 429  # a login: refused unjudged, right key or wrong
+    assert session.status_code == 200 and session.json()["user"] == role_user(Role.OPERATOR)
+    assert refreshed.status_code == 200 and refreshed.json()["access_token"]
+    assert forged.status_code == 401
 
 
 async def test_a_token_route_failure_counts_like_any_other(api: Api) -> None:
