@@ -80,7 +80,7 @@ def list_command(args: argparse.Namespace) -> int:
 
     datasets = Catalog(args.settings.catalog_dir).entries()
     if args.json:
-        print(jsontext.dumps({"datasets": [d.as_json() for d in datasets]}, indent=2))
+        print(jsontext.dumps([d.as_json() for d in datasets], indent=2))  # as the API lists them
     elif not datasets:
         print("the data catalog is empty (quarterdeck datasets add FILE)")
     for dataset in datasets if not args.json else ():

@@ -34,7 +34,7 @@ def test_a_file_added_is_listed_shown_and_audited_once(
     code, out, _ = run(capsys, "datasets", "add", str(data))
     assert code == 0 and "already in the catalog" in out and f"catalog:{added['id']}" in out
     code, out, _ = run(capsys, "datasets", "list", "--json")
-    assert [d["id"] for d in json.loads(out)["datasets"]] == [added["id"]]
+    assert [d["id"] for d in json.loads(out)] == [added["id"]]
     code, out, _ = run(capsys, "datasets", "show", added["id"])
     assert code == 0 and out.startswith(f"{added['id']}  spy.csv SPY  250 bars")
     store = Store(Settings().resolved_database_url)
