@@ -16,6 +16,7 @@ from console.api.caller import Caller
 from console.api.context import ApiContext, context_of
 from console.api.problems import Problem
 from console.api.routes.account_models import Fills, Orders, Portfolio, Risk
+from core import bounds
 from core.deck import Deck
 from core.events import RiskState
 from core.store.tables import AccountRow
@@ -32,6 +33,8 @@ from core.trading.orders import OrderRequest, OrderStatus
 router = APIRouter(tags=["trading"])
 Context = Annotated[ApiContext, Depends(context_of)]
 MAX_PAGE = 1000
+#: The largest id the store holds (SQLite's INTEGER): a larger one would not bind.
+MAX_ROW_ID = int(bounds.ROW_ID.high or 0)
 #: Order events read to find the recent orders (each order's newest one).
 ORDER_SCAN = 5000
 StrategyFilter = Annotated[str | None, Query(max_length=200, description="Only this strategy's.")]
@@ -99,8 +102,8 @@ def _order(order_id: int, request: OrderRequest, status: OrderStatus, filled: fl
 @router.get("/fills", response_model=Fills, summary="The account's fills, newest first, paged")
 async def fills(
     context: Context, caller: Caller,
-    before: Annotated[int | None, Query(ge=0, description="Fills with ids below this "
-                                        "(the previous page's next_before).")] = None,
+    before: Annotated[int | None, Query(ge=0, le=MAX_ROW_ID, description="Fills with ids "
+                                        "below this (the previous page's next_before).")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Fills per page.")] = 100,
     strategy: StrategyFilter = None,
     symbol: SymbolFilter = None,
