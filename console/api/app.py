@@ -47,6 +47,7 @@ def create_app(context: ApiContext) -> FastAPI:
         app.include_router(resource.router, prefix=PREFIX)
     app.state.readiness_runs = readiness.ReadinessRuns()
     app.state.performance_cache = public.PerformanceCache()
+    app.state.portfolio_read = account.PortfolioRead()
     # Added innermost first: a request meets the edges, then CORS, the body bound and
     # the rate limits, and reaches the routes last.
     app.add_middleware(edges.RateLimits, settings=settings)
