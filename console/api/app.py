@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from console.api import auth, edges, health, problems, stream
+from console.api import auth, documentation, edges, health, problems, stream
 from console.api.context import ApiContext
 from console.api.responses import JsonText
 from console.api.routes import (
@@ -39,6 +39,7 @@ def create_app(context: ApiContext) -> FastAPI:
     )
     app.state.context = context
     problems.install(app)
+    documentation.install(app)
     app.include_router(health.router)
     resources = (auth, strategies, datasets, backtests, jobs, job_files, account, trading,
                  readiness, public, stream)  # fmt: skip
@@ -46,6 +47,7 @@ def create_app(context: ApiContext) -> FastAPI:
         app.include_router(resource.router, prefix=PREFIX)
     app.state.readiness_runs = readiness.ReadinessRuns()
     app.state.performance_cache = public.PerformanceCache()
+    app.state.portfolio_read = account.PortfolioRead()
     # Added innermost first: a request meets the edges, then CORS, the body bound and
     # the rate limits, and reaches the routes last.
     app.add_middleware(edges.RateLimits, settings=settings)

@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException
 
 from console.api.responses import JsonText
@@ -36,6 +37,24 @@ class Problem(Exception):
         self.detail = detail
         self.headers = dict(headers or {})
         self.extra = extra
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ProblemDocument(BaseModel):
+    """What every refusal answers (``application/problem+json``), for the OpenAPI
+    document; a problem may carry more members (``action``, ``capability``; ``file``,
+    ``row`` and ``column`` of a bad upload)."""
+
+    model_config = ConfigDict(extra="allow", title="Problem")
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = None
 
 
 class ProblemResponse(JsonText):

@@ -10,12 +10,14 @@ import asyncio
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from console.api.caller import Caller
 from console.api.context import ApiContext, context_of
 from console.api.problems import Problem
 from console.api.routes.account_models import Fills, Orders, Portfolio, Risk
+from console.api.shared_read import SharedRead
+from core import bounds
 from core.deck import Deck
 from core.events import RiskState
 from core.store.tables import AccountRow
@@ -32,6 +34,8 @@ from core.trading.orders import OrderRequest, OrderStatus
 router = APIRouter(tags=["trading"])
 Context = Annotated[ApiContext, Depends(context_of)]
 MAX_PAGE = 1000
+#: The largest id the store holds (SQLite's INTEGER): a larger one would not bind.
+MAX_ROW_ID = int(bounds.ROW_ID.high or 0)
 #: Order events read to find the recent orders (each order's newest one).
 ORDER_SCAN = 5000
 StrategyFilter = Annotated[str | None, Query(max_length=200, description="Only this strategy's.")]
@@ -46,8 +50,27 @@ def account_of(deck: Deck) -> AccountRow:
     return deck.account.account
 
 
-@router.get("/portfolio", response_model=Portfolio, summary="The account: cash, PnL, positions")
-async def portfolio(context: Context, caller: Caller) -> dict[str, Any]:
+#: How old a portfolio document may be when it is answered again (``SharedRead``).
+PORTFOLIO_FRESH_SECONDS = 1.0
+
+
+class PortfolioRead(SharedRead[dict[str, Any]]):
+    """The portfolio document every caller shares (``app.state.portfolio_read``)."""
+
+    def __init__(self) -> None:
+        super().__init__(PORTFOLIO_FRESH_SECONDS)
+
+
+def portfolio_read_of(request: Request) -> PortfolioRead:
+    shared: PortfolioRead = request.app.state.portfolio_read
+    return shared
+
+
+@router.get("/portfolio", response_model=Portfolio, summary="The account: cash, PnL, positions "
+            f"(rebuilt from the journal at most every {PORTFOLIO_FRESH_SECONDS:g} s)")  # fmt: skip
+async def portfolio(
+    context: Context, caller: Caller, shared: Annotated[PortfolioRead, Depends(portfolio_read_of)]
+) -> dict[str, Any]:
     deck = context.deck
     row = account_of(deck)
     live = set(deck.engine.specs_by_id)
@@ -56,7 +79,7 @@ async def portfolio(context: Context, caller: Caller) -> dict[str, Any]:
         return account_document(load_account(deck.store, row), account_fills(deck.store, row.id),
                                 live)  # fmt: skip
 
-    return await asyncio.to_thread(read)
+    return await shared.get(read)
 
 
 @router.get("/orders", response_model=Orders, summary="Working orders, and recent ones")
@@ -99,8 +122,8 @@ def _order(order_id: int, request: OrderRequest, status: OrderStatus, filled: fl
 @router.get("/fills", response_model=Fills, summary="The account's fills, newest first, paged")
 async def fills(
     context: Context, caller: Caller,
-    before: Annotated[int | None, Query(ge=0, description="Fills with ids below this "
-                                        "(the previous page's next_before).")] = None,
+    before: Annotated[int | None, Query(ge=0, le=MAX_ROW_ID, description="Fills with ids "
+                                        "below this (the previous page's next_before).")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Fills per page.")] = 100,
     strategy: StrategyFilter = None,
     symbol: SymbolFilter = None,

@@ -40,13 +40,14 @@ def known_objective(metric: str) -> str:
 
 
 StrategyId = Annotated[
-    str, Field(max_length=100, description="A strategy id, as `GET /api/v1/strategies` lists."),
+    str, Field(max_length=100, description="A strategy id, as `GET /api/v1/strategies` lists.",
+               examples=["sma_cross"]),
     AfterValidator(known_strategy),
 ]  # fmt: skip
 DatasetSpec = Annotated[
     str, Field(max_length=100, description="A data catalog id (`GET /api/v1/datasets`), "
                "bare or as `catalog:ID`, or `sim:SYMBOL` for simulated hourly bars. Never "
-               "a file path."),
+               "a file path.", examples=["sim:SPY"]),
 ]  # fmt: skip
 ObjectiveName = Annotated[
     str, Field(description="The metric the search maximises (e.g. sharpe, total_return)."),
