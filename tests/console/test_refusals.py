@@ -10,7 +10,9 @@ palette commands themselves are audited as refused too, under the command's name
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+from textual.app import App
 from textual.binding import Binding
 from textual.widgets import Input
 
@@ -89,12 +91,27 @@ def refused_bindings(screen: DeckScreen) -> list[tuple[str, Binding]]:
             if screen.denial_for(binding.action)]  # fmt: skip
 
 
+def recorded_warnings(app: App[object]) -> list[str]:
+    """Every warning ``app`` notifies from now on, kept (its toasts expire)."""
+    warnings: list[str] = []
+    notify = app.notify
+
+    def recording(message: str, *args: Any, severity: str = "information", **kw: Any) -> None:
+        if severity == "warning":
+            warnings.append(str(message))
+        notify(message, *args, severity=severity, **kw)  # type: ignore[arg-type]
+
+    app.notify = recording  # type: ignore[method-assign]
+    return warnings
+
+
 async def test_every_key_refused_to_a_viewer_is_audited_as_denied_with_their_name(
     tmp_path,
 ) -> None:
     app = frozen_app(tmp_path, role=Role.VIEWER, user="victor")
     app.deck.store.create_schema()  # the frozen deck is not started: the audit needs tables
     expected: list[tuple[str, str, str, str, str]] = []
+    warnings = recorded_warnings(app)  # as raised: a toast on screen expires meanwhile
     async with app.run_test(size=(120, 40)) as pilot:
         for mode in MODES.values():
             app.switch_mode(mode.name)
@@ -114,7 +131,6 @@ async def test_every_key_refused_to_a_viewer_is_audited_as_denied_with_their_nam
         assert len(expected) >= 20  # jobs, readiness, research, runbook and trading keys
         assert audited(app.deck) == expected
         assert {e.detail["role"] for e in read_entries(app.deck.store, "denied.")} == {"viewer"}
-        warnings = [str(n.message) for n in app._notifications if n.severity == "warning"]
         assert "Kill switch: the viewer role may not trade (needs operator)." in warnings
 
 
