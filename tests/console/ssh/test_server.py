@@ -98,6 +98,7 @@ async def test_no_pty_too_many_sessions_and_idle_sessions_are_turned_away(
         conn.close()
 
 
+@pytest.mark.timeout(900)  # 200-300 s with tracemalloc on: near the suite's 300 s default
 async def test_a_hundred_sessions_come_and_go_without_leaking(
     settings: Settings, tmp_path: Path
 ) -> None:
