@@ -179,7 +179,7 @@ class ResearchScreen(DeckScreen):
         node = self.query_one(StrategyBrowser).tree.cursor_node
         if node is not None and node.data is not None and node.data is not self.form.strategy:
             await self.form.show(node.data)
-        inputs = self.form.read()
+        inputs = await self.form.read()
         if inputs is None:
             self.tabs.active = "tab-setup"
             self.notify("Fix the parameters shown in the form first.", severity="error")

@@ -9,6 +9,7 @@ error stands, so nothing runs on a bad value.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -90,6 +91,9 @@ class ParamForm(Vertical):
         self._datasets = list(datasets)
         self._bars = bars
         self.strategy: Strategy | None = None
+        # Held while the parameter fields are rebuilt (``show`` awaits their removal and
+        # mounting): a read waits for it, so a key pressed meanwhile never sees half a form.
+        self._rebuilding = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
         yield Static(id="strategy-description")
@@ -114,6 +118,10 @@ class ParamForm(Vertical):
         """Rebuild the parameter fields for ``strategy``, at its defaults, or with
         ``keep_values`` at the values typed for the parameters it still has (a new
         version of the strategy shown)."""
+        async with self._rebuilding:
+            await self._rebuild(strategy, keep_values)
+
+    async def _rebuild(self, strategy: Strategy, keep_values: bool) -> None:
         typed = {}
         if keep_values and self.strategy is not None:
             typed = {p.name: self.field(p.name).value for p in self.strategy.params}
@@ -183,8 +191,13 @@ class ParamForm(Vertical):
     def dataset(self) -> str:
         return str(self.query_one("#dataset", Select).value)
 
-    def read(self) -> RunInputs | None:
-        """The form's values, checked; None (with every error shown) if any is bad."""
+    async def read(self) -> RunInputs | None:
+        """The form's values once any rebuild under way is done, checked; None (with
+        every error shown) if any is bad."""
+        async with self._rebuilding:
+            return self._read()
+
+    def _read(self) -> RunInputs | None:
         strategy = self.strategy
         if strategy is None:
             return None

@@ -3,6 +3,7 @@ search, heatmap and export from the keyboard, and a viewer kept from launching j
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from pathlib import Path
@@ -292,4 +293,22 @@ async def test_research_offers_the_data_catalog_and_backtests_on_it(settings: Se
         direct = run_backtest(get_strategy("sma_cross"), bars, {"fast": 10, "slow": 30},
                               BacktestConfig(commission=settings.commission))  # fmt: skip
         assert screen.result is not None and screen.result.metrics == direct.metrics
+        await pilot.press("q")
+
+
+async def test_a_read_while_the_form_is_rebuilt_waits_for_the_whole_new_form(
+    settings: Settings,
+) -> None:
+    """`2b` as one gesture: the backtest key can arrive while the form is still laying out
+    the strategy's fields; it reads the new form once whole, never half of it."""
+    app, _ = research_app(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_research(pilot)
+        momentum = get_strategy("adx_trend")
+        rebuild = asyncio.create_task(screen.form.show(momentum))
+        await asyncio.sleep(0)  # the rebuild has begun: sma_cross's fields are going
+        inputs = await screen.form.read()
+        await rebuild
+        assert inputs is not None and inputs.strategy is momentum
+        assert inputs.params == {p.name: p.default for p in momentum.params}
         await pilot.press("q")
