@@ -19,7 +19,8 @@ proxy) keeps failing, and the readiness probes' lockout check does not cut off t
 sessions of the host it ran from.
 
 A protected route takes ``Authorization: Bearer <access token>`` or, as scripts and
-the readiness probes use it, ``X-API-Key`` itself.
+the readiness probes use it, ``X-API-Key`` itself; the stream's handshake also takes
+the token as ``?token=`` (browsers cannot set a WebSocket's headers).
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ class ApiAuthenticator:
         """The caller of a protected route (an HTTP request or a WebSocket)."""
         address = self._address(request)
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if not token and request.scope["type"] == "websocket":
+            # a browser cannot set a handshake's headers: the token comes in the query
+            scheme, token = "bearer", request.query_params.get("token", "")
         api_key = request.headers.get("x-api-key")
         if scheme.lower() == "bearer" and token.strip():  # a session: judged even if locked
             identity = await self._attempt(address, self.tokens.by_access_token, token.strip())

@@ -12,23 +12,30 @@ from __future__ import annotations
 from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
+from starlette.requests import HTTPConnection
 
 from console.api.problems import Problem
 from core.access import Principal
 
 
 class Authenticator(Protocol):
-    async def principal(self, request: Request) -> Principal:
-        """The caller, or ``Problem`` 401 (no or bad credentials) or 429 (locked out)."""
+    async def principal(self, connection: HTTPConnection) -> Principal:
+        """The caller of a request or of a WebSocket's handshake, or ``Problem`` 401 (no
+        or bad credentials) or 429 (locked out)."""
         ...
 
 
-async def current_principal(request: Request) -> Principal:
-    authenticator: Authenticator | None = request.app.state.context.authenticator
+async def principal_of(connection: HTTPConnection) -> Principal:
+    """The caller, by the application's ``Authenticator`` (401 if it has none)."""
+    authenticator: Authenticator | None = connection.app.state.context.authenticator
     if authenticator is None:
         raise Problem(401, "this server has no API authentication configured",
                       headers={"www-authenticate": "Bearer"})  # fmt: skip
-    return await authenticator.principal(request)
+    return await authenticator.principal(connection)
+
+
+async def current_principal(request: Request) -> Principal:
+    return await principal_of(request)
 
 
 Caller = Annotated[Principal, Depends(current_principal)]

@@ -31,13 +31,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from starlette.requests import Request
 from starlette.websockets import WebSocketState
 
+from console.api.caller import principal_of
 from console.api.context import ApiContext
 from console.api.problems import Problem
 from core import jsontext
-from core.access import Principal
 from core.bus import Bus, Subscription
 from core.events import AlertRaised, CheckUpdate, Fill, JobUpdate, PortfolioSnapshot, RiskSnapshot
 from core.trading.orders import OrderEvent
@@ -126,21 +125,6 @@ class Follower:
         return messages
 
 
-async def authenticate(websocket: WebSocket, context: ApiContext) -> Principal:
-    """The caller, by the application's ``Authenticator``: the handshake's
-    ``Authorization`` header, else its ``token`` query parameter as a bearer token."""
-    if context.authenticator is None:
-        raise Problem(401, "this server has no API authentication configured")
-    # The authenticator reads a request's headers and client address; the handshake is
-    # that request (Starlette's Request only takes an http scope, hence the type).
-    scope = {**websocket.scope, "type": "http"}
-    token = websocket.query_params.get("token")
-    if token and "authorization" not in websocket.headers:
-        header = (b"authorization", f"Bearer {token}".encode("latin-1", "replace"))
-        scope["headers"] = [*scope["headers"], header]
-    return await context.authenticator.principal(Request(scope))
-
-
 def parse(text: str) -> dict[str, frozenset[str]]:
     """A client's message as ``{"subscribe"|"unsubscribe": topics}``; ``ValueError``
     says what is wrong with it."""
@@ -173,7 +157,7 @@ async def stream(websocket: WebSocket) -> None:
     context: ApiContext = websocket.app.state.context
     await websocket.accept()
     try:
-        caller = await authenticate(websocket, context)
+        caller = await principal_of(websocket)
     except Problem as problem:
         await websocket.close(POLICY_VIOLATION, problem.detail[:120])
         return
