@@ -14,6 +14,7 @@ from console.api.context import ApiContext, context_of
 from console.api.problems import Problem
 from console.api.routes.account import risk_document
 from console.api.routes.account_models import Risk
+from core import bounds
 
 router = APIRouter(tags=["trading"])
 Context = Annotated[ApiContext, Depends(context_of)]
@@ -101,7 +102,10 @@ async def restart_strategy(
              **REFUSED, 409: {"description": "the order is not working"}},
              summary="Cancel a working order")  # fmt: skip
 async def cancel_order(
-    order_id: Annotated[int, Path(ge=0)], body: Reason, context: Context, caller: Caller
+    order_id: Annotated[int, bounds.ROW_ID.field(description="A working order's id.")],
+    body: Reason,
+    context: Context,
+    caller: Caller,
 ) -> dict[str, Any]:
     if not await context.deck.cancel_order(caller, body.reason, order_id):
         raise Problem(409, f"order {order_id} is not working (filled, cancelled or unknown)")

@@ -218,6 +218,8 @@ async def test_an_order_is_cancelled_by_an_operator_not_by_a_viewer(api: Api) ->
         assert order_id in [o.order_id for o in api.deck.engine.broker.working()]
         cancelled = await operator.post(path, json={"reason": "fat finger"})
         gone = await operator.post(path, json={"reason": "again"})
+        huge = await operator.post(f"/api/v1/orders/{2**64}/cancel", json={"reason": "x"})
+    assert huge.status_code == 422 and huge.json()["errors"][0]["field"] == "path.order_id"
     assert cancelled.json() == {"order_id": order_id, "cancelled": True}
     assert order_id not in [o.order_id for o in api.deck.engine.broker.working()]
     assert gone.status_code == 409 and "not working" in gone.json()["detail"]
