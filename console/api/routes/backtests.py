@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from console.api.caller import current_principal
 from console.api.context import ApiContext, context_of
 from console.api.responses import JsonText
-from console.api.routes.inputs import DatasetSpec, StrategyId, dataset_spec, invalid
+from console.api.routes.inputs import DatasetSpec, ParamValues, StrategyId, dataset_spec, invalid
 from console.commands.research import backtest_document
 from core import bounds
 from core.jobs.datasets import CATALOGUED, dataset_bars
@@ -38,10 +38,7 @@ class BacktestBody(BaseModel):
 
     strategy: StrategyId
     dataset: DatasetSpec
-    params: dict[str, int | float] = Field(
-        default_factory=dict, max_length=50,
-        description="Parameter values by name; the strategy's defaults fill in the rest.",
-    )  # fmt: skip
+    params: ParamValues = {}
     cash: float = bounds.CASH.field(100_000.0)
     commission: float = bounds.COMMISSION.field(0.0, description="Fraction of notional per fill.")
     fixed_fee: float = bounds.FEE.field(0.0, description="Per fill.")

@@ -49,6 +49,11 @@ DatasetSpec = Annotated[
                "bare or as `catalog:ID`, or `sim:SYMBOL` for simulated hourly bars. Never "
                "a file path.", examples=["sim:SPY"]),
 ]  # fmt: skip
+ParamValues = Annotated[
+    dict[str, int | float],
+    Field(max_length=50, description="Parameter values by name; the strategy's defaults "
+          "fill in the rest."),
+]  # fmt: skip
 ObjectiveName = Annotated[
     str, Field(description="The metric the search maximises (e.g. sharpe, total_return)."),
     AfterValidator(known_objective),

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from console.api.routes.inputs import (
     DatasetSpec,
     ObjectiveName,
+    ParamValues,
     Priority,
     StrategyId,
     dataset_spec,
@@ -94,10 +95,7 @@ class ExportJob(Job):
     kind: Literal["pine", "pdf"]
     strategy: StrategyId
     dataset: DatasetSpec
-    params: dict[str, int | float] = Field(
-        default_factory=dict, max_length=50,
-        description="Parameter values by name; the strategy's defaults fill in the rest.",
-    )  # fmt: skip
+    params: ParamValues = {}
     seed: int = bounds.SEED.field(0)
     bars: int = bounds.SIM_BARS.field(5_000)
 
