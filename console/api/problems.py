@@ -70,6 +70,14 @@ def problem(
     return ProblemResponse(body, status_code=status, headers=dict(headers or {}))
 
 
+def invalid(field: str, message: str) -> Problem:
+    """A 422 naming ``field`` (``body.grid``, ``query.checklist``), as FastAPI's own
+    validation errors do, for a value only the domain can judge."""
+    name = field.partition(".")[2] or field
+    detail = message if message.startswith((f"{field}:", f"{name}:")) else f"{field}: {message}"
+    return Problem(422, detail, errors=[{"field": field, "message": message}])
+
+
 def field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
     """Pydantic's errors as ``{"field": "body.grid.fast", "message": ...}``."""
     return [{"field": ".".join(str(part) for part in error.get("loc", ())),

@@ -16,8 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from console.api.caller import current_principal
 from console.api.context import ApiContext, context_of
+from console.api.problems import invalid
 from console.api.responses import JsonText
-from console.api.routes.inputs import DatasetSpec, ParamValues, StrategyId, dataset_spec, invalid
+from console.api.routes.inputs import DatasetSpec, ParamValues, StrategyId, dataset_spec
 from console.commands.research import backtest_document
 from core import bounds
 from core.jobs.datasets import CATALOGUED, dataset_bars
@@ -85,7 +86,7 @@ def _run(body: BacktestBody, spec: str, catalog: Catalog) -> dict[str, Any]:
     if spec.startswith(CATALOGUED):
         rows = catalog.get(spec.removeprefix(CATALOGUED)).rows
         if rows > MAX_BARS:
-            raise invalid("dataset", f"{body.dataset} has {rows:,} bars, more than a "
+            raise invalid("body.dataset", f"{body.dataset} has {rows:,} bars, more than a "
                                      f"synchronous backtest runs ({MAX_BARS:,})")  # fmt: skip
     bars = dataset_bars(spec, body.seed, body.bars, catalog)
     return backtest_document(strategy, run_backtest(strategy, bars, body.params, body.config()))
@@ -97,7 +98,7 @@ async def backtest(context: Context, body: BacktestBody) -> JsonText:
     try:
         get_strategy(body.strategy).resolve(body.params)
     except ValueError as exc:
-        raise invalid("params", str(exc)) from None
+        raise invalid("body.params", str(exc)) from None
     catalog = context.deck.catalog
     spec = await dataset_spec(catalog, body.dataset)
     return JsonText(await asyncio.to_thread(_run, body, spec, catalog))

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from console.api.problems import Problem
+from console.api.problems import invalid
 from core.events import JobPriority
 from core.jobs.datasets import CATALOGUED, SIMULATED
 from core.market.catalog import ID_PATTERN, Catalog, UnknownDataset
@@ -67,26 +67,21 @@ def priority_of(name: str) -> JobPriority:
     return JobPriority[name.upper()]
 
 
-def invalid(field: str, message: str) -> Problem:
-    """A 422 problem naming ``field`` of the body, as a validation error does."""
-    detail = message if message.startswith(f"{field}:") else f"{field}: {message}"
-    return Problem(422, detail, errors=[{"field": f"body.{field}", "message": message}])
-
-
 async def dataset_spec(catalog: Catalog, value: str, field: str = "dataset") -> str:
     """The job spec of a dataset named in a request (``catalog:ID`` or ``sim:SYMBOL``),
     or a 422 naming ``field``: an unknown catalog id, or anything else (a path)."""
     if value.startswith(SIMULATED):
         if not SYMBOL.fullmatch(value[len(SIMULATED) :]):
-            raise invalid(field, f"{value!r}: expected sim:SYMBOL (letters, digits, ._/:-)")
+            raise invalid(f"body.{field}",
+                          f"{value!r}: expected sim:SYMBOL (letters, digits, ._/:-)")  # fmt: skip
         return value
     dataset_id = value.removeprefix(CATALOGUED)
     if not ID_PATTERN.fullmatch(dataset_id):
-        raise invalid(field, f"{value!r} is neither a data catalog id (see GET "
+        raise invalid(f"body.{field}", f"{value!r} is neither a data catalog id (see GET "
                              "/api/v1/datasets) nor sim:SYMBOL; the API reads no server "
                              "file")  # fmt: skip
     try:
         await asyncio.to_thread(catalog.get, dataset_id)
     except UnknownDataset as exc:
-        raise invalid(field, str(exc)) from None
+        raise invalid(f"body.{field}", str(exc)) from None
     return CATALOGUED + dataset_id

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from console.api.problems import invalid
 from console.api.routes.inputs import (
     DatasetSpec,
     ObjectiveName,
@@ -16,7 +17,6 @@ from console.api.routes.inputs import (
     Priority,
     StrategyId,
     dataset_spec,
-    invalid,
     priority_of,
 )
 from core import bounds
@@ -117,9 +117,9 @@ async def submit(deck: Deck, caller: Principal, body: JobBody) -> int:
                 seed=body.seed, priority=priority,
             )  # fmt: skip
         except ParameterError as exc:
-            raise invalid("params", str(exc)) from None
+            raise invalid("body.params", str(exc)) from None
         except ValueError as exc:  # a strategy with no Pine Script body
-            raise invalid("strategy", str(exc)) from None
+            raise invalid("body.strategy", str(exc)) from None
     if isinstance(body, BatchJob):
         specs = [await dataset_spec(deck.catalog, d, f"datasets.{i}")
                  for i, d in enumerate(body.datasets)]  # fmt: skip
@@ -129,11 +129,11 @@ async def submit(deck: Deck, caller: Principal, body: JobBody) -> int:
         try:
             return await deck.submit_batch(caller, request, priority)
         except SearchTooLarge as exc:
-            raise invalid("trials", str(exc)) from None
+            raise invalid("body.trials", str(exc)) from None
     spec = await dataset_spec(deck.catalog, body.dataset)
     try:
         kind = WalkForwardRequest if isinstance(body, WalkForwardJob) else OptimizeRequest
         request = kind(**body.request_fields(spec))
         return await deck.submit_job(caller, body.kind, request.as_params(), priority)
     except ValueError as exc:  # the grid outside a range, or too large a search
-        raise invalid("grid", str(exc)) from None
+        raise invalid("body.grid", str(exc)) from None

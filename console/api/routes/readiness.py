@@ -24,7 +24,7 @@ from checks.release import Release, default_release
 from checks.reports import as_json
 from console.api.caller import Caller
 from console.api.context import ApiContext, context_of
-from console.api.problems import Problem
+from console.api.problems import Problem, invalid
 from core.access import Principal
 
 router = APIRouter(tags=["readiness"])
@@ -181,8 +181,7 @@ async def _checklist(service: ReadinessService, checklist_id: str, field_name: s
         return await asyncio.to_thread(builtin_checklist, checklist_id)
     except (KeyError, ChecklistError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) else str(exc)
-        raise Problem(422, f"{field_name}: {message}",
-                      errors=[{"field": field_name, "message": message}]) from None  # fmt: skip
+        raise invalid(field_name, message) from None
 
 
 def _release(context: ApiContext, checklist: Checklist, version: str | None,
@@ -221,9 +220,7 @@ async def start_run(
     if body.only is not None:
         unknown = sorted(set(body.only) - {item.id for item in chosen.items})
         if unknown:
-            message = f"{chosen.id} has no item {', '.join(unknown)}"
-            raise Problem(422, f"body.only: {message}",
-                          errors=[{"field": "body.only", "message": message}])  # fmt: skip
+            raise invalid("body.only", f"{chosen.id} has no item {', '.join(unknown)}")
     which = _release(context, chosen, body.release, body.environment)
     own = service.checklist is not None and chosen is service.checklist
     task = await service.begin(body.only, checklist=None if own else chosen,
