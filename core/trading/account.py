@@ -87,7 +87,16 @@ def fill_page(
 def account_document(
     loaded: LoadedAccount, fills: list[FillRow], live: set[str] | None = None
 ) -> dict[str, Any]:
-    """The account as ``quarterdeck account --json`` prints it; ``live`` names the
+    """The account as ``quarterdeck account --json`` prints it: its summary and every
+    fill."""
+    return {**account_summary(loaded, fills, live), "fills": [fill_fields(f) for f in fills]}
+
+
+def account_summary(
+    loaded: LoadedAccount, fills: list[FillRow], live: set[str] | None = None
+) -> dict[str, Any]:
+    """The account's figures, strategies, positions and market, from its journal and its
+    fills (the API's ``/portfolio``, which pages the fills apart); ``live`` names the
     strategies configured to trade (the others' fills are history, or the kill switch's)."""
     account, state = loaded.account, loaded.state
     portfolio = state.portfolio
@@ -115,7 +124,6 @@ def account_document(
             {"symbol": c.symbol, "ts": c.ts, "event": c.event, "price": c.price}
             for c in sorted(state.cursors.values(), key=lambda c: c.symbol)
         ],
-        "fills": [fill_fields(f) for f in fills],
     }  # fmt: skip
 
 

@@ -22,8 +22,8 @@ from core.deck import Deck
 from core.events import RiskState
 from core.store.tables import AccountRow
 from core.trading.account import (
-    account_document,
     account_fills,
+    account_summary,
     fill_fields,
     fill_page,
     load_account,
@@ -76,7 +76,7 @@ async def portfolio(
     live = set(deck.engine.specs_by_id)
 
     def read() -> dict[str, Any]:
-        return account_document(load_account(deck.store, row), account_fills(deck.store, row.id),
+        return account_summary(load_account(deck.store, row), account_fills(deck.store, row.id),
                                 live)  # fmt: skip
 
     return await shared.get(read)
