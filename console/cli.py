@@ -153,16 +153,10 @@ async def _console(
                 print(f"quarterdeck: SSH on {settings.ssh_host}:{ssh.port}, host key "
                       f"{ssh.fingerprint}", file=sys.stderr)  # fmt: skip
             if http_port is not None:
-                listening = serve.listen_http(deck, readiness, ssh, http_port)
-                http = await on_loop(deck_loop.loop, listening)
-                servers.append(ServiceOn(http, deck_loop.loop))
-                print(f"quarterdeck: {http.scheme.upper()} on {http.host}:{http.port}",
-                      file=sys.stderr)  # fmt: skip
-                redirect = await on_loop(deck_loop.loop, serve.listen_redirect(settings, http))
-                if redirect is not None:
-                    servers.append(ServiceOn(redirect, deck_loop.loop))
-                    print(f"quarterdeck: HTTP on {redirect.host}:{redirect.port} redirects "
-                          "to HTTPS", file=sys.stderr)  # fmt: skip
+                listening = serve.listen_web(deck, readiness, ssh, http_port)
+                for web in await on_loop(deck_loop.loop, listening):
+                    servers.append(ServiceOn(web, deck_loop.loop))
+                    print(f"quarterdeck: {web.announcement}", file=sys.stderr)
         except BaseException:
             for server in servers:
                 await server.stop()

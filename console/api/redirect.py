@@ -72,6 +72,11 @@ class HttpsRedirect:
     def port(self) -> int:
         return self._listening.port
 
+    @property
+    def announcement(self) -> str:
+        """Where it listens, as ``serve`` prints it."""
+        return f"HTTP on {self.host}:{self.port} redirects to HTTPS"
+
     async def listen(self) -> None:
         await self._listening.listen(backlog=512)
         log.info("http on %s:%d redirects to https", self.host, self.port)

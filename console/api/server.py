@@ -65,6 +65,11 @@ class ApiServer:
         return "https" if self.tls is not None else "http"
 
     @property
+    def announcement(self) -> str:
+        """Where it listens, as ``serve`` prints it."""
+        return f"{self.scheme.upper()} on {self.host}:{self.port}"
+
+    @property
     def answers(self) -> dict[tuple[str, int], int]:
         """Answers sent, by route template and status (for ``/metrics``)."""
         return self.context.answers

@@ -135,6 +135,20 @@ async def listen_http(
     return http
 
 
+async def listen_web(
+    deck: Deck, readiness: ReadinessService | None, ssh: SSHService | None, port: int
+) -> list[ApiServer | HttpsRedirect]:
+    """``listen_http``, and ``listen_redirect`` beside it when that is set (nothing is
+    left bound if either fails). Call it on the Deck's loop."""
+    http = await listen_http(deck, readiness, ssh, port)
+    try:
+        redirect = await listen_redirect(deck.settings, http)
+    except CannotListen:
+        await http.stop()
+        raise
+    return [http] if redirect is None else [http, redirect]
+
+
 async def listen_redirect(settings: Settings, https: ApiServer) -> HttpsRedirect | None:
     """With the ``http_redirect_port`` setting, bind plain HTTP on the ``http_host``
     setting, redirecting every request to ``https``'s port. Call it on the Deck's loop,
@@ -173,19 +187,13 @@ async def _serve(settings: Settings, host: str, port: int, http_port: int | None
         servers: list[ApiServer | HttpsRedirect] = []  # on the Deck's loop
         if http_port is not None:
             try:
-                http = await on_loop(deck_loop.loop, listen_http(deck, readiness, ssh, http_port))
-                servers.append(http)
-                print(f"quarterdeck: {http.scheme.upper()} on {http.host}:{http.port}", flush=True)
-                redirect = await on_loop(deck_loop.loop, listen_redirect(settings, http))
+                servers = await on_loop(deck_loop.loop,
+                                        listen_web(deck, readiness, ssh, http_port))  # fmt: skip
             except CannotListen:
-                for server in servers:
-                    await on_loop(deck_loop.loop, server.stop())
                 await ssh.stop()
                 raise
-            if redirect is not None:
-                servers.append(redirect)
-                print(f"quarterdeck: HTTP on {redirect.host}:{redirect.port} redirects to HTTPS",
-                      flush=True)  # fmt: skip
+            for server in servers:
+                print(f"quarterdeck: {server.announcement}", flush=True)
         await _run_until_signalled(remote, ssh, servers, deck_loop)
     finally:
         deck_loop.close()
