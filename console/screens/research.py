@@ -123,16 +123,6 @@ class ResearchScreen(DeckScreen):
         self._search_job: int | None = None  # the optimization the heatmap shows
         self._relayout: Timer | None = None  # the heatmap's layout after a resize
 
-    def _datasets(self) -> list[tuple[str, str]]:
-        """The simulator's symbols, then the data catalog's datasets (uploaded over the
-        API or added with ``quarterdeck datasets add``), newest first."""
-        simulated = [
-            (f"sim:{symbol}", f"sim:{symbol}") for symbol in self.deck.settings.sim_symbols
-        ]
-        catalogued = [(f"{d.name}{f' {d.symbol}' if d.symbol else ''} · {d.rows:,} bars",
-                       f"catalog:{d.id}") for d in self.deck.catalog.entries()]  # fmt: skip
-        return simulated + catalogued
-
     def compose(self) -> ComposeResult:
         settings = self.deck.settings
         yield from self.compose_header()
@@ -144,7 +134,9 @@ class ResearchScreen(DeckScreen):
             yield StrategyBrowser(REGISTRY.values(), id="strategy-browser")
             with TabbedContent(id="research-tabs"):
                 with TabPane("Setup", id="tab-setup"), VerticalScroll():
-                    yield ParamForm(self._datasets(), DEFAULT_BARS, id="param-form")
+                    simulated = [f"sim:{symbol}" for symbol in settings.sim_symbols]
+                    yield ParamForm([(spec, spec) for spec in simulated], DEFAULT_BARS,
+                                    id="param-form")  # fmt: skip
                 with TabPane("Result", id="tab-result"):
                     yield BacktestView(id="backtest-view")
                 with TabPane("Heatmap", id="tab-heatmap"), VerticalScroll():
@@ -161,6 +153,21 @@ class ResearchScreen(DeckScreen):
         await self.form.show(REGISTRY[DEFAULT_STRATEGY])
         browser = self.query_one(StrategyBrowser)
         browser.move_to(DEFAULT_STRATEGY)
+
+    def on_screen_resume(self) -> None:
+        self._offer_catalog()  # each time it shows: datasets come by the API and the CLI
+
+    @work(exclusive=True, group="catalog")
+    async def _offer_catalog(self) -> None:
+        """Offer the data catalog's datasets beside the simulator's symbols, read off the
+        loop (a file per dataset)."""
+        datasets = await asyncio.to_thread(self.deck.catalog.entries)
+        symbols = self.deck.settings.sim_symbols
+        self.form.offer_datasets(
+            [(f"sim:{symbol}", f"sim:{symbol}") for symbol in symbols]
+            + [(f"{d.name}{f' {d.symbol}' if d.symbol else ''} · {d.rows:,} bars",
+                f"catalog:{d.id}") for d in datasets]
+        )  # fmt: skip
 
     # --- parts --------------------------------------------------------------------------
 

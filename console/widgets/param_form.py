@@ -187,6 +187,17 @@ class ParamForm(Vertical):
         event.stop()
         self.post_message(self.Submitted())
 
+    def offer_datasets(self, datasets: Sequence[tuple[str, str]]) -> None:
+        """Offer these (label, spec) datasets, keeping the one chosen if still offered."""
+        if list(datasets) == self._datasets:
+            return
+        self._datasets = list(datasets)
+        select = self.query_one("#dataset", Select)
+        chosen = select.value
+        select.set_options(self._datasets)
+        if any(spec == chosen for _, spec in self._datasets):
+            select.value = chosen
+
     @property
     def dataset(self) -> str:
         return str(self.query_one("#dataset", Select).value)

@@ -282,10 +282,17 @@ async def test_research_offers_the_data_catalog_and_backtests_on_it(settings: Se
         screen = pilot.app.screen
         assert isinstance(screen, ResearchScreen)
         await wait_until(pilot, lambda: screen.form.strategy is not None)
-        choices = screen.query_one("#dataset", Select)._options  # (label, value) pairs
-        assert ("spy.csv SPY · 400 bars", f"catalog:{dataset.id}") in [
-            (str(label), value) for label, value in choices
-        ]
+        offered = ("spy.csv SPY · 400 bars", f"catalog:{dataset.id}")  # read off the loop
+
+        def choices() -> list[tuple[str, object]]:
+            options = screen.query_one("#dataset", Select)._options  # (label, value) pairs
+            return [(str(label), value) for label, value in options]
+
+        await wait_until(pilot, lambda: offered in choices())
+        await pilot.press("1")  # one more arrives while another screen shows
+        later, _ = Catalog(settings.catalog_dir).add("qqq.csv", io.BytesIO(bars_csv(300, 2)))
+        await pilot.press("2")
+        await wait_until(pilot, lambda: ("qqq.csv · 300 bars", f"catalog:{later.id}") in choices())
         screen.query_one("#dataset", Select).value = f"catalog:{dataset.id}"
         await pilot.press("b")
         await wait_until(pilot, lambda: screen.result is not None)
