@@ -251,7 +251,7 @@ class ResearchScreen(DeckScreen):
     @work(exclusive=True, group="backtest")
     async def _run_backtest(self, inputs: RunInputs) -> None:
         view = self.query_one(BacktestView)
-        title = f"{inputs.strategy.id} on {inputs.dataset}, {inputs.bars:,} bars"
+        title = f"{inputs.strategy.id} on {inputs.dataset}"
         view.say(f"{title}: running…")
         s = self.deck.settings
         try:
@@ -263,7 +263,8 @@ class ResearchScreen(DeckScreen):
             return
         params = " ".join(f"{k}={v}" for k, v in result.params.items())
         wiped = f" · {result.bankruptcy.upper()}" if result.bankruptcy else ""
-        view.show(f"{title} · {params}{wiped}", result)
+        # the bars run: a catalog dataset's own, whatever the form's count says
+        view.show(f"{title}, {result.equity.size:,} bars · {params}{wiped}", result)
         self.result = result
 
     # --- jobs --------------------------------------------------------------------------

@@ -72,7 +72,7 @@ class ParamForm(Vertical):
     ParamForm .field { height: 1; }
     ParamForm .field > Label { width: 12; }
     ParamForm .field > Input { width: 12; }
-    ParamForm .field > Select { width: 16; }
+    ParamForm .field > Select { width: 32; }  /* a catalog dataset's name and size */
     ParamForm .field > .hint {
         width: 1fr; color: $text-muted; padding-left: 1; text-wrap: nowrap; text-overflow: ellipsis;
     }

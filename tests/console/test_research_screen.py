@@ -300,6 +300,8 @@ async def test_research_offers_the_data_catalog_and_backtests_on_it(settings: Se
         direct = run_backtest(get_strategy("sma_cross"), bars, {"fast": 10, "slow": 30},
                               BacktestConfig(commission=settings.commission))  # fmt: skip
         assert screen.result is not None and screen.result.metrics == direct.metrics
+        title = static_text(screen.query_one("#result-title", Static))
+        assert title.startswith(f"sma_cross on catalog:{dataset.id}, 400 bars · ")  # its own
         await pilot.press("q")
 
 
