@@ -51,6 +51,7 @@ def as_json(release: ReleaseState) -> dict[str, Any]:
         "items": [
             {"id": s.item.id, "title": s.item.title, "section": s.item.section,
              "severity": s.item.severity.value, "kind": s.item.kind.value,
+             "scope": _scope(s),
              "status": s.status, "verdict": s.verdict, "reason": _reason(s),
              "actor": s.result.actor if s.result else None,
              "target": s.result.target if s.result else None,
@@ -119,11 +120,12 @@ def as_markdown(release: ReleaseState) -> str:
         f"Target: {release.target}", "",
         f"**{verdict}**. {len(release.blocking_failures)} blocking item(s) unsatisfied; "
         f"sign-offs missing: {', '.join(release.missing_roles) or 'none'}.", "",
-        "| Item | Severity | Status | Reason |", "| --- | --- | --- | --- |",
+        "| Item | Examines | Severity | Status | Reason |", "| --- | --- | --- | --- | --- |",
     ]  # fmt: skip
     for s in release.items:
         mark = "" if s.satisfied or not s.blocking else " ❌"
-        lines.append(f"| `{s.item.id}` {_cell(s.item.title)} | {s.item.severity.value} | "
+        lines.append(f"| `{s.item.id}` {_cell(s.item.title)} | {_scope(s)} | "
+                     f"{s.item.severity.value} | "
                      f"{s.status}{mark} | {_cell(_reason(s))} |")  # fmt: skip
     waived = [(s, _waiver(s)) for s in release.items if _waiver(s) is not None]
     if waived:
@@ -135,6 +137,11 @@ def as_markdown(release: ReleaseState) -> str:
                          f"{w['justification']} - {w['approver']}, {w['role']}")  # fmt: skip
     lines.append("")
     return "\n".join(lines)
+
+
+def _scope(state: ItemState) -> str:
+    """What the item examines (a catalog item always has a scope once loaded)."""
+    return state.item.scope.value if state.item.scope is not None else "manual"
 
 
 def summary_line(state: ItemState) -> str:

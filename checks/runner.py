@@ -18,7 +18,15 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from checks.catalog import Checklist, ChecklistItem, ItemKind
-from checks.probes import FINAL_VERDICTS, REGISTRY, ProbeContext, ProbeRegistry, ProbeResult
+from checks.probes import (
+    FINAL_VERDICTS,
+    REGISTRY,
+    ProbeContext,
+    ProbeRegistry,
+    ProbeResult,
+    Scope,
+)
+from checks.probes.reach import OutOfReach
 from core.events import CheckUpdate, Verdict
 
 log = logging.getLogger(__name__)
@@ -119,7 +127,8 @@ async def run_probe(
     """Run one probe item (within its own ``timeout``, if it has one, else ``timeout``);
     always returns a final result (ERROR for anything unexpected)."""
     allowed = item.timeout if item.timeout is not None else timeout
-    return await run_probe_named(str(item.probe), item.params, ctx, registry, allowed, item.id)
+    return await run_probe_named(str(item.probe), item.params, ctx, registry, allowed, item.id,
+                                 scope=item.scope)  # fmt: skip
 
 
 async def run_probe_named(
@@ -129,16 +138,25 @@ async def run_probe_named(
     registry: ProbeRegistry,
     timeout: float,
     label: str = "",
+    *,
+    scope: Scope | None = None,
 ) -> ProbeResult:
-    """Run probe ``name`` with ``params`` (a checklist item's, or a runbook step's)."""
+    """Run probe ``name`` with ``params`` (a checklist item's, or a runbook step's) on what
+    ``scope`` names (the probe's default scope if None); the result's evidence records the
+    scope."""
     started = time.perf_counter()
     deadline = asyncio.timeout(timeout)
+    examined = scope
     try:
         spec = registry.get(name)
         validated = spec.params.model_validate(params)
+        examined = spec.scopes[0] if scope is None else scope
         async with deadline:
-            result = await spec.function(ctx, validated)
+            result = await spec.function(dataclasses.replace(ctx, scope=examined), validated)
         result = _checked(result)
+    except OutOfReach as exc:
+        result = ProbeResult(Verdict.ERROR, str(exc), {"setting": exc.setting} if exc.setting
+                             else {})  # fmt: skip
     except TimeoutError as exc:
         if deadline.expired():
             result = ProbeResult(
@@ -148,7 +166,9 @@ async def run_probe_named(
             result = _error(name, label, exc)
     except Exception as exc:
         result = _error(name, label, exc)
-    return dataclasses.replace(result, elapsed=time.perf_counter() - started)
+    evidence = result.evidence if examined is None else {**result.evidence,
+                                                         "scope": examined.value}  # fmt: skip
+    return dataclasses.replace(result, evidence=evidence, elapsed=time.perf_counter() - started)
 
 
 def _checked(result: object) -> ProbeResult:

@@ -343,6 +343,10 @@ class Settings(BaseSettings):
     check_api_key: str | None = Field(default=None, description="A valid key for the target.")
     check_ca_file: Path | None = Field(default=None, description="CA the target's cert needs.")
     check_redis_url: str | None = None
+    check_database_url: str | None = Field(
+        default=None, description="The target's database (SQLAlchemy URL: sqlite:///..., "
+        "postgresql+psycopg://...), which the database items examine.",
+    )  # fmt: skip
     check_backup_dir: Path | None = None
     check_project_dir: Path | None = Field(default=None, description="Source tree to scan.")
     signoff_roles: Annotated[list[str], NoDecode] = Field(

@@ -16,7 +16,13 @@ from pydantic import (
     model_validator,
 )
 
-from checks.probes.registry import check_probe, check_probe_params, registry_in
+from checks.probes.base import Scope
+from checks.probes.registry import (
+    check_probe,
+    check_probe_params,
+    registry_in,
+    resolve_scope,
+)
 
 CHECKLIST_ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 #: Dotted snake_case with at least two parts, e.g. ``host.disk_free``.
@@ -80,6 +86,11 @@ class ChecklistItem(StrictModel):
     # ``probe`` and ``params`` come after ``kind`` so their validators can see it.
     probe: str | None = Field(default=None, validate_default=True)
     params: dict[str, Any] = Field(default_factory=dict, validate_default=True)
+    #: What the item examines (``target``, ``target-host``, ``target-database``,
+    #: ``quarterdeck`` or ``manual``). A probe item's default is its probe's first scope;
+    #: one its probe cannot examine is refused, so no item passes on evidence about
+    #: something else. A manual item's is always ``manual``.
+    scope: Scope | None = Field(default=None, validate_default=True)
     #: Seconds the probe may take, where the run's default is too short (a code scan).
     timeout: float | None = Field(default=None, gt=0, le=600)
     owner: Role
@@ -112,6 +123,20 @@ class ChecklistItem(StrictModel):
         if name in registry:
             check_probe_params(registry, name, value)
         return value
+
+    @field_validator("scope")
+    @classmethod
+    def _scope_fits_probe(cls, value: Scope | None, info: ValidationInfo) -> Scope | None:
+        name = info.data.get("probe")
+        if info.data.get("kind") is ItemKind.MANUAL:
+            if value not in (None, Scope.MANUAL):
+                raise ValueError(f'a "manual" item examines nothing automatically; '
+                                 f'scope {value.value!r} needs a probe')  # fmt: skip
+            return Scope.MANUAL
+        registry = registry_in(info.context)
+        if name is None or name not in registry:
+            return value  # the probe field's own error says enough
+        return resolve_scope(registry, name, value)
 
 
 def _at_least_one(items: tuple[ChecklistItem, ...]) -> tuple[ChecklistItem, ...]:

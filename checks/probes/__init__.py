@@ -18,6 +18,7 @@ from checks.probes.base import (
     ProbeContext,
     ProbeParams,
     ProbeResult,
+    Scope,
     Target,
     target_from_settings,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "ProbeRegistry",
     "ProbeResult",
     "ProbeSpec",
+    "Scope",
     "Target",
     "UnknownProbeError",
     "probe",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -23,6 +24,31 @@ NO_TARGET = ("target.base_url is not set: give the deployment's URL on the Readi
              "with QD_CHECK_TARGET")  # fmt: skip
 
 
+class Scope(StrEnum):
+    """What a check examines. An item claims one, and passes only on evidence from it:
+    a probe of Quarterdeck's own store is no evidence about the target's database."""
+
+    TARGET = "target"  # the deployment: its URL and API, its tree, its Redis
+    TARGET_HOST = "target-host"  # the machine the target runs on
+    TARGET_DATABASE = "target-database"  # the target's database and its backups
+    QUARTERDECK = "quarterdeck"  # Quarterdeck itself: its store, host and settings
+    MANUAL = "manual"  # a person, on the evidence they attach
+
+    @property
+    def description(self) -> str:
+        """What an item of this scope examines, for a reader of the report."""
+        return SCOPE_DESCRIPTIONS[self]
+
+
+SCOPE_DESCRIPTIONS = {
+    Scope.TARGET: "the deployment: its URL and API, its tree, its Redis",
+    Scope.TARGET_HOST: "the machine the target runs on",
+    Scope.TARGET_DATABASE: "the target's database and its backups",
+    Scope.QUARTERDECK: "Quarterdeck's own store, host and settings",
+    Scope.MANUAL: "a person, on the evidence they attach",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
     """The deployment the HTTP, TLS and service probes examine, per environment.
@@ -30,9 +56,9 @@ class Target:
     ``base_url`` is the service's root (``https://api.example:8443``);
     ``api_key`` a valid key for its protected routes (authentication probes
     prove the routes refuse everything else); ``ca_file`` the CA that must
-    sign its certificate; ``redis_url`` its Redis; ``backup_dir`` where its
-    database backups are written. Probes whose part is not configured report
-    ERROR naming the missing setting.
+    sign its certificate; ``redis_url`` its Redis; ``database_url`` its
+    database; ``backup_dir`` where its database backups are written. Probes
+    whose part is not configured report ERROR naming the missing setting.
     """
 
     base_url: str = ""
@@ -40,6 +66,7 @@ class Target:
     api_key: str | None = None
     ca_file: Path | None = None
     redis_url: str | None = None
+    database_url: str | None = None
     backup_dir: Path | None = None
     project_dir: Path | None = None  # source tree for the static scan and env-file checks
 
@@ -59,6 +86,9 @@ class ProbeContext:
     #: Breakers around the target's hosts: the Deck's own (shown in its health), or a
     #: fresh set for a run from the command line.
     breakers: BreakerRegistry = field(default_factory=BreakerRegistry)
+    #: What the item being run claims to examine (the runner sets it per item); a probe
+    #: that can examine more than one thing examines this one.
+    scope: Scope = Scope.TARGET
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +121,7 @@ def target_from_settings(settings: Settings, base_url: str, environment: str = "
     return Target(
         base_url=base_url.rstrip("/"), environment=environment or settings.environment,
         api_key=settings.check_api_key, ca_file=settings.check_ca_file,
-        redis_url=settings.check_redis_url, backup_dir=settings.check_backup_dir,
+        redis_url=settings.check_redis_url, database_url=settings.check_database_url,
+        backup_dir=settings.check_backup_dir,
         project_dir=settings.check_project_dir,
     )  # fmt: skip

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from checks.probes.base import ProbeContext, ProbeParams, ProbeResult
+from checks.probes.base import ProbeContext, ProbeParams, ProbeResult, Scope
 from checks.probes.registry import probe
 from core.events import Verdict
 
@@ -74,7 +74,7 @@ def _location(finding: dict[str, Any]) -> str:
     )
 
 
-@probe("code.bandit", params=BanditParams, needs=("project_dir",))
+@probe("code.bandit", scopes=(Scope.TARGET,), params=BanditParams, needs=("project_dir",))
 async def bandit(ctx: ProbeContext, params: BanditParams) -> ProbeResult:
     """Bandit finds no security issue of medium severity or worse in the source tree."""
     project_dir = ctx.target.project_dir

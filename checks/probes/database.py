@@ -13,7 +13,8 @@ from pydantic import Field
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from checks.probes.base import ProbeContext, ProbeParams, ProbeResult
+from checks.probes.base import ProbeContext, ProbeParams, ProbeResult, Scope
+from checks.probes.reach import database_engine
 from checks.probes.registry import probe
 from core.events import Verdict
 
@@ -41,10 +42,15 @@ def _journal_mode(engine: Engine) -> str:
         return str(connection.exec_driver_sql("PRAGMA journal_mode").scalar_one()).lower()
 
 
-@probe("database.reachable", params=ReachableParams)
+@probe("database.reachable", scopes=(Scope.TARGET_DATABASE, Scope.QUARTERDECK),
+       needs=("database_url",), params=ReachableParams)  # fmt: skip
 async def reachable(ctx: ProbeContext, params: ReachableParams) -> ProbeResult:
     """The database answers ``SELECT 1``; reports the round-trip latency."""
-    engine = ctx.database_engine
+    with database_engine(ctx) as engine:
+        return await _reachable(engine, params)
+
+
+async def _reachable(engine: Engine, params: ReachableParams) -> ProbeResult:
     evidence: dict[str, object] = {
         "url": safe_url(engine),
         "dialect": engine.dialect.name,
@@ -54,7 +60,7 @@ async def reachable(ctx: ProbeContext, params: ReachableParams) -> ProbeResult:
         latency_ms = await asyncio.to_thread(_select_one, engine)
     except SQLAlchemyError as exc:
         # An unreachable database is a finding about the system, not a broken probe.
-        evidence["error"] = str(exc.orig if getattr(exc, "orig", None) else exc)
+        evidence["error"] = _error_text(exc)
         return ProbeResult(Verdict.FAIL, f"database unreachable: {evidence['error']}", evidence)
     evidence["latency_ms"] = round(latency_ms, 3)
     if latency_ms > params.max_latency_ms:
@@ -63,24 +69,53 @@ async def reachable(ctx: ProbeContext, params: ReachableParams) -> ProbeResult:
     return ProbeResult(Verdict.PASS, f"SELECT 1 in {latency_ms:.1f} ms", evidence)
 
 
-@probe("database.sqlite_wal")
+def _error_text(exc: SQLAlchemyError) -> str:
+    return str(exc.orig if getattr(exc, "orig", None) else exc).strip()
+
+
+#: PostgreSQL settings that must be on for an acknowledged write to survive a crash.
+POSTGRES_DURABILITY = ("fsync", "synchronous_commit", "full_page_writes")
+
+
+def _postgres_settings(engine: Engine) -> dict[str, str]:
+    with engine.connect() as connection:
+        return {name: str(connection.exec_driver_sql(f"SHOW {name}").scalar_one()).lower()
+                for name in POSTGRES_DURABILITY}  # fmt: skip
+
+
+@probe(
+    "database.sqlite_wal",
+    scopes=(Scope.TARGET_DATABASE, Scope.QUARTERDECK),
+    needs=("database_url",),
+)
 async def sqlite_wal(ctx: ProbeContext, params: ProbeParams) -> ProbeResult:
-    """A SQLite database runs in WAL mode, so readers never block the writer."""
-    engine = ctx.database_engine
-    dialect = engine.dialect.name
-    evidence: dict[str, object] = {"url": safe_url(engine), "dialect": dialect}
-    if dialect != "sqlite":
-        # PASS would claim something was verified; nothing was.
-        reason = f"not applicable: the database is {dialect}, not SQLite"
-        return ProbeResult(Verdict.WARN, reason, evidence)
-    try:
-        mode = await asyncio.to_thread(_journal_mode, engine)
-    except SQLAlchemyError as exc:
-        evidence["error"] = str(exc.orig if getattr(exc, "orig", None) else exc)
-        return ProbeResult(Verdict.FAIL, f"cannot read journal mode: {evidence['error']}", evidence)
-    evidence["journal_mode"] = mode
-    if mode != "wal":
-        return ProbeResult(Verdict.FAIL, f"journal_mode is {mode!r}, not 'wal'", evidence)
+    """Writes are durable: SQLite in WAL mode, PostgreSQL with fsync and the like on.
+
+    PostgreSQL's fsync, synchronous_commit and full_page_writes must all be on."""
+    with database_engine(ctx) as engine:
+        dialect = engine.dialect.name
+        evidence: dict[str, object] = {"url": safe_url(engine), "dialect": dialect}
+        read = {"sqlite": _journal_mode, "postgresql": _postgres_settings}.get(dialect)
+        if read is None:
+            # PASS would claim something was verified; nothing was.
+            reason = f"not applicable: the database is {dialect}, not SQLite or PostgreSQL"
+            return ProbeResult(Verdict.WARN, reason, evidence)
+        try:
+            found = await asyncio.to_thread(read, engine)
+        except SQLAlchemyError as exc:
+            evidence["error"] = _error_text(exc)
+            return ProbeResult(Verdict.FAIL, f"cannot read its settings: {evidence['error']}",
+                               evidence)  # fmt: skip
+    if isinstance(found, dict):
+        evidence["settings"] = found
+        off = [name for name, value in found.items() if value != "on"]
+        if off:
+            shown = ", ".join(f"{name} is {found[name]!r}" for name in off)
+            return ProbeResult(Verdict.FAIL, f"{shown}, not 'on'", evidence)
+        return ProbeResult(Verdict.PASS, f"{', '.join(found)} are on", evidence)
+    evidence["journal_mode"] = found
+    if found != "wal":
+        return ProbeResult(Verdict.FAIL, f"journal_mode is {found!r}, not 'wal'", evidence)
     return ProbeResult(Verdict.PASS, "journal_mode is 'wal'", evidence)
 
 
@@ -139,7 +174,9 @@ def _examine(backup: Path, tables: list[str]) -> dict[str, object]:
         return _restore(backup, Path(scratch), tables)
 
 
-@probe("database.backup", params=BackupParams, needs=("backup_dir",))
+@probe(
+    "database.backup", scopes=(Scope.TARGET_DATABASE,), params=BackupParams, needs=("backup_dir",)
+)
 async def backup(ctx: ProbeContext, params: BackupParams) -> ProbeResult:
     """The newest database backup is recent and restores into an intact SQLite database
     holding the store's tables."""

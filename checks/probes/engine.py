@@ -7,8 +7,11 @@ import math
 
 from pydantic import Field, field_validator
 
-from checks.probes.base import ProbeContext, ProbeParams, ProbeResult
+from checks.probes.base import ProbeContext, ProbeParams, ProbeResult, Scope
+from checks.probes.http.client import ProbeClient, run_http_probe
+from checks.probes.reach import OutOfReach
 from checks.probes.registry import probe
+from checks.probes.target_engine import API, TargetEngine
 from core.bus import Bus
 from core.config import Settings
 from core.events import Bar, Fill, RiskState, Side, Tick, Verdict
@@ -22,16 +25,30 @@ from core.wiring import risk_limits as configured_limits
 PAPER = "paper"
 
 
-@probe("engine.paper_mode")
+@probe("engine.paper_mode", scopes=(Scope.TARGET, Scope.QUARTERDECK), needs=("base_url", "api_key"))
 async def paper_mode(ctx: ProbeContext, params: ProbeParams) -> ProbeResult:
-    """The live engine trades on paper (no real orders) outside production."""
-    environment = ctx.settings.environment
-    evidence: dict[str, object] = {"engine_mode": ctx.engine_mode, "environment": environment}
-    if ctx.engine_mode == PAPER:
+    """The engine trades on paper (no real orders): the target's, or Quarterdeck's own.
+
+    The target's mode is what its API's ``GET /api/v1/risk`` says."""
+    if ctx.scope is Scope.QUARTERDECK:
+        return _mode_verdict(ctx.engine_mode, ctx.settings.environment, {})
+
+    async def body(http: ProbeClient) -> ProbeResult:
+        risk = await TargetEngine(http).read("/risk")
+        mode = risk.get("mode")
+        if not isinstance(mode, str) or not mode:
+            raise OutOfReach(f"GET {API}/risk does not say the engine's mode")
+        return _mode_verdict(mode, ctx.target.environment, {"exchanges": http.exchanges})
+
+    return await run_http_probe(ctx.target, body, needs_api_key=True, breakers=ctx.breakers)
+
+
+def _mode_verdict(mode: str, environment: str, evidence: dict[str, object]) -> ProbeResult:
+    evidence = {"engine_mode": mode, "environment": environment, **evidence}
+    if mode == PAPER:
         return ProbeResult(Verdict.PASS, "engine is in paper mode", evidence)
     reason = (
-        f"engine is in {ctx.engine_mode!r} mode in the {environment!r} environment; "
-        "it must be in paper mode"
+        f"engine is in {mode!r} mode in the {environment!r} environment; it must be in paper mode"
     )
     return ProbeResult(Verdict.FAIL, reason, evidence)
 
@@ -54,16 +71,42 @@ class RiskLimitsParams(ProbeParams):
         return names
 
 
-@probe("engine.risk_limits", params=RiskLimitsParams)
+@probe(
+    "engine.risk_limits",
+    scopes=(Scope.TARGET, Scope.QUARTERDECK),
+    needs=("base_url", "api_key"),
+    params=RiskLimitsParams,
+)
 async def risk_limits(ctx: ProbeContext, params: RiskLimitsParams) -> ProbeResult:
-    """The engine's loss and exposure limits are configured (finite), not left unlimited."""
-    limits = configured_limits(ctx.settings)  # with the defaults the settings leave to it
-    values = {name: float(getattr(limits, name)) for name in params.required}
+    """The engine's loss and exposure limits are set (finite): the target's, or Quarterdeck's.
+
+    The target's are those its API's ``GET /api/v1/risk`` lists."""
+    if ctx.scope is Scope.QUARTERDECK:
+        limits = configured_limits(ctx.settings)  # with the defaults the settings leave to it
+        values = {name: float(getattr(limits, name)) for name in params.required}
+        return _limits_verdict(values, {})
+
+    async def body(http: ProbeClient) -> ProbeResult:
+        risk = await TargetEngine(http).read("/risk")
+        listed = {str(limit.get("setting")): limit for limit in risk.get("limits", [])
+                  if isinstance(limit, dict)}  # fmt: skip
+        absent = [name for name in params.required if name not in listed]
+        if absent:
+            raise OutOfReach(f"GET {API}/risk does not list the limit(s) {', '.join(absent)}")
+        values = {name: math.inf if listed[name].get("limit") is None
+                  else float(listed[name]["limit"]) for name in params.required}  # fmt: skip
+        return _limits_verdict(values, {"exchanges": http.exchanges})
+
+    return await run_http_probe(ctx.target, body, needs_api_key=True, breakers=ctx.breakers)
+
+
+def _limits_verdict(values: dict[str, float], evidence: dict[str, object]) -> ProbeResult:
     unset = [name for name, value in values.items() if not math.isfinite(value)]
     # JSON has no infinity: an unlimited setting is shown as null.
-    evidence: dict[str, object] = {
+    evidence = {
         "limits": {name: value if math.isfinite(value) else None for name, value in values.items()},
         "unset": unset,
+        **evidence,
     }
     if unset:
         settings = ", ".join(f"QD_RISK_{name.upper()}" for name in unset)
@@ -99,9 +142,77 @@ def _open_quantities(engine: LiveEngine) -> dict[str, float]:
     return {s: p.quantity for s, p in engine.portfolio.positions.items() if p.quantity}
 
 
-@probe("engine.kill_switch")
-async def kill_switch(ctx: ProbeContext, params: ProbeParams) -> ProbeResult:
-    """The kill switch halts a throwaway engine, cancels its orders and flattens it."""
+class KillSwitchParams(ProbeParams):
+    #: Pull the target's kill switch and lift it again (admin key): only for a target
+    #: that is not trading yet. Without it the target's switch is read, not drilled.
+    drill: bool = False
+    #: How long the target may take to flatten and cancel after the kill.
+    flatten_seconds: float = Field(default=10.0, gt=0, le=120)
+
+
+@probe(
+    "engine.kill_switch",
+    scopes=(Scope.TARGET, Scope.QUARTERDECK),
+    needs=("base_url", "api_key"),
+    params=KillSwitchParams,
+)
+async def kill_switch(ctx: ProbeContext, params: KillSwitchParams) -> ProbeResult:
+    """The kill switch halts the engine, cancels its orders and flattens it.
+
+    The target's is drilled through its API when ``drill`` is set (and only read, a WARN,
+    when not); Quarterdeck's on a throwaway engine in memory."""
+    if ctx.scope is Scope.QUARTERDECK:
+        return await _throwaway_drill()
+
+    async def body(http: ProbeClient) -> ProbeResult:
+        return await _target_drill(TargetEngine(http), params, http)
+
+    return await run_http_probe(ctx.target, body, needs_api_key=True, breakers=ctx.breakers)
+
+
+async def _target_drill(
+    engine: TargetEngine, params: KillSwitchParams, http: ProbeClient
+) -> ProbeResult:
+    before = await engine.read("/risk")
+    evidence: dict[str, object] = {"state_before": before.get("state"), "drill": params.drill,
+                                   "exchanges": http.exchanges}  # fmt: skip
+    if before.get("halted"):
+        halt = before.get("halt") or {}
+        reason = (f"the target is already halted ({halt.get('who', '?')}: {halt.get('why', '?')}); "
+                  "not drilled")  # fmt: skip
+        return ProbeResult(Verdict.FAIL, reason, evidence)
+    if not params.drill:
+        reason = ("the target's kill switch is armed (state "
+                  f"{before.get('state')}) but was not drilled: set drill = true on a target "
+                  "that is not trading yet")  # fmt: skip
+        return ProbeResult(Verdict.WARN, reason, evidence)
+    killed = await engine.act("/risk/kill", "readiness drill of the kill switch")
+    positions, working = await engine.flat_within(params.flatten_seconds)
+    evidence.update({"state_after_kill": killed.get("state"), "open_positions": positions,
+                     "working_orders": working,
+                     "stopped_strategies": killed.get("stopped_strategies", [])})  # fmt: skip
+    problems = []
+    if not killed.get("halted"):
+        problems.append(f"state is {killed.get('state')}, not halted")
+    if positions:
+        problems.append(f"positions still open after {params.flatten_seconds:g} s: {positions}")
+    if working:
+        problems.append(f"{working} order(s) still working")
+    try:
+        lifted = await engine.act("/risk/reset", "readiness drill of the kill switch is over")
+    except OutOfReach as exc:
+        problems.append(f"the target is left HALTED, the reset was refused: {exc}")
+    else:
+        evidence["state_after_reset"] = lifted.get("state")
+    if problems:
+        return ProbeResult(Verdict.FAIL, "kill switch drill: " + "; ".join(problems), evidence)
+    stopped = ", ".join(killed.get("stopped_strategies", [])) or "none"
+    reason = ("the target's kill switch halted it, cancelled and flattened everything, and "
+              f"the halt was lifted; stopped until started: {stopped}")  # fmt: skip
+    return ProbeResult(Verdict.PASS, reason, evidence)
+
+
+async def _throwaway_drill() -> ProbeResult:
     bus = Bus()
     events = bus.subscribe(RiskEvent, OrderEvent, Fill, maxsize=10_000)
     spec = StrategySpec(get_strategy(DRILL_STRATEGY), {"fast": 3, "slow": 8}, (DRILL_SYMBOL,),

@@ -15,7 +15,8 @@ import httpx
 import psutil
 from pydantic import Field, model_validator
 
-from checks.probes.base import ProbeContext, ProbeParams, ProbeResult
+from checks.probes.base import ProbeContext, ProbeParams, ProbeResult, Scope
+from checks.probes.reach import target_host
 from checks.probes.registry import probe
 from core.events import Verdict
 
@@ -23,6 +24,9 @@ from core.events import Verdict
 class DiskParams(ProbeParams):
     # No upper bound: a threshold above 100 is odd but harmless (it always fails).
     min_free_percent: float = Field(default=10.0, ge=0)
+    #: The filesystem to measure: by default Quarterdeck's data directory's, or the root
+    #: filesystem of the target's host.
+    path: Path | None = None
 
 
 class MemoryParams(ProbeParams):
@@ -55,17 +59,27 @@ def existing_ancestor(path: Path) -> Path:
     return path
 
 
-@probe("host.disk", params=DiskParams)
+@probe(
+    "host.disk",
+    scopes=(Scope.TARGET_HOST, Scope.QUARTERDECK),
+    needs=("base_url",),
+    params=DiskParams,
+)
 async def disk(ctx: ProbeContext, params: DiskParams) -> ProbeResult:
-    """Free space on the filesystem holding the data directory."""
-    data_dir = Path(ctx.settings.data_dir).expanduser()
+    """Free space on a filesystem: the target host's root, or Quarterdeck's data directory's.
+
+    ``path`` names another filesystem to measure."""
+    host = target_host(ctx)
+    default = Path(ctx.settings.data_dir) if ctx.scope is Scope.QUARTERDECK else Path("/")
+    data_dir = (params.path or default).expanduser()
     measured = existing_ancestor(data_dir)
     usage = await asyncio.to_thread(shutil.disk_usage, measured)  # statvfs can hang on NFS
     free_percent = 100.0 * usage.free / usage.total if usage.total else 0.0
     verdict = headroom_verdict(free_percent, params.min_free_percent)
     reason = headroom_reason(f"{free_percent:.1f}% free", verdict, params.min_free_percent)
     evidence: dict[str, object] = {
-        "data_dir": str(data_dir),
+        "host": host,
+        "path": str(data_dir),
         "measured_path": str(measured),
         "total_bytes": usage.total,
         "free_bytes": usage.free,
@@ -75,9 +89,15 @@ async def disk(ctx: ProbeContext, params: DiskParams) -> ProbeResult:
     return ProbeResult(verdict, reason, evidence)
 
 
-@probe("host.memory", params=MemoryParams)
+@probe(
+    "host.memory",
+    scopes=(Scope.TARGET_HOST, Scope.QUARTERDECK),
+    needs=("base_url",),
+    params=MemoryParams,
+)
 async def memory(ctx: ProbeContext, params: MemoryParams) -> ProbeResult:
     """Memory available to new processes, as a share of the total."""
+    host = target_host(ctx)
     vm = psutil.virtual_memory()
     available_percent = 100.0 * vm.available / vm.total if vm.total else 0.0
     verdict = headroom_verdict(available_percent, params.min_available_percent)
@@ -85,6 +105,7 @@ async def memory(ctx: ProbeContext, params: MemoryParams) -> ProbeResult:
     measured = f"{available_percent:.1f}% of memory available"
     reason = headroom_reason(measured, verdict, minimum)
     evidence: dict[str, object] = {
+        "host": host,
         "total_bytes": vm.total,
         "available_bytes": vm.available,
         "available_percent": round(available_percent, 2),
@@ -106,15 +127,19 @@ class CpuParams(ProbeParams):
         return self
 
 
-@probe("host.cpu", params=CpuParams)
+@probe(
+    "host.cpu", scopes=(Scope.TARGET_HOST, Scope.QUARTERDECK), needs=("base_url",), params=CpuParams
+)
 async def cpu(ctx: ProbeContext, params: CpuParams) -> ProbeResult:
     """The 1-minute load average per logical CPU is below the limit."""
+    host = target_host(ctx)
     cores = psutil.cpu_count(logical=True) or 1
     load1, load5, load15 = psutil.getloadavg()
     # A short utilisation sample for the evidence; it blocks, hence the thread.
     busy = await asyncio.to_thread(psutil.cpu_percent, params.sample_seconds or None)
     per_core = load1 / cores
     evidence: dict[str, object] = {
+        "host": host,
         "cores": cores,
         "load_average": [round(load1, 2), round(load5, 2), round(load15, 2)],
         "load_per_core": round(per_core, 3),
@@ -212,9 +237,14 @@ async def http_date_offset(
     }
 
 
-@probe("host.clock", params=ClockParams)
+@probe("host.clock", scopes=(Scope.TARGET_HOST, Scope.QUARTERDECK), params=ClockParams)
 async def clock(ctx: ProbeContext, params: ClockParams) -> ProbeResult:
-    """The host clock agrees with an NTP server, or else with the service's Date header."""
+    """The host clock agrees with an NTP server, or else with the service's Date header.
+
+    Against NTP, the clock measured is this machine's: for the target's host, that only
+    when the target runs here. A Date header is the target's own clock."""
+    if params.ntp_server:
+        target_host(ctx)
     evidence: dict[str, object] = {
         "max_offset_ms": params.max_offset_ms,
         "warn_offset_ms": params.warn_offset_ms,

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field
 
-from checks.probes.base import ProbeContext, ProbeParams, ProbeResult
+from checks.probes.base import ProbeContext, ProbeParams, ProbeResult, Scope
 from checks.probes.registry import probe
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ async def _configuration(url: str, timeout: float, ca_file: str | None) -> dict[
         await client.aclose()
 
 
-@probe("redis.config", params=RedisConfigParams, needs=("redis_url",))
+@probe("redis.config", scopes=(Scope.TARGET,), params=RedisConfigParams, needs=("redis_url",))
 async def config(ctx: ProbeContext, params: RedisConfigParams) -> ProbeResult:
     """Redis refuses unauthenticated clients, persists (RDB snapshots and AOF) and has
     a memory limit."""

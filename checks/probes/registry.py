@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from checks.probes.base import ProbeContext, ProbeParams, ProbeResult
+from checks.probes.base import ProbeContext, ProbeParams, ProbeResult, Scope
 
 ProbeFunction = Callable[[ProbeContext, Any], Awaitable[ProbeResult]]
 F = TypeVar("F", bound=ProbeFunction)
@@ -34,13 +34,17 @@ class ProbeSpec:
     name: str
     function: ProbeFunction
     params: type[ProbeParams]
+    #: What it can examine, the default first: an item claiming anything else is refused
+    #: when its checklist loads.
+    scopes: tuple[Scope, ...]
     #: Runs alone, after the others: it measures timing in this process (their work on
     #: the same loop would be counted as the target's latency), or it spends what the
     #: target allows the probe host (a rate limit, a count of failed logins), which
     #: would throttle or lock out probes running beside it.
     exclusive: bool = False
-    #: The ``Target`` fields it cannot run without (``base_url``, ``api_key``...): what a
-    #: runbook's pre-flight checks before a probe step runs.
+    #: The ``Target`` fields it cannot run without when it examines its default scope
+    #: (``base_url``, ``api_key``...): what a runbook's pre-flight checks before a probe
+    #: step runs.
     needs: tuple[str, ...] = ()
     #: Leaves the probe host locked out of the target's logins for minutes (a lockout
     #: check): runs alone, after every other probe, exclusive ones included.
@@ -64,19 +68,23 @@ class ProbeRegistry:
         self,
         name: str,
         *,
+        scopes: tuple[Scope, ...],
         params: type[ProbeParams] = ProbeParams,
         exclusive: bool = False,
         needs: tuple[str, ...] = (),
         locks_out: bool = False,
     ) -> Callable[[F], F]:
         """Decorator registering an ``async def probe(ctx, params) -> ProbeResult``."""
+        if not scopes or Scope.MANUAL in scopes:
+            raise ValueError(f"probe {name!r} must examine something: give its scopes")
 
         def decorate(function: F) -> F:
             if not inspect.iscoroutinefunction(function):
                 raise TypeError(f"probe {name!r} must be an async function")
             if name in self._specs:
                 raise ValueError(f"probe {name!r} is already registered")
-            self._specs[name] = ProbeSpec(name, function, params, exclusive, needs, locks_out)
+            self._specs[name] = ProbeSpec(name, function, params, scopes, exclusive, needs,
+                                          locks_out)  # fmt: skip
             return function
 
         return decorate
@@ -106,15 +114,15 @@ REGISTRY = ProbeRegistry()
 def probe(
     name: str,
     *,
+    scopes: tuple[Scope, ...],
     params: type[ProbeParams] = ProbeParams,
     exclusive: bool = False,
     needs: tuple[str, ...] = (),
     locks_out: bool = False,
 ) -> Callable[[F], F]:
     """Register a built-in probe in ``REGISTRY`` under ``name``."""
-    return REGISTRY.register(
-        name, params=params, exclusive=exclusive, needs=needs, locks_out=locks_out
-    )
+    return REGISTRY.register(name, scopes=scopes, params=params, exclusive=exclusive,
+                             needs=needs, locks_out=locks_out)  # fmt: skip
 
 
 def registry_in(context: Any) -> ProbeRegistry:
@@ -128,6 +136,18 @@ def check_probe(registry: ProbeRegistry, name: str) -> None:
     """``ValueError`` naming the registered probes if ``name`` is not one of them."""
     if name not in registry:
         raise ValueError(str(UnknownProbeError(name, registry.names())))
+
+
+def resolve_scope(registry: ProbeRegistry, name: str, claimed: Scope | None) -> Scope:
+    """What probe ``name`` examines for an item or step claiming ``claimed`` (None: the
+    probe's default); ``ValueError`` when the probe cannot examine that."""
+    scopes = registry.get(name).scopes
+    if claimed is None:
+        return scopes[0]
+    if claimed not in scopes:
+        can = " or ".join(scope.value for scope in scopes)
+        raise ValueError(f"probe {name!r} examines {can}, not {claimed.value}")
+    return claimed
 
 
 def check_probe_params(registry: ProbeRegistry, name: str, params: dict[str, Any]) -> None:

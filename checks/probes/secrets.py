@@ -13,7 +13,8 @@ from pathlib import Path
 
 from pydantic import Field
 
-from checks.probes.base import ProbeContext, ProbeParams, ProbeResult
+from checks.probes.base import ProbeContext, ProbeParams, ProbeResult, Scope
+from checks.probes.reach import OutOfReach
 from checks.probes.registry import probe
 from core.events import Verdict
 
@@ -37,6 +38,7 @@ class SecretsParams(ProbeParams):
     min_entropy_bits: float = Field(default=64.0, gt=0, description="Shannon bits, whole value.")
     env_files: list[str] = Field(default_factory=lambda: [".env", ".env.production"])
     example_files: list[str] = Field(default_factory=lambda: [".env.example"])
+    #: Also this process's environment (only when the item examines Quarterdeck itself).
     check_process_environment: bool = True
 
 
@@ -118,11 +120,26 @@ def _environment_findings(items: Iterable[tuple[str, str]], params: SecretsParam
     return found
 
 
-@probe("config.secrets", params=SecretsParams)
+@probe(
+    "config.secrets",
+    scopes=(Scope.TARGET, Scope.QUARTERDECK),
+    needs=("project_dir",),
+    params=SecretsParams,
+)
 async def secrets(ctx: ProbeContext, params: SecretsParams) -> ProbeResult:
     """No empty, default or low-entropy secret in env files or the environment; example
-    files hold placeholders only. Values are never reported, only names and places."""
+    files hold placeholders only. Values are never reported, only names and places.
+
+    For the target: the env files of its tree (``QD_CHECK_PROJECT_DIR``). For Quarterdeck:
+    its own tree, if given, and this process's environment."""
     folder = ctx.target.project_dir
+    own = ctx.scope is Scope.QUARTERDECK
+    if folder is None and not own:
+        reason = ("target.project_dir is not set: give the target's tree, whose env files "
+                  "are examined, with QD_CHECK_PROJECT_DIR")  # fmt: skip
+        raise OutOfReach(reason, "project_dir")
+    if not own:
+        params = params.model_copy(update={"check_process_environment": False})
     findings, looked_at = await asyncio.to_thread(_findings, folder, dict(os.environ), params)
     evidence: dict[str, object] = {"looked_at": looked_at, "findings": findings[:20],
                                    "finding_count": len(findings)}  # fmt: skip

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 
-from checks.probes.base import NO_TARGET, ProbeContext, ProbeParams, ProbeResult
+from checks.probes.base import NO_TARGET, ProbeContext, ProbeParams, ProbeResult, Scope
 from checks.probes.registry import probe
 from core.events import Verdict
 
@@ -251,7 +251,7 @@ def _inspect(endpoint: Endpoint, ca_file: Path | None, timeout: float) -> dict[s
     }
 
 
-@probe("tls.certificate", params=CertificateParams, needs=("base_url",))
+@probe("tls.certificate", scopes=(Scope.TARGET,), params=CertificateParams, needs=("base_url",))
 async def certificate(ctx: ProbeContext, params: CertificateParams) -> ProbeResult:
     """The service offers only TLS 1.2+ and presents an unexpired certificate for its name,
     signed by the configured CA."""

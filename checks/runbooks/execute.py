@@ -54,7 +54,8 @@ class StepLike(Protocol):
     timeout: float | None
     probe: str | None
     params: dict[str, Any]
-    # ``critical`` (a bool) too; a step without it is critical
+    # ``critical`` (a bool) too, a step without it is critical; ``scope`` (a Scope) too,
+    # a step without it examines its probe's default
 
 
 class RunbookLike(Protocol):
@@ -508,7 +509,8 @@ async def _probe(step: StepLike, ctx: ProbeContext | None, registry: ProbeRegist
     if ctx is None:
         return StepResult(step.id, Outcome.FAILED, "no probe context (no target configured)")
     result = await run_probe_named(str(step.probe), step.params or {}, ctx, registry,
-                                   float(step.timeout or 10.0))  # fmt: skip
+                                   float(step.timeout or 10.0),
+                                   scope=getattr(step, "scope", None))  # fmt: skip
     outcome = Outcome.DONE if result.verdict in (Verdict.PASS, Verdict.WARN) else Outcome.FAILED
     return StepResult(step.id, outcome, f"{result.verdict.value}: {result.reason}",
                       repr(dict(result.evidence))[:OUTPUT_LIMIT])  # fmt: skip

@@ -15,7 +15,13 @@ from pydantic import (
 )
 
 from checks.catalog.models import SourceRef, StrictModel, Text, require_unique_ids
-from checks.probes.registry import check_probe, check_probe_params, registry_in
+from checks.probes.base import Scope
+from checks.probes.registry import (
+    check_probe,
+    check_probe_params,
+    registry_in,
+    resolve_scope,
+)
 
 SNAKE_ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 SnakeId = Annotated[str, Field(pattern=SNAKE_ID_PATTERN)]
@@ -43,6 +49,9 @@ class Step(StrictModel):
     timeout: int | None = Field(default=None, validate_default=True)
     probe: str | None = Field(default=None, validate_default=True)
     params: dict[str, Any] = Field(default_factory=dict, validate_default=True)
+    #: What a probe step examines (as a checklist item's ``scope``): its probe's default
+    #: unless said, e.g. ``"quarterdeck"`` for a runbook run on the target's own machine.
+    scope: Scope | None = Field(default=None, validate_default=True)
     sources: tuple[SourceRef, ...] = Field(min_length=1)
 
     @field_validator("command")
@@ -94,6 +103,17 @@ class Step(StrictModel):
             return value
         check_probe_params(registry_in(info.context), name, value)
         return value
+
+    @field_validator("scope")
+    @classmethod
+    def _scope_fits_probe(cls, value: Scope | None, info: ValidationInfo) -> Scope | None:
+        name = info.data.get("probe")
+        if name is None:
+            if value is not None:
+                raise ValueError("only probe steps examine something: scope needs a probe")
+            return None
+        registry = registry_in(info.context)
+        return resolve_scope(registry, name, value) if name in registry else value
 
 
 def _kind_text(kind: object) -> str:

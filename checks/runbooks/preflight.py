@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from checks.probes import ProbeContext, ProbeRegistry
+from checks.probes import ProbeContext, ProbeRegistry, Scope
 from checks.probes.registry import check_probe_params
 
 #: ``${NAME}``, ``${NAME:-default}`` (and the other operators) or ``$NAME``; not ``$(...)``.
@@ -259,7 +259,10 @@ def _probe_problems(step: Any, ctx: ProbeContext | None, registry: ProbeRegistry
         check_probe_params(registry, name, dict(step.params or {}))
     except ValueError as exc:
         return [str(exc)]
-    needs = registry.get(name).needs
+    # What the probe needs of the target when it examines the target; Quarterdeck's own
+    # parts are always there.
+    own = getattr(step, "scope", None) is Scope.QUARTERDECK
+    needs = () if own else registry.get(name).needs
     if ctx is None:
         return ["no target is configured for the probe"] if needs else []
     messages: list[str] = []

@@ -198,7 +198,8 @@ def list_command(args: argparse.Namespace) -> int:
             "checklists": [{"id": c.id, "title": c.title, "items": len(c.items),
                             "probes": len(c.probe_items), "manual": len(c.manual_items)}
                            for c in checklists.values()],
-            "probes": [{"name": s.name, "description": s.description} for s in REGISTRY],
+            "probes": [{"name": s.name, "description": s.description,
+                        "scopes": [scope.value for scope in s.scopes]} for s in REGISTRY],
         }, indent=2))  # fmt: skip
         return 0
     for c in checklists.values():
@@ -206,7 +207,8 @@ def list_command(args: argparse.Namespace) -> int:
               f"{len(c.manual_items)} manual)  {c.title}")  # fmt: skip
     print(f"\nprobes ({len(REGISTRY)}):")
     for spec in sorted(REGISTRY, key=lambda s: s.name):
-        print(f"  {spec.name:<24} {spec.description}")
+        scopes = "/".join(scope.value for scope in spec.scopes)
+        print(f"  {spec.name:<24} {scopes:<28} {spec.description}")
     return 0
 
 

@@ -14,6 +14,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from checks.catalog import ChecklistItem
+from checks.probes import Scope
 from checks.release import ItemState
 from console.formatting import utc_stamp
 from console.widgets.checklist_tree import BADGES, IN_FLIGHT, item_status
@@ -32,6 +34,12 @@ def _plain(value: Any) -> str:
     if value is None:
         return "none"
     return json.dumps(value, default=str)
+
+
+def _examines(item: ChecklistItem) -> str:
+    """What the item's verdict is about (a catalog item has a scope once loaded)."""
+    scope = item.scope or Scope.MANUAL
+    return f"{scope.value} · {scope.description}"
 
 
 def _decided(state: ItemState) -> str:
@@ -129,6 +137,7 @@ class EvidencePane(VerticalScroll):
         about = self._grid()
         about.add_row("Item", item.title)
         about.add_row("Section", item.section)
+        about.add_row("Scope", _examines(item))
         about.add_row("Decided", _decided(state))
         about.add_row("Why", item.why)
         about.add_row("Needs", item.evidence)

@@ -42,6 +42,15 @@ class RiskLimits:
             raise ValueError("max_drawdown must be in (0, 1]")
 
 
+#: Each limit's name in the governor's usage (the API's and the gauges'), by its
+#: ``RiskLimits`` field (the setting ``QD_RISK_<FIELD>``).
+LIMIT_NAMES = {
+    "max_order_notional": "order notional", "max_position_notional": "position notional",
+    "max_open_orders": "open orders", "max_orders_per_second": "orders per second",
+    "daily_loss_limit": "daily loss", "max_drawdown": "drawdown",
+}  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class RiskEvent:
     ts: float

@@ -17,6 +17,7 @@ from checks import (
     ProbeRegistry,
     ProbeResult,
 )
+from checks.probes import Scope
 from core.config import Settings
 from core.events import Verdict
 
@@ -49,8 +50,9 @@ def rollback_engine(tmp_path: Path) -> Iterator[Engine]:
 
 @pytest.fixture
 def ctx(settings: Settings, wal_engine: Engine) -> ProbeContext:
-    """A healthy context: WAL database, paper engine."""
-    return ProbeContext(settings=settings, database_engine=wal_engine, engine_mode="paper")
+    """A healthy Quarterdeck, probed as itself: WAL database, paper engine."""
+    return ProbeContext(settings=settings, database_engine=wal_engine, engine_mode="paper",
+                        scope=Scope.QUARTERDECK)  # fmt: skip
 
 
 @pytest.fixture
@@ -63,20 +65,20 @@ def registry(tracker: Tracker) -> ProbeRegistry:
     """A scratch registry of test probes, so nothing leaks into the built-in one."""
     registry = ProbeRegistry()
 
-    @registry.register("test.pass")
+    @registry.register("test.pass", scopes=(Scope.TARGET,))
     async def passing(ctx: ProbeContext, params: ProbeParams) -> ProbeResult:
         tracker.calls += 1
         return ProbeResult(Verdict.PASS, "fine", {"calls": tracker.calls})
 
-    @registry.register("test.fail")
+    @registry.register("test.fail", scopes=(Scope.TARGET,))
     async def failing(ctx: ProbeContext, params: ProbeParams) -> ProbeResult:
         return ProbeResult(Verdict.FAIL, "not fine", {"measured": 1})
 
-    @registry.register("test.boom")
+    @registry.register("test.boom", scopes=(Scope.TARGET,))
     async def boom(ctx: ProbeContext, params: ProbeParams) -> ProbeResult:
         raise RuntimeError("kaboom: disk on fire")
 
-    @registry.register("test.sleep", params=SleepParams)
+    @registry.register("test.sleep", scopes=(Scope.TARGET,), params=SleepParams)
     async def sleep(ctx: ProbeContext, params: SleepParams) -> ProbeResult:
         tracker.active += 1
         tracker.max_active = max(tracker.max_active, tracker.active)
@@ -86,15 +88,15 @@ def registry(tracker: Tracker) -> ProbeRegistry:
             tracker.active -= 1
         return ProbeResult(Verdict.PASS, f"slept {params.seconds}s")
 
-    @registry.register("test.own_timeout")
+    @registry.register("test.own_timeout", scopes=(Scope.TARGET,))
     async def own_timeout(ctx: ProbeContext, params: ProbeParams) -> ProbeResult:
         raise TimeoutError("socket read timed out")
 
-    @registry.register("test.not_a_result")
+    @registry.register("test.not_a_result", scopes=(Scope.TARGET,))
     async def not_a_result(ctx: ProbeContext, params: ProbeParams) -> Any:
         return "all good"
 
-    @registry.register("test.pending")
+    @registry.register("test.pending", scopes=(Scope.TARGET,))
     async def pending(ctx: ProbeContext, params: ProbeParams) -> ProbeResult:
         return ProbeResult(Verdict.PENDING, "still thinking")
 

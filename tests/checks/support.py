@@ -20,8 +20,11 @@ class Tracker:
         self.calls = 0
 
 
-def item(item_id: str, probe: str | None = None, **params: Any) -> dict[str, Any]:
-    """A checklist item as a dict: a probe item when ``probe`` is given, else manual."""
+def item(
+    item_id: str, probe: str | None = None, *, scope: str | None = None, **params: Any
+) -> dict[str, Any]:
+    """A checklist item as a dict: a probe item when ``probe`` is given, else manual;
+    ``scope`` what it examines, when not its probe's default."""
     data: dict[str, Any] = {
         "id": item_id,
         "section": "Tests",
@@ -37,4 +40,6 @@ def item(item_id: str, probe: str | None = None, **params: Any) -> dict[str, Any
         data["probe"] = probe
     if params:
         data["params"] = params
+    if scope:
+        data["scope"] = scope
     return data

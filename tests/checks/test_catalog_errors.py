@@ -259,3 +259,26 @@ def test_source_map_skips_multiline_strings_and_arrays() -> None:
     assert lines[("t", "e", "f")] == 8
     assert lines[("t", "e", "f", "g")] == 8
     assert ("t", "e", "f", "i") not in lines
+
+
+def test_a_scope_the_probe_cannot_examine_names_line_field_and_what_it_can(
+    tmp_path: Path,
+) -> None:
+    text = VALID.replace('probe = "host.disk"', 'probe = "host.disk"\nscope = "target-database"')
+    path = write(tmp_path, text)
+    error = load_error(path)
+    assert_names(error, path, line_of(text, 'scope = "target-database"'), "items[0].scope")
+    assert "probe 'host.disk' examines target-host or quarterdeck, not target-database" in str(
+        error)  # fmt: skip
+
+
+def test_a_manual_item_claiming_a_scope_is_refused(tmp_path: Path) -> None:
+    text = VALID.replace('kind = "manual"', 'kind = "manual"\nscope = "target"')
+    path = write(tmp_path, text)
+    error = load_error(path)
+    assert_names(error, path, line_of(text, 'scope = "target"'), "items[1].scope")
+
+
+def test_each_item_has_its_scope_once_loaded(tmp_path: Path) -> None:
+    checklist = load_checklist(write(tmp_path, VALID, "ok.toml"))
+    assert [item.scope for item in checklist.items] == ["target-host", "manual"]

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, create_engine
 
 from checks import REGISTRY, ProbeContext, ProbeParams
-from checks.probes import database, engine, host
+from checks.probes import Scope, database, engine, host
 from checks.probes.host import DiskParams, MemoryParams, headroom_verdict
 from core.config import Settings
 from core.events import Verdict
@@ -20,7 +20,7 @@ from tests.postgres import PostgresServer
 
 
 def with_engine(ctx: ProbeContext, database_engine: Any) -> ProbeContext:
-    return ProbeContext(ctx.settings, database_engine, ctx.engine_mode)
+    return ProbeContext(ctx.settings, database_engine, ctx.engine_mode, scope=Scope.QUARTERDECK)
 
 
 def test_builtin_probes_are_registered_with_their_params() -> None:
@@ -77,10 +77,10 @@ async def test_disk_missing_data_dir_measures_nearest_existing_parent(
 ) -> None:
     data_dir = tmp_path / "not" / "yet" / "created"
     settings = Settings(data_dir=data_dir)
-    ctx = ProbeContext(settings, wal_engine, "paper")
+    ctx = ProbeContext(settings, wal_engine, "paper", scope=Scope.QUARTERDECK)
     result = await host.disk(ctx, DiskParams(min_free_percent=0))
     assert result.verdict is Verdict.PASS
-    assert result.evidence["data_dir"] == str(data_dir)
+    assert result.evidence["path"] == str(data_dir)
     assert result.evidence["measured_path"] == str(tmp_path)
 
 
@@ -155,17 +155,19 @@ async def test_sqlite_wal_on_in_memory_database_fails(ctx: ProbeContext) -> None
     assert result.evidence["journal_mode"] == "memory"
 
 
-async def test_sqlite_wal_on_postgresql_warns_not_applicable(
+async def test_sqlite_wal_on_postgresql_judges_its_durability_settings(
     ctx: ProbeContext, postgres: PostgresServer
 ) -> None:
+    # The test server trades durability for speed (fsync and full_page_writes off).
     engine = create_database_engine(postgres.new_database())
     try:
         result = await database.sqlite_wal(with_engine(ctx, engine), ProbeParams())
     finally:
         engine.dispose()
-    assert result.verdict is Verdict.WARN
-    assert "not applicable" in result.reason
-    assert "postgresql" in result.reason
+    assert result.verdict is Verdict.FAIL
+    assert result.reason == "fsync is 'off', full_page_writes is 'off', not 'on'"
+    assert result.evidence["settings"] == {
+        "fsync": "off", "synchronous_commit": "on", "full_page_writes": "off"}  # fmt: skip
 
 
 async def test_paper_mode_when_paper_passes(ctx: ProbeContext) -> None:
@@ -175,7 +177,7 @@ async def test_paper_mode_when_paper_passes(ctx: ProbeContext) -> None:
 
 
 async def test_paper_mode_when_live_fails(ctx: ProbeContext) -> None:
-    live = ProbeContext(ctx.settings, ctx.database_engine, "live")
+    live = ProbeContext(ctx.settings, ctx.database_engine, "live", scope=Scope.QUARTERDECK)
     result = await engine.paper_mode(live, ProbeParams())
     assert result.verdict is Verdict.FAIL
     assert "'live'" in result.reason

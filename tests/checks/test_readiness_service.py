@@ -58,7 +58,9 @@ def test_context_from_deck_takes_the_target_and_environment_given(
 async def test_start_with_builtin_checklist_runs_once_and_publishes(
     settings: Settings, wal_engine: Engine
 ) -> None:
-    deck = fake_deck(settings, wal_engine)
+    # The target's database is named; its deployment is not.
+    aimed = settings.model_copy(update={"check_database_url": str(wal_engine.url)})
+    deck = fake_deck(aimed, wal_engine)
     subscription = deck.bus.subscribe(CheckUpdate)
     service = ReadinessService(deck)
     await service.start()
@@ -68,18 +70,22 @@ async def test_start_with_builtin_checklist_runs_once_and_publishes(
     probe_ids = {i.id for i in service.checklist.probe_items}
     assert set(service.results) == probe_ids
     assert service.results["database.sqlite_wal"].verdict is Verdict.PASS
-    assert service.results["trading.paper_mode"].verdict is Verdict.PASS
+    # Quarterdeck's own engine is on paper, but that is no evidence about the target's.
+    assert service.results["trading.paper_mode"].verdict is Verdict.ERROR
+    assert service.results["trading.paper_mode"].reason.startswith("target.base_url is not set")
     assert service.runs_completed == 1
     events = subscription.drain()
     assert len(events) == len(service.checklist.items) + 2 * len(probe_ids)
     await service.stop()
 
 
-async def test_live_engine_fails_paper_mode_item(settings: Settings, wal_engine: Engine) -> None:
+async def test_a_live_engine_of_quarterdeck_s_own_is_no_finding_about_the_target(
+    settings: Settings, wal_engine: Engine
+) -> None:
     service = ReadinessService(fake_deck(settings, wal_engine, mode="live"))
     await service.start()
     await service.wait_idle()
-    assert service.results["trading.paper_mode"].verdict is Verdict.FAIL
+    assert service.results["trading.paper_mode"].verdict is Verdict.ERROR
     await service.stop()
 
 
@@ -134,8 +140,8 @@ async def test_rerun_runs_again_and_refreshes_results(
     )
     await service.start()
     results = await service.rerun(actor=SYSTEM)  # waits for the start-up run, then runs again
-    assert results["t.count"].evidence == {"calls": 2}
-    assert service.results["t.count"].evidence == {"calls": 2}
+    assert results["t.count"].evidence == {"calls": 2, "scope": "target"}
+    assert service.results["t.count"].evidence == {"calls": 2, "scope": "target"}
     assert service.runs_completed == 2
     await service.stop()
 
@@ -189,7 +195,8 @@ async def test_each_run_is_recorded_in_the_ledger_for_this_build(
 
     store = Store(f"sqlite:///{tmp_path / 'ledger.db'}")
     store.create_schema()
-    deck = fake_deck(settings, store.engine)
+    aimed = settings.model_copy(update={"check_database_url": str(store.engine.url)})
+    deck = fake_deck(aimed, store.engine)
     deck.store = store
     service = ReadinessService(deck)
     await service.start()
@@ -218,7 +225,8 @@ async def test_rerun_of_part_of_another_checklist_records_it_for_the_version_ask
 
     store = Store(f"sqlite:///{tmp_path / 'ledger.db'}")
     store.create_schema()
-    deck = fake_deck(settings, store.engine)
+    aimed = settings.model_copy(update={"check_database_url": str(store.engine.url)})
+    deck = fake_deck(aimed, store.engine)
     deck.store = store
     subscription = deck.bus.subscribe(CheckUpdate)
     other = make_checklist(item("t.a", "test.pass"), item("t.b", "test.fail"))

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from checks import ProbeContext, ProbeRegistry
+from checks.probes import Scope
 from checks.runbooks.execute import Outcome, execute_runbook
 from core.access import Principal, Role
 
@@ -26,6 +27,7 @@ class Step:
     instructions: str = "do the thing"
     title: str = "a step"
     critical: bool = True
+    scope: Scope | None = None
 
 
 @dataclass

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from checks import ProbeContext, ProbeRegistry
-from checks.probes import REGISTRY, Target
+from checks.probes import REGISTRY, Scope, Target
 from checks.runbooks import builtin_runbook
 from checks.runbooks.execute import (
     Decision,
@@ -86,10 +86,12 @@ async def test_unset_and_empty_variables_missing_programs_and_units_are_named(
 async def test_probe_steps_need_their_target_settings(ctx: ProbeContext) -> None:
     book = [Step("health", "probe", probe="http.health"),
             Step("db", "probe", probe="database.reachable"),
+            Step("own_db", "probe", probe="database.reachable", scope=Scope.QUARTERDECK),
             Step("scan", "probe", probe="code.bandit", params={"nope": 1})]  # fmt: skip
     found = await preflight(book, environment={}, probe_context=ctx, registry=REGISTRY)
     assert found.of("health") == ["target.base_url is not set"]
-    assert found.of("db") == []
+    assert found.of("db") == ["target.database_url is not set"]
+    assert found.of("own_db") == []  # Quarterdeck's own store is always there
     assert found.of("scan")[0].startswith("invalid params for probe 'code.bandit'")
     aimed = dataclasses.replace(ctx, target=Target(base_url="ftp://x"))
     found = await preflight(book[:1], environment={}, probe_context=aimed, registry=REGISTRY)

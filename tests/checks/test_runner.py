@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
 
 from checks import (
     Checklist,
@@ -18,8 +19,10 @@ from checks import (
     builtin_checklist,
     run_checklist,
 )
+from checks.probes import Scope, Target
 from core.events import CheckUpdate, Verdict
 
+from .conftest import sqlite_engine
 from .support import Tracker, item
 
 MakeChecklist = Callable[..., Checklist]
@@ -60,7 +63,7 @@ async def test_probe_that_raises_becomes_error_with_exception_text(
     assert recorder.verdicts("t.boom") == [Verdict.PENDING, Verdict.RUNNING, Verdict.ERROR]
     published = [e for e in recorder.events if e.item_id == "t.boom"][-1]
     assert published.reason == "RuntimeError: kaboom: disk on fire"
-    assert published.evidence == {"exception": "RuntimeError"}
+    assert published.evidence == {"exception": "RuntimeError", "scope": "target"}
 
 
 async def test_probe_past_timeout_becomes_error_without_delaying_others(
@@ -142,7 +145,10 @@ async def test_events_are_pending_then_running_then_final_for_each_item(
     assert recorder.verdicts("t.manual") == [Verdict.MANUAL]
     assert "QA" in recorder.events[1].reason
     assert all(e.checklist == "testing" for e in recorder.events)
-    assert [e for e in recorder.events if e.item_id == "t.b"][-1].evidence == {"measured": 1}
+    assert [e for e in recorder.events if e.item_id == "t.b"][-1].evidence == {
+        "measured": 1,
+        "scope": "target",
+    }
 
 
 async def test_results_are_probe_items_only_in_checklist_order(
@@ -180,7 +186,7 @@ async def test_exclusive_probe_runs_alone_after_the_others(
 ) -> None:
     seen_beside: list[int] = []
 
-    @registry.register("test.timing", exclusive=True)
+    @registry.register("test.timing", scopes=(Scope.TARGET,), exclusive=True)
     async def timing(ctx: ProbeContext, params: ProbeParams) -> ProbeResult:
         seen_beside.append(tracker.active)  # other probes running while this one measures
         return ProbeResult(Verdict.PASS, "timed")
@@ -202,12 +208,12 @@ async def test_probe_that_locks_out_runs_alone_after_every_other_probe(
 ) -> None:
     order: list[str] = []
 
-    @registry.register("test.lockout", locks_out=True)
+    @registry.register("test.lockout", scopes=(Scope.TARGET,), locks_out=True)
     async def lockout(ctx: ProbeContext, params: ProbeParams) -> ProbeResult:
         order.append(f"lockout beside {tracker.active}")
         return ProbeResult(Verdict.PASS, "locked")
 
-    @registry.register("test.burst", exclusive=True)
+    @registry.register("test.burst", scopes=(Scope.TARGET,), exclusive=True)
     async def burst(ctx: ProbeContext, params: ProbeParams) -> ProbeResult:
         order.append(f"burst beside {tracker.active}")
         return ProbeResult(Verdict.PASS, "throttled")
@@ -253,21 +259,36 @@ async def test_invalid_bounds_raise_valueerror(
         await run(checklist, ctx, registry, concurrency=concurrency, timeout=timeout)
 
 
-async def test_builtin_checklist_on_healthy_setup_passes_database_and_engine_probes(
-    ctx: ProbeContext, wal_engine: Engine
+async def test_builtin_checklist_with_no_target_passes_nothing_and_names_what_is_missing(
+    ctx: ProbeContext,
 ) -> None:
+    # Quarterdeck's own store is in WAL mode and its engine on paper, but the production
+    # items examine the target: none may pass on Quarterdeck's own parts.
     recorder = Recorder()
     checklist = builtin_checklist("production")
     results = await run_checklist(checklist, ctx, recorder)
     assert set(results) == {item.id for item in checklist.probe_items}
-    assert results["database.reachable"].verdict is Verdict.PASS
-    assert results["database.sqlite_wal"].verdict is Verdict.PASS
-    assert results["trading.paper_mode"].verdict is Verdict.PASS
-    # With no target configured, the probes of a deployment say which setting is missing;
-    # nothing else may error.
-    errors = {i: r.reason for i, r in results.items() if r.verdict is Verdict.ERROR}
-    assert errors and all("is not set" in reason for reason in errors.values()), errors
+    verdicts = {item_id: result.verdict for item_id, result in results.items()}
+    assert set(verdicts.values()) == {Verdict.ERROR}, verdicts
+    assert all("is not set" in result.reason for result in results.values())
+    assert "QD_CHECK_DATABASE_URL" in results["database.reachable"].reason
+    assert results["database.reachable"].evidence["scope"] == "target-database"
+    assert results["infrastructure.cpu_headroom"].evidence["scope"] == "target-host"
     assert len(recorder.events) == len(checklist.items) + 2 * len(checklist.probe_items)
+
+
+async def test_the_target_database_is_the_one_examined(ctx: ProbeContext, tmp_path: Path) -> None:
+    target_db = sqlite_engine(tmp_path / "target.db", "DELETE")
+    target_db.dispose()
+    aimed = dataclasses.replace(ctx, target=Target(database_url=str(target_db.url)))
+    checklist = builtin_checklist("production")
+    only = {"database.reachable", "database.sqlite_wal"}
+    results = await run_checklist(checklist, aimed, Recorder(), only=only)
+    # Quarterdeck's own store (ctx.database_engine) is in WAL mode; the target's is not.
+    assert results["database.reachable"].verdict is Verdict.PASS
+    assert results["database.reachable"].evidence["url"].endswith("target.db")
+    assert results["database.sqlite_wal"].verdict is Verdict.FAIL
+    assert "'delete'" in results["database.sqlite_wal"].reason
 
 
 async def test_only_runs_the_named_items_and_announces_nothing_else(

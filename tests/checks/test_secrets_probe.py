@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from checks import ProbeContext
-from checks.probes import Target
+from checks.probes import REGISTRY, Scope, Target
 from checks.probes.secrets import SecretsParams, entropy_bits, secrets, weakness
+from checks.runner import run_probe_named
 from core.events import Verdict
 
 STRONG = "k8Zq2vR9xL4pT7wN1mB6cY3hJ5dF0sGa"  # 32 characters, about 160 bits
@@ -60,3 +61,21 @@ async def test_env_files_and_example_files_are_judged(
         "environment: QD_DB_PASSWORD is a well-known default",
     ]
     assert STRONG not in repr(bad.evidence) and "changeme" not in repr(bad.evidence)
+
+
+async def test_for_the_target_its_tree_is_examined_never_this_process(
+    ctx: ProbeContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QD_TEST_API_KEY", "changeme")  # weak, but Quarterdeck's, not the target's
+    (tmp_path / ".env").write_text(f"API_KEY={STRONG}\n")
+    aimed = dataclasses.replace(context(ctx, tmp_path), scope=Scope.TARGET)
+    result = await secrets(aimed, SecretsParams())
+    assert result.verdict is Verdict.PASS, result.reason
+    assert result.evidence["looked_at"] == [str(tmp_path / ".env")]
+
+
+async def test_for_the_target_a_missing_tree_is_out_of_reach(ctx: ProbeContext) -> None:
+    aimed = dataclasses.replace(ctx, scope=Scope.TARGET)
+    result = await run_probe_named("config.secrets", {}, aimed, REGISTRY, 10.0)
+    assert result.verdict is Verdict.ERROR
+    assert "QD_CHECK_PROJECT_DIR" in result.reason

@@ -77,7 +77,9 @@ async def test_jobs_pane_shows_the_optimizer_job_progressing(settings: Settings)
 
 
 async def test_readiness_pane_lists_the_checklist_and_probes_pass(settings: Settings) -> None:
-    app, _ = make_app(settings)
+    # The target's database is named (this Deck's own), so its items have a verdict.
+    app, _ = make_app(settings.model_copy(
+        update={"check_database_url": settings.resolved_database_url}))  # fmt: skip
     async with app.run_test(size=(120, 40)) as pilot:
         readiness = app.readiness
         assert readiness is not None

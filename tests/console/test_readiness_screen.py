@@ -64,7 +64,9 @@ def messages(app) -> str:
 async def test_runs_of_a_section_an_item_and_everything_are_live_and_recorded(
     settings: Settings,
 ) -> None:
-    app, deck = make_app(settings)
+    # The target's database is this Deck's own; no deployment URL is set.
+    aimed = settings.model_copy(update={"check_database_url": settings.resolved_database_url})
+    app, deck = make_app(aimed)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: deck.running)
         await app.readiness.wait_idle()  # the run every Deck starts with
@@ -84,7 +86,8 @@ async def test_runs_of_a_section_an_item_and_everything_are_live_and_recorded(
         await pilot.press("i")
         await wait_until(pilot, lambda: len(history(store, rel, "trading.paper_mode")) == 1)
         assert history(store, rel, "trading.risk_limits") == []
-        await wait_until(pilot, lambda: statuses(tree, "trading.paper_mode") == ["pass"])
+        # The Deck's own engine is on paper, but the item is about the target's.
+        await wait_until(pilot, lambda: statuses(tree, "trading.paper_mode") == ["error"])
 
         tree.select_item("security.input_validation")
         await pilot.press("i")  # a manual item is attested, not run
@@ -95,8 +98,8 @@ async def test_runs_of_a_section_an_item_and_everything_are_live_and_recorded(
         await wait_until(pilot, lambda: tree.progress.total == len(probes))
         await wait_until(pilot, lambda: all(history(store, rel, i) for i in probes), 60)
         await wait_until(pilot, lambda: "pending" not in statuses(tree, *probes))
-        assert statuses(tree, "risk.kill_switch") == ["pass"]  # the drill, on the Deck itself
-        assert statuses(tree, "monitoring.health_endpoint") == ["error"]  # no target set
+        assert statuses(tree, "risk.kill_switch") == ["error"]  # no target set
+        assert statuses(tree, "monitoring.health_endpoint") == ["error"]
         runs = [e for e in read_entries(store, "check.run") if e.subject == str(rel)]
         assert [e.actor for e in runs] == [actor] * 3
         await pilot.press("q")

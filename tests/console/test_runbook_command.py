@@ -45,6 +45,7 @@ title = "Verify the database"
 kind = "probe"
 instructions = "The store answers."
 probe = "database.reachable"
+scope = "quarterdeck"
 timeout = 10
 sources = ["001: Rollback Plan"]
 """
@@ -125,6 +126,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     (tmp_path / "logs" / "quarterdeck.jsonl").write_text("{}\n")
     return {"QD_SERVICE": "quarterdeck", "QD_VENV": str(venv), "QD_PREVIOUS_VERSION": "0.9.0",
             "QD_LOG_DIR": str(tmp_path / "logs"), "QD_INCIDENT_DIR": str(tmp_path / "incident"),
+            "QD_CHECK_DATABASE_URL": f"sqlite:///{tmp_path / 'target.db'}",
             "PATH": f"{bin_dir}:{os.environ['PATH']}"}  # fmt: skip
 
 
@@ -138,6 +140,7 @@ def test_the_rollback_dry_run_with_nothing_set_names_each_variable_and_exits_1(
     for name in ROLLBACK_VARIABLES:
         assert f"{name} is not set" in out
     assert "step 7 verify_health: target.base_url is not set" in out
+    assert "step 8 verify_database: target.database_url is not set" in out
     assert "succeeded" not in out and "RTO 5 min (dry run" in out and "[00:00" not in out
     finish = next(e for e in audit_entries() if e.action == "runbook.finish")
     assert finish.detail["dry_run"] and not finish.detail["succeeded"]
@@ -213,7 +216,7 @@ def test_at_a_terminal_a_failed_critical_step_is_retried_or_skipped_with_a_reaso
     book.write_text(
         RUNBOOK.format(command=f"test -e {tried} || {{ touch {tried}; exit 1; }}")
         .replace('kind = "probe"', 'kind = "probe"\ncritical = true')
-        .replace('probe = "database.reachable"', 'probe = "http.health"')
+        .replace('probe = "database.reachable"\nscope = "quarterdeck"', 'probe = "http.health"')
     )
     answers = iter(["x", "r", "y", "s", "", "health is checked by hand"])
     monkeypatch.setattr("console.commands.runbook._ask", lambda prompt: next(answers))

@@ -27,7 +27,7 @@ from tests.checks.services.servers import REDIS_GOOD, redis_servers
 ROOT = Path(__file__).resolve().parents[2]
 REDIRECT_ITEM = 'id = "network.https_redirect"'
 
-# Items about Quarterdeck itself: they must pass.
+# Items the target (this Quarterdeck's `serve`, its host, database and tree) must pass.
 MUST_PASS = {
     "security.error_leaks", "security.headers", "security.cors", "security.code_scan",
     "security.rate_limiting", "network.tls_certificate", "network.https_redirect",
@@ -35,8 +35,11 @@ MUST_PASS = {
     "security.no_weak_secrets", "infrastructure.clock_sync", "infrastructure.redis",
     "database.reachable", "database.sqlite_wal", "monitoring.health_endpoint",
     "monitoring.health_metrics", "trading.paper_mode", "trading.risk_limits",
-    "risk.kill_switch", "database.backup_fresh",
+    "database.backup_fresh",
 }  # fmt: skip
+# Read but not drilled: a drill halts the target (it needs `drill = true` and an admin's
+# key; tests/checks/services/test_target_engine.py drills a real one). A WARN, never a PASS.
+NOT_DRILLED = {"risk.kill_switch"}
 # Figures of the machine the test runs on, and a latency measured under whatever else
 # that machine is doing: they must be measured (a verdict, not an error), and the load
 # test must get every answer; their thresholds are the host's business (bench/ times it).
@@ -101,7 +104,9 @@ def test_production_checklist_passes_against_own_serve(tmp_path: Path) -> None:
                            check=True, env=env, cwd=ROOT, timeout=60)  # fmt: skip
             check_env = {**env, "QD_CHECK_CA_FILE": str(ca_file),
                          "QD_CHECK_PROJECT_DIR": str(ROOT), "QD_CHECK_BACKUP_DIR": str(backups),
-                         "QD_CHECK_API_KEY": key, "QD_CHECK_REDIS_URL": redis_url}  # fmt: skip
+                         "QD_CHECK_API_KEY": key, "QD_CHECK_REDIS_URL": redis_url,
+                         "QD_CHECK_DATABASE_URL":
+                             f"sqlite:///{tmp_path / 'data' / 'quarterdeck.db'}"}  # fmt: skip
             checklist = production_with_redirect_at(f"http://127.0.0.1:{http.group(1)}/", tmp_path)
             run = subprocess.run(
                 [sys.executable, "-m", "console.cli", "check", "run", str(checklist),
@@ -117,9 +122,16 @@ def test_production_checklist_passes_against_own_serve(tmp_path: Path) -> None:
     report = json.loads(run.stdout)
     assert report["checklist"] == "production"
     items = {item["id"]: item for item in report["items"] if item["kind"] == "probe"}
-    assert set(items) == MUST_PASS | MEASURED
+    assert set(items) == MUST_PASS | MEASURED | NOT_DRILLED
     failed = {i: items[i]["reason"] for i in MUST_PASS if items[i]["verdict"] != "pass"}
     assert not failed
+    assert items["risk.kill_switch"]["verdict"] == "warn", items["risk.kill_switch"]["reason"]
+    assert items["risk.kill_switch"]["evidence"]["state_before"] == "active"
+    # Each item says what it examined, and the engine's figures are the target's own:
+    assert items["trading.paper_mode"]["scope"] == "target"
+    assert items["trading.paper_mode"]["evidence"]["exchanges"][0]["url"].endswith("/api/v1/risk")
+    assert items["database.reachable"]["scope"] == "target-database"
+    assert items["infrastructure.cpu_headroom"]["scope"] == "target-host"
     for item_id in MEASURED:
         assert items[item_id]["verdict"] in ("pass", "warn", "fail"), items[item_id]["reason"]
     assert items["performance.response_times"]["evidence"]["errors"] == 0

@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 from pydantic import Field
 
-from checks.probes.base import ProbeContext, ProbeParams, ProbeResult
+from checks.probes.base import ProbeContext, ProbeParams, ProbeResult, Scope
 from checks.probes.http.client import (
     API_KEY_HEADER,
     ProbeClient,
@@ -123,7 +123,13 @@ def token_from(response: httpx.Response) -> str | None:
     return None
 
 
-@probe("http.auth", params=AuthParams, exclusive=True, needs=("base_url", "api_key"))
+@probe(
+    "http.auth",
+    scopes=(Scope.TARGET,),
+    params=AuthParams,
+    exclusive=True,
+    needs=("base_url", "api_key"),
+)
 async def auth(ctx: ProbeContext, params: AuthParams) -> ProbeResult:
     """Protected routes refuse bad credentials, and tokens are short-lived.
 

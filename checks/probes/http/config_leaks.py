@@ -6,7 +6,7 @@ import re
 
 import httpx
 
-from checks.probes.base import ProbeContext, ProbeParams, ProbeResult
+from checks.probes.base import ProbeContext, ProbeParams, ProbeResult, Scope
 from checks.probes.http.client import ProbeClient, body_excerpt, run_http_probe
 from checks.probes.registry import probe
 from core.events import Verdict
@@ -74,7 +74,7 @@ def leaks_in(response: httpx.Response) -> list[dict[str, str]]:
     return found
 
 
-@probe("http.error_leaks", params=ErrorLeaksParams, needs=("base_url",))
+@probe("http.error_leaks", scopes=(Scope.TARGET,), params=ErrorLeaksParams, needs=("base_url",))
 async def error_leaks(ctx: ProbeContext, params: ErrorLeaksParams) -> ProbeResult:
     """Error responses show no stack traces, exception names or debug pages.
 

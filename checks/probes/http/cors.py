@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from checks.probes.base import ProbeContext, ProbeParams, ProbeResult
+from checks.probes.base import ProbeContext, ProbeParams, ProbeResult, Scope
 from checks.probes.http.client import ProbeClient, run_http_probe
 from checks.probes.registry import probe
 from core.events import Verdict
@@ -50,7 +50,7 @@ def judge_cors(
     return Verdict.PASS, None
 
 
-@probe("http.cors", params=CorsParams, needs=("base_url",))
+@probe("http.cors", scopes=(Scope.TARGET,), params=CorsParams, needs=("base_url",))
 async def cors(ctx: ProbeContext, params: CorsParams) -> ProbeResult:
     """No foreign or ``null`` origin may read ``path`` cross-origin.
 

@@ -17,7 +17,7 @@ from typing import Literal, get_args
 
 import httpx
 
-from checks.probes.base import ProbeContext, ProbeParams, ProbeResult
+from checks.probes.base import ProbeContext, ProbeParams, ProbeResult, Scope
 from checks.probes.http.client import ProbeClient, run_http_probe
 from checks.probes.http.observatory import (
     GRADES,
@@ -100,7 +100,12 @@ def judge(
     return Verdict.PASS, f"{graded}, every header test passed", findings
 
 
-@probe("http.security_headers", params=SecurityHeadersParams, needs=("base_url",))
+@probe(
+    "http.security_headers",
+    scopes=(Scope.TARGET,),
+    params=SecurityHeadersParams,
+    needs=("base_url",),
+)
 async def security_headers(ctx: ProbeContext, params: SecurityHeadersParams) -> ProbeResult:
     """Security headers score at least ``min_grade`` on the HTTP Observatory scale.
 

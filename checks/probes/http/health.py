@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from checks.probes.base import ProbeContext, ProbeParams, ProbeResult
+from checks.probes.base import ProbeContext, ProbeParams, ProbeResult, Scope
 from checks.probes.http.client import ProbeClient, body_excerpt, elapsed_ms, run_http_probe
 from checks.probes.registry import probe
 from core.events import Verdict
@@ -20,7 +20,7 @@ class HealthParams(ProbeParams):
     max_latency_ms: float = Field(default=500.0, gt=0)
 
 
-@probe("http.health", params=HealthParams, needs=("base_url",))
+@probe("http.health", scopes=(Scope.TARGET,), params=HealthParams, needs=("base_url",))
 async def health(ctx: ProbeContext, params: HealthParams) -> ProbeResult:
     """The health endpoint answers ``expect_status`` (and the expected text) within the latency.
 

@@ -9,7 +9,7 @@ from collections import Counter
 
 from pydantic import Field, model_validator
 
-from checks.probes.base import ProbeContext, ProbeParams, ProbeResult
+from checks.probes.base import ProbeContext, ProbeParams, ProbeResult, Scope
 from checks.probes.http.client import ProbeClient, Unreachable, elapsed_ms, run_http_probe
 from checks.probes.registry import probe
 from core.events import Verdict
@@ -39,7 +39,7 @@ def percentile(sorted_values: list[float], p: float) -> float:
     return sorted_values[rank - 1]
 
 
-@probe("http.load", params=LoadParams, exclusive=True, needs=("base_url",))
+@probe("http.load", scopes=(Scope.TARGET,), params=LoadParams, exclusive=True, needs=("base_url",))
 async def load(ctx: ProbeContext, params: LoadParams) -> ProbeResult:
     """``requests`` GETs of ``path``, ``concurrency`` at a time, within latency and error bounds.
 

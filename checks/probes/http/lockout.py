@@ -13,7 +13,7 @@ import secrets
 
 from pydantic import Field, model_validator
 
-from checks.probes.base import ProbeContext, ProbeParams, ProbeResult
+from checks.probes.base import ProbeContext, ProbeParams, ProbeResult, Scope
 from checks.probes.http.auth import EVIDENCE_HEADERS, LOCKED
 from checks.probes.http.client import ProbeClient, run_http_probe
 from checks.probes.registry import probe
@@ -37,7 +37,13 @@ class LockoutParams(ProbeParams):
         return self
 
 
-@probe("http.lockout", params=LockoutParams, locks_out=True, needs=("base_url",))
+@probe(
+    "http.lockout",
+    scopes=(Scope.TARGET,),
+    params=LockoutParams,
+    locks_out=True,
+    needs=("base_url",),
+)
 async def lockout(ctx: ProbeContext, params: LockoutParams) -> ProbeResult:
     """Wrong passwords for ``qd-readiness-probe`` meet 423/429 after ``lockout_after`` failures.
 

@@ -7,7 +7,7 @@ from prometheus_client.openmetrics.parser import (
 )
 from prometheus_client.parser import text_string_to_metric_families as parse_prometheus
 
-from checks.probes.base import ProbeContext, ProbeParams, ProbeResult
+from checks.probes.base import ProbeContext, ProbeParams, ProbeResult, Scope
 from checks.probes.http.client import ProbeClient, body_excerpt, run_http_probe
 from checks.probes.registry import probe
 from core.events import Verdict
@@ -37,7 +37,7 @@ def metric_names(text: str, content_type: str) -> set[str]:
     return names
 
 
-@probe("http.metrics", params=MetricsParams, needs=("base_url",))
+@probe("http.metrics", scopes=(Scope.TARGET,), params=MetricsParams, needs=("base_url",))
 async def metrics(ctx: ProbeContext, params: MetricsParams) -> ProbeResult:
     """The metrics endpoint answers 200 in Prometheus text format with the required metrics.
 

@@ -8,7 +8,7 @@ from collections import Counter
 import httpx
 from pydantic import Field, model_validator
 
-from checks.probes.base import ProbeContext, ProbeParams, ProbeResult
+from checks.probes.base import ProbeContext, ProbeParams, ProbeResult, Scope
 from checks.probes.http.client import ProbeClient, response_headers, run_http_probe
 from checks.probes.registry import probe
 from core.events import Verdict
@@ -40,7 +40,13 @@ class RateLimitParams(ProbeParams):
         return self
 
 
-@probe("http.rate_limit", params=RateLimitParams, exclusive=True, needs=("base_url",))
+@probe(
+    "http.rate_limit",
+    scopes=(Scope.TARGET,),
+    params=RateLimitParams,
+    exclusive=True,
+    needs=("base_url",),
+)
 async def rate_limit(ctx: ProbeContext, params: RateLimitParams) -> ProbeResult:
     """A burst of at most ``burst`` GETs of ``path`` meets 429 with retry guidance.
 

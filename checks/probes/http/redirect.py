@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from checks.probes.base import ProbeContext, ProbeParams, ProbeResult
+from checks.probes.base import ProbeContext, ProbeParams, ProbeResult, Scope
 from checks.probes.http.client import ProbeClient, Unreachable, run_http_probe
 from checks.probes.registry import probe
 from core.events import Verdict
@@ -45,7 +45,9 @@ def judge_redirect(url: str, status: int, location: str | None) -> tuple[Verdict
     return Verdict.PASS, f"{url} redirects ({status}) to {target}"
 
 
-@probe("http.https_redirect", params=HttpsRedirectParams, needs=("base_url",))
+@probe(
+    "http.https_redirect", scopes=(Scope.TARGET,), params=HttpsRedirectParams, needs=("base_url",)
+)
 async def https_redirect(ctx: ProbeContext, params: HttpsRedirectParams) -> ProbeResult:
     """Plain HTTP is redirected (301/302/307/308) to https on the same host.
 

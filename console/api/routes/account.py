@@ -30,6 +30,7 @@ from core.trading.account import (
 )
 from core.trading.journal import recent_orders
 from core.trading.orders import OrderRequest, OrderStatus
+from core.trading.risk import LIMIT_NAMES
 
 router = APIRouter(tags=["trading"])
 Context = Annotated[ApiContext, Depends(context_of)]
@@ -147,12 +148,14 @@ def risk_document(deck: Deck) -> dict[str, Any]:
     engine = deck.engine
     snapshot = engine.risk_snapshot()
     halt = engine.halt
+    settings = {name: field for field, name in LIMIT_NAMES.items()}
     return {
+        "mode": engine.mode,
         "state": snapshot.state.value,
         "halted": snapshot.state is RiskState.HALTED,
         "halt": None if halt is None else {"kind": halt.kind, "who": halt.who, "why": halt.why,
                                            "at": halt.at, "ts": halt.ts},
-        "limits": [{"name": u.name, "used": u.used,
+        "limits": [{"name": u.name, "setting": settings.get(u.name), "used": u.used,
                     "limit": None if u.limit == math.inf else u.limit,
                     "unlimited": u.limit == math.inf, "fraction": u.fraction,
                     "detail": u.detail} for u in snapshot.limits],

@@ -107,6 +107,8 @@ class Fills(BaseModel):
 
 class Limit(BaseModel):
     name: str
+    setting: str | None = Field(description="The limit's setting, QD_RISK_<SETTING> "
+                                "(max_order_notional, daily_loss_limit...).")  # fmt: skip
     used: float = Field(description="How much of it is in use.")
     limit: float | None = Field(description="The limit; null when none is set.")
     unlimited: bool = Field(description="True when no limit is set (trading without one).")
@@ -123,6 +125,7 @@ class Halt(BaseModel):
 
 
 class Risk(BaseModel):
+    mode: str = Field(description='How the engine executes: "paper" (simulated fills).')
     state: str = Field(description='"active", "reducing" or "halted".')
     halted: bool
     halt: Halt | None = Field(description="What holds trading halted; null when not halted.")

@@ -47,6 +47,8 @@ class Item(BaseModel):
     section: str
     severity: str = Field(description='"blocking" or "advisory".')
     kind: str = Field(description='"probe" (automated) or "manual" (attested).')
+    scope: str = Field(description='What it examines: "target", "target-host", '
+                       '"target-database", "quarterdeck" or "manual".')  # fmt: skip
     status: str = Field(description="Satisfied, waived, failing or missing, as reports say.")
     verdict: str = Field(description="The newest verdict (pass, warn, fail, error, ...).")
     reason: str

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from checks.probes import ProbeContext, Target
+from checks.probes import ProbeContext, Scope, Target
 from core.config import Settings
 
 from .pki import Authority
@@ -56,9 +59,28 @@ def tls_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsLab]:
 
 @pytest.fixture
 def make_ctx(settings: Settings, wal_engine: Engine) -> MakeContext:
-    """``make_ctx(**target_fields)`` -> a ProbeContext with that Target."""
+    """``make_ctx(**target_fields)`` -> a ProbeContext with that Target. Probes that can
+    examine Quarterdeck itself do so unless ``scope`` says otherwise."""
 
-    def make(settings_: Settings | None = None, **target: object) -> ProbeContext:
-        return ProbeContext(settings_ or settings, wal_engine, "paper", Target(**target))  # type: ignore[arg-type]
+    def make(
+        settings_: Settings | None = None, scope: Scope = Scope.QUARTERDECK, **target: object
+    ) -> ProbeContext:
+        return ProbeContext(settings_ or settings, wal_engine, "paper", Target(**target),  # type: ignore[arg-type]
+                            scope=scope)  # fmt: skip
 
     return make
+
+
+@pytest.fixture
+def static_site(tmp_path: Path) -> Iterator[str]:
+    """A bare static file server on 127.0.0.1: it answers, and that is all it does."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<h1>hello</h1>")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from checks.probes import REGISTRY, ProbeParams
-from checks.probes.engine import RiskLimitsParams, kill_switch, risk_limits
+from checks.probes.engine import KillSwitchParams, RiskLimitsParams, kill_switch, risk_limits
 from core.config import Settings
 from core.events import Verdict
 from core.trading.engine import LiveEngine
@@ -19,7 +19,7 @@ from .conftest import MakeContext
 
 def test_engine_probes_are_registered() -> None:
     assert REGISTRY.get("engine.risk_limits").params is RiskLimitsParams
-    assert REGISTRY.get("engine.kill_switch").params is ProbeParams
+    assert REGISTRY.get("engine.kill_switch").params is KillSwitchParams
     assert RiskLimitsParams().required == [
         "max_order_notional", "max_position_notional", "daily_loss_limit",
     ]  # fmt: skip

@@ -12,8 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from checks.probes import REGISTRY
+from checks.probes import REGISTRY, Scope
 from checks.probes.host import NTP_EPOCH_OFFSET, ClockParams, CpuParams, clock, cpu
+from checks.runner import run_probe_named
 from core.events import Verdict
 
 from .conftest import MakeContext
@@ -192,3 +193,33 @@ async def test_silent_ntp_server_fails(make_ctx: MakeContext) -> None:
         result = await clock(make_ctx(), ClockParams(ntp_server=address, timeout_seconds=0.5))
     assert result.verdict is Verdict.FAIL
     assert result.reason.startswith(f"no time from ntp://{address}")
+
+
+@pytest.mark.parametrize("probe", ["host.cpu", "host.memory", "host.disk"])
+async def test_the_target_s_host_is_measured_when_the_target_runs_here(
+    probe: str, make_ctx: MakeContext
+) -> None:
+    ctx = make_ctx(base_url="https://localhost:8443", scope=Scope.TARGET_HOST)
+    params = {"max_load_per_core": 1000, "warn_load_per_core": 1000} if probe == "host.cpu" else {}
+    result = await run_probe_named(probe, params, ctx, REGISTRY, 10.0)
+    assert result.verdict is not Verdict.ERROR, result.reason
+    assert result.evidence["host"] == "localhost"
+    assert result.evidence["scope"] == "target-host"
+
+
+@pytest.mark.parametrize("probe", ["host.cpu", "host.memory", "host.disk"])
+async def test_another_machine_s_host_is_out_of_reach_not_judged_by_this_one(
+    probe: str, make_ctx: MakeContext
+) -> None:
+    # 192.0.2.0/24 is TEST-NET-1: never this machine.
+    ctx = make_ctx(base_url="https://192.0.2.7", scope=Scope.TARGET_HOST)
+    result = await run_probe_named(probe, {}, ctx, REGISTRY, 10.0)
+    assert result.verdict is Verdict.ERROR
+    assert result.reason.startswith("the target's host '192.0.2.7' is not this machine")
+
+
+async def test_disk_of_the_target_s_host_is_its_root_filesystem(make_ctx: MakeContext) -> None:
+    ctx = make_ctx(base_url="http://127.0.0.1:9", scope=Scope.TARGET_HOST)
+    result = await run_probe_named("host.disk", {"min_free_percent": 0}, ctx, REGISTRY, 10.0)
+    assert result.verdict is Verdict.PASS
+    assert result.evidence["path"] == "/"

@@ -25,6 +25,8 @@ SERVICE_PROBES = {
     "limits": ("engine.risk_limits", {}),
     "kill": ("engine.kill_switch", {}),
 }
+#: The lab's target is no Quarterdeck: the engine probes examine Quarterdeck's own.
+OWN_PARTS = {"limits": "quarterdeck", "kill": "quarterdeck"}
 
 
 async def test_service_probes_run_under_the_runner_with_json_evidence(
@@ -35,7 +37,8 @@ async def test_service_probes_run_under_the_runner_with_json_evidence(
         "title": "Services",
         "description": "d",
         "items": [
-            item(f"svc.{key}", probe, **params) for key, (probe, params) in SERVICE_PROBES.items()
+            item(f"svc.{key}", probe, scope=OWN_PARTS.get(key), **params)
+            for key, (probe, params) in SERVICE_PROBES.items()
         ],
     }
     checklist = Checklist.model_validate(data, context={"registry": REGISTRY})

@@ -6,15 +6,23 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
 from websockets.asyncio.client import connect
 
 from checks.ledger import sign_off
 from checks.release import Release, default_release
 from core.access import Principal, Role
 from core.audit import read_entries
+from core.config import Settings
 from tests.console.api.conftest import Api
 
-ITEM = "database.reachable"  # a probe that needs no target
+ITEM = "database.reachable"  # its target's database: this Quarterdeck's own, below
+
+
+@pytest.fixture
+def api_settings(settings: Settings) -> Settings:
+    """The served Quarterdeck's database is the target's the checks examine."""
+    return settings.model_copy(update={"check_database_url": settings.resolved_database_url})
 
 
 async def finished_run(api: Api, run_id: int) -> dict[str, object]:
