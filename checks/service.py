@@ -11,7 +11,13 @@ from typing import Any, Protocol
 
 from checks.catalog import Checklist, builtin_checklist
 from checks.ledger import record_results
-from checks.probes import ProbeContext, ProbeRegistry, ProbeResult, target_from_settings
+from checks.probes import (
+    REGISTRY,
+    ProbeContext,
+    ProbeRegistry,
+    ProbeResult,
+    target_from_settings,
+)
 from checks.release import Release, default_release
 from checks.runner import run_checklist
 from core import __version__
@@ -128,6 +134,11 @@ class ReadinessService:
     async def start(self) -> None:
         """Load the checklist and start its first run in the background.
 
+        The first run leaves out the probes that lock the probe host out of the target's
+        logins for minutes (a lockout check): run unasked at every start, one aimed at this
+        Quarterdeck would lock its own operators' SSH and API logins from this machine
+        (one lockout serves both). They run when someone runs them.
+
         A broken catalog is logged and kept in ``load_error``; it does not
         stop the Deck from starting.
         """
@@ -141,7 +152,11 @@ class ReadinessService:
             self.load_error = exc
             log.error("readiness checklist %r not loaded: %s", self.checklist_id, exc)
             return
-        self._spawn(RunRequest(self.checklist, version=default_release(self.deck.settings)))
+        registry = REGISTRY if self.registry is None else self.registry
+        unasked = frozenset(item.id for item in self.checklist.items
+                            if item.probe not in registry
+                            or not registry.get(item.probe).locks_out)  # fmt: skip
+        self._spawn(RunRequest(self.checklist, unasked, default_release(self.deck.settings)))
 
     async def stop(self) -> None:
         """Cancel any run in progress and wait until it has finished unwinding."""

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from checks import Checklist, ChecklistError, ProbeRegistry, ReadinessService, context_from_deck
 from checks.catalog import Problem
+from checks.probes import ProbeContext, ProbeParams, ProbeResult, Scope
 from core.access import SYSTEM, Principal, Role
 from core.bus import Bus
 from core.config import Settings
@@ -67,15 +68,15 @@ async def test_start_with_builtin_checklist_runs_once_and_publishes(
     assert service.checklist is not None
     assert service.checklist.id == "production"
     await service.wait_idle()
-    probe_ids = {i.id for i in service.checklist.probe_items}
-    assert set(service.results) == probe_ids
+    probe_ids = {i.id for i in service.checklist.probe_items} - {"authentication.lockout"}
+    assert set(service.results) == probe_ids  # all but the lockout check (see below)
     assert service.results["database.sqlite_wal"].verdict is Verdict.PASS
     # Quarterdeck's own engine is on paper, but that is no evidence about the target's.
     assert service.results["trading.paper_mode"].verdict is Verdict.ERROR
     assert service.results["trading.paper_mode"].reason.startswith("target.base_url is not set")
     assert service.runs_completed == 1
     events = subscription.drain()
-    assert len(events) == len(service.checklist.items) + 2 * len(probe_ids)
+    assert len(events) == len(service.checklist.items) - 1 + 2 * len(probe_ids)
     await service.stop()
 
 
@@ -274,3 +275,30 @@ async def test_a_target_set_in_a_console_outlives_a_restart(settings: Settings) 
     deck, service = await started()
     assert service.target == "http://127.0.0.1:1"
     await deck.stop()
+
+
+async def test_the_start_up_run_leaves_out_probes_that_lock_the_probe_host_out(
+    settings: Settings,
+    wal_engine: Engine,
+    make_checklist: MakeChecklist,
+    registry: ProbeRegistry,
+    tracker: Tracker,
+) -> None:
+    # Aimed at this Quarterdeck, a lockout check at every start would lock its own
+    # operators' SSH and API logins from this machine for minutes.
+    @registry.register("test.locks", scopes=(Scope.TARGET,), locks_out=True)
+    async def locks(ctx: ProbeContext, params: ProbeParams) -> ProbeResult:
+        tracker.calls += 100
+        return ProbeResult(Verdict.PASS, "locked")
+
+    checklist = make_checklist(item("t.plain", "test.pass"), item("t.lockout", "test.locks"))
+    service = ReadinessService(
+        fake_deck(settings, wal_engine), checklist=checklist, registry=registry
+    )
+    await service.start()
+    await service.wait_idle()
+    assert set(service.results) == {"t.plain"}
+    assert tracker.calls == 1
+    results = await service.rerun(actor=SYSTEM)  # asked for: everything runs
+    assert set(results) == {"t.plain", "t.lockout"}
+    await service.stop()
