@@ -25,7 +25,7 @@ from core.access import SYSTEM, Capability, Principal
 from core.audit import read_entries
 from core.bus import Bus
 from core.config import Settings
-from core.events import CheckUpdate
+from core.events import CheckUpdate, Verdict
 from core.guard import permit_async, record
 from core.health.breaker import BreakerRegistry
 
@@ -55,6 +55,10 @@ def context_from_deck(
         target=target_from_settings(deck.settings, base_url, environment),
         breakers=deck.breakers,
     )
+
+
+#: Why an item's probe was left out of the start-up run.
+HELD = "not run at start (it locks this machine out of the target's logins): run it when asked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,9 +157,11 @@ class ReadinessService:
             log.error("readiness checklist %r not loaded: %s", self.checklist_id, exc)
             return
         registry = REGISTRY if self.registry is None else self.registry
-        unasked = frozenset(item.id for item in self.checklist.items
-                            if item.probe not in registry
-                            or not registry.get(item.probe).locks_out)  # fmt: skip
+        held = [item for item in self.checklist.items
+                if item.probe in registry and registry.get(item.probe).locks_out]  # fmt: skip
+        for item in held:  # every view lists it, waiting to be asked for
+            self._publish_own(CheckUpdate(self.checklist.id, item.id, Verdict.PENDING, HELD))
+        unasked = frozenset(item.id for item in self.checklist.items) - {i.id for i in held}
         self._spawn(RunRequest(self.checklist, unasked, default_release(self.deck.settings)))
 
     async def stop(self) -> None:

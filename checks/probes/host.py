@@ -209,15 +209,23 @@ def sntp_offset(server: str, timeout: float) -> dict[str, float]:
     return {"offset_ms": offset * 1000.0, "delay_ms": delay * 1000.0, "stratum": reply[1]}
 
 
+#: How long a server may keep sending one ``Date`` header: uvicorn's is refreshed once a
+#: second by its main loop, so under load it can be a second old and more.
+DATE_REUSE_S = 1.5
+
+
 async def http_date_offset(
     url: str, timeout: float, verify: ssl.SSLContext | bool
 ) -> dict[str, object]:
     """Our clock against the ``Date`` header of ``url``.
 
-    ``Date`` has whole seconds: a server whose clock reads D.xxx sends D. The
-    server stamped its reply somewhere between our send (t0) and our receipt
-    (t1), so its offset lies in [D - t1, D + 1 - t0]. ``offset_ms`` is the value
-    in that interval closest to zero: the smallest error the evidence proves.
+    ``Date`` has whole seconds: a server whose clock reads D.xxx sends D. Many
+    servers also reuse the header for up to a second (uvicorn refreshes it once a
+    second, later when its loop is busy), so a reply stamped D may leave up to
+    ``DATE_REUSE_S`` after D + 1. The server replied somewhere between our send
+    (t0) and our receipt (t1), so its offset lies in [D - t1, D + 1 + reuse - t0].
+    ``offset_ms`` is the value in that interval closest to zero: the smallest error
+    the evidence proves.
     """
     async with httpx.AsyncClient(timeout=timeout, verify=verify) as client:
         t0 = time.time()
@@ -227,7 +235,7 @@ async def http_date_offset(
     if not header:
         raise ValueError(f"{url} sent no Date header (HTTP {response.status_code})")
     server = email.utils.parsedate_to_datetime(header).timestamp()
-    low, high = server - t1, server + 1.0 - t0
+    low, high = server - t1, server + 1.0 + DATE_REUSE_S - t0
     nearest = 0.0 if low <= 0 <= high else (low if low > 0 else high)
     return {
         "offset_ms": nearest * 1000.0,

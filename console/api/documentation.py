@@ -1,13 +1,13 @@
 """The OpenAPI document says what every operation may refuse, once for all routes.
 
 Routes declare their own refusals (``responses={404: {"description": ...}}``); the
-ones any operation can meet come from the edges and are added here: 400 (a body
-that cannot be parsed), 401 (no valid
-credentials), 413 (too large a body), 422 (a bad parameter or body), 429 (rate limit
-or lockout) and 503 (the rate limits' shared store or the engine not ready), and 404
-where a path names a resource. Every refusal is then documented as what it is, an
-``application/problem+json`` document (``problems.ProblemDocument``), in place of
-FastAPI's own 422 schema, which this API never answers.
+ones any operation can meet come from the edges and are added here: 400 (a body that
+cannot be parsed), 401 (no valid credentials), 413 (too large a body), 422 (a bad
+parameter or body), 429 (rate limit or lockout), 431 (too large a request head, a long
+query string included) and 503 (the rate limits' shared store or the engine not
+ready), and 404 where a path names a resource. Every refusal is then documented as
+what it is, an ``application/problem+json`` document (``problems.ProblemDocument``),
+in place of FastAPI's own 422 schema, which this API never answers.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from console.api.edges import UNLIMITED_PATHS
+from console.api.edges import MAX_HEAD, UNLIMITED_PATHS
 from console.api.problems import MEDIA_TYPE, ProblemDocument
 
 PREFIX = "/api/v1"
@@ -34,6 +34,7 @@ EDGES = {
     422: "a bad parameter or body: `errors` names each field",
     429: "too many requests (see RateLimit-* and Retry-After), or locked out after 5 "
          "failed authentications",
+    431: f"the request line and headers (a query string too) exceed {MAX_HEAD:,} bytes",
     503: "not ready yet (see Retry-After), or the rate limits' shared store is down",
 }  # fmt: skip
 
@@ -71,7 +72,7 @@ def declare_problems(document: dict[str, Any]) -> dict[str, Any]:
 
 def _edge_statuses(path: str, operation: dict[str, Any]) -> list[int]:
     """The refusals ``operation`` at ``path`` may meet before or beside its route."""
-    statuses = []
+    statuses = [431]
     if path not in UNLIMITED_PATHS:
         statuses += [429, 503]
     if not path.startswith(PREFIX):

@@ -76,7 +76,8 @@ async def test_start_with_builtin_checklist_runs_once_and_publishes(
     assert service.results["trading.paper_mode"].reason.startswith("target.base_url is not set")
     assert service.runs_completed == 1
     events = subscription.drain()
-    assert len(events) == len(service.checklist.items) - 1 + 2 * len(probe_ids)
+    # every item announced (the lockout check as held back), each run probe twice more
+    assert len(events) == len(service.checklist.items) + 2 * len(probe_ids)
     await service.stop()
 
 
@@ -299,6 +300,8 @@ async def test_the_start_up_run_leaves_out_probes_that_lock_the_probe_host_out(
     await service.wait_idle()
     assert set(service.results) == {"t.plain"}
     assert tracker.calls == 1
+    held = service.updates["t.lockout"]  # listed by every view, waiting to be asked for
+    assert held.verdict is Verdict.PENDING and held.reason.startswith("not run at start")
     results = await service.rerun(actor=SYSTEM)  # asked for: everything runs
     assert set(results) == {"t.plain", "t.lockout"}
     await service.stop()

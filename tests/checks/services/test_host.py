@@ -97,7 +97,8 @@ async def test_clock_agreeing_with_date_header_passes(
     assert result.verdict is Verdict.PASS, result.reason
     assert result.evidence["offset_ms"] == 0.0  # within the header's one-second resolution
     low, high = result.evidence["interval_ms"]
-    assert low <= 0 <= high and high - low <= 1000 + result.evidence["round_trip_ms"] + 1
+    # the header's whole second, the second a server may reuse it, and the round trip
+    assert low <= 0 <= high and high - low <= 2500 + result.evidence["round_trip_ms"] + 1
     assert result.evidence["reference"].startswith("Date header of http://127.0.0.1:")
 
 
@@ -106,8 +107,9 @@ async def test_clock_10s_off_the_date_header_fails(
 ) -> None:
     result = await clock(make_ctx(base_url=date_servers["behind_10s"]), ClockParams())
     assert result.verdict is Verdict.FAIL
-    # The server is 10 s behind; the header's whole seconds leave up to 1 s of doubt.
-    assert -10_000 <= result.evidence["offset_ms"] <= -9_000
+    # The server is 10 s behind; the header's whole seconds, and the time a server may
+    # reuse one, leave up to 2.5 s of doubt.
+    assert -10_000 <= result.evidence["offset_ms"] <= -7_500
     assert "over 500 ms" in result.reason
 
 

@@ -17,7 +17,8 @@ async def test_every_refusal_is_declared_as_a_problem_document(api: Api) -> None
     assert all(submit[status]["content"] == PROBLEM for status in submit if status != "202")
     assert "404" in paths["/api/v1/jobs/{job_id}"]["get"]["responses"]
     assert "401" not in paths["/api/v1/public/performance"]["get"]["responses"]
-    assert set(paths["/health"]["get"]["responses"]) == {"200"}  # never limited, never refused
+    # never limited; refused only for a head over 8 KiB, as every request is
+    assert set(paths["/health"]["get"]["responses"]) == {"200", "431"}
     schemas = document["components"]["schemas"]
     assert {"type", "title", "status", "detail"} <= set(schemas["Problem"]["required"])
     assert "HTTPValidationError" not in schemas  # FastAPI's 422, which this API never answers
