@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from core.market.loader import DataFileError, load_bars
@@ -27,7 +27,11 @@ def instants(draw: st.DrawFn) -> tuple[int, np.ndarray]:
     latest = LATEST_SECONDS - 86_400  # a local time zone's wall clock must fit too
     low, high = EARLIEST_SECONDS * 1_000_000_000 // step, latest * 1_000_000_000 // step
     ticks = draw(st.lists(st.integers(low, high), min_size=1, max_size=6, unique=True))
-    return resolution, np.array(sorted(ticks), dtype=np.int64) * step
+    ns = np.array(sorted(ticks), dtype=np.int64) * step
+    # Bars are timed in float seconds (a microsecond or so at today's epochs): instants
+    # closer than that are one time to the loader, which refuses them as duplicates.
+    assume(np.unique(nanoseconds_to_seconds(ns)).size == ns.size)
+    return resolution, ns
 
 
 def frame(times: object, column: str) -> pd.DataFrame:
@@ -162,3 +166,12 @@ def test_a_datetime_column_beyond_nanosecond_time_is_refused(tmp_path: Path) -> 
     times = pd.Series(np.array(["2024-01-02", "2300-01-01"], dtype="datetime64[s]"))
     with pytest.raises(DataFileError, match=r"prices.parquet:2 \[timestamp\]: time out of range"):
         load_bars(write_times(tmp_path, times, "prices.parquet"))
+
+
+def test_instants_closer_than_the_seconds_scale_are_refused_as_duplicates(tmp_path: Path) -> None:
+    # 1 ns apart in 2023: one float second to the loader (its resolution there is ~0.2 µs).
+    ns = np.array([1_700_000_000_000_000_000, 1_700_000_000_000_000_001], dtype=np.int64)
+    path = tmp_path / "close.csv"
+    frame(ns, "timestamp").to_csv(path, index=False)
+    with pytest.raises(DataFileError, match=r"close\.csv:3 \[timestamp\]: duplicate timestamp"):
+        load_bars(path)
