@@ -165,17 +165,15 @@ async def kill_switch(ctx: ProbeContext, params: KillSwitchParams) -> ProbeResul
         return await _throwaway_drill()
 
     async def body(http: ProbeClient) -> ProbeResult:
-        return await _target_drill(TargetEngine(http), params, http)
+        return await _target_drill(TargetEngine(http), params)
 
     return await run_http_probe(ctx.target, body, needs_api_key=True, breakers=ctx.breakers)
 
 
-async def _target_drill(
-    engine: TargetEngine, params: KillSwitchParams, http: ProbeClient
-) -> ProbeResult:
+async def _target_drill(engine: TargetEngine, params: KillSwitchParams) -> ProbeResult:
     before = await engine.read("/risk")
     evidence: dict[str, object] = {"state_before": before.get("state"), "drill": params.drill,
-                                   "exchanges": http.exchanges}  # fmt: skip
+                                   "exchanges": engine.http.exchanges}  # fmt: skip
     if before.get("halted"):
         halt = before.get("halt") or {}
         reason = (f"the target is already halted ({halt.get('who', '?')}: {halt.get('why', '?')}); "

@@ -69,7 +69,7 @@ async def disk(ctx: ProbeContext, params: DiskParams) -> ProbeResult:
     """Free space on a filesystem: the target host's root, or Quarterdeck's data directory's.
 
     ``path`` names another filesystem to measure."""
-    host = target_host(ctx)
+    host = await target_host(ctx)
     default = Path(ctx.settings.data_dir) if ctx.scope is Scope.QUARTERDECK else Path("/")
     data_dir = (params.path or default).expanduser()
     measured = existing_ancestor(data_dir)
@@ -97,7 +97,7 @@ async def disk(ctx: ProbeContext, params: DiskParams) -> ProbeResult:
 )
 async def memory(ctx: ProbeContext, params: MemoryParams) -> ProbeResult:
     """Memory available to new processes, as a share of the total."""
-    host = target_host(ctx)
+    host = await target_host(ctx)
     vm = psutil.virtual_memory()
     available_percent = 100.0 * vm.available / vm.total if vm.total else 0.0
     verdict = headroom_verdict(available_percent, params.min_available_percent)
@@ -132,7 +132,7 @@ class CpuParams(ProbeParams):
 )
 async def cpu(ctx: ProbeContext, params: CpuParams) -> ProbeResult:
     """The 1-minute load average per logical CPU is below the limit."""
-    host = target_host(ctx)
+    host = await target_host(ctx)
     cores = psutil.cpu_count(logical=True) or 1
     load1, load5, load15 = psutil.getloadavg()
     # A short utilisation sample for the evidence; it blocks, hence the thread.
@@ -252,7 +252,7 @@ async def clock(ctx: ProbeContext, params: ClockParams) -> ProbeResult:
     Against NTP, the clock measured is this machine's: for the target's host, that only
     when the target runs here. A Date header is the target's own clock."""
     if params.ntp_server:
-        target_host(ctx)
+        await target_host(ctx)
     evidence: dict[str, object] = {
         "max_offset_ms": params.max_offset_ms,
         "warn_offset_ms": params.warn_offset_ms,

@@ -8,6 +8,7 @@ reason: never a verdict drawn from something else.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
 from collections.abc import Iterator
@@ -31,7 +32,7 @@ class OutOfReach(Exception):
         self.setting = setting
 
 
-def target_host(ctx: ProbeContext) -> str:
+async def target_host(ctx: ProbeContext) -> str:
     """The target's host name, for a probe of the machine it runs on, if that is this
     machine (its URL names a loopback address or one of this machine's own); else
     ``OutOfReach``. A host probe of Quarterdeck's own machine returns ``"localhost"``."""
@@ -41,7 +42,7 @@ def target_host(ctx: ProbeContext) -> str:
     if not base_url:
         raise OutOfReach(NO_TARGET, "base_url")
     host = urlsplit(base_url).hostname or ""
-    if not _is_this_machine(host):
+    if not await asyncio.to_thread(_is_this_machine, host):  # a name may need DNS
         raise OutOfReach(
             f"the target's host {host or base_url!r} is not this machine: its CPU, memory, "
             "disk and clock are measured only where Quarterdeck runs; attest the item "
