@@ -59,7 +59,7 @@ def _store(args: argparse.Namespace) -> Store:
 
 def show_command(args: argparse.Namespace) -> int:
     from core.store import accounts
-    from core.trading.account import account_document, account_fills, load_account
+    from core.trading.account import account_document, read_account
     from core.wiring import live_strategy_ids
 
     store = _store(args)
@@ -75,8 +75,7 @@ def show_command(args: argparse.Namespace) -> int:
             print(f"quarterdeck account: {missing}", file=sys.stderr)
             return EXIT_NO_ACCOUNT
         live = live_strategy_ids(args.settings) if row.archived_at is None else set()
-        document = account_document(load_account(store, row), account_fills(store, row.id),
-                                     live)  # fmt: skip
+        document = account_document(*read_account(store, row), live)
     finally:
         store.dispose()
     if args.json:

@@ -52,9 +52,11 @@ def load_account(store: Store, account: AccountRow) -> LoadedAccount:
     return LoadedAccount(account, state, time.perf_counter() - started)
 
 
-def account_fills(store: Store, account_id: str, strategy: str | None = None) -> list[FillRow]:
-    """The account's rows of the ``fills`` table (of one strategy) in time order (fill ids
-    break ties)."""
+def account_fills(
+    store: Store, account_id: str, strategy: str | None = None, before: int | None = None
+) -> list[FillRow]:
+    """The account's rows of the ``fills`` table (of one strategy; with fill ids below
+    ``before``) in time order (fill ids break ties)."""
     query = (
         select(FillRow)
         .where(FillRow.account_id == account_id)
@@ -62,8 +64,22 @@ def account_fills(store: Store, account_id: str, strategy: str | None = None) ->
     )
     if strategy is not None:
         query = query.where(FillRow.strategy == strategy)
+    if before is not None:
+        query = query.where(FillRow.fill_id < before)
     with store.session() as session:
         return list(session.exec(query))
+
+
+def read_account(store: Store, account: AccountRow) -> tuple[LoadedAccount, list[FillRow]]:
+    """The account rebuilt from its journal, and the fills that journal holds: one moment's
+    figures, which add up (blocking).
+
+    The engine writes a fill's journal entry and its ``fills`` row in one transaction, but
+    two reads are two moments: fills committed between them would sit in the fills and
+    not in the cash. Fill ids rise in the order fills are booked, so the fills read after
+    the journal are cut at the journal's next fill id."""
+    loaded = load_account(store, account)
+    return loaded, account_fills(store, account.id, before=loaded.state.next_fill_id)
 
 
 def fill_page(

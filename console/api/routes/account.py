@@ -21,13 +21,7 @@ from core import bounds
 from core.deck import Deck
 from core.events import RiskState
 from core.store.tables import AccountRow
-from core.trading.account import (
-    account_fills,
-    account_summary,
-    fill_fields,
-    fill_page,
-    load_account,
-)
+from core.trading.account import account_summary, fill_fields, fill_page, read_account
 from core.trading.journal import recent_orders
 from core.trading.orders import OrderRequest, OrderStatus
 from core.trading.risk import LIMIT_NAMES
@@ -77,8 +71,7 @@ async def portfolio(
     live = set(deck.engine.specs_by_id)
 
     def read() -> dict[str, Any]:
-        return account_summary(load_account(deck.store, row), account_fills(deck.store, row.id),
-                                live)  # fmt: skip
+        return account_summary(*read_account(deck.store, row), live)
 
     return await shared.get(read)
 
