@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import logging
 import math
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -28,6 +29,13 @@ from core.config import Settings
 from core.logs import correlated
 
 log = logging.getLogger(__name__)
+#: One record per HTTP request answered (method, path, status, duration, request id):
+#: the line an operator, or the readiness item ``monitoring.structured_logging``,
+#: follows a request by. A logger of its own, so it can be quietened alone.
+access_log = logging.getLogger("console.api.access")
+#: A caller's own ``X-Request-ID`` is kept when it looks like an id (a UUID, a
+#: proxy's hex id...); anything else is replaced, never logged.
+CALLER_REQUEST_ID = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 #: On every answer (unless the answer sets its own): keep the JSON inert in a browser
 #: (no sniffing, framing, referrers or caching, not loadable by other origins).
 SECURITY_HEADERS = (
@@ -56,10 +64,11 @@ REDIS_TIMEOUT = 2.0
 
 
 class Edges:
-    """Request id (``X-Request-ID``, and bound to every record logged while answering),
-    the security headers, HEAD answered as GET without its body, a failure answered as a
-    500 problem (logged once, with its trace and request id), and the count of answers by
-    route and status for ``/metrics``."""
+    """Request id (the caller's ``X-Request-ID`` if it looks like one, else a new one;
+    sent back, and bound to every record logged while answering), the security headers,
+    HEAD answered as GET without its body, a failure answered as a 500 problem (logged
+    once, with its trace and request id), one access record per HTTP request, and the
+    count of answers by route and status for ``/metrics``."""
 
     def __init__(self, app: ASGIApp, answers: collections.Counter[tuple[str, int]]) -> None:
         self.app = app
@@ -69,18 +78,21 @@ class Edges:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        request_id = uuid.uuid4().hex[:16]
+        request_id = caller_request_id(scope) or uuid.uuid4().hex[:16]
         csp = DOCS_CSP if scope["path"] in DOCS_PATHS else CSP
         hsts = scope.get("scheme") in ("https", "wss")
         # uvicorn sends no body for a HEAD, whatever the application sends: the routes
         # need only answer GET (FastAPI's routes do not answer HEAD themselves).
         inner = {**scope, "method": "GET"} if scope.get("method") == "HEAD" else scope
         started = False
+        status = 0
+        began = time.perf_counter()
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal started
+            nonlocal started, status
             if message["type"] == "http.response.start":
                 started = True
+                status = message["status"]
                 headers = secured(message.get("headers", ()), csp, hsts)
                 headers.append((b"x-request-id", request_id.encode()))
                 message = {**message, "headers": headers}
@@ -102,6 +114,26 @@ class Edges:
                     detail = f"the request failed; quote its id {request_id} to the operators"
                     failed = problem(500, detail, request_id=request_id)
                     await failed(scope, receive, send_with_headers)
+            if scope["type"] == "http":
+                log_access(scope, status, time.perf_counter() - began)
+
+
+def caller_request_id(scope: Scope) -> str | None:
+    """The caller's ``X-Request-ID``, if it looks like an id."""
+    for name, value in scope["headers"]:
+        if name == b"x-request-id" and CALLER_REQUEST_ID.fullmatch(value):
+            return value.decode("ascii")
+    return None
+
+
+def log_access(scope: Scope, status: int, seconds: float) -> None:
+    """The request's access record: its path without the query string (which may carry
+    a token), never its headers. Status 0: the caller left before an answer began."""
+    method = scope.get("method", "")
+    access_log.info("%s %s %d", method, scope["path"], status, extra={
+        "method": method, "path": scope["path"], "status": status,
+        "duration_ms": round(seconds * 1000, 2), "client": client_address(scope),
+    })  # fmt: skip
 
 
 def refused(scope: Scope) -> ProblemResponse | None:

@@ -253,8 +253,9 @@ def test_unreadable_or_mismatched_tls_files_name_the_setting(tmp_path: Path) -> 
 
 
 async def test_each_answer_names_its_request_and_a_failure_is_logged_once_with_it(
-    serve_unstarted: ServeUnstarted,
+    serve_unstarted: ServeUnstarted, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="console.api.access")  # as serve's log level does
     server = await serve_unstarted()
 
     @server.app.get("/api/v1/broken")
@@ -278,10 +279,17 @@ async def test_each_answer_names_its_request_and_a_failure_is_logged_once_with_i
     body = failed.json()
     assert body["request_id"] == request_id and request_id in body["detail"]
     assert "exploded" not in failed.text and "Traceback" not in failed.text
-    entries = [e for e in tail.entries() if e.logger.startswith(("console", "tests", "uvicorn"))]
+    entries = [e for e in tail.entries() if e.logger.startswith(("console", "tests", "uvicorn"))
+               and e.logger != "console.api.access"]  # fmt: skip
     (warning, error) = entries  # the route's own record and the failure, nothing from uvicorn
     assert warning.message == "about to fail"
     assert error.message == "GET /api/v1/broken failed"
     assert error.exception == "RuntimeError: renderer exploded at /secret/path"
     for entry in (warning, error):
         assert dict(entry.fields)["request_id"] == request_id
+    access = [dict(e.fields) for e in tail.entries() if e.logger == "console.api.access"]
+    assert [(a["path"], a["status"]) for a in access] == [("/health", "200")] * 3 + [
+        ("/api/v1/broken", "500"),
+        ("/health", "200"),
+    ]  # one record per request
+    assert access[3]["request_id"] == request_id
