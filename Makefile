@@ -1,7 +1,8 @@
 # The two commands of the README. Each does its own set-up on a fresh machine:
 #   make run   - create .venv, install Quarterdeck, open the console on the simulator
 #   make test  - install the system packages the tests drive (tmux, poppler-utils, nginx,
-#                redis-server, postgresql), then run every test
+#                redis-server, postgresql, openssl, gnupg, prometheus, its node exporter and
+#                alertmanager), then run every test
 
 PYTHON ?= python3
 VENV := .venv

@@ -349,6 +349,25 @@ class Settings(BaseSettings):
     )  # fmt: skip
     check_backup_dir: Path | None = None
     check_project_dir: Path | None = Field(default=None, description="Source tree to scan.")
+    check_prometheus_url: str | None = Field(
+        default=None, description="The Prometheus that scrapes the target's machines "
+        "(node_exporter) and holds its alert rules.",
+    )  # fmt: skip
+    check_alertmanager_url: str | None = Field(
+        default=None, description="The target's Alertmanager; empty means the one its "
+        "Prometheus reports.",
+    )  # fmt: skip
+    check_log_path: Path | None = Field(
+        default=None, description="The target's log file, where a request id sent must appear."
+    )
+    check_reports_dir: Path | None = Field(
+        default=None, description="The release's CI reports (JUnit XML, coverage XML, "
+        "pip-audit JSON).",
+    )  # fmt: skip
+    check_ci_status_url: str | None = Field(
+        default=None, description="The CI's commit status of the release (a GitHub-style "
+        "combined status URL).",
+    )  # fmt: skip
     signoff_roles: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: [
             "Security", "Infrastructure", "QA", "Development", "Product Owner",

@@ -2,7 +2,8 @@
 # Installs the Debian packages the test suite drives for real, if any is missing.
 set -euo pipefail
 
-packages=(tmux poppler-utils nginx redis-server openssh-client postgresql)
+packages=(tmux poppler-utils nginx redis-server openssh-client postgresql openssl gnupg
+          prometheus prometheus-node-exporter prometheus-alertmanager)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

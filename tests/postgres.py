@@ -71,26 +71,54 @@ class PostgresServer:
 
 
 @contextmanager
-def postgres_server() -> Iterator[PostgresServer]:
+def postgres_server(*options: str) -> Iterator[PostgresServer]:
     """A running server with its cluster in a new directory under the system's temporary
     directory (pytest's own is private to root, where ``postgres`` could not reach it);
-    stopped and removed on exit."""
-    root = Path(tempfile.mkdtemp(prefix="quarterdeck-pg-"))
-    if os.geteuid() == 0:
-        account = pwd.getpwnam("postgres")
-        os.chown(root, account.pw_uid, account.pw_gid)
-    data, log = root / "data", root / "server.log"
+    stopped and removed on exit. ``options`` are more ``-c name=value`` settings."""
+    root = _server_directory()
+    data = root / "data"
     subprocess.run(
         _as_server_account([_binary("initdb"), "-D", str(data), "-U", SUPERUSER, "-A", "trust",
                             "-E", "UTF8", "--no-sync"]),
         check=True, capture_output=True,
     )  # fmt: skip
+    with _running(root, data, options) as server:
+        yield server
+
+
+@contextmanager
+def standby_of(primary: PostgresServer, name: str = "standby") -> Iterator[PostgresServer]:
+    """A streaming replica of ``primary`` (``pg_basebackup -R``), named ``name`` in the
+    primary's ``pg_stat_replication``; stopped and removed on exit."""
+    root = _server_directory()
+    data = root / "data"
+    subprocess.run(
+        _as_server_account([_binary("pg_basebackup"), "-D", str(data), "-R", "-X", "stream",
+                            "-d", f"{primary.url()}?application_name={name}"]),
+        check=True, capture_output=True,
+    )  # fmt: skip
+    with _running(root, data, ()) as server:
+        yield server
+
+
+def _server_directory() -> Path:
+    root = Path(tempfile.mkdtemp(prefix="quarterdeck-pg-"))
+    if os.geteuid() == 0:
+        account = pwd.getpwnam("postgres")
+        os.chown(root, account.pw_uid, account.pw_gid)
+    return root
+
+
+@contextmanager
+def _running(root: Path, data: Path, options: tuple[str, ...]) -> Iterator[PostgresServer]:
+    log = root / "server.log"
     port = _free_port()
+    settings = ["listen_addresses=127.0.0.1", "fsync=off", "full_page_writes=off", *options]
     with log.open("wb") as output:
         process = subprocess.Popen(
             _as_server_account([_binary("postgres"), "-D", str(data), "-p", str(port),
-                                "-k", str(root), "-c", "listen_addresses=127.0.0.1",
-                                "-c", "fsync=off", "-c", "full_page_writes=off"]),
+                                "-k", str(root),
+                                *(arg for setting in settings for arg in ("-c", setting))]),
             stdout=output, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:

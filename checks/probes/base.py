@@ -69,6 +69,11 @@ class Target:
     database_url: str | None = None
     backup_dir: Path | None = None
     project_dir: Path | None = None  # source tree for the static scan and env-file checks
+    prometheus_url: str | None = None  # scrapes the target's machines, holds its alert rules
+    alertmanager_url: str | None = None  # empty: the one the Prometheus reports
+    log_path: Path | None = None  # the target's log file
+    reports_dir: Path | None = None  # the release's CI reports
+    ci_status_url: str | None = None  # the CI's combined status of the release commit
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,5 +128,7 @@ def target_from_settings(settings: Settings, base_url: str, environment: str = "
         api_key=settings.check_api_key, ca_file=settings.check_ca_file,
         redis_url=settings.check_redis_url, database_url=settings.check_database_url,
         backup_dir=settings.check_backup_dir,
-        project_dir=settings.check_project_dir,
+        project_dir=settings.check_project_dir, prometheus_url=settings.check_prometheus_url,
+        alertmanager_url=settings.check_alertmanager_url, log_path=settings.check_log_path,
+        reports_dir=settings.check_reports_dir, ci_status_url=settings.check_ci_status_url,
     )  # fmt: skip

@@ -1,13 +1,10 @@
-"""Database probes: reachability (with latency), SQLite's journal mode, and backups."""
+"""Database probes: reachability (with latency) and durable writes (SQLite's journal
+mode, PostgreSQL's fsync and the like). Backups are in ``backup``."""
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import sqlite3
-import tempfile
 import time
-from pathlib import Path
 
 from pydantic import Field
 from sqlalchemy import Engine, text
@@ -117,109 +114,3 @@ async def sqlite_wal(ctx: ProbeContext, params: ProbeParams) -> ProbeResult:
     if found != "wal":
         return ProbeResult(Verdict.FAIL, f"journal_mode is {found!r}, not 'wal'", evidence)
     return ProbeResult(Verdict.PASS, "journal_mode is 'wal'", evidence)
-
-
-class BackupParams(ProbeParams):
-    max_age_hours: float = Field(default=24.0, gt=0)
-    pattern: str = Field(default="*.db", min_length=1)
-    # Tables a restored backup must hold (the store's names); each one's rows are counted.
-    tables: list[str] = Field(default_factory=lambda: ["fills", "jobs"])
-
-
-def _newest(directory: Path, pattern: str) -> Path | None:
-    files = [path for path in directory.glob(pattern) if path.is_file()]
-    return max(files, key=lambda path: path.stat().st_mtime, default=None)
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _restore(backup: Path, scratch: Path, tables: list[str]) -> dict[str, object]:
-    """Restore ``backup`` into a fresh SQLite database under ``scratch`` (the backup API,
-    read-only on the source) and examine the copy: integrity, tables, row counts.
-
-    Raises ``sqlite3.DatabaseError`` when the file is not a readable SQLite database.
-    """
-    restored = scratch / "restored.db"
-    source = sqlite3.connect(f"{backup.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        target = sqlite3.connect(restored)
-        try:
-            source.backup(target)
-            integrity = [row[0] for row in target.execute("PRAGMA integrity_check")]
-            present = {
-                row[0]
-                for row in target.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-            }
-            counts: dict[str, int] = {}
-            for table in tables:
-                if table in present:  # a name the backup itself lists, quoted
-                    query = f"SELECT COUNT(*) FROM {_quoted(table)}"  # nosec B608
-                    counts[table] = target.execute(query).fetchone()[0]
-        finally:
-            target.close()
-    finally:
-        source.close()
-    return {
-        "integrity": "ok" if integrity == ["ok"] else "; ".join(integrity[:5]),
-        "tables": sorted(present),
-        "row_counts": counts,
-        "missing_tables": [table for table in tables if table not in present],
-    }
-
-
-def _examine(backup: Path, tables: list[str]) -> dict[str, object]:
-    with tempfile.TemporaryDirectory(prefix="qd-backup-check-") as scratch:
-        return _restore(backup, Path(scratch), tables)
-
-
-@probe(
-    "database.backup", scopes=(Scope.TARGET_DATABASE,), params=BackupParams, needs=("backup_dir",)
-)
-async def backup(ctx: ProbeContext, params: BackupParams) -> ProbeResult:
-    """The newest database backup is recent and restores into an intact SQLite database
-    holding the store's tables."""
-    directory = ctx.target.backup_dir
-    if directory is None:
-        return ProbeResult(Verdict.ERROR, "target.backup_dir is not set")
-    evidence: dict[str, object] = {
-        "backup_dir": str(directory),
-        "pattern": params.pattern,
-        "max_age_hours": params.max_age_hours,
-    }
-    if not directory.is_dir():
-        return ProbeResult(Verdict.FAIL, f"backup directory {directory} does not exist", evidence)
-    newest = await asyncio.to_thread(_newest, directory, params.pattern)
-    if newest is None:
-        reason = f"no backup matching {params.pattern!r} in {directory}"
-        return ProbeResult(Verdict.FAIL, reason, evidence)
-    stat = newest.stat()
-    age_hours = (time.time() - stat.st_mtime) / 3600.0
-    evidence.update(
-        file=str(newest),
-        size_bytes=stat.st_size,
-        modified=dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).isoformat(),
-        age_hours=round(age_hours, 2),
-    )
-    try:
-        examined = await asyncio.to_thread(_examine, newest, params.tables)
-    except sqlite3.Error as exc:
-        evidence["restore_error"] = f"{type(exc).__name__}: {exc}"
-        return ProbeResult(Verdict.FAIL, f"{newest.name} does not restore: {exc}", evidence)
-    evidence.update(examined)
-
-    failures: list[str] = []
-    if age_hours > params.max_age_hours:
-        failures.append(f"{newest.name} is {age_hours:.1f} h old (max {params.max_age_hours:g} h)")
-    if examined["integrity"] != "ok":
-        failures.append(f"{newest.name} fails integrity_check: {examined['integrity']}")
-    if examined["missing_tables"]:
-        missing = ", ".join(examined["missing_tables"])  # type: ignore[arg-type]
-        failures.append(f"{newest.name} lacks table(s) {missing}")
-    if failures:
-        return ProbeResult(Verdict.FAIL, "; ".join(failures), evidence)
-    counts = ", ".join(f"{t} {n}" for t, n in examined["row_counts"].items())  # type: ignore[attr-defined]
-    counts = counts or "no tables checked"
-    reason = f"{newest.name}, {age_hours:.1f} h old, restores intact ({counts})"
-    return ProbeResult(Verdict.PASS, reason, evidence)

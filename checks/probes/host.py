@@ -1,4 +1,10 @@
-"""Host probes: disk space, memory, CPU load and clock offset."""
+"""Host probes: disk space, memory, CPU load and clock offset.
+
+For the target's host the figures come, in this order, from the target's Prometheus
+(node_exporter series of each of its machines, see ``node_series``), else from this
+machine when the target runs here, else nowhere (``OutOfReach``). The evidence says
+which: ``source`` is ``"prometheus"`` (with the queries) or ``"local"``.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +15,22 @@ import socket
 import ssl
 import struct
 import time
-from pathlib import Path
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
 
 import httpx
 import psutil
 from pydantic import Field, model_validator
 
-from checks.probes.base import ProbeContext, ProbeParams, ProbeResult, Scope
-from checks.probes.reach import target_host
+from checks.probes.base import ProbeContext, ProbeResult, Scope
+from checks.probes.node_series import Judge, NodeSeriesParams, Series, judge_machines
+from checks.probes.prometheus_api import Sample, promql_string
+from checks.probes.reach import target_host, target_prometheus
 from checks.probes.registry import probe
 from core.events import Verdict
 
 
-class DiskParams(ProbeParams):
+class DiskParams(NodeSeriesParams):
     # No upper bound: a threshold above 100 is odd but harmless (it always fails).
     min_free_percent: float = Field(default=10.0, ge=0)
     #: The filesystem to measure: by default Quarterdeck's data directory's, or the root
@@ -29,7 +38,7 @@ class DiskParams(ProbeParams):
     path: Path | None = None
 
 
-class MemoryParams(ProbeParams):
+class MemoryParams(NodeSeriesParams):
     min_available_percent: float = Field(default=10.0, ge=0)
 
 
@@ -59,16 +68,13 @@ def existing_ancestor(path: Path) -> Path:
     return path
 
 
-@probe(
-    "host.disk",
-    scopes=(Scope.TARGET_HOST, Scope.QUARTERDECK),
-    needs=("base_url",),
-    params=DiskParams,
-)
+@probe("host.disk", scopes=(Scope.TARGET_HOST, Scope.QUARTERDECK), params=DiskParams)
 async def disk(ctx: ProbeContext, params: DiskParams) -> ProbeResult:
     """Free space on a filesystem: the target host's root, or Quarterdeck's data directory's.
 
     ``path`` names another filesystem to measure."""
+    if (url := target_prometheus(ctx)) is not None:
+        return await _disk_from_prometheus(ctx, url, params)
     host = await target_host(ctx)
     default = Path(ctx.settings.data_dir) if ctx.scope is Scope.QUARTERDECK else Path("/")
     data_dir = (params.path or default).expanduser()
@@ -78,6 +84,7 @@ async def disk(ctx: ProbeContext, params: DiskParams) -> ProbeResult:
     verdict = headroom_verdict(free_percent, params.min_free_percent)
     reason = headroom_reason(f"{free_percent:.1f}% free", verdict, params.min_free_percent)
     evidence: dict[str, object] = {
+        "source": "local",
         "host": host,
         "path": str(data_dir),
         "measured_path": str(measured),
@@ -89,14 +96,53 @@ async def disk(ctx: ProbeContext, params: DiskParams) -> ProbeResult:
     return ProbeResult(verdict, reason, evidence)
 
 
-@probe(
-    "host.memory",
-    scopes=(Scope.TARGET_HOST, Scope.QUARTERDECK),
-    needs=("base_url",),
-    params=MemoryParams,
-)
+async def _disk_from_prometheus(ctx: ProbeContext, url: str, params: DiskParams) -> ProbeResult:
+    """Each machine's filesystem holding ``path`` (the longest mount point above it)."""
+    path = PurePosixPath(params.path or "/")
+    threshold = {"path": str(path), "min_free_percent": params.min_free_percent}
+    if not path.is_absolute():
+        reason = f"path {str(path)!r} must be absolute to name a filesystem of the target's host"
+        return ProbeResult(Verdict.ERROR, reason, threshold)
+    mounts = "|".join(_regex_literal(str(p)) for p in (path, *path.parents))
+    where = f"mountpoint=~{promql_string(mounts)}"
+    wanted = {"free": Series("node_filesystem_avail_bytes", where),
+              "size": Series("node_filesystem_size_bytes", where)}  # fmt: skip
+
+    def judge(instance: str, found: Mapping[str, list[Sample]]) -> ProbeResult:
+        sizes = {s.labels.get("mountpoint"): s.value for s in found["size"]}
+        free = max((s for s in found["free"] if s.labels.get("mountpoint") in sizes),
+                   key=lambda s: len(s.labels["mountpoint"]), default=None)  # fmt: skip
+        if free is None:
+            return ProbeResult(Verdict.ERROR, "no filesystem with both free and total bytes")
+        total = sizes[free.labels["mountpoint"]]
+        free_percent = 100.0 * free.value / total if total else 0.0
+        verdict = headroom_verdict(free_percent, params.min_free_percent)
+        measured = f"{free_percent:.1f}% free on {free.labels['mountpoint']}"
+        evidence: dict[str, object] = {
+            "measured_path": free.labels["mountpoint"],
+            "device": free.labels.get("device", ""),
+            "fstype": free.labels.get("fstype", ""),
+            "total_bytes": int(total),
+            "free_bytes": int(free.value),
+            "free_percent": round(free_percent, 2),
+        }
+        reason = headroom_reason(measured, verdict, params.min_free_percent)
+        return ProbeResult(verdict, reason, evidence)
+
+    return await judge_machines(ctx, url, params, wanted, judge, threshold)
+
+
+def _regex_literal(text: str) -> str:
+    """``text`` matched literally by an RE2 regex (Python's ``re.escape`` also escapes
+    characters RE2 refuses to see escaped)."""
+    return "".join(f"\\{c}" if c in r"\.+*?()|[]{}^$" else c for c in text)
+
+
+@probe("host.memory", scopes=(Scope.TARGET_HOST, Scope.QUARTERDECK), params=MemoryParams)
 async def memory(ctx: ProbeContext, params: MemoryParams) -> ProbeResult:
     """Memory available to new processes, as a share of the total."""
+    if (url := target_prometheus(ctx)) is not None:
+        return await _memory_from_prometheus(ctx, url, params)
     host = await target_host(ctx)
     vm = psutil.virtual_memory()
     available_percent = 100.0 * vm.available / vm.total if vm.total else 0.0
@@ -105,6 +151,7 @@ async def memory(ctx: ProbeContext, params: MemoryParams) -> ProbeResult:
     measured = f"{available_percent:.1f}% of memory available"
     reason = headroom_reason(measured, verdict, minimum)
     evidence: dict[str, object] = {
+        "source": "local",
         "host": host,
         "total_bytes": vm.total,
         "available_bytes": vm.available,
@@ -114,7 +161,24 @@ async def memory(ctx: ProbeContext, params: MemoryParams) -> ProbeResult:
     return ProbeResult(verdict, reason, evidence)
 
 
-class CpuParams(ProbeParams):
+async def _memory_from_prometheus(ctx: ProbeContext, url: str, params: MemoryParams) -> ProbeResult:
+    wanted = {"available": Series("node_memory_MemAvailable_bytes"),
+              "total": Series("node_memory_MemTotal_bytes")}  # fmt: skip
+    minimum = params.min_available_percent
+
+    def judge(instance: str, found: Mapping[str, list[Sample]]) -> ProbeResult:
+        available, total = found["available"][0].value, found["total"][0].value
+        percent = 100.0 * available / total if total else 0.0
+        verdict = headroom_verdict(percent, minimum)
+        reason = headroom_reason(f"{percent:.1f}% of memory available", verdict, minimum)
+        evidence: dict[str, object] = {"total_bytes": int(total), "available_bytes": int(available),
+                                       "available_percent": round(percent, 2)}  # fmt: skip
+        return ProbeResult(verdict, reason, evidence)
+
+    return await judge_machines(ctx, url, params, wanted, judge, {"min_available_percent": minimum})
+
+
+class CpuParams(NodeSeriesParams):
     # 1-minute load average divided by the logical CPUs: 1.0 is every core busy.
     max_load_per_core: float = Field(default=0.9, gt=0)
     warn_load_per_core: float = Field(default=0.7, gt=0)
@@ -127,37 +191,64 @@ class CpuParams(ProbeParams):
         return self
 
 
-@probe(
-    "host.cpu", scopes=(Scope.TARGET_HOST, Scope.QUARTERDECK), needs=("base_url",), params=CpuParams
-)
+def load_verdict(load1: float, cores: int, params: CpuParams) -> tuple[Verdict, str]:
+    """FAIL over ``max_load_per_core``, WARN over ``warn_load_per_core``, else PASS."""
+    per_core = load1 / cores
+    measured = f"load {load1:.2f} on {cores} cores ({per_core:.2f} per core)"
+    if per_core > params.max_load_per_core:
+        return Verdict.FAIL, f"{measured}, over {params.max_load_per_core:g}"
+    if per_core > params.warn_load_per_core:
+        return Verdict.WARN, f"{measured}, over the warning level {params.warn_load_per_core:g}"
+    return Verdict.PASS, measured
+
+
+@probe("host.cpu", scopes=(Scope.TARGET_HOST, Scope.QUARTERDECK), params=CpuParams)
 async def cpu(ctx: ProbeContext, params: CpuParams) -> ProbeResult:
     """The 1-minute load average per logical CPU is below the limit."""
+    thresholds = {"max_load_per_core": params.max_load_per_core,
+                  "warn_load_per_core": params.warn_load_per_core}  # fmt: skip
+    if (url := target_prometheus(ctx)) is not None:
+        return await judge_machines(ctx, url, params, CPU_SERIES, _cpu_judge(params), thresholds)
     host = await target_host(ctx)
     cores = psutil.cpu_count(logical=True) or 1
     load1, load5, load15 = psutil.getloadavg()
     # A short utilisation sample for the evidence; it blocks, hence the thread.
     busy = await asyncio.to_thread(psutil.cpu_percent, params.sample_seconds or None)
-    per_core = load1 / cores
     evidence: dict[str, object] = {
+        "source": "local",
         "host": host,
         "cores": cores,
         "load_average": [round(load1, 2), round(load5, 2), round(load15, 2)],
-        "load_per_core": round(per_core, 3),
+        "load_per_core": round(load1 / cores, 3),
         "cpu_percent": busy,
-        "max_load_per_core": params.max_load_per_core,
-        "warn_load_per_core": params.warn_load_per_core,
+        **thresholds,
     }
-    measured = f"load {load1:.2f} on {cores} cores ({per_core:.2f} per core)"
-    if per_core > params.max_load_per_core:
-        reason = f"{measured}, over {params.max_load_per_core:g}"
-        return ProbeResult(Verdict.FAIL, reason, evidence)
-    if per_core > params.warn_load_per_core:
-        reason = f"{measured}, over the warning level {params.warn_load_per_core:g}"
-        return ProbeResult(Verdict.WARN, reason, evidence)
-    return ProbeResult(Verdict.PASS, measured, evidence)
+    return ProbeResult(*load_verdict(load1, cores, params), evidence)
 
 
-class ClockParams(ProbeParams):
+CPU_SERIES = {
+    "load1": Series("node_load1"),
+    "load5": Series("node_load5"),
+    "load15": Series("node_load15"),
+    "idle": Series("node_cpu_seconds_total", 'mode="idle"'),  # one series per logical CPU
+}
+
+
+def _cpu_judge(params: CpuParams) -> Judge:
+    def judge(instance: str, found: Mapping[str, list[Sample]]) -> ProbeResult:
+        load1, load5, load15 = (found[name][0].value for name in ("load1", "load5", "load15"))
+        cores = len({sample.labels.get("cpu") for sample in found["idle"]})
+        evidence: dict[str, object] = {
+            "cores": cores,
+            "load_average": [round(load1, 2), round(load5, 2), round(load15, 2)],
+            "load_per_core": round(load1 / cores, 3),
+        }
+        return ProbeResult(*load_verdict(load1, cores, params), evidence)
+
+    return judge
+
+
+class ClockParams(NodeSeriesParams):
     # An NTP server ("host" or "host:port"); none: the Date header of target.base_url.
     ntp_server: str | None = None
     max_offset_ms: float = Field(default=500.0, gt=0)
@@ -245,18 +336,32 @@ async def http_date_offset(
     }
 
 
+def offset_verdict(offset_ms: float, measured: str, params: ClockParams) -> tuple[Verdict, str]:
+    """FAIL over ``max_offset_ms`` either way, WARN over ``warn_offset_ms``, else PASS."""
+    if abs(offset_ms) > params.max_offset_ms:
+        return Verdict.FAIL, f"{measured}, over {params.max_offset_ms:g} ms"
+    if abs(offset_ms) > params.warn_offset_ms:
+        return Verdict.WARN, f"{measured}, over {params.warn_offset_ms:g} ms"
+    return Verdict.PASS, measured
+
+
 @probe("host.clock", scopes=(Scope.TARGET_HOST, Scope.QUARTERDECK), params=ClockParams)
 async def clock(ctx: ProbeContext, params: ClockParams) -> ProbeResult:
     """The host clock agrees with an NTP server, or else with the service's Date header.
 
-    Against NTP, the clock measured is this machine's: for the target's host, that only
-    when the target runs here. A Date header is the target's own clock."""
-    if params.ntp_server:
-        await target_host(ctx)
+    For the target's host, its Prometheus's node_timex series come first (each machine's
+    kernel NTP state). Against NTP, the clock measured is this machine's: for the
+    target's host, that only when the target runs here. A Date header is the target's
+    own clock."""
     evidence: dict[str, object] = {
         "max_offset_ms": params.max_offset_ms,
         "warn_offset_ms": params.warn_offset_ms,
     }
+    if (url := target_prometheus(ctx)) is not None:
+        return await judge_machines(ctx, url, params, CLOCK_SERIES, _clock_judge(params), evidence)
+    if params.ntp_server:
+        await target_host(ctx)
+    evidence["source"] = "local"
     try:
         if params.ntp_server:
             evidence["reference"] = f"ntp://{params.ntp_server}"
@@ -279,8 +384,28 @@ async def clock(ctx: ProbeContext, params: ClockParams) -> ProbeResult:
     measured["offset_ms"] = round(offset, 1)
     evidence.update(measured)
     text = f"clock off by {offset:+.0f} ms against {evidence['reference']}"
-    if abs(offset) > params.max_offset_ms:
-        return ProbeResult(Verdict.FAIL, f"{text}, over {params.max_offset_ms:g} ms", evidence)
-    if abs(offset) > params.warn_offset_ms:
-        return ProbeResult(Verdict.WARN, f"{text}, over {params.warn_offset_ms:g} ms", evidence)
-    return ProbeResult(Verdict.PASS, text, evidence)
+    return ProbeResult(*offset_verdict(offset, text, params), evidence)
+
+
+CLOCK_SERIES = {
+    "offset": Series("node_timex_offset_seconds"),
+    "synced": Series("node_timex_sync_status"),
+}
+
+
+def _clock_judge(params: ClockParams) -> Judge:
+    """The kernel's own estimate of its offset from its time source (adjtimex), which
+    means something only while the kernel says the clock is synchronised."""
+
+    def judge(instance: str, found: Mapping[str, list[Sample]]) -> ProbeResult:
+        offset_ms = found["offset"][0].value * 1000.0
+        synced = found["synced"][0].value
+        evidence: dict[str, object] = {"offset_ms": round(offset_ms, 1), "sync_status": synced}
+        if synced != 1:
+            reason = ("the kernel reports its clock unsynchronised (node_timex_sync_status "
+                      f"{synced:g}): no time source disciplines it")  # fmt: skip
+            return ProbeResult(Verdict.FAIL, reason, evidence)
+        measured = f"clock off by {offset_ms:+.0f} ms from its NTP source"
+        return ProbeResult(*offset_verdict(offset_ms, measured, params), evidence)
+
+    return judge

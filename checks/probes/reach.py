@@ -32,25 +32,52 @@ class OutOfReach(Exception):
         self.setting = setting
 
 
+#: How the machines of a target on another host are reached.
+THROUGH_PROMETHEUS = (
+    "set QD_CHECK_PROMETHEUS_URL to the Prometheus that scrapes their node_exporter, or "
+    "attest the item with the host's monitoring as evidence"
+)
+
+
+def prometheus_url(ctx: ProbeContext) -> str:
+    """The target's Prometheus (``QD_CHECK_PROMETHEUS_URL``), else ``OutOfReach``."""
+    url = (ctx.target.prometheus_url or "").strip().rstrip("/")
+    if not url:
+        raise OutOfReach("target.prometheus_url is not set: give the target's Prometheus with "
+                         "QD_CHECK_PROMETHEUS_URL", "prometheus_url")  # fmt: skip
+    return url
+
+
+def target_prometheus(ctx: ProbeContext) -> str | None:
+    """The Prometheus to read the target's machines from, when the item examines the
+    target's host and one is set: the first source of a host probe, before this machine."""
+    if ctx.scope is not Scope.TARGET_HOST or not (ctx.target.prometheus_url or "").strip():
+        return None
+    return prometheus_url(ctx)
+
+
 async def target_host(ctx: ProbeContext) -> str:
     """The target's host name, for a probe of the machine it runs on, if that is this
     machine (its URL names a loopback address or one of this machine's own); else
-    ``OutOfReach``. A host probe of Quarterdeck's own machine returns ``"localhost"``."""
+    ``OutOfReach`` naming QD_CHECK_PROMETHEUS_URL. A host probe of Quarterdeck's own
+    machine returns ``"localhost"``."""
     if ctx.scope is Scope.QUARTERDECK:
         return "localhost"
     base_url = ctx.target.base_url.strip()
     if not base_url:
-        raise OutOfReach(NO_TARGET, "base_url")
+        raise OutOfReach(f"{NO_TARGET}; for its machines, {THROUGH_PROMETHEUS}", "base_url")
     host = urlsplit(base_url).hostname or ""
-    if not await asyncio.to_thread(_is_this_machine, host):  # a name may need DNS
+    if not await asyncio.to_thread(is_this_machine, host):  # a name may need DNS
         raise OutOfReach(
-            f"the target's host {host or base_url!r} is not this machine: its CPU, memory, "
-            "disk and clock are measured only where Quarterdeck runs; attest the item "
-            "instead, with the host's monitoring as evidence", "base_url")  # fmt: skip
+            f"the target's host {host or base_url!r} is not this machine, where only "
+            f"Quarterdeck's own CPU, memory, disk and clock are measured: {THROUGH_PROMETHEUS}",
+            "prometheus_url")  # fmt: skip
     return host
 
 
-def _is_this_machine(host: str) -> bool:
+def is_this_machine(host: str) -> bool:
+    """Whether every address ``host`` resolves to is a loopback address or one of this
+    machine's own (a name that does not resolve is not)."""
     if not host:
         return False
     try:

@@ -17,6 +17,14 @@ from core.events import Verdict
 
 class RedisConfigParams(ProbeParams):
     connect_timeout: float = Field(default=3.0, gt=0)
+    #: What Redis may do at maxmemory. By default only policies that never evict a key
+    #: without a TTL: job state and locks have none, and an evicted rate-limit counter
+    #: lets its client through (a limiter that fails open). A pure cache may allow
+    #: allkeys-lru.
+    maxmemory_policies: list[str] = Field(
+        default_factory=lambda: ["noeviction", "volatile-lru", "volatile-lfu", "volatile-ttl"],
+        min_length=1,
+    )
 
 
 def without_credentials(url: str) -> str:
@@ -86,7 +94,7 @@ async def _configuration(url: str, timeout: float, ca_file: str | None) -> dict[
 @probe("redis.config", scopes=(Scope.TARGET,), params=RedisConfigParams, needs=("redis_url",))
 async def config(ctx: ProbeContext, params: RedisConfigParams) -> ProbeResult:
     """Redis refuses unauthenticated clients, persists (RDB snapshots and AOF) and has
-    a memory limit."""
+    a memory limit, with an eviction policy that keeps its state."""
     from redis import exceptions as redis_errors
 
     url = ctx.target.redis_url
@@ -118,6 +126,10 @@ async def config(ctx: ProbeContext, params: RedisConfigParams) -> ProbeResult:
         failures.append(f"AOF is off (appendonly {values.get('appendonly', '?')})")
     if int(values.get("maxmemory", "0") or 0) == 0:
         failures.append("maxmemory is not set (0: unbounded)")
+    policy = values.get("maxmemory-policy", "?")
+    if policy not in params.maxmemory_policies:
+        failures.append(f"maxmemory-policy is {policy}, not one of "
+                        f"{', '.join(params.maxmemory_policies)}")  # fmt: skip
     if failures:
         return ProbeResult(Verdict.FAIL, "; ".join(failures), evidence)
     megabytes = int(values["maxmemory"]) / 2**20

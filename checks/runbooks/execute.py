@@ -265,6 +265,8 @@ class RunbookSession:
             "dry_run": self.run.dry_run, "rto_minutes": self.runbook.rto_minutes,
             "stop_on_failure": self.stop_on_failure, "preflight": checked.verdict(),
             "problems": checked.as_detail(),
+            # what a rehearsal was a rehearsal of (the runbook.rehearsed probe reads it)
+            "target": self._context.target.base_url if self._context else "",
         })  # fmt: skip
 
     def _subject(self, step: StepLike) -> str:

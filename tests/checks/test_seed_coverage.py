@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from checks import builtin_checklists
 
+from .coverage_table import README, readme_section, table
 from .seeds import parse_seed_text, parse_seeds, seed_files
 
 
@@ -38,6 +39,18 @@ def test_every_cited_source_is_a_seed_item() -> None:
     invented = [f"{source}  (cited by {', '.join(ids)})"
                 for source, ids in sorted(_cited().items()) if source not in known]  # fmt: skip
     assert not invented, "cited sources that are no seed item:\n" + "\n".join(invented)
+
+
+def test_the_readme_coverage_table_is_current() -> None:
+    assert readme_section(README.read_text(encoding="utf-8")) == table(), (
+        "the README's seed coverage table is stale: python -m tests.checks.coverage_table --write"
+    )
+
+
+def test_most_of_the_production_checklist_is_automated() -> None:
+    production = builtin_checklists()["production"]
+    automated = [item for item in production.items if item.probe]
+    assert len(automated) / len(production.items) >= 0.6, f"{len(automated)} of 90"
 
 
 def test_parser_unit_bold_label_with_sub_checkboxes_is_one_item() -> None:

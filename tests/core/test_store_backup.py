@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
+from checks.probes.backup import BackupParams, backup
 from checks.probes.base import ProbeContext, Target
-from checks.probes.database import BackupParams, backup
 from core.config import Settings
 from core.events import Verdict
 from core.store import FillRow, Store

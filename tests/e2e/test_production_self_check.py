@@ -35,16 +35,41 @@ MUST_PASS = {
     "security.no_weak_secrets", "infrastructure.clock_sync", "infrastructure.redis",
     "database.reachable", "database.sqlite_wal", "monitoring.health_endpoint",
     "monitoring.health_metrics", "trading.paper_mode", "trading.risk_limits",
-    "database.backup_fresh",
+    "database.backup_fresh", "database.restore_tested", "database.migrations",
+    "database.performance", "security.input_validation", "security.transport_encryption",
+    "security.secrets_management", "monitoring.structured_logging", "performance.caching",
+    "docs.reference", "trading.market_data_quality", "trading.portfolio_accuracy",
+    "trading.strategies_available", "compliance.audit_trail",
 }  # fmt: skip
 # Read but not drilled: a drill halts the target (it needs `drill = true` and an admin's
 # key; tests/checks/services/test_target_engine.py drills a real one). A WARN, never a PASS.
 NOT_DRILLED = {"risk.kill_switch"}
 # Figures of the machine the test runs on, and a latency measured under whatever else
 # that machine is doing: they must be measured (a verdict, not an error), and the load
-# test must get every answer; their thresholds are the host's business (bench/ times it).
+# tests must get every answer; their thresholds are the host's business (bench/ times it).
 MEASURED = {"infrastructure.disk_free", "infrastructure.memory_headroom",
-            "infrastructure.cpu_headroom", "performance.response_times"}  # fmt: skip
+            "infrastructure.cpu_headroom", "performance.response_times",
+            "performance.load_tested"}  # fmt: skip
+# A SQLite store has no connection limit and no replication of its own: a WARN saying so.
+NOT_APPLICABLE = {"infrastructure.connection_pools", "infrastructure.failover"}
+# What this test does not give: the release's CI reports and status, a Prometheus. Each
+# is an ERROR naming the setting that would reach it.
+REPORTS = "QD_CHECK_REPORTS_DIR"
+NOT_GIVEN = {
+    "security.dependency_scan": REPORTS, "quality.test_suite": REPORTS,
+    "testing.integration": REPORTS, "testing.security_tests": REPORTS,
+    "ci.pipeline": "QD_CHECK_CI_STATUS_URL", "monitoring.alerting": "QD_CHECK_PROMETHEUS_URL",
+}  # fmt: skip
+# The readiness key is a viewer's (least privilege): the job drills, which queue jobs on
+# the target, are refused it, an ERROR (tests/checks/services/test_engine_jobs.py runs them
+# with an operator's key against a real Quarterdeck).
+REFUSED_THE_KEY = {"research.optimizer", "exports.generation", "jobs.background_queue"}
+# True of a deployment this fresh, and FAILs: no lock file pins the dependencies, one
+# unencrypted backup is no schedule, the rollback and deployment were never rehearsed
+# against it, and this release was never judged on staging.
+FINDINGS = {"infrastructure.dependencies_pinned", "database.backups",
+            "operations.rollback_plan", "operations.deployment_procedure",
+            "ci.staging_first"}  # fmt: skip
 
 
 def production_with_redirect_at(http_url: str, directory: Path) -> Path:
@@ -57,7 +82,15 @@ def production_with_redirect_at(http_url: str, directory: Path) -> Path:
     assert "[items.params]" not in text[start:end]
     text = text[:end] + f'\n\n[items.params]\nhttp_url = "{http_url}"' + text[end:]
     path = directory / "production.toml"
-    path.write_text(text)
+    path.write_text(text.replace('config = "alembic.ini"', f'config = "{alembic_ini(directory)}"'))
+    return path
+
+
+def alembic_ini(directory: Path) -> Path:
+    """The Alembic configuration a deployment keeps beside its tree (Quarterdeck runs its
+    migrations in-process, without one): where its migration scripts are."""
+    path = directory / "alembic.ini"
+    path.write_text(f"[alembic]\nscript_location = {ROOT / 'core/store/migrations/scripts'}\n")
     return path
 
 
@@ -102,9 +135,14 @@ def test_production_checklist_passes_against_own_serve(tmp_path: Path) -> None:
             backups = tmp_path / "backups"  # taken the way a deployment's cron would
             subprocess.run([sys.executable, "-m", "console.cli", "db", "backup", str(backups)],
                            check=True, env=env, cwd=ROOT, timeout=60)  # fmt: skip
+            # The Deck signs a checkpoint of its audit trail hourly; a deployment this new
+            # has its operator sign the first one (the audit trail item demands one).
+            subprocess.run([sys.executable, "-m", "console.cli", "audit", "checkpoint"],
+                           check=True, env=env, cwd=ROOT, timeout=60)  # fmt: skip
             check_env = {**env, "QD_CHECK_CA_FILE": str(ca_file),
                          "QD_CHECK_PROJECT_DIR": str(ROOT), "QD_CHECK_BACKUP_DIR": str(backups),
                          "QD_CHECK_API_KEY": key, "QD_CHECK_REDIS_URL": redis_url,
+                         "QD_CHECK_LOG_PATH": str(tmp_path / "data/logs/quarterdeck.jsonl"),
                          "QD_CHECK_DATABASE_URL":
                              f"sqlite:///{tmp_path / 'data' / 'quarterdeck.db'}"}  # fmt: skip
             checklist = production_with_redirect_at(f"http://127.0.0.1:{http.group(1)}/", tmp_path)
@@ -122,9 +160,23 @@ def test_production_checklist_passes_against_own_serve(tmp_path: Path) -> None:
     report = json.loads(run.stdout)
     assert report["checklist"] == "production"
     items = {item["id"]: item for item in report["items"] if item["kind"] == "probe"}
-    assert set(items) == MUST_PASS | MEASURED | NOT_DRILLED
+    groups = [MUST_PASS, MEASURED, NOT_DRILLED, NOT_APPLICABLE, set(NOT_GIVEN),
+              REFUSED_THE_KEY, FINDINGS]  # fmt: skip
+    assert sum(len(group) for group in groups) == len(set().union(*groups))  # disjoint
+    assert set(items) == set().union(*groups)
     failed = {i: items[i]["reason"] for i in MUST_PASS if items[i]["verdict"] != "pass"}
-    assert not failed
+    assert not failed, json.dumps(failed, indent=1)
+    for item_id in NOT_APPLICABLE:
+        assert items[item_id]["verdict"] == "warn", items[item_id]["reason"]
+        assert items[item_id]["reason"].startswith("not applicable: the database is sqlite")
+    for item_id, setting in NOT_GIVEN.items():
+        assert items[item_id]["verdict"] == "error", items[item_id]["reason"]
+        assert setting in items[item_id]["reason"], items[item_id]["reason"]
+    for item_id in REFUSED_THE_KEY:
+        assert items[item_id]["verdict"] == "error", items[item_id]["reason"]
+        assert "refused" in items[item_id]["reason"], items[item_id]["reason"]
+    for item_id in FINDINGS:
+        assert items[item_id]["verdict"] == "fail", (item_id, items[item_id]["reason"])
     assert items["risk.kill_switch"]["verdict"] == "warn", items["risk.kill_switch"]["reason"]
     assert items["risk.kill_switch"]["evidence"]["state_before"] == "active"
     # Each item says what it examined, and the engine's figures are the target's own:
@@ -135,6 +187,7 @@ def test_production_checklist_passes_against_own_serve(tmp_path: Path) -> None:
     for item_id in MEASURED:
         assert items[item_id]["verdict"] in ("pass", "warn", "fail"), items[item_id]["reason"]
     assert items["performance.response_times"]["evidence"]["errors"] == 0
+    assert items["performance.load_tested"]["evidence"]["errors"] == 0
     # Each passed for the reason it exists, not by accident of the run's order:
     lockout = items["authentication.lockout"]["evidence"]
     assert lockout["failures_before_lock"] == 5 and int(lockout["retry_after"]) > 0

@@ -16,8 +16,6 @@ host, so it runs alone (``exclusive``); whether failed logins lock out is
 
 from __future__ import annotations
 
-import base64
-import json
 import secrets
 import time
 from typing import Any
@@ -49,41 +47,28 @@ class AuthParams(ProbeParams):
     max_jwt_lifetime_s: int = Field(default=900, gt=0)
 
 
-# --- JWT without a JWT library: the probe only reads claims and forges junk ---------
-
-
-def b64url_encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64url_decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def jwt_part(token: str, index: int) -> dict[str, Any]:
-    """Header (0) or payload (1) of a compact JWT, decoded without verifying anything."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        raise ValueError("a JWT has three dot-separated parts")
-    try:
-        decoded = json.loads(b64url_decode(parts[index]))
-    except ValueError as exc:
-        raise ValueError(f"JWT part {index} is not base64url JSON: {exc}") from None
-    if not isinstance(decoded, dict):
-        raise ValueError(f"JWT part {index} is not a JSON object")
-    return decoded
+# --- JWTs through PyJWT, imported where used (it loads cryptography's x509: ~80 ms of the
+# console's start). The probe only reads claims, unverified, and forges junk.
 
 
 def jwt_payload(token: str) -> dict[str, Any]:
-    return jwt_part(token, 1)
+    """The claims of a compact JWT, decoded without verifying anything (not even ``exp``):
+    the probe has no key, and reads an expired token's lifetime all the same."""
+    import jwt
+
+    try:
+        return jwt.decode(token, options={"verify_signature": False})
+    except jwt.InvalidTokenError as exc:
+        raise ValueError(f"not a compact JWT (three dot-separated parts): {exc}") from None
 
 
 def forged_jwt(claims: dict[str, Any], alg: str = "HS256") -> str:
-    """A JWT no server can have issued: random signature (or none for ``alg: none``)."""
-    header = b64url_encode(json.dumps({"alg": alg, "typ": "JWT"}).encode())
-    payload = b64url_encode(json.dumps(claims).encode())
-    signature = "" if alg == "none" else b64url_encode(secrets.token_bytes(32))
-    return f"{header}.{payload}.{signature}"
+    """A JWT no server can have issued: signed with a random key (or unsigned for
+    ``alg: none``)."""
+    import jwt
+
+    key = None if alg == "none" else secrets.token_bytes(32)
+    return jwt.encode(claims, key, algorithm=alg)
 
 
 def token_lifetime(claims: dict[str, Any], now: float) -> tuple[float | None, str]:

@@ -19,9 +19,8 @@ Conventions the probes rely on:
 
 from __future__ import annotations
 
-import base64
+import asyncio
 import functools
-import json
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -37,6 +36,9 @@ from core.health.breaker import BreakerRegistry, CircuitOpen
 API_KEY_HEADER = "X-API-Key"
 USER_AGENT = "quarterdeck-readiness-probe/1"
 DEFAULT_TIMEOUT_S = 5.0
+#: A 429 is answered again at most this many times, waiting at most this long each time.
+THROTTLE_RETRIES = 3
+THROTTLE_WAIT_S = 2.0
 #: Request headers whose values never go into evidence.
 SECRET_REQUEST_HEADERS = frozenset({"authorization", "x-api-key", "cookie", "proxy-authorization"})
 #: Longest body excerpt kept in evidence.
@@ -74,15 +76,16 @@ def join_url(base_url: str, path: str) -> str:
 
 
 def is_jwt(token: str) -> bool:
-    """Whether ``token`` is a compact JWT: three base64url parts, the first a JSON header."""
-    parts = token.split(".")
-    if len(parts) != 3 or not parts[0]:
+    """Whether ``token`` is a compact JWT: three base64url parts, the first a JSON header
+    naming its ``alg``. (PyJWT is imported here, not above: it loads cryptography's x509.)"""
+    import jwt
+
+    if token.count(".") != 2:
         return False
     try:
-        header = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
-    except ValueError:
+        return "alg" in jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError:
         return False
-    return isinstance(header, dict) and "alg" in header
 
 
 def credential_headers(api_key: str) -> dict[str, str]:
@@ -185,8 +188,13 @@ class ProbeClient:
         timeout: float = DEFAULT_TIMEOUT_S,
         max_connections: int = 20,
         breakers: BreakerRegistry | None = None,
+        honour_throttling: bool = True,
     ) -> None:
         self.target = target
+        # A 429 is the target pacing the probe host, which many probes share: the request
+        # is sent again after its Retry-After. Off for probes that measure throttling (the
+        # rate limit, the lockout, the load test), which must see it.
+        self.honour_throttling = honour_throttling
         # None for probes that measure failures themselves (load, rate limits): a
         # breaker tripping mid-probe would change what they measure.
         self.breakers = breakers
@@ -225,7 +233,19 @@ class ProbeClient:
         """The target's API key as a request header, or nothing when none is configured."""
         return credential_headers(self.target.api_key) if self.target.api_key else {}
 
-    async def send(
+    async def send(self, method: str, path: str, **options: Any) -> httpx.Response:
+        """Send one request to ``path`` (relative to the base URL, or absolute); a 429 is
+        sent again after its ``Retry-After`` (at most ``THROTTLE_WAIT_S``), up to
+        ``THROTTLE_RETRIES`` times, unless the client measures throttling."""
+        response = await self._send_once(method, path, **options)
+        for _ in range(THROTTLE_RETRIES if self.honour_throttling else 0):
+            if response.status_code != 429:
+                break
+            await asyncio.sleep(retry_after(response))
+            response = await self._send_once(method, path, **options)
+        return response
+
+    async def _send_once(
         self,
         method: str,
         path: str,
@@ -237,7 +257,6 @@ class ProbeClient:
         evidence_headers: Iterable[str] | None = None,
         label: str | None = None,
     ) -> httpx.Response:
-        """Send one request to ``path`` (relative to the base URL, or absolute)."""
         assert self._client is not None, "use ProbeClient as an async context manager"
         url = self.url(path)
         request_headers = dict(headers or {})
@@ -290,6 +309,16 @@ class ProbeClient:
         return await self.send("GET", path, **kwargs)
 
 
+def retry_after(response: httpx.Response) -> float:
+    """Seconds a 429 asks the client to wait (``Retry-After`` in seconds), within
+    ``THROTTLE_WAIT_S``; a second when it does not say."""
+    try:
+        wanted = float(response.headers.get("retry-after", "1"))
+    except ValueError:  # an HTTP date: not worth parsing for a wait this short
+        wanted = 1.0
+    return min(max(wanted, 0.05), THROTTLE_WAIT_S)
+
+
 def elapsed_ms(response: httpx.Response) -> float:
     """The round trip ``ProbeClient.send`` measured for ``response``."""
     return float(response.extensions.get("elapsed_ms", response.elapsed.total_seconds() * 1000))
@@ -306,6 +335,7 @@ async def run_http_probe(
     needs_api_key: bool = False,
     max_connections: int = 20,
     breakers: BreakerRegistry | None = None,
+    honour_throttling: bool = True,
 ) -> ProbeResult:
     """Check the target's settings, open a client and run ``body``.
 
@@ -317,7 +347,8 @@ async def run_http_probe(
         missing = missing_setting(target, api_key=needs_api_key)
         if missing is not None:
             return missing
-    async with ProbeClient(target, max_connections=max_connections, breakers=breakers) as http:
+    async with ProbeClient(target, max_connections=max_connections, breakers=breakers,
+                           honour_throttling=honour_throttling) as http:  # fmt: skip
         try:
             return await body(http)
         except (Unreachable, CircuitOpen) as exc:

@@ -123,4 +123,6 @@ async def load(ctx: ProbeContext, params: LoadParams) -> ProbeResult:
             return ProbeResult(Verdict.FAIL, f"{summary}; {'; '.join(over)}", evidence)
         return ProbeResult(Verdict.PASS, summary, evidence)
 
-    return await run_http_probe(ctx.target, body, max_connections=params.concurrency)
+    return await run_http_probe(
+        ctx.target, body, max_connections=params.concurrency, honour_throttling=False
+    )

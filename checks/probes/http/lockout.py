@@ -94,4 +94,4 @@ async def lockout(ctx: ProbeContext, params: LockoutParams) -> ProbeResult:
         )
         return ProbeResult(Verdict.FAIL, reason, evidence)
 
-    return await run_http_probe(ctx.target, body, breakers=ctx.breakers)
+    return await run_http_probe(ctx.target, body, breakers=ctx.breakers, honour_throttling=False)

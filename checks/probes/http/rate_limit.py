@@ -108,4 +108,6 @@ async def rate_limit(ctx: ProbeContext, params: RateLimitParams) -> ProbeResult:
         names = ", ".join(sorted(guidance))
         return ProbeResult(Verdict.PASS, f"429 after {before} answers, with {names}", evidence)
 
-    return await run_http_probe(ctx.target, body, max_connections=params.concurrency)
+    return await run_http_probe(
+        ctx.target, body, max_connections=params.concurrency, honour_throttling=False
+    )

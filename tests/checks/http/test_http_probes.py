@@ -249,13 +249,16 @@ HTTP_PROBES = [name for name in REGISTRY.names() if name.startswith("http.")]
 def test_all_http_probes_are_registered_with_their_params() -> None:
     assert HTTP_PROBES == [
         "http.auth",
+        "http.compression",
         "http.cors",
         "http.error_leaks",
         "http.health",
         "http.https_redirect",
+        "http.input_validation",
         "http.load",
         "http.lockout",
         "http.metrics",
+        "http.openapi",
         "http.rate_limit",
         "http.security_headers",
     ]

@@ -15,13 +15,15 @@ from sqlalchemy import Engine
 from checks.probes import ProbeContext, Scope, Target
 from core.config import Settings
 
-from .pki import Authority
+from .monitoring import MonitoringLab, monitoring_lab
+from .pki import Authority, self_signed
 from .servers import TlsSite, nginx
 
 MakeContext = Callable[..., ProbeContext]
 
 # Every TLS case is one nginx server block: (name, certificate options, protocols, ciphers).
 LEGACY_PROTOCOLS = "TLSv1 TLSv1.1 TLSv1.2"
+OLD_ONLY_PROTOCOLS = "TLSv1 TLSv1.1"
 # The system OpenSSL refuses TLS 1.0/1.1 at its default security level (2) on the
 # server side too; nginx offers them once its cipher string lowers the level.
 LEGACY_CIPHERS = "DEFAULT:@SECLEVEL=0"
@@ -40,7 +42,7 @@ class TlsLab:
 @pytest.fixture(scope="package")
 def tls_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsLab]:
     """One nginx serving every TLS case, each on its own port, with certificates from a
-    test CA (and one from a second CA the probe is not told about)."""
+    test CA (and one from a second CA the probe is not told about, one self-signed)."""
     root = tmp_path_factory.mktemp("tls")
     ca, other = Authority.create("Quarterdeck test CA"), Authority.create("Some other CA")
     issued = {
@@ -49,12 +51,23 @@ def tls_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsLab]:
         "expiring_45d": ca.issue(root, "expiring_45d", days=45),
         "wrong_host": ca.issue(root, "wrong_host", dns_names=("api.example.org",), ip_addresses=()),
         "other_ca": other.issue(root, "other_ca"),
-        "legacy": ca.issue(root, "legacy"),
+        "expired": ca.issue(root, "expired", days=-0.5),
+        "self_signed": self_signed(root, "self_signed"),
+        "no_key_id": ca.issue(root, "no_key_id", authority_key_id=False),
     }
-    sites = [TlsSite(name, cert, key) for name, (cert, key) in issued.items() if name != "legacy"]
-    sites.append(TlsSite("legacy", *issued["legacy"], LEGACY_PROTOCOLS, LEGACY_CIPHERS))
+    sites = [TlsSite(name, cert, key) for name, (cert, key) in issued.items()]
+    sites.append(TlsSite("legacy", *ca.issue(root, "legacy"), LEGACY_PROTOCOLS, LEGACY_CIPHERS))
+    sites.append(TlsSite("old_only", *ca.issue(root, "old_only"), OLD_ONLY_PROTOCOLS,
+                         LEGACY_CIPHERS))  # fmt: skip
     with nginx(root / "nginx", sites) as ports:
         yield TlsLab(ca.write(root / "ca.pem"), other.write(root / "other-ca.pem"), ports)
+
+
+@pytest.fixture(scope="session")
+def monitoring(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MonitoringLab]:
+    """node_exporter, Prometheus and Alertmanager, good and bad, started once (monitoring.py)."""
+    with monitoring_lab(tmp_path_factory.mktemp("monitoring")) as lab:
+        yield lab
 
 
 @pytest.fixture

@@ -74,13 +74,16 @@ class Authority:
         days: float = 365,
         dns_names: tuple[str, ...] = ("localhost",),
         ip_addresses: tuple[str, ...] = ("127.0.0.1",),
+        authority_key_id: bool = True,
     ) -> tuple[Path, Path]:
-        """A server certificate valid for ``days`` more days; returns (cert, key) PEM paths."""
+        """A server certificate valid for ``days`` more days; returns (cert, key) PEM paths.
+        Without ``authority_key_id`` it lacks an extension RFC 5280 requires, which OpenSSL
+        does not insist on and cryptography's verifier does."""
         key = ec.generate_private_key(ec.SECP256R1())
         now = dt.datetime.now(dt.UTC)
         names: list[x509.GeneralName] = [x509.DNSName(d) for d in dns_names]
         names += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ip_addresses]
-        certificate = (
+        builder = (
             x509.CertificateBuilder()
             .subject_name(_name(dns_names[0] if dns_names else name))
             .issuer_name(self.certificate.subject)
@@ -91,12 +94,35 @@ class Authority:
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.SubjectAlternativeName(names), critical=False)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()), False
-            )
-            .sign(self.key, hashes.SHA256())
         )
+        if authority_key_id:
+            key_id = x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key())
+            builder = builder.add_extension(key_id, False)
+        certificate = builder.sign(self.key, hashes.SHA256())
         cert_path, key_path = directory / f"{name}.crt", directory / f"{name}.key"
         cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
         key_path.write_bytes(_pem_key(key))
         return cert_path, key_path
+
+
+def self_signed(directory: Path, name: str) -> tuple[Path, Path]:
+    """A server certificate for localhost and 127.0.0.1 signed by its own key, as a
+    quick test deployment makes one; returns (cert, key) PEM paths."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.UTC)
+    names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(_name("localhost"))
+        .issuer_name(_name("localhost"))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=365))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / f"{name}.crt", directory / f"{name}.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(_pem_key(key))
+    return cert_path, key_path

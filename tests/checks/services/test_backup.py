@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from checks.probes import REGISTRY
-from checks.probes.database import BackupParams, backup
+from checks.probes.backup import BackupParams, backup
 from core.events import Verdict
 from core.store import FillRow, Store
 
@@ -63,7 +63,10 @@ async def test_recent_restorable_backup_passes(tmp_path: Path, make_ctx: MakeCon
     assert evidence["integrity"] == "ok"
     assert evidence["row_counts"] == {"fills": FILLS, "jobs": 0}
     assert {"fills", "jobs", "audit", "journal"} <= set(evidence["tables"])
-    assert result.reason == "quarterdeck-1.db, 2.0 h old, restores intact (fills 7, jobs 0)"
+    assert result.reason == (
+        "quarterdeck-1.db, 2.0 h old, restores intact in 0.0 s (fills 7, jobs 0)"
+    )
+    assert evidence["format"] == "sqlite"
     assert newest.stat().st_mtime == pytest.approx(time.time() - 7200, abs=60)  # untouched
 
 
@@ -85,8 +88,10 @@ async def test_corrupt_backup_fails(tmp_path: Path, make_ctx: MakeContext) -> No
     (directory / "quarterdeck.db").write_bytes(b"this is not a database\n" * 200)
     result = await backup(make_ctx(backup_dir=directory), BackupParams())
     assert result.verdict is Verdict.FAIL
-    assert result.reason == "quarterdeck.db does not restore: file is not a database"
-    assert result.evidence["restore_error"].startswith("DatabaseError")
+    assert result.reason == (
+        "quarterdeck.db does not restore: it is no backup this probe can restore (unknown): "
+        "a SQLite database or a pg_dump (custom or plain), encrypted or not"
+    )
 
 
 async def test_damaged_pages_fail_the_integrity_check(tmp_path: Path, make_ctx: MakeContext):
@@ -146,4 +151,4 @@ async def test_empty_directory_fails(tmp_path: Path, make_ctx: MakeContext) -> N
 async def test_unset_backup_dir_is_an_error(make_ctx: MakeContext) -> None:
     result = await backup(make_ctx(), BackupParams())
     assert result.verdict is Verdict.ERROR
-    assert result.reason == "target.backup_dir is not set"
+    assert result.reason == "target.backup_dir is not set: give it with QD_CHECK_BACKUP_DIR"

@@ -218,6 +218,9 @@ async def test_another_machine_s_host_is_out_of_reach_not_judged_by_this_one(
     result = await run_probe_named(probe, {}, ctx, REGISTRY, 10.0)
     assert result.verdict is Verdict.ERROR
     assert result.reason.startswith("the target's host '192.0.2.7' is not this machine")
+    # What would reach it: the Prometheus that scrapes its machines.
+    assert "QD_CHECK_PROMETHEUS_URL" in result.reason
+    assert result.evidence["setting"] == "prometheus_url"
 
 
 async def test_disk_of_the_target_s_host_is_its_root_filesystem(make_ctx: MakeContext) -> None:

@@ -19,6 +19,7 @@ CONFIGS = {
     "no_password": {k: v for k, v in REDIS_GOOD.items() if k != "requirepass"},
     "no_persistence": {**REDIS_GOOD, "save": '""', "appendonly": "no"},
     "no_maxmemory": {**REDIS_GOOD, "maxmemory": "0"},
+    "evicts_anything": {**REDIS_GOOD, "maxmemory-policy": "allkeys-random"},
 }
 
 
@@ -75,6 +76,20 @@ async def test_no_maxmemory_fails(redis_ports: dict[str, int], make_ctx: MakeCon
     result = await config(ctx, RedisConfigParams())
     assert result.verdict is Verdict.FAIL
     assert result.reason == "maxmemory is not set (0: unbounded)"
+
+
+async def test_an_eviction_policy_that_drops_state_fails(
+    redis_ports: dict[str, int], make_ctx: MakeContext
+) -> None:
+    ctx = make_ctx(redis_url=url(redis_ports["evicts_anything"]))
+    result = await config(ctx, RedisConfigParams())
+    assert result.verdict is Verdict.FAIL
+    assert result.reason == (
+        "maxmemory-policy is allkeys-random, not one of noeviction, volatile-lru, volatile-lfu, "
+        "volatile-ttl"
+    )
+    cache = await config(ctx, RedisConfigParams(maxmemory_policies=["allkeys-random"]))
+    assert cache.verdict is Verdict.PASS, cache.reason
 
 
 async def test_wrong_password_fails(redis_ports: dict[str, int], make_ctx: MakeContext) -> None:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import socket
-import ssl
-import warnings
 from pathlib import Path
 
 import pytest
 
 from checks.probes import REGISTRY
 from checks.probes.base import NO_TARGET
-from checks.probes.tls import CertificateParams, _pinned_context, certificate, parse_endpoint
+from checks.probes.tls import CertificateParams, certificate
 from core.events import Verdict
 
 from .conftest import MakeContext, TlsLab
@@ -101,29 +98,6 @@ async def test_server_offering_tls10_and_11_fails(tls_lab: TlsLab, make_ctx: Mak
     # With the floor lowered, the same server passes: only the versions were wrong.
     lowered = await certificate(ctx, CertificateParams(min_version="TLSv1"))
     assert lowered.verdict is Verdict.PASS, lowered.reason
-
-
-def test_default_security_level_would_hide_tls10_so_the_probe_lowers_it(tls_lab: TlsLab):
-    """Why the probe's contexts use @SECLEVEL=0: at OpenSSL's default level the client
-    itself refuses TLS 1.0, and a server that offers it would look safe."""
-    endpoint = parse_endpoint(tls_lab.url("legacy"))
-    address = (endpoint.host, endpoint.port)
-    default = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    default.check_hostname, default.verify_mode = False, ssl.CERT_NONE
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        default.minimum_version = default.maximum_version = ssl.TLSVersion.TLSv1
-    with (
-        pytest.raises(ssl.SSLError),
-        socket.create_connection(address, timeout=5) as raw,
-        default.wrap_socket(raw),
-    ):
-        pass
-    with (
-        socket.create_connection(address, timeout=5) as raw,
-        _pinned_context("TLSv1").wrap_socket(raw) as tls,
-    ):
-        assert tls.version() == "TLSv1"
 
 
 async def test_nothing_listening_fails_without_raising(make_ctx: MakeContext, tmp_path: Path):

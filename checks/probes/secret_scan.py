@@ -1,0 +1,210 @@
+"""``secrets.scan``: no secret (cloud keys, private keys, tokens, high-entropy strings) in
+the target's tree, by detect-secrets, except those its baseline already accepts.
+
+detect-secrets keeps its plugins and filters in one process-wide settings object, so scans
+run one at a time (``_LOCK``) inside ``transient_settings``, which restores the settings
+after. The tree's ``.secrets.baseline`` is honoured as ``detect-secrets-hook --baseline``
+honours it: its plugins and filters configure the scan, and a finding is new unless the
+baseline lists the same secret (file, type and hash) for that file. Exclusions (the
+params' and the baseline's ``--exclude-files`` patterns) are regexes searched in each
+file's path relative to the tree, as detect-secrets applies them when run from its root.
+
+Findings name file, line and secret type; the secret itself is never reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import re
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import AbstractContextManager, ExitStack
+from pathlib import Path
+from typing import Any
+
+from detect_secrets.core import baseline as ds_baseline
+from detect_secrets.core.potential_secret import PotentialSecret
+from detect_secrets.core.scan import scan_file
+from detect_secrets.core.secrets_collection import SecretsCollection
+from detect_secrets.settings import default_settings, transient_settings
+from pydantic import Field, field_validator
+
+from checks.probes.base import ProbeContext, ProbeParams, ProbeResult, Scope
+from checks.probes.inputs import BadInput, bad_input, project_dir, read_json
+from checks.probes.registry import probe
+from core.events import Verdict
+
+#: Folders that are not the project's own source: version control, environments, caches.
+SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv",
+                          "venv", ".tox", ".nox", ".mypy_cache", ".pytest_cache",
+                          ".ruff_cache"})  # fmt: skip
+EXCLUDE_FILES_FILTER = "detect_secrets.filters.regex.should_exclude_file"
+SHOWN = 20  # findings quoted in the evidence
+#: A tree of fewer files than this per worker is scanned in this process (starting a
+#: worker costs about a second).
+FILES_PER_WORKER = 100
+MAX_WORKERS = 8
+_LOCK = threading.Lock()
+
+
+class ScanParams(ProbeParams):
+    #: Regexes searched in each file's path relative to the tree; a match is not scanned.
+    exclude: list[str] = Field(default_factory=list)
+    baseline: str = ".secrets.baseline"  # relative to the tree; honoured when present
+
+    @field_validator("exclude")
+    @classmethod
+    def _compile(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from None
+        return patterns
+
+
+def _generated(folder: Path) -> bool:
+    """Not the project's own files: version control, a virtualenv (``pyvenv.cfg``), a
+    cache (tagged ``CACHEDIR.TAG``, as the Cache Directory Tagging Specification has
+    caches say), or build metadata (``*.egg-info``)."""
+    markers = ("pyvenv.cfg", "CACHEDIR.TAG")
+    return (folder.name in SKIPPED_DIRS or folder.name.endswith(".egg-info")
+            or any((folder / marker).is_file() for marker in markers))  # fmt: skip
+
+
+def tree_files(root: Path, exclude: list[re.Pattern[str]], skip: set[str]) -> list[str]:
+    """Regular files under ``root`` (relative, POSIX), minus generated folders, symlinks and
+    excluded paths."""
+    found = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not _generated(Path(folder, d)))
+        for name in sorted(files):
+            path = Path(folder, name)
+            relative = path.relative_to(root).as_posix()
+            if path.is_symlink() or relative in skip:
+                continue
+            if not any(pattern.search(relative) for pattern in exclude):
+                found.append(relative)
+    return found
+
+
+def load_baseline(path: Path) -> tuple[dict[str, Any], SecretsCollection]:
+    """The baseline's settings (upgraded to this detect-secrets' format) and its secrets."""
+    data = read_json(path)
+    try:
+        upgraded = ds_baseline.upgrade(data)
+        return upgraded, SecretsCollection.load_from_baseline(upgraded)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise BadInput(path, f"not a detect-secrets baseline: {type(exc).__name__} {exc}") from None
+
+
+def _file_exclusions(settings: dict[str, Any]) -> list[str]:
+    """The baseline's ``--exclude-files`` patterns, which we apply to relative paths."""
+    for entry in settings.get("filters_used", []):
+        if isinstance(entry, dict) and entry.get("path") == EXCLUDE_FILES_FILTER:
+            pattern = entry.get("pattern", [])
+            return [pattern] if isinstance(pattern, str) else list(pattern)
+    return []
+
+
+def scan(root: Path, params: ScanParams) -> tuple[list[str], dict[str, object]]:
+    """Findings (``file:line: type``) not in the baseline, and the evidence."""
+    baseline_path = root / params.baseline
+    settings: dict[str, Any] | None = None
+    accepted = SecretsCollection()
+    if baseline_path.is_file():
+        settings, accepted = load_baseline(baseline_path)
+    patterns = [*params.exclude, *(_file_exclusions(settings) if settings else [])]
+    try:
+        exclude = [re.compile(pattern) for pattern in patterns]
+    except re.error as exc:
+        raise BadInput(
+            baseline_path, f"an --exclude-files pattern does not compile: {exc}"
+        ) from None
+    files = tree_files(root, exclude, {params.baseline})
+    found = SecretsCollection()
+    with _LOCK, ExitStack() as stack:
+        try:
+            stack.enter_context(_settings(settings))
+        except (OSError, KeyError, TypeError, ValueError) as exc:  # a word list it cannot load...
+            raise BadInput(baseline_path, f"its settings cannot be applied: {exc}") from None
+        for name, secret in _scan_files(root, files, settings):
+            secret.filename = name  # as the baseline names it: relative to the root
+            found[name].add(secret)
+    new = found - accepted
+    findings = [f"{name}:{secret.line_number}: {secret.type}" for name, secret in new]
+    evidence: dict[str, object] = {
+        "project_dir": str(root), "files_scanned": len(files),
+        "baseline": str(baseline_path) if settings is not None else None,
+        "accepted_by_baseline": sum(1 for _ in found) - len(findings),
+        "exclude": patterns, "finding_count": len(findings), "findings": findings[:SHOWN],
+    }  # fmt: skip
+    return findings, evidence
+
+
+def _scan_chunk(root: str, names: list[str], baseline: dict[str, Any] | None) -> list[
+    tuple[str, dict[str, Any]]
+]:  # fmt: skip
+    """Scan ``names`` under ``root`` with the baseline's settings: a worker process's share
+    (the secrets travel as their JSON: hashes, never values)."""
+    with _settings(baseline):
+        return [(name, secret.json()) for name in names
+                for secret in scan_file(os.path.join(root, name))]  # fmt: skip
+
+
+def _scan_files(
+    root: Path, files: list[str], baseline: dict[str, Any] | None
+) -> Iterator[tuple[str, PotentialSecret]]:
+    """Each secret found, with its file. detect-secrets runs its regexes a line at a time,
+    holding the GIL (about 40 ms a source file), so a large tree is shared among worker
+    processes, started fresh (``spawn``: forking a process with threads could copy a lock
+    some thread holds) with the same settings."""
+    workers = min(os.cpu_count() or 1, MAX_WORKERS, len(files) // FILES_PER_WORKER)
+    if workers < 2:
+        for name in files:
+            yield from ((name, secret) for secret in scan_file(str(root / name)))
+        return
+    by_size = sorted(files, key=lambda name: (root / name).stat().st_size, reverse=True)
+    chunks = [by_size[index::workers] for index in range(workers)]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        shares = [pool.submit(_scan_chunk, str(root), chunk, baseline) for chunk in chunks]
+        for share in shares:
+            for name, data in share.result():
+                yield name, PotentialSecret.load_secret_from_dict(data)
+
+
+def _settings(baseline: dict[str, Any] | None) -> AbstractContextManager[Any]:
+    """The baseline's plugins and filters, minus the file-exclusion filter (its patterns are
+    relative to the tree's root, and were applied in ``tree_files``); else the defaults."""
+    if baseline is None:
+        return default_settings()
+    if "filters_used" not in baseline:  # detect-secrets keeps its default filters then
+        return transient_settings(baseline)
+    filters = [f for f in baseline["filters_used"]
+               if not (isinstance(f, dict) and f.get("path") == EXCLUDE_FILES_FILTER)]  # fmt: skip
+    return transient_settings({**baseline, "filters_used": filters})
+
+
+@probe("secrets.scan", scopes=(Scope.TARGET,), params=ScanParams, needs=("project_dir",))
+async def secrets_scan(ctx: ProbeContext, params: ScanParams) -> ProbeResult:
+    """detect-secrets finds no secret in the target's tree beyond those its baseline accepts.
+
+    Each finding is named by file, line and type, never by value."""
+    root = project_dir(ctx)
+    try:
+        findings, evidence = await asyncio.to_thread(scan, root, params)
+    except BadInput as exc:
+        return bad_input(exc, {"project_dir": str(root)})
+    if findings:
+        more = f" (and {len(findings) - 3} more)" if len(findings) > 3 else ""
+        reason = f"{len(findings)} secret(s) in the tree: {'; '.join(findings[:3])}{more}"
+        return ProbeResult(Verdict.FAIL, reason, evidence)
+    accepted = evidence["accepted_by_baseline"]
+    reason = f"no secret in {evidence['files_scanned']} file(s) scanned"
+    if accepted:
+        reason += f" ({accepted} accepted by the baseline)"
+    return ProbeResult(Verdict.PASS, reason, evidence)
