@@ -15,6 +15,7 @@ import json
 import subprocess  # nosec B404  runs bandit with a fixed argument list, no shell
 import sys
 from collections import Counter
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,6 +23,8 @@ from pydantic import Field
 
 from checks.probes.base import ProbeContext, ProbeParams, ProbeResult, Scope
 from checks.probes.registry import probe
+from checks.probes.scan_cache import ScanCache, tree_digest
+from core.config import Settings
 from core.events import Verdict
 
 Level = Literal["LOW", "MEDIUM", "HIGH"]
@@ -66,6 +69,24 @@ def run_bandit(project_dir: Path, command: list[str], timeout: float) -> dict[st
     return report
 
 
+def cached_bandit(
+    settings: Settings, project_dir: Path, paths: list[str], command: list[str], timeout: float
+) -> tuple[dict[str, Any], bool]:
+    """Bandit's report on the files under ``paths``, run again only when their bytes
+    changed since the kept report (``scan_cache``: bandit takes the tree whole); and
+    whether the kept one served."""
+    names = [path.relative_to(project_dir).as_posix() for top in paths
+             for path in (project_dir / top).rglob("*") if path.is_file()]  # fmt: skip
+    digest = tree_digest(project_dir, names)
+    cache = ScanCache(settings, "bandit", project_dir, [version("bandit"), command[1:]])
+    kept = cache.load()
+    if kept.get("digest") == digest and isinstance(kept.get("report"), dict):
+        return kept["report"], True
+    report = run_bandit(project_dir, command, timeout)
+    cache.save({"digest": digest, "report": report})
+    return report, False
+
+
 def _location(finding: dict[str, Any]) -> str:
     return (
         f"{finding.get('filename')}:{finding.get('line_number')} {finding.get('test_id')} "
@@ -94,7 +115,10 @@ async def bandit(ctx: ProbeContext, params: BanditParams) -> ProbeResult:
     command = bandit_command(params.paths, params.exclude)
     evidence["command"] = " ".join(command[1:])
     try:
-        report = await asyncio.to_thread(run_bandit, project_dir, command, params.timeout_seconds)
+        report, unchanged = await asyncio.to_thread(
+            cached_bandit, ctx.settings, project_dir, params.paths, command, params.timeout_seconds
+        )
+        evidence["tree_unchanged_since_last_scan"] = unchanged
     except subprocess.TimeoutExpired:
         reason = f"bandit did not finish within {params.timeout_seconds:g}s"
         return ProbeResult(Verdict.ERROR, reason, evidence)

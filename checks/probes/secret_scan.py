@@ -25,6 +25,7 @@ from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 from typing import Any
 
+from detect_secrets.__version__ import VERSION as detect_secrets_version
 from detect_secrets.core import baseline as ds_baseline
 from detect_secrets.core.potential_secret import PotentialSecret
 from detect_secrets.core.scan import scan_file
@@ -35,6 +36,8 @@ from pydantic import Field, field_validator
 from checks.probes.base import ProbeContext, ProbeParams, ProbeResult, Scope
 from checks.probes.inputs import BadInput, bad_input, project_dir, read_json
 from checks.probes.registry import probe
+from checks.probes.scan_cache import ScanCache, file_digest
+from core.config import Settings
 from core.events import Verdict
 
 #: Folders that are not the project's own source: version control, environments, caches.
@@ -110,8 +113,12 @@ def _file_exclusions(settings: dict[str, Any]) -> list[str]:
     return []
 
 
-def scan(root: Path, params: ScanParams) -> tuple[list[str], dict[str, object]]:
-    """Findings (``file:line: type``) not in the baseline, and the evidence."""
+def scan(
+    root: Path, params: ScanParams, settings_: Settings
+) -> tuple[list[str], dict[str, object]]:
+    """Findings (``file:line: type``) not in the baseline, and the evidence. Files whose
+    bytes were scanned before with the same settings are not scanned again
+    (``scan_cache``)."""
     baseline_path = root / params.baseline
     settings: dict[str, Any] | None = None
     accepted = SecretsCollection()
@@ -125,19 +132,32 @@ def scan(root: Path, params: ScanParams) -> tuple[list[str], dict[str, object]]:
             baseline_path, f"an --exclude-files pattern does not compile: {exc}"
         ) from None
     files = tree_files(root, exclude, {params.baseline})
-    found = SecretsCollection()
+    cache = ScanCache(settings_, "detect-secrets", root, [detect_secrets_version, settings])
+    kept = cache.load()
+    digests = {name: file_digest(root / name) for name in files}
+    stale = [name for name in files if kept.get(name, {}).get("sha256") != digests[name]]
+    results: dict[str, dict[str, Any]] = {
+        name: {"sha256": digests[name], "secrets": [] if name in stale else kept[name]["secrets"]}
+        for name in files
+    }  # fmt: skip
     with _LOCK, ExitStack() as stack:
         try:
             stack.enter_context(_settings(settings))
         except (OSError, KeyError, TypeError, ValueError) as exc:  # a word list it cannot load...
             raise BadInput(baseline_path, f"its settings cannot be applied: {exc}") from None
-        for name, secret in _scan_files(root, files, settings):
+        for name, secret in _scan_files(root, stale, settings):
             secret.filename = name  # as the baseline names it: relative to the root
-            found[name].add(secret)
+            results[name]["secrets"].append(secret.json())
+    cache.save(results)
+    found = SecretsCollection()
+    for name, result in results.items():
+        for data in result["secrets"]:
+            found[name].add(PotentialSecret.load_secret_from_dict(data))
     new = found - accepted
     findings = [f"{name}:{secret.line_number}: {secret.type}" for name, secret in new]
     evidence: dict[str, object] = {
         "project_dir": str(root), "files_scanned": len(files),
+        "files_unchanged_since_last_scan": len(files) - len(stale),
         "baseline": str(baseline_path) if settings is not None else None,
         "accepted_by_baseline": sum(1 for _ in found) - len(findings),
         "exclude": patterns, "finding_count": len(findings), "findings": findings[:SHOWN],
@@ -196,7 +216,7 @@ async def secrets_scan(ctx: ProbeContext, params: ScanParams) -> ProbeResult:
     Each finding is named by file, line and type, never by value."""
     root = project_dir(ctx)
     try:
-        findings, evidence = await asyncio.to_thread(scan, root, params)
+        findings, evidence = await asyncio.to_thread(scan, root, params, ctx.settings)
     except BadInput as exc:
         return bad_input(exc, {"project_dir": str(root)})
     if findings:

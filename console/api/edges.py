@@ -26,13 +26,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from console.api.problems import ProblemResponse, problem
 from core.config import Settings
-from core.logs import correlated
+from core.logs import ACCESS_LOGGER, correlated
 
 log = logging.getLogger(__name__)
 #: One record per HTTP request answered (method, path, status, duration, request id):
 #: the line an operator, or the readiness item ``monitoring.structured_logging``,
 #: follows a request by. A logger of its own, so it can be quietened alone.
-access_log = logging.getLogger("console.api.access")
+access_log = logging.getLogger(ACCESS_LOGGER)
+#: Polled by machines (a balancer's liveness check, Prometheus's scrape) many times a
+#: second: an access record each would cost the loop more than the answer does.
+UNLOGGED_PATHS = frozenset({"/health", "/metrics"})
 #: A caller's own ``X-Request-ID`` is kept when it looks like an id (a UUID, a
 #: proxy's hex id...); anything else is replaced, never logged.
 CALLER_REQUEST_ID = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
@@ -114,7 +117,7 @@ class Edges:
                     detail = f"the request failed; quote its id {request_id} to the operators"
                     failed = problem(500, detail, request_id=request_id)
                     await failed(scope, receive, send_with_headers)
-            if scope["type"] == "http":
+            if scope["type"] == "http" and scope["path"] not in UNLOGGED_PATHS:
                 log_access(scope, status, time.perf_counter() - began)
 
 

@@ -14,7 +14,7 @@ import pytest
 from core.bus import Bus
 from core.events import JobState
 from core.jobs import JobKind, JobManager
-from core.logs import LogTail, configure_logging, correlated
+from core.logs import ACCESS_LOGGER, LogTail, configure_logging, correlated
 
 log = logging.getLogger("tests.logs")
 
@@ -55,6 +55,28 @@ def test_records_are_json_lines_with_their_ids_and_tracebacks(log_file: Path) ->
     assert first["time"].endswith("Z") and first["time"].startswith("20")
     assert second["request_id"] == "r-1" and "ValueError: bad tick" in second["exception"]
     assert third["message"] == "outside" and "request_id" not in third
+
+
+def test_access_records_take_the_short_way_with_the_same_fields(log_file: Path) -> None:
+    """An access record (one per API request) is written without structlog's chain, in
+    the same shape as every other line, and kept out of the console's tail."""
+    tail = LogTail()
+    logging.getLogger().addHandler(tail)
+    try:
+        with correlated(request_id="r-2"):
+            access = logging.getLogger(ACCESS_LOGGER)
+            access.info("%s %s %d", "GET", "/api/v1/risk", 200,
+                        extra={"path": "/api/v1/risk", "status": 200})  # fmt: skip
+            log.info("the same request")
+    finally:
+        logging.getLogger().removeHandler(tail)
+    fast, general = lines(log_file)
+    assert set(general) <= set(fast) | {"request_id"}
+    assert (fast["level"], fast["logger"], fast["message"]) == (
+        "INFO", ACCESS_LOGGER, "GET /api/v1/risk 200")  # fmt: skip
+    assert (fast["path"], fast["status"], fast["request_id"]) == ("/api/v1/risk", 200, "r-2")
+    assert fast["time"].endswith("Z") and len(fast["time"]) == len(general["time"])
+    assert [entry.logger for entry in tail.entries()] == ["tests.logs"]
 
 
 def test_the_file_rotates_and_keeps_its_backups(log_file: Path) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import math
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -234,14 +235,16 @@ class ProbeClient:
         return credential_headers(self.target.api_key) if self.target.api_key else {}
 
     async def send(self, method: str, path: str, **options: Any) -> httpx.Response:
-        """Send one request to ``path`` (relative to the base URL, or absolute); a 429 is
-        sent again after its ``Retry-After`` (at most ``THROTTLE_WAIT_S``), up to
-        ``THROTTLE_RETRIES`` times, unless the client measures throttling."""
+        """Send one request to ``path`` (relative to the base URL, or absolute); a 429
+        asking for a wait of at most ``THROTTLE_WAIT_S`` (pacing, not a lockout) is sent
+        again after it, up to ``THROTTLE_RETRIES`` times, unless the client measures
+        throttling."""
         response = await self._send_once(method, path, **options)
         for _ in range(THROTTLE_RETRIES if self.honour_throttling else 0):
-            if response.status_code != 429:
+            wait = retry_after(response) if response.status_code == 429 else None
+            if wait is None or wait > THROTTLE_WAIT_S:  # a lockout, not pacing: say so
                 break
-            await asyncio.sleep(retry_after(response))
+            await asyncio.sleep(wait)
             response = await self._send_once(method, path, **options)
         return response
 
@@ -310,13 +313,12 @@ class ProbeClient:
 
 
 def retry_after(response: httpx.Response) -> float:
-    """Seconds a 429 asks the client to wait (``Retry-After`` in seconds), within
-    ``THROTTLE_WAIT_S``; a second when it does not say."""
+    """Seconds a 429 asks the client to wait (``Retry-After`` in seconds; a second when it
+    does not say, and as long as a lockout when it gives a date)."""
     try:
-        wanted = float(response.headers.get("retry-after", "1"))
-    except ValueError:  # an HTTP date: not worth parsing for a wait this short
-        wanted = 1.0
-    return min(max(wanted, 0.05), THROTTLE_WAIT_S)
+        return max(float(response.headers.get("retry-after", "1")), 0.05)
+    except ValueError:  # an HTTP date: a wait measured in minutes, not pacing
+        return math.inf
 
 
 def elapsed_ms(response: httpx.Response) -> float:

@@ -38,6 +38,8 @@ LOGFMT = re.compile(r'\s*(?:[\w.\-/@]+=(?:"(?:[^"\\]|\\.)*"|\S*)\s*)+')
 
 class LogCorrelationParams(ProbeParams):
     header: str = "X-Request-ID"
+    #: A request the target logs (Quarterdeck logs every one but its health polls and
+    #: scrapes: its catalog item asks ``/api/v1/auth/me``); the API key is sent.
     path: str = "/health"
     wait_seconds: float = Field(default=5.0, gt=0, le=120)
     format: Literal["json", "logfmt"] = "json"

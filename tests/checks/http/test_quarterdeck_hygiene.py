@@ -74,14 +74,16 @@ async def test_quarterdeck_refuses_every_malformed_input(ctx: ProbeContext, api:
 async def test_quarterdeck_logs_the_request_id_as_json(
     ctx: ProbeContext, api: Api, log_file: Path
 ) -> None:
-    result = await run("logs.correlation", target_ctx(ctx, api, log_path=log_file))
+    spec = REGISTRY.get("logs.correlation")
+    params = spec.params(path="/api/v1/auth/me")  # as the catalog item asks: /health is not logged
+    result = await spec.function(target_ctx(ctx, api, log_path=log_file), params)
     assert result.verdict is Verdict.PASS, result.reason
     assert result.evidence["echoed"] is True
     (line,) = result.evidence["matching_lines"]
     record = json.loads(line)
     assert record["request_id"] == result.evidence["request_id"]
     assert (record["logger"], record["path"], record["status"]) == (
-        "console.api.access", "/health", 200)  # fmt: skip
+        "console.api.access", "/api/v1/auth/me", 200)  # fmt: skip
 
 
 async def test_quarterdeck_replaces_a_request_id_that_is_not_one(api: Api) -> None:

@@ -83,6 +83,23 @@ async def test_clean_project_passes(tmp_path: Path, make_ctx: MakeContext) -> No
     assert included.verdict is Verdict.FAIL
 
 
+async def test_an_unchanged_tree_is_not_scanned_again(
+    tmp_path: Path, make_ctx: MakeContext
+) -> None:
+    root = project(tmp_path / "p", {"app/ok.py": CLEAN})
+    first = await bandit(make_ctx(project_dir=root), BanditParams(paths=["app"]))
+    assert first.evidence["tree_unchanged_since_last_scan"] is False
+    again = await bandit(make_ctx(project_dir=root), BanditParams(paths=["app"]))
+    assert again.evidence["tree_unchanged_since_last_scan"] is True
+    assert again.verdict is Verdict.PASS
+    (root / "app/ok.py").write_text(BAD)  # the same name, other bytes: scanned again
+    changed = await bandit(make_ctx(project_dir=root), BanditParams(paths=["app"]))
+    assert changed.evidence["tree_unchanged_since_last_scan"] is False
+    assert changed.verdict is Verdict.FAIL
+    other = await bandit(make_ctx(project_dir=root), BanditParams(paths=["app"], exclude=[]))
+    assert other.evidence["tree_unchanged_since_last_scan"] is False  # another command
+
+
 async def test_nosec_comment_is_honoured(tmp_path: Path, make_ctx: MakeContext) -> None:
     justified = BAD.replace("shell=True)", "shell=True)  # nosec B602  fixed command").replace(
         "yaml.load(text)", "yaml.safe_load(text)"

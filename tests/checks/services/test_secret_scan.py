@@ -139,3 +139,20 @@ async def test_a_large_tree_is_shared_among_worker_processes(
     assert result.evidence["findings"] == [
         "pkg/module_007.py:1: AWS Access Key", "pkg/module_200.py:1: Private Key",
     ]  # fmt: skip
+
+
+async def test_a_rescan_reads_only_the_files_that_changed(
+    tmp_path: Path, make_ctx: MakeContext
+) -> None:
+    root = clean_tree(tmp_path / "p")
+    ctx = make_ctx(project_dir=root, scope=Scope.TARGET)
+    first = await secrets_scan(ctx, ScanParams())
+    assert first.evidence["files_unchanged_since_last_scan"] == 0
+    again = await secrets_scan(ctx, ScanParams())
+    assert again.verdict is Verdict.PASS
+    assert again.evidence["files_unchanged_since_last_scan"] == 2
+    (root / "app/settings.py").write_text(f'AWS_ACCESS_KEY_ID = "{AWS_KEY}"\n')
+    changed = await secrets_scan(ctx, ScanParams())
+    assert changed.verdict is Verdict.FAIL
+    assert changed.evidence["files_unchanged_since_last_scan"] == 1
+    assert changed.evidence["findings"] == ["app/settings.py:1: AWS Access Key"]
