@@ -16,6 +16,7 @@ from checks.probes import (
     ProbeContext,
     ProbeRegistry,
     ProbeResult,
+    ProbeSpec,
     target_from_settings,
 )
 from checks.release import Release, default_release
@@ -58,7 +59,15 @@ def context_from_deck(
 
 
 #: Why an item's probe was left out of the start-up run.
-HELD = "not run at start (it locks this machine out of the target's logins): run it when asked"
+HELD = "not run at start ({why}): run it when asked"
+LOCKS_OUT = "it locks this machine out of the target's logins"
+
+
+def held_back(spec: ProbeSpec) -> str:
+    """Why the start-up run leaves this probe out ("" when it runs): it locks this
+    machine out, or it does more to the target or its people than look."""
+    why = LOCKS_OUT if spec.locks_out else spec.disturbs
+    return HELD.format(why=why) if why else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +150,9 @@ class ReadinessService:
         The first run leaves out the probes that lock the probe host out of the target's
         logins for minutes (a lockout check): run unasked at every start, one aimed at this
         Quarterdeck would lock its own operators' SSH and API logins from this machine
-        (one lockout serves both). They run when someone runs them.
+        (one lockout serves both). It leaves out, too, the probes that do more than look
+        (queue jobs on the target, load it, page its on-call). They run when someone runs
+        them.
 
         A broken catalog is logged and kept in ``load_error``; it does not
         stop the Deck from starting.
@@ -157,11 +168,11 @@ class ReadinessService:
             log.error("readiness checklist %r not loaded: %s", self.checklist_id, exc)
             return
         registry = REGISTRY if self.registry is None else self.registry
-        held = [item for item in self.checklist.items
-                if item.probe in registry and registry.get(item.probe).locks_out]  # fmt: skip
-        for item in held:  # every view lists it, waiting to be asked for
-            self._publish_own(CheckUpdate(self.checklist.id, item.id, Verdict.PENDING, HELD))
-        unasked = frozenset(item.id for item in self.checklist.items) - {i.id for i in held}
+        held = {item.id: held_back(registry.get(item.probe)) for item in self.checklist.items
+                if item.probe in registry and held_back(registry.get(item.probe))}  # fmt: skip
+        for item_id, why in held.items():  # every view lists it, waiting to be asked for
+            self._publish_own(CheckUpdate(self.checklist.id, item_id, Verdict.PENDING, why))
+        unasked = frozenset(item.id for item in self.checklist.items) - set(held)
         self._spawn(RunRequest(self.checklist, unasked, default_release(self.deck.settings)))
 
     async def stop(self) -> None:

@@ -33,6 +33,7 @@ class AlertingParams(ProbeParams):
     scopes=(Scope.TARGET,),
     params=AlertingParams,
     needs=("prometheus_url",),
+    disturbs="its test alert reaches the target's on-call",
 )
 async def alerting(ctx: ProbeContext, params: AlertingParams) -> ProbeResult:
     """Prometheus evaluates alerting rules and sends to an Alertmanager that notifies someone.

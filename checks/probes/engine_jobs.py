@@ -110,7 +110,7 @@ async def _exported(
 
 
 @probe("engine.optimize", scopes=(Scope.TARGET,), params=OptimizeParams,
-       needs=("base_url", "api_key"))  # fmt: skip
+       needs=("base_url", "api_key"), disturbs="it queues jobs on the target")  # fmt: skip
 async def optimize(ctx: ProbeContext, params: OptimizeParams) -> ProbeResult:
     """A small optimization runs on the target to a best parameter set within its budget.
 
@@ -207,7 +207,7 @@ def cancel_failures(job_id: int, stopped: httpx.Response, end: dict[str, Any],
 
 
 @probe("engine.job_control", scopes=(Scope.TARGET,), params=JobControlParams,
-       needs=("base_url", "api_key"))  # fmt: skip
+       needs=("base_url", "api_key"), disturbs="it queues jobs on the target")  # fmt: skip
 async def job_control(ctx: ProbeContext, params: JobControlParams) -> ProbeResult:
     """The target's job queue obeys its priority and cancel controls, and reports progress.
 

@@ -49,6 +49,10 @@ class ProbeSpec:
     #: Leaves the probe host locked out of the target's logins for minutes (a lockout
     #: check): runs alone, after every other probe, exclusive ones included.
     locks_out: bool = False
+    #: What it does to the target or its people beyond looking (queues jobs on it, loads
+    #: it, pages its on-call), said as the reason it is not run unasked; empty when it
+    #: only looks. The run every start makes holds such probes back.
+    disturbs: str = ""
 
     @property
     def description(self) -> str:
@@ -73,6 +77,7 @@ class ProbeRegistry:
         exclusive: bool = False,
         needs: tuple[str, ...] = (),
         locks_out: bool = False,
+        disturbs: str = "",
     ) -> Callable[[F], F]:
         """Decorator registering an ``async def probe(ctx, params) -> ProbeResult``."""
         if not scopes or Scope.MANUAL in scopes:
@@ -84,7 +89,7 @@ class ProbeRegistry:
             if name in self._specs:
                 raise ValueError(f"probe {name!r} is already registered")
             self._specs[name] = ProbeSpec(name, function, params, scopes, exclusive, needs,
-                                          locks_out)  # fmt: skip
+                                          locks_out, disturbs)  # fmt: skip
             return function
 
         return decorate
@@ -119,10 +124,11 @@ def probe(
     exclusive: bool = False,
     needs: tuple[str, ...] = (),
     locks_out: bool = False,
+    disturbs: str = "",
 ) -> Callable[[F], F]:
     """Register a built-in probe in ``REGISTRY`` under ``name``."""
     return REGISTRY.register(name, scopes=scopes, params=params, exclusive=exclusive,
-                             needs=needs, locks_out=locks_out)  # fmt: skip
+                             needs=needs, locks_out=locks_out, disturbs=disturbs)  # fmt: skip
 
 
 def registry_in(context: Any) -> ProbeRegistry:

@@ -15,12 +15,14 @@ Findings name file, line and secret type; the secret itself is never reported.
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 import re
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 from typing import Any
@@ -51,6 +53,7 @@ SHOWN = 20  # findings quoted in the evidence
 FILES_PER_WORKER = 100
 MAX_WORKERS = 8
 _LOCK = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 class ScanParams(ProbeParams):
@@ -181,20 +184,32 @@ def _scan_files(
     """Each secret found, with its file. detect-secrets runs its regexes a line at a time,
     holding the GIL (about 40 ms a source file), so a large tree is shared among worker
     processes, started fresh (``spawn``: forking a process with threads could copy a lock
-    some thread holds) with the same settings."""
+    some thread holds) with the same settings. Where workers cannot be started (a
+    process whose standard streams are not files, as under the console's terminal UI),
+    the files are scanned here."""
     workers = min(os.cpu_count() or 1, MAX_WORKERS, len(files) // FILES_PER_WORKER)
-    if workers < 2:
-        for name in files:
-            yield from ((name, secret) for secret in scan_file(str(root / name)))
+    shared = _scan_in_workers(root, files, baseline, workers) if workers >= 2 else None
+    if shared is not None:
+        yield from ((name, PotentialSecret.load_secret_from_dict(data)) for name, data in shared)
         return
+    for name in files:
+        yield from ((name, secret) for secret in scan_file(str(root / name)))
+
+
+def _scan_in_workers(
+    root: Path, files: list[str], baseline: dict[str, Any] | None, workers: int
+) -> list[tuple[str, dict[str, Any]]] | None:
+    """The secrets found by ``workers`` processes, or None when they could not run."""
     by_size = sorted(files, key=lambda name: (root / name).stat().st_size, reverse=True)
     chunks = [by_size[index::workers] for index in range(workers)]
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        shares = [pool.submit(_scan_chunk, str(root), chunk, baseline) for chunk in chunks]
-        for share in shares:
-            for name, data in share.result():
-                yield name, PotentialSecret.load_secret_from_dict(data)
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            shares = [pool.submit(_scan_chunk, str(root), chunk, baseline) for chunk in chunks]
+            return [found for share in shares for found in share.result()]
+    except (OSError, ValueError, BrokenProcessPool) as exc:
+        log.warning("secrets.scan: worker processes failed (%s); scanning in this process", exc)
+        return None
 
 
 def _settings(baseline: dict[str, Any] | None) -> AbstractContextManager[Any]:

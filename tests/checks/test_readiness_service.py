@@ -68,15 +68,19 @@ async def test_start_with_builtin_checklist_runs_once_and_publishes(
     assert service.checklist is not None
     assert service.checklist.id == "production"
     await service.wait_idle()
-    probe_ids = {i.id for i in service.checklist.probe_items} - {"authentication.lockout"}
-    assert set(service.results) == probe_ids  # all but the lockout check (see below)
+    held = {"authentication.lockout", "performance.response_times", "performance.load_tested",
+            "research.optimizer", "exports.generation", "jobs.background_queue",
+            "monitoring.alerting"}  # fmt: skip
+    probe_ids = {i.id for i in service.checklist.probe_items} - held
+    assert set(service.results) == probe_ids  # all but the ones held back (see below)
+    assert all(service.updates[i].reason.startswith("not run at start (") for i in held)
     assert service.results["database.sqlite_wal"].verdict is Verdict.PASS
     # Quarterdeck's own engine is on paper, but that is no evidence about the target's.
     assert service.results["trading.paper_mode"].verdict is Verdict.ERROR
     assert service.results["trading.paper_mode"].reason.startswith("target.base_url is not set")
     assert service.runs_completed == 1
     events = subscription.drain()
-    # every item announced (the lockout check as held back), each run probe twice more
+    # every item announced (those held back too), each run probe twice more
     assert len(events) == len(service.checklist.items) + 2 * len(probe_ids)
     await service.stop()
 
@@ -305,3 +309,39 @@ async def test_the_start_up_run_leaves_out_probes_that_lock_the_probe_host_out(
     results = await service.rerun(actor=SYSTEM)  # asked for: everything runs
     assert set(results) == {"t.plain", "t.lockout"}
     await service.stop()
+
+
+async def test_the_start_up_run_leaves_out_probes_that_do_more_than_look(
+    settings: Settings,
+    wal_engine: Engine,
+    make_checklist: MakeChecklist,
+    registry: ProbeRegistry,
+    tracker: Tracker,
+) -> None:
+    # Queued jobs, a load test or a page to on-call at every start of every console
+    # would be the check disturbing what it examines.
+    @registry.register("test.pages", scopes=(Scope.TARGET,), disturbs="it pages on-call")
+    async def pages(ctx: ProbeContext, params: ProbeParams) -> ProbeResult:
+        tracker.calls += 100
+        return ProbeResult(Verdict.PASS, "paged")
+
+    checklist = make_checklist(item("t.plain", "test.pass"), item("t.page", "test.pages"))
+    service = ReadinessService(
+        fake_deck(settings, wal_engine), checklist=checklist, registry=registry
+    )
+    await service.start()
+    await service.wait_idle()
+    assert set(service.results) == {"t.plain"} and tracker.calls == 1
+    held = service.updates["t.page"]
+    assert (held.verdict, held.reason) == (
+        Verdict.PENDING, "not run at start (it pages on-call): run it when asked")  # fmt: skip
+    assert set(await service.rerun(actor=SYSTEM)) == {"t.plain", "t.page"}
+    await service.stop()
+
+
+def test_the_built_in_probes_that_do_more_than_look_say_so() -> None:
+    from checks.probes import REGISTRY
+
+    held = {spec.name for spec in REGISTRY if spec.disturbs or spec.locks_out}
+    assert held == {"http.lockout", "http.load", "engine.optimize", "engine.job_control",
+                    "prometheus.alerting"}  # fmt: skip

@@ -39,7 +39,8 @@ def percentile(sorted_values: list[float], p: float) -> float:
     return sorted_values[rank - 1]
 
 
-@probe("http.load", scopes=(Scope.TARGET,), params=LoadParams, exclusive=True, needs=("base_url",))
+@probe("http.load", scopes=(Scope.TARGET,), params=LoadParams, exclusive=True,
+       needs=("base_url",), disturbs="it loads the target with requests")  # fmt: skip
 async def load(ctx: ProbeContext, params: LoadParams) -> ProbeResult:
     """``requests`` GETs of ``path``, ``concurrency`` at a time, within latency and error bounds.
 
