@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from pydantic import Field
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from checks.probes.base import ProbeContext, ProbeParams, ProbeResult, Scope
 from checks.probes.reach import database_engine
 from checks.probes.registry import probe
 from core.events import Verdict
+
+T = TypeVar("T")
 
 
 class ReachableParams(ProbeParams):
@@ -64,6 +68,22 @@ async def _reachable(engine: Engine, params: ReachableParams) -> ProbeResult:
         reason = f"SELECT 1 took {latency_ms:.1f} ms, over {params.max_latency_ms:g} ms"
         return ProbeResult(Verdict.WARN, reason, evidence)
     return ProbeResult(Verdict.PASS, f"SELECT 1 in {latency_ms:.1f} ms", evidence)
+
+
+async def read_database(engine: Engine, read: Callable[[Connection], T]) -> T:
+    """``read(connection)``, on a connection of its own, off the event loop."""
+
+    def run() -> T:
+        with engine.connect() as connection:
+            return read(connection)
+
+    return await asyncio.to_thread(run)
+
+
+def unreadable(exc: SQLAlchemyError, evidence: dict[str, object], what: str) -> ProbeResult:
+    """A database that answers but will not say ``what`` it was asked: a FAIL."""
+    evidence["error"] = _error_text(exc)
+    return ProbeResult(Verdict.FAIL, f"cannot read {what}: {evidence['error']}", evidence)
 
 
 def _error_text(exc: SQLAlchemyError) -> str:

@@ -17,30 +17,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
 from alembic.script.revision import RevisionError
 from pydantic import Field
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from checks.probes.base import ProbeContext, ProbeParams, ProbeResult, Scope
-from checks.probes.database import safe_url
+from checks.probes.database import read_database, safe_url, unreadable
 from checks.probes.reach import OutOfReach, database_engine
 from checks.probes.registry import probe
 from core.events import Verdict
-
-
-async def _read(engine: Engine, read: Any) -> Any:
-    """``read(connection)``, on a connection of its own, off the event loop."""
-
-    def run() -> Any:
-        with engine.connect() as connection:
-            return read(connection)
-
-    return await asyncio.to_thread(run)
-
-
-def _unreadable(exc: SQLAlchemyError, evidence: dict[str, object]) -> ProbeResult:
-    evidence["error"] = str(getattr(exc, "orig", None) or exc).strip()
-    return ProbeResult(Verdict.FAIL, f"cannot read the database: {evidence['error']}", evidence)
-
 
 # --- database.migrations -------------------------------------------------------------
 
@@ -166,9 +150,9 @@ async def migrations(ctx: ProbeContext, params: MigrationsParams) -> ProbeResult
         except BrokenTree as exc:
             return ProbeResult(Verdict.ERROR, str(exc), evidence)
         try:
-            current = await _read(engine, lambda c: _current(c, params.version_table))
+            current = await read_database(engine, lambda c: _current(c, params.version_table))
         except SQLAlchemyError as exc:
-            return _unreadable(exc, evidence)
+            return unreadable(exc, evidence, "the database")
     evidence.update(script_location=tree.script.dir, heads=list(tree.heads),
                     current=list(current), migrations=len(tree.revisions),
                     irreversible=tree.irreversible)  # fmt: skip
@@ -314,10 +298,10 @@ async def indexes(ctx: ProbeContext, params: IndexesParams) -> ProbeResult:
             return ProbeResult(Verdict.WARN, reason, evidence)
         try:
             if dialect == "sqlite":
-                tables = await _read(engine, lambda c: _sqlite_tables(c, params.min_rows))
+                tables = await read_database(engine, lambda c: _sqlite_tables(c, params.min_rows))
                 return _judge_sqlite(tables, params, evidence)
-            found = await _read(engine, lambda c: _postgres_usage(c, params))
+            found = await read_database(engine, lambda c: _postgres_usage(c, params))
         except SQLAlchemyError as exc:
-            return _unreadable(exc, evidence)
+            return unreadable(exc, evidence, "the database")
     evidence.update(found)
     return _judge_postgres(found, params, evidence)

@@ -4,7 +4,6 @@ replication of its own, and says so (WARN: nothing was verified)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from pydantic import Field
@@ -12,7 +11,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from checks.probes.base import ProbeContext, ProbeParams, ProbeResult, Scope
-from checks.probes.database import safe_url
+from checks.probes.database import read_database, safe_url, unreadable
 from checks.probes.reach import database_engine
 from checks.probes.registry import probe
 from core.events import Verdict
@@ -22,22 +21,6 @@ def _not_postgres(engine: Engine, evidence: dict[str, object]) -> ProbeResult:
     reason = (f"not applicable: the database is {engine.dialect.name}, which has no "
               "server of its own to examine; attest the item instead")  # fmt: skip
     return ProbeResult(Verdict.WARN, reason, evidence)
-
-
-async def _read(engine: Engine, read: Any) -> Any:
-    """``read(connection)``, on a connection of its own, off the event loop."""
-
-    def run() -> Any:
-        with engine.connect() as connection:
-            return read(connection)
-
-    return await asyncio.to_thread(run)
-
-
-def _unreadable(exc: SQLAlchemyError, evidence: dict[str, object]) -> ProbeResult:
-    evidence["error"] = str(getattr(exc, "orig", None) or exc).strip()
-    return ProbeResult(Verdict.FAIL, f"cannot read the server's state: {evidence['error']}",
-                       evidence)  # fmt: skip
 
 
 class ConnectionsParams(ProbeParams):
@@ -84,9 +67,9 @@ async def connections(ctx: ProbeContext, params: ConnectionsParams) -> ProbeResu
             return _not_postgres(engine, evidence)
         limit = params.max_idle_in_transaction_seconds
         try:
-            found = await _read(engine, lambda c: _connections(c, limit))
+            found = await read_database(engine, lambda c: _connections(c, limit))
         except SQLAlchemyError as exc:
-            return _unreadable(exc, evidence)
+            return unreadable(exc, evidence, "the server's state")
     evidence.update(found)
     usable = int(found["max_connections"]) - int(found["reserved"])  # type: ignore[call-overload]
     in_use = int(found["in_use"])  # type: ignore[call-overload]
@@ -150,9 +133,9 @@ async def replication(ctx: ProbeContext, params: ReplicationParams) -> ProbeResu
         if engine.dialect.name != "postgresql":
             return _not_postgres(engine, evidence)
         try:
-            found = await _read(engine, _replication)
+            found = await read_database(engine, _replication)
         except SQLAlchemyError as exc:
-            return _unreadable(exc, evidence)
+            return unreadable(exc, evidence, "the server's state")
     evidence.update(found)
     if found["role"] == "standby":
         return _judge_standby(found, params, evidence)

@@ -20,6 +20,7 @@ from checks import (
 from checks.probes import Scope
 from core.config import Settings
 from core.events import Verdict
+from core.store import Store
 
 from .support import SleepParams, Tracker
 
@@ -46,6 +47,15 @@ def rollback_engine(tmp_path: Path) -> Iterator[Engine]:
     engine = sqlite_engine(tmp_path / "rollback.db", "DELETE")
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A Quarterdeck store (SQLite, its schema made) in the test's folder."""
+    store = Store(f"sqlite:///{tmp_path / 'quarterdeck.db'}")
+    store.create_schema()
+    yield store
+    store.dispose()
 
 
 @pytest.fixture

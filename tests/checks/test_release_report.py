@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -40,14 +40,6 @@ OLGA = Principal("olga", Role.OPERATOR)
 SAM = Principal("sam", Role.RELEASE_MANAGER)
 ROLES = ("QA", "Security")
 EXPIRES = time.time() + 7 * 86_400
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store(f"sqlite:///{tmp_path / 'quarterdeck.db'}")
-    store.create_schema()
-    yield store
-    store.dispose()
 
 
 @pytest.fixture

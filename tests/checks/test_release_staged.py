@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from checks import ProbeContext, builtin_checklists
@@ -19,14 +16,6 @@ from core.store import Store
 
 ADA = Principal("ada", Role.ADMIN)
 VERSION = "2.4.0"
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store(f"sqlite:///{tmp_path / 'qd.db'}")
-    store.create_schema()
-    yield store
-    store.dispose()
 
 
 @pytest.fixture

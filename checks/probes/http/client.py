@@ -167,7 +167,8 @@ def _ssl_context(ca_file: str | None, mtime_ns: int) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=ca_file)
 
 
-def _verify(target: Target) -> ssl.SSLContext:
+def target_ssl_context(target: Target) -> ssl.SSLContext:
+    """The TLS context a probe of ``target`` uses: its CA file's, else the system's."""
     if target.ca_file is None:
         return _ssl_context(None, 0)
     return _ssl_context(str(target.ca_file), target.ca_file.stat().st_mtime_ns)
@@ -206,7 +207,7 @@ class ProbeClient:
 
     async def __aenter__(self) -> ProbeClient:
         self._client = httpx.AsyncClient(
-            verify=_verify(self.target),
+            verify=target_ssl_context(self.target),
             timeout=httpx.Timeout(self.timeout),
             follow_redirects=False,
             limits=httpx.Limits(

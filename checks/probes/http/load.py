@@ -7,10 +7,17 @@ import math
 import time
 from collections import Counter
 
+import httpx
 from pydantic import Field, model_validator
 
 from checks.probes.base import ProbeContext, ProbeParams, ProbeResult, Scope
-from checks.probes.http.client import ProbeClient, Unreachable, elapsed_ms, run_http_probe
+from checks.probes.http.client import (
+    ProbeClient,
+    Unreachable,
+    run_http_probe,
+    target_ssl_context,
+)
+from checks.probes.http.load_client import LoadConnection
 from checks.probes.registry import probe
 from core.events import Verdict
 
@@ -55,17 +62,24 @@ async def load(ctx: ProbeContext, params: LoadParams) -> ProbeResult:
         statuses: Counter[str] = Counter()
         failures: list[Unreachable] = []
         queue = iter(range(params.requests))
+        url = httpx.URL(http.url(params.path))
 
         async def worker() -> None:
-            for _ in queue:
-                try:
-                    response = await http.get(params.path, record=False)
-                except Unreachable as exc:
-                    failures.append(exc)
-                    statuses[exc.kind] += 1
-                    continue
-                latencies.append(elapsed_ms(response))
-                statuses[str(response.status_code)] += 1
+            connection = LoadConnection(url, target_ssl_context(ctx.target), http.timeout,
+                                        http.api_key_headers())  # fmt: skip
+            try:
+                for _ in queue:
+                    try:
+                        status, elapsed = await connection.get()
+                    except httpx.TransportError as exc:
+                        failure = Unreachable("GET", str(url), exc)
+                        failures.append(failure)
+                        statuses[failure.kind] += 1
+                        continue
+                    latencies.append(elapsed)
+                    statuses[str(status)] += 1
+            finally:
+                await connection.close()
 
         started = time.perf_counter()
         async with asyncio.TaskGroup() as group:

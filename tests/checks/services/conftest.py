@@ -18,6 +18,7 @@ from core.config import Settings
 from .monitoring import MonitoringLab, monitoring_lab
 from .pki import Authority, self_signed
 from .servers import TlsSite, nginx
+from .target_api import api  # noqa: F401  (a served Quarterdeck, for the engine probes)
 
 MakeContext = Callable[..., ProbeContext]
 

@@ -3,30 +3,16 @@ store: unsigned, signed, then tampered with behind its back."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
 from sqlalchemy import text
 
-from checks.probes import ProbeContext, Scope, Target
+from checks.probes import Scope
 from checks.probes.audit_chain import AuditChainParams, chain
-from core.access import Role
 from core.audit import sign_checkpoint
-from core.config import Settings
 from core.events import Verdict
-from tests.console.api.conftest import Api, role_keys, serving
+from tests.console.api.conftest import Api
 
-
-@pytest.fixture
-async def api(settings: Settings) -> AsyncIterator[Api]:
-    async with serving(settings, role_keys(settings)) as served:
-        yield served
-
-
-def aimed_at(api: Api, scope: Scope = Scope.TARGET) -> ProbeContext:
-    target = Target(base_url=api.url, api_key=api.keys[Role.VIEWER])
-    return ProbeContext(api.deck.settings, api.deck.store.engine, "live", target, scope=scope)
+from .target_api import aimed_at
 
 
 async def test_a_signed_trail_passes_and_a_rewritten_entry_fails(api: Api) -> None:
@@ -35,7 +21,7 @@ async def test_a_signed_trail_passes_and_a_rewritten_entry_fails(api: Api) -> No
     result = await chain(aimed_at(api), AuditChainParams())
     assert result.verdict is Verdict.PASS, result.reason
     assert result.evidence["checkpoints"] >= 1
-    own = await chain(aimed_at(api, Scope.QUARTERDECK), AuditChainParams())
+    own = await chain(aimed_at(api, scope=Scope.QUARTERDECK), AuditChainParams())
     assert own.verdict is Verdict.PASS, own.reason
     with deck.store.engine.begin() as connection:
         connection.execute(text("UPDATE audit SET actor = 'mallory' WHERE seq = 1"))

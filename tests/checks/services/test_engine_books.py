@@ -4,12 +4,8 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-
-from checks.probes import ProbeContext, Scope, Target
 from checks.probes.engine_books import (
     ReconcileParams,
     StrategiesParams,
@@ -20,24 +16,12 @@ from checks.probes.engine_books import (
 )
 from checks.probes.http.client import ProbeClient
 from checks.probes.target_engine import TargetEngine
-from core.access import Role
 from core.config import Settings
 from core.events import Verdict
 from tests.console.api.conftest import Api, role_keys, serving
 from tests.console.api.test_trading_routes import fills_seen
 
-
-@pytest.fixture
-async def api(settings: Settings) -> AsyncIterator[Api]:
-    """A Quarterdeck serving its API, a user of each role holding a key."""
-    async with serving(settings, role_keys(settings)) as served:
-        yield served
-
-
-def aimed_at(api: Api) -> ProbeContext:
-    target = Target(base_url=api.url, api_key=api.keys[Role.VIEWER])
-    return ProbeContext(api.deck.settings, api.deck.store.engine, "live", target,
-                        scope=Scope.TARGET)  # fmt: skip
+from .target_api import aimed_at
 
 
 async def test_a_trading_account_reconciles_with_its_fills(api: Api) -> None:

@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import pytest
-
-from checks.probes import ProbeContext, Scope, Target
 from checks.probes.engine_feeds import FeedsParams, feeds
-from core.access import Role
-from core.config import Settings
 from core.events import Verdict
-from tests.console.api.conftest import Api, role_keys, serving
+from tests.console.api.conftest import Api
 
-
-@pytest.fixture
-async def api(settings: Settings) -> AsyncIterator[Api]:
-    async with serving(settings, role_keys(settings)) as served:
-        yield served
-
-
-def aimed_at(api: Api) -> ProbeContext:
-    target = Target(base_url=api.url, api_key=api.keys[Role.VIEWER])
-    return ProbeContext(api.deck.settings, api.deck.store.engine, "live", target,
-                        scope=Scope.TARGET)  # fmt: skip
+from .target_api import aimed_at
 
 
 async def test_a_live_feed_passes_and_a_stale_one_fails(api: Api) -> None:

@@ -3,12 +3,10 @@ serving on 127.0.0.1, read and drilled with its users' keys."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from sqlalchemy import Engine
 
-from checks.probes import REGISTRY, ProbeContext, ProbeParams, Scope, Target
+from checks.probes import REGISTRY, ProbeContext, ProbeParams, Target
 from checks.probes.engine import KillSwitchParams, RiskLimitsParams, kill_switch, paper_mode
 from checks.probes.engine import risk_limits as risk_limits_probe
 from checks.runner import run_probe_named
@@ -17,19 +15,7 @@ from core.config import Settings
 from core.events import RiskState, Verdict
 from tests.console.api.conftest import Api, role_keys, serving
 
-
-@pytest.fixture
-async def api(settings: Settings) -> AsyncIterator[Api]:
-    """A Quarterdeck serving its API, a user of each role holding a key."""
-    async with serving(settings, role_keys(settings)) as served:
-        yield served
-
-
-def aimed_at(api: Api, role: Role) -> ProbeContext:
-    """A check run from elsewhere: its own settings and store are not the target's."""
-    target = Target(base_url=api.url, api_key=api.keys[role])
-    return ProbeContext(api.deck.settings, api.deck.store.engine, "live", target,
-                        scope=Scope.TARGET)  # fmt: skip
+from .target_api import aimed_at
 
 
 async def test_paper_mode_is_read_from_the_target_s_engine(api: Api) -> None:
