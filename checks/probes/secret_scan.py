@@ -19,6 +19,8 @@ import logging
 import multiprocessing
 import os
 import re
+import shutil
+import subprocess  # nosec B404  runs git ls-files with a fixed argument list
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -82,18 +84,41 @@ def _generated(folder: Path) -> bool:
 
 
 def tree_files(root: Path, exclude: list[re.Pattern[str]], skip: set[str]) -> list[str]:
-    """Regular files under ``root`` (relative, POSIX), minus generated folders, symlinks and
-    excluded paths."""
+    """Regular files under ``root`` (relative, POSIX), minus symlinks and excluded paths:
+    in a git checkout the files git tracks and the untracked ones it does not ignore, as
+    detect-secrets' own scan takes them (build output and test artefacts are ignored);
+    elsewhere every file outside generated folders."""
+    candidates = _git_files(root)
+    if candidates is None:
+        candidates = _walked_files(root)
+    found = []
+    for relative in candidates:
+        path = root / relative
+        if relative in skip or path.is_symlink() or not path.is_file():
+            continue
+        if not any(pattern.search(relative) for pattern in exclude):
+            found.append(relative)
+    return found
+
+
+def _git_files(root: Path) -> list[str] | None:
+    """What ``git ls-files`` lists as the tree's files, or None when it is no checkout."""
+    if not (root / ".git").exists() or shutil.which("git") is None:
+        return None
+    listed = subprocess.run(  # nosec B603 B607  fixed argv, no shell
+        ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        capture_output=True, check=False, timeout=60,
+    )  # fmt: skip
+    if listed.returncode != 0:
+        return None
+    return sorted({name for name in listed.stdout.decode(errors="replace").split("\0") if name})
+
+
+def _walked_files(root: Path) -> list[str]:
     found = []
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not _generated(Path(folder, d)))
-        for name in sorted(files):
-            path = Path(folder, name)
-            relative = path.relative_to(root).as_posix()
-            if path.is_symlink() or relative in skip:
-                continue
-            if not any(pattern.search(relative) for pattern in exclude):
-                found.append(relative)
+        found += [Path(folder, name).relative_to(root).as_posix() for name in sorted(files)]
     return found
 
 

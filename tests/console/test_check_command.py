@@ -196,7 +196,7 @@ async def test_check_status_shows_the_consoles_attestations_without_release(
         tree = app.screen.query_one("ChecklistTree")
         await wait_until(pilot, lambda: tree.state is not None)
         assert tree.state.release.version == __version__
-        tree.select_item("security.input_validation")
+        tree.select_item("security.data_at_rest")
         await pilot.press("t")
         await fill(pilot, verdict="pass", note="schemas on every route")
         await wait_until(pilot, lambda: tree.state.items and any(
@@ -205,7 +205,7 @@ async def test_check_status_shows_the_consoles_attestations_without_release(
     out = run(capsys, "check", "status", "production", "--json")[1]
     status = json.loads(out)
     assert status["version"] == __version__
-    item = next(i for i in status["items"] if i["id"] == "security.input_validation")
+    item = next(i for i in status["items"] if i["id"] == "security.data_at_rest")
     assert (item["verdict"], item["actor"]) == ("pass", "rita")
 
 

@@ -88,7 +88,7 @@ async def test_readiness_pane_lists_the_checklist_and_probes_pass(settings: Sett
         total = len(readiness.checklist.items)
         await wait_until(pilot, lambda: table.row_count == total)
         await wait_until(pilot, lambda: "pass" in str(table.get_row("database.sqlite_wal")[0]))
-        assert "manual" in str(table.get_row("database.backups")[0])
+        assert "manual" in str(table.get_row("security.data_at_rest")[0])
         await pilot.press("q")
 
 

@@ -75,8 +75,8 @@ async def test_runs_of_a_section_an_item_and_everything_are_live_and_recorded(
         store, rel = deck.store, release(app)
 
         tree.select_item("database.reachable")
-        await pilot.press("s")  # the section Database & backups: three probes
-        await wait_until(pilot, lambda: tree.progress.total == 3 and not tree.progress.running)
+        await pilot.press("s")  # the section Database & backups: seven probes
+        await wait_until(pilot, lambda: tree.progress.total == 7 and not tree.progress.running)
         section = ("database.reachable", "database.sqlite_wal", "database.backup_fresh")
         await wait_until(pilot, lambda: statuses(tree, *section) == ["pass", "pass", "error"])
         assert [r.actor for r in history(store, rel, "database.reachable")] == [actor]
@@ -89,7 +89,7 @@ async def test_runs_of_a_section_an_item_and_everything_are_live_and_recorded(
         # The Deck's own engine is on paper, but the item is about the target's.
         await wait_until(pilot, lambda: statuses(tree, "trading.paper_mode") == ["error"])
 
-        tree.select_item("security.input_validation")
+        tree.select_item("security.data_at_rest")
         await pilot.press("i")  # a manual item is attested, not run
         await wait_until(pilot, lambda: "is manual: attest it" in messages(app))
 
@@ -113,14 +113,14 @@ async def test_attest_waive_and_sign_off_are_recorded_with_the_user(make_frozen_
         store, rel = app.deck.store, release(app)
         checklist = builtin_checklist("production")
 
-        tree.select_item("security.input_validation")
+        tree.select_item("infrastructure.timeouts")
         await pilot.press("t")
         await pilot.press("escape")  # cancelled: nothing recorded
-        assert history(store, rel, "security.input_validation") == []
+        assert history(store, rel, "infrastructure.timeouts") == []
         await pilot.press("t")
         await fill(pilot, verdict="warn", note="schemas on 11 of 12 routes", evidence="PR 412")
-        await wait_until(pilot, lambda: statuses(tree, "security.input_validation") == ["warn"])
-        (row,) = history(store, rel, "security.input_validation")
+        await wait_until(pilot, lambda: statuses(tree, "infrastructure.timeouts") == ["warn"])
+        (row,) = history(store, rel, "infrastructure.timeouts")
         assert (row.source, row.actor, row.verdict) == ("attestation", "rita", "warn")
         evidence = app.screen.query_one(EvidencePane)
         await wait_until(pilot, lambda: "attested by rita for Development"
@@ -157,7 +157,7 @@ async def test_attest_waive_and_sign_off_are_recorded_with_the_user(make_frozen_
         await wait_until(pilot, lambda: evidence.border_title == "Authorization refused")
         shown = static_text(evidence.query_one("#evidence-body", Static))
         assert "cannot be authorized" in shown and "blocking item(s) unsatisfied:" in shown
-        assert "34 manual, 20 pending" in shown  # counted by state
+        assert "40 pending, 14 manual" in shown  # counted by state
         assert "more, listed below" in shown and "Sign-offs missing (7)" in shown
         (toast,) = [n.message for n in app._notifications if "Not authorized" in n.message]
         assert len(toast) < 100 and "security." not in toast
@@ -226,12 +226,12 @@ async def test_palette_offers_state_aware_readiness_commands(make_frozen_app) ->
     app.deck.store.create_schema()
     async with app.run_test(size=(120, 40)) as pilot:
         tree = await open_release(pilot)
-        tree.select_item("security.input_validation")
+        tree.select_item("security.data_at_rest")
         await pilot.pause(0.1)
         commands = {c.title: c for c in app.screen.palette_commands()}
-        assert "Run section Security" in commands and "Attest security.input_validation" in commands
+        assert "Run section Security" in commands and "Attest security.data_at_rest" in commands
         assert "Sign off as QA" in commands
-        attest = commands["Attest security.input_validation"].needs or ""
+        attest = commands["Attest security.data_at_rest"].needs or ""
         assert "may not attest" in (app.screen.denial_for(attest) or "")
         assert "Readiness checklist: monitoring" in commands
         commands["Readiness checklist: monitoring"].run()

@@ -34,7 +34,7 @@ RESULTS = (  # item, verdict, reason, evidence, source, actor
      "console:alice"),
     ("database.backup_fresh", "fail", "no backup in the last 24 h", {"newest": None}, "probe",
      "console:alice"),
-    ("security.input_validation", "pass", "reviewed the order schema",
+    ("security.data_at_rest", "pass", "disks and backups encrypted (LUKS, age)",
      {"evidence": "PR 412"}, "attestation", "bob"),
     ("security.headers", "fail", "missing: Content-Security-Policy, X-Frame-Options",
      {"missing": ["Content-Security-Policy", "X-Frame-Options"]}, "probe", "console:alice"),

@@ -11,6 +11,11 @@ from dataclasses import dataclass
 import httpx
 import pytest
 import schemathesis
+
+# Imported here, while collection runs on one thread, not lazily inside a test: as a
+# pytest plugin schemathesis has its modules' asserts rewritten (ast), and CPython 3.11.7
+# failed one such rewrite with "AST constructor recursion depth mismatch" mid-run.
+import schemathesis.specs.openapi.schemas
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (

@@ -64,9 +64,11 @@ def tls_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsLab]:
         yield TlsLab(ca.write(root / "ca.pem"), other.write(root / "other-ca.pem"), ports)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def monitoring(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MonitoringLab]:
-    """node_exporter, Prometheus and Alertmanager, good and bad, started once (monitoring.py)."""
+    """node_exporter, Prometheus and Alertmanager, good and bad, started once for this
+    package's tests (monitoring.py) and stopped after them: five Prometheus servers
+    scraping every second would load the rest of the run."""
     with monitoring_lab(tmp_path_factory.mktemp("monitoring")) as lab:
         yield lab
 

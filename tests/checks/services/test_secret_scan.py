@@ -177,3 +177,23 @@ async def test_workers_that_cannot_start_leave_the_scan_to_this_process(
     result = await secrets_scan(make_ctx(project_dir=root, scope=Scope.TARGET), ScanParams())
     assert result.verdict is Verdict.FAIL
     assert result.evidence["findings"] == ["pkg/module_007.py:1: AWS Access Key"]
+
+
+async def test_a_git_checkout_is_scanned_as_git_lists_it(
+    tmp_path: Path, make_ctx: MakeContext
+) -> None:
+    """Tracked files and untracked ones git does not ignore, as detect-secrets' own scan
+    takes a checkout: an ignored build artefact is not the project's source."""
+    root = tree(tmp_path / "repo", {
+        ".gitignore": "build/\n",
+        "app/tracked.py": f'KEY = "{AWS_KEY}"\n',
+        "app/new.py": f'TOKEN = "{GITHUB_TOKEN}"\n',
+        "build/report.html": f"<p>{AWS_KEY}</p>\n",
+    })  # fmt: skip
+    for command in (["init", "-q"], ["add", ".gitignore", "app/tracked.py"]):
+        subprocess.run(["git", "-C", str(root), *command], check=True)
+    result = await secrets_scan(make_ctx(project_dir=root, scope=Scope.TARGET), ScanParams())
+    assert result.verdict is Verdict.FAIL
+    assert result.evidence["files_scanned"] == 3  # .gitignore, tracked.py, new.py
+    assert {finding.split(":")[0] for finding in result.evidence["findings"]} == {
+        "app/new.py", "app/tracked.py"}  # fmt: skip
