@@ -135,6 +135,9 @@ class ReadinessService:
         self.results: dict[str, ProbeResult] = {}
         self.target: str = deck.settings.check_target.strip()
         self.updates: dict[str, CheckUpdate] = {}
+        #: The items the start-up run left out, each with why: a view opened later shows
+        #: it for an item with no verdict yet.
+        self.held: dict[str, CheckUpdate] = {}
         self.load_error: Exception | None = None
         self.runs_completed = 0
         self._tasks: set[asyncio.Task[dict[str, ProbeResult]]] = set()
@@ -171,7 +174,8 @@ class ReadinessService:
         held = {item.id: held_back(registry.get(item.probe)) for item in self.checklist.items
                 if item.probe in registry and held_back(registry.get(item.probe))}  # fmt: skip
         for item_id, why in held.items():  # every view lists it, waiting to be asked for
-            self._publish_own(CheckUpdate(self.checklist.id, item_id, Verdict.PENDING, why))
+            self.held[item_id] = CheckUpdate(self.checklist.id, item_id, Verdict.PENDING, why)
+            self._publish_own(self.held[item_id])
         unasked = frozenset(item.id for item in self.checklist.items) - set(held)
         self._spawn(RunRequest(self.checklist, unasked, default_release(self.deck.settings)))
 

@@ -230,7 +230,8 @@ class ReadinessScreen(DeckScreen):
             log.exception("readiness state not read")
             self.notify(f"The readiness ledger cannot be read: {exc}", severity="error")
             return
-        self.tree.show(checklist, current)
+        service = self.console.readiness
+        self.tree.show(checklist, current, service.held if service is not None else None)
         self.query_one(ReleaseBanner).show(current)
         self._read_history()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -209,9 +210,13 @@ class ChecklistTree(BusPane):
 
     # --- what is shown --------------------------------------------------------------------
 
-    def show(self, checklist: Checklist, state: ReleaseState) -> None:
+    def show(
+        self, checklist: Checklist, state: ReleaseState,
+        held: Mapping[str, CheckUpdate] | None = None,
+    ) -> None:  # fmt: skip
         """Show ``state`` (just read from the ledger): probes' final live verdicts give way
-        to it; those still in flight stay."""
+        to it; those still in flight stay. ``held``: why the start-up run left an item
+        out, shown while the ledger has no verdict for it."""
         if self.checklist is None or checklist.id != self.checklist.id:
             self.checklist = checklist
             self.live.clear()
@@ -222,6 +227,10 @@ class ChecklistTree(BusPane):
             self._build(checklist)
         self.state = state
         self.live = {k: u for k, u in self.live.items() if u.verdict in IN_FLIGHT}
+        unjudged = {s.item.id for s in state.items if s.result is None}
+        for item_id, update in (held or {}).items():
+            if item_id in unjudged and item_id in self._ids:
+                self.live.setdefault(item_id, update)
         self._relabel(None)
 
     def apply(self, events: list[Any]) -> None:

@@ -319,3 +319,22 @@ async def test_failing_only_shows_the_failing_items_and_follows_new_verdicts(
         assert tree.border_title.endswith("failing only: 1 of 90")
         await pilot.press("f")
         await wait_until(pilot, lambda: len(tree._items) == 90)
+
+
+async def test_a_session_opened_after_the_start_up_run_sees_why_items_were_held(
+    settings: Settings,
+) -> None:
+    """The lockout check and the others that do more than look are left out of the run
+    every start makes; a view opened after it still says why, not just "not run yet"."""
+    app, deck = make_app(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: deck.running)
+        await app.readiness.wait_idle()  # the start-up run, over before the screen opens
+        tree = await open_release(pilot)
+        tree.select_item("authentication.lockout")
+        evidence = app.screen.query_one(EvidencePane)
+        body = evidence.query_one("#evidence-body", Static)
+        await wait_until(pilot, lambda: "not run at start (it locks this machine out"
+                         in static_text(body))  # fmt: skip
+        assert item_status(tree.item_state("authentication.lockout"),
+                           tree.live.get("authentication.lockout")) == "pending"  # fmt: skip
