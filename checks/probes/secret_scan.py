@@ -15,16 +15,12 @@ Findings name file, line and secret type; the secret itself is never reported.
 from __future__ import annotations
 
 import asyncio
-import logging
-import multiprocessing
 import os
 import re
 import shutil
 import subprocess  # nosec B404  runs git ls-files with a fixed argument list
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 from typing import Any
@@ -50,12 +46,7 @@ SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", 
                           ".ruff_cache"})  # fmt: skip
 EXCLUDE_FILES_FILTER = "detect_secrets.filters.regex.should_exclude_file"
 SHOWN = 20  # findings quoted in the evidence
-#: A tree of fewer files than this per worker is scanned in this process (starting a
-#: worker costs about a second).
-FILES_PER_WORKER = 100
-MAX_WORKERS = 8
 _LOCK = threading.Lock()
-log = logging.getLogger(__name__)
 
 
 class ScanParams(ProbeParams):
@@ -173,7 +164,7 @@ def scan(
             stack.enter_context(_settings(settings))
         except (OSError, KeyError, TypeError, ValueError) as exc:  # a word list it cannot load...
             raise BadInput(baseline_path, f"its settings cannot be applied: {exc}") from None
-        for name, secret in _scan_files(root, stale, settings):
+        for name, secret in _scan_files(root, stale):
             secret.filename = name  # as the baseline names it: relative to the root
             results[name]["secrets"].append(secret.json())
     cache.save(results)
@@ -193,48 +184,13 @@ def scan(
     return findings, evidence
 
 
-def _scan_chunk(root: str, names: list[str], baseline: dict[str, Any] | None) -> list[
-    tuple[str, dict[str, Any]]
-]:  # fmt: skip
-    """Scan ``names`` under ``root`` with the baseline's settings: a worker process's share
-    (the secrets travel as their JSON: hashes, never values)."""
-    with _settings(baseline):
-        return [(name, secret.json()) for name in names
-                for secret in scan_file(os.path.join(root, name))]  # fmt: skip
-
-
-def _scan_files(
-    root: Path, files: list[str], baseline: dict[str, Any] | None
-) -> Iterator[tuple[str, PotentialSecret]]:
-    """Each secret found, with its file. detect-secrets runs its regexes a line at a time,
-    holding the GIL (about 40 ms a source file), so a large tree is shared among worker
-    processes, started fresh (``spawn``: forking a process with threads could copy a lock
-    some thread holds) with the same settings. Where workers cannot be started (a
-    process whose standard streams are not files, as under the console's terminal UI),
-    the files are scanned here."""
-    workers = min(os.cpu_count() or 1, MAX_WORKERS, len(files) // FILES_PER_WORKER)
-    shared = _scan_in_workers(root, files, baseline, workers) if workers >= 2 else None
-    if shared is not None:
-        yield from ((name, PotentialSecret.load_secret_from_dict(data)) for name, data in shared)
-        return
+def _scan_files(root: Path, files: list[str]) -> Iterator[tuple[str, PotentialSecret]]:
+    """Each secret found, with its file, scanned in this process. (A pool of spawned
+    worker processes was tried and taken out: a full test run was left with two of them
+    alive and idle, and the tests after them timing out; the scan cache makes a repeat
+    scan instant anyway.)"""
     for name in files:
         yield from ((name, secret) for secret in scan_file(str(root / name)))
-
-
-def _scan_in_workers(
-    root: Path, files: list[str], baseline: dict[str, Any] | None, workers: int
-) -> list[tuple[str, dict[str, Any]]] | None:
-    """The secrets found by ``workers`` processes, or None when they could not run."""
-    by_size = sorted(files, key=lambda name: (root / name).stat().st_size, reverse=True)
-    chunks = [by_size[index::workers] for index in range(workers)]
-    context = multiprocessing.get_context("spawn")
-    try:
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            shares = [pool.submit(_scan_chunk, str(root), chunk, baseline) for chunk in chunks]
-            return [found for share in shares for found in share.result()]
-    except (OSError, ValueError, BrokenProcessPool) as exc:
-        log.warning("secrets.scan: worker processes failed (%s); scanning in this process", exc)
-        return None
 
 
 def _settings(baseline: dict[str, Any] | None) -> AbstractContextManager[Any]:

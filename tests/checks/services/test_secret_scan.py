@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from checks.probes import REGISTRY, Scope
 from checks.probes.secret_scan import ScanParams, secrets_scan
 from checks.runner import run_probe_named
@@ -126,11 +124,9 @@ async def test_without_a_tree_it_is_an_error_naming_the_setting(make_ctx: MakeCo
     assert result.evidence["setting"] == "project_dir"
 
 
-async def test_a_large_tree_is_shared_among_worker_processes(
+async def test_a_large_tree_names_each_secret_by_its_file_once(
     tmp_path: Path, make_ctx: MakeContext
 ) -> None:
-    """Two workers (on two cores or more) each scan half the files: a secret in either
-    half is found, named by its file, once."""
     files = {f"pkg/module_{n:03d}.py": f"VALUE_{n} = {n}\n" for n in range(240)}
     files["pkg/module_007.py"] = f'AWS_ACCESS_KEY_ID = "{AWS_KEY}"\n'
     files["pkg/module_200.py"] = PRIVATE_KEY
@@ -158,25 +154,6 @@ async def test_a_rescan_reads_only_the_files_that_changed(
     assert changed.verdict is Verdict.FAIL
     assert changed.evidence["files_unchanged_since_last_scan"] == 1
     assert changed.evidence["findings"] == ["app/settings.py:1: AWS Access Key"]
-
-
-async def test_workers_that_cannot_start_leave_the_scan_to_this_process(
-    tmp_path: Path, make_ctx: MakeContext, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Under the console's terminal UI spawning a worker failed ("bad value(s) in
-    fds_to_keep"): the files are then scanned here, with the same findings."""
-    import checks.probes.secret_scan as module
-
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise ValueError("bad value(s) in fds_to_keep")
-
-    monkeypatch.setattr(module, "ProcessPoolExecutor", refuse)
-    files = {f"pkg/module_{n:03d}.py": f"VALUE_{n} = {n}\n" for n in range(240)}
-    files["pkg/module_007.py"] = f'AWS_ACCESS_KEY_ID = "{AWS_KEY}"\n'
-    root = tree(tmp_path / "big", files)
-    result = await secrets_scan(make_ctx(project_dir=root, scope=Scope.TARGET), ScanParams())
-    assert result.verdict is Verdict.FAIL
-    assert result.evidence["findings"] == ["pkg/module_007.py:1: AWS Access Key"]
 
 
 async def test_a_git_checkout_is_scanned_as_git_lists_it(
