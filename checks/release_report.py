@@ -52,6 +52,8 @@ class RunbookRecord:
     elapsed: float
     rto_seconds: float | None
     within_rto: bool | None
+    succeeded: bool = False
+    target: str = ""  # the deployment it ran against ("" before runs recorded one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,32 +111,40 @@ def resolve_target(current: ReleaseState, configured: str) -> tuple[str, str]:
 
 
 def latest_runs(store: Store, runbook: str) -> tuple[RunbookRecord | None, RunbookRecord | None]:
-    """The newest finished dry run and real run of ``runbook``, from the audit trail
-    (``runbook.start`` gives the RTO, ``runbook.finish`` the outcome and time)."""
+    """The newest finished dry run and real run of ``runbook``, from the audit trail."""
+    runs = runbook_runs(store, runbook)
+    dry = [run for run in runs if run.dry_run]
+    real = [run for run in runs if not run.dry_run]
+    return (dry[-1] if dry else None), (real[-1] if real else None)
+
+
+def runbook_runs(store: Store, runbook: str) -> list[RunbookRecord]:
+    """Every finished run of ``runbook``, oldest first, from the audit trail
+    (``runbook.start`` gives the RTO and the target, ``runbook.finish`` the outcome and
+    time)."""
     from core.audit import read_entries
 
-    rto: float | None = None
-    dry: RunbookRecord | None = None
-    real: RunbookRecord | None = None
+    runs: list[RunbookRecord] = []
+    started: dict[str, Any] = {}
     for entry in read_entries(store, "runbook."):
         if entry.subject != runbook:
             continue
         detail = entry.detail
         if entry.action == "runbook.start":
-            minutes = detail.get("rto_minutes")
-            rto = float(minutes) * 60.0 if isinstance(minutes, int | float) else None
+            started = detail
         elif entry.action == "runbook.finish":
             dry_run = bool(detail.get("dry_run"))
-            record = RunbookRecord(
+            minutes = started.get("rto_minutes")
+            within = detail.get("within_rto")
+            runs.append(RunbookRecord(
                 runbook, dry_run, entry.ts, entry.actor, _outcome(detail, dry_run),
-                float(detail.get("elapsed") or 0.0), rto,
-                detail.get("within_rto") if isinstance(detail.get("within_rto"), bool) else None,
-            )  # fmt: skip
-            if dry_run:
-                dry = record
-            else:
-                real = record
-    return dry, real
+                float(detail.get("elapsed") or 0.0),
+                float(minutes) * 60.0 if isinstance(minutes, int | float) else None,
+                within if isinstance(within, bool) else None,
+                bool(detail.get("succeeded")), str(started.get("target") or ""),
+            ))  # fmt: skip
+            started = {}
+    return runs
 
 
 def _outcome(detail: dict[str, Any], dry_run: bool) -> str:

@@ -171,8 +171,9 @@ class ReadinessService:
             log.error("readiness checklist %r not loaded: %s", self.checklist_id, exc)
             return
         registry = REGISTRY if self.registry is None else self.registry
-        held = {item.id: held_back(registry.get(item.probe)) for item in self.checklist.items
-                if item.probe in registry and held_back(registry.get(item.probe))}  # fmt: skip
+        reasons = {item.id: held_back(registry.get(item.probe)) for item in self.checklist.items
+                   if item.probe in registry}  # fmt: skip
+        held = {item_id: why for item_id, why in reasons.items() if why}
         for item_id, why in held.items():  # every view lists it, waiting to be asked for
             self.held[item_id] = CheckUpdate(self.checklist.id, item_id, Verdict.PENDING, why)
             self._publish_own(self.held[item_id])

@@ -25,16 +25,14 @@ from pathlib import Path
 
 import psycopg
 
+from checks.probes.backup_restore import postgres_binary
+
 SUPERUSER = "quarterdeck"
 
 
 def _binary(name: str) -> str:
-    """``name`` from the newest PostgreSQL under /usr/lib/postgresql (Debian's layout)."""
-    candidates = sorted(
-        Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
-        key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0,
-    )
-    path = str(candidates[-1]) if candidates else shutil.which(name)
+    """PostgreSQL's ``name`` (``postgres_binary``: the newest of Debian's layout)."""
+    path = postgres_binary(name)
     if path is None:  # a failure, not a skip: scripts/system-deps.sh installs it
         raise RuntimeError(f"PostgreSQL's {name} is not installed; run scripts/system-deps.sh")
     return path

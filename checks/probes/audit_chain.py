@@ -15,6 +15,7 @@ from checks.probes.reach import OutOfReach
 from checks.probes.registry import probe
 from checks.probes.target_engine import API, TargetEngine
 from core.events import Verdict
+from core.store import Store
 
 
 class AuditChainParams(ProbeParams):
@@ -26,18 +27,9 @@ class AuditChainParams(ProbeParams):
 
 
 def _own_verification(ctx: ProbeContext) -> dict[str, Any]:
-    from core.audit import Tampered, verify_audit
-    from core.store import Store
+    from core.audit import verification
 
-    store = Store(ctx.database_engine.url.render_as_string(hide_password=False))
-    try:
-        verified = verify_audit(store, ctx.settings.audit_key_file)
-    except Tampered as exc:
-        return {"ok": False, "problem": str(exc)}
-    finally:
-        store.dispose()
-    return {"ok": True, "entries": verified.entries, "checkpoints": verified.checkpoints,
-            "last_checkpoint_at": verified.last_checkpoint_at}  # fmt: skip
+    return verification(Store.of_engine(ctx.database_engine), ctx.settings.audit_key_file)
 
 
 def _verdict(found: dict[str, Any], params: AuditChainParams) -> ProbeResult:

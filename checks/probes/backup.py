@@ -143,6 +143,12 @@ class BackupPolicyParams(ProbeParams):
     encrypted: bool = True
 
 
+def _recent(directory: Path, pattern: str, count: int) -> list[tuple[Path, float, BackupFormat]]:
+    """The newest ``count`` backups: each file, its mtime and its format."""
+    newest = backups_newest_first(directory, pattern)[:count]
+    return [(path, path.stat().st_mtime, file_format(path)) for path in newest]
+
+
 @probe("database.backup_policy", scopes=(Scope.TARGET_DATABASE,), params=BackupPolicyParams,
        needs=("backup_dir",))  # fmt: skip
 async def backup_policy(ctx: ProbeContext, params: BackupPolicyParams) -> ProbeResult:
@@ -155,17 +161,15 @@ async def backup_policy(ctx: ProbeContext, params: BackupPolicyParams) -> ProbeR
                                    "interval_hours": params.interval_hours}  # fmt: skip
     if not directory.is_dir():
         return ProbeResult(Verdict.FAIL, f"backup directory {directory} does not exist", evidence)
-    recent = (await asyncio.to_thread(backups_newest_first, directory, params.pattern))[
-        : params.min_backups
-    ]
+    recent = await asyncio.to_thread(_recent, directory, params.pattern, params.min_backups)
     now = time.time()
-    formats = {path.name: await asyncio.to_thread(file_format, path) for path in recent}
-    times = [path.stat().st_mtime for path in recent]
+    formats = {path.name: kind for path, _, kind in recent}
+    times = [mtime for _, mtime, _ in recent]
     gaps = [(newer - older) / 3600.0 for newer, older in zip([now, *times], times, strict=False)]
     evidence["backups"] = [
         {"file": path.name, "format": str(formats[path.name]),
          "age_hours": round((now - mtime) / 3600, 2)}
-        for path, mtime in zip(recent, times, strict=True)
+        for path, mtime, _ in recent
     ]  # fmt: skip
     failures: list[str] = []
     if len(recent) < params.min_backups:

@@ -141,12 +141,17 @@ def _run_restore_tool(dump: Path, kind: BackupFormat, url: URL, timeout: float) 
                            f"{said[0] if said else 'no message'}")  # fmt: skip
 
 
-def _tool(name: str) -> str:
-    """PostgreSQL's ``name``: the newest under /usr/lib/postgresql (Debian's layout, where
-    /usr/bin's wrapper may pick an older client than the server), else on PATH."""
+def postgres_binary(name: str) -> str | None:
+    """PostgreSQL's program ``name``: the newest under /usr/lib/postgresql (Debian's
+    layout, where /usr/bin's wrapper may pick an older client than the server), else on
+    PATH; None when it is not installed."""
     candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
                         key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0)  # fmt: skip
-    path = str(candidates[-1]) if candidates else shutil.which(name)
+    return str(candidates[-1]) if candidates else shutil.which(name)
+
+
+def _tool(name: str) -> str:
+    path = postgres_binary(name)
     if path is None:
         raise RestoreError(f"{name} is not installed here (Debian: postgresql-client)")
     return path

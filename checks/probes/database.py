@@ -86,6 +86,12 @@ def unreadable(exc: SQLAlchemyError, evidence: dict[str, object], what: str) -> 
     return ProbeResult(Verdict.FAIL, f"cannot read {what}: {evidence['error']}", evidence)
 
 
+def not_applicable(dialect: str, evidence: dict[str, object], why: str) -> ProbeResult:
+    """A WARN for a database the probe cannot judge: a PASS would claim something was
+    verified, and nothing was."""
+    return ProbeResult(Verdict.WARN, f"not applicable: the database is {dialect}{why}", evidence)
+
+
 def _error_text(exc: SQLAlchemyError) -> str:
     return str(exc.orig if getattr(exc, "orig", None) else exc).strip()
 
@@ -114,9 +120,7 @@ async def sqlite_wal(ctx: ProbeContext, params: ProbeParams) -> ProbeResult:
         evidence: dict[str, object] = {"url": safe_url(engine), "dialect": dialect}
         read = {"sqlite": _journal_mode, "postgresql": _postgres_settings}.get(dialect)
         if read is None:
-            # PASS would claim something was verified; nothing was.
-            reason = f"not applicable: the database is {dialect}, not SQLite or PostgreSQL"
-            return ProbeResult(Verdict.WARN, reason, evidence)
+            return not_applicable(dialect, evidence, ", not SQLite or PostgreSQL")
         try:
             found = await asyncio.to_thread(read, engine)
         except SQLAlchemyError as exc:

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from checks.probes.base import ProbeContext, ProbeParams, ProbeResult, Scope
-from checks.probes.database import read_database, safe_url, unreadable
+from checks.probes.database import not_applicable, read_database, safe_url, unreadable
 from checks.probes.reach import OutOfReach, database_engine
 from checks.probes.registry import probe
 from core.events import Verdict
@@ -294,8 +294,7 @@ async def indexes(ctx: ProbeContext, params: IndexesParams) -> ProbeResult:
         evidence: dict[str, object] = {"url": safe_url(engine), "dialect": dialect,
                                        "min_rows": params.min_rows}  # fmt: skip
         if dialect not in ("postgresql", "sqlite"):
-            reason = f"not applicable: the database is {dialect}; attest the item instead"
-            return ProbeResult(Verdict.WARN, reason, evidence)
+            return not_applicable(dialect, evidence, "; attest the item instead")
         try:
             if dialect == "sqlite":
                 tables = await read_database(engine, lambda c: _sqlite_tables(c, params.min_rows))

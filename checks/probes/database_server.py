@@ -7,20 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import Engine, text
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from checks.probes.base import ProbeContext, ProbeParams, ProbeResult, Scope
-from checks.probes.database import read_database, safe_url, unreadable
+from checks.probes.database import not_applicable, read_database, safe_url, unreadable
 from checks.probes.reach import database_engine
 from checks.probes.registry import probe
 from core.events import Verdict
 
-
-def _not_postgres(engine: Engine, evidence: dict[str, object]) -> ProbeResult:
-    reason = (f"not applicable: the database is {engine.dialect.name}, which has no "
-              "server of its own to examine; attest the item instead")  # fmt: skip
-    return ProbeResult(Verdict.WARN, reason, evidence)
+#: Why a database other than PostgreSQL is not judged.
+NO_SERVER = ", which has no server of its own to examine; attest the item instead"
 
 
 class ConnectionsParams(ProbeParams):
@@ -64,7 +61,7 @@ async def connections(ctx: ProbeContext, params: ConnectionsParams) -> ProbeResu
     with database_engine(ctx) as engine:
         evidence: dict[str, object] = {"url": safe_url(engine), "dialect": engine.dialect.name}
         if engine.dialect.name != "postgresql":
-            return _not_postgres(engine, evidence)
+            return not_applicable(engine.dialect.name, evidence, NO_SERVER)
         limit = params.max_idle_in_transaction_seconds
         try:
             found = await read_database(engine, lambda c: _connections(c, limit))
@@ -131,7 +128,7 @@ async def replication(ctx: ProbeContext, params: ReplicationParams) -> ProbeResu
         evidence: dict[str, object] = {"url": safe_url(engine), "dialect": engine.dialect.name,
                                        "max_lag_seconds": params.max_lag_seconds}  # fmt: skip
         if engine.dialect.name != "postgresql":
-            return _not_postgres(engine, evidence)
+            return not_applicable(engine.dialect.name, evidence, NO_SERVER)
         try:
             found = await read_database(engine, _replication)
         except SQLAlchemyError as exc:

@@ -9,9 +9,10 @@ from typing import Any
 from pydantic import Field
 
 from checks.probes.base import ProbeContext, ProbeParams, ProbeResult, Scope
-from checks.probes.http.client import ProbeClient, body_excerpt, run_http_probe
+from checks.probes.http.client import ProbeClient, run_http_probe
 from checks.probes.reach import OutOfReach
 from checks.probes.registry import probe
+from checks.probes.target_engine import TargetEngine
 from core.events import Verdict
 
 PATH = "/health/detailed"
@@ -55,14 +56,9 @@ async def feeds(ctx: ProbeContext, params: FeedsParams) -> ProbeResult:
     """Every market data feed of the target is live, its last tick fresh, few dropped."""
 
     async def body(http: ProbeClient) -> ProbeResult:
-        response = await http.get(PATH, headers=http.api_key_headers())
-        if response.status_code == 404:
-            raise OutOfReach(f"the target has no {PATH} (a target that is not a Quarterdeck "
-                             "needs this item attested)")  # fmt: skip
-        if response.status_code not in (200, 503):  # 503: a component is down, still a report
-            raise OutOfReach(f"GET {PATH} answered {response.status_code}: "
-                             f"{body_excerpt(response)}")  # fmt: skip
-        report = response.json().get("components", {}).get("feeds", {}).get("feeds")
+        # 503: a component is down, and the report says which
+        health = await TargetEngine(http).get(PATH, answered=(200, 503))
+        report = health.get("components", {}).get("feeds", {}).get("feeds")
         if not isinstance(report, dict):
             raise OutOfReach(f"GET {PATH} does not report the feeds")
         return _judge(report, params)

@@ -43,12 +43,8 @@ def _staging_state(ctx: ProbeContext, params: StagedParams) -> tuple[str, Releas
     checklist = builtin_checklists()[params.checklist]
     version = params.release or default_release(ctx.settings)
     release = Release(checklist.id, version, params.staging_environment)
-    store = Store(ctx.database_engine.url.render_as_string(hide_password=False))
-    try:
-        return version, state(store, checklist, release,
-                              required_roles=ctx.settings.signoff_roles)  # fmt: skip
-    finally:
-        store.dispose()
+    store = Store.of_engine(ctx.database_engine)
+    return version, state(store, checklist, release, required_roles=ctx.settings.signoff_roles)
 
 
 @probe(NAME, scopes=(Scope.QUARTERDECK,), params=StagedParams)

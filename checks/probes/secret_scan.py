@@ -23,14 +23,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from detect_secrets.__version__ import VERSION as detect_secrets_version
-from detect_secrets.core import baseline as ds_baseline
-from detect_secrets.core.potential_secret import PotentialSecret
-from detect_secrets.core.scan import scan_file
-from detect_secrets.core.secrets_collection import SecretsCollection
-from detect_secrets.settings import default_settings, transient_settings
 from pydantic import Field, field_validator
 
 from checks.probes.base import ProbeContext, ProbeParams, ProbeResult, Scope
@@ -39,6 +33,10 @@ from checks.probes.registry import probe
 from checks.probes.scan_cache import ScanCache, file_digest
 from core.config import Settings
 from core.events import Verdict
+
+if TYPE_CHECKING:  # detect-secrets is imported where a scan runs: it costs the console's start
+    from detect_secrets.core.potential_secret import PotentialSecret
+    from detect_secrets.core.secrets_collection import SecretsCollection
 
 #: Folders that are not the project's own source: version control, environments, caches.
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv",
@@ -115,6 +113,9 @@ def _walked_files(root: Path) -> list[str]:
 
 def load_baseline(path: Path) -> tuple[dict[str, Any], SecretsCollection]:
     """The baseline's settings (upgraded to this detect-secrets' format) and its secrets."""
+    from detect_secrets.core import baseline as ds_baseline
+    from detect_secrets.core.secrets_collection import SecretsCollection
+
     data = read_json(path)
     try:
         upgraded = ds_baseline.upgrade(data)
@@ -138,6 +139,10 @@ def scan(
     """Findings (``file:line: type``) not in the baseline, and the evidence. Files whose
     bytes were scanned before with the same settings are not scanned again
     (``scan_cache``)."""
+    from detect_secrets.__version__ import VERSION as detect_secrets_version
+    from detect_secrets.core.potential_secret import PotentialSecret
+    from detect_secrets.core.secrets_collection import SecretsCollection
+
     baseline_path = root / params.baseline
     settings: dict[str, Any] | None = None
     accepted = SecretsCollection()
@@ -189,6 +194,8 @@ def _scan_files(root: Path, files: list[str]) -> Iterator[tuple[str, PotentialSe
     worker processes was tried and taken out: a full test run was left with two of them
     alive and idle, and the tests after them timing out; the scan cache makes a repeat
     scan instant anyway.)"""
+    from detect_secrets.core.scan import scan_file
+
     for name in files:
         yield from ((name, secret) for secret in scan_file(str(root / name)))
 
@@ -196,6 +203,8 @@ def _scan_files(root: Path, files: list[str]) -> Iterator[tuple[str, PotentialSe
 def _settings(baseline: dict[str, Any] | None) -> AbstractContextManager[Any]:
     """The baseline's plugins and filters, minus the file-exclusion filter (its patterns are
     relative to the tree's root, and were applied in ``tree_files``); else the defaults."""
+    from detect_secrets.settings import default_settings, transient_settings
+
     if baseline is None:
         return default_settings()
     if "filters_used" not in baseline:  # detect-secrets keeps its default filters then

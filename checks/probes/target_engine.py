@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Collection
 from typing import Any
 
 from checks.probes.http.client import ProbeClient, body_excerpt
@@ -25,8 +26,14 @@ class TargetEngine:
         self.http = http
 
     async def read(self, path: str) -> dict[str, Any]:
-        response = await self.http.get(f"{API}{path}", headers=self.http.api_key_headers())
-        return self._document(response, f"GET {API}{path}")
+        """``GET /api/v1{path}``'s JSON document."""
+        return await self.get(f"{API}{path}")
+
+    async def get(self, path: str, answered: Collection[int] = (200,)) -> dict[str, Any]:
+        """``GET {path}``'s JSON document, for a status in ``answered`` (``/health/detailed``
+        reports with a 503 when a component is down)."""
+        response = await self.http.get(path, headers=self.http.api_key_headers())
+        return self._document(response, f"GET {path}", answered)
 
     async def act(self, path: str, reason: str) -> dict[str, Any]:
         response = await self.http.send("POST", f"{API}{path}", json={"reason": reason},
@@ -34,14 +41,14 @@ class TargetEngine:
         return self._document(response, f"POST {API}{path}")
 
     @staticmethod
-    def _document(response: Any, what: str) -> dict[str, Any]:
+    def _document(response: Any, what: str, answered: Collection[int] = (200,)) -> dict[str, Any]:
         if response.status_code == 404:
             raise OutOfReach(f"the target has no engine API: {what} answered 404 (a target "
                              "that is not a Quarterdeck needs these items attested)")  # fmt: skip
         if response.status_code in (401, 403):
             raise OutOfReach(f"{what} refused the check's key ({response.status_code}): "
                              f"{body_excerpt(response)}", "api_key")  # fmt: skip
-        if response.status_code != 200:
+        if response.status_code not in answered:
             raise OutOfReach(f"{what} answered {response.status_code}: {body_excerpt(response)}")
         document = response.json()
         if not isinstance(document, dict):

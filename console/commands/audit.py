@@ -44,30 +44,23 @@ def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def verify_command(args: argparse.Namespace) -> int:
-    from core.audit import Tampered, verify_audit
+    from core.audit import verification
 
     store = _store(args)
     try:
-        verified = verify_audit(store, args.settings.audit_key_file)
-    except Tampered as exc:
-        if args.json:
-            print(jsontext.dumps({"ok": False, "problem": str(exc)}))
-        else:
-            print(f"audit trail does NOT verify: {exc}")
-        return EXIT_TAMPERED
+        found = verification(store, args.settings.audit_key_file)
     finally:
         store.dispose()
     if args.json:
-        print(jsontext.dumps({"ok": True, "entries": verified.entries,
-                              "checkpoints": verified.checkpoints,
-                              "last_checkpoint_at": verified.last_checkpoint_at,
-                              "pinned_at": verified.pinned_at}))  # fmt: skip
+        print(jsontext.dumps(found))
+    elif not found["ok"]:
+        print(f"audit trail does NOT verify: {found['problem']}")
     else:
-        tail = (f", the newest covering {verified.last_checkpoint_at}"
-                if verified.last_checkpoint_at is not None else "")  # fmt: skip
-        print(f"audit trail verified: {verified.entries} entries, "
-              f"{verified.checkpoints} signed checkpoint(s){tail}")  # fmt: skip
-    return 0
+        covered = found["last_checkpoint_at"]
+        tail = f", the newest covering {covered}" if covered is not None else ""
+        print(f"audit trail verified: {found['entries']} entries, "
+              f"{found['checkpoints']} signed checkpoint(s){tail}")  # fmt: skip
+    return 0 if found["ok"] else EXIT_TAMPERED
 
 
 def checkpoint_command(args: argparse.Namespace) -> int:

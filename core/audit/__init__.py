@@ -1,6 +1,12 @@
 """The audit trail: who did what, when and why, in a hash chain that shows tampering."""
 
-from core.audit.checkpoint import Verified, load_or_create_key, sign_checkpoint, verify_audit
+from core.audit.checkpoint import (
+    Verified,
+    load_or_create_key,
+    sign_checkpoint,
+    verification,
+    verify_audit,
+)
 from core.audit.trail import (
     AuditEntry,
     Tampered,
@@ -20,6 +26,7 @@ __all__ = [
     "load_or_create_key",
     "read_entries",
     "sign_checkpoint",
+    "verification",
     "verify_audit",
     "verify_trail",
     "watch_appends",

@@ -20,6 +20,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -152,3 +153,15 @@ def verify_audit(store: Store, key_path: Path) -> Verified:
         return Verified(entries, 0, None, pinned_at=pinned_at)
     last = checkpoints[-1]
     return Verified(entries, len(checkpoints), last.entries, last.id, last.ts, pinned_at)
+
+
+def verification(store: Store, key_path: Path) -> dict[str, Any]:
+    """``verify_audit`` as a document: ``ok`` with the counts, or ``ok: false`` with the
+    problem; what ``quarterdeck audit verify --json`` prints and the API answers."""
+    try:
+        verified = verify_audit(store, key_path)
+    except Tampered as exc:
+        return {"ok": False, "problem": str(exc)}
+    return {"ok": True, "entries": verified.entries, "checkpoints": verified.checkpoints,
+            "last_checkpoint_at": verified.last_checkpoint_at,
+            "pinned_at": verified.pinned_at}  # fmt: skip

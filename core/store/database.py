@@ -148,6 +148,15 @@ class Store:
         self.url = url
         self.engine = create_database_engine(url)
 
+    @classmethod
+    def of_engine(cls, engine: Engine) -> Store:
+        """A store on ``engine``, which its owner keeps (and disposes of): a reader that
+        is handed the Deck's engine needs no second pool on the same database."""
+        store = cls.__new__(cls)
+        store.url = engine.url.render_as_string(hide_password=False)
+        store.engine = engine
+        return store
+
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"

@@ -282,60 +282,45 @@ async def test_a_target_set_in_a_console_outlives_a_restart(settings: Settings) 
     await deck.stop()
 
 
-async def test_the_start_up_run_leaves_out_probes_that_lock_the_probe_host_out(
-    settings: Settings,
-    wal_engine: Engine,
-    make_checklist: MakeChecklist,
-    registry: ProbeRegistry,
-    tracker: Tracker,
-) -> None:
-    # Aimed at this Quarterdeck, a lockout check at every start would lock its own
-    # operators' SSH and API logins from this machine for minutes.
-    @registry.register("test.locks", scopes=(Scope.TARGET,), locks_out=True)
-    async def locks(ctx: ProbeContext, params: ProbeParams) -> ProbeResult:
-        tracker.calls += 100
-        return ProbeResult(Verdict.PASS, "locked")
-
-    checklist = make_checklist(item("t.plain", "test.pass"), item("t.lockout", "test.locks"))
-    service = ReadinessService(
-        fake_deck(settings, wal_engine), checklist=checklist, registry=registry
-    )
-    await service.start()
-    await service.wait_idle()
-    assert set(service.results) == {"t.plain"}
-    assert tracker.calls == 1
-    held = service.updates["t.lockout"]  # listed by every view, waiting to be asked for
-    assert held.verdict is Verdict.PENDING and held.reason.startswith("not run at start")
-    results = await service.rerun(actor=SYSTEM)  # asked for: everything runs
-    assert set(results) == {"t.plain", "t.lockout"}
-    await service.stop()
-
-
+@pytest.mark.parametrize(
+    ("registration", "why"),
+    [
+        # Aimed at this Quarterdeck, a lockout check at every start would lock its own
+        # operators' SSH and API logins from this machine for minutes.
+        ({"locks_out": True}, "it locks this machine out of the target's logins"),
+        # Queued jobs, a load test or a page to on-call at every start of every console
+        # would be the check disturbing what it examines.
+        ({"disturbs": "it pages on-call"}, "it pages on-call"),
+    ],
+    ids=["locks out", "disturbs"],
+)
 async def test_the_start_up_run_leaves_out_probes_that_do_more_than_look(
     settings: Settings,
     wal_engine: Engine,
     make_checklist: MakeChecklist,
     registry: ProbeRegistry,
     tracker: Tracker,
+    registration: dict[str, object],
+    why: str,
 ) -> None:
-    # Queued jobs, a load test or a page to on-call at every start of every console
-    # would be the check disturbing what it examines.
-    @registry.register("test.pages", scopes=(Scope.TARGET,), disturbs="it pages on-call")
-    async def pages(ctx: ProbeContext, params: ProbeParams) -> ProbeResult:
+    @registry.register("test.acts", scopes=(Scope.TARGET,), **registration)  # type: ignore[arg-type]
+    async def acts(ctx: ProbeContext, params: ProbeParams) -> ProbeResult:
         tracker.calls += 100
-        return ProbeResult(Verdict.PASS, "paged")
+        return ProbeResult(Verdict.PASS, "acted")
 
-    checklist = make_checklist(item("t.plain", "test.pass"), item("t.page", "test.pages"))
+    checklist = make_checklist(item("t.plain", "test.pass"), item("t.acts", "test.acts"))
     service = ReadinessService(
         fake_deck(settings, wal_engine), checklist=checklist, registry=registry
     )
     await service.start()
     await service.wait_idle()
     assert set(service.results) == {"t.plain"} and tracker.calls == 1
-    held = service.updates["t.page"]
+    held = service.updates["t.acts"]  # listed by every view, waiting to be asked for
     assert (held.verdict, held.reason) == (
-        Verdict.PENDING, "not run at start (it pages on-call): run it when asked")  # fmt: skip
-    assert set(await service.rerun(actor=SYSTEM)) == {"t.plain", "t.page"}
+        Verdict.PENDING, f"not run at start ({why}): run it when asked")  # fmt: skip
+    assert service.held == {"t.acts": held}  # for views opened later
+    results = await service.rerun(actor=SYSTEM)  # asked for: everything runs
+    assert set(results) == {"t.plain", "t.acts"}
     await service.stop()
 
 

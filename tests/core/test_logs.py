@@ -58,8 +58,9 @@ def test_records_are_json_lines_with_their_ids_and_tracebacks(log_file: Path) ->
 
 
 def test_access_records_take_the_short_way_with_the_same_fields(log_file: Path) -> None:
-    """An access record (one per API request) is written without structlog's chain, in
-    the same shape as every other line, and kept out of the console's tail."""
+    """A plain record is written without structlog's chain, in the same shape as a line
+    the chain writes; an access record (one per API request) is kept out of the console's
+    tail."""
     tail = LogTail()
     logging.getLogger().addHandler(tail)
     try:
@@ -68,15 +69,20 @@ def test_access_records_take_the_short_way_with_the_same_fields(log_file: Path) 
             access.info("%s %s %d", "GET", "/api/v1/risk", 200,
                         extra={"path": "/api/v1/risk", "status": 200})  # fmt: skip
             log.info("the same request")
+            try:
+                raise ValueError("for the chain")
+            except ValueError:
+                log.exception("through structlog's chain", extra={"path": "/x", "status": 1})
     finally:
         logging.getLogger().removeHandler(tail)
-    fast, general = lines(log_file)
+    fast, general, chained = lines(log_file)
     assert set(general) <= set(fast) | {"request_id"}
+    assert list(fast) == [key for key in chained if key != "exception"]  # the same order
     assert (fast["level"], fast["logger"], fast["message"]) == (
         "INFO", ACCESS_LOGGER, "GET /api/v1/risk 200")  # fmt: skip
     assert (fast["path"], fast["status"], fast["request_id"]) == ("/api/v1/risk", 200, "r-2")
     assert fast["time"].endswith("Z") and len(fast["time"]) == len(general["time"])
-    assert [entry.logger for entry in tail.entries()] == ["tests.logs"]
+    assert [entry.logger for entry in tail.entries()] == ["tests.logs", "tests.logs"]
 
 
 def test_the_file_rotates_and_keeps_its_backups(log_file: Path) -> None:

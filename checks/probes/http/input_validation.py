@@ -36,10 +36,12 @@ NAMED_FAILURES = 5
 class InputValidationParams(ProbeParams):
     openapi_path: str = "/api/v1/openapi.json"
     max_operations: int = Field(default=40, ge=1, le=500)
-    #: Paths containing any of these (case-insensitive) are never sent anything.
+    #: Paths containing any of these (case-insensitive) are never sent anything: actions,
+    #: and the logins, whose failures spend the probe host's login allowance and count
+    #: toward its lockout (the authentication probes need both).
     exclude: list[str] = Field(default_factory=lambda: [
         "logout", "kill", "reset", "revoke", "halt", "shutdown", "liquidate", "flatten",
-        "cancel", "stop",
+        "cancel", "stop", "/auth/", "login",
     ])  # fmt: skip
     #: Answers that count as a refusal.
     accept: list[int] = Field(default_factory=lambda: [400, 401, 403, 404, 405, 409, 413,

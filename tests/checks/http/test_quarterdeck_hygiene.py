@@ -69,6 +69,8 @@ async def test_quarterdeck_refuses_every_malformed_input(ctx: ProbeContext, api:
     assert result.evidence["operations"] >= 10
     assert "422" in result.evidence["statuses"]
     assert "POST /api/v1/risk/kill" in result.evidence["left_out"]["excluded"]
+    # nor a login: its failures would spend the login allowance the auth probes need
+    assert "POST /api/v1/auth/token" in result.evidence["left_out"]["excluded"]
 
 
 async def test_quarterdeck_logs_the_request_id_as_json(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ from core.config import Settings
 
 from .monitoring import MonitoringLab, monitoring_lab
 from .pki import Authority, self_signed
-from .servers import TlsSite, nginx
+from .servers import TlsSite, nginx, threaded_http
 from .target_api import api  # noqa: F401  (a served Quarterdeck, for the engine probes)
 
 MakeContext = Callable[..., ProbeContext]
@@ -94,9 +93,5 @@ def static_site(tmp_path: Path) -> Iterator[str]:
     site.mkdir()
     (site / "index.html").write_text("<h1>hello</h1>")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with threaded_http(handler) as port:
+        yield f"http://127.0.0.1:{port}"

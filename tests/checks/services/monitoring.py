@@ -23,12 +23,10 @@ from __future__ import annotations
 import json
 import ssl
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +34,7 @@ import httpx
 import yaml
 
 from .pki import Authority
-from .servers import executable, free_port, stop, wait_for_ports
+from .servers import QuietHandler, executable, free_port, stop, threaded_http, wait_for_ports
 
 #: How old the stale machine's samples are: past the probes' 300 s limit, within the
 #: good Prometheus's lookback (``--query.lookback-delta=15m``), so that queries see them.
@@ -114,38 +112,28 @@ class MonitoringLab:
     webhook: Webhook
 
 
-def _serve(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 def _exposition(figures: dict[str, float], stale: bool) -> str:
     stamp = f" {int((time.time() - STALE_BY_S) * 1000)}" if stale else ""
     return "".join(f"{series} {value}{stamp}\n" for series, value in figures.items())
 
 
-def fake_exporter() -> ThreadingHTTPServer:
+class FakeExporter(QuietHandler):
     """Serves each fake machine's figures at ``/<machine>``."""
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            figures, stale = FAKE_MACHINES[self.path.strip("/")]
-            body = _exposition(figures, stale).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; version=0.0.4")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    return _serve(Handler)
+    def do_GET(self) -> None:
+        figures, stale = FAKE_MACHINES[self.path.strip("/")]
+        body = _exposition(figures, stale).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; version=0.0.4")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
 
-def webhook_server(webhook: Webhook) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
+def webhook_handler(webhook: Webhook) -> type[QuietHandler]:
+    """A receiver that keeps what Alertmanager posts it in ``webhook.received``."""
+
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             webhook.received.append(
                 json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -154,10 +142,7 @@ def webhook_server(webhook: Webhook) -> ThreadingHTTPServer:
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    return _serve(Handler)
+    return Handler
 
 
 @contextmanager
@@ -290,11 +275,8 @@ def monitoring_lab(root: Path) -> Iterator[MonitoringLab]:
     (root / "web.yml").write_text(yaml.safe_dump(
         {"tls_server_config": {"cert_file": str(cert), "key_file": str(key)}}))  # fmt: skip
     with ExitStack() as stack:
-        servers = [fake_exporter(), webhook_server(webhook)]
-        for server in servers:
-            stack.callback(server.server_close)
-            stack.callback(server.shutdown)
-        fake_port, webhook_port = (server.server_port for server in servers)
+        fake_port = stack.enter_context(threaded_http(FakeExporter))
+        webhook_port = stack.enter_context(threaded_http(webhook_handler(webhook)))
         managers = {
             "good": alertmanager(stack, root, "good", {
                 "route": {"receiver": "ops", "group_by": ["alertname"], "group_wait": "1s",

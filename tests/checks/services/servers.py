@@ -1,4 +1,5 @@
-"""Real servers for the service probe tests: nginx (TLS) and redis-server, on free ports.
+"""Real servers for the service probe tests: nginx (TLS) and redis-server, on free ports,
+and the standard library's HTTP server for small answering stand-ins.
 
 Each runs in the foreground (``daemon off;`` / ``daemonize no``) as a child of
 the test process, with every file it writes (pid, logs, temp, data) in the
@@ -10,10 +11,12 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 
@@ -100,6 +103,26 @@ http {{
 {servers}
 }}
 """
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that keeps its access lines off the test output."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def threaded_http(handler: Callable[..., BaseHTTPRequestHandler]) -> Iterator[int]:
+    """The standard library's HTTP server on a free 127.0.0.1 port, answering with
+    ``handler`` on a thread of its own until the block ends; its port."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_port
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @contextmanager

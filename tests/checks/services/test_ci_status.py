@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +15,7 @@ from checks.runner import run_probe_named
 from core.events import Verdict
 
 from .conftest import MakeContext
-from .servers import free_port
+from .servers import QuietHandler, free_port, threaded_http
 
 REPO = "/repos/acme/app/commits"
 
@@ -55,7 +53,7 @@ ANSWERS: dict[str, tuple[int, str]] = {
 }  # fmt: skip
 
 
-class GitHubStatuses(http.server.BaseHTTPRequestHandler):
+class GitHubStatuses(QuietHandler):
     def do_GET(self) -> None:
         code, body = ANSWERS.get(self.path, (404, '{"message": "Not Found"}'))
         payload = body.encode()
@@ -65,18 +63,11 @@ class GitHubStatuses(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def log_message(self, format: str, *args: Any) -> None:  # quiet
-        pass
-
 
 @pytest.fixture(scope="module")
 def github() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), GitHubStatuses)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}{REPO}"
-    server.shutdown()
-    server.server_close()
+    with threaded_http(GitHubStatuses) as port:
+        yield f"http://127.0.0.1:{port}{REPO}"
 
 
 async def test_success_on_every_context_passes(github: str, make_ctx: MakeContext) -> None:

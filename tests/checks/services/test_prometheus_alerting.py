@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from threading import Thread
 from typing import Any
 
 import httpx
@@ -20,7 +18,7 @@ from core.events import Verdict
 
 from .conftest import MakeContext
 from .monitoring import MonitoringLab
-from .servers import free_port
+from .servers import QuietHandler, free_port, threaded_http
 
 REQUIRED = ["HostOutOfDisk", "HostDown", "FeedStale"]
 
@@ -129,7 +127,7 @@ def forgetful_alertmanager(monitoring: MonitoringLab) -> Iterator[str]:
     """Says it has a webhook receiver and takes alerts, but never lists one."""
     status = httpx.get(f"{monitoring.alertmanagers['good']}/api/v2/status").content
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def _answer(self, body: bytes) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -144,14 +142,8 @@ def forgetful_alertmanager(monitoring: MonitoringLab) -> Iterator[str]:
             self.rfile.read(int(self.headers["Content-Length"]))
             self._answer(json.dumps({}).encode())
 
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with threaded_http(Handler) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 async def test_a_test_alert_that_is_never_listed_fails(
